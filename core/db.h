@@ -1,0 +1,34 @@
+/* PostgreSQL access shared by the three binaries: connecting, describing a connection without its
+ * password, and small checked wrappers around PQexecParams so no call site forgets a status check
+ * and every statement is sent with the extended (parameterised) protocol. */
+#ifndef TITANIC_DB_H
+#define TITANIC_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Connects with conninfo (URI, key=value string, or "" for libpq's PG* variables). app names the
+ * connection in pg_stat_activity unless the conninfo names one itself. Returns NULL with err set;
+ * err never holds the password. */
+PGconn *db_connect(const char *conninfo, const char *app, char *err, size_t errlen);
+
+/* Resolves the connection string from the environment (config.h) and connects. The common start of
+ * every binary and test. */
+PGconn *db_connect_from_env(const char *app, char *err, size_t errlen);
+
+/* Writes "host=... port=... dbname=... user=..." (never the password) for logs and errors. */
+void db_describe(const char *conninfo, char *out, size_t len);
+
+/* Runs one parameterised statement (text parameters, NULL = SQL NULL). Returns the result when it
+ * succeeded (tuples or command), otherwise NULL with the server's message in err. */
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen);
+
+/* Like db_query for statements whose result is not needed. Returns 0 or -1 with err. */
+int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+            size_t errlen);
+
+/* Copies PQerrorMessage (or a result's message) into err without the trailing newline. */
+void db_error_text(PGconn *conn, const PGresult *res, char *err, size_t errlen);
+
+#endif

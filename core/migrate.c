@@ -1,0 +1,276 @@
+/* Schema migrations: split, apply in order under a lock, record, and check. See migrate.h. */
+#include "migrate.h"
+
+#include "db.h"
+#include "log.h"
+#include "sha256.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Arbitrary constant naming the migration lock among advisory locks ("TITANIC1"). */
+#define MIGRATION_LOCK_KEY "5784673487371030833"
+
+int migrate_latest(const struct migration *list, int count) {
+    int latest = 0;
+    for (int i = 0; i < count; i++) {
+        if (list[i].version > latest)
+            latest = list[i].version;
+    }
+    return latest;
+}
+
+/* Length of a dollar-quote tag ($$ or $name$) starting at p, or 0 when p does not open one. */
+static size_t dollar_tag_length(const char *p) {
+    if (p[0] != '$')
+        return 0;
+    size_t i = 1;
+    while (isalnum((unsigned char)p[i]) || p[i] == '_')
+        i++;
+    return p[i] == '$' ? i + 1 : 0;
+}
+
+static int is_blank_statement(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (!isspace((unsigned char)s[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Advances past a quoted span, comment or dollar-quoted body starting at p; returns p itself when
+ * nothing of the kind starts there. */
+static const char *skip_quoted(const char *p) {
+    if (p[0] == '\'' || p[0] == '"') {
+        const char *end = strchr(p + 1, p[0]);
+        return end ? end + 1 : p + strlen(p);
+    }
+    if (p[0] == '-' && p[1] == '-') {
+        const char *end = strchr(p, '\n');
+        return end ? end + 1 : p + strlen(p);
+    }
+    if (p[0] == '/' && p[1] == '*') {
+        const char *end = strstr(p + 2, "*/");
+        return end ? end + 2 : p + strlen(p);
+    }
+    size_t tag = dollar_tag_length(p);
+    if (tag) {
+        char closing[64];
+        if (tag >= sizeof closing)
+            return p + strlen(p);
+        memcpy(closing, p, tag);
+        closing[tag] = '\0';
+        const char *end = strstr(p + tag, closing);
+        return end ? end + tag : p + strlen(p);
+    }
+    return p;
+}
+
+/* Blanks out comments so a statement that is only a comment counts as empty. */
+static int emit_statement(const char *start, size_t len, int (*emit)(const char *, size_t, void *),
+                          void *arg) {
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, start, len);
+    copy[len] = '\0';
+    for (char *p = copy; *p;) {
+        const char *next = skip_quoted(p);
+        if (next == p) {
+            p++;
+            continue;
+        }
+        if (p[0] == '-' || p[0] == '/')
+            memset(p, ' ', (size_t)(next - p));
+        p = (char *)next;
+    }
+    int rc = is_blank_statement(copy, len) ? 0 : emit(start, len, arg);
+    free(copy);
+    return rc;
+}
+
+int migrate_split_sql(const char *sql, int (*emit)(const char *stmt, size_t len, void *arg),
+                      void *arg) {
+    const char *start = sql;
+    const char *p = sql;
+    while (*p) {
+        const char *next = skip_quoted(p);
+        if (next != p) {
+            p = next;
+            continue;
+        }
+        if (*p == ';') {
+            int rc = emit_statement(start, (size_t)(p - start), emit, arg);
+            if (rc != 0)
+                return rc;
+            start = p + 1;
+        }
+        p++;
+    }
+    return emit_statement(start, (size_t)(p - start), emit, arg);
+}
+
+struct run_context {
+    PGconn *conn;
+    char *err;
+    size_t errlen;
+};
+
+static int run_statement(const char *stmt, size_t len, void *arg) {
+    struct run_context *ctx = arg;
+    char *text = malloc(len + 1);
+    if (!text) {
+        snprintf(ctx->err, ctx->errlen, "out of memory");
+        return -1;
+    }
+    memcpy(text, stmt, len);
+    text[len] = '\0';
+    int rc = db_exec(ctx->conn, text, 0, NULL, ctx->err, ctx->errlen);
+    free(text);
+    return rc;
+}
+
+static void checksum_of(const char *sql, char hex[65]) {
+    sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, sql, strlen(sql));
+    sha256_final_hex(&ctx, hex);
+}
+
+int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen) {
+    PGresult *res = db_query(conn,
+                             "SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
+                             "ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END",
+                             0, NULL, err, errlen);
+    if (!res)
+        return -1;
+    *version = atoi(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return 0;
+}
+
+static int create_migrations_table(PGconn *conn, char *err, size_t errlen) {
+    return db_exec(conn,
+                   "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                   " version integer PRIMARY KEY,"
+                   " name text NOT NULL,"
+                   " checksum text NOT NULL,"
+                   " applied_at timestamptz NOT NULL DEFAULT now())",
+                   0, NULL, err, errlen);
+}
+
+/* Refuses to go on when a migration already applied no longer matches the text we carry:
+ * silently diverging schemas are worse than a stopped deploy. */
+static int verify_applied_checksums(PGconn *conn, const struct migration *list, int count,
+                                    char *err, size_t errlen) {
+    PGresult *res =
+        db_query(conn, "SELECT version, checksum FROM schema_migrations", 0, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int rc = 0;
+    for (int row = 0; row < PQntuples(res) && rc == 0; row++) {
+        int version = atoi(PQgetvalue(res, row, 0));
+        for (int i = 0; i < count; i++) {
+            char hex[65];
+            if (list[i].version != version)
+                continue;
+            checksum_of(list[i].sql, hex);
+            if (strcmp(hex, PQgetvalue(res, row, 1)) != 0) {
+                snprintf(err, errlen,
+                         "migration %03d_%s differs from the one applied to this database; "
+                         "migrations must never be edited once released",
+                         version, list[i].name);
+                rc = -1;
+            }
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen) {
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return -1;
+    struct run_context ctx = {conn, err, errlen};
+    char version[16], hex[65];
+    snprintf(version, sizeof version, "%d", m->version);
+    checksum_of(m->sql, hex);
+    const char *params[] = {version, m->name, hex};
+    if (migrate_split_sql(m->sql, run_statement, &ctx) != 0 ||
+        db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
+                3, params, err, errlen) != 0 ||
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0) {
+        char ignored[256];
+        char reason[512];
+        snprintf(reason, sizeof reason, "%s", err);
+        db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+        snprintf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
+        return -1;
+    }
+    log_info("migration applied", "{s:i, s:s}", "version", m->version, "name", m->name);
+    return 0;
+}
+
+static int apply_pending(PGconn *conn, const struct migration *list, int count, int *applied,
+                         char *err, size_t errlen) {
+    int current = 0;
+    if (create_migrations_table(conn, err, errlen) != 0 ||
+        migrate_current_version(conn, &current, err, errlen) != 0)
+        return -1;
+    int latest = migrate_latest(list, count);
+    if (current > latest) {
+        snprintf(err, errlen,
+                 "database schema is at version %d, newer than this build knows (%d); "
+                 "deploy a newer titanic build",
+                 current, latest);
+        return -1;
+    }
+    if (verify_applied_checksums(conn, list, count, err, errlen) != 0)
+        return -1;
+    for (int version = current + 1; version <= latest; version++) {
+        for (int i = 0; i < count; i++) {
+            if (list[i].version != version)
+                continue;
+            if (apply_one(conn, &list[i], err, errlen) != 0)
+                return -1;
+            (*applied)++;
+        }
+    }
+    return 0;
+}
+
+int migrate_apply(PGconn *conn, const struct migration *list, int count, int *applied, char *err,
+                  size_t errlen) {
+    *applied = 0;
+    const char *key[] = {MIGRATION_LOCK_KEY};
+    if (db_exec(conn, "SELECT pg_advisory_lock($1::bigint)", 1, key, err, errlen) != 0)
+        return -1;
+    int rc = apply_pending(conn, list, count, applied, err, errlen);
+    char ignored[256];
+    db_exec(conn, "SELECT pg_advisory_unlock($1::bigint)", 1, key, ignored, sizeof ignored);
+    return rc;
+}
+
+int migrate_check(PGconn *conn, const struct migration *list, int count, char *err, size_t errlen) {
+    int current = 0;
+    if (migrate_current_version(conn, &current, err, errlen) != 0)
+        return -1;
+    int latest = migrate_latest(list, count);
+    if (current > latest) {
+        snprintf(err, errlen,
+                 "database schema is at version %d, newer than this build knows (%d); "
+                 "deploy a newer titanic build",
+                 current, latest);
+        return -1;
+    }
+    if (current < latest) {
+        snprintf(err, errlen,
+                 "database schema is at version %d, this build needs %d; "
+                 "run `titanic-etl --migrate` first",
+                 current, latest);
+        return -1;
+    }
+    return 0;
+}

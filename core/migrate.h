@@ -1,0 +1,43 @@
+/* Schema migrations: numbered SQL files (migrations/NNN_name.sql) compiled into every binary,
+ * applied in order, each in its own transaction, and recorded in schema_migrations with a
+ * checksum. titanic-etl applies them; titanic-api only checks that the database's schema is the
+ * one it was built for and refuses a newer one. */
+#ifndef TITANIC_MIGRATE_H
+#define TITANIC_MIGRATE_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+struct migration {
+    int version;
+    const char *name;
+    const char *sql;
+};
+
+/* The migrations this build carries (generated from migrations/NNN_name.sql). */
+extern const struct migration embedded_migrations[];
+extern const int embedded_migration_count;
+
+/* Highest version in list (0 for an empty list). */
+int migrate_latest(const struct migration *list, int count);
+
+/* Applies every migration in list newer than the database's version, under an advisory lock so
+ * concurrent Jobs or pods do not race. *applied receives how many ran. Refuses (-1, err) when the
+ * database is newer than list, or an applied migration's text changed since. */
+int migrate_apply(PGconn *conn, const struct migration *list, int count, int *applied, char *err,
+                  size_t errlen);
+
+/* Reads the database's schema version: 0 when schema_migrations does not exist yet. */
+int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen);
+
+/* For servers that must not change the schema: 0 when the database is exactly at list's latest
+ * version; otherwise -1 with a message saying what to do (migrate, or deploy a newer build). */
+int migrate_check(PGconn *conn, const struct migration *list, int count, char *err, size_t errlen);
+
+/* Splits SQL text into statements at top-level semicolons (quotes, comments and dollar-quoted
+ * bodies respected). Calls emit for each non-empty statement; stops at the first non-zero return,
+ * which it passes back. Exposed for tests. */
+int migrate_split_sql(const char *sql, int (*emit)(const char *stmt, size_t len, void *arg),
+                      void *arg);
+
+#endif

@@ -1,0 +1,217 @@
+/* Passenger record: validation rules, stable UUIDs, and conversion from query results. */
+#include "passenger.h"
+
+#include "sha256.h"
+#include "text.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void passenger_init(passenger *p) {
+    memset(p, 0, sizeof *p);
+    p->survived = -1;
+    p->age = NAN;
+    p->fare = NAN;
+}
+
+const char *passenger_sex_name(int sex) {
+    switch (sex) {
+    case SEX_MALE:
+        return "male";
+    case SEX_FEMALE:
+        return "female";
+    default:
+        return "other";
+    }
+}
+
+static int refuse(char *reason, size_t rlen, const char *expected, const char *text, size_t len) {
+    char quoted[96];
+    text_quote_for_message(quoted, sizeof quoted, text, len, 40);
+    snprintf(reason, rlen, "expected %s, got \"%s\"", expected, quoted);
+    return -1;
+}
+
+/* Digits only, at most max_digits of them, value returned in *out. */
+static int parse_digits(const char *text, size_t len, size_t max_digits, long *out) {
+    if (len == 0 || len > max_digits)
+        return -1;
+    long value = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        value = value * 10 + (text[i] - '0');
+    }
+    *out = value;
+    return 0;
+}
+
+/* A plain decimal: 1-7 digits, optionally '.' and 1-6 digits. No sign, exponent, inf or nan:
+ * exactly what PostgreSQL's numeric reads back as the same value. */
+static int parse_plain_decimal(const char *text, size_t len, double *out) {
+    size_t i = 0, int_digits = 0, frac_digits = 0;
+    while (i < len && text[i] >= '0' && text[i] <= '9') {
+        i++;
+        int_digits++;
+    }
+    if (i < len && text[i] == '.') {
+        i++;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            i++;
+            frac_digits++;
+        }
+        if (frac_digits == 0)
+            return -1;
+    }
+    if (i != len || int_digits == 0 || int_digits > 7 || frac_digits > 6)
+        return -1;
+    char buf[16];
+    memcpy(buf, text, len);
+    buf[len] = '\0';
+    *out = strtod(buf, NULL);
+    return 0;
+}
+
+int passenger_parse_id(const char *text, size_t len, int32_t *out, char *reason, size_t rlen) {
+    long value;
+    if (parse_digits(text, len, 10, &value) != 0 || value < 1 || value > PASSENGER_ID_MAX)
+        return refuse(reason, rlen, "a positive integer id up to 2147483647", text, len);
+    *out = (int32_t)value;
+    return 0;
+}
+
+int passenger_parse_survived(const char *text, size_t len, int8_t *out, char *reason, size_t rlen) {
+    if (len == 1 && (text[0] == '0' || text[0] == '1')) {
+        *out = (int8_t)(text[0] - '0');
+        return 0;
+    }
+    return refuse(reason, rlen, "0, 1 or empty", text, len);
+}
+
+int passenger_parse_pclass(const char *text, size_t len, int8_t *out, char *reason, size_t rlen) {
+    if (len == 1 && text[0] >= '1' && text[0] <= '3') {
+        *out = (int8_t)(text[0] - '0');
+        return 0;
+    }
+    return refuse(reason, rlen, "1, 2 or 3", text, len);
+}
+
+int passenger_parse_sex(const char *text, size_t len, int allow_other, int8_t *out, char *reason,
+                        size_t rlen) {
+    if (len == 4 && memcmp(text, "male", 4) == 0) {
+        *out = SEX_MALE;
+        return 0;
+    }
+    if (len == 6 && memcmp(text, "female", 6) == 0) {
+        *out = SEX_FEMALE;
+        return 0;
+    }
+    if (allow_other && len == 5 && memcmp(text, "other", 5) == 0) {
+        *out = SEX_OTHER;
+        return 0;
+    }
+    return refuse(reason, rlen, allow_other ? "male, female or other" : "male or female", text,
+                  len);
+}
+
+int passenger_check_age(double age, char *reason, size_t rlen) {
+    if (isfinite(age) && age >= 0 && age <= PASSENGER_AGE_MAX)
+        return 0;
+    snprintf(reason, rlen, "expected an age from 0 to 120, got %g", age);
+    return -1;
+}
+
+int passenger_check_fare(double fare, char *reason, size_t rlen) {
+    if (isfinite(fare) && fare >= 0 && fare <= PASSENGER_FARE_MAX)
+        return 0;
+    snprintf(reason, rlen, "expected a fare from 0 to 100000, got %g", fare);
+    return -1;
+}
+
+int passenger_parse_age(const char *text, size_t len, double *out, char *reason, size_t rlen) {
+    double value;
+    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_AGE_MAX)
+        return refuse(reason, rlen, "an age from 0 to 120 such as 28 or 0.42", text, len);
+    *out = value;
+    return 0;
+}
+
+int passenger_parse_fare(const char *text, size_t len, double *out, char *reason, size_t rlen) {
+    double value;
+    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_FARE_MAX)
+        return refuse(reason, rlen, "a fare from 0 to 100000 such as 7.25", text, len);
+    *out = value;
+    return 0;
+}
+
+int passenger_parse_family(const char *text, size_t len, int16_t *out, char *reason, size_t rlen) {
+    long value;
+    if (parse_digits(text, len, 3, &value) != 0 || value > PASSENGER_FAMILY_MAX)
+        return refuse(reason, rlen, "a whole number from 0 to 50", text, len);
+    *out = (int16_t)value;
+    return 0;
+}
+
+int passenger_parse_embarked(const char *text, size_t len, char *out, char *reason, size_t rlen) {
+    if (len == 1 && (text[0] == 'C' || text[0] == 'Q' || text[0] == 'S')) {
+        *out = text[0];
+        return 0;
+    }
+    return refuse(reason, rlen, "C, Q, S or empty", text, len);
+}
+
+int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, char *reason,
+                         size_t rlen) {
+    if (text_validate(text, len, max, reason, rlen) != 0)
+        return -1;
+    memcpy(dst, text, len);
+    dst[len] = '\0';
+    return 0;
+}
+
+void passenger_uuid_for_id(int32_t id, char out[37]) {
+    char seed[48];
+    int n = snprintf(seed, sizeof seed, "titanic-passenger:%d", (int)id);
+    unsigned char digest[32];
+    sha256_ctx ctx;
+    sha256_init(&ctx);
+    sha256_update(&ctx, seed, (size_t)n);
+    sha256_final(&ctx, digest);
+    digest[6] = (unsigned char)((digest[6] & 0x0F) | 0x80); /* version 8 */
+    digest[8] = (unsigned char)((digest[8] & 0x3F) | 0x80); /* RFC variant */
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[digest[i] >> 4];
+        out[o++] = hex[digest[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+static void copy_column(const PGresult *res, int row, int col, char *dst, size_t size) {
+    snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+}
+
+void passenger_from_row(const PGresult *res, int row, passenger *p) {
+    passenger_init(p);
+    p->id = (int32_t)atol(PQgetvalue(res, row, 0));
+    copy_column(res, row, 1, p->uuid, sizeof p->uuid);
+    p->survived = PQgetisnull(res, row, 2) ? -1 : (int8_t)atoi(PQgetvalue(res, row, 2));
+    p->pclass = (int8_t)atoi(PQgetvalue(res, row, 3));
+    copy_column(res, row, 4, p->name, sizeof p->name);
+    const char *sex = PQgetvalue(res, row, 5);
+    p->sex = strcmp(sex, "male") == 0     ? SEX_MALE
+             : strcmp(sex, "female") == 0 ? SEX_FEMALE
+                                          : SEX_OTHER;
+    p->age = PQgetisnull(res, row, 6) ? NAN : strtod(PQgetvalue(res, row, 6), NULL);
+    p->sibsp = (int16_t)atoi(PQgetvalue(res, row, 7));
+    p->parch = (int16_t)atoi(PQgetvalue(res, row, 8));
+    copy_column(res, row, 9, p->ticket, sizeof p->ticket);
+    p->fare = PQgetisnull(res, row, 10) ? NAN : strtod(PQgetvalue(res, row, 10), NULL);
+    copy_column(res, row, 11, p->cabin, sizeof p->cabin);
+    p->embarked = PQgetisnull(res, row, 12) ? '\0' : PQgetvalue(res, row, 12)[0];
+}

@@ -1,0 +1,75 @@
+/* The passenger record shared by the ETL, the model and the API, with the one set of rules for
+ * what a valid passenger is (ranges, lengths, text), so the CSV loader and the HTTP API can never
+ * disagree about what may be stored or predicted. */
+#ifndef TITANIC_PASSENGER_H
+#define TITANIC_PASSENGER_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PASSENGER_NAME_MAX 256  /* bytes; the longest real name is under 100 */
+#define PASSENGER_TICKET_MAX 64 /* bytes */
+#define PASSENGER_CABIN_MAX 64  /* bytes; "C23 C25 C27" is typical */
+#define PASSENGER_AGE_MAX 120.0 /* years; fractions allowed (infants) */
+#define PASSENGER_FAMILY_MAX 50 /* sibsp and parch each */
+#define PASSENGER_FARE_MAX 100000.0
+#define PASSENGER_ID_MAX 2147483647L
+
+typedef enum { SEX_MALE = 0, SEX_FEMALE = 1, SEX_OTHER = 2 } passenger_sex;
+
+typedef struct passenger {
+    int32_t id;      /* > 0; 0 when not assigned yet */
+    int8_t survived; /* 1, 0, or -1 when unknown */
+    int8_t pclass;   /* 1..3 */
+    int8_t sex;      /* passenger_sex */
+    char embarked;   /* 'C', 'Q', 'S', or '\0' when unknown */
+    int16_t sibsp;   /* siblings and spouses aboard */
+    int16_t parch;   /* parents and children aboard */
+    double age;      /* NAN when unknown */
+    double fare;     /* NAN when unknown */
+    char name[PASSENGER_NAME_MAX + 1];
+    char ticket[PASSENGER_TICKET_MAX + 1]; /* "" when unknown */
+    char cabin[PASSENGER_CABIN_MAX + 1];   /* "" when unknown */
+    char uuid[37];                         /* "" until stored */
+} passenger;
+
+/* A passenger with every optional field unknown (survived -1, age/fare NAN, texts ""). */
+void passenger_init(passenger *p);
+
+const char *passenger_sex_name(int sex);
+
+/* Field parsers for text input (CSV cells, query strings). Each takes the exact bytes, stores the
+ * value and returns 0, or returns -1 with a reason that quotes the bad value. Empty input is the
+ * caller's business (unknown, or missing); these see non-empty text. */
+int passenger_parse_id(const char *text, size_t len, int32_t *out, char *reason, size_t rlen);
+int passenger_parse_survived(const char *text, size_t len, int8_t *out, char *reason, size_t rlen);
+int passenger_parse_pclass(const char *text, size_t len, int8_t *out, char *reason, size_t rlen);
+/* allow_other: the /people contract also knows "other"; the Kaggle files do not. */
+int passenger_parse_sex(const char *text, size_t len, int allow_other, int8_t *out, char *reason,
+                        size_t rlen);
+int passenger_parse_age(const char *text, size_t len, double *out, char *reason, size_t rlen);
+int passenger_parse_family(const char *text, size_t len, int16_t *out, char *reason, size_t rlen);
+int passenger_parse_fare(const char *text, size_t len, double *out, char *reason, size_t rlen);
+int passenger_parse_embarked(const char *text, size_t len, char *out, char *reason, size_t rlen);
+/* Copies validated text (see text.h) of at most max bytes into dst (size max + 1). */
+int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, char *reason,
+                         size_t rlen);
+
+/* Range checks for values that arrive already typed (JSON numbers): same limits as the parsers. */
+int passenger_check_age(double age, char *reason, size_t rlen);
+int passenger_check_fare(double fare, char *reason, size_t rlen);
+
+/* The stable UUID of a passenger id: SHA-256 of "titanic-passenger:<id>" shaped as an RFC 9562
+ * version 8 UUID, so reloading the same ids into a fresh database gives the same UUIDs. */
+void passenger_uuid_for_id(int32_t id, char out[37]);
+
+/* Column list, in the order passenger_from_row expects. */
+#define PASSENGER_COLUMNS                                                                          \
+    "passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare, cabin, "    \
+    "embarked"
+
+/* Fills p from row of a result selected with PASSENGER_COLUMNS (text format). */
+void passenger_from_row(const PGresult *res, int row, passenger *p);
+
+#endif

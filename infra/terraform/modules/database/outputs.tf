@@ -1,0 +1,44 @@
+output "db_instance_identifier" {
+  description = "RDS instance identifier (CloudWatch DBInstanceIdentifier dimension)."
+  value       = aws_db_instance.this.identifier
+}
+
+output "db_instance_arn" {
+  description = "ARN of the RDS instance."
+  value       = aws_db_instance.this.arn
+}
+
+output "endpoint" {
+  description = "host:port of the database."
+  value       = aws_db_instance.this.endpoint
+}
+
+output "address" {
+  description = "Host name of the database."
+  value       = aws_db_instance.this.address
+}
+
+output "port" {
+  description = "Port of the database."
+  value       = aws_db_instance.this.port
+}
+
+output "database_name" {
+  description = "Name of the application database."
+  value       = aws_db_instance.this.db_name
+}
+
+output "master_username" {
+  description = "Master user name."
+  value       = aws_db_instance.this.username
+}
+
+output "security_group_id" {
+  description = "Security group of the database."
+  value       = aws_security_group.db.id
+}
+
+output "allocated_storage" {
+  description = "Allocated storage in GB (for the free-storage alarm threshold)."
+  value       = aws_db_instance.this.allocated_storage
+}

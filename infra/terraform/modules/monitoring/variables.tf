@@ -1,0 +1,121 @@
+variable "name" {
+  type        = string
+  description = "Name prefix of the log groups, alarms and topic (e.g. titanic-dev)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,50}$", var.name))
+    error_message = "name must be lowercase letters, digits and dashes."
+  }
+}
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the application log groups in days."
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a value CloudWatch Logs accepts (e.g. 7, 14, 30, 90)."
+  }
+}
+
+variable "log_group_names" {
+  type        = list(string)
+  description = "Application log groups to create (container logs are shipped there by the log agent)."
+  default     = ["api", "etl", "train"]
+
+  validation {
+    condition     = alltrue([for n in var.log_group_names : can(regex("^[a-z][a-z0-9-]*$", n))])
+    error_message = "log_group_names must be lowercase names."
+  }
+}
+
+variable "alarm_email" {
+  type        = string
+  description = "E-mail address subscribed to the alarm topic (the subscription must be confirmed once)."
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "db_instance_identifier" {
+  type        = string
+  description = "RDS instance identifier for the database alarms."
+
+  validation {
+    condition     = length(var.db_instance_identifier) > 0
+    error_message = "db_instance_identifier must not be empty."
+  }
+}
+
+variable "db_allocated_storage_gb" {
+  type        = number
+  description = "Allocated storage of the database; the free-storage alarm fires below 10% of it."
+
+  validation {
+    condition     = var.db_allocated_storage_gb >= 20
+    error_message = "db_allocated_storage_gb must be at least 20."
+  }
+}
+
+variable "db_max_connections_threshold" {
+  type        = number
+  description = "Connection count above which the connections alarm fires."
+  default     = 50
+
+  validation {
+    condition     = var.db_max_connections_threshold > 0
+    error_message = "db_max_connections_threshold must be positive."
+  }
+}
+
+variable "db_cpu_threshold_percent" {
+  type        = number
+  description = "CPU utilisation above which the database CPU alarm fires."
+  default     = 80
+
+  validation {
+    condition     = var.db_cpu_threshold_percent > 0 && var.db_cpu_threshold_percent <= 100
+    error_message = "db_cpu_threshold_percent must be in (0, 100]."
+  }
+}
+
+variable "alb_arn_suffix" {
+  type        = string
+  description = "ARN suffix (app/<name>/<id>) of the ALB that the Ingress created; empty until the first deployment, and the ALB alarms are created once it is set."
+  default     = ""
+
+  validation {
+    condition     = var.alb_arn_suffix == "" || can(regex("^app/[^/]+/[0-9a-f]+$", var.alb_arn_suffix))
+    error_message = "alb_arn_suffix must be empty or look like app/<name>/<id>."
+  }
+}
+
+variable "alb_5xx_threshold" {
+  type        = number
+  description = "5xx responses per 5 minutes above which the ALB 5xx alarm fires."
+  default     = 10
+
+  validation {
+    condition     = var.alb_5xx_threshold > 0
+    error_message = "alb_5xx_threshold must be positive."
+  }
+}
+
+variable "alb_latency_threshold_seconds" {
+  type        = number
+  description = "p95 target response time in seconds above which the latency alarm fires."
+  default     = 1
+
+  validation {
+    condition     = var.alb_latency_threshold_seconds > 0
+    error_message = "alb_latency_threshold_seconds must be positive."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags added to every resource."
+  default     = {}
+}

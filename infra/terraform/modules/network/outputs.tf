@@ -1,0 +1,29 @@
+output "vpc_id" {
+  description = "ID of the VPC."
+  value       = aws_vpc.this.id
+}
+
+output "vpc_cidr" {
+  description = "CIDR block of the VPC."
+  value       = aws_vpc.this.cidr_block
+}
+
+output "azs" {
+  description = "Availability zones the subnets are spread over."
+  value       = local.azs
+}
+
+output "public_subnet_ids" {
+  description = "Public subnet IDs (internet-facing load balancer)."
+  value       = aws_subnet.public[*].id
+}
+
+output "private_subnet_ids" {
+  description = "Private subnet IDs (EKS nodes and pods, RDS)."
+  value       = aws_subnet.private[*].id
+}
+
+output "nat_public_ips" {
+  description = "Elastic IPs of the NAT gateways (egress addresses of the pods)."
+  value       = aws_eip.nat[*].public_ip
+}

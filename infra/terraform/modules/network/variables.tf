@@ -1,0 +1,53 @@
+variable "name" {
+  type        = string
+  description = "Name prefix for every network resource (e.g. titanic-dev)."
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name))
+    error_message = "name must be 2-31 lowercase letters, digits or dashes, starting with a letter."
+  }
+}
+
+variable "vpc_cidr" {
+  type        = string
+  description = "CIDR block of the VPC."
+  default     = "10.0.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && tonumber(split("/", var.vpc_cidr)[1]) <= 16
+    error_message = "vpc_cidr must be a valid IPv4 CIDR of size /16 or larger."
+  }
+}
+
+variable "az_count" {
+  type        = number
+  description = "Number of availability zones to spread subnets over."
+  default     = 2
+
+  validation {
+    condition     = var.az_count >= 2 && var.az_count <= 3
+    error_message = "az_count must be 2 or 3 (EKS and RDS subnet groups need at least two AZs)."
+  }
+}
+
+variable "single_nat_gateway" {
+  type        = bool
+  description = "true: one NAT gateway shared by all private subnets (cheapest). false: one NAT gateway per AZ (survives an AZ outage)."
+  default     = true
+}
+
+variable "cluster_name" {
+  type        = string
+  description = "EKS cluster name, used in the kubernetes.io/cluster/<name> subnet tag that the AWS Load Balancer Controller discovers."
+
+  validation {
+    condition     = length(var.cluster_name) > 0
+    error_message = "cluster_name must not be empty."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags added to every resource."
+  default     = {}
+}

@@ -1,0 +1,78 @@
+variable "name_prefix" {
+  type        = string
+  description = "Secret name prefix; secrets are named <prefix>/db-master and <prefix>/DATABASE_URL (e.g. titanic/dev)."
+
+  validation {
+    condition     = can(regex("^[a-zA-Z0-9/_+=.@-]+$", var.name_prefix)) && !endswith(var.name_prefix, "/")
+    error_message = "name_prefix may contain only characters Secrets Manager allows and must not end with a slash."
+  }
+}
+
+variable "db_host" {
+  type        = string
+  description = "Database host name (RDS address)."
+
+  validation {
+    condition     = length(var.db_host) > 0
+    error_message = "db_host must not be empty."
+  }
+}
+
+variable "db_port" {
+  type        = number
+  description = "Database port."
+  default     = 5432
+
+  validation {
+    condition     = var.db_port > 0 && var.db_port < 65536
+    error_message = "db_port must be a TCP port."
+  }
+}
+
+variable "db_name" {
+  type        = string
+  description = "Database name."
+
+  validation {
+    condition     = length(var.db_name) > 0
+    error_message = "db_name must not be empty."
+  }
+}
+
+variable "db_username" {
+  type        = string
+  description = "Database user the application connects as."
+
+  validation {
+    condition     = length(var.db_username) > 0
+    error_message = "db_username must not be empty."
+  }
+}
+
+variable "password_length" {
+  type        = number
+  description = "Length of the generated master password."
+  default     = 32
+
+  validation {
+    condition     = var.password_length >= 16 && var.password_length <= 128
+    error_message = "password_length must be between 16 and 128."
+  }
+}
+
+variable "recovery_window_in_days" {
+  type        = number
+  description = "Days a deleted secret can still be restored."
+  default     = 7
+
+  validation {
+    condition     = var.recovery_window_in_days == 0 || (var.recovery_window_in_days >= 7 && var.recovery_window_in_days <= 30)
+    error_message = "recovery_window_in_days must be 0 or between 7 and 30."
+  }
+}
+
+variable "tags" {
+  type        = map(string)
+  description = "Extra tags added to every resource."
+  default     = {}
+}
