@@ -1,0 +1,29 @@
+environment = "dev"
+aws_region  = "eu-west-1"
+
+# network
+vpc_cidr           = "10.0.0.0/16"
+single_nat_gateway = true
+
+# eks: 1-3 x t3.small
+kubernetes_version      = "1.30"
+eks_public_access_cidrs = ["0.0.0.0/0"]
+eks_node_instance_types = ["t3.small"]
+eks_node_min_size       = 1
+eks_node_max_size       = 3
+eks_node_desired_size   = 1
+
+# database: db.t3.micro, 20 GB, single AZ, 7 days of backups, disposable
+db_engine_version               = "15.4"
+db_instance_class               = "db.t3.micro"
+db_allocated_storage            = 20
+db_multi_az                     = false
+db_backup_retention_days        = 7
+db_performance_insights_enabled = false
+db_deletion_protection          = false
+db_skip_final_snapshot          = true
+
+# monitoring and registry
+log_retention_days     = 30
+alarm_email            = "titanic-ops@example.com"
+ecr_keep_tagged_images = 30

@@ -1,0 +1,29 @@
+environment = "prod"
+aws_region  = "eu-west-1"
+
+# network
+vpc_cidr           = "10.0.0.0/16"
+single_nat_gateway = true
+
+# eks: 2-5 x t3.medium
+kubernetes_version      = "1.30"
+eks_public_access_cidrs = ["0.0.0.0/0"]
+eks_node_instance_types = ["t3.medium"]
+eks_node_min_size       = 2
+eks_node_max_size       = 5
+eks_node_desired_size   = 2
+
+# database: db.t3.small, 100 GB, Multi-AZ, 30 days of backups, protected
+db_engine_version               = "15.4"
+db_instance_class               = "db.t3.small"
+db_allocated_storage            = 100
+db_multi_az                     = true
+db_backup_retention_days        = 30
+db_performance_insights_enabled = true
+db_deletion_protection          = true
+db_skip_final_snapshot          = false
+
+# monitoring and registry
+log_retention_days     = 30
+alarm_email            = "titanic-ops@example.com"
+ecr_keep_tagged_images = 30
