@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# The project's private PostgreSQL 15 cluster for local runs (not for tests: they use
+# pg_virtualenv). Data lives in .run/pg (git-ignored); the server listens on 127.0.0.1 at a free
+# port with a generated password, and .run/database_url holds the URL (read it through
+# DATABASE_URL_FILE). PostgreSQL refuses to run as root, so as root the server runs as the
+# `postgres` system user.
+#
+#   scripts/pg-local.sh start    start (initialising on first use); prints the URL file's path
+#   scripts/pg-local.sh stop     stop the server (data is kept)
+#   scripts/pg-local.sh status   say whether it runs, and where
+#   scripts/pg-local.sh destroy  stop and delete the data
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_DIR=${TITANIC_RUN_DIR:-$ROOT/.run}
+PG_VERSION=15
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_VERSION/bin}
+URL_FILE=$RUN_DIR/database_url
+PORT_FILE=$RUN_DIR/pg.port
+DB_NAME=titanic
+DB_USER=titanic
+
+say() { echo "pg-local: $*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -x "$PG_BIN/pg_ctl" ] || die "PostgreSQL $PG_VERSION binaries not found in $PG_BIN (run scripts/install-deps.sh)"
+
+# Runs a command as the server's owner: postgres when we are root, ourselves otherwise.
+as_owner() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# Where the data directory lives. As root the postgres user must be able to reach it; a checkout
+# under /root is not reachable, so then the data goes under /var/lib/postgresql and .run/pg links
+# to it.
+data_dir() {
+  if [ -L "$RUN_DIR/pg" ] || [ -d "$RUN_DIR/pg" ]; then
+    readlink -f "$RUN_DIR/pg"
+    return
+  fi
+  mkdir -p "$RUN_DIR"
+  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$RUN_DIR" 2>/dev/null; then
+    local hash
+    hash=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+    local dir=/var/lib/postgresql/titanic-$hash
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+    ln -s "$dir" "$RUN_DIR/pg"
+    echo "$dir"
+  else
+    mkdir -p "$RUN_DIR/pg"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$RUN_DIR/pg"
+    readlink -f "$RUN_DIR/pg"
+  fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+choose_port() {
+  local port
+  if [ -f "$PORT_FILE" ]; then
+    port=$(cat "$PORT_FILE")
+    if ! port_in_use "$port"; then echo "$port"; return; fi
+  fi
+  for port in $(seq 55432 55532); do
+    if ! port_in_use "$port"; then echo "$port"; return; fi
+  done
+  die "no free port in 55432-55532"
+}
+
+is_running() {
+  local dir=$1
+  [ -f "$dir/PG_VERSION" ] && as_owner "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1
+}
+
+initialise() {
+  local dir=$1 password pwfile
+  password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+  pwfile=$(mktemp)
+  printf '%s\n' "$password" >"$pwfile"
+  [ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
+  say "initialising a new cluster in $dir"
+  as_owner "$PG_BIN/initdb" -D "$dir" -U "$DB_USER" --pwfile="$pwfile" --auth=scram-sha-256 \
+    --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  printf '%s' "$password" >"$RUN_DIR/pg.password"
+  chmod 600 "$RUN_DIR/pg.password"
+}
+
+start() {
+  local dir port password
+  dir=$(data_dir)
+  [ -f "$dir/PG_VERSION" ] || initialise "$dir"
+  password=$(cat "$RUN_DIR/pg.password")
+  if is_running "$dir"; then
+    say "already running on port $(cat "$PORT_FILE")"
+  else
+    port=$(choose_port)
+    echo "$port" >"$PORT_FILE"
+    as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" start >/dev/null ||
+      die "server did not start; see $dir/server.log"
+  fi
+  port=$(cat "$PORT_FILE")
+  if ! PGPASSWORD=$password "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres -Atq \
+    -c "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1; then
+    PGPASSWORD=$password "$PG_BIN/createdb" -h 127.0.0.1 -p "$port" -U "$DB_USER" "$DB_NAME"
+  fi
+  (umask 077 && printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$DB_USER" "$password" "$port" \
+    "$DB_NAME" >"$URL_FILE")
+  say "running on 127.0.0.1:$port (database $DB_NAME); URL in $URL_FILE"
+  echo "$URL_FILE"
+}
+
+stop() {
+  local dir
+  dir=$(data_dir)
+  if is_running "$dir"; then
+    as_owner "$PG_BIN/pg_ctl" -D "$dir" -m fast -w stop >/dev/null
+    say "stopped"
+  else
+    say "not running"
+  fi
+}
+
+status() {
+  local dir
+  dir=$(data_dir)
+  if is_running "$dir"; then
+    say "running on 127.0.0.1:$(cat "$PORT_FILE"), data in $dir"
+  else
+    say "not running (data in $dir)"
+    return 3
+  fi
+}
+
+destroy() {
+  stop
+  local dir
+  dir=$(data_dir)
+  rm -rf "$dir"
+  rm -rf "$RUN_DIR/pg" "$URL_FILE" "$PORT_FILE" "$RUN_DIR/pg.password"
+  say "data deleted"
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  destroy) destroy ;;
+  *) echo "usage: $0 start|stop|status|destroy" >&2; exit 2 ;;
+esac

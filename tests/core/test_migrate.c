@@ -1,0 +1,108 @@
+/* Migrations against a real PostgreSQL: fresh apply, idempotent re-run, a database newer than the
+ * build, an edited migration, a failing migration that leaves nothing behind, and the splitter. */
+#include "check.h"
+#include "db.h"
+#include "migrate.h"
+#include "testdb.h"
+
+#include <stdlib.h>
+
+static int count_statement(const char *stmt, size_t len, void *arg) {
+    (void)stmt;
+    (void)len;
+    (*(int *)arg)++;
+    return 0;
+}
+
+static void test_split(void) {
+    int n = 0;
+    migrate_split_sql("CREATE TABLE a (x text DEFAULT ';');\n"
+                      "-- a comment; with a semicolon\n"
+                      "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n"
+                      "/* block ; comment */ SELECT \"odd;name\" FROM a;\n"
+                      "   \n-- trailing comment only\n",
+                      count_statement, &n);
+    CHECK_INT(n, 3);
+}
+
+static void test_fresh_and_rerun(PGconn *conn) {
+    char err[1024];
+    int version = -1, applied = -1;
+    int latest = migrate_latest(embedded_migrations, embedded_migration_count);
+    CHECK(latest >= 1);
+    CHECK_INT(migrate_current_version(conn, &version, err, sizeof err), 0);
+    CHECK_INT(version, latest);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM schema_migrations"),
+              embedded_migration_count);
+    CHECK_INT(migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
+                            sizeof err),
+              0);
+    CHECK_INT(applied, 0);
+    CHECK_INT(migrate_check(conn, embedded_migrations, embedded_migration_count, err, sizeof err),
+              0);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM information_schema.tables "
+                                "WHERE table_name IN ('passengers','etl_runs','etl_rejects',"
+                                "'models','predictions')"),
+              5);
+}
+
+static void test_too_new(PGconn *conn) {
+    char err[1024];
+    int applied = 0;
+    CHECK_INT(db_exec(conn,
+                      "INSERT INTO schema_migrations (version, name, checksum) "
+                      "VALUES (999, 'future', 'x')",
+                      0, NULL, err, sizeof err),
+              0);
+    CHECK_INT(migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
+                            sizeof err),
+              -1);
+    CHECK_CONTAINS(err, "version 999, newer than this build knows");
+    CHECK_INT(migrate_check(conn, embedded_migrations, embedded_migration_count, err, sizeof err),
+              -1);
+    CHECK_CONTAINS(err, "deploy a newer titanic build");
+    db_exec(conn, "DELETE FROM schema_migrations WHERE version = 999", 0, NULL, err, sizeof err);
+}
+
+static void test_edited_and_failing(PGconn *conn) {
+    char err[1024];
+    int applied = 0;
+    int latest = migrate_latest(embedded_migrations, embedded_migration_count);
+    struct migration *list = calloc((size_t)embedded_migration_count + 2, sizeof *list);
+    for (int i = 0; i < embedded_migration_count; i++)
+        list[i] = embedded_migrations[i];
+    int n = embedded_migration_count;
+
+    /* A database behind the build: the API's check says to migrate. */
+    list[n] = (struct migration){latest + 1, "extra", "CREATE TABLE extra_a (x int)"};
+    CHECK_INT(migrate_check(conn, list, n + 1, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "titanic-etl --migrate");
+    CHECK_INT(migrate_apply(conn, list, n + 1, &applied, err, sizeof err), 0);
+    CHECK_INT(applied, 1);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM extra_a"), 0);
+
+    /* A failing migration rolls back entirely: its first statement leaves no table behind. */
+    list[n + 1] = (struct migration){latest + 2, "broken",
+                                     "CREATE TABLE extra_b (x int); SELECT * FROM no_such_table"};
+    CHECK_INT(migrate_apply(conn, list, n + 2, &applied, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "_broken failed");
+    CHECK_CONTAINS(err, "no_such_table");
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename = 'extra_b'"), 0);
+    CHECK_INT(testdb_long(conn, "SELECT max(version) FROM schema_migrations"), latest + 1);
+
+    /* An applied migration edited afterwards is refused. */
+    list[n] = (struct migration){latest + 1, "extra", "CREATE TABLE extra_a (x bigint)"};
+    CHECK_INT(migrate_apply(conn, list, n + 1, &applied, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "differs from the one applied");
+    free(list);
+}
+
+int main(void) {
+    test_split();
+    PGconn *conn = testdb_create("migrate");
+    test_fresh_and_rerun(conn);
+    test_too_new(conn);
+    test_edited_and_failing(conn);
+    testdb_drop(conn);
+    return check_exit_code("test_migrate");
+}

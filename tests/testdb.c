@@ -1,0 +1,105 @@
+/* Throwaway per-test databases on the pg_virtualenv cluster. See testdb.h. */
+#include "testdb.h"
+
+#include "check.h"
+#include "db.h"
+#include "migrate.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char database_name[64];
+static char conninfo[512];
+
+static void fail(const char *what, const char *why) {
+    fprintf(stderr, "testdb: %s: %s\n", what, why);
+    exit(1);
+}
+
+PGconn *testdb_create(const char *suite) {
+    if (!getenv("PGHOST") && !getenv("DATABASE_URL"))
+        check_skip(suite, "no PostgreSQL configured (run the suite through scripts/test.sh, "
+                          "which starts one with pg_virtualenv)");
+    unsetenv("DATABASE_URL");
+    unsetenv("DATABASE_URL_FILE");
+    char err[1024];
+    PGconn *admin = db_connect("dbname=postgres", "titanic-tests", err, sizeof err);
+    if (!admin)
+        fail("connect", err);
+    snprintf(database_name, sizeof database_name, "t_%s_%d", suite, (int)getpid());
+    for (char *p = database_name; *p; p++) {
+        if (*p == '-')
+            *p = '_';
+    }
+    /* Identifiers cannot be bound as parameters; the name is ours, built from [a-z0-9_]. */
+    char sql[160];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", database_name);
+    if (db_exec(admin, sql, 0, NULL, err, sizeof err) != 0)
+        fail("drop old database", err);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", database_name);
+    if (db_exec(admin, sql, 0, NULL, err, sizeof err) != 0)
+        fail("create database", err);
+    PQfinish(admin);
+    snprintf(conninfo, sizeof conninfo, "dbname=%s", database_name);
+    setenv("DATABASE_URL", conninfo, 1);
+    PGconn *conn = db_connect(conninfo, "titanic-tests", err, sizeof err);
+    if (!conn)
+        fail("connect to test database", err);
+    int applied = 0;
+    if (migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
+                      sizeof err) != 0)
+        fail("migrate", err);
+    return conn;
+}
+
+const char *testdb_conninfo(void) {
+    return conninfo;
+}
+
+void testdb_drop(PGconn *conn) {
+    if (conn)
+        PQfinish(conn);
+    char err[1024];
+    PGconn *admin = db_connect("dbname=postgres", "titanic-tests", err, sizeof err);
+    if (!admin)
+        return;
+    char sql[200];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", database_name);
+    db_exec(admin, sql, 0, NULL, err, sizeof err);
+    PQfinish(admin);
+}
+
+long testdb_long(PGconn *conn, const char *sql) {
+    char *text = testdb_text(conn, sql);
+    long value = text ? atol(text) : 0;
+    free(text);
+    return value;
+}
+
+char *testdb_text(PGconn *conn, const char *sql) {
+    char err[1024];
+    PGresult *res = db_query(conn, sql, 0, NULL, err, sizeof err);
+    if (!res)
+        fail(sql, err);
+    if (PQntuples(res) != 1 || PQnfields(res) != 1)
+        fail(sql, "expected exactly one value");
+    char *value = PQgetisnull(res, 0, 0) ? NULL : strdup(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return value;
+}
+
+const char *testdb_data_file(const char *suite, const char *name) {
+    static char path[1024];
+    const char *dir = getenv("TITANIC_DATA_DIR");
+    if (!dir || !*dir)
+        check_skip(suite, "TITANIC_DATA_DIR is not set; the real Kaggle files are needed");
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (access(path, R_OK) != 0) {
+        char reason[1200];
+        snprintf(reason, sizeof reason, "%s is not readable", path);
+        check_skip(suite, reason);
+    }
+    return path;
+}

@@ -1,0 +1,29 @@
+/* Throwaway databases for tests. The test command runs ctest inside Debian's pg_virtualenv, which
+ * exports PGHOST/PGPORT/PGUSER/PGPASSWORD for a temporary cluster; each test program then creates
+ * its own database there, so tests can run in parallel without seeing each other's rows. */
+#ifndef TITANIC_TESTDB_H
+#define TITANIC_TESTDB_H
+
+#include <libpq-fe.h>
+
+/* Creates database "t_<suite>_<pid>", migrates it to the embedded schema, points DATABASE_URL at
+ * it (so binaries started by the test use it) and returns a connection. Skips the test (exit 77)
+ * when no PostgreSQL is configured; fails the test when one is configured but unusable. */
+PGconn *testdb_create(const char *suite);
+
+/* The conninfo of the database testdb_create made (valid until testdb_drop). */
+const char *testdb_conninfo(void);
+
+/* Closes conn and drops the database. */
+void testdb_drop(PGconn *conn);
+
+/* Runs a query that must return exactly one value and returns it as a long (aborts on error). */
+long testdb_long(PGconn *conn, const char *sql);
+
+/* Same, returning a malloc'd string (NULL for SQL NULL). */
+char *testdb_text(PGconn *conn, const char *sql);
+
+/* Path of a real data file in TITANIC_DATA_DIR, or skips the test (exit 77) saying so. */
+const char *testdb_data_file(const char *suite, const char *name);
+
+#endif
