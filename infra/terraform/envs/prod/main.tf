@@ -35,7 +35,7 @@ module "eks" {
   cluster_name                 = local.cluster_name
   kubernetes_version           = var.kubernetes_version
   vpc_id                       = module.network.vpc_id
-  vpc_cidr                     = module.network.vpc_cidr
+  vpc_cidr                     = var.vpc_cidr
   private_subnet_ids           = module.network.private_subnet_ids
   endpoint_public_access_cidrs = var.eks_public_access_cidrs
 

@@ -180,15 +180,22 @@ resource "aws_security_group" "alb" {
   tags = merge(var.tags, { Name = "${var.cluster_name}-alb" })
 }
 
-resource "aws_vpc_security_group_ingress_rule" "alb_web" {
-  for_each = toset(["80", "443"])
-
+resource "aws_vpc_security_group_ingress_rule" "alb_http" {
   security_group_id = aws_security_group.alb.id
-  description       = "HTTP/HTTPS from the internet"
+  description       = "HTTP from the internet (redirected to HTTPS by the Ingress)"
   cidr_ipv4         = "0.0.0.0/0"
   ip_protocol       = "tcp"
-  from_port         = tonumber(each.value)
-  to_port           = tonumber(each.value)
+  from_port         = 80
+  to_port           = 80
+}
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS from the internet"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
 }
 
 resource "aws_vpc_security_group_egress_rule" "alb_to_pods" {
