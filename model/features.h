@@ -1,0 +1,115 @@
+/* Features: how a passenger record becomes one row of the design matrix.
+ *
+ * A model names its features as groups ("sex", "title", "ticket_group", ...); each group expands to
+ * one or more columns. Anything a group needs from the training data (median ages by title, the
+ * fare median by class, the most common port, the ticket groups' survival counts) is learned once
+ * by features_learn and kept in a feature_state, which the model document stores, so prediction
+ * from the document imputes exactly as training did. */
+#ifndef TITANIC_FEATURES_H
+#define TITANIC_FEATURES_H
+
+#include "passenger.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+    FEATURE_SEX,          /* female (other: 0.5) */
+    FEATURE_PCLASS,       /* pclass2, pclass3 */
+    FEATURE_SEX_PCLASS,   /* female:pclass2, female:pclass3 */
+    FEATURE_TITLE,        /* title_mrs, title_miss, title_master, title_rare (Mr is the base) */
+    FEATURE_AGE,          /* age; missing imputed by the median of the passenger's title group */
+    FEATURE_AGE_MEDIAN,   /* age; missing imputed by the overall median (the reference design) */
+    FEATURE_SIBSP_PARCH,  /* sibsp, parch */
+    FEATURE_FAMILY_SIZE,  /* family_small (2-4 aboard together), family_large (5+) */
+    FEATURE_FARE,         /* fare */
+    FEATURE_LOG_FARE,     /* log(1 + fare) */
+    FEATURE_EMBARKED,     /* embarked_c, embarked_q (Southampton is the base) */
+    FEATURE_CABIN_KNOWN,  /* cabin_known */
+    FEATURE_TICKET_GROUP, /* ticket_group_survivor, ticket_group_died: fellow ticket holders */
+    FEATURE_GROUP_COUNT
+} feature_group;
+
+/* Upper bound on the columns any feature set expands to (intercept included). */
+#define FEATURES_MAX_COLUMNS 32
+
+typedef struct feature_set {
+    int count;
+    feature_group groups[FEATURE_GROUP_COUNT];
+} feature_set;
+
+typedef enum { TITLE_MR, TITLE_MRS, TITLE_MISS, TITLE_MASTER, TITLE_RARE, TITLE_COUNT } title;
+
+/* Survival counts of one ticket among the training passengers. */
+typedef struct ticket_count {
+    char ticket[PASSENGER_TICKET_MAX + 1];
+    int32_t passengers;
+    int32_t survivors;
+} ticket_count;
+
+/* What training learned; everything a prediction needs besides the coefficients. */
+typedef struct feature_state {
+    feature_set set;
+    double age_by_title[TITLE_COUNT]; /* medians of known ages per title */
+    double age_median;                /* median of all known ages */
+    int title_for_sex[2];             /* most common title of men / women, for names with none */
+    double fare_by_pclass[3];         /* median fares of classes 1..3 */
+    char embarked_mode;               /* most common port */
+    size_t ticket_count;              /* sorted by ticket for bsearch */
+    ticket_count *tickets;
+} feature_state;
+
+const char *feature_group_name(feature_group group);
+/* One sentence defining the group's columns, for the document and the report. */
+const char *feature_group_definition(feature_group group);
+const char *title_name(int title);
+
+/* The default model's groups (chosen by cross-validation; docs/model.md) and the plain reference
+ * design of logit_reference.json. */
+void feature_set_default(feature_set *set);
+void feature_set_reference(feature_set *set);
+
+/* Parses "default", "reference", or a comma-separated list of group names. -1 with err naming an
+ * unknown or repeated group. */
+int feature_set_parse(const char *text, feature_set *set, char *err, size_t errlen);
+
+/* Writes the comma-separated list of group names. */
+void feature_set_format(const feature_set *set, char *buf, size_t len);
+
+/* Number of design columns (intercept first). When names is non-NULL it receives the column
+ * names (static strings), FEATURES_MAX_COLUMNS entries at most. */
+size_t features_columns(const feature_set *set, const char **names);
+
+/* The title in a Kaggle ("Braund, Mr. Owen Harris") or first-name-first ("Mr. Owen Braund")
+ * name, or -1 when it has none we know. Mlle and Ms count as Miss, Mme as Mrs; Dr, Rev, Col, ...
+ * are Rare. */
+int passenger_title(const char *name);
+
+/* Streaming learner, so a million CSV rows need not be held as passenger records. */
+typedef struct feature_learner feature_learner;
+feature_learner *features_learner_new(const feature_set *set);
+int features_learner_add(feature_learner *learner, const passenger *p, char *err, size_t errlen);
+/* Computes the state; the learner is freed either way. */
+int features_learner_finish(feature_learner *learner, feature_state *state, char *err,
+                            size_t errlen);
+
+/* Learns from n passengers in one call. */
+int features_learn(const feature_set *set, const passenger *rows, size_t n, feature_state *state,
+                   char *err, size_t errlen);
+
+/* Writes the row of p (features_columns values). exclude_self: p is one of the training passengers
+ * the state was learned from, and its own survival must not count in its ticket group (otherwise
+ * the feature leaks the label). Prediction always passes 0. */
+void features_row(const feature_state *state, const passenger *p, int exclude_self, double *out);
+
+/* Builds the design of n passengers: *x (n * features_columns values, row-major) and *y (their
+ * survival, 0/1; rows with unknown survival are refused). Caller frees both. */
+int features_design(const feature_state *state, const passenger *rows, size_t n, int exclude_self,
+                    double **x, double **y, char *err, size_t errlen);
+
+/* The ticket's counts, or NULL when no training passenger held it. */
+const ticket_count *features_find_ticket(const feature_state *state, const char *ticket);
+
+void feature_state_free(feature_state *state);
+
+#endif

@@ -1,0 +1,495 @@
+/* Newton/IRLS logistic regression with GSL. See logit.h.
+ *
+ * Each iteration makes three passes over the design: eta = X beta (dgemv), the gradient X'(y - mu)
+ * (dgemv), and the Hessian X'WX accumulated block by block with dsyrk on a small scratch block of
+ * sqrt(w)-scaled rows, so the only O(n) memory besides the caller's X is a few n-vectors. */
+#include "logit.h"
+
+#include <gsl/gsl_blas.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_matrix.h>
+#include <gsl/gsl_permutation.h>
+#include <gsl/gsl_vector.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Rows per dsyrk block: big enough for BLAS to be efficient, small enough to stay in cache. */
+#define HESSIAN_BLOCK_ROWS 512
+/* A fitted |eta| beyond this means a probability within ~1e-11 of 0 or 1: the likelihood is
+ * being pushed to its supremum by separation, not converging to an interior maximum. */
+#define SEPARATION_ETA 25.0
+/* Pivots of the unit-diagonal Gram matrix below this mean a column is (numerically) a linear
+ * combination of the others. */
+#define RANK_TOLERANCE 1e-9
+/* Step halvings before a Newton step that does not decrease the deviance is declared stuck. */
+#define MAX_HALVINGS 40
+
+void logit_default_parameter(logit_parameter *param) {
+    param->l2 = 0.0;
+    param->tol = 1e-10;
+    param->max_iter = 50;
+    param->intercept = 0;
+}
+
+double logit_log1pexp(double eta) {
+    return eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta));
+}
+
+double logit_probability(double eta) {
+    if (eta >= 0)
+        return 1.0 / (1.0 + exp(-eta));
+    double e = exp(eta);
+    return e / (1.0 + e);
+}
+
+double logit_linear(const double *beta, const double *x, size_t p) {
+    double s = 0.0;
+    for (size_t j = 0; j < p; j++)
+        s += beta[j] * x[j];
+    return s;
+}
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static const char *column_name(const logit_problem *prob, size_t j, char *buf, size_t len) {
+    if (prob->names && prob->names[j])
+        return prob->names[j];
+    snprintf(buf, len, "x%zu", j);
+    return buf;
+}
+
+const char *logit_check_parameter(const logit_problem *prob, const logit_parameter *param) {
+    if (!prob || !param)
+        return "no problem or parameter given";
+    if (prob->n == 0)
+        return "no training rows";
+    if (prob->p == 0)
+        return "no columns in the design";
+    if (!prob->x || !prob->y)
+        return "design matrix or labels missing";
+    if (prob->n > (size_t)-1 / prob->p / sizeof(double))
+        return "design too large";
+    if (!(param->l2 >= 0.0) || !isfinite(param->l2))
+        return "l2 must be a finite number >= 0";
+    if (!(param->tol > 0.0) || !(param->tol < 1.0))
+        return "tol must lie in (0, 1)";
+    if (param->max_iter < 1 || param->max_iter > 10000)
+        return "max_iter must lie in 1..10000";
+    if (param->intercept < -1 || (param->intercept >= 0 && (size_t)param->intercept >= prob->p))
+        return "intercept column out of range";
+    return NULL;
+}
+
+/* Values must be finite and labels exactly 0/1; counts the positives. */
+static int check_data(const logit_problem *prob, size_t *positives, char *err, size_t errlen) {
+    char buf[32];
+    size_t pos = 0;
+    for (size_t i = 0; i < prob->n; i++) {
+        double y = prob->y[i];
+        if (y != 0.0 && y != 1.0) {
+            fail(err, errlen, "label of row %zu is %g; labels must be 0 or 1", i, y);
+            return -1;
+        }
+        pos += y == 1.0;
+        const double *row = prob->x + i * prob->p;
+        for (size_t j = 0; j < prob->p; j++) {
+            if (!isfinite(row[j])) {
+                fail(err, errlen, "column %s of row %zu is not a finite number",
+                     column_name(prob, j, buf, sizeof buf), i);
+                return -1;
+            }
+        }
+    }
+    if (pos == 0 || pos == prob->n) {
+        fail(err, errlen, "only one class in the training data (all %zu rows have label %d)",
+             prob->n, pos == 0 ? 0 : 1);
+        return -1;
+    }
+    *positives = pos;
+    return 0;
+}
+
+/* H = X' diag(w) X (w NULL: all ones), lower triangle filled by blocks, then mirrored. */
+static void accumulate_hessian(const logit_problem *prob, const double *w, gsl_matrix *H,
+                               gsl_matrix *block) {
+    gsl_matrix_set_zero(H);
+    size_t p = prob->p;
+    for (size_t start = 0; start < prob->n; start += HESSIAN_BLOCK_ROWS) {
+        size_t rows = prob->n - start < HESSIAN_BLOCK_ROWS ? prob->n - start : HESSIAN_BLOCK_ROWS;
+        for (size_t r = 0; r < rows; r++) {
+            double s = w ? sqrt(w[start + r]) : 1.0;
+            const double *src = prob->x + (start + r) * p;
+            double *dst = gsl_matrix_ptr(block, r, 0);
+            for (size_t j = 0; j < p; j++)
+                dst[j] = s * src[j];
+        }
+        gsl_matrix_view part = gsl_matrix_submatrix(block, 0, 0, rows, p);
+        gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0, &part.matrix, 1.0, H);
+    }
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = a + 1; b < p; b++)
+            gsl_matrix_set(H, a, b, gsl_matrix_get(H, b, a));
+}
+
+/* Rank check on X'X scaled to unit diagonal, by Cholesky with greedy pivoting: when the largest
+ * remaining pivot is tiny, every remaining column is a combination of the chosen ones. Names them.
+ */
+static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_t errlen) {
+    size_t p = prob->p;
+    char buf[32];
+    for (size_t j = 0; j < p; j++) {
+        if (gsl_matrix_get(G, j, j) <= 0.0) {
+            fail(err, errlen, "rank-deficient design: column %s is all zeros",
+                 column_name(prob, j, buf, sizeof buf));
+            return -1;
+        }
+    }
+    size_t *order = malloc(p * sizeof *order);
+    double *scale = malloc(p * sizeof *scale);
+    if (!order || !scale) {
+        free(order);
+        free(scale);
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t j = 0; j < p; j++)
+        scale[j] = 1.0 / sqrt(gsl_matrix_get(G, j, j));
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = 0; b < p; b++)
+            gsl_matrix_set(G, a, b, gsl_matrix_get(G, a, b) * scale[a] * scale[b]);
+    free(scale);
+    /* In-place outer-product Cholesky with pivoting on the remaining diagonal. */
+    for (size_t j = 0; j < p; j++)
+        order[j] = j;
+    size_t rank = 0;
+    for (size_t k = 0; k < p; k++) {
+        size_t best = k;
+        for (size_t j = k + 1; j < p; j++)
+            if (gsl_matrix_get(G, order[j], order[j]) > gsl_matrix_get(G, order[best], order[best]))
+                best = j;
+        size_t tmp = order[k];
+        order[k] = order[best];
+        order[best] = tmp;
+        double pivot = gsl_matrix_get(G, order[k], order[k]);
+        if (pivot < RANK_TOLERANCE)
+            break;
+        rank++;
+        double root = sqrt(pivot);
+        for (size_t j = k + 1; j < p; j++)
+            gsl_matrix_set(G, order[j], order[k], gsl_matrix_get(G, order[j], order[k]) / root);
+        for (size_t a = k + 1; a < p; a++)
+            for (size_t b = k + 1; b < p; b++)
+                gsl_matrix_set(G, order[a], order[b],
+                               gsl_matrix_get(G, order[a], order[b]) -
+                                   gsl_matrix_get(G, order[a], order[k]) *
+                                       gsl_matrix_get(G, order[b], order[k]));
+    }
+    if (rank < p) {
+        size_t used = (size_t)snprintf(err, errlen,
+                                       "rank-deficient design (rank %zu of %zu columns): "
+                                       "dependent on the others:",
+                                       rank, p);
+        for (size_t k = rank; k < p && used < errlen; k++)
+            used += (size_t)snprintf(err + used, errlen - used, " %s",
+                                     column_name(prob, order[k], buf, sizeof buf));
+        free(order);
+        return -1;
+    }
+    free(order);
+    return 0;
+}
+
+/* Per-row log-likelihood summed, from eta. */
+static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta) {
+    double ll = 0.0;
+    for (size_t i = 0; i < prob->n; i++) {
+        double e = gsl_vector_get(eta, i);
+        ll += prob->y[i] * e - logit_log1pexp(e);
+    }
+    return ll;
+}
+
+static double penalty(const logit_parameter *param, const gsl_vector *beta) {
+    if (param->l2 == 0.0)
+        return 0.0;
+    double s = 0.0;
+    for (size_t j = 0; j < beta->size; j++)
+        if ((int)j != param->intercept)
+            s += gsl_vector_get(beta, j) * gsl_vector_get(beta, j);
+    return param->l2 * s;
+}
+
+/* Solves H d = g. Plain Cholesky first; when H is not numerically positive definite (a
+ * near-singular design, or weights underflowing far from the solution), GSL's modified Cholesky
+ * (Schnabel-Eskow) perturbs H just enough to give a descent direction instead of failing. */
+static int newton_direction(const gsl_matrix *H, const gsl_vector *g, gsl_vector *d,
+                            gsl_matrix *work, gsl_permutation *perm, int *modified) {
+    gsl_matrix_memcpy(work, H);
+    if (gsl_linalg_cholesky_decomp1(work) == GSL_SUCCESS &&
+        gsl_linalg_cholesky_solve(work, g, d) == GSL_SUCCESS)
+        return 0;
+    gsl_matrix_memcpy(work, H);
+    if (gsl_linalg_mcholesky_decomp(work, perm, NULL) != GSL_SUCCESS ||
+        gsl_linalg_mcholesky_solve(work, perm, g, d) != GSL_SUCCESS)
+        return -1;
+    (*modified)++;
+    return 0;
+}
+
+/* mu, weights and residuals from eta; then gradient and Hessian of the penalised loglik. */
+static void derivatives(const logit_problem *prob, const logit_parameter *param,
+                        const gsl_vector *beta, const gsl_vector *eta, gsl_vector *w,
+                        gsl_vector *resid, gsl_vector *grad, gsl_matrix *H, gsl_matrix *block) {
+    for (size_t i = 0; i < prob->n; i++) {
+        double mu = logit_probability(gsl_vector_get(eta, i));
+        gsl_vector_set(w, i, mu * (1.0 - mu));
+        gsl_vector_set(resid, i, prob->y[i] - mu);
+    }
+    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
+    gsl_blas_dgemv(CblasTrans, 1.0, &X.matrix, resid, 0.0, grad);
+    accumulate_hessian(prob, w->data, H, block);
+    if (param->l2 > 0.0) {
+        for (size_t j = 0; j < prob->p; j++) {
+            if ((int)j == param->intercept)
+                continue;
+            gsl_vector_set(grad, j, gsl_vector_get(grad, j) - param->l2 * gsl_vector_get(beta, j));
+            gsl_matrix_set(H, j, j, gsl_matrix_get(H, j, j) + param->l2);
+        }
+    }
+}
+
+/* After the iterations: a fitted probability pinned at 0 or 1 means separation. Blames the column
+ * with the largest |beta_j| * max|x_j|, the one doing the separating. */
+static int check_separation(const logit_problem *prob, const gsl_vector *beta,
+                            const gsl_vector *eta, int intercept, char *err, size_t errlen) {
+    size_t pinned = 0;
+    for (size_t i = 0; i < prob->n; i++)
+        pinned += fabs(gsl_vector_get(eta, i)) > SEPARATION_ETA;
+    if (pinned == 0)
+        return 0;
+    size_t worst = 0;
+    double worst_size = -1.0;
+    for (size_t j = 0; j < prob->p; j++) {
+        if ((int)j == intercept)
+            continue;
+        double xmax = 0.0;
+        for (size_t i = 0; i < prob->n; i++)
+            xmax = fmax(xmax, fabs(prob->x[i * prob->p + j]));
+        double size = fabs(gsl_vector_get(beta, j)) * xmax;
+        if (size > worst_size) {
+            worst_size = size;
+            worst = j;
+        }
+    }
+    char buf[32];
+    fail(err, errlen,
+         "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
+         "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
+         pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
+    return -1;
+}
+
+static int allocate_result(logit_result *out, size_t n, size_t p) {
+    memset(out, 0, sizeof *out);
+    out->n = n;
+    out->p = p;
+    out->beta = calloc(p, sizeof(double));
+    out->se = calloc(p, sizeof(double));
+    out->z = calloc(p, sizeof(double));
+    out->pvalue = calloc(p, sizeof(double));
+    out->cov = calloc(p * p, sizeof(double));
+    if (!out->beta || !out->se || !out->z || !out->pvalue || !out->cov) {
+        logit_result_free(out);
+        return -1;
+    }
+    return 0;
+}
+
+void logit_result_free(logit_result *res) {
+    if (!res)
+        return;
+    free(res->beta);
+    free(res->se);
+    free(res->z);
+    free(res->pvalue);
+    free(res->cov);
+    res->beta = res->se = res->z = res->pvalue = res->cov = NULL;
+}
+
+/* Fills standard errors, z and p from the inverse of the penalised Hessian at the solution. */
+static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_result *out, char *err,
+                           size_t errlen) {
+    size_t p = prob->p;
+    if (gsl_linalg_cholesky_decomp1(H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(H)) {
+        fail(err, errlen,
+             "the information matrix is singular at the solution; the design is "
+             "(nearly) rank-deficient");
+        return -1;
+    }
+    for (size_t a = 0; a < p; a++)
+        for (size_t b = 0; b < p; b++)
+            out->cov[a * p + b] = gsl_matrix_get(H, a, b);
+    for (size_t j = 0; j < p; j++) {
+        out->se[j] = sqrt(out->cov[j * p + j]);
+        out->z[j] = out->beta[j] / out->se[j];
+        out->pvalue[j] = 2.0 * gsl_cdf_ugaussian_Q(fabs(out->z[j]));
+    }
+    return 0;
+}
+
+typedef struct {
+    gsl_vector *beta, *trial, *eta, *trial_eta, *w, *resid, *grad, *dir;
+    gsl_matrix *H, *work, *block;
+    gsl_permutation *perm;
+} workspace;
+
+static void workspace_free(workspace *ws) {
+    gsl_vector_free(ws->beta);
+    gsl_vector_free(ws->trial);
+    gsl_vector_free(ws->eta);
+    gsl_vector_free(ws->trial_eta);
+    gsl_vector_free(ws->w);
+    gsl_vector_free(ws->resid);
+    gsl_vector_free(ws->grad);
+    gsl_vector_free(ws->dir);
+    gsl_matrix_free(ws->H);
+    gsl_matrix_free(ws->work);
+    gsl_matrix_free(ws->block);
+    gsl_permutation_free(ws->perm);
+}
+
+static int workspace_alloc(workspace *ws, size_t n, size_t p) {
+    memset(ws, 0, sizeof *ws);
+    ws->beta = gsl_vector_calloc(p);
+    ws->trial = gsl_vector_calloc(p);
+    ws->grad = gsl_vector_calloc(p);
+    ws->dir = gsl_vector_calloc(p);
+    ws->eta = gsl_vector_calloc(n);
+    ws->trial_eta = gsl_vector_calloc(n);
+    ws->w = gsl_vector_calloc(n);
+    ws->resid = gsl_vector_calloc(n);
+    ws->H = gsl_matrix_calloc(p, p);
+    ws->work = gsl_matrix_calloc(p, p);
+    ws->block = gsl_matrix_calloc(HESSIAN_BLOCK_ROWS, p);
+    ws->perm = gsl_permutation_calloc(p);
+    if (!ws->beta || !ws->trial || !ws->grad || !ws->dir || !ws->eta || !ws->trial_eta || !ws->w ||
+        !ws->resid || !ws->H || !ws->work || !ws->block || !ws->perm) {
+        workspace_free(ws);
+        return -1;
+    }
+    return 0;
+}
+
+/* One damped Newton step from ws->beta: halves the step until the penalised deviance does not
+ * increase. Returns the new penalised deviance, or NAN when no step helps. */
+static double newton_step(const logit_problem *prob, const logit_parameter *param, workspace *ws,
+                          double dev_old) {
+    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
+    double step = 1.0;
+    for (int h = 0; h <= MAX_HALVINGS; h++, step *= 0.5) {
+        gsl_vector_memcpy(ws->trial, ws->beta);
+        gsl_blas_daxpy(step, ws->dir, ws->trial);
+        gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->trial, 0.0, ws->trial_eta);
+        double dev = -2.0 * loglik_from_eta(prob, ws->trial_eta) + penalty(param, ws->trial);
+        /* Tiny increases are rounding at the optimum, not divergence. */
+        if (isfinite(dev) && dev <= dev_old + 1e-12 * fabs(dev_old)) {
+            gsl_vector_memcpy(ws->beta, ws->trial);
+            gsl_vector_swap(ws->eta, ws->trial_eta);
+            return dev;
+        }
+    }
+    return NAN;
+}
+
+static int iterate(const logit_problem *prob, const logit_parameter *param, workspace *ws,
+                   logit_result *out, char *err, size_t errlen) {
+    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
+    gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->beta, 0.0, ws->eta);
+    double dev = -2.0 * loglik_from_eta(prob, ws->eta) + penalty(param, ws->beta);
+    for (int it = 1; it <= param->max_iter; it++) {
+        derivatives(prob, param, ws->beta, ws->eta, ws->w, ws->resid, ws->grad, ws->H, ws->block);
+        if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
+            fail(err, errlen, "Newton step failed: the information matrix cannot be factored");
+            return -1;
+        }
+        double next = newton_step(prob, param, ws, dev);
+        if (isnan(next)) {
+            fail(err, errlen, "no Newton step decreases the deviance at iteration %d", it);
+            return -1;
+        }
+        out->iterations = it;
+        int converged = fabs(dev - next) / (fabs(next) + 0.1) < param->tol;
+        dev = next;
+        if (converged)
+            return 0;
+    }
+    if (param->l2 == 0.0 &&
+        check_separation(prob, ws->beta, ws->eta, param->intercept, err, errlen) != 0)
+        return -1;
+    fail(err, errlen, "did not converge in %d iterations", param->max_iter);
+    return -1;
+}
+
+int logit_train(const logit_problem *prob, const logit_parameter *param, logit_result *out,
+                char *err, size_t errlen) {
+    /* GSL's default handler aborts the process; errors must come back as return codes. */
+    gsl_set_error_handler_off();
+    memset(out, 0, sizeof *out);
+    const char *bad = logit_check_parameter(prob, param);
+    if (bad) {
+        fail(err, errlen, "%s", bad);
+        return -1;
+    }
+    size_t positives = 0;
+    if (check_data(prob, &positives, err, errlen) != 0)
+        return -1;
+    workspace ws;
+    if (workspace_alloc(&ws, prob->n, prob->p) != 0) {
+        fail(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
+        return -1;
+    }
+    int rc = -1;
+    if (param->l2 == 0.0) {
+        accumulate_hessian(prob, NULL, ws.H, ws.block);
+        if (check_rank(prob, ws.H, err, errlen) != 0)
+            goto done;
+    }
+    if (allocate_result(out, prob->n, prob->p) != 0) {
+        fail(err, errlen, "out of memory");
+        goto done;
+    }
+    double ybar = (double)positives / (double)prob->n;
+    if (param->intercept >= 0)
+        gsl_vector_set(ws.beta, (size_t)param->intercept, log(ybar / (1.0 - ybar)));
+    if (iterate(prob, param, &ws, out, err, errlen) != 0)
+        goto done;
+    if (param->l2 == 0.0 &&
+        check_separation(prob, ws.beta, ws.eta, param->intercept, err, errlen) != 0)
+        goto done;
+    for (size_t j = 0; j < prob->p; j++)
+        out->beta[j] = gsl_vector_get(ws.beta, j);
+    derivatives(prob, param, ws.beta, ws.eta, ws.w, ws.resid, ws.grad, ws.H, ws.block);
+    if (fill_statistics(prob, ws.H, out, err, errlen) != 0)
+        goto done;
+    out->loglik = loglik_from_eta(prob, ws.eta);
+    out->deviance = -2.0 * out->loglik;
+    out->null_loglik = (double)positives * log(ybar) + (double)(prob->n - positives) * log1p(-ybar);
+    out->null_deviance = -2.0 * out->null_loglik;
+    out->aic = 2.0 * (double)prob->p - 2.0 * out->loglik;
+    rc = 0;
+done:
+    if (rc != 0)
+        logit_result_free(out);
+    workspace_free(&ws);
+    return rc;
+}

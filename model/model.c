@@ -1,0 +1,687 @@
+/* The model: training a pipeline into a titanic_model, writing and reading its JSON document,
+ * prediction, explanation and summary, loading the active model. See model.h and docs/model.md. */
+#include "model.h"
+
+#include "db.h"
+#include "sha256.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Largest document we parse: the default model's is ~60 KB (mostly ticket groups); a document
+ * many times that is not one we wrote. */
+#define MODEL_DOCUMENT_MAX (64u * 1024u * 1024u)
+
+struct titanic_model {
+    int version;
+    char created[32];
+    feature_state st;
+    logit_parameter param;
+    logit_result fit;
+    size_t ncols;
+    const char *names[FEATURES_MAX_COLUMNS];
+    double threshold;
+    size_t training_rows;
+    char training_sha256[65];
+    int has_cv;
+    cv_result cv;            /* oof is kept only in the training process, never in the document */
+    double train_metrics[4]; /* accuracy, auc, log_loss, brier on the training rows */
+};
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+static void now_iso8601(char out[32]) {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void model_free(titanic_model *m) {
+    if (!m)
+        return;
+    feature_state_free(&m->st);
+    logit_result_free(&m->fit);
+    cv_result_free(&m->cv);
+    free(m);
+}
+
+int model_version(const titanic_model *m) {
+    return m->version;
+}
+
+double model_threshold(const titanic_model *m) {
+    return m->threshold;
+}
+
+void model_set_version(titanic_model *m, int version) {
+    m->version = version;
+}
+
+const feature_state *model_features(const titanic_model *m) {
+    return &m->st;
+}
+
+const logit_result *model_fit(const titanic_model *m) {
+    return &m->fit;
+}
+
+const logit_parameter *model_parameter(const titanic_model *m) {
+    return &m->param;
+}
+
+const char *model_column_name(const titanic_model *m, size_t j) {
+    return j < m->ncols ? m->names[j] : NULL;
+}
+
+const char *model_training_sha256(const titanic_model *m) {
+    return m->training_sha256;
+}
+
+size_t model_training_rows(const titanic_model *m) {
+    return m->training_rows;
+}
+
+const char *model_created(const titanic_model *m) {
+    return m->created;
+}
+
+const cv_result *model_cv(const titanic_model *m) {
+    return m->has_cv ? &m->cv : NULL;
+}
+
+double model_predict(const titanic_model *m, const passenger *p) {
+    return pipeline_predict(&m->st, m->fit.beta, p);
+}
+
+json_t *model_explain(const titanic_model *m, const passenger *p) {
+    double row[FEATURES_MAX_COLUMNS];
+    features_row(&m->st, p, 0, row);
+    json_t *out = json_object();
+    if (!out)
+        return NULL;
+    for (size_t j = 0; j < m->ncols; j++) {
+        if (json_object_set_new(out, m->names[j], json_real(m->fit.beta[j] * row[j])) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+static void append_field(sha256_ctx *ctx, const char *text) {
+    sha256_update(ctx, text, strlen(text));
+    sha256_update(ctx, "\t", 1);
+}
+
+static void append_number(sha256_ctx *ctx, double v) {
+    char buf[40];
+    if (isnan(v))
+        snprintf(buf, sizeof buf, "NA");
+    else
+        snprintf(buf, sizeof buf, "%.17g", v);
+    append_field(ctx, buf);
+}
+
+void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
+    sha256_ctx ctx;
+    sha256_init(&ctx);
+    for (size_t i = 0; i < n; i++) {
+        const passenger *p = &rows[i];
+        char buf[64];
+        snprintf(buf, sizeof buf, "%d\t%d\t%d\t%s\t%c", (int)p->id, (int)p->survived,
+                 (int)p->pclass, passenger_sex_name(p->sex), p->embarked ? p->embarked : '-');
+        append_field(&ctx, buf);
+        append_field(&ctx, p->name);
+        append_number(&ctx, p->age);
+        snprintf(buf, sizeof buf, "%d\t%d", (int)p->sibsp, (int)p->parch);
+        append_field(&ctx, buf);
+        append_field(&ctx, p->ticket);
+        append_number(&ctx, p->fare);
+        append_field(&ctx, p->cabin);
+        sha256_update(&ctx, "\n", 1);
+    }
+    sha256_final_hex(&ctx, hex);
+}
+
+static titanic_model *model_new(const feature_set *set) {
+    titanic_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->ncols = features_columns(set, m->names);
+    m->threshold = 0.5;
+    return m;
+}
+
+titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
+                           const logit_parameter *param, char *err, size_t errlen) {
+    titanic_model *m = model_new(set);
+    if (!m) {
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (pipeline_fit(set, param, rows, n, &m->st, &m->fit, err, errlen) != 0) {
+        free(m);
+        return NULL;
+    }
+    m->param = *param;
+    m->training_rows = n;
+    model_fingerprint(rows, n, m->training_sha256);
+    now_iso8601(m->created);
+    /* In-sample figures, next to the CV ones so the gap (optimism) is visible. */
+    double *prob = malloc(n * sizeof *prob), *y = malloc(n * sizeof *y);
+    if (!prob || !y) {
+        free(prob);
+        free(y);
+        model_free(m);
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double row[FEATURES_MAX_COLUMNS];
+        features_row(&m->st, &rows[i], 1, row);
+        prob[i] = logit_probability(logit_linear(m->fit.beta, row, m->ncols));
+        y[i] = rows[i].survived;
+    }
+    m->train_metrics[0] = metric_accuracy(prob, y, n, m->threshold);
+    m->train_metrics[1] = metric_auc(prob, y, n);
+    m->train_metrics[2] = metric_log_loss(prob, y, n);
+    m->train_metrics[3] = metric_brier(prob, y, n);
+    free(prob);
+    free(y);
+    return m;
+}
+
+void model_set_cv(titanic_model *m, const cv_result *cv) {
+    cv_result_free(&m->cv);
+    m->cv = *cv;
+    m->cv.oof = NULL;
+    m->has_cv = 1;
+}
+
+/* ---- writing the document ---- */
+
+/* A JSON number, or null for a figure that does not exist (the AUC of a one-class fold). */
+static json_t *number(double v) {
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
+static json_t *spread_json(const metric_spread *s) {
+    return json_pack("{s:o, s:o, s:o, s:o}", "mean", number(s->mean), "sd", number(s->sd), "min",
+                     number(s->min), "max", number(s->max));
+}
+
+json_t *model_metrics_json(const titanic_model *m) {
+    json_t *out = json_object();
+    json_object_set_new(out, "train",
+                        json_pack("{s:o, s:o, s:o, s:o}", "accuracy", number(m->train_metrics[0]),
+                                  "auc", number(m->train_metrics[1]), "log_loss",
+                                  number(m->train_metrics[2]), "brier",
+                                  number(m->train_metrics[3])));
+    if (m->has_cv) {
+        json_object_set_new(
+            out, "cv",
+            json_pack("{s:i, s:i, s:I, s:I, s:o, s:o, s:o, s:o}", "folds", m->cv.folds, "repeats",
+                      m->cv.repeats, "seed", (json_int_t)m->cv.seed, "rows", (json_int_t)m->cv.n,
+                      "accuracy", spread_json(&m->cv.accuracy), "auc", spread_json(&m->cv.auc),
+                      "log_loss", spread_json(&m->cv.log_loss), "brier",
+                      spread_json(&m->cv.brier)));
+    }
+    return out;
+}
+
+static json_t *imputation_json(const feature_state *st) {
+    json_t *by_title = json_object();
+    for (int t = 0; t < TITLE_COUNT; t++)
+        json_object_set_new(by_title, title_name(t), json_real(st->age_by_title[t]));
+    char port[2] = {st->embarked_mode, '\0'};
+    return json_pack(
+        "{s:o, s:f, s:{s:s, s:s}, s:{s:f, s:f, s:f}, s:s}", "age_by_title", by_title, "age_median",
+        st->age_median, "title_for_sex", "male", title_name(st->title_for_sex[SEX_MALE]), "female",
+        title_name(st->title_for_sex[SEX_FEMALE]), "fare_by_pclass", "1", st->fare_by_pclass[0],
+        "2", st->fare_by_pclass[1], "3", st->fare_by_pclass[2], "embarked_mode", port);
+}
+
+static json_t *features_json(const titanic_model *m, int with_tickets) {
+    json_t *groups = json_array();
+    for (int i = 0; i < m->st.set.count; i++)
+        json_array_append_new(
+            groups, json_pack("{s:s, s:s}", "name", feature_group_name(m->st.set.groups[i]),
+                              "definition", feature_group_definition(m->st.set.groups[i])));
+    json_t *columns = json_array();
+    for (size_t j = 0; j < m->ncols; j++)
+        json_array_append_new(columns, json_string(m->names[j]));
+    json_t *titles = json_array();
+    for (int t = 0; t < TITLE_COUNT; t++)
+        json_array_append_new(titles, json_string(title_name(t)));
+    json_t *out = json_pack("{s:o, s:o, s:o, s:{s:o, s:[i,i,i], s:[s,s,s], s:[s,s,s]}}", "groups",
+                            groups, "columns", columns, "imputation", imputation_json(&m->st),
+                            "levels", "title", titles, "pclass", 1, 2, 3, "embarked", "C", "Q", "S",
+                            "sex", "male", "female", "other");
+    if (with_tickets) {
+        json_t *tickets = json_array();
+        for (size_t i = 0; i < m->st.ticket_count; i++) {
+            const ticket_count *t = &m->st.tickets[i];
+            json_array_append_new(
+                tickets, json_pack("[s, i, i]", t->ticket, (int)t->passengers, (int)t->survivors));
+        }
+        json_object_set_new(out, "ticket_groups", tickets);
+    } else {
+        json_object_set_new(out, "ticket_group_count",
+                            json_integer((json_int_t)m->st.ticket_count));
+    }
+    return out;
+}
+
+static json_t *coefficients_json(const titanic_model *m) {
+    json_t *out = json_array();
+    for (size_t j = 0; j < m->ncols; j++)
+        json_array_append_new(out, json_pack("{s:s, s:f, s:f, s:f, s:f}", "name", m->names[j],
+                                             "estimate", m->fit.beta[j], "std_error", m->fit.se[j],
+                                             "z", m->fit.z[j], "p_value", m->fit.pvalue[j]));
+    return out;
+}
+
+static json_t *fit_json(const titanic_model *m) {
+    return json_pack("{s:s, s:f, s:f, s:i, s:i, s:I, s:f, s:f, s:f, s:f, s:f}", "method",
+                     "newton-irls", "l2", m->param.l2, "tol", m->param.tol, "max_iter",
+                     m->param.max_iter, "iterations", m->fit.iterations, "rows",
+                     (json_int_t)m->training_rows, "log_likelihood", m->fit.loglik,
+                     "null_log_likelihood", m->fit.null_loglik, "deviance", m->fit.deviance,
+                     "null_deviance", m->fit.null_deviance, "aic", m->fit.aic);
+}
+
+static json_t *document_json(const titanic_model *m, int with_tickets) {
+    return json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:{s:I, s:s}}", "format",
+                     MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
+                     "created", m->created, "features", features_json(m, with_tickets),
+                     "coefficients", coefficients_json(m), "threshold", m->threshold, "fit",
+                     fit_json(m), "metrics", model_metrics_json(m), "training", "rows",
+                     (json_int_t)m->training_rows, "sha256", m->training_sha256);
+}
+
+char *model_to_json_text(const titanic_model *m) {
+    json_t *doc = document_json(m, 1);
+    if (!doc)
+        return NULL;
+    char *text = json_dumps(doc, JSON_INDENT(1) | JSON_REAL_PRECISION(17) | JSON_ENSURE_ASCII);
+    json_decref(doc);
+    return text;
+}
+
+json_t *model_summary(const titanic_model *m) {
+    json_t *doc = document_json(m, 0);
+    if (!doc)
+        return NULL;
+    /* 95% Wald intervals, so a client need not know the normal quantile. */
+    json_t *coefs = json_object_get(doc, "coefficients");
+    for (size_t j = 0; j < json_array_size(coefs); j++) {
+        json_t *c = json_array_get(coefs, j);
+        json_object_set_new(c, "ci95_low",
+                            json_real(m->fit.beta[j] - 1.959963984540054 * m->fit.se[j]));
+        json_object_set_new(c, "ci95_high",
+                            json_real(m->fit.beta[j] + 1.959963984540054 * m->fit.se[j]));
+    }
+    return doc;
+}
+
+/* ---- reading the document ---- */
+
+/* A finite number at key in obj, or -1 with err naming where. */
+static int get_number(json_t *obj, const char *key, const char *where, double *out, char *err,
+                      size_t errlen) {
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_number(v) || !isfinite(json_number_value(v))) {
+        fail(err, errlen, "model document: %s.%s must be a finite number", where, key);
+        return -1;
+    }
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int title_from_name(const char *s) {
+    for (int t = 0; t < TITLE_COUNT; t++)
+        if (s && strcmp(s, title_name(t)) == 0)
+            return t;
+    return -1;
+}
+
+static int read_groups(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    json_t *groups = json_object_get(features, "groups");
+    if (!json_is_array(groups) || json_array_size(groups) > FEATURE_GROUP_COUNT) {
+        fail(err, errlen, "model document: features.groups must be an array of at most %d groups",
+             FEATURE_GROUP_COUNT);
+        return -1;
+    }
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < json_array_size(groups); i++) {
+        const char *name = json_string_value(json_object_get(json_array_get(groups, i), "name"));
+        if (!name || strlen(name) > 32) {
+            fail(err, errlen, "model document: features.groups[%zu].name must be a short string",
+                 i);
+            return -1;
+        }
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", name);
+    }
+    feature_set set;
+    char why[400];
+    if (used == 0) {
+        set.count = 0;
+    } else if (feature_set_parse(list, &set, why, sizeof why) != 0) {
+        fail(err, errlen, "model document incompatible with this build: %s", why);
+        return -1;
+    }
+    m->st.set = set;
+    m->ncols = features_columns(&set, m->names);
+    json_t *columns = json_object_get(features, "columns");
+    if (!json_is_array(columns) || json_array_size(columns) != m->ncols) {
+        fail(err, errlen, "model document: features.columns must list the %zu columns of groups %s",
+             m->ncols, list);
+        return -1;
+    }
+    for (size_t j = 0; j < m->ncols; j++) {
+        const char *c = json_string_value(json_array_get(columns, j));
+        if (!c || strcmp(c, m->names[j]) != 0) {
+            fail(err, errlen,
+                 "model document incompatible: column %zu is \"%s\", this build "
+                 "expects \"%s\"",
+                 j, c ? c : "(not a string)", m->names[j]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_imputation(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    json_t *imp = json_object_get(features, "imputation");
+    json_t *by_title = json_object_get(imp, "age_by_title");
+    json_t *fares = json_object_get(imp, "fare_by_pclass");
+    json_t *tsex = json_object_get(imp, "title_for_sex");
+    if (!json_is_object(imp) || !json_is_object(by_title) || !json_is_object(fares) ||
+        !json_is_object(tsex)) {
+        fail(err, errlen,
+             "model document: features.imputation must hold age_by_title, "
+             "fare_by_pclass and title_for_sex objects");
+        return -1;
+    }
+    for (int t = 0; t < TITLE_COUNT; t++)
+        if (get_number(by_title, title_name(t), "features.imputation.age_by_title",
+                       &m->st.age_by_title[t], err, errlen) != 0)
+            return -1;
+    const char *cls[3] = {"1", "2", "3"};
+    for (int c = 0; c < 3; c++)
+        if (get_number(fares, cls[c], "features.imputation.fare_by_pclass",
+                       &m->st.fare_by_pclass[c], err, errlen) != 0)
+            return -1;
+    if (get_number(imp, "age_median", "features.imputation", &m->st.age_median, err, errlen) != 0)
+        return -1;
+    int tm = title_from_name(json_string_value(json_object_get(tsex, "male")));
+    int tf = title_from_name(json_string_value(json_object_get(tsex, "female")));
+    if (tm < 0 || tf < 0) {
+        fail(err, errlen,
+             "model document: features.imputation.title_for_sex must name a title "
+             "(Mr, Mrs, Miss, Master, Rare) for male and female");
+        return -1;
+    }
+    m->st.title_for_sex[SEX_MALE] = tm;
+    m->st.title_for_sex[SEX_FEMALE] = tf;
+    const char *port = json_string_value(json_object_get(imp, "embarked_mode"));
+    if (!port || strlen(port) != 1 || !strchr("CQS", port[0])) {
+        fail(err, errlen, "model document: features.imputation.embarked_mode must be C, Q or S");
+        return -1;
+    }
+    m->st.embarked_mode = port[0];
+    return 0;
+}
+
+static int compare_ticket_entries(const void *a, const void *b) {
+    return strcmp(((const ticket_count *)a)->ticket, ((const ticket_count *)b)->ticket);
+}
+
+static int read_tickets(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    json_t *tickets = json_object_get(features, "ticket_groups");
+    if (!tickets)
+        return 0;
+    size_t n = json_array_size(tickets);
+    if (!json_is_array(tickets)) {
+        fail(err, errlen, "model document: features.ticket_groups must be an array");
+        return -1;
+    }
+    m->st.tickets = calloc(n ? n : 1, sizeof *m->st.tickets);
+    if (!m->st.tickets) {
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(tickets, i);
+        const char *t = json_string_value(json_array_get(e, 0));
+        json_t *np = json_array_get(e, 1), *ns = json_array_get(e, 2);
+        if (!t || !*t || strlen(t) > PASSENGER_TICKET_MAX || !json_is_integer(np) ||
+            !json_is_integer(ns) || json_integer_value(np) < 1 ||
+            json_integer_value(np) > 2147483647 || json_integer_value(ns) < 0 ||
+            json_integer_value(ns) > json_integer_value(np)) {
+            fail(err, errlen,
+                 "model document: features.ticket_groups[%zu] must be [ticket, "
+                 "passengers >= 1, 0 <= survivors <= passengers]",
+                 i);
+            return -1;
+        }
+        ticket_count *tc = &m->st.tickets[i];
+        snprintf(tc->ticket, sizeof tc->ticket, "%s", t);
+        tc->passengers = (int32_t)json_integer_value(np);
+        tc->survivors = (int32_t)json_integer_value(ns);
+    }
+    m->st.ticket_count = n;
+    qsort(m->st.tickets, n, sizeof *m->st.tickets, compare_ticket_entries);
+    for (size_t i = 1; i < n; i++) {
+        if (strcmp(m->st.tickets[i - 1].ticket, m->st.tickets[i].ticket) == 0) {
+            fail(err, errlen,
+                 "model document: ticket \"%s\" appears twice in features.ticket_groups",
+                 m->st.tickets[i].ticket);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t errlen) {
+    json_t *coefs = json_object_get(doc, "coefficients");
+    if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols) {
+        fail(err, errlen,
+             "model document: coefficients must be an array of %zu entries, one per "
+             "column",
+             m->ncols);
+        return -1;
+    }
+    m->fit.p = m->ncols;
+    m->fit.beta = calloc(m->ncols, sizeof(double));
+    m->fit.se = calloc(m->ncols, sizeof(double));
+    m->fit.z = calloc(m->ncols, sizeof(double));
+    m->fit.pvalue = calloc(m->ncols, sizeof(double));
+    if (!m->fit.beta || !m->fit.se || !m->fit.z || !m->fit.pvalue) {
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t j = 0; j < m->ncols; j++) {
+        json_t *c = json_array_get(coefs, j);
+        const char *name = json_string_value(json_object_get(c, "name"));
+        if (!name || strcmp(name, m->names[j]) != 0) {
+            fail(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
+                 m->names[j]);
+            return -1;
+        }
+        if (get_number(c, "estimate", name, &m->fit.beta[j], err, errlen) ||
+            get_number(c, "std_error", name, &m->fit.se[j], err, errlen) ||
+            get_number(c, "z", name, &m->fit.z[j], err, errlen) ||
+            get_number(c, "p_value", name, &m->fit.pvalue[j], err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
+static void read_spread(json_t *obj, const char *key, metric_spread *s) {
+    json_t *v = json_object_get(obj, key);
+    s->mean = json_number_value(json_object_get(v, "mean"));
+    s->sd = json_number_value(json_object_get(v, "sd"));
+    s->min = json_number_value(json_object_get(v, "min"));
+    s->max = json_number_value(json_object_get(v, "max"));
+}
+
+/* Fit statistics and metrics are descriptive: read what is there, do not refuse a model over them.
+ */
+static void read_descriptive(titanic_model *m, json_t *doc) {
+    json_t *fit = json_object_get(doc, "fit");
+    m->param.l2 = json_number_value(json_object_get(fit, "l2"));
+    m->param.tol = json_number_value(json_object_get(fit, "tol"));
+    m->param.max_iter = (int)json_integer_value(json_object_get(fit, "max_iter"));
+    m->param.intercept = 0;
+    m->fit.iterations = (int)json_integer_value(json_object_get(fit, "iterations"));
+    m->fit.loglik = json_number_value(json_object_get(fit, "log_likelihood"));
+    m->fit.null_loglik = json_number_value(json_object_get(fit, "null_log_likelihood"));
+    m->fit.deviance = json_number_value(json_object_get(fit, "deviance"));
+    m->fit.null_deviance = json_number_value(json_object_get(fit, "null_deviance"));
+    m->fit.aic = json_number_value(json_object_get(fit, "aic"));
+    json_t *metrics = json_object_get(doc, "metrics");
+    json_t *train = json_object_get(metrics, "train");
+    const char *keys[4] = {"accuracy", "auc", "log_loss", "brier"};
+    for (int k = 0; k < 4; k++)
+        m->train_metrics[k] = json_number_value(json_object_get(train, keys[k]));
+    json_t *cv = json_object_get(metrics, "cv");
+    if (json_is_object(cv)) {
+        m->has_cv = 1;
+        m->cv.folds = (int)json_integer_value(json_object_get(cv, "folds"));
+        m->cv.repeats = (int)json_integer_value(json_object_get(cv, "repeats"));
+        m->cv.seed = (unsigned long)json_integer_value(json_object_get(cv, "seed"));
+        m->cv.n = (size_t)json_integer_value(json_object_get(cv, "rows"));
+        read_spread(cv, "accuracy", &m->cv.accuracy);
+        read_spread(cv, "auc", &m->cv.auc);
+        read_spread(cv, "log_loss", &m->cv.log_loss);
+        read_spread(cv, "brier", &m->cv.brier);
+    }
+}
+
+static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) {
+    const char *format = json_string_value(json_object_get(doc, "format"));
+    if (!format || strcmp(format, MODEL_FORMAT) != 0) {
+        fail(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
+             format ? format : "(missing)", MODEL_FORMAT);
+        return -1;
+    }
+    json_t *fv = json_object_get(doc, "format_version");
+    if (!json_is_integer(fv) || json_integer_value(fv) != MODEL_FORMAT_VERSION) {
+        fail(err, errlen,
+             "model document format_version %lld is not supported by this build "
+             "(reads %d)",
+             json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL, MODEL_FORMAT_VERSION);
+        return -1;
+    }
+    json_t *v = json_object_get(doc, "version");
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647) {
+        fail(err, errlen, "model document: version must be an integer >= 0");
+        return -1;
+    }
+    m->version = (int)json_integer_value(v);
+    const char *created = json_string_value(json_object_get(doc, "created"));
+    snprintf(m->created, sizeof m->created, "%s", created ? created : "");
+    double threshold;
+    if (get_number(doc, "threshold", "document", &threshold, err, errlen) != 0)
+        return -1;
+    if (!(threshold > 0.0 && threshold < 1.0)) {
+        fail(err, errlen, "model document: threshold must lie strictly between 0 and 1");
+        return -1;
+    }
+    m->threshold = threshold;
+    json_t *training = json_object_get(doc, "training");
+    const char *sha = json_string_value(json_object_get(training, "sha256"));
+    json_t *rows = json_object_get(training, "rows");
+    if (!sha || strlen(sha) != 64 || !json_is_integer(rows) || json_integer_value(rows) < 0) {
+        fail(err, errlen, "model document: training must hold rows and a 64-digit sha256");
+        return -1;
+    }
+    snprintf(m->training_sha256, sizeof m->training_sha256, "%s", sha);
+    m->training_rows = (size_t)json_integer_value(rows);
+    return 0;
+}
+
+titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
+    if (!text || len == 0) {
+        fail(err, errlen, "model document is empty");
+        return NULL;
+    }
+    if (len > MODEL_DOCUMENT_MAX) {
+        fail(err, errlen, "model document of %zu bytes exceeds the %u-byte limit", len,
+             MODEL_DOCUMENT_MAX);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        fail(err, errlen, "model document is not valid JSON: %s (line %d, column %d)", jerr.text,
+             jerr.line, jerr.column);
+        return NULL;
+    }
+    titanic_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        json_decref(doc);
+        fail(err, errlen, "out of memory");
+        return NULL;
+    }
+    json_t *features = json_object_get(doc, "features");
+    int rc = !json_is_object(doc) ? (fail(err, errlen, "model document must be a JSON object"), -1)
+             : !json_is_object(features)
+                 ? (fail(err, errlen, "model document: features must be an object"), -1)
+                 : 0;
+    if (rc == 0)
+        rc = read_header(m, doc, err, errlen);
+    if (rc == 0)
+        rc = read_groups(m, features, err, errlen);
+    if (rc == 0)
+        rc = read_imputation(m, features, err, errlen);
+    if (rc == 0)
+        rc = read_tickets(m, features, err, errlen);
+    if (rc == 0)
+        rc = read_coefficients(m, doc, err, errlen);
+    if (rc == 0)
+        read_descriptive(m, doc);
+    json_decref(doc);
+    if (rc != 0) {
+        model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+titanic_model *model_load_active(PGconn *conn, char *err, size_t errlen) {
+    char why[512];
+    PGresult *res = db_query(conn, "SELECT version, document FROM models WHERE active", 0, NULL,
+                             why, sizeof why);
+    if (!res) {
+        fail(err, errlen, "reading the active model: %s", why);
+        return NULL;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        fail(err, errlen, "no active model");
+        return NULL;
+    }
+    int version = atoi(PQgetvalue(res, 0, 0));
+    titanic_model *m =
+        model_from_json(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), why, sizeof why);
+    PQclear(res);
+    if (!m) {
+        fail(err, errlen, "active model version %d: %s", version, why);
+        return NULL;
+    }
+    m->version = version;
+    return m;
+}

@@ -1,0 +1,79 @@
+/* The survival model as the API and titanic-train see it: a fitted logistic regression together
+ * with everything needed to turn a passenger into its design row (feature_state), its statistics
+ * and cross-validated metrics, kept as one self-describing JSON document (docs/model.md).
+ *
+ * A loaded model is never modified by the prediction functions, so any number of threads may call
+ * model_predict / model_explain / model_summary on the same const model at once. */
+#ifndef TITANIC_MODEL_H
+#define TITANIC_MODEL_H
+
+#include "evaluate.h"
+#include "features.h"
+#include "logit.h"
+#include "passenger.h"
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* titanic-train NOTIFYs this channel, payload the activated version, so API servers reload. */
+#define MODEL_NOTIFY_CHANNEL "titanic_model"
+
+/* The document layout this build writes and reads ("format_version"). */
+#define MODEL_FORMAT "titanic-survival-logit"
+#define MODEL_FORMAT_VERSION 1
+
+typedef struct titanic_model titanic_model;
+
+/* ---- prediction side (used by titanic-api) ---- */
+
+/* Parses a model document. NULL with a message naming what is malformed or incompatible. */
+titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen);
+void model_free(titanic_model *m);
+/* The models.version the document was stored as; 0 if never stored. */
+int model_version(const titanic_model *m);
+/* P(survived). Unknown fields (NAN age/fare, "" name/ticket/cabin, embarked '\0') are imputed
+ * exactly as in training. */
+double model_predict(const titanic_model *m, const passenger *p);
+/* The label is probability >= threshold. */
+double model_threshold(const titanic_model *m);
+/* {"intercept": b0, "female": b * x, ...}: each column's contribution to the log-odds; the values
+ * sum to logit(model_predict). */
+json_t *model_explain(const titanic_model *m, const passenger *p);
+/* For GET /model: version, created, format, features (groups with definitions, learned
+ * imputation values), coefficients with standard errors, fit statistics, metrics, training set. */
+json_t *model_summary(const titanic_model *m);
+/* The active model from the models table. NULL with "no active model" when there is none. */
+titanic_model *model_load_active(PGconn *conn, char *err, size_t errlen);
+
+/* ---- training side (titanic-train, tests) ---- */
+
+/* Fits the pipeline on n passengers with known survival. training_sha256 fingerprints them
+ * (model_fingerprint). The model has no metrics until model_set_cv. */
+titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
+                           const logit_parameter *param, char *err, size_t errlen);
+/* Records cross-validated metrics (copied) in the model. */
+void model_set_cv(titanic_model *m, const cv_result *cv);
+void model_set_version(titanic_model *m, int version);
+/* The whole document as text; doubles are written with 17 significant digits, so reading it back
+ * gives bit-identical coefficients and imputation values. Caller frees. */
+char *model_to_json_text(const titanic_model *m);
+/* The metrics object stored in models.metrics: {"cv": {...}, "train": {...}}. New reference. */
+json_t *model_metrics_json(const titanic_model *m);
+
+/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
+ */
+void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
+
+/* Accessors for the trainer and the report. */
+const feature_state *model_features(const titanic_model *m);
+const logit_result *model_fit(const titanic_model *m);
+const logit_parameter *model_parameter(const titanic_model *m);
+const char *model_column_name(const titanic_model *m, size_t j);
+const char *model_training_sha256(const titanic_model *m);
+size_t model_training_rows(const titanic_model *m);
+const char *model_created(const titanic_model *m);
+/* The stored CV figures, or NULL when the model has none. */
+const cv_result *model_cv(const titanic_model *m);
+
+#endif
