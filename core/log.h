@@ -7,6 +7,7 @@
 #ifndef TITANIC_LOG_H
 #define TITANIC_LOG_H
 
+#include <jansson.h> /* json_int_t for integer fields */
 #include <stdio.h>
 
 typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;

@@ -1,43 +1,243 @@
-/* titanic-etl: loads a Titanic passenger CSV into PostgreSQL (the Kubernetes Job's command).
- * This file only turns the command line into a call of the loader in libtitanic. */
+/* titanic-etl: loads a Titanic passenger CSV into PostgreSQL (what the Kubernetes Job runs on
+ * every data refresh), applies schema migrations, and generates synthetic passengers.
+ * This file turns the command line into calls of the loader and generator in libtitanic. */
+#include "config.h"
 #include "db.h"
+#include "generate.h"
+#include "loader.h"
 #include "log.h"
 #include "migrate.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define EXIT_LOAD_FAILED 1
+#define EXIT_USAGE 2
+
+static volatile sig_atomic_t interrupted = 0;
+
+static void on_signal(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
 
 static void usage(FILE *out) {
-    fputs("usage: titanic-etl [--migrate]\n", out);
+    fputs("usage: titanic-etl [options] FILE     load a passenger CSV (FILE - reads stdin)\n"
+          "       titanic-etl --migrate           apply schema migrations only\n"
+          "       titanic-etl --generate N [--seed S]   write N synthetic passengers to stdout\n"
+          "\n"
+          "options:\n"
+          "  --dry-run           validate and count; write nothing, need no database\n"
+          "  --max-rejects N|P%  fail (commit nothing) when more than N rows, or P% of rows,\n"
+          "                      are rejected (default: no limit)\n"
+          "  --id-base N         ids for files without PassengerId are N + row (default 900000)\n"
+          "  --no-progress       no progress bar even on a terminal\n"
+          "  --help, --version\n"
+          "\n"
+          "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
+          "Exit status: 0 committed; 1 nothing committed (see the error); 2 usage error.\n",
+          out);
+}
+
+typedef struct {
+    int migrate_only, dry_run, no_progress, generate;
+    long generate_count, seed, id_base;
+    long max_rejects;
+    double max_rejects_pct;
+    const char *file;
+} cli;
+
+static int bad_value(const char *flag, const char *value, const char *expected) {
+    fprintf(stderr, "titanic-etl: %s: expected %s, got \"%.40s\"\n", flag, expected, value);
+    return -1;
+}
+
+static int parse_args(int argc, char **argv, cli *c) {
+    *c = (cli){
+        .seed = 1912, .id_base = CSV_DEFAULT_ID_BASE, .max_rejects = -1, .max_rejects_pct = -1};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes_value = !strcmp(a, "--max-rejects") || !strcmp(a, "--id-base") ||
+                          !strcmp(a, "--generate") || !strcmp(a, "--seed");
+        if (takes_value && !value) {
+            fprintf(stderr, "titanic-etl: %s needs a value\n", a);
+            return -1;
+        }
+        if (!strcmp(a, "--migrate")) {
+            c->migrate_only = 1;
+        } else if (!strcmp(a, "--dry-run")) {
+            c->dry_run = 1;
+        } else if (!strcmp(a, "--no-progress")) {
+            c->no_progress = 1;
+        } else if (!strcmp(a, "--max-rejects")) {
+            if (etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) != 0)
+                return bad_value(a, value, "a count such as 10 or a percentage such as 1.5%");
+            i++;
+        } else if (!strcmp(a, "--id-base")) {
+            if (config_parse_long(value, 0, 2000000000L, &c->id_base) != 0)
+                return bad_value(a, value, "an integer from 0 to 2000000000");
+            i++;
+        } else if (!strcmp(a, "--generate")) {
+            c->generate = 1;
+            if (config_parse_long(value, 0, 2000000000L, &c->generate_count) != 0)
+                return bad_value(a, value, "a row count from 0 to 2000000000");
+            i++;
+        } else if (!strcmp(a, "--seed")) {
+            if (config_parse_long(value, 0, 2147483647L, &c->seed) != 0)
+                return bad_value(a, value, "an integer from 0 to 2147483647");
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            fprintf(stderr, "titanic-etl: unknown option %s\n", a);
+            return -1;
+        } else if (c->file) {
+            fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file, a);
+            return -1;
+        } else {
+            c->file = a;
+        }
+    }
+    if (!c->migrate_only && !c->generate && !c->file) {
+        fputs("titanic-etl: no input file (use - for stdin)\n", stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_input(const char *file, off_t *size, char *err, size_t errlen) {
+    if (strcmp(file, "-") == 0) {
+        *size = 0;
+        return STDIN_FILENO;
+    }
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot open %s: %s", file, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "cannot read %s: not a regular file", file);
+        close(fd);
+        return -1;
+    }
+    *size = S_ISREG(st.st_mode) ? st.st_size : 0;
+    return fd;
+}
+
+static int migrate(PGconn *conn) {
+    char err[1024];
+    int applied = 0;
+    if (migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
+                      sizeof err) != 0) {
+        log_error("migration failed", "{s:s}", "error", err);
+        return -1;
+    }
+    log_info("schema up to date", "{s:i, s:i}", "applied", applied, "version",
+             migrate_latest(embedded_migrations, embedded_migration_count));
+    return 0;
+}
+
+static void print_summary(const cli *c, const etl_result *r) {
+    double rate = r->seconds > 0 ? (double)r->read / r->seconds : 0;
+    printf("titanic-etl: %s (%s): read %ld, inserted %ld, updated %ld, unchanged %ld, "
+           "rejected %ld in %.2f s (%.0f rows/s)%s",
+           c->file, csv_layout_name(r->layout), r->read, r->inserted, r->updated, r->unchanged,
+           r->rejected, r->seconds, rate, c->dry_run ? " [dry run: nothing written]" : "");
+    if (r->run_id)
+        printf("; run %ld", r->run_id);
+    printf("\n");
+    fflush(stdout);
+    log_info(c->dry_run ? "dry run finished" : "load committed",
+             "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I}", "source", c->file, "layout",
+             csv_layout_name(r->layout), "sha256", r->sha256, "read", (json_int_t)r->read,
+             "inserted", (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
+             (json_int_t)r->unchanged, "rejected", (json_int_t)r->rejected, "seconds", r->seconds,
+             "rows_per_s", rate, "run_id", (json_int_t)r->run_id);
+}
+
+static int run_load(const cli *c) {
+    char err[2048];
+    etl_options options = {.source = strcmp(c->file, "-") == 0 ? "stdin" : c->file,
+                           .dry_run = c->dry_run,
+                           .max_rejects = c->max_rejects,
+                           .max_rejects_pct = c->max_rejects_pct,
+                           .id_base = (int32_t)c->id_base,
+                           .progress_tty = !c->no_progress && isatty(STDERR_FILENO),
+                           .interrupted = &interrupted};
+    int fd = open_input(c->file, &options.total_bytes, err, sizeof err);
+    if (fd < 0) {
+        log_error("load failed", "{s:s, s:s}", "source", c->file, "error", err);
+        return EXIT_LOAD_FAILED;
+    }
+    PGconn *conn = NULL;
+    if (!c->dry_run) {
+        conn = db_connect_from_env("titanic-etl", err, sizeof err);
+        if (!conn) {
+            log_error("database connection failed", "{s:s}", "error", err);
+            close(fd);
+            return EXIT_LOAD_FAILED;
+        }
+        if (migrate(conn) != 0) {
+            PQfinish(conn);
+            close(fd);
+            return EXIT_LOAD_FAILED;
+        }
+    }
+    etl_result result;
+    int rc = etl_load(conn, fd, &options, &result, err, sizeof err);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    if (rc == 0)
+        print_summary(c, &result);
+    else
+        log_error("load failed; nothing committed", "{s:s, s:s, s:I, s:I}", "source", c->file,
+                  "error", err, "read", (json_int_t)result.read, "run_id",
+                  (json_int_t)result.run_id);
+    PQfinish(conn);
+    return rc == 0 ? 0 : EXIT_LOAD_FAILED;
 }
 
 int main(int argc, char **argv) {
     char err[1024];
-    if (log_init("etl", err, sizeof err) != 0) {
-        fprintf(stderr, "titanic-etl: %s\n", err);
-        return 2;
-    }
-    if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
         usage(stdout);
         return 0;
     }
-    if (!(argc == 2 && strcmp(argv[1], "--migrate") == 0)) {
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("titanic-etl %s\n", TITANIC_VERSION);
+        return 0;
+    }
+    if (log_init("etl", err, sizeof err) != 0) {
+        fprintf(stderr, "titanic-etl: %s\n", err);
+        return EXIT_USAGE;
+    }
+    cli c;
+    if (parse_args(argc, argv, &c) != 0) {
         usage(stderr);
-        return 2;
+        return EXIT_USAGE;
     }
-    PGconn *conn = db_connect_from_env("titanic-etl", err, sizeof err);
-    if (!conn) {
-        log_error("database connection failed", "{s:s}", "error", err);
-        return 1;
+    if (c.generate)
+        return generate_csv(stdout, c.generate_count, (uint64_t)c.seed) == 0 ? 0 : EXIT_LOAD_FAILED;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns so we can stop */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    if (c.migrate_only) {
+        PGconn *conn = db_connect_from_env("titanic-etl", err, sizeof err);
+        if (!conn) {
+            log_error("database connection failed", "{s:s}", "error", err);
+            return EXIT_LOAD_FAILED;
+        }
+        int rc = migrate(conn);
+        PQfinish(conn);
+        return rc == 0 ? 0 : EXIT_LOAD_FAILED;
     }
-    int applied = 0;
-    int rc = migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
-                           sizeof err);
-    if (rc != 0)
-        log_error("migration failed", "{s:s}", "error", err);
-    else
-        log_info("schema up to date", "{s:i, s:i}", "applied", applied, "version",
-                 migrate_latest(embedded_migrations, embedded_migration_count));
-    PQfinish(conn);
-    return rc == 0 ? 0 : 1;
+    return run_load(&c);
 }

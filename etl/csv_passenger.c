@@ -1,0 +1,555 @@
+/* Streaming CSV -> validated passengers, on libcsv. See csv_passenger.h.
+ *
+ * Input is fed to libcsv one physical line at a time so each record knows the line it starts on,
+ * and so the raw bytes of a rejected record can be kept (bounded) for etl_rejects. */
+#include "csv_passenger.h"
+
+#include "text.h"
+
+#include <csv.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum {
+    COL_ID,
+    COL_SURVIVED,
+    COL_PCLASS,
+    COL_NAME,
+    COL_SEX,
+    COL_AGE,
+    COL_SIBSP,
+    COL_PARCH,
+    COL_TICKET,
+    COL_FARE,
+    COL_CABIN,
+    COL_EMBARKED,
+    COL_COUNT
+};
+
+typedef struct {
+    const char *header;
+    int column;
+} layout_column;
+
+typedef struct {
+    csv_layout id;
+    const char *name;
+    int ncolumns;
+    layout_column columns[COL_COUNT];
+} layout_def;
+
+static const layout_def layouts[] = {
+    {LAYOUT_TRAIN,
+     "kaggle-train",
+     12,
+     {{"PassengerId", COL_ID},
+      {"Survived", COL_SURVIVED},
+      {"Pclass", COL_PCLASS},
+      {"Name", COL_NAME},
+      {"Sex", COL_SEX},
+      {"Age", COL_AGE},
+      {"SibSp", COL_SIBSP},
+      {"Parch", COL_PARCH},
+      {"Ticket", COL_TICKET},
+      {"Fare", COL_FARE},
+      {"Cabin", COL_CABIN},
+      {"Embarked", COL_EMBARKED}}},
+    {LAYOUT_TEST,
+     "kaggle-test",
+     11,
+     {{"PassengerId", COL_ID},
+      {"Pclass", COL_PCLASS},
+      {"Name", COL_NAME},
+      {"Sex", COL_SEX},
+      {"Age", COL_AGE},
+      {"SibSp", COL_SIBSP},
+      {"Parch", COL_PARCH},
+      {"Ticket", COL_TICKET},
+      {"Fare", COL_FARE},
+      {"Cabin", COL_CABIN},
+      {"Embarked", COL_EMBARKED}}},
+    {LAYOUT_PEOPLE,
+     "people-887",
+     8,
+     {{"Survived", COL_SURVIVED},
+      {"Pclass", COL_PCLASS},
+      {"Name", COL_NAME},
+      {"Sex", COL_SEX},
+      {"Age", COL_AGE},
+      {"Siblings/Spouses Aboard", COL_SIBSP},
+      {"Parents/Children Aboard", COL_PARCH},
+      {"Fare", COL_FARE}}},
+};
+#define LAYOUT_COUNT ((int)(sizeof layouts / sizeof layouts[0]))
+
+/* Seen PassengerIds as a paged bitmap: 2^16 ids per 8 KiB page, pages made on first use, at most
+ * ID_PAGES_MAX of them (8 MiB). Dense ids (the normal case) need one page per 65536 rows. */
+#define ID_PAGE_BITS 16
+#define ID_PAGE_COUNT (1 << (31 - ID_PAGE_BITS))
+#define ID_PAGES_MAX 1024
+
+typedef struct {
+    size_t off; /* into arena */
+    size_t len; /* bytes kept (at most CSV_FIELD_MAX + 1) */
+    size_t full_len;
+} field_ref;
+
+struct csv_reader {
+    struct csv_parser parser;
+    csv_callbacks cb;
+    int32_t id_base;
+    const layout_def *layout;
+    int file_to_layout[CSV_MAX_FIELDS]; /* file column -> index in layout->columns */
+    /* the record being parsed */
+    int nfields;
+    field_ref fields[CSV_MAX_FIELDS];
+    char *arena;
+    size_t arena_used;
+    char raw[CSV_RAW_MAX];
+    size_t raw_len;
+    long record_line;
+    /* position */
+    long lines_done;
+    long rows;
+    unsigned char bom[3];
+    size_t bom_len;
+    int bom_checked;
+    /* duplicates */
+    uint8_t **id_pages;
+    int id_pages_used;
+    int duplicates_unchecked;
+    /* failure that stops the read */
+    int failed;
+    char fatal[1024];
+};
+
+#define ARENA_SIZE ((size_t)CSV_MAX_FIELDS * (CSV_FIELD_MAX + 1))
+
+/* libcsv grows its field buffer with this; refusing past the cap bounds memory for any input. */
+static void *bounded_realloc(void *ptr, size_t size) {
+    if (size > CSV_PARSER_BUFFER_MAX)
+        return NULL;
+    return realloc(ptr, size);
+}
+
+/* Every byte is data: libcsv must not trim spaces or tabs around unquoted cells. */
+static int never_space(unsigned char c) {
+    (void)c;
+    return 0;
+}
+
+static int is_line_end(unsigned char c) {
+    return c == '\n' || c == '\r';
+}
+
+csv_reader *csv_reader_new(const csv_callbacks *callbacks, int32_t id_base) {
+    csv_reader *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->arena = malloc(ARENA_SIZE);
+    r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages);
+    if (!r->arena || !r->id_pages || csv_init(&r->parser, CSV_EMPTY_IS_NULL) != 0) {
+        csv_reader_free(r);
+        return NULL;
+    }
+    csv_set_realloc_func(&r->parser, bounded_realloc);
+    csv_set_space_func(&r->parser, never_space);
+    csv_set_term_func(&r->parser, is_line_end);
+    r->cb = *callbacks;
+    r->id_base = id_base;
+    return r;
+}
+
+void csv_reader_free(csv_reader *r) {
+    if (!r)
+        return;
+    csv_free(&r->parser);
+    if (r->id_pages) {
+        for (int i = 0; i < ID_PAGE_COUNT; i++)
+            free(r->id_pages[i]);
+        free(r->id_pages);
+    }
+    free(r->arena);
+    free(r);
+}
+
+csv_layout csv_reader_layout(const csv_reader *r) {
+    return r->layout ? r->layout->id : LAYOUT_UNKNOWN;
+}
+
+const char *csv_layout_name(csv_layout layout) {
+    for (int i = 0; i < LAYOUT_COUNT; i++) {
+        if (layouts[i].id == layout)
+            return layouts[i].name;
+    }
+    return "unknown";
+}
+
+long csv_reader_rows(const csv_reader *r) {
+    return r->rows;
+}
+
+int csv_reader_duplicates_unchecked(const csv_reader *r) {
+    return r->duplicates_unchecked;
+}
+
+static void fail(csv_reader *r, const char *message) {
+    if (!r->failed) {
+        r->failed = 1;
+        snprintf(r->fatal, sizeof r->fatal, "%s", message);
+    }
+}
+
+/* ---- collecting a record ---- */
+
+static void on_field(void *data, size_t len, void *arg) {
+    csv_reader *r = arg;
+    int index = r->nfields++;
+    if (index >= CSV_MAX_FIELDS)
+        return; /* counted, not kept: the row is rejected for its width */
+    field_ref *f = &r->fields[index];
+    f->off = r->arena_used;
+    f->full_len = data ? len : 0;
+    f->len = f->full_len > CSV_FIELD_MAX ? CSV_FIELD_MAX + 1 : f->full_len;
+    if (f->len)
+        memcpy(r->arena + f->off, data, f->len);
+    r->arena_used += f->len;
+}
+
+static csv_cell cell_at(const csv_reader *r, int file_column) {
+    const field_ref *f = &r->fields[file_column];
+    csv_cell cell = {NULL, 0};
+    if (f->full_len > 0) {
+        cell.text = r->arena + f->off;
+        cell.len = f->len;
+    }
+    return cell;
+}
+
+/* ---- the header ---- */
+
+static int header_matches(const char *expected, const char *text, size_t len) {
+    while (len > 0 && (text[0] == ' ' || text[0] == '\t')) {
+        text++;
+        len--;
+    }
+    while (len > 0 && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    return strlen(expected) == len && strncasecmp(expected, text, len) == 0;
+}
+
+/* Maps every file column to a distinct column of layout; 0 on a full match. */
+static int map_header(csv_reader *r, const layout_def *layout) {
+    if (r->nfields != layout->ncolumns)
+        return -1;
+    int used[COL_COUNT] = {0};
+    for (int i = 0; i < r->nfields; i++) {
+        csv_cell cell = cell_at(r, i);
+        int found = -1;
+        for (int j = 0; j < layout->ncolumns && found < 0; j++) {
+            if (!used[j] && cell.text &&
+                header_matches(layout->columns[j].header, cell.text, cell.len))
+                found = j;
+        }
+        if (found < 0)
+            return -1;
+        used[found] = 1;
+        r->file_to_layout[i] = found;
+    }
+    return 0;
+}
+
+static void describe_expected_layouts(char *out, size_t len) {
+    size_t used = 0;
+    for (int i = 0; i < LAYOUT_COUNT && used < len; i++) {
+        used += (size_t)snprintf(out + used, len - used, "%s%s (", i ? "; " : "", layouts[i].name);
+        for (int j = 0; j < layouts[i].ncolumns && used < len; j++)
+            used += (size_t)snprintf(out + used, len - used, "%s%s", j ? "," : "",
+                                     layouts[i].columns[j].header);
+        if (used < len)
+            used += (size_t)snprintf(out + used, len - used, ")");
+    }
+}
+
+static void detect_layout(csv_reader *r) {
+    for (int i = 0; i < LAYOUT_COUNT; i++) {
+        if (r->nfields <= CSV_MAX_FIELDS && map_header(r, &layouts[i]) == 0) {
+            r->layout = &layouts[i];
+            return;
+        }
+    }
+    char found[256] = "";
+    size_t used = 0;
+    for (int i = 0; i < r->nfields && i < CSV_MAX_FIELDS && used < sizeof found - 8; i++) {
+        csv_cell cell = cell_at(r, i);
+        char quoted[64];
+        text_quote_for_message(quoted, sizeof quoted, cell.text ? cell.text : "", cell.len, 32);
+        used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", i ? "," : "", quoted);
+    }
+    char expected[600];
+    describe_expected_layouts(expected, sizeof expected);
+    char message[1024];
+    snprintf(message, sizeof message,
+             "line %ld: unknown CSV header \"%s\"; expected the columns of one of: %s",
+             r->record_line, found, expected);
+    fail(r, message);
+}
+
+/* ---- validating a data record ---- */
+
+typedef struct {
+    const char *field;
+    char reason[320];
+} rejection;
+
+static int reject(rejection *why, const char *field, const char *detail) {
+    why->field = field;
+    if (field)
+        snprintf(why->reason, sizeof why->reason, "%s: %s", field, detail);
+    else
+        snprintf(why->reason, sizeof why->reason, "%s", detail);
+    return -1;
+}
+
+static int parse_text_cell(csv_cell cell, size_t max, char *dst, const char *field, int required,
+                           rejection *why) {
+    char detail[200];
+    if (!cell.text) {
+        dst[0] = '\0';
+        return required ? reject(why, field, "required but empty") : 0;
+    }
+    if (passenger_parse_text(cell.text, cell.len, max, dst, detail, sizeof detail) != 0)
+        return reject(why, field, detail);
+    return 0;
+}
+
+/* Validates one cell into p; the column's header name is used in messages. */
+static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv_row_text *text,
+                      rejection *why) {
+    char detail[200];
+    const char *field = col->header;
+    int rc = 0;
+    int required = col->column == COL_ID || col->column == COL_PCLASS || col->column == COL_SEX ||
+                   col->column == COL_SIBSP || col->column == COL_PARCH;
+    if (!cell.text && required)
+        return reject(why, field, "required but empty");
+    switch (col->column) {
+    case COL_ID:
+        rc = passenger_parse_id(cell.text, cell.len, &p->id, detail, sizeof detail);
+        break;
+    case COL_SURVIVED:
+        if (cell.text)
+            rc = passenger_parse_survived(cell.text, cell.len, &p->survived, detail, sizeof detail);
+        break;
+    case COL_PCLASS:
+        rc = passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, sizeof detail);
+        break;
+    case COL_SEX:
+        rc = passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, sizeof detail);
+        break;
+    case COL_AGE:
+        if (cell.text)
+            rc = passenger_parse_age(cell.text, cell.len, &p->age, detail, sizeof detail);
+        text->age = cell;
+        break;
+    case COL_SIBSP:
+        rc = passenger_parse_family(cell.text, cell.len, &p->sibsp, detail, sizeof detail);
+        break;
+    case COL_PARCH:
+        rc = passenger_parse_family(cell.text, cell.len, &p->parch, detail, sizeof detail);
+        break;
+    case COL_FARE:
+        if (cell.text)
+            rc = passenger_parse_fare(cell.text, cell.len, &p->fare, detail, sizeof detail);
+        text->fare = cell;
+        break;
+    case COL_EMBARKED:
+        if (cell.text)
+            rc = passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, sizeof detail);
+        break;
+    case COL_NAME:
+        return parse_text_cell(cell, PASSENGER_NAME_MAX, p->name, field, 1, why);
+    case COL_TICKET:
+        return parse_text_cell(cell, PASSENGER_TICKET_MAX, p->ticket, field, 0, why);
+    case COL_CABIN:
+        return parse_text_cell(cell, PASSENGER_CABIN_MAX, p->cabin, field, 0, why);
+    default:
+        break;
+    }
+    return rc == 0 ? 0 : reject(why, field, detail);
+}
+
+static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, rejection *why) {
+    char detail[128];
+    passenger_init(p);
+    memset(text, 0, sizeof *text);
+    if (r->nfields != r->layout->ncolumns) {
+        snprintf(detail, sizeof detail, "expected %d fields, found %d", r->layout->ncolumns,
+                 r->nfields);
+        return reject(why, NULL, detail);
+    }
+    for (int i = 0; i < r->nfields; i++) {
+        const layout_column *col = &r->layout->columns[r->file_to_layout[i]];
+        if (parse_cell(col, cell_at(r, i), p, text, why) != 0)
+            return -1;
+    }
+    if (r->layout->id == LAYOUT_PEOPLE) {
+        long id = (long)r->id_base + r->rows;
+        if (id > PASSENGER_ID_MAX)
+            return reject(why, NULL, "assigned PassengerId would exceed 2147483647");
+        p->id = (int32_t)id;
+    }
+    return 0;
+}
+
+/* 1 when id was seen before; records it otherwise. Past the page budget, stops checking and
+ * flags the reader so the loader finishes the check in SQL. */
+static int seen_before(csv_reader *r, int32_t id) {
+    uint32_t page = (uint32_t)id >> ID_PAGE_BITS;
+    uint32_t bit = (uint32_t)id & ((1u << ID_PAGE_BITS) - 1);
+    if (!r->id_pages[page]) {
+        if (r->id_pages_used >= ID_PAGES_MAX) {
+            r->duplicates_unchecked = 1;
+            return 0;
+        }
+        r->id_pages[page] = calloc((1u << ID_PAGE_BITS) / 8, 1);
+        if (!r->id_pages[page]) {
+            r->duplicates_unchecked = 1;
+            return 0;
+        }
+        r->id_pages_used++;
+    }
+    uint8_t *byte = &r->id_pages[page][bit >> 3];
+    uint8_t mask = (uint8_t)(1u << (bit & 7));
+    if (*byte & mask)
+        return 1;
+    *byte |= mask;
+    return 0;
+}
+
+static void reset_record(csv_reader *r) {
+    r->nfields = 0;
+    r->arena_used = 0;
+    r->raw_len = 0;
+}
+
+static void handle_data_record(csv_reader *r) {
+    passenger p;
+    csv_row_text text;
+    rejection why = {NULL, ""};
+    r->rows++;
+    int rc = validate_record(r, &p, &text, &why);
+    if (rc == 0 && seen_before(r, p.id)) {
+        rc = reject(&why, r->layout->id == LAYOUT_PEOPLE ? NULL : "PassengerId",
+                    "duplicate id: appears earlier in this file");
+    }
+    int stop = rc == 0 ? r->cb.on_row(&p, &text, r->record_line, r->cb.arg)
+                       : r->cb.on_reject(r->record_line, why.field, why.reason, r->raw, r->raw_len,
+                                         r->cb.arg);
+    if (stop)
+        fail(r, "stopped by the loader");
+}
+
+static void on_record_end(int terminator, void *arg) {
+    (void)terminator;
+    csv_reader *r = arg;
+    if (r->failed) {
+        reset_record(r);
+        return;
+    }
+    if (!r->layout)
+        detect_layout(r);
+    else
+        handle_data_record(r);
+    reset_record(r);
+}
+
+/* ---- feeding ---- */
+
+static void append_raw(csv_reader *r, const char *data, size_t len) {
+    if (r->raw_len == 0)
+        r->record_line = r->lines_done + 1;
+    size_t room = CSV_RAW_MAX - r->raw_len;
+    size_t take = len < room ? len : room;
+    memcpy(r->raw + r->raw_len, data, take);
+    r->raw_len += take;
+}
+
+static int is_blank_line(const char *data, size_t len) {
+    return (len == 1 && data[0] == '\n') || (len == 2 && data[0] == '\r' && data[1] == '\n');
+}
+
+static int parse_segment(csv_reader *r, const char *data, size_t len) {
+    if (!(r->raw_len == 0 && is_blank_line(data, len)))
+        append_raw(r, data, len);
+    if (csv_parse(&r->parser, data, len, on_field, on_record_end, r) != len) {
+        char message[256];
+        int code = csv_error(&r->parser);
+        snprintf(message, sizeof message,
+                 code == CSV_ENOMEM || code == CSV_ETOOBIG
+                     ? "line %ld: a field is longer than %d bytes (an unterminated quote?)"
+                     : "line %ld: CSV parse error",
+                 r->record_line, CSV_PARSER_BUFFER_MAX);
+        fail(r, message);
+    }
+    if (len > 0 && data[len - 1] == '\n')
+        r->lines_done++;
+    return r->failed ? -1 : 0;
+}
+
+/* Splits data at newlines so each record's first line is known. */
+static int parse_lines(csv_reader *r, const char *data, size_t len) {
+    while (len > 0 && !r->failed) {
+        const char *newline = memchr(data, '\n', len);
+        size_t segment = newline ? (size_t)(newline - data) + 1 : len;
+        if (parse_segment(r, data, segment) != 0)
+            return -1;
+        data += segment;
+        len -= segment;
+    }
+    return r->failed ? -1 : 0;
+}
+
+/* A UTF-8 byte order mark (as Excel writes) is not part of the first header name. */
+static int feed_bom_prefix(csv_reader *r, const char **data, size_t *len) {
+    while (!r->bom_checked && *len > 0 && r->bom_len < 3) {
+        r->bom[r->bom_len++] = (unsigned char)**data;
+        (*data)++;
+        (*len)--;
+    }
+    if (r->bom_checked || r->bom_len < 3)
+        return 0;
+    r->bom_checked = 1;
+    if (memcmp(r->bom, "\xEF\xBB\xBF", 3) == 0)
+        return 0;
+    return parse_lines(r, (const char *)r->bom, r->bom_len);
+}
+
+int csv_reader_feed(csv_reader *r, const char *data, size_t len, char *err, size_t errlen) {
+    if (!r->failed && feed_bom_prefix(r, &data, &len) == 0)
+        parse_lines(r, data, len);
+    if (r->failed) {
+        snprintf(err, errlen, "%s", r->fatal);
+        return -1;
+    }
+    return 0;
+}
+
+int csv_reader_finish(csv_reader *r, char *err, size_t errlen) {
+    if (!r->failed && !r->bom_checked) {
+        r->bom_checked = 1;
+        parse_lines(r, (const char *)r->bom, r->bom_len);
+    }
+    if (!r->failed)
+        csv_fini(&r->parser, on_field, on_record_end, r);
+    if (!r->failed && !r->layout)
+        fail(r, "the input is empty: no CSV header found");
+    if (r->failed) {
+        snprintf(err, errlen, "%s", r->fatal);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,213 @@
+/* Synthetic passenger generator. See generate.h; the survival model is in data/README.md. */
+#include "generate.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const surnames[] = {
+    "Andersson", "Sage",    "Johnson",  "Goodwin", "Carter",   "Panula",   "Skoog",   "Rice",
+    "Asplund",   "Fortune", "Brown",    "Smith",   "Williams", "Kelly",    "Harris",  "Davies",
+    "Allison",   "Baxter",  "Becker",   "Collyer", "Dean",     "Hickman",  "Laroche", "Moran",
+    "O'Brien",   "Palsson", "Quick",    "Ryerson", "Thayer",   "Wells",    "Zabour",  "Nilsson",
+    "Hansen",    "Lefebre", "Navratil", "Strom",   "Turpin",   "Van Impe", "Yasbeck", "Ford"};
+static const char *const male_names[] = {
+    "John",   "William",   "George", "Thomas",  "Charles", "James", "Henry",   "Edward",
+    "Arthur", "Frederick", "Albert", "Alfred",  "Joseph",  "Harry", "Richard", "Ernst",
+    "Karl",   "Johan",     "Olaf",   "Patrick", "Michael", "Hans",  "Nils",    "Samuel"};
+static const char *const female_names[] = {
+    "Mary",  "Anna",      "Elizabeth", "Margaret",   "Alice",   "Helen",    "Ellen",   "Emily",
+    "Edith", "Florence",  "Annie",     "Bertha",     "Maria",   "Hilda",    "Johanna", "Kate",
+    "Agnes", "Catherine", "Ruth",      "Marguerite", "Eleanor", "Juliette", "Sigrid",  "Nora"};
+#define COUNT(a) (sizeof a / sizeof a[0])
+
+/* splitmix64: tiny, fast, and the same sequence on every platform for a seed. */
+static uint64_t next_u64(generator *g) {
+    uint64_t z = (g->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(generator *g) {
+    return (double)(next_u64(g) >> 11) * 0x1.0p-53;
+}
+
+static double normal(generator *g) {
+    double u1 = uniform(g), u2 = uniform(g);
+    if (u1 < 1e-300)
+        u1 = 1e-300;
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+static size_t pick(generator *g, size_t n) {
+    return (size_t)(uniform(g) * (double)n) % n;
+}
+
+/* Index drawn from cumulative weights (last entry 1.0). */
+static int draw(generator *g, const double *cumulative) {
+    double u = uniform(g);
+    int i = 0;
+    while (u > cumulative[i])
+        i++;
+    return i;
+}
+
+void generator_init(generator *g, uint64_t seed) {
+    g->state = seed ^ 0x7469746169636B31ull; /* "titanic1": seed 0 is not a degenerate state */
+}
+
+double generator_survival_probability(const passenger *p) {
+    double age = isnan(p->age) ? 30.0 : p->age;
+    double fare = isnan(p->fare) ? 15.0 : (p->fare > 100 ? 100 : p->fare);
+    double logit = 1.9 + 2.5 * (p->sex == SEX_FEMALE) - 1.1 * (p->pclass == 2) -
+                   2.3 * (p->pclass == 3) - 0.035 * (age - 30.0) - 0.35 * p->sibsp -
+                   0.15 * p->parch + 1.3 * (age < 10.0) + 0.004 * fare;
+    return 1.0 / (1.0 + exp(-logit));
+}
+
+static double draw_age(generator *g, int pclass) {
+    static const double mean[] = {0, 38, 30, 25}, sd[] = {0, 14, 13, 12};
+    double age = mean[pclass] + sd[pclass] * normal(g);
+    if (uniform(g) < 0.08)
+        age = 0.5 + 12.0 * uniform(g); /* children travel with families */
+    if (age < 0.42)
+        age = 0.42;
+    if (age > 80)
+        age = 80;
+    if (age < 1)
+        return round(age * 100) / 100; /* infants: months as fractions, like 0.83 */
+    return uniform(g) < 0.1 ? floor(age) + 0.5 : floor(age);
+}
+
+static void draw_family(generator *g, passenger *p, int child) {
+    static const double sibsp_cdf[] = {0.68, 0.91, 0.94, 0.96, 0.98, 0.99, 0.995, 1.0};
+    static const double parch_cdf[] = {0.76, 0.89, 0.98, 0.99, 0.995, 1.0};
+    p->sibsp = (int16_t)draw(g, sibsp_cdf);
+    p->parch = (int16_t)draw(g, parch_cdf);
+    if (p->pclass < 3 && p->sibsp > 3)
+        p->sibsp = 1;
+    if (child && p->parch == 0)
+        p->parch = (int16_t)(1 + (uniform(g) < 0.5));
+}
+
+static void draw_fare(generator *g, passenger *p) {
+    static const double median[] = {0, 60, 14, 8}, sigma[] = {0, 0.7, 0.4, 0.35};
+    if (uniform(g) < 0.01) {
+        p->fare = 0;
+        return;
+    }
+    double family = 1.0 + 0.3 * (p->sibsp + p->parch);
+    double fare = median[p->pclass] * exp(sigma[p->pclass] * normal(g)) * family;
+    p->fare = round(fare * 10000) / 10000;
+}
+
+static void draw_title_and_name(generator *g, passenger *p, int child) {
+    const char *surname = surnames[pick(g, COUNT(surnames))];
+    double u = uniform(g);
+    if (p->sex == SEX_MALE) {
+        const char *title = child ? "Master" : u < 0.01 ? "Dr" : u < 0.02 ? "Rev" : "Mr";
+        snprintf(p->name, sizeof p->name, "%s, %s. %s %s", surname, title,
+                 male_names[pick(g, COUNT(male_names))], male_names[pick(g, COUNT(male_names))]);
+        return;
+    }
+    const char *first = female_names[pick(g, COUNT(female_names))];
+    int married = !child && (p->sibsp > 0 || p->parch > 0 || u < 0.3) && p->age >= 18;
+    if (married) {
+        snprintf(p->name, sizeof p->name, "%s, Mrs. %s (%s %s)", surname,
+                 male_names[pick(g, COUNT(male_names))], first, surnames[pick(g, COUNT(surnames))]);
+    } else {
+        snprintf(p->name, sizeof p->name, "%s, %s. %s", surname, u > 0.995 ? "Mlle" : "Miss",
+                 first);
+    }
+}
+
+static void draw_ticket_and_cabin(generator *g, passenger *p) {
+    static const char *const prefixes[] = {"",      "",     "",          "PC ",
+                                           "C.A. ", "A/5 ", "STON/O2. ", "SOTON/O.Q. "};
+    const char *prefix = p->pclass == 1   ? (uniform(g) < 0.4 ? "PC " : "")
+                         : p->pclass == 2 ? (uniform(g) < 0.2 ? "C.A. " : "")
+                                          : prefixes[pick(g, COUNT(prefixes))];
+    snprintf(p->ticket, sizeof p->ticket, "%s%ld", prefix, 10000 + (long)pick(g, 3000000));
+    static const double known[] = {0, 0.75, 0.1, 0.03};
+    static const char *const decks[] = {"", "ABCDE", "DEF", "EFG"};
+    if (uniform(g) < known[p->pclass]) {
+        const char *deck = decks[p->pclass];
+        snprintf(p->cabin, sizeof p->cabin, "%c%d", deck[pick(g, strlen(deck))],
+                 1 + (int)pick(g, 140));
+    }
+}
+
+static char draw_port(generator *g, int pclass) {
+    static const double cdf[4][3] = {{0}, {0.40, 0.42, 1.0}, {0.08, 0.10, 1.0}, {0.13, 0.28, 1.0}};
+    if (uniform(g) < 0.002)
+        return '\0';
+    return "CQS"[draw(g, cdf[pclass])];
+}
+
+void generator_next(generator *g, int32_t id, passenger *p) {
+    static const double class_cdf[] = {0.24, 0.45, 1.0};
+    static const double male_share[] = {0, 0.56, 0.57, 0.71};
+    passenger_init(p);
+    p->id = id;
+    p->pclass = (int8_t)(1 + draw(g, class_cdf));
+    p->sex = uniform(g) < male_share[p->pclass] ? SEX_MALE : SEX_FEMALE;
+    double age = draw_age(g, p->pclass);
+    int child = age < 13;
+    p->age = age;
+    draw_family(g, p, child);
+    draw_fare(g, p);
+    draw_title_and_name(g, p, child);
+    draw_ticket_and_cabin(g, p);
+    p->embarked = draw_port(g, p->pclass);
+    p->survived = (int8_t)(uniform(g) < generator_survival_probability(p));
+    if (uniform(g) < 0.2)
+        p->age = NAN; /* recorded ages are missing for about a fifth, as in the real list */
+}
+
+/* Shortest decimal text for a value with at most 4 decimals: 7.25, 71.2833, 8, 0.42. */
+static void format_decimal(char *out, size_t len, double value) {
+    snprintf(out, len, "%.4f", value);
+    char *end = out + strlen(out) - 1;
+    while (*end == '0')
+        *end-- = '\0';
+    if (*end == '.')
+        *end = '\0';
+}
+
+static int write_quoted(FILE *out, const char *text) {
+    if (fputc('"', out) == EOF)
+        return -1;
+    for (const char *c = text; *c; c++) {
+        if ((*c == '"' && fputc('"', out) == EOF) || fputc(*c, out) == EOF)
+            return -1;
+    }
+    return fputc('"', out) == EOF ? -1 : 0;
+}
+
+static int write_row(FILE *out, const passenger *p) {
+    char age[32] = "", fare[32] = "";
+    if (!isnan(p->age))
+        format_decimal(age, sizeof age, p->age);
+    format_decimal(fare, sizeof fare, p->fare);
+    if (fprintf(out, "%d,%d,%d,", p->id, p->survived, p->pclass) < 0 || write_quoted(out, p->name))
+        return -1;
+    int n = fprintf(out, ",%s,%s,%d,%d,%s,%s,%s,%s\n", passenger_sex_name(p->sex), age, p->sibsp,
+                    p->parch, p->ticket, fare, p->cabin,
+                    p->embarked ? (char[]){p->embarked, '\0'} : "");
+    return n < 0 ? -1 : 0;
+}
+
+int generate_csv(FILE *out, long n, uint64_t seed) {
+    generator g;
+    generator_init(&g, seed);
+    if (fputs("PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n",
+              out) == EOF)
+        return -1;
+    for (long i = 1; i <= n; i++) {
+        passenger p;
+        generator_next(&g, (int32_t)i, &p);
+        if (write_row(out, &p) != 0)
+            return -1;
+    }
+    return fflush(out) == 0 ? 0 : -1;
+}
