@@ -4,7 +4,7 @@
 #ifndef TITANIC_EVALUATE_H
 #define TITANIC_EVALUATE_H
 
-#include "features.h"
+#include "passenger_features.h"
 #include "logit.h"
 #include "passenger.h"
 

@@ -8,7 +8,7 @@
 #define TITANIC_MODEL_H
 
 #include "evaluate.h"
-#include "features.h"
+#include "passenger_features.h"
 #include "logit.h"
 #include "passenger.h"
 

@@ -1,6 +1,6 @@
 /* Feature groups: parsing their names, learning imputation values and ticket groups from training
  * passengers, and writing design rows. See features.h. */
-#include "features.h"
+#include "passenger_features.h"
 
 #include <ctype.h>
 #include <math.h>

@@ -5,8 +5,8 @@
  * fare median by class, the most common port, the ticket groups' survival counts) is learned once
  * by features_learn and kept in a feature_state, which the model document stores, so prediction
  * from the document imputes exactly as training did. */
-#ifndef TITANIC_FEATURES_H
-#define TITANIC_FEATURES_H
+#ifndef TITANIC_PASSENGER_FEATURES_H
+#define TITANIC_PASSENGER_FEATURES_H
 
 #include "passenger.h"
 
