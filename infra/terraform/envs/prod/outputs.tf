@@ -25,6 +25,11 @@ output "vpc_id" {
   value       = module.network.vpc_id
 }
 
+output "vpc_cidr" {
+  description = "VPC CIDR (NetworkPolicy ingress to the pods from the load balancer)."
+  value       = var.vpc_cidr
+}
+
 output "db_endpoint" {
   description = "host:port of the RDS PostgreSQL instance."
   value       = module.database.endpoint
