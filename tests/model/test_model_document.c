@@ -1,0 +1,202 @@
+/* The default model on train.csv: the JSON document round-trips to bit-identical predictions (on
+ * train.csv and on test.csv, whose passengers it never saw), malformed or incompatible documents
+ * fail with clear errors, explanations add up, unknown fields are imputed, and cross-validation is
+ * deterministic for a seed. */
+#include "check.h"
+#include "kaggle_csv.h"
+#include "model.h"
+#include "testdb.h"
+
+static passenger *train, *test;
+static long ntrain, ntest;
+
+static titanic_model *fit_default(void) {
+    feature_set set;
+    feature_set_default(&set);
+    logit_parameter param;
+    logit_default_parameter(&param);
+    char err[512] = "";
+    titanic_model *m = model_train(train, (size_t)ntrain, &set, &param, err, sizeof err);
+    if (!m)
+        fprintf(stderr, "model_train: %s\n", err);
+    return m;
+}
+
+static void test_round_trip(titanic_model *m) {
+    char *text = model_to_json_text(m);
+    CHECK(text != NULL);
+    char err[512] = "";
+    titanic_model *back = model_from_json(text, strlen(text), err, sizeof err);
+    CHECK(back != NULL);
+    if (!back) {
+        fprintf(stderr, "model_from_json: %s\n", err);
+        free(text);
+        return;
+    }
+    size_t differ = 0;
+    for (long i = 0; i < ntrain; i++) {
+        double a = model_predict(m, &train[i]), b = model_predict(back, &train[i]);
+        differ += memcmp(&a, &b, sizeof a) != 0;
+    }
+    for (long i = 0; i < ntest; i++) {
+        double a = model_predict(m, &test[i]), b = model_predict(back, &test[i]);
+        differ += memcmp(&a, &b, sizeof a) != 0;
+        CHECK(a >= 0.0 && a <= 1.0);
+    }
+    CHECK_INT(differ, 0);
+    /* Writing the loaded model again gives the same text: nothing is lost or reformatted. */
+    char *again = model_to_json_text(back);
+    CHECK(again && strcmp(text, again) == 0);
+    CHECK_INT(model_version(back), 0);
+    CHECK_CLOSE(model_threshold(back), 0.5, 0);
+    free(again);
+    free(text);
+    model_free(back);
+}
+
+static void test_explain(titanic_model *m) {
+    for (long i = 0; i < 20; i++) {
+        json_t *e = model_explain(m, &test[i]);
+        CHECK(e != NULL);
+        double sum = 0.0;
+        const char *key;
+        json_t *v;
+        json_object_foreach(e, key, v) sum += json_real_value(v);
+        CHECK(json_object_get(e, "intercept") != NULL);
+        CHECK(json_object_get(e, "ticket_group_survivor") != NULL);
+        double p = model_predict(m, &test[i]);
+        CHECK_CLOSE(1.0 / (1.0 + exp(-sum)), p, 1e-12);
+        json_decref(e);
+    }
+}
+
+static void test_unknown_fields(titanic_model *m) {
+    passenger p;
+    passenger_init(&p);
+    p.pclass = 3;
+    p.sex = SEX_MALE;
+    double unknown = model_predict(m, &p);
+    CHECK(unknown > 0.0 && unknown < 0.5);
+    /* An unknown age is imputed with the learned median of the title group (Mr by default for
+     * men): the same prediction as giving that age explicitly. */
+    p.age = model_features(m)->age_by_title[TITLE_MR];
+    CHECK(memcmp(&(double){model_predict(m, &p)}, &unknown, sizeof unknown) == 0);
+    CHECK_INT(passenger_title("Braund, Mr. Owen Harris"), TITLE_MR);
+    CHECK_INT(passenger_title("Mrs. John Bradley (Florence Briggs Thayer) Cumings"), TITLE_MRS);
+    CHECK_INT(passenger_title("Rothes, the Countess. of (Lucy Noel Martha Dyer-Edwards)"),
+              TITLE_RARE);
+    CHECK_INT(passenger_title("Owen H. Braund"), -1);
+    CHECK_INT(passenger_title("Aubart, Mme. Leontine Pauline"), TITLE_MRS);
+}
+
+/* Replaces the first occurrence of from by to in a copy of text. */
+static char *replaced(const char *text, const char *from, const char *to) {
+    const char *at = strstr(text, from);
+    if (!at)
+        return NULL;
+    size_t n = strlen(text) - strlen(from) + strlen(to) + 1;
+    char *out = malloc(n);
+    snprintf(out, n, "%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+    return out;
+}
+
+static void expect_refused(const char *text, const char *needle) {
+    char err[512] = "";
+    CHECK(text != NULL);
+    if (!text)
+        return;
+    titanic_model *m = model_from_json(text, strlen(text), err, sizeof err);
+    CHECK(m == NULL);
+    CHECK_CONTAINS(err, needle);
+    model_free(m);
+}
+
+static void test_malformed(titanic_model *m) {
+    char *text = model_to_json_text(m);
+    expect_refused("", "empty");
+    expect_refused("{\"format\": ", "not valid JSON");
+    expect_refused("[1,2]", "must be a JSON object");
+    char *t;
+    t = replaced(text, "\"format_version\": 1", "\"format_version\": 99");
+    expect_refused(t, "format_version 99 is not supported");
+    free(t);
+    t = replaced(text, "\"format\": \"titanic-survival-logit\"", "\"format\": \"other\"");
+    expect_refused(t, "not a model document");
+    free(t);
+    t = replaced(text, "\"name\": \"title\"", "\"name\": \"horoscope\"");
+    expect_refused(t, "unknown feature group \"horoscope\"");
+    free(t);
+    t = replaced(text, "\"estimate\": ", "\"estimate\": \"x\", \"was\": ");
+    expect_refused(t, "estimate must be a finite number");
+    free(t);
+    t = replaced(text, "\"pclass2\",", "\"pclass1\",");
+    expect_refused(t, "expects \"pclass2\"");
+    free(t);
+    t = replaced(text, "\"embarked_mode\": \"S\"", "\"embarked_mode\": \"X\"");
+    expect_refused(t, "embarked_mode must be C, Q or S");
+    free(t);
+    t = replaced(text, "\"threshold\": 0.5", "\"threshold\": 1.5");
+    expect_refused(t, "threshold must lie strictly between 0 and 1");
+    free(t);
+    free(text);
+}
+
+static void test_cv_deterministic(void) {
+    feature_set set;
+    feature_set_default(&set);
+    logit_parameter param;
+    logit_default_parameter(&param);
+    cv_result a, b, c;
+    char err[512] = "";
+    CHECK_INT(cv_run(&set, &param, train, (size_t)ntrain, 5, 2, 11, &a, err, sizeof err), 0);
+    if (err[0]) {
+        fprintf(stderr, "cv: %s\n", err);
+        return;
+    }
+    CHECK_INT(cv_run(&set, &param, train, (size_t)ntrain, 5, 2, 11, &b, err, sizeof err), 0);
+    CHECK_INT(cv_run(&set, &param, train, (size_t)ntrain, 5, 2, 12, &c, err, sizeof err), 0);
+    CHECK(memcmp(&a.log_loss, &b.log_loss, sizeof a.log_loss) == 0);
+    CHECK(memcmp(&a.accuracy, &b.accuracy, sizeof a.accuracy) == 0);
+    CHECK(memcmp(a.oof, b.oof, (size_t)ntrain * sizeof *a.oof) == 0);
+    CHECK(a.log_loss.mean != c.log_loss.mean);
+    /* The chosen features beat the plain reference design out of sample. */
+    feature_set ref;
+    feature_set_reference(&ref);
+    cv_result r;
+    CHECK_INT(cv_run(&ref, &param, train, (size_t)ntrain, 5, 2, 11, &r, err, sizeof err), 0);
+    CHECK(a.log_loss.mean < r.log_loss.mean - 0.03);
+    CHECK(a.accuracy.mean > 0.82);
+    CHECK(a.auc.mean > 0.85);
+    CHECK(a.accuracy.sd > 0.0 && a.accuracy.min <= a.accuracy.mean);
+    CHECK_INT(cv_run(&set, &param, train, (size_t)ntrain, 1, 2, 11, &r, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "folds");
+    cv_result_free(&a);
+    cv_result_free(&b);
+    cv_result_free(&c);
+}
+
+int main(void) {
+    char err[512];
+    ntrain =
+        kaggle_csv_load(testdb_data_file("model_document", "train.csv"), &train, err, sizeof err);
+    ntest = kaggle_csv_load(testdb_data_file("model_document", "test.csv"), &test, err, sizeof err);
+    CHECK_INT(ntrain, 891);
+    CHECK_INT(ntest, 418);
+    if (ntrain != 891 || ntest != 418) {
+        fprintf(stderr, "%s\n", err);
+        return check_exit_code("model_document");
+    }
+    titanic_model *m = fit_default();
+    CHECK(m != NULL);
+    if (m) {
+        test_round_trip(m);
+        test_explain(m);
+        test_unknown_fields(m);
+        test_malformed(m);
+    }
+    test_cv_deterministic();
+    model_free(m);
+    free(train);
+    free(test);
+    return check_exit_code("model_document");
+}
