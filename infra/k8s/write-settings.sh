@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Usage: write-settings.sh OVERLAY_DIR IMAGE
+# Writes OVERLAY_DIR/settings.env from the environment (the Terraform outputs of that environment,
+# as CI's environment variables or exported by hand) and points the overlay's image at IMAGE
+# (REPOSITORY:TAG). Fails, naming the variable, when a value is missing or malformed.
+# Variables: AWS_REGION_VALUE (or AWS_REGION), IRSA_ROLE_ARN, DATABASE_URL_SECRET_ARN, API_HOST,
+#            ACM_CERTIFICATE_ARN, VPC_CIDR, CSV_S3_URI.
+set -euo pipefail
+overlay=${1:?usage: write-settings.sh OVERLAY_DIR IMAGE}
+image=${2:?usage: write-settings.sh OVERLAY_DIR IMAGE}
+[ -f "$overlay/kustomization.yaml" ] || { echo "write-settings: no kustomization.yaml in $overlay" >&2; exit 2; }
+
+AWS_REGION_VALUE=${AWS_REGION_VALUE:-${AWS_REGION:-}}
+declare -A pattern=(
+  [AWS_REGION_VALUE]='^[a-z]{2}(-[a-z]+)+-[0-9]$'
+  [IRSA_ROLE_ARN]='^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$'
+  [DATABASE_URL_SECRET_ARN]='^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$'
+  [API_HOST]='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
+  [ACM_CERTIFICATE_ARN]='^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$'
+  [VPC_CIDR]='^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$'
+  [CSV_S3_URI]='^s3://[a-z0-9.-]+/.+$'
+)
+for var in AWS_REGION_VALUE IRSA_ROLE_ARN DATABASE_URL_SECRET_ARN API_HOST ACM_CERTIFICATE_ARN VPC_CIDR CSV_S3_URI; do
+  value=${!var:-}
+  [ -n "$value" ] || { echo "write-settings: $var is not set" >&2; exit 2; }
+  [[ $value =~ ${pattern[$var]} ]] || { echo "write-settings: $var='$value' does not look right" >&2; exit 2; }
+done
+case "$image" in
+  *:*) repo=${image%:*} tag=${image##*:} ;;
+  *) echo "write-settings: image '$image' has no tag" >&2; exit 2 ;;
+esac
+case "$tag" in latest | */*) echo "write-settings: image tag '$tag' is not allowed" >&2; exit 2 ;; esac
+
+cat >"$overlay/settings.env" <<SETTINGS
+# Written by infra/k8s/write-settings.sh
+AWS_REGION=$AWS_REGION_VALUE
+IRSA_ROLE_ARN=$IRSA_ROLE_ARN
+DATABASE_URL_SECRET_ARN=$DATABASE_URL_SECRET_ARN
+API_HOST=$API_HOST
+ACM_CERTIFICATE_ARN=$ACM_CERTIFICATE_ARN
+VPC_CIDR=$VPC_CIDR
+CSV_S3_URI=$CSV_S3_URI
+SETTINGS
+
+# Same effect as `kustomize edit set image titanic=REPO:TAG`, without needing kustomize itself.
+tmp=$(mktemp)
+awk -v repo="$repo" -v tag="$tag" '
+  /^images:/ { in_images = 1; print; next }
+  in_images && /^[^ #-]/ { in_images = 0 }
+  in_images && /^ +newName:/ { sub(/newName:.*/, "newName: " repo) }
+  in_images && /^ +newTag:/ { sub(/newTag:.*/, "newTag: \"" tag "\"") }
+  { print }
+' "$overlay/kustomization.yaml" >"$tmp"
+grep -q "newName: $repo\$" "$tmp" || { rm -f "$tmp"; echo "write-settings: no images/newName in $overlay/kustomization.yaml" >&2; exit 2; }
+cat "$tmp" >"$overlay/kustomization.yaml"
+rm -f "$tmp"
+echo "write-settings: $overlay -> $repo:$tag"

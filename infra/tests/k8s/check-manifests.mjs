@@ -1,0 +1,371 @@
+// Renders the kustomize overlays of a tree and checks every object:
+//   1. schema: the Kubernetes schemas of kubernetes-models (and External Secrets' CRD schemas);
+//   2. strict: no field the schema does not know (the schemas themselves allow unknown fields);
+//   3. assertions for what schemas cannot see (selectors, references, security, probes, ...).
+// Usage: node check-manifests.mjs ROOT   (ROOT holds infra/k8s). Prints one line per problem,
+// "FAIL [check] overlay kind/name: message", and exits 1 if there is any.
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { parseAllDocuments } from "yaml";
+
+const root = path.resolve(process.argv[2] ?? ".");
+const overlays = { dev: { min: 1, max: 3 }, prod: { min: 2, max: 10 } };
+const problems = [];
+let checked = 0;
+
+function fail(check, where, msg) {
+  problems.push(`FAIL [${check}] ${where}: ${msg}`);
+}
+
+// ---- models ---------------------------------------------------------------------------------
+const moduleCache = new Map();
+async function modelFor(apiVersion, kind) {
+  let spec;
+  if (apiVersion.startsWith("external-secrets.io/")) spec = `@kubernetes-models/external-secrets/${apiVersion}`;
+  else if (!apiVersion.includes("/")) spec = `kubernetes-models/${apiVersion}`;
+  else spec = `kubernetes-models/${apiVersion}`;
+  if (!moduleCache.has(spec)) {
+    try {
+      moduleCache.set(spec, await import(spec));
+    } catch {
+      moduleCache.set(spec, null);
+    }
+  }
+  const mod = moduleCache.get(spec);
+  return mod && typeof mod[kind] === "function" ? mod[kind] : null;
+}
+
+// Runs the schema validator on a proxy that records which properties it reads. A property of
+// an object that the validator never looked at is not in the schema: an unknown field. Objects
+// whose keys the validator enumerates are maps (labels, resources, ...) and allow any key.
+function validateStrict(Model, data) {
+  const info = new Map();
+  const wrap = (obj, p) => {
+    const rec = { read: new Set(), map: false, obj, path: p };
+    info.set(obj, rec);
+    const children = new Map();
+    return new Proxy(obj, {
+      get(t, k, r) {
+        if (typeof k === "string") {
+          rec.read.add(k);
+          const v = Object.prototype.hasOwnProperty.call(t, k) ? t[k] : undefined;
+          if (v && typeof v === "object") {
+            if (!children.has(k)) children.set(k, wrap(v, `${p}.${k}`));
+            return children.get(k);
+          }
+        }
+        return Reflect.get(t, k, r);
+      },
+      has(t, k) {
+        if (typeof k === "string") rec.read.add(k);
+        return Reflect.has(t, k);
+      },
+      ownKeys(t) {
+        rec.map = true;
+        return Reflect.ownKeys(t);
+      },
+    });
+  };
+  const model = new Model(structuredClone(data));
+  const errors = [];
+  try {
+    wrap(model, "").validate();
+  } catch (e) {
+    errors.push(`schema: ${String(e.message).split("\n").slice(0, 5).join("; ")}`);
+  }
+  for (const rec of info.values()) {
+    if (rec.map || Array.isArray(rec.obj)) continue;
+    for (const k of Object.keys(rec.obj)) {
+      if (!rec.read.has(k)) errors.push(`unknown field ${rec.path ? rec.path.slice(1) + "." : ""}${k}`);
+    }
+  }
+  return errors;
+}
+
+// ---- helpers --------------------------------------------------------------------------------
+const id = (o) => `${o.kind}/${o.metadata?.name}`;
+const labelsMatch = (selector, labels) =>
+  !!selector &&
+  Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels?.[k] === v) &&
+  (selector.matchExpressions ?? []).every((e) => {
+    const v = labels?.[e.key];
+    if (e.operator === "In") return e.values.includes(v);
+    if (e.operator === "NotIn") return !e.values.includes(v);
+    if (e.operator === "Exists") return v !== undefined;
+    if (e.operator === "DoesNotExist") return v === undefined;
+    return false;
+  });
+function podTemplates(objs) {
+  const out = [];
+  for (const o of objs) {
+    if (["Deployment", "StatefulSet", "DaemonSet", "Job"].includes(o.kind)) out.push({ owner: o, tpl: o.spec?.template });
+    if (o.kind === "CronJob") out.push({ owner: o, tpl: o.spec?.jobTemplate?.spec?.template });
+  }
+  return out;
+}
+const allContainers = (spec) => [
+  ...(spec?.initContainers ?? []).map((c) => ({ c, init: true })),
+  ...(spec?.containers ?? []).map((c) => ({ c, init: false })),
+];
+const cpuMillis = (q) => (q === undefined ? NaN : String(q).endsWith("m") ? parseFloat(q) : parseFloat(q) * 1000);
+const memBytes = (q) => {
+  const m = /^([0-9.]+)([KMGT]i?)?$/.exec(String(q ?? ""));
+  if (!m) return NaN;
+  const mult = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, K: 1e3, M: 1e6, G: 1e9, T: 1e12 }[m[2]] ?? 1;
+  return parseFloat(m[1]) * mult;
+};
+const cronOk = (s) => {
+  const f = String(s).trim().split(/\s+/);
+  return f.length === 5 && f.every((x) => /^[0-9*,\/-]+$|^[A-Za-z]{3}$/.test(x));
+};
+
+// ---- per overlay ----------------------------------------------------------------------------
+for (const [overlay, bounds] of Object.entries(overlays)) {
+  const dir = path.join(root, "infra/k8s/overlays", overlay);
+  let text;
+  try {
+    text = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+  } catch (e) {
+    fail("render", overlay, `kubectl kustomize failed: ${(e.stderr || e.message).trim()}`);
+    continue;
+  }
+  const objs = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length) fail("render", overlay, `YAML error: ${doc.errors[0].message}`);
+    const o = doc.toJS();
+    if (o) objs.push(o);
+  }
+  const where = (o) => `${overlay} ${id(o)}`;
+  const find = (kind, name) => objs.find((o) => o.kind === kind && o.metadata?.name === name);
+  const ofKind = (kind) => objs.filter((o) => o.kind === kind);
+
+  // 1+2. schema and unknown fields
+  for (const o of objs) {
+    checked++;
+    if (!o.apiVersion || !o.kind || !o.metadata?.name) {
+      fail("schema", overlay, `object without apiVersion/kind/metadata.name: ${JSON.stringify(o).slice(0, 120)}`);
+      continue;
+    }
+    const Model = await modelFor(o.apiVersion, o.kind);
+    if (!Model) {
+      fail("schema", where(o), `no schema for ${o.apiVersion} ${o.kind}`);
+      continue;
+    }
+    for (const err of validateStrict(Model, o)) fail(err.startsWith("unknown") ? "strict" : "schema", where(o), err);
+  }
+
+  // 3. assertions
+  const required = [
+    ["Namespace", "titanic"],
+    ["ServiceAccount", "titanic"],
+    ["SecretStore", "aws-secrets-manager"],
+    ["ExternalSecret", "titanic-database"],
+    ["Deployment", "titanic-api"],
+    ["Service", "titanic-api"],
+    ["Ingress", "titanic-api"],
+    ["HorizontalPodAutoscaler", "titanic-api"],
+    ["PodDisruptionBudget", "titanic-api"],
+    ["Job", "titanic-etl"],
+    ["CronJob", "titanic-train"],
+  ];
+  for (const [kind, name] of required) if (!find(kind, name)) fail("present", overlay, `${kind}/${name} is missing`);
+  if (!ofKind("ConfigMap").length) fail("present", overlay, "no ConfigMap");
+  if (ofKind("NetworkPolicy").length < 2) fail("present", overlay, "NetworkPolicies are missing");
+
+  // Placeholders from the base must all be replaced by the overlay's settings.
+  for (const o of objs) {
+    const s = JSON.stringify(o);
+    for (const ph of ["IRSA_ROLE_ARN", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR"])
+      if (s.includes(`"${ph}"`)) fail("settings", where(o), `placeholder ${ph} was not replaced`);
+  }
+  for (const o of objs) if (o.metadata?.namespace && o.metadata.namespace !== "titanic") fail("namespace", where(o), `namespace ${o.metadata.namespace}, expected titanic`);
+
+  // No secret values in git: no Secret objects with data; the DB URL comes from ExternalSecret.
+  for (const s of ofKind("Secret")) {
+    if (Object.keys(s.data ?? {}).length || Object.keys(s.stringData ?? {}).length)
+      fail("no-secret-data", where(s), "a Secret with data/stringData is in the manifests; deliver it through External Secrets");
+  }
+  const es = find("ExternalSecret", "titanic-database");
+  const esTarget = es?.spec?.target?.name ?? es?.metadata?.name;
+  if (es && es.spec?.secretStoreRef?.name && !find(es.spec.secretStoreRef.kind ?? "SecretStore", es.spec.secretStoreRef.name))
+    fail("refs", where(es), `secretStoreRef ${es.spec.secretStoreRef.name} does not exist`);
+  if (es && !/^arn:aws[a-z-]*:secretsmanager:/.test(es.spec?.data?.[0]?.remoteRef?.key ?? ""))
+    fail("settings", where(es), "remoteRef.key is not a Secrets Manager ARN");
+  const sa = find("ServiceAccount", "titanic");
+  if (sa && !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\//.test(sa.metadata?.annotations?.["eks.amazonaws.com/role-arn"] ?? ""))
+    fail("irsa", where(sa), "eks.amazonaws.com/role-arn annotation is missing or not an IAM role ARN");
+
+  // Workloads: selectors, references, security, resources.
+  for (const { owner, tpl } of podTemplates(objs)) {
+    const w = where(owner);
+    if (!tpl?.spec) {
+      fail("workload", w, "no pod template");
+      continue;
+    }
+    if (["Deployment", "StatefulSet", "DaemonSet"].includes(owner.kind)) {
+      if (!owner.spec.selector || !labelsMatch(owner.spec.selector, tpl.metadata?.labels) || !Object.keys(owner.spec.selector.matchLabels ?? {}).length)
+        fail("selector", w, "spec.selector does not match the pod template's labels");
+    }
+    const ps = tpl.spec.securityContext ?? {};
+    if (ps.seccompProfile?.type !== "RuntimeDefault") fail("security", w, "pod seccompProfile is not RuntimeDefault");
+    if (ps.runAsUser === 0) fail("security", w, "pod runs as uid 0");
+    if (tpl.spec.hostNetwork || tpl.spec.hostPID || tpl.spec.hostIPC) fail("security", w, "uses host namespaces");
+    if (tpl.spec.serviceAccountName && !find("ServiceAccount", tpl.spec.serviceAccountName))
+      fail("refs", w, `serviceAccountName ${tpl.spec.serviceAccountName} does not exist`);
+    const volumes = new Map((tpl.spec.volumes ?? []).map((v) => [v.name, v]));
+    for (const v of volumes.values()) {
+      if (v.secret && v.secret.secretName !== esTarget) fail("refs", w, `volume ${v.name} mounts Secret ${v.secret.secretName}, which External Secrets does not create`);
+      if (v.hostPath) fail("security", w, `volume ${v.name} is a hostPath`);
+    }
+    const cs = allContainers(tpl.spec);
+    if (!cs.length) fail("workload", w, "no containers");
+    for (const { c, init } of cs) {
+      const cw = `${w} container ${c.name}`;
+      const sc = c.securityContext ?? {};
+      if ((sc.runAsNonRoot ?? ps.runAsNonRoot) !== true) fail("non-root", cw, "runAsNonRoot is not true");
+      if ((sc.runAsUser ?? ps.runAsUser) === 0) fail("non-root", cw, "runs as uid 0");
+      if (sc.readOnlyRootFilesystem !== true) fail("read-only-fs", cw, "readOnlyRootFilesystem is not true");
+      if (sc.allowPrivilegeEscalation !== false) fail("security", cw, "allowPrivilegeEscalation is not false");
+      if (sc.privileged) fail("security", cw, "privileged");
+      if (!(sc.capabilities?.drop ?? []).includes("ALL")) fail("capabilities", cw, "capabilities.drop does not contain ALL");
+      if ((sc.capabilities?.add ?? []).length) fail("capabilities", cw, `adds capabilities ${sc.capabilities.add}`);
+      const r = c.resources ?? {};
+      for (const [kind, q] of [["requests", "cpu"], ["requests", "memory"], ["limits", "cpu"], ["limits", "memory"]])
+        if (r[kind]?.[q] === undefined) fail("resources", cw, `resources.${kind}.${q} is not set`);
+      if (cpuMillis(r.requests?.cpu) > cpuMillis(r.limits?.cpu) || memBytes(r.requests?.memory) > memBytes(r.limits?.memory))
+        fail("resources", cw, "requests exceed limits");
+      if (!c.image || /:latest$/.test(c.image) || !c.image.includes(":")) fail("image", cw, `image ${c.image} has no pinned tag`);
+      if (!init && !/\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com\/titanic:/.test(c.image ?? "")) fail("image", cw, `image ${c.image} is not the environment's ECR image`);
+      for (const m of c.volumeMounts ?? []) if (!volumes.has(m.name)) fail("refs", cw, `volumeMount ${m.name} has no volume`);
+      if (!(c.volumeMounts ?? []).some((m) => m.mountPath === "/tmp")) fail("read-only-fs", cw, "no writable /tmp (emptyDir) mounted");
+      for (const ef of c.envFrom ?? []) if (ef.configMapRef && !find("ConfigMap", ef.configMapRef.name)) fail("refs", cw, `envFrom ConfigMap ${ef.configMapRef.name} does not exist`);
+      if (!init && !(c.volumeMounts ?? []).some((m) => volumes.get(m.name)?.secret && m.mountPath === "/var/run/secrets/titanic"))
+        fail("database-url", cw, "the database-url Secret is not mounted at /var/run/secrets/titanic");
+      if ((c.env ?? []).some((e) => /PASSWORD|DATABASE_URL$/.test(e.name) && e.value)) fail("no-secret-data", cw, "a secret value is set inline in env");
+    }
+  }
+
+  // API Deployment specifics.
+  const dep = find("Deployment", "titanic-api");
+  if (dep) {
+    const w = where(dep);
+    const spec = dep.spec.template.spec;
+    const api = spec.containers.find((c) => (c.ports ?? []).some((p) => p.containerPort === 5000));
+    if (!api) fail("api", w, "no container port 5000");
+    const probePath = (p) => p?.httpGet?.path;
+    if (probePath(api?.livenessProbe) !== "/health") fail("probes", w, "livenessProbe is not GET /health");
+    if (probePath(api?.readinessProbe) !== "/ready") fail("probes", w, "readinessProbe is not GET /ready");
+    if (!api?.startupProbe) fail("probes", w, "no startupProbe");
+    const cm = ofKind("ConfigMap").find((c) => (api?.envFrom ?? []).some((e) => e.configMapRef?.name === c.metadata.name));
+    const grace = Number(cm?.data?.SHUTDOWN_GRACE_SECONDS ?? 20);
+    const pre = api?.lifecycle?.preStop;
+    const preSeconds = pre?.sleep?.seconds ?? (pre?.exec?.command?.[0] === "sleep" ? Number(pre.exec.command[1]) : undefined);
+    if (preSeconds === undefined) fail("shutdown", w, "no preStop sleep before SIGTERM");
+    const tgp = spec.terminationGracePeriodSeconds ?? 30;
+    if (preSeconds !== undefined && tgp < preSeconds + grace) fail("shutdown", w, `terminationGracePeriodSeconds ${tgp} < preStop ${preSeconds}s + SHUTDOWN_GRACE_SECONDS ${grace}s`);
+    if (spec.automountServiceAccountToken !== false) fail("security", w, "the API mounts a service-account token it does not need");
+    const zones = (spec.topologySpreadConstraints ?? []).find((t) => t.topologyKey === "topology.kubernetes.io/zone");
+    if (!zones || !labelsMatch(zones.labelSelector, dep.spec.template.metadata.labels)) fail("topology", w, "no zone topology spread selecting the API pods");
+    if (dep.spec.replicas !== undefined && dep.spec.replicas !== bounds.min) fail("overlay", w, `replicas ${dep.spec.replicas}, expected ${bounds.min}`);
+  }
+
+  // Service -> Deployment, Ingress -> Service.
+  const svc = find("Service", "titanic-api");
+  if (svc && dep) {
+    if (!labelsMatch({ matchLabels: svc.spec.selector }, dep.spec.template.metadata.labels) || !Object.keys(svc.spec.selector ?? {}).length)
+      fail("selector", where(svc), "Service selector does not match the titanic-api pods");
+    const ports = dep.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
+    for (const p of svc.spec.ports ?? [])
+      if (!ports.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort)) fail("selector", where(svc), `targetPort ${p.targetPort} is not a container port`);
+  }
+  const ing = find("Ingress", "titanic-api");
+  if (ing) {
+    const a = ing.metadata.annotations ?? {};
+    const w = where(ing);
+    if (ing.spec.ingressClassName !== "alb") fail("ingress", w, "ingressClassName is not alb");
+    if (a["alb.ingress.kubernetes.io/scheme"] !== "internet-facing") fail("ingress", w, "ALB scheme is not internet-facing");
+    if (a["alb.ingress.kubernetes.io/ssl-redirect"] !== "443") fail("ingress", w, "HTTP is not redirected to 443");
+    if (!/HTTPS"?\s*:\s*443/.test(a["alb.ingress.kubernetes.io/listen-ports"] ?? "")) fail("ingress", w, "no HTTPS 443 listener");
+    if (!/^arn:aws[a-z-]*:acm:/.test(a["alb.ingress.kubernetes.io/certificate-arn"] ?? "")) fail("ingress", w, "no ACM certificate ARN");
+    if (a["alb.ingress.kubernetes.io/healthcheck-path"] !== "/ready") fail("ingress", w, "ALB health check path is not /ready");
+    for (const rule of ing.spec.rules ?? []) {
+      if (!rule.host || !/^[a-z0-9.-]+$/.test(rule.host)) fail("ingress", w, `host ${rule.host} is not a DNS name`);
+      for (const p of rule.http?.paths ?? []) {
+        const s = find("Service", p.backend?.service?.name);
+        if (!s) fail("refs", w, `backend Service ${p.backend?.service?.name} does not exist`);
+        else if (!(s.spec.ports ?? []).some((sp) => sp.name === p.backend.service.port?.name || sp.port === p.backend.service.port?.number))
+          fail("refs", w, "backend port is not a Service port");
+      }
+    }
+  }
+
+  // HPA.
+  for (const hpa of ofKind("HorizontalPodAutoscaler")) {
+    const w = where(hpa);
+    const ref = hpa.spec.scaleTargetRef ?? {};
+    if (!find(ref.kind, ref.name)) fail("hpa", w, `scaleTargetRef ${ref.kind}/${ref.name} does not exist`);
+    const min = hpa.spec.minReplicas ?? 1;
+    const max = hpa.spec.maxReplicas;
+    if (!(min <= max)) fail("hpa", w, `minReplicas ${min} > maxReplicas ${max}`);
+    if (min !== bounds.min || max !== bounds.max) fail("overlay", w, `bounds ${min}-${max}, expected ${bounds.min}-${bounds.max} for ${overlay}`);
+    const res = (hpa.spec.metrics ?? []).filter((m) => m.type === "Resource").map((m) => m.resource.name);
+    if (!res.includes("cpu") || !res.includes("memory")) fail("hpa", w, "does not scale on both cpu and memory");
+  }
+
+  // PDB.
+  for (const pdb of ofKind("PodDisruptionBudget")) {
+    if (!dep || !labelsMatch(pdb.spec.selector, dep.spec.template.metadata.labels)) fail("selector", where(pdb), "selector does not match the titanic-api pods");
+    if (pdb.spec.minAvailable !== undefined && dep && Number(pdb.spec.minAvailable) >= (dep.spec.replicas ?? 1))
+      fail("pdb", where(pdb), "minAvailable blocks every voluntary eviction");
+  }
+
+  // NetworkPolicies: default deny; API ingress 5000 only; API egress DNS + 5432 only.
+  const nps = ofKind("NetworkPolicy");
+  if (!nps.some((n) => !Object.keys(n.spec.podSelector ?? {}).length && (n.spec.policyTypes ?? []).includes("Ingress") && (n.spec.policyTypes ?? []).includes("Egress") && !n.spec.ingress && !n.spec.egress))
+    fail("netpol", overlay, "no default-deny NetworkPolicy for ingress and egress");
+  if (dep) {
+    const apiLabels = dep.spec.template.metadata.labels;
+    const sel = nps.filter((n) => labelsMatch(n.spec.podSelector, apiLabels) || !Object.keys(n.spec.podSelector ?? {}).length);
+    const ingRules = sel.flatMap((n) => n.spec.ingress ?? []);
+    if (!ingRules.length) fail("netpol", overlay, "no NetworkPolicy lets traffic in to the API pods");
+    for (const r of ingRules) {
+      const ports = (r.ports ?? []).map((p) => p.port);
+      if (!ports.length || ports.some((p) => p !== 5000 && p !== "http")) fail("netpol", overlay, `API ingress allows ports ${ports.length ? ports : "all"}, expected 5000 only`);
+      if (!(r.from ?? []).length || (r.from ?? []).some((f) => f.ipBlock?.cidr === "0.0.0.0/0")) fail("netpol", overlay, "API ingress is open to everyone, expected the VPC only");
+    }
+    const egress = sel.filter((n) => (n.spec.policyTypes ?? []).includes("Egress")).flatMap((n) => n.spec.egress ?? []);
+    const allows = (port) => egress.some((r) => (r.ports ?? []).some((p) => p.port === port));
+    if (!allows(5432) || !allows(53)) fail("netpol", overlay, "no NetworkPolicy lets the API pods reach DNS 53 and PostgreSQL 5432");
+    for (const r of egress) {
+      const ports = (r.ports ?? []).map((p) => p.port);
+      if (!ports.length || ports.some((p) => ![53, 5432].includes(p))) fail("netpol", overlay, `API egress allows ports ${ports.length ? ports : "all"}, expected DNS 53 and PostgreSQL 5432 only`);
+    }
+  }
+  for (const n of nps) for (const r of [...(n.spec.ingress ?? []), ...(n.spec.egress ?? [])]) for (const p of [...(r.from ?? []), ...(r.to ?? [])])
+    if (p.ipBlock && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}\/[0-9]{1,2}$/.test(p.ipBlock.cidr)) fail("netpol", where(n), `ipBlock ${p.ipBlock.cidr} is not a CIDR`);
+
+  // Job and CronJob.
+  const job = find("Job", "titanic-etl");
+  if (job) {
+    const w = where(job);
+    for (const f of ["backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished"]) if (typeof job.spec[f] !== "number") fail("job", w, `spec.${f} is not set`);
+    const cmd = [...(job.spec.template.spec.containers[0]?.command ?? []), ...(job.spec.template.spec.containers[0]?.args ?? [])];
+    if (cmd[0] !== "titanic-etl" || cmd.length < 2) fail("job", w, `does not run titanic-etl on a file: ${cmd.join(" ")}`);
+    if (!["Never", "OnFailure"].includes(job.spec.template.spec.restartPolicy)) fail("job", w, "restartPolicy must be Never or OnFailure");
+  }
+  const cj = find("CronJob", "titanic-train");
+  if (cj) {
+    const w = where(cj);
+    if (!cronOk(cj.spec.schedule)) fail("cronjob", w, `schedule '${cj.spec.schedule}' is not a 5-field cron expression`);
+    if (cj.spec.concurrencyPolicy !== "Forbid") fail("cronjob", w, "concurrencyPolicy is not Forbid");
+    for (const f of ["successfulJobsHistoryLimit", "failedJobsHistoryLimit"]) if (typeof cj.spec[f] !== "number") fail("cronjob", w, `${f} is not set`);
+    const c = cj.spec.jobTemplate.spec.template.spec.containers[0] ?? {};
+    const cmd = [...(c.command ?? []), ...(c.args ?? [])];
+    if (cmd[0] !== "titanic-train" || !cmd.includes("--score")) fail("cronjob", w, `does not run titanic-train --score: ${cmd.join(" ")}`);
+    for (const f of ["backoffLimit", "activeDeadlineSeconds"]) if (typeof cj.spec.jobTemplate.spec[f] !== "number") fail("cronjob", w, `jobTemplate.spec.${f} is not set`);
+  }
+}
+
+for (const p of problems) console.log(p);
+console.log(`manifests: ${checked} objects in ${Object.keys(overlays).length} overlays, ${problems.length} problem(s)`);
+process.exit(problems.length ? 1 : 0);

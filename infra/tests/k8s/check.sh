@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check on the tree at ROOT (default: this repository) and prints one line per problem.
+# Exit 0 only when all pass. Used by run.sh on the real tree and on mutated copies of it.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "${1:-$HERE/../../..}" && pwd)
+rc=0
+node "$HERE/check-manifests.mjs" "$ROOT" || rc=1
+node "$HERE/check-workflows.mjs" "$ROOT" || rc=1
+node "$HERE/check-dockerfile.mjs" "$ROOT" || rc=1
+targets=()
+[ -d "$ROOT/.github/workflows" ] && targets+=("$ROOT/.github/workflows")
+[ -d "$ROOT/infra/k8s" ] && targets+=("$ROOT/infra/k8s")
+if ! out=$(yamllint --strict -f parsable -c "$HERE/yamllint.yaml" "${targets[@]}" 2>&1); then
+  printf '%s\n' "$out" | sed "s|^$ROOT/||; s|^|FAIL [yamllint] |"
+  rc=1
+else
+  echo "yamllint: ${#targets[@]} trees clean"
+fi
+exit $rc
