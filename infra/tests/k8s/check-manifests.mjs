@@ -157,7 +157,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   // 3. assertions
   const required = [
     ["Namespace", "titanic"],
-    ["ServiceAccount", "titanic"],
+    ["ServiceAccount", "titanic-api"],
     ["SecretStore", "aws-secrets-manager"],
     ["ExternalSecret", "titanic-database"],
     ["Deployment", "titanic-api"],
@@ -191,7 +191,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     fail("refs", where(es), `secretStoreRef ${es.spec.secretStoreRef.name} does not exist`);
   if (es && !/^arn:aws[a-z-]*:secretsmanager:/.test(es.spec?.data?.[0]?.remoteRef?.key ?? ""))
     fail("settings", where(es), "remoteRef.key is not a Secrets Manager ARN");
-  const sa = find("ServiceAccount", "titanic");
+  const sa = find("ServiceAccount", "titanic-api");
   if (sa && !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\//.test(sa.metadata?.annotations?.["eks.amazonaws.com/role-arn"] ?? ""))
     fail("irsa", where(sa), "eks.amazonaws.com/role-arn annotation is missing or not an IAM role ARN");
 
