@@ -1,5 +1,5 @@
 locals {
-  alb_alarms = var.alb_arn_suffix == "" ? {} : {
+  alb_alarm_definitions = {
     alb_5xx = {
       description = "ALB returned 5xx responses (load balancer or targets)"
       metric      = "HTTPCode_ELB_5XX_Count"
@@ -13,6 +13,9 @@ locals {
       threshold   = var.alb_5xx_threshold
     }
   }
+
+  # Created only once the ALB exists (alb_arn_suffix set).
+  alb_alarms = { for k, v in local.alb_alarm_definitions : k => v if var.alb_arn_suffix != "" }
 }
 
 resource "aws_cloudwatch_log_group" "app" {

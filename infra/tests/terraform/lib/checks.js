@@ -130,6 +130,16 @@ function ruleText(rule) {
 // Names of variables/tfvars that would hold a secret value.
 const SECRET_NAME = /(^|_)(password|passwd|secret|secret_string|token|access_key|secret_key|private_key)$/i;
 
+// For alarms created with for_each over a local map: the map's values as far as they are literal.
+function evaluateLocalMap(inst) {
+  const m = /^\$\{local\.([A-Za-z_][\w-]*)\}$/.exec(inst.body.for_each || '');
+  if (!m) return {};
+  let v = inst.ctx.dir.locals[m[1]];
+  const f = typeof v === 'string' && /^\$\{\{\s*for \w+, \w+ in local\.([A-Za-z_][\w-]*)\s*:/.exec(v);
+  if (f) v = inst.ctx.dir.locals[f[1]];
+  return v && typeof v === 'object' ? v : {};
+}
+
 // Terraform's built-in reference roots that need no declaration.
 const BUILTIN_ROOTS = new Set(['each', 'count', 'path', 'self', 'terraform']);
 
@@ -656,6 +666,48 @@ const checks = [
         const lp = Object.values(inst.ctx.dir.resources.aws_ecr_lifecycle_policy || {})
           .some((p) => referencedAddress(p.repository) === `aws_ecr_repository.${inst.name}`);
         if (!lp) out.push(`${where(inst)}: needs an aws_ecr_lifecycle_policy`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'monitoring',
+    title: 'alarms on RDS CPU, storage, connections and ALB 5xx, latency reach an SNS e-mail; log groups expire',
+    run: async (tree) => {
+      const out = [];
+      const byRoot = new Map();
+      for (const inst of instances(tree)) {
+        if (!inst.root.startsWith('envs')) continue;
+        if (!byRoot.has(inst.root)) byRoot.set(inst.root, { metrics: new Set(), email: false });
+        const r = byRoot.get(inst.root);
+        if (inst.type === 'aws_cloudwatch_metric_alarm') {
+          const m = inst.body.metric_name;
+          if (typeof m === 'string' && !m.includes('${')) r.metrics.add(m);
+          else for (const def of Object.values(evaluateLocalMap(inst))) r.metrics.add(def.metric);
+          if (!inst.body.alarm_actions) out.push(`${where(inst)}: alarm_actions must notify the SNS topic`);
+        }
+        if (inst.type === 'aws_sns_topic_subscription' && attr(inst, 'protocol') === 'email') r.email = true;
+        if (inst.type === 'aws_cloudwatch_log_group' && !inst.body.retention_in_days) out.push(`${where(inst)}: retention_in_days must be set`);
+      }
+      const want = ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'HTTPCode_ELB_5XX_Count', 'TargetResponseTime'];
+      for (const [root, r] of byRoot) {
+        for (const m of want) if (!r.metrics.has(m)) out.push(`${root}: no alarm on ${m}`);
+        if (!r.email) out.push(`${root}: no e-mail subscription to the alarm topic`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'network-lb-tags',
+    title: 'public subnets carry kubernetes.io/role/elb, private ones kubernetes.io/role/internal-elb',
+    run: async (tree) => {
+      const out = [];
+      const subnets = ofType(tree, 'aws_subnet');
+      if (!subnets.length) out.push('no aws_subnet in any environment');
+      for (const inst of subnets) {
+        const tags = JSON.stringify(inst.body.tags || '');
+        const role = /public/.test(inst.name) ? 'kubernetes.io/role/elb' : 'kubernetes.io/role/internal-elb';
+        if (!new RegExp(`[^-]${role.replace(/[./]/g, '\\$&')}[^-]`).test(tags)) out.push(`${where(inst)}: tags must include "${role}" = "1" for the AWS Load Balancer Controller`);
       }
       return out;
     },
