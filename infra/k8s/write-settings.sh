@@ -4,7 +4,7 @@
 # as CI's environment variables or exported by hand) and points the overlay's image at IMAGE
 # (REPOSITORY:TAG). Fails, naming the variable, when a value is missing or malformed.
 # Variables: AWS_REGION_VALUE (or AWS_REGION), IRSA_ROLE_ARN, DATABASE_URL_SECRET_ARN, API_HOST,
-#            ACM_CERTIFICATE_ARN, VPC_CIDR, CSV_S3_URI.
+#            ACM_CERTIFICATE_ARN, ALB_SECURITY_GROUP_ID, VPC_CIDR, CSV_S3_URI.
 set -euo pipefail
 overlay=${1:?usage: write-settings.sh OVERLAY_DIR IMAGE}
 image=${2:?usage: write-settings.sh OVERLAY_DIR IMAGE}
@@ -17,10 +17,11 @@ declare -A pattern=(
   [DATABASE_URL_SECRET_ARN]='^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:.+$'
   [API_HOST]='^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$'
   [ACM_CERTIFICATE_ARN]='^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$'
+  [ALB_SECURITY_GROUP_ID]='^sg-[0-9a-f]{8,17}$'
   [VPC_CIDR]='^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$'
   [CSV_S3_URI]='^s3://[a-z0-9.-]+/.+$'
 )
-for var in AWS_REGION_VALUE IRSA_ROLE_ARN DATABASE_URL_SECRET_ARN API_HOST ACM_CERTIFICATE_ARN VPC_CIDR CSV_S3_URI; do
+for var in AWS_REGION_VALUE IRSA_ROLE_ARN DATABASE_URL_SECRET_ARN API_HOST ACM_CERTIFICATE_ARN ALB_SECURITY_GROUP_ID VPC_CIDR CSV_S3_URI; do
   value=${!var:-}
   [ -n "$value" ] || { echo "write-settings: $var is not set" >&2; exit 2; }
   [[ $value =~ ${pattern[$var]} ]] || { echo "write-settings: $var='$value' does not look right" >&2; exit 2; }
@@ -38,6 +39,7 @@ IRSA_ROLE_ARN=$IRSA_ROLE_ARN
 DATABASE_URL_SECRET_ARN=$DATABASE_URL_SECRET_ARN
 API_HOST=$API_HOST
 ACM_CERTIFICATE_ARN=$ACM_CERTIFICATE_ARN
+ALB_SECURITY_GROUP_ID=$ALB_SECURITY_GROUP_ID
 VPC_CIDR=$VPC_CIDR
 CSV_S3_URI=$CSV_S3_URI
 SETTINGS

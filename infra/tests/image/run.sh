@@ -69,7 +69,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 CONF
 export CONTAINERS_CONF="$WORK/containers.conf"
-PODMAN=(podman --root "$CACHE/storage" --runroot "$WORK/runroot" --storage-driver overlay)
+PODMAN=(podman --root "$CACHE/storage" --runroot /run/titanic-image-test --storage-driver overlay)
 
 cleanup() {
   local rc=$?

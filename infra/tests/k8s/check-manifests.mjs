@@ -175,7 +175,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   // Placeholders from the base must all be replaced by the overlay's settings.
   for (const o of objs) {
     const s = JSON.stringify(o);
-    for (const ph of ["IRSA_ROLE_ARN", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR"])
+    for (const ph of ["IRSA_ROLE_ARN", "ALB_SECURITY_GROUP_ID", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR"])
       if (s.includes(`"${ph}"`)) fail("settings", where(o), `placeholder ${ph} was not replaced`);
   }
   for (const o of objs) if (o.metadata?.namespace && o.metadata.namespace !== "titanic") fail("namespace", where(o), `namespace ${o.metadata.namespace}, expected titanic`);
