@@ -1,6 +1,165 @@
-/* titanic-train: placeholder until the model lands. */
+/* titanic-train: fits the survival model on the passengers in PostgreSQL, stores it as a new
+ * model version, activates it per the policy in train.h, and notifies running API servers. What
+ * the retraining CronJob runs. This file only turns the command line into train_options. */
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "train.h"
+
 #include <stdio.h>
-int main(void) {
-    fputs("titanic-train: not built yet\n", stderr);
-    return 1;
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *out) {
+    fputs("usage: titanic-train [options]\n"
+          "Fits the logistic-regression survival model on the passengers with known survival,\n"
+          "cross-validates it, stores it as a new models version and activates it when it is at\n"
+          "least as good on CV as the active model's configuration (see docs/model.md).\n"
+          "\n"
+          "options:\n"
+          "  --force               store and activate the new model whatever the comparison\n"
+          "  --score               write predictions for every stored passenger (active model)\n"
+          "  --out FILE            also write the model document to FILE\n"
+          "  --report DIR          also write the HTML report to DIR/index.html\n"
+          "  --folds K             cross-validation folds, 2..100 (default 10)\n"
+          "  --repeats R           cross-validation repeats, 1..100 (default 5)\n"
+          "  --seed S              cross-validation seed, 0..4294967295 (default 1912)\n"
+          "  --l2 LAMBDA           ridge penalty, 0..1e6 (default 0: plain maximum likelihood)\n"
+          "  --min-improvement X   activate only when CV log-loss improves by X, 0..1 (default 0)\n"
+          "  --features LIST       default, reference, or comma-separated groups (docs/model.md)\n"
+          "  --max-iter N          Newton iterations, 1..1000 (default 50)\n"
+          "\n"
+          "without a database:\n"
+          "  --evaluate-csv FILE   cross-validate on a Kaggle-layout CSV and print the metrics\n"
+          "  --bench-csv FILE      read + fit a Kaggle-layout CSV (no CV), print timings\n"
+          "  --help, --version\n"
+          "\n"
+          "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
+          "Exit status: 0 a model is active (the new one, or the unchanged one kept); 1 error,\n"
+          "nothing activated; 2 usage error; 3 new model stored but not activated (worse).\n",
+          out);
+}
+
+static int bad_value(const char *flag, const char *value, const char *expected) {
+    fprintf(stderr, "titanic-train: %s: expected %s, got \"%.40s\"\n", flag, expected, value);
+    return -1;
+}
+
+typedef struct {
+    train_options opt;
+    const char *evaluate_csv, *bench_csv;
+} cli;
+
+/* Parses one flag that takes a value. Returns 0, or -1 after printing the error. */
+static int parse_valued(cli *c, const char *flag, const char *value) {
+    long l;
+    double d;
+    char err[512];
+    if (!strcmp(flag, "--out")) {
+        c->opt.out_path = value;
+    } else if (!strcmp(flag, "--report")) {
+        c->opt.report_dir = value;
+    } else if (!strcmp(flag, "--evaluate-csv")) {
+        c->evaluate_csv = value;
+    } else if (!strcmp(flag, "--bench-csv")) {
+        c->bench_csv = value;
+    } else if (!strcmp(flag, "--folds")) {
+        if (config_parse_long(value, 2, 100, &l) != 0)
+            return bad_value(flag, value, "an integer from 2 to 100");
+        c->opt.folds = (int)l;
+    } else if (!strcmp(flag, "--repeats")) {
+        if (config_parse_long(value, 1, 100, &l) != 0)
+            return bad_value(flag, value, "an integer from 1 to 100");
+        c->opt.repeats = (int)l;
+    } else if (!strcmp(flag, "--seed")) {
+        if (config_parse_long(value, 0, 4294967295L, &l) != 0)
+            return bad_value(flag, value, "an integer from 0 to 4294967295");
+        c->opt.seed = (unsigned long)l;
+    } else if (!strcmp(flag, "--max-iter")) {
+        if (config_parse_long(value, 1, 1000, &l) != 0)
+            return bad_value(flag, value, "an integer from 1 to 1000");
+        c->opt.param.max_iter = (int)l;
+    } else if (!strcmp(flag, "--l2")) {
+        if (config_parse_double(value, 0.0, 1e6, &d) != 0)
+            return bad_value(flag, value, "a number from 0 to 1e6");
+        c->opt.param.l2 = d;
+    } else if (!strcmp(flag, "--min-improvement")) {
+        if (config_parse_double(value, 0.0, 1.0, &d) != 0)
+            return bad_value(flag, value, "a number from 0 to 1");
+        c->opt.min_improvement = d;
+    } else if (!strcmp(flag, "--features")) {
+        if (feature_set_parse(value, &c->opt.features, err, sizeof err) != 0) {
+            fprintf(stderr, "titanic-train: --features: %s\n", err);
+            return -1;
+        }
+    } else {
+        fprintf(stderr, "titanic-train: unknown option %s (see --help)\n", flag);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, cli *c) {
+    train_default_options(&c->opt);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--force")) {
+            c->opt.force = 1;
+        } else if (!strcmp(a, "--score")) {
+            c->opt.score = 1;
+        } else if (!strncmp(a, "--", 2) && strcmp(a, "--help") && strcmp(a, "--version")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "titanic-train: %s needs a value (see --help)\n", a);
+                return -1;
+            }
+            if (parse_valued(c, a, argv[++i]) != 0)
+                return -1;
+        } else {
+            fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n", a);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return TRAIN_EXIT_OK;
+    }
+    if (argc == 2 && !strcmp(argv[1], "--version")) {
+        printf("titanic-train %s (model format %d)\n", TITANIC_VERSION, MODEL_FORMAT_VERSION);
+        return TRAIN_EXIT_OK;
+    }
+    char err[1024] = "";
+    if (log_init("titanic-train", err, sizeof err) != 0)
+        fprintf(stderr, "titanic-train: %s\n", err);
+    cli c = {0};
+    if (parse_args(argc, argv, &c) != 0)
+        return TRAIN_EXIT_USAGE;
+    if (c.bench_csv || c.evaluate_csv) {
+        int code = c.bench_csv ? train_bench_csv(c.bench_csv, &c.opt, err, sizeof err)
+                               : train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);
+        if (code != TRAIN_EXIT_OK)
+            log_event(LOG_ERROR, "titanic-train failed", "{s:s}", "error", err);
+        return code;
+    }
+    PGconn *conn = db_connect_from_env("titanic-train", err, sizeof err);
+    if (!conn) {
+        log_event(LOG_ERROR, "cannot connect to the database", "{s:s}", "error", err);
+        return TRAIN_EXIT_ERROR;
+    }
+    train_outcome out;
+    int code = train_run(conn, &c.opt, &out, err, sizeof err);
+    PQfinish(conn);
+    if (code == TRAIN_EXIT_NOT_BETTER)
+        log_event(LOG_WARN, "new model not activated", "{s:i, s:i, s:s}", "stored_version",
+                  out.stored_version, "active_version", out.active_version, "reason", err);
+    else if (code != TRAIN_EXIT_OK)
+        log_event(LOG_ERROR, "titanic-train failed; nothing activated", "{s:s}", "error", err);
+    else
+        log_event(LOG_INFO, "done", "{s:i, s:b, s:b, s:I}", "active_version", out.active_version,
+                  "newly_activated", out.activated, "unchanged", out.unchanged, "scored",
+                  (json_int_t)out.scored);
+    return code;
 }

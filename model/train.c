@@ -1,0 +1,537 @@
+/* titanic-train's work: load, fit, cross-validate, store, activate, notify, score. See train.h. */
+#include "train.h"
+
+#include "db.h"
+#include "kaggle_csv.h"
+#include "log.h"
+#include "migrate.h"
+#include "report.h"
+#include "strbuf.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Rows per FETCH and per INSERT when scoring: bounded memory however many passengers. */
+#define SCORE_BATCH 5000
+
+static void fail(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+void train_default_options(train_options *opt) {
+    memset(opt, 0, sizeof *opt);
+    feature_set_default(&opt->features);
+    logit_default_parameter(&opt->param);
+    opt->folds = 10;
+    opt->repeats = 5;
+    opt->seed = 1912;
+    opt->min_improvement = 0.0;
+}
+
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (double)(now.tv_nsec - start->tv_nsec);
+}
+
+long train_load_passengers(PGconn *conn, passenger **rows, char *err, size_t errlen) {
+    *rows = NULL;
+    char why[512];
+    PGresult *res = db_query(conn,
+                             "SELECT " PASSENGER_COLUMNS " FROM passengers "
+                             "WHERE survived IS NOT NULL ORDER BY passenger_id",
+                             0, NULL, why, sizeof why);
+    if (!res) {
+        fail(err, errlen, "reading training passengers: %s", why);
+        return -1;
+    }
+    long n = PQntuples(res);
+    passenger *out = malloc((size_t)(n ? n : 1) * sizeof *out);
+    if (!out) {
+        PQclear(res);
+        fail(err, errlen, "out of memory for %ld passengers", n);
+        return -1;
+    }
+    for (long i = 0; i < n; i++)
+        passenger_from_row(res, (int)i, &out[i]);
+    PQclear(res);
+    *rows = out;
+    return n;
+}
+
+/* ---- scoring ---- */
+
+/* One INSERT of a batch, the columns passed as three array parameters. */
+static int insert_predictions(PGconn *conn, int version, const PGresult *res,
+                              const titanic_model *m, char *err, size_t errlen) {
+    strbuf ids = {0}, probs = {0}, labels = {0};
+    int ok = strbuf_printf(&ids, "{") | strbuf_printf(&probs, "{") | strbuf_printf(&labels, "{");
+    for (int i = 0; i < PQntuples(res) && ok == 0; i++) {
+        passenger p;
+        passenger_from_row(res, i, &p);
+        double prob = model_predict(m, &p);
+        const char *sep = i ? "," : "";
+        ok |= strbuf_printf(&ids, "%s%d", sep, (int)p.id);
+        ok |= strbuf_printf(&probs, "%s%.17g", sep, prob);
+        ok |= strbuf_printf(&labels, "%s%d", sep, prob >= model_threshold(m) ? 1 : 0);
+    }
+    ok |= strbuf_printf(&ids, "}") | strbuf_printf(&probs, "}") | strbuf_printf(&labels, "}");
+    int rc = -1;
+    if (ok != 0) {
+        fail(err, errlen, "out of memory while scoring");
+    } else {
+        char vtext[16];
+        snprintf(vtext, sizeof vtext, "%d", version);
+        const char *params[4] = {vtext, ids.buf, probs.buf, labels.buf};
+        rc =
+            db_exec(conn,
+                    "INSERT INTO predictions (model_version, passenger_id, probability, label) "
+                    "SELECT $1::integer, unnest($2::integer[]), unnest($3::float8[]), "
+                    "unnest($4::smallint[]) "
+                    "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
+                    "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
+                    4, params, err, errlen);
+    }
+    free(ids.buf);
+    free(probs.buf);
+    free(labels.buf);
+    return rc;
+}
+
+long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
+    if (model_version(m) <= 0) {
+        fail(err, errlen, "only a stored model can score (predictions reference models.version)");
+        return -1;
+    }
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return -1;
+    long total = 0;
+    if (db_exec(conn,
+                "DECLARE score_cursor NO SCROLL CURSOR FOR SELECT " PASSENGER_COLUMNS
+                " FROM passengers ORDER BY passenger_id",
+                0, NULL, err, errlen) != 0)
+        goto rollback;
+    for (;;) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "FETCH %d FROM score_cursor", SCORE_BATCH);
+        PGresult *res = db_query(conn, sql, 0, NULL, err, errlen);
+        if (!res)
+            goto rollback;
+        int rows = PQntuples(res);
+        int rc = rows > 0 ? insert_predictions(conn, model_version(m), res, m, err, errlen) : 0;
+        PQclear(res);
+        if (rc != 0)
+            goto rollback;
+        total += rows;
+        if (rows < SCORE_BATCH)
+            break;
+    }
+    if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
+        return -1;
+    return total;
+rollback:;
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    return -1;
+}
+
+/* ---- activation ---- */
+
+static int same_set(const feature_set *a, const feature_set *b) {
+    if (a->count != b->count)
+        return 0;
+    for (int i = 0; i < a->count; i++)
+        if (a->groups[i] != b->groups[i])
+            return 0;
+    return 1;
+}
+
+/* Trained on the same rows with the same configuration: retraining cannot change anything. */
+static int same_as_active(const titanic_model *active, const titanic_model *fresh,
+                          const train_options *opt) {
+    const cv_result *cv = model_cv(active);
+    return strcmp(model_training_sha256(active), model_training_sha256(fresh)) == 0 &&
+           model_training_rows(active) == model_training_rows(fresh) &&
+           same_set(&model_features(active)->set, &opt->features) &&
+           model_parameter(active)->l2 == opt->param.l2 && cv && cv->folds == opt->folds &&
+           cv->repeats == opt->repeats && cv->seed == opt->seed;
+}
+
+/* Stores m as the next version (and activates it) in one transaction, under a lock so two
+ * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
+static int store_model(PGconn *conn, titanic_model *m, int activate, int expected_active,
+                       const double *oof, const double *y, size_t n, const char *comparison,
+                       char *err, size_t errlen) {
+    char why[512];
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return -1;
+    char *document = NULL, *html = NULL, *metrics = NULL;
+    int rc = -1;
+    if (db_exec(conn, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0, NULL, err, errlen) != 0)
+        goto done;
+    PGresult *res = db_query(conn,
+                             "SELECT coalesce(max(version), 0) + 1, "
+                             "coalesce((SELECT version FROM models WHERE active), 0) FROM models",
+                             0, NULL, why, sizeof why);
+    if (!res) {
+        fail(err, errlen, "choosing the version: %s", why);
+        goto done;
+    }
+    int version = atoi(PQgetvalue(res, 0, 0)), active_now = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (active_now != expected_active) {
+        fail(err, errlen,
+             "another titanic-train changed the active model (now version %d, was %d) "
+             "while this one trained; run again",
+             active_now, expected_active);
+        goto done;
+    }
+    model_set_version(m, version);
+    document = model_to_json_text(m);
+    html = report_html(m, oof, y, n, comparison);
+    json_t *mj = model_metrics_json(m);
+    metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
+    json_decref(mj);
+    if (!document || !html || !metrics) {
+        fail(err, errlen, "out of memory writing the model document");
+        goto done;
+    }
+    char vtext[16], rows[24];
+    snprintf(vtext, sizeof vtext, "%d", version);
+    snprintf(rows, sizeof rows, "%zu", model_training_rows(m));
+    const char *params[6] = {vtext, rows, model_training_sha256(m), metrics, document, html};
+    if (db_exec(conn,
+                "INSERT INTO models (version, training_rows, training_sha256, metrics, document, "
+                "report_html) VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
+                6, params, err, errlen) != 0)
+        goto done;
+    if (activate) {
+        const char *p1[1] = {vtext};
+        const char *pn[2] = {MODEL_NOTIFY_CHANNEL, vtext};
+        if (db_exec(conn, "UPDATE models SET active = false WHERE active", 0, NULL, err, errlen) ||
+            db_exec(conn, "UPDATE models SET active = true WHERE version = $1", 1, p1, err,
+                    errlen) ||
+            db_exec(conn, "SELECT pg_notify($1, $2)", 2, pn, err, errlen))
+            goto done;
+    }
+    if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
+        goto done_no_rollback;
+    rc = 0;
+    goto done_no_rollback;
+done:;
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+done_no_rollback:
+    free(document);
+    free(html);
+    free(metrics);
+    if (rc != 0)
+        model_set_version(m, 0);
+    return rc;
+}
+
+static int write_file(const char *path, const char *text, char *err, size_t errlen) {
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        fail(err, errlen, "cannot write %s", path);
+        return -1;
+    }
+    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok)
+        fail(err, errlen, "writing %s failed", path);
+    return ok ? 0 : -1;
+}
+
+/* --out and --report for the model that is now current. */
+static int write_outputs(const train_options *opt, const titanic_model *m, const double *oof,
+                         const double *y, size_t n, const char *comparison, char *err,
+                         size_t errlen) {
+    if (opt->out_path) {
+        char *doc = model_to_json_text(m);
+        int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
+        free(doc);
+        if (rc != 0)
+            return -1;
+    }
+    if (opt->report_dir) {
+        char *html = report_html(m, oof, y, n, comparison);
+        int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
+        free(html);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct {
+    passenger *rows;
+    long n;
+    double *y;
+    titanic_model *fresh, *active;
+    cv_result cv;
+} run_state;
+
+static void run_state_free(run_state *s) {
+    free(s->rows);
+    free(s->y);
+    model_free(s->fresh);
+    model_free(s->active);
+    cv_result_free(&s->cv);
+}
+
+/* Fits and cross-validates the new model on the loaded rows. */
+static int fit_new(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    s->fresh = model_train(s->rows, (size_t)s->n, &opt->features, &opt->param, err, errlen);
+    if (!s->fresh)
+        return -1;
+    if (cv_run(&opt->features, &opt->param, s->rows, (size_t)s->n, opt->folds, opt->repeats,
+               opt->seed, &s->cv, err, errlen) != 0)
+        return -1;
+    model_set_cv(s->fresh, &s->cv);
+    s->y = malloc((size_t)s->n * sizeof *s->y);
+    if (!s->y) {
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    for (long i = 0; i < s->n; i++)
+        s->y[i] = s->rows[i].survived;
+    log_event(LOG_INFO, "model fitted and cross-validated",
+              "{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:f}", "rows", (json_int_t)s->n,
+              "iterations", model_fit(s->fresh)->iterations, "log_likelihood",
+              model_fit(s->fresh)->loglik, "cv_accuracy", s->cv.accuracy.mean, "cv_auc",
+              s->cv.auc.mean, "cv_log_loss", s->cv.log_loss.mean, "cv_brier", s->cv.brier.mean,
+              "folds", opt->folds, "repeats", opt->repeats, "seconds", seconds_since(&start));
+    return 0;
+}
+
+/* The active configuration's CV log-loss on the current rows, same folds as the new model. */
+static int active_log_loss(const train_options *opt, run_state *s, double *out, char *err,
+                           size_t errlen) {
+    cv_result cv;
+    char why[512];
+    if (cv_run(&model_features(s->active)->set, model_parameter(s->active), s->rows, (size_t)s->n,
+               opt->folds, opt->repeats, opt->seed, &cv, why, sizeof why) != 0) {
+        fail(err, errlen,
+             "cross-validating the active model's configuration (version %d) on the "
+             "current data failed: %s; use --force to replace it",
+             model_version(s->active), why);
+        return -1;
+    }
+    *out = cv.log_loss.mean;
+    cv_result_free(&cv);
+    return 0;
+}
+
+int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *err,
+              size_t errlen) {
+    memset(out, 0, sizeof *out);
+    out->active_log_loss = NAN;
+    char why[512];
+    if (migrate_check(conn, embedded_migrations, embedded_migration_count, why, sizeof why) != 0) {
+        fail(err, errlen, "database schema: %s", why);
+        return TRAIN_EXIT_ERROR;
+    }
+    run_state s = {0};
+    int code = TRAIN_EXIT_ERROR;
+    s.n = train_load_passengers(conn, &s.rows, err, errlen);
+    if (s.n < 0)
+        goto done;
+    if (s.n == 0) {
+        fail(err, errlen,
+             "no passengers with known survival in the database; load train.csv "
+             "with titanic-etl first");
+        goto done;
+    }
+    if (fit_new(opt, &s, err, errlen) != 0)
+        goto done;
+    out->new_log_loss = s.cv.log_loss.mean;
+    s.active = model_load_active(conn, why, sizeof why);
+    if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
+        fail(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
+        goto done;
+    }
+    int expected_active = s.active ? model_version(s.active) : 0;
+    char comparison[512];
+    int activate = 1;
+    if (s.active && !opt->force && same_as_active(s.active, s.fresh, opt)) {
+        out->unchanged = 1;
+        out->active_version = expected_active;
+        model_set_version(s.fresh, expected_active);
+        snprintf(comparison, sizeof comparison,
+                 "Trained on the same %ld rows with the same "
+                 "configuration as active version %d: kept it.",
+                 s.n, expected_active);
+        log_event(LOG_INFO, "training data and configuration unchanged; keeping the active model",
+                  "{s:i}", "version", expected_active);
+    } else {
+        if (s.active && !opt->force) {
+            if (active_log_loss(opt, &s, &out->active_log_loss, err, errlen) != 0)
+                goto done;
+            activate = out->new_log_loss <= out->active_log_loss - opt->min_improvement;
+            snprintf(comparison, sizeof comparison,
+                     "CV log-loss %.4f vs %.4f for the active version %d's configuration on the "
+                     "same folds: %s.",
+                     out->new_log_loss, out->active_log_loss, expected_active,
+                     activate ? "activated" : "not activated (worse)");
+        } else {
+            snprintf(comparison, sizeof comparison, "%s",
+                     opt->force ? "Activated by --force." : "First model: activated.");
+        }
+        if (store_model(conn, s.fresh, activate, expected_active, s.cv.oof, s.y, (size_t)s.n,
+                        comparison, err, errlen) != 0)
+            goto done;
+        out->stored_version = model_version(s.fresh);
+        out->activated = activate;
+        out->active_version = activate ? out->stored_version : expected_active;
+        log_event(activate ? LOG_INFO : LOG_WARN,
+                  activate ? "model stored and activated" : "model stored but not activated",
+                  "{s:i, s:i, s:f, s:o, s:s}", "version", out->stored_version, "active_version",
+                  out->active_version, "cv_log_loss", out->new_log_loss, "active_cv_log_loss",
+                  isnan(out->active_log_loss) ? json_null() : json_real(out->active_log_loss),
+                  "reason", comparison);
+    }
+    if (write_outputs(opt, s.fresh, s.cv.oof, s.y, (size_t)s.n, comparison, err, errlen) != 0)
+        goto done;
+    if (opt->score) {
+        titanic_model *current = model_load_active(conn, why, sizeof why);
+        if (!current) {
+            fail(err, errlen, "scoring: %s", why);
+            goto done;
+        }
+        out->scored = train_score(conn, current, err, errlen);
+        int version = model_version(current);
+        model_free(current);
+        if (out->scored < 0)
+            goto done;
+        log_event(LOG_INFO, "predictions written", "{s:i, s:I}", "version", version, "passengers",
+                  (json_int_t)out->scored);
+    }
+    code = out->unchanged || out->activated ? TRAIN_EXIT_OK : TRAIN_EXIT_NOT_BETTER;
+    if (code == TRAIN_EXIT_NOT_BETTER)
+        fail(err, errlen, "%s", comparison);
+done:
+    run_state_free(&s);
+    return code;
+}
+
+/* ---- without a database ---- */
+
+int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
+    passenger *rows = NULL;
+    long n = kaggle_csv_load(path, &rows, err, errlen);
+    if (n < 0)
+        return TRAIN_EXIT_ERROR;
+    cv_result cv;
+    if (cv_run(&opt->features, &opt->param, rows, (size_t)n, opt->folds, opt->repeats, opt->seed,
+               &cv, err, errlen) != 0) {
+        free(rows);
+        return TRAIN_EXIT_ERROR;
+    }
+    char groups[512];
+    feature_set_format(&opt->features, groups, sizeof groups);
+    printf("{\"features\": \"%s\", \"l2\": %.17g, \"rows\": %ld, \"folds\": %d, \"repeats\": %d, "
+           "\"seed\": %lu,\n \"accuracy\": [%.4f, %.4f], \"auc\": [%.4f, %.4f], "
+           "\"log_loss\": [%.4f, %.4f], \"brier\": [%.4f, %.4f]}\n",
+           groups, opt->param.l2, n, cv.folds, cv.repeats, cv.seed, cv.accuracy.mean,
+           cv.accuracy.sd, cv.auc.mean, cv.auc.sd, cv.log_loss.mean, cv.log_loss.sd, cv.brier.mean,
+           cv.brier.sd);
+    cv_result_free(&cv);
+    free(rows);
+    return TRAIN_EXIT_OK;
+}
+
+typedef struct {
+    feature_learner *learner;
+    const feature_state *state;
+    double *x, *y;
+    size_t p, n, cap;
+    char *err;
+    size_t errlen;
+} bench_pass;
+
+static int bench_learn(const passenger *p, void *arg) {
+    bench_pass *b = arg;
+    if (p->survived < 0) {
+        fail(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
+        return -1;
+    }
+    b->n++;
+    return features_learner_add(b->learner, p, b->err, b->errlen);
+}
+
+static int bench_build(const passenger *p, void *arg) {
+    bench_pass *b = arg;
+    if (b->n == b->cap)
+        return -1; /* the file grew between the passes */
+    features_row(b->state, p, 1, b->x + b->n * b->p);
+    b->y[b->n++] = p->survived;
+    return 0;
+}
+
+int train_bench_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    bench_pass b = {.err = err, .errlen = errlen};
+    b.learner = features_learner_new(&opt->features);
+    if (!b.learner) {
+        fail(err, errlen, "out of memory");
+        return TRAIN_EXIT_ERROR;
+    }
+    char why[512];
+    if (kaggle_csv_read(path, bench_learn, &b, why, sizeof why) < 0) {
+        if (!err[0] || strstr(why, "stopped") == NULL)
+            fail(err, errlen, "%s", why);
+        features_learner_finish(b.learner, &(feature_state){0}, why, sizeof why);
+        return TRAIN_EXIT_ERROR;
+    }
+    feature_state st;
+    if (features_learner_finish(b.learner, &st, err, errlen) != 0)
+        return TRAIN_EXIT_ERROR;
+    const char *names[FEATURES_MAX_COLUMNS];
+    b.p = features_columns(&opt->features, names);
+    b.cap = b.n;
+    b.state = &st;
+    b.x = malloc((b.cap ? b.cap : 1) * b.p * sizeof(double));
+    b.y = malloc((b.cap ? b.cap : 1) * sizeof(double));
+    int code = TRAIN_EXIT_ERROR;
+    if (!b.x || !b.y) {
+        fail(err, errlen, "out of memory for %zu x %zu design", b.cap, b.p);
+        goto done;
+    }
+    b.n = 0;
+    if (kaggle_csv_read(path, bench_build, &b, err, errlen) < 0 || b.n != b.cap) {
+        if (b.n != b.cap)
+            fail(err, errlen, "%s changed between the two passes", path);
+        goto done;
+    }
+    double read_s = seconds_since(&start);
+    logit_problem prob = {.n = b.n, .p = b.p, .x = b.x, .y = b.y, .names = names};
+    logit_result fit;
+    if (logit_train(&prob, &opt->param, &fit, err, errlen) != 0)
+        goto done;
+    double total_s = seconds_since(&start);
+    printf("{\"rows\": %zu, \"columns\": %zu, \"read_seconds\": %.3f, \"fit_seconds\": %.3f, "
+           "\"total_seconds\": %.3f, \"iterations\": %d, \"log_likelihood\": %.17g,\n"
+           " \"coefficients\": {",
+           b.n, b.p, read_s, total_s - read_s, total_s, fit.iterations, fit.loglik);
+    for (size_t j = 0; j < b.p; j++)
+        printf("%s\"%s\": [%.17g, %.17g]", j ? ", " : "", names[j], fit.beta[j], fit.se[j]);
+    printf("}}\n");
+    logit_result_free(&fit);
+    code = TRAIN_EXIT_OK;
+done:
+    free(b.x);
+    free(b.y);
+    feature_state_free(&st);
+    return code;
+}
