@@ -637,12 +637,17 @@ titanic_model *model_from_json(const char *text, size_t len, char *err, size_t e
         return NULL;
     }
     json_t *features = json_object_get(doc, "features");
-    int rc = !json_is_object(doc) ? (fail(err, errlen, "model document must be a JSON object"), -1)
-             : !json_is_object(features)
-                 ? (fail(err, errlen, "model document: features must be an object"), -1)
-                 : 0;
+    int rc = 0;
+    if (!json_is_object(doc)) {
+        fail(err, errlen, "model document must be a JSON object");
+        rc = -1;
+    }
     if (rc == 0)
         rc = read_header(m, doc, err, errlen);
+    if (rc == 0 && !json_is_object(features)) {
+        fail(err, errlen, "model document: features must be an object");
+        rc = -1;
+    }
     if (rc == 0)
         rc = read_groups(m, features, err, errlen);
     if (rc == 0)
