@@ -197,7 +197,7 @@ static void confusion_plot(strbuf *b, const double *oof, const double *y, size_t
                      "aria-label='Confusion matrix'>");
     strbuf_printf(b, "<text x='215' y='22' font-size='12' text-anchor='middle' fill='#334'>"
                      "predicted</text>"
-                     "<text transform='translate(22 165) rotate(-90)' font-size='12' "
+                     "<text transform='translate(12 165) rotate(-90)' font-size='12' "
                      "text-anchor='middle' fill='#334'>actual</text>");
     for (int a = 0; a < 2; a++) {
         strbuf_printf(
@@ -309,15 +309,28 @@ static void definitions(strbuf *b, const titanic_model *m) {
         strbuf_html(b, feature_group_definition(st->set.groups[i]));
         strbuf_printf(b, "</dd>");
     }
-    strbuf_printf(b, "<dt>learned imputation values</dt><dd>median age by title:");
-    for (int t = 0; t < TITLE_COUNT; t++)
-        strbuf_printf(b, " %s %.1f%s", title_name(t), st->age_by_title[t],
-                      t + 1 < TITLE_COUNT ? "," : ";");
-    strbuf_printf(b,
-                  " median fare by class: %.2f / %.2f / %.2f; most common port %c; %zu ticket "
-                  "groups.</dd></dl>",
-                  st->fare_by_pclass[0], st->fare_by_pclass[1], st->fare_by_pclass[2],
-                  st->embarked_mode, st->ticket_count);
+    strbuf_printf(b, "<dt>learned in training</dt><dd>");
+    for (int i = 0; i < st->set.count; i++) {
+        feature_group g = st->set.groups[i];
+        if (g == FEATURE_AGE) {
+            strbuf_printf(b, "median age by title:");
+            for (int t = 0; t < TITLE_COUNT; t++)
+                strbuf_printf(b, " %s %.1f%s", title_name(t), st->age_by_title[t],
+                              t + 1 < TITLE_COUNT ? "," : "; ");
+        } else if (g == FEATURE_AGE_MEDIAN) {
+            strbuf_printf(b, "median age %.1f; ", st->age_median);
+        } else if (g == FEATURE_FARE || g == FEATURE_LOG_FARE) {
+            strbuf_printf(b, "median fare by class %.2f / %.2f / %.2f; ", st->fare_by_pclass[0],
+                          st->fare_by_pclass[1], st->fare_by_pclass[2]);
+        } else if (g == FEATURE_EMBARKED) {
+            strbuf_printf(b, "most common port %c; ", st->embarked_mode);
+        } else if (g == FEATURE_TICKET_GROUP) {
+            strbuf_printf(b, "%zu distinct tickets with their survival counts; ", st->ticket_count);
+        }
+    }
+    strbuf_printf(b, "names without a title count as %s (men) and %s (women).</dd></dl>",
+                  title_name(st->title_for_sex[SEX_MALE]),
+                  title_name(st->title_for_sex[SEX_FEMALE]));
 }
 
 char *report_html(const titanic_model *m, const double *oof, const double *y, size_t n,
@@ -372,9 +385,7 @@ char *report_html(const titanic_model *m, const double *oof, const double *y, si
         confusion_plot(&b, oof, y, n, model_threshold(m));
         strbuf_printf(&b, "</div>");
     }
-    strbuf_printf(&b, "<div class='panel'><h2>Features</h2>");
-    definitions(&b, m);
-    strbuf_printf(&b, "</div></div><div class='panel' style='margin-top:18px'><h2>Coefficients "
+    strbuf_printf(&b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficients "
                       "with 95%% intervals</h2><p class='note'>Green: survival more likely; "
                       "orange: less likely; grey: interval includes zero. Fitted on all "
                       "training passengers.</p>");
@@ -382,6 +393,8 @@ char *report_html(const titanic_model *m, const double *oof, const double *y, si
     strbuf_printf(&b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficient table"
                       "</h2>");
     coefficient_table(&b, m);
+    strbuf_printf(&b, "</div><div class='panel' style='margin-top:18px'><h2>Features</h2>");
+    definitions(&b, m);
     strbuf_printf(&b, "</div></main></body></html>\n");
     return strbuf_take(&b);
 }
