@@ -174,22 +174,56 @@ int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, ch
 void passenger_uuid_for_id(int32_t id, char out[37]) {
     char seed[48];
     int n = snprintf(seed, sizeof seed, "titanic-passenger:%d", (int)id);
-    unsigned char digest[32];
+    unsigned char bytes[32];
     sha256_ctx ctx;
     sha256_init(&ctx);
     sha256_update(&ctx, seed, (size_t)n);
-    sha256_final(&ctx, digest);
-    digest[6] = (unsigned char)((digest[6] & 0x0F) | 0x80); /* version 8 */
-    digest[8] = (unsigned char)((digest[8] & 0x3F) | 0x80); /* RFC variant */
+    sha256_final(&ctx, bytes);
+    uint32_t u = (uint32_t)id;
+    bytes[0] = (unsigned char)(u >> 24);
+    bytes[1] = (unsigned char)(u >> 16);
+    bytes[2] = (unsigned char)(u >> 8);
+    bytes[3] = (unsigned char)u;
+    bytes[6] = (unsigned char)((bytes[6] & 0x0F) | 0x80); /* version 8 */
+    bytes[8] = (unsigned char)((bytes[8] & 0x3F) | 0x80); /* RFC variant */
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (int i = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
             out[o++] = '-';
-        out[o++] = hex[digest[i] >> 4];
-        out[o++] = hex[digest[i] & 15];
+        out[o++] = hex[bytes[i] >> 4];
+        out[o++] = hex[bytes[i] & 15];
     }
     out[o] = '\0';
+}
+
+int passenger_id_from_uuid(const char *text, int32_t *id) {
+    if (strlen(text) != 36)
+        return -1;
+    uint32_t value = 0;
+    for (int i = 0; i < 8; i++) {
+        char c = text[i];
+        int digit = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+        if (digit < 0)
+            return -1;
+        value = value << 4 | (uint32_t)digit;
+    }
+    if (value == 0 || value > (uint32_t)PASSENGER_ID_MAX)
+        return -1;
+    char expected[37];
+    passenger_uuid_for_id((int32_t)value, expected);
+    for (int i = 0; i < 36; i++) {
+        char c = text[i];
+        if (c >= 'A' && c <= 'F')
+            c = (char)(c - 'A' + 'a');
+        if (c != expected[i])
+            return -1;
+    }
+    *id = (int32_t)value;
+    return 0;
 }
 
 static void copy_column(const PGresult *res, int row, int col, char *dst, size_t size) {

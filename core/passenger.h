@@ -60,9 +60,14 @@ int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, ch
 int passenger_check_age(double age, char *reason, size_t rlen);
 int passenger_check_fare(double fare, char *reason, size_t rlen);
 
-/* The stable UUID of a passenger id: SHA-256 of "titanic-passenger:<id>" shaped as an RFC 9562
- * version 8 UUID, so reloading the same ids into a fresh database gives the same UUIDs. */
+/* The stable UUID of a passenger id, an RFC 9562 version 8 UUID: the first 8 hex digits are the
+ * id, the rest come from SHA-256("titanic-passenger:<id>"). Reloading the same ids into a fresh
+ * database gives the same UUIDs, and a UUID leads back to its id without a second index. */
 void passenger_uuid_for_id(int32_t id, char out[37]);
+
+/* The id a UUID names: 0 and *id set when text is exactly passenger_uuid_for_id(*id) (any case),
+ * -1 for anything else (malformed, or a well-formed UUID no passenger can have). */
+int passenger_id_from_uuid(const char *text, int32_t *id);
 
 /* Column list, in the order passenger_from_row expects. */
 #define PASSENGER_COLUMNS                                                                          \

@@ -21,58 +21,64 @@
 #define COPY_ROW_MAX (8 * 1024) /* escaped staging row; far above any valid row */
 #define REJECTS_LOGGED 20       /* rejects also logged one by one; the rest only counted */
 
-/* Staging: one row per data record. Valid rows carry the passenger; rejected rows carry only
- * line, field, reason and raw bytes. ON COMMIT DROP and TEMP: no WAL, nothing left behind. */
+/* Loads serialise on this lock (a second ETL Job waits); readers are never blocked. */
+static const char *const LOCK_SQL = "LOCK TABLE passengers IN SHARE ROW EXCLUSIVE MODE";
+static const char *const TABLE_EMPTY_SQL = "SELECT NOT EXISTS (SELECT 1 FROM passengers)";
+
+#define PASSENGER_COPY_COLUMNS                                                                     \
+    "passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare, cabin, "    \
+    "embarked, inserted_run, updated_run"
+
+/* First load into an empty table: rows go straight into passengers, exactly the work a plain
+ * COPY into that table costs; there is nothing to compare against. */
+static const char *const COPY_DIRECT_SQL =
+    "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN";
+
+/* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
 static const char *const CREATE_STAGE_SQL =
-    "CREATE TEMP TABLE etl_stage ("
-    " line bigint NOT NULL, passenger_id integer, uuid uuid, survived smallint,"
-    " pclass smallint, name text, sex text, age numeric, sibsp smallint, parch smallint,"
-    " ticket text, fare numeric, cabin text, embarked text,"
-    " reject_field text, reject_reason text, reject_raw bytea) ON COMMIT DROP";
+    "CREATE TEMP TABLE etl_stage (line bigint NOT NULL, passenger_id integer, uuid uuid,"
+    " survived smallint, pclass smallint, name text, sex text, age numeric, sibsp smallint,"
+    " parch smallint, ticket text, fare numeric, cabin text, embarked text,"
+    " inserted_run bigint, updated_run bigint) ON COMMIT DROP";
+static const char *const COPY_STAGE_SQL =
+    "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN";
 
-static const char *const COPY_STAGE_SQL = "COPY etl_stage FROM STDIN";
-
-/* One statement: insert new ids, update changed rows, leave identical rows alone, and count
- * which was which (xmax = 0 marks a freshly inserted tuple). */
-static const char *const UPSERT_SQL =
-    "WITH upserted AS ("
-    " INSERT INTO passengers AS p (passenger_id, uuid, survived, pclass, name, sex, age, sibsp,"
-    "  parch, ticket, fare, cabin, embarked, inserted_run, updated_run)"
-    " SELECT passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare,"
-    "  cabin, embarked, $1, $1 FROM etl_stage WHERE reject_reason IS NULL"
-    " ON CONFLICT (passenger_id) DO UPDATE SET survived = EXCLUDED.survived,"
-    "  pclass = EXCLUDED.pclass, name = EXCLUDED.name, sex = EXCLUDED.sex, age = EXCLUDED.age,"
-    "  sibsp = EXCLUDED.sibsp, parch = EXCLUDED.parch, ticket = EXCLUDED.ticket,"
-    "  fare = EXCLUDED.fare, cabin = EXCLUDED.cabin, embarked = EXCLUDED.embarked,"
-    "  updated_run = EXCLUDED.updated_run, updated_at = now()"
-    " WHERE (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
-    "  p.cabin, p.embarked) IS DISTINCT FROM (EXCLUDED.survived, EXCLUDED.pclass, EXCLUDED.name,"
-    "  EXCLUDED.sex, EXCLUDED.age, EXCLUDED.sibsp, EXCLUDED.parch, EXCLUDED.ticket,"
-    "  EXCLUDED.fare, EXCLUDED.cabin, EXCLUDED.embarked)"
-    " RETURNING (xmax = 0) AS inserted)"
-    " SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM upserted";
-
-static const char *const SAVE_REJECTS_SQL =
-    "INSERT INTO etl_rejects (run_id, line, field, reason, raw)"
-    " SELECT $1, line, reject_field, reject_reason, reject_raw FROM etl_stage"
-    " WHERE reject_reason IS NOT NULL";
+/* One join classifies every staged row as new, changed or identical; new rows are inserted,
+ * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
+ * same file writes nothing. The table lock makes the insert race-free without ON CONFLICT's
+ * per-row speculation. Returns (inserted, updated). */
+static const char *const MERGE_STAGE_SQL =
+    "WITH diff AS MATERIALIZED ("
+    "  SELECT s.*, p.passenger_id IS NULL AS is_new FROM etl_stage s"
+    "  LEFT JOIN passengers p ON p.passenger_id = s.passenger_id"
+    "  WHERE p.passenger_id IS NULL"
+    "   OR (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
+    "    p.cabin, p.embarked) IS DISTINCT FROM (s.survived, s.pclass, s.name, s.sex, s.age,"
+    "    s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked)),"
+    " updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
+    "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
+    "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"
+    "  updated_run = d.updated_run, updated_at = now()"
+    "  FROM diff d WHERE NOT d.is_new AND p.passenger_id = d.passenger_id RETURNING 1),"
+    " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
+    "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"
+    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)";
 
 /* Fallback when the reader could not check every id in bounded memory: later duplicates of an
- * id become rejects here, in SQL. */
-static const char *const REJECT_LATE_DUPLICATES_SQL =
+ * id leave the staging table and become rejects. */
+static const char *const MOVE_LATE_DUPLICATES_SQL =
     "WITH ranked AS (SELECT line, min(line) OVER (PARTITION BY passenger_id) AS first_line"
-    " FROM etl_stage WHERE reject_reason IS NULL)"
-    " UPDATE etl_stage s SET reject_field = 'PassengerId',"
-    "  reject_reason = 'PassengerId: duplicate id: appears earlier in this file (line '"
-    "   || r.first_line || ')',"
-    "  reject_raw = convert_to(concat_ws(',', s.passenger_id, s.survived, s.pclass, s.name,"
-    "   s.sex, s.age, s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked), 'UTF8'),"
-    "  passenger_id = NULL"
-    " FROM ranked r WHERE s.line = r.line AND r.line <> r.first_line";
+    "  FROM etl_stage),"
+    " moved AS (DELETE FROM etl_stage s USING ranked r"
+    "  WHERE s.line = r.line AND r.line <> r.first_line RETURNING s.*, r.first_line)"
+    " INSERT INTO etl_rejects (run_id, line, field, reason, raw)"
+    " SELECT $1, line, 'PassengerId',"
+    "  'PassengerId: duplicate id: appears earlier in this file (line ' || first_line || ')',"
+    "  convert_to(concat_ws(',', passenger_id, survived, pclass, name, sex, age, sibsp, parch,"
+    "   ticket, fare, cabin, embarked), 'UTF8') FROM moved";
 
-static const char *const COUNT_STAGE_SQL =
-    "SELECT count(*) FILTER (WHERE reject_reason IS NULL),"
-    " count(*) FILTER (WHERE reject_reason IS NOT NULL) FROM etl_stage";
+static const char *const COPY_REJECTS_SQL =
+    "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN";
 
 static const char *const FINISH_RUN_SQL =
     "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
@@ -89,9 +95,12 @@ typedef struct {
     PGconn *conn;
     const etl_options *options;
     etl_result *result;
+    int direct;      /* rows COPY straight into passengers (first load) */
+    char run_id[24]; /* as text, written into every row */
     char *copy_buf;
     size_t copy_used;
     int copy_failed;
+    FILE *rejects; /* COPY-format lines for etl_rejects, sent after the rows */
     long valid;
     long rejected;
     struct timespec started;
@@ -108,16 +117,21 @@ static double elapsed_seconds(const struct timespec *since) {
 
 /* ---- COPY text-format output ---- */
 
-static int flush_copy(load_state *s) {
-    if (s->copy_used == 0 || s->copy_failed)
-        return s->copy_failed ? -1 : 0;
-    if (PQputCopyData(s->conn, s->copy_buf, (int)s->copy_used) != 1) {
+static int send_copy(load_state *s, const char *data, size_t len) {
+    if (s->copy_failed)
+        return -1;
+    if (len > 0 && PQputCopyData(s->conn, data, (int)len) != 1) {
         db_error_text(s->conn, NULL, s->copy_error, sizeof s->copy_error);
         s->copy_failed = 1;
         return -1;
     }
-    s->copy_used = 0;
     return 0;
+}
+
+static int flush_copy(load_state *s) {
+    int rc = send_copy(s, s->copy_buf, s->copy_used);
+    s->copy_used = 0;
+    return rc;
 }
 
 static void put_raw(load_state *s, const char *text, size_t len) {
@@ -233,17 +247,23 @@ static void show_progress(load_state *s, int final) {
 
 /* ---- reader callbacks ---- */
 
+static int interrupted(const load_state *s) {
+    return s->options->interrupted && *s->options->interrupted;
+}
+
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
     s->valid++;
     if (!s->conn)
-        return 0;
+        return interrupted(s) ? -1 : 0;
     if (make_room(s, COPY_ROW_MAX) != 0)
         return -1;
     char uuid[37];
     passenger_uuid_for_id(p->id, uuid);
-    put_long(s, line);
-    put_char(s, '\t');
+    if (!s->direct) {
+        put_long(s, line);
+        put_char(s, '\t');
+    }
     put_long(s, p->id);
     put_char(s, '\t');
     put_raw(s, uuid, 36);
@@ -275,9 +295,48 @@ static int stage_row(const passenger *p, const csv_row_text *text, long line, vo
         put_char(s, p->embarked);
     else
         put_null(s);
-    put_raw(s, "\t\\N\t\\N\t\\N\n", 10);
+    put_char(s, '\t');
+    put_raw(s, s->run_id, strlen(s->run_id));
+    put_char(s, '\t');
+    put_raw(s, s->run_id, strlen(s->run_id));
+    put_char(s, '\n');
     show_progress(s, 0);
-    return s->options->interrupted && *s->options->interrupted ? -1 : 0;
+    return interrupted(s) ? -1 : 0;
+}
+
+/* Rejects are spooled to a temporary file in etl_rejects' COPY format and sent after the rows
+ * (one connection carries one COPY at a time); disk, not memory, so any number fits. */
+static int spool_reject(load_state *s, long line, const char *field, const char *reason,
+                        const char *raw, size_t raw_len) {
+    if (!s->rejects && !(s->rejects = tmpfile())) {
+        snprintf(s->copy_error, sizeof s->copy_error, "cannot create a temporary file: %s",
+                 strerror(errno));
+        s->copy_failed = 1;
+        return -1;
+    }
+    /* Reuse the COPY buffer's formatting by writing a line to its tail, then moving it out. */
+    size_t mark = s->copy_used;
+    put_raw(s, s->run_id, strlen(s->run_id));
+    put_char(s, '\t');
+    put_long(s, line);
+    put_char(s, '\t');
+    if (field)
+        put_cstr(s, field);
+    else
+        put_null(s);
+    put_char(s, '\t');
+    put_cstr(s, reason);
+    put_char(s, '\t');
+    put_bytea(s, raw, raw_len);
+    put_char(s, '\n');
+    size_t len = s->copy_used - mark;
+    s->copy_used = mark;
+    if (fwrite(s->copy_buf + mark, 1, len, s->rejects) != len) {
+        snprintf(s->copy_error, sizeof s->copy_error, "writing the reject spool failed");
+        s->copy_failed = 1;
+        return -1;
+    }
+    return 0;
 }
 
 static int stage_reject(long line, const char *field, const char *reason, const char *raw,
@@ -293,18 +352,7 @@ static int stage_reject(long line, const char *field, const char *reason, const 
         return 0;
     if (make_room(s, COPY_ROW_MAX) != 0)
         return -1;
-    put_long(s, line);
-    put_raw(s, "\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t", 40);
-    if (field)
-        put_cstr(s, field);
-    else
-        put_null(s);
-    put_char(s, '\t');
-    put_cstr(s, reason);
-    put_char(s, '\t');
-    put_bytea(s, raw, raw_len);
-    put_char(s, '\n');
-    return 0;
+    return spool_reject(s, line, field, reason, raw, raw_len);
 }
 
 /* ---- the steps ---- */
@@ -322,11 +370,8 @@ static int start_run(PGconn *conn, const char *source, long *run_id, char *err, 
     return 0;
 }
 
-static int begin_copy(PGconn *conn, char *err, size_t errlen) {
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0 ||
-        db_exec(conn, CREATE_STAGE_SQL, 0, NULL, err, errlen) != 0)
-        return -1;
-    PGresult *res = PQexecParams(conn, COPY_STAGE_SQL, 0, NULL, NULL, NULL, NULL, 0);
+static int start_copy(PGconn *conn, const char *sql, char *err, size_t errlen) {
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
     int ok = res && PQresultStatus(res) == PGRES_COPY_IN;
     if (!ok)
         db_error_text(conn, res, err, errlen);
@@ -334,7 +379,28 @@ static int begin_copy(PGconn *conn, char *err, size_t errlen) {
     return ok ? 0 : -1;
 }
 
-/* Ends the COPY: successfully, or (abort_reason set) telling the server to discard it. */
+/* Opens the transaction, takes the load lock and picks direct or staged loading. */
+static int begin_load(load_state *s, char *err, size_t errlen) {
+    if (db_exec(s->conn, "BEGIN", 0, NULL, err, errlen) != 0 ||
+        db_exec(s->conn, LOCK_SQL, 0, NULL, err, errlen) != 0)
+        return -1;
+    PGresult *res = db_query(s->conn, TABLE_EMPTY_SQL, 0, NULL, err, errlen);
+    if (!res)
+        return -1;
+    s->direct = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (s->direct)
+        return start_copy(s->conn, COPY_DIRECT_SQL, err, errlen);
+    /* Temporary tables live in per-session buffers (8 MB by default); a larger pool keeps a big
+     * staging table in memory instead of spilling it to disk. Allowed only before the session's
+     * first temporary table, which this is. */
+    if (db_exec(s->conn, "SET temp_buffers = '128MB'", 0, NULL, err, errlen) != 0 ||
+        db_exec(s->conn, CREATE_STAGE_SQL, 0, NULL, err, errlen) != 0)
+        return -1;
+    return start_copy(s->conn, COPY_STAGE_SQL, err, errlen);
+}
+
+/* Ends a COPY: successfully, or (abort_reason set) telling the server to discard it. */
 static int end_copy(load_state *s, const char *abort_reason, char *err, size_t errlen) {
     if (!abort_reason && flush_copy(s) != 0) {
         snprintf(err, errlen, "sending rows failed: %s", s->copy_error);
@@ -357,6 +423,23 @@ static int end_copy(load_state *s, const char *abort_reason, char *err, size_t e
     return abort_reason ? -1 : rc;
 }
 
+static int send_spooled_rejects(load_state *s, char *err, size_t errlen) {
+    if (!s->rejects)
+        return 0;
+    if (fflush(s->rejects) != 0 || fseek(s->rejects, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "reading the reject spool failed: %s", strerror(errno));
+        return -1;
+    }
+    if (start_copy(s->conn, COPY_REJECTS_SQL, err, errlen) != 0)
+        return -1;
+    size_t n;
+    while ((n = fread(s->copy_buf, 1, COPY_BUFFER, s->rejects)) > 0) {
+        if (send_copy(s, s->copy_buf, n) != 0)
+            break;
+    }
+    return end_copy(s, s->copy_failed ? "reject spool failed" : NULL, err, errlen);
+}
+
 static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash, char *err,
                     size_t errlen) {
     char *chunk = malloc(READ_CHUNK);
@@ -367,7 +450,7 @@ static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash,
     int rc = 0;
     for (;;) {
         ssize_t n = read(fd, chunk, READ_CHUNK);
-        if (n < 0 && errno == EINTR && !(s->options->interrupted && *s->options->interrupted))
+        if (n < 0 && errno == EINTR && !interrupted(s))
             continue;
         if (n < 0) {
             snprintf(err, errlen, "reading input failed: %s", strerror(errno));
@@ -391,7 +474,7 @@ static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash,
 
 /* Explains why the reader stopped when one of our own callbacks asked it to. */
 static void explain_stop(load_state *s, char *err, size_t errlen) {
-    if (s->options->interrupted && *s->options->interrupted)
+    if (interrupted(s))
         snprintf(err, errlen, "interrupted by a signal; nothing was committed");
     else if (s->copy_failed)
         snprintf(err, errlen, "sending rows to PostgreSQL failed: %s", s->copy_error);
@@ -417,45 +500,54 @@ static int too_many_rejects(const load_state *s, char *err, size_t errlen) {
     return 0;
 }
 
-static int read_two_counts(PGconn *conn, const char *sql, int nparams, const char *const *params,
-                           long *first, long *second, char *err, size_t errlen) {
-    PGresult *res = db_query(conn, sql, nparams, params, err, errlen);
+/* Runs a statement and returns how many rows it affected, or -1. */
+static long exec_count(PGconn *conn, const char *sql, const char *run_id, char *err,
+                       size_t errlen) {
+    const char *params[] = {run_id};
+    PGresult *res = db_query(conn, sql, run_id ? 1 : 0, run_id ? params : NULL, err, errlen);
     if (!res)
         return -1;
-    *first = atol(PQgetvalue(res, 0, 0));
-    *second = atol(PQgetvalue(res, 0, 1));
+    long n = atol(PQcmdTuples(res));
     PQclear(res);
-    return 0;
+    return n;
 }
 
-/* After the COPY: duplicate fallback, upsert, rejects, run row, commit. */
-static int apply_stage(load_state *s, int duplicates_unchecked, char *err, size_t errlen) {
+/* Staged mode: duplicates fallback, then changed rows updated and new rows inserted. */
+static int merge_stage(load_state *s, int duplicates_unchecked, char *err, size_t errlen) {
     etl_result *r = s->result;
-    char run_id[24];
-    snprintf(run_id, sizeof run_id, "%ld", r->run_id);
+    /* JIT compilation costs more than it saves on this one pass. */
+    if (db_exec(s->conn, "SET LOCAL jit = off", 0, NULL, err, errlen) != 0)
+        return -1;
     if (duplicates_unchecked) {
-        if (db_exec(s->conn, REJECT_LATE_DUPLICATES_SQL, 0, NULL, err, errlen) != 0 ||
-            read_two_counts(s->conn, COUNT_STAGE_SQL, 0, NULL, &s->valid, &s->rejected, err,
-                            errlen) != 0)
+        long moved = exec_count(s->conn, MOVE_LATE_DUPLICATES_SQL, s->run_id, err, errlen);
+        if (moved < 0)
             return -1;
+        s->valid -= moved;
+        s->rejected += moved;
         r->rejected = s->rejected;
         if (too_many_rejects(s, err, errlen))
             return -1;
     }
-    const char *params[] = {run_id};
-    if (read_two_counts(s->conn, UPSERT_SQL, 1, params, &r->inserted, &r->updated, err, errlen) !=
-        0)
+    PGresult *res = db_query(s->conn, MERGE_STAGE_SQL, 0, NULL, err, errlen);
+    if (!res)
         return -1;
+    r->inserted = atol(PQgetvalue(res, 0, 0));
+    r->updated = atol(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return 0;
+}
+
+static int finish_run(load_state *s, char *err, size_t errlen) {
+    etl_result *r = s->result;
     r->unchanged = s->valid - r->inserted - r->updated;
-    if (db_exec(s->conn, SAVE_REJECTS_SQL, 1, params, err, errlen) != 0)
-        return -1;
-    char counts[6][24];
-    long values[6] = {r->read, r->inserted, r->updated, r->unchanged, r->rejected, 0};
+    char counts[5][24];
+    long values[5] = {r->read, r->inserted, r->updated, r->unchanged, r->rejected};
     for (int i = 0; i < 5; i++)
         snprintf(counts[i], sizeof counts[i], "%ld", values[i]);
-    const char *finish[] = {
-        run_id,   csv_layout_name(r->layout), r->sha256, counts[0], counts[1], counts[2], counts[3],
-        counts[4]};
+    const char *finish[] = {s->run_id, csv_layout_name(r->layout),
+                            r->sha256, counts[0],
+                            counts[1], counts[2],
+                            counts[3], counts[4]};
     if (db_exec(s->conn, FINISH_RUN_SQL, 8, finish, err, errlen) != 0)
         return -1;
     return db_exec(s->conn, "COMMIT", 0, NULL, err, errlen);
@@ -474,6 +566,27 @@ static void record_failure(PGconn *conn, const etl_result *r, const char *reason
     const char *params[] = {run_id, csv_layout_name(r->layout), r->sha256, read, rejected, reason};
     if (db_exec(conn, FAIL_RUN_SQL, 6, params, ignored, sizeof ignored) != 0)
         log_warn("could not record the failed run", "{s:s}", "error", ignored);
+}
+
+/* Everything after the last byte was read: end the COPY, merge, rejects, commit. */
+static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, char *err,
+                         size_t errlen) {
+    char copy_err[1024] = "";
+    int rc = read_rc;
+    if (end_copy(s, rc == 0 ? NULL : "load aborted", copy_err, sizeof copy_err) != 0 && rc == 0) {
+        snprintf(err, errlen, "COPY failed: %s", copy_err);
+        rc = -1;
+    }
+    if (rc != 0)
+        return -1;
+    if (s->direct) {
+        s->result->inserted = s->valid;
+    } else if (merge_stage(s, duplicates_unchecked, err, errlen) != 0) {
+        return -1;
+    }
+    if (send_spooled_rejects(s, err, errlen) != 0)
+        return -1;
+    return finish_run(s, err, errlen);
 }
 
 static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
@@ -498,16 +611,14 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     r->rejected = s->rejected;
     if (rc == 0 && too_many_rejects(s, err, errlen))
         rc = -1;
-    if (s->conn) {
-        char copy_err[512] = "";
-        if (end_copy(s, rc == 0 ? NULL : "load aborted", copy_err, sizeof copy_err) != 0 &&
-            rc == 0) {
-            snprintf(err, errlen, "COPY into staging failed: %s", copy_err);
-            rc = -1;
-        }
-        if (rc == 0)
-            rc = apply_stage(s, duplicates_unchecked, err, errlen);
+    if (rc == 0 && s->direct && duplicates_unchecked) {
+        /* Not every id could be checked in bounded memory, and a first load has no staging
+         * table to check the rest in: the primary key will catch a duplicate, failing the load
+         * rather than losing a row. */
+        log_warn("ids too sparse to check every duplicate in memory", NULL);
     }
+    if (s->conn)
+        rc = complete_load(s, rc, duplicates_unchecked, err, errlen);
     return rc;
 }
 
@@ -518,15 +629,18 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
     clock_gettime(CLOCK_MONOTONIC, &s.started);
     if (s.conn && start_run(s.conn, options->source, &result->run_id, err, errlen) != 0)
         return -1;
+    snprintf(s.run_id, sizeof s.run_id, "%ld", result->run_id);
     s.copy_buf = malloc(COPY_BUFFER);
     if (!s.copy_buf) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = s.conn ? begin_copy(s.conn, err, errlen) : 0;
+    int rc = s.conn ? begin_load(&s, err, errlen) : 0;
     if (rc == 0)
         rc = load_rows(&s, fd, err, errlen);
     free(s.copy_buf);
+    if (s.rejects)
+        fclose(s.rejects);
     result->seconds = elapsed_seconds(&s.started);
     if (rc != 0 && s.conn) {
         result->inserted = result->updated = result->unchanged = 0;

@@ -80,6 +80,19 @@ static void test_uuid(void) {
     CHECK(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
     CHECK(a[14] == '8');                                                 /* version 8 */
     CHECK(a[19] == '8' || a[19] == '9' || a[19] == 'a' || a[19] == 'b'); /* RFC variant */
+    CHECK(strncmp(a, "00000001-", 9) == 0);
+    int32_t id = 0;
+    passenger_uuid_for_id(891, c);
+    CHECK_INT(passenger_id_from_uuid(c, &id), 0);
+    CHECK_INT(id, 891);
+    for (char *p = c; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'f' ? *p - 'a' + 'A' : *p);
+    CHECK_INT(passenger_id_from_uuid(c, &id), 0); /* case-insensitive */
+    c[35] = c[35] == '0' ? '1' : '0';
+    CHECK_INT(passenger_id_from_uuid(c, &id), -1); /* right prefix, forged rest */
+    CHECK_INT(passenger_id_from_uuid("00000000-0000-8000-8000-000000000000", &id), -1);
+    CHECK_INT(passenger_id_from_uuid("not-a-uuid", &id), -1);
+    CHECK_INT(passenger_id_from_uuid("", &id), -1);
 }
 
 int main(void) {
