@@ -209,12 +209,15 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
     return 0;
 }
 
-/* Per-row log-likelihood summed, from eta. */
-static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta) {
+/* Per-row log-likelihood summed, from eta; also stores each row's fitted probability in mu, so the
+ * next iteration's weights need no second exp() (transcendentals dominate a pass over the rows). */
+static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta, gsl_vector *mu) {
     double ll = 0.0;
     for (size_t i = 0; i < prob->n; i++) {
         double e = gsl_vector_get(eta, i);
-        ll += prob->y[i] * e - logit_log1pexp(e);
+        double t = exp(-fabs(e)); /* in (0, 1]: never overflows */
+        ll += prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t);
+        gsl_vector_set(mu, i, e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t));
     }
     return ll;
 }
@@ -246,12 +249,13 @@ static int newton_direction(const gsl_matrix *H, const gsl_vector *g, gsl_vector
     return 0;
 }
 
-/* mu, weights and residuals from eta; then gradient and Hessian of the penalised loglik. */
+/* Weights and residuals from the probabilities in w; then gradient and Hessian of the penalised
+ * loglik. */
 static void derivatives(const logit_problem *prob, const logit_parameter *param,
-                        const gsl_vector *beta, const gsl_vector *eta, gsl_vector *w,
-                        gsl_vector *resid, gsl_vector *grad, gsl_matrix *H, gsl_matrix *block) {
+                        const gsl_vector *beta, gsl_vector *w, gsl_vector *resid, gsl_vector *grad,
+                        gsl_matrix *H, gsl_matrix *block) {
     for (size_t i = 0; i < prob->n; i++) {
-        double mu = logit_probability(gsl_vector_get(eta, i));
+        double mu = gsl_vector_get(w, i); /* loglik_from_eta left the probabilities here */
         gsl_vector_set(w, i, mu * (1.0 - mu));
         gsl_vector_set(resid, i, prob->y[i] - mu);
     }
@@ -400,11 +404,13 @@ static double newton_step(const logit_problem *prob, const logit_parameter *para
         gsl_vector_memcpy(ws->trial, ws->beta);
         gsl_blas_daxpy(step, ws->dir, ws->trial);
         gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->trial, 0.0, ws->trial_eta);
-        double dev = -2.0 * loglik_from_eta(prob, ws->trial_eta) + penalty(param, ws->trial);
+        double dev =
+            -2.0 * loglik_from_eta(prob, ws->trial_eta, ws->resid) + penalty(param, ws->trial);
         /* Tiny increases are rounding at the optimum, not divergence. */
         if (isfinite(dev) && dev <= dev_old + 1e-12 * fabs(dev_old)) {
             gsl_vector_memcpy(ws->beta, ws->trial);
             gsl_vector_swap(ws->eta, ws->trial_eta);
+            gsl_vector_swap(ws->w, ws->resid); /* the accepted step's probabilities into w */
             return dev;
         }
     }
@@ -415,9 +421,9 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
                    logit_result *out, char *err, size_t errlen) {
     gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
     gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->beta, 0.0, ws->eta);
-    double dev = -2.0 * loglik_from_eta(prob, ws->eta) + penalty(param, ws->beta);
+    double dev = -2.0 * loglik_from_eta(prob, ws->eta, ws->w) + penalty(param, ws->beta);
     for (int it = 1; it <= param->max_iter; it++) {
-        derivatives(prob, param, ws->beta, ws->eta, ws->w, ws->resid, ws->grad, ws->H, ws->block);
+        derivatives(prob, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H, ws->block);
         if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
             fail(err, errlen, "Newton step failed: the information matrix cannot be factored");
             return -1;
@@ -478,10 +484,10 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         goto done;
     for (size_t j = 0; j < prob->p; j++)
         out->beta[j] = gsl_vector_get(ws.beta, j);
-    derivatives(prob, param, ws.beta, ws.eta, ws.w, ws.resid, ws.grad, ws.H, ws.block);
+    derivatives(prob, param, ws.beta, ws.w, ws.resid, ws.grad, ws.H, ws.block);
     if (fill_statistics(prob, ws.H, out, err, errlen) != 0)
         goto done;
-    out->loglik = loglik_from_eta(prob, ws.eta);
+    out->loglik = loglik_from_eta(prob, ws.eta, ws.resid);
     out->deviance = -2.0 * out->loglik;
     out->null_loglik = (double)positives * log(ybar) + (double)(prob->n - positives) * log1p(-ybar);
     out->null_deviance = -2.0 * out->null_loglik;

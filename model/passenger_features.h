@@ -102,6 +102,11 @@ int features_learn(const feature_set *set, const passenger *rows, size_t n, feat
  * the feature leaks the label). Prediction always passes 0. */
 void features_row(const feature_state *state, const passenger *p, int exclude_self, double *out);
 
+/* 1 when p's design row depends on what training learns (an unknown age, fare or port that will
+ * be imputed, a name without a known title, ticket groups), so a reader that builds rows while
+ * it streams must rebuild this one once the state is known. */
+int features_row_needs_state(const feature_set *set, const passenger *p);
+
 /* Builds the design of n passengers: *x (n * features_columns values, row-major) and *y (their
  * survival, 0/1; rows with unknown survival are refused). Caller frees both. */
 int features_design(const feature_state *state, const passenger *rows, size_t n, int exclude_self,

@@ -450,80 +450,162 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     return TRAIN_EXIT_OK;
 }
 
+/* What the single-pass benchmark reader keeps of a row whose design values wait for the learned
+ * state (typically an unknown age): ~40 bytes for those rows only, instead of a second pass. */
+typedef struct {
+    size_t row;
+    double age, fare;
+    int16_t sibsp, parch;
+    int8_t survived, pclass, sex, title;
+    char embarked, cabin_known;
+} deferred_row;
+
 typedef struct {
     feature_learner *learner;
-    const feature_state *state;
+    const feature_set *set;
     double *x, *y;
     size_t p, n, cap;
+    deferred_row *deferred;
+    size_t ndeferred, deferred_cap;
     char *err;
     size_t errlen;
 } bench_pass;
 
-static int bench_learn(const passenger *p, void *arg) {
+static int grow(void **ptr, size_t *cap, size_t need, size_t unit) {
+    if (need <= *cap)
+        return 0;
+    size_t cap2 = *cap ? *cap : 4096;
+    while (cap2 < need)
+        cap2 *= 2;
+    void *p = realloc(*ptr, cap2 * unit);
+    if (!p)
+        return -1;
+    *ptr = p;
+    *cap = cap2;
+    return 0;
+}
+
+static int defer_row(bench_pass *b, const passenger *p) {
+    size_t cap = b->deferred_cap;
+    if (grow((void **)&b->deferred, &cap, b->ndeferred + 1, sizeof *b->deferred) != 0)
+        return -1;
+    b->deferred_cap = cap;
+    b->deferred[b->ndeferred++] = (deferred_row){
+        .row = b->n,
+        .age = p->age,
+        .fare = p->fare,
+        .sibsp = p->sibsp,
+        .parch = p->parch,
+        .survived = p->survived,
+        .pclass = p->pclass,
+        .sex = p->sex,
+        .title = (int8_t)passenger_title(p->name),
+        .embarked = p->embarked,
+        .cabin_known = p->cabin[0] != '\0',
+    };
+    return 0;
+}
+
+/* A passenger that features_row treats exactly like the original row: the name reduced to its
+ * title word, the cabin to known / unknown. */
+static void rebuild_passenger(const deferred_row *d, passenger *p) {
+    static const char *const words[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Dr"};
+    passenger_init(p);
+    p->age = d->age;
+    p->fare = d->fare;
+    p->sibsp = d->sibsp;
+    p->parch = d->parch;
+    p->survived = d->survived;
+    p->pclass = d->pclass;
+    p->sex = d->sex;
+    p->embarked = d->embarked;
+    if (d->title >= 0 && d->title < TITLE_COUNT)
+        snprintf(p->name, sizeof p->name, "X, %s. Y", words[d->title]);
+    else
+        snprintf(p->name, sizeof p->name, "X Y");
+    if (d->cabin_known)
+        snprintf(p->cabin, sizeof p->cabin, "X");
+}
+
+/* One pass: learn, and write every row whose values are already final straight into X. */
+static int bench_row(const passenger *p, void *arg) {
     bench_pass *b = arg;
     if (p->survived < 0) {
         fail(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
         return -1;
     }
-    b->n++;
-    return features_learner_add(b->learner, p, b->err, b->errlen);
-}
-
-static int bench_build(const passenger *p, void *arg) {
-    bench_pass *b = arg;
-    if (b->n == b->cap)
-        return -1; /* the file grew between the passes */
-    features_row(b->state, p, 1, b->x + b->n * b->p);
+    if (features_learner_add(b->learner, p, b->err, b->errlen) != 0)
+        return -1;
+    size_t cap = b->cap, ycap = b->cap;
+    if (grow((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double)) != 0 ||
+        grow((void **)&b->y, &ycap, b->n + 1, sizeof(double)) != 0) {
+        fail(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
+        return -1;
+    }
+    b->cap = cap;
+    if (features_row_needs_state(b->set, p)) {
+        if (defer_row(b, p) != 0) {
+            fail(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
+            return -1;
+        }
+    } else {
+        /* No value of this row depends on the state: an empty one gives the final row. */
+        static const feature_state no_state;
+        feature_state st = no_state;
+        st.set = *b->set;
+        features_row(&st, p, 1, b->x + b->n * b->p);
+    }
     b->y[b->n++] = p->survived;
     return 0;
 }
 
 int train_bench_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
+    if (features_row_needs_state(
+            &opt->features,
+            &(passenger){.name = "X, Mr. Y", .age = 1, .fare = 1, .embarked = 'S'})) {
+        fail(err, errlen,
+             "--bench-csv streams the file once and cannot build ticket-group "
+             "features; choose a feature set without ticket_group");
+        return TRAIN_EXIT_USAGE;
+    }
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
-    bench_pass b = {.err = err, .errlen = errlen};
-    b.learner = features_learner_new(&opt->features);
-    if (!b.learner) {
-        fail(err, errlen, "out of memory");
-        return TRAIN_EXIT_ERROR;
-    }
-    char why[512];
-    if (kaggle_csv_read(path, bench_learn, &b, why, sizeof why) < 0) {
-        if (!err[0] || strstr(why, "stopped") == NULL)
-            fail(err, errlen, "%s", why);
-        features_learner_finish(b.learner, &(feature_state){0}, why, sizeof why);
-        return TRAIN_EXIT_ERROR;
-    }
-    feature_state st;
-    if (features_learner_finish(b.learner, &st, err, errlen) != 0)
-        return TRAIN_EXIT_ERROR;
+    bench_pass b = {.set = &opt->features, .err = err, .errlen = errlen};
     const char *names[FEATURES_MAX_COLUMNS];
     b.p = features_columns(&opt->features, names);
-    b.cap = b.n;
-    b.state = &st;
-    b.x = malloc((b.cap ? b.cap : 1) * b.p * sizeof(double));
-    b.y = malloc((b.cap ? b.cap : 1) * sizeof(double));
+    b.learner = features_learner_new(&opt->features);
+    feature_state st = {0};
     int code = TRAIN_EXIT_ERROR;
-    if (!b.x || !b.y) {
-        fail(err, errlen, "out of memory for %zu x %zu design", b.cap, b.p);
+    if (!b.learner) {
+        fail(err, errlen, "out of memory");
         goto done;
     }
-    b.n = 0;
-    if (kaggle_csv_read(path, bench_build, &b, err, errlen) < 0 || b.n != b.cap) {
-        if (b.n != b.cap)
-            fail(err, errlen, "%s changed between the two passes", path);
+    char why[512];
+    if (kaggle_csv_read(path, bench_row, &b, why, sizeof why) < 0) {
+        if (!strstr(why, "stopped by the caller"))
+            fail(err, errlen, "%s", why);
+        features_learner_finish(b.learner, &st, why, sizeof why);
         goto done;
     }
+    if (features_learner_finish(b.learner, &st, err, errlen) != 0)
+        goto done;
+    for (size_t k = 0; k < b.ndeferred; k++) {
+        passenger p;
+        rebuild_passenger(&b.deferred[k], &p);
+        features_row(&st, &p, 1, b.x + b.deferred[k].row * b.p);
+    }
+    free(b.deferred);
+    b.deferred = NULL;
     double read_s = seconds_since(&start);
     logit_problem prob = {.n = b.n, .p = b.p, .x = b.x, .y = b.y, .names = names};
     logit_result fit;
     if (logit_train(&prob, &opt->param, &fit, err, errlen) != 0)
         goto done;
     double total_s = seconds_since(&start);
-    printf("{\"rows\": %zu, \"columns\": %zu, \"read_seconds\": %.3f, \"fit_seconds\": %.3f, "
-           "\"total_seconds\": %.3f, \"iterations\": %d, \"log_likelihood\": %.17g,\n"
-           " \"coefficients\": {",
-           b.n, b.p, read_s, total_s - read_s, total_s, fit.iterations, fit.loglik);
+    printf("{\"rows\": %zu, \"columns\": %zu, \"deferred_rows\": %zu, \"read_seconds\": %.3f, "
+           "\"fit_seconds\": %.3f, \"total_seconds\": %.3f, \"iterations\": %d, "
+           "\"log_likelihood\": %.17g,\n \"coefficients\": {",
+           b.n, b.p, b.ndeferred, read_s, total_s - read_s, total_s, fit.iterations, fit.loglik);
     for (size_t j = 0; j < b.p; j++)
         printf("%s\"%s\": [%.17g, %.17g]", j ? ", " : "", names[j], fit.beta[j], fit.se[j]);
     printf("}}\n");
@@ -532,6 +614,7 @@ int train_bench_csv(const char *path, const train_options *opt, char *err, size_
 done:
     free(b.x);
     free(b.y);
+    free(b.deferred);
     feature_state_free(&st);
     return code;
 }
