@@ -58,10 +58,17 @@ fi
 curl -fsS --max-time 20 -o /dev/null "$MIRROR/dists/bookworm/Release" \
   || skip "Debian's archive ($MIRROR) is not reachable"
 
+# Containers need namespaces: inside an unprivileged container (e.g. a CI job's) there are none.
+unshare --mount --pid --uts --ipc --fork true 2>/dev/null \
+  || skip "cannot create namespaces here (an unprivileged container?); run on a host or with --privileged"
+
 # podman on these machines: crun cannot raise RLIMIT_NOFILE to podman's default, so use runc and
 # lower default ulimits; a private storage root keeps the test away from the user's images.
 WORK=$(mktemp -d /tmp/titanic-image-test.XXXXXX)
 mkdir -p "$CACHE/storage"
+driver=overlay
+# overlay cannot stack on overlayfs (the root of a container): fall back to vfs there.
+[ "$(stat -f -c %T "$CACHE/storage")" = overlayfs ] && driver=vfs
 cat >"$WORK/containers.conf" <<'CONF'
 [containers]
 default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
@@ -69,7 +76,7 @@ default_ulimits = ["nofile=20000:20000", "nproc=32768:32768"]
 runtime = "runc"
 CONF
 export CONTAINERS_CONF="$WORK/containers.conf"
-PODMAN=(podman --root "$CACHE/storage" --runroot /run/titanic-image-test --storage-driver overlay)
+PODMAN=(podman --root "$CACHE/storage" --runroot "/run/titanic-image-test-$driver" --storage-driver "$driver")
 
 cleanup() {
   local rc=$?
