@@ -165,6 +165,7 @@ static void test_cv_deterministic(void) {
     cv_result r;
     CHECK_INT(cv_run(&ref, &param, train, (size_t)ntrain, 5, 2, 11, &r, err, sizeof err), 0);
     CHECK(a.log_loss.mean < r.log_loss.mean - 0.03);
+    cv_result_free(&r);
     CHECK(a.accuracy.mean > 0.82);
     CHECK(a.auc.mean > 0.85);
     CHECK(a.accuracy.sd > 0.0 && a.accuracy.min <= a.accuracy.mean);

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# titanic-train's command line without a database: every bad flag value is refused with exit 2
+# and a message naming the flag; --bench-csv on train.csv with the reference design reproduces
+# statsmodels' coefficients (logit_reference.json); --help and --evaluate-csv work.
+set -u
+TRAIN="$TITANIC_BUILD_DIR/model/titanic-train"
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+expect_usage() { # expect_usage NEEDLE ARGS...
+  local needle=$1
+  shift
+  local out rc
+  out=$("$TRAIN" "$@" 2>&1)
+  rc=$?
+  [ "$rc" -eq 2 ] || fail "titanic-train $* exited $rc, expected 2"
+  case "$out" in *"$needle"*) ;; *) fail "titanic-train $*: \"$out\" lacks \"$needle\"" ;; esac
+}
+
+expect_usage "--folds: expected an integer from 2 to 100" --folds 1
+expect_usage "--folds: expected" --folds 1x
+expect_usage "--repeats: expected" --repeats 0
+expect_usage "--seed: expected" --seed -3
+expect_usage "--l2: expected a number from 0 to 1e6" --l2 nan
+expect_usage "--min-improvement: expected" --min-improvement 2
+expect_usage "--max-iter: expected" --max-iter 0
+expect_usage "unknown feature group \"horoscope\"" --features sex,horoscope
+expect_usage "given twice" --features sex,sex
+expect_usage "--out needs a value" --out
+expect_usage "unknown option --frobnicate" --frobnicate 1
+expect_usage "unexpected argument" stray
+"$TRAIN" --help | grep -q -- "--min-improvement" || fail "--help does not document --min-improvement"
+
+if [ -z "${TITANIC_DATA_DIR:-}" ] || [ ! -r "$TITANIC_DATA_DIR/train.csv" ]; then
+  echo "skipping the data checks: TITANIC_DATA_DIR is not set" >&2
+  [ "$failures" -eq 0 ] && exit 77 || exit 1
+fi
+REF=${TITANIC_REFERENCE_DIR:-$TITANIC_DATA_DIR/../../reference}/logit_reference.json
+out=$("$TRAIN" --bench-csv "$TITANIC_DATA_DIR/train.csv" --features reference --l2 0) ||
+  fail "--bench-csv train.csv failed"
+/usr/bin/python3 - "$REF" "$out" <<'PY' || fail "--bench-csv coefficients differ from statsmodels"
+import json, sys
+ref, got = json.load(open(sys.argv[1])), json.loads(sys.argv[2])
+for name, (beta, se) in got["coefficients"].items():
+    key = "const" if name == "intercept" else name
+    for mine, theirs in ((beta, ref["coefficients"][key]), (se, ref["std_errors"][key])):
+        if abs(mine - theirs) > 1e-6 * abs(theirs):
+            sys.exit(f"{name}: {mine} vs {theirs}")
+if abs(got["log_likelihood"] - ref["log_likelihood"]) > 1e-6 * abs(ref["log_likelihood"]):
+    sys.exit("log-likelihood differs")
+PY
+out=$("$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv" --folds 5 --repeats 1) ||
+  fail "--evaluate-csv failed"
+case "$out" in *'"accuracy": [0.8'*) ;; *) fail "--evaluate-csv: unexpected output $out" ;; esac
+"$TRAIN" --bench-csv "$TITANIC_DATA_DIR/train.csv" >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--bench-csv with ticket groups should be refused with exit 2"
+"$TRAIN" --evaluate-csv /nonexistent.csv 2>&1 | grep -q "cannot open /nonexistent.csv" ||
+  fail "a missing file is not named"
+[ "$failures" -eq 0 ] && echo "train_cli: all checks passed" && exit 0
+exit 1
