@@ -3,7 +3,7 @@
 #
 # Generates N synthetic passengers (default 1,000,000) with `titanic-etl --generate`, then times,
 # in one run and each in its own process under /usr/bin/time -v (wall time and peak RSS):
-#   titanic-train --bench-csv FILE --features reference   (CSV read + design + Newton fit, no CV)
+#   titanic-train --bench-csv FILE --features reference --l2 0  (CSV read + design + Newton fit, no CV)
 #   bench/train_baseline.py FILE sklearn                  (pandas read + same design + lbfgs)
 #   bench/train_baseline.py FILE statsmodels              (pandas read + same design + Newton)
 # The design is the "reference" one (intercept, female, pclass2, pclass3, age with missing ages set
@@ -42,7 +42,7 @@ run() {
   /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.json"
 }
 
-run titanic-train "$BUILD_DIR/model/titanic-train" --bench-csv "$CSV" --features reference
+run titanic-train "$BUILD_DIR/model/titanic-train" --bench-csv "$CSV" --features reference --l2 0
 run sklearn "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" sklearn
 run statsmodels "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" statsmodels
 
