@@ -7,6 +7,8 @@
 #include "model.h"
 #include "testdb.h"
 
+#include <pthread.h>
+
 static passenger *train, *test;
 static long ntrain, ntest;
 
@@ -141,6 +143,41 @@ static void test_malformed(titanic_model *m) {
     free(text);
 }
 
+/* The API predicts from many threads on one const model: every thread must see exactly the
+ * serial probabilities. */
+typedef struct {
+    const titanic_model *m;
+    double *out;
+} predict_job;
+
+static void *predict_all(void *arg) {
+    predict_job *job = arg;
+    for (int round = 0; round < 20; round++)
+        for (long i = 0; i < ntest; i++)
+            job->out[i] = model_predict(job->m, &test[i]);
+    return NULL;
+}
+
+static void test_concurrent_predict(const titanic_model *m) {
+    enum { THREADS = 4 };
+    pthread_t threads[THREADS];
+    predict_job jobs[THREADS];
+    double *serial = malloc((size_t)ntest * sizeof *serial);
+    for (long i = 0; i < ntest; i++)
+        serial[i] = model_predict(m, &test[i]);
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t].m = m;
+        jobs[t].out = malloc((size_t)ntest * sizeof(double));
+        CHECK_INT(pthread_create(&threads[t], NULL, predict_all, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) {
+        pthread_join(threads[t], NULL);
+        CHECK(memcmp(jobs[t].out, serial, (size_t)ntest * sizeof *serial) == 0);
+        free(jobs[t].out);
+    }
+    free(serial);
+}
+
 static void test_cv_deterministic(void) {
     feature_set set;
     feature_set_default(&set);
@@ -194,6 +231,7 @@ int main(void) {
         test_explain(m);
         test_unknown_fields(m);
         test_malformed(m);
+        test_concurrent_predict(m);
     }
     test_cv_deterministic();
     model_free(m);
