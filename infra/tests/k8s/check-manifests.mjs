@@ -126,7 +126,8 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   try {
     text = execFileSync("kubectl", ["kustomize", dir], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
   } catch (e) {
-    fail("render", overlay, `kubectl kustomize failed: ${(e.stderr || e.message).trim()}`);
+    const msg = String(e.stderr || e.message).trim().replace(/^E\d+ [\d:.]+\s+\d+ [\w.]+:\d+\] "command failed" err=/, "");
+    fail("render", overlay, `kubectl kustomize failed: ${msg}`);
     continue;
   }
   const objs = [];
@@ -266,7 +267,8 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (spec.automountServiceAccountToken !== false) fail("security", w, "the API mounts a service-account token it does not need");
     const zones = (spec.topologySpreadConstraints ?? []).find((t) => t.topologyKey === "topology.kubernetes.io/zone");
     if (!zones || !labelsMatch(zones.labelSelector, dep.spec.template.metadata.labels)) fail("topology", w, "no zone topology spread selecting the API pods");
-    if (dep.spec.replicas !== undefined && dep.spec.replicas !== bounds.min) fail("overlay", w, `replicas ${dep.spec.replicas}, expected ${bounds.min}`);
+    const scaled = ofKind("HorizontalPodAutoscaler").some((h) => h.spec.scaleTargetRef?.kind === "Deployment" && h.spec.scaleTargetRef?.name === dep.metadata.name);
+    if (scaled && dep.spec.replicas !== undefined) fail("hpa", w, `spec.replicas ${dep.spec.replicas} is set although an HPA scales it: every apply would reset the HPA's count`);
   }
 
   // Service -> Deployment, Ingress -> Service.

@@ -89,6 +89,7 @@ mutate selector-mismatch selector $B/deployment.yaml \
   's/(matchLabels:\n\s+app.kubernetes.io\/name: )titanic-api/${1}titanic-apx/'
 mutate service-selector selector $B/service.yaml 's/(selector:\n\s+app.kubernetes.io\/name: )titanic-api/${1}titanic-web/'
 mutate hpa-min-gt-max hpa infra/k8s/overlays/dev/kustomization.yaml 's/(minReplicas\n\s+value: )1/${1}5/'
+mutate replicas-fight-hpa hpa $B/deployment.yaml 's/(  revisionHistoryLimit: 5\n)/  replicas: 3\n$1/'
 mutate hpa-target-missing hpa $B/hpa.yaml 's/(kind: Deployment\n\s+name: )titanic-api/${1}titanic-apl/'
 mutate runAsNonRoot-removed non-root $B/job-etl.yaml 's/^\s*runAsNonRoot: true\n//mg'
 mutate root-uid non-root $B/cronjob-train.yaml 's/runAsUser: 10001/runAsUser: 0/'
