@@ -28,6 +28,8 @@ command -v node >/dev/null 2>&1 || die "node (20 or newer) is required"
 [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ] || die "node 20 or newer is required, found $(node --version)"
 command -v npm >/dev/null 2>&1 || die "npm is required"
 command -v kubectl >/dev/null 2>&1 || die "kubectl is required (kubectl kustomize renders the overlays)"
+kminor=$(kubectl version --client -o json 2>/dev/null | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{try{console.log(parseInt(JSON.parse(s).clientVersion.minor))}catch{console.log(0)}})')
+[ "${kminor:-0}" -ge 27 ] || die "kubectl 1.27 or newer is required (its kustomize must know components, replacements and labels); found minor version ${kminor:-?}"
 command -v yamllint >/dev/null 2>&1 || apt_install yamllint
 
 # npm ci only when the lock file changed since the last install.
