@@ -216,6 +216,9 @@ awk -v p="$prob" 'BEGIN { exit !(p >= 0 && p <= 1) }' || fail "probability $prob
 printf '%s' "$resp" | grep -q '"survived"' || fail "/predict answer has no survived field: $resp"
 printf '%s' "$resp" | grep -q '"model_version"' || fail "/predict answer has no model_version field: $resp"
 
+mem=$("${PODMAN[@]}" stats --no-stream --format '{{.MemUsage}}' "$NAME-api" 2>/dev/null || true)
+echo "API MEMORY after /ready and /predict: ${mem:-unknown} (Kubernetes request 256Mi, limit 512Mi)"
+
 log "SIGTERM: the API must drain and exit 0"
 "${PODMAN[@]}" stop -t 25 "$NAME-api" >/dev/null
 code=$("${PODMAN[@]}" inspect --format '{{.State.ExitCode}}' "$NAME-api")
