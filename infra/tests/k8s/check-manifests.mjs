@@ -174,11 +174,17 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   if (ofKind("NetworkPolicy").length < 2) fail("present", overlay, "NetworkPolicies are missing");
 
   // Placeholders from the base must all be replaced by the overlay's settings.
-  for (const o of objs) {
-    const s = JSON.stringify(o);
-    for (const ph of ["IRSA_ROLE_ARN", "ALB_SECURITY_GROUP_ID", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR"])
-      if (s.includes(`"${ph}"`)) fail("settings", where(o), `placeholder ${ph} was not replaced`);
-  }
+  const placeholders = ["IRSA_ROLE_ARN", "ALB_SECURITY_GROUP_ID", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR", "AWS_REGION", "CSV_S3_URI"];
+  const walk = (v, key, visit) => {
+    if (Array.isArray(v)) v.forEach((x) => walk(x, key, visit));
+    else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k, visit);
+    else visit(key, v);
+  };
+  for (const o of objs)
+    walk(o, "", (key, v) => {
+      if (key !== "name" && placeholders.includes(v)) fail("settings", where(o), `placeholder ${v} (in ${key}) was not replaced`);
+    });
+
   for (const o of objs) if (o.metadata?.namespace && o.metadata.namespace !== "titanic") fail("namespace", where(o), `namespace ${o.metadata.namespace}, expected titanic`);
 
   // No secret values in git: no Secret objects with data; the DB URL comes from ExternalSecret.

@@ -110,6 +110,8 @@ mutate api-egress-open netpol $B/networkpolicy.yaml 's/port: 5432/port: 443/'
 mutate cronjob-concurrency cronjob $B/cronjob-train.yaml 's/concurrencyPolicy: Forbid/concurrencyPolicy: Allow/'
 mutate job-no-deadline job $B/job-etl.yaml 's/\s+activeDeadlineSeconds: 1800//'
 mutate setting-missing render infra/k8s/overlays/dev/settings.env 's/^VPC_CIDR=.*\n//m'
+mutate replacement-missing settings infra/k8s/components/aws-settings/kustomization.yaml \
+  's/  - source: \{kind: ConfigMap, name: aws-settings, fieldPath: data.CSV_S3_URI\}\n(?:    .*\n)+//'
 mutate workflow-bad-needs actionlint .github/workflows/deploy.yml 's/needs: \[image, deploy-dev\]/needs: [image, deploy-staging]/'
 mutate workflow-bad-expression actionlint .github/workflows/ci.yml 's/github.ref \}\}/github.reff }}/'
 mutate action-unpinned pinned .github/workflows/ci.yml 's/actions\/checkout\@v4.2.2/actions\/checkout\@main/'
@@ -120,6 +122,34 @@ mutate dockerfile-bad-instruction dockerfile-lint Dockerfile 's/^EXPOSE 5000$/EX
 mutate dockerfile-root-user user Dockerfile 's/^USER 10001:10001$/USER root/m'
 mutate dockerfile-fixed-base base-arg Dockerfile 's/FROM \$\{RUNTIME_IMAGE\} AS runtime/FROM debian:bookworm-slim AS runtime/'
 mutate dockerfile-no-unit-tests build Dockerfile 's/ && ctest --test-dir build -L unit --output-on-failure \\\n//'
+
+echo "== write-settings.sh (CI fills an overlay from Terraform outputs with it)"
+ws="$WORK/write-settings"
+mkdir -p "$ws/infra"
+cp -r "$ROOT/infra/k8s" "$ws/infra/"
+settings=(AWS_REGION_VALUE=us-east-2 IRSA_ROLE_ARN=arn:aws:iam::123456789012:role/titanic-dev-app-irsa
+  DATABASE_URL_SECRET_ARN=arn:aws:secretsmanager:us-east-2:123456789012:secret:titanic/dev/database-url-Ab12Cd
+  API_HOST=api.dev.titanic.test ACM_CERTIFICATE_ARN=arn:aws:acm:us-east-2:123456789012:certificate/abc-123
+  ALB_SECURITY_GROUP_ID=sg-0123456789abcdef0 VPC_CIDR=10.42.0.0/16 CSV_S3_URI=s3://titanic-dev-data/train.csv)
+image=123456789012.dkr.ecr.us-east-2.amazonaws.com/titanic:0123abc
+if env "${settings[@]}" bash "$ws/infra/k8s/write-settings.sh" "$ws/infra/k8s/overlays/dev" "$image" >/dev/null &&
+  rendered=$(kubectl kustomize "$ws/infra/k8s/overlays/dev" 2>&1); then
+  missing=''
+  for want in "image: $image" "region: us-east-2" "role/titanic-dev-app-irsa" "database-url-Ab12Cd" \
+    "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" \
+    "s3://titanic-dev-data/train.csv"; do
+    grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"
+  done
+  [ -z "$missing" ] && ok "write-settings.sh: every value and the image reach the rendered dev overlay" ||
+    bad "write-settings.sh: rendered overlay lacks$missing"
+else
+  bad "write-settings.sh failed or the overlay no longer renders: $rendered"
+fi
+if out=$(env "${settings[@]}" VPC_CIDR=10.42.0.0 bash "$ws/infra/k8s/write-settings.sh" "$ws/infra/k8s/overlays/dev" "$image" 2>&1); then
+  bad "write-settings.sh accepted a malformed VPC_CIDR"
+else
+  ok "write-settings.sh rejects a malformed value: $out"
+fi
 
 echo "k8s-tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
