@@ -446,8 +446,11 @@ static void handle_data_record(csv_reader *r) {
         rc = reject(&why, r->layout->id == LAYOUT_PEOPLE ? NULL : "PassengerId",
                     "duplicate id: appears earlier in this file");
     }
+    size_t raw_len = r->raw_len; /* the record without its line terminator */
+    while (raw_len > 0 && (r->raw[raw_len - 1] == '\n' || r->raw[raw_len - 1] == '\r'))
+        raw_len--;
     int stop = rc == 0 ? r->cb.on_row(&p, &text, r->record_line, r->cb.arg)
-                       : r->cb.on_reject(r->record_line, why.field, why.reason, r->raw, r->raw_len,
+                       : r->cb.on_reject(r->record_line, why.field, why.reason, r->raw, raw_len,
                                          r->cb.arg);
     if (stop)
         fail(r, "stopped by the loader");

@@ -59,7 +59,7 @@ void generator_init(generator *g, uint64_t seed) {
 double generator_survival_probability(const passenger *p) {
     double age = isnan(p->age) ? 30.0 : p->age;
     double fare = isnan(p->fare) ? 15.0 : (p->fare > 100 ? 100 : p->fare);
-    double logit = 1.9 + 2.5 * (p->sex == SEX_FEMALE) - 1.1 * (p->pclass == 2) -
+    double logit = -0.15 + 2.5 * (p->sex == SEX_FEMALE) - 1.1 * (p->pclass == 2) -
                    2.3 * (p->pclass == 3) - 0.035 * (age - 30.0) - 0.35 * p->sibsp -
                    0.15 * p->parch + 1.3 * (age < 10.0) + 0.004 * fare;
     return 1.0 / (1.0 + exp(-logit));

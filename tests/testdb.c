@@ -91,11 +91,14 @@ char *testdb_text(PGconn *conn, const char *sql) {
 }
 
 const char *testdb_data_file(const char *suite, const char *name) {
-    static char path[1024];
+    /* A few rotating buffers, so a test can hold several paths at once. */
+    static char paths[4][1024];
+    static int next;
+    char *path = paths[next++ % 4];
     const char *dir = getenv("TITANIC_DATA_DIR");
     if (!dir || !*dir)
         check_skip(suite, "TITANIC_DATA_DIR is not set; the real Kaggle files are needed");
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof paths[0], "%s/%s", dir, name);
     if (access(path, R_OK) != 0) {
         char reason[1200];
         snprintf(reason, sizeof reason, "%s is not readable", path);

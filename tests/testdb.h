@@ -23,7 +23,8 @@ long testdb_long(PGconn *conn, const char *sql);
 /* Same, returning a malloc'd string (NULL for SQL NULL). */
 char *testdb_text(PGconn *conn, const char *sql);
 
-/* Path of a real data file in TITANIC_DATA_DIR, or skips the test (exit 77) saying so. */
+/* Path of a real data file in TITANIC_DATA_DIR, or skips the test (exit 77) saying so. The path
+ * stays valid for the next three calls (rotating static buffers). */
 const char *testdb_data_file(const char *suite, const char *name);
 
 #endif

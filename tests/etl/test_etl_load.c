@@ -1,0 +1,236 @@
+/* Loads into a real PostgreSQL through etl_load: first load and reload, updates, mixed good and
+ * bad rows with reconciled counts, exact text round trips, reject limits, unknown layouts and
+ * the sparse-id duplicate fallback. A failed load must leave passengers exactly as it was. */
+#include "check.h"
+#include "db.h"
+#include "loader.h"
+#include "testdb.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define TRAIN_HEADER                                                                               \
+    "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,Embarked\n"
+
+static PGconn *conn;
+
+static int load(const char *csv, const etl_options *given, etl_result *r, char *err) {
+    FILE *f = tmpfile();
+    fputs(csv, f);
+    fflush(f);
+    rewind(f);
+    etl_options o = {
+        .source = "test", .max_rejects = -1, .max_rejects_pct = -1, .id_base = CSV_DEFAULT_ID_BASE};
+    if (given)
+        o = *given;
+    int rc = etl_load(conn, fileno(f), &o, r, err, 1024);
+    fclose(f);
+    return rc;
+}
+
+static long count(const char *sql) {
+    return testdb_long(conn, sql);
+}
+
+static void check_reconciles(const etl_result *r) {
+    CHECK_INT(r->read, r->inserted + r->updated + r->unchanged + r->rejected);
+}
+
+static void test_first_load_and_reload(void) {
+    etl_result r;
+    char err[1024];
+    const char *csv =
+        TRAIN_HEADER "1,0,3,\"Braund, Mr. Owen Harris\",male,22,1,0,A/5 21171,7.25,,S\n"
+                     "2,1,1,\"Cumings, Mrs. John\",female,38,1,0,PC 17599,71.2833,C85,C\n"
+                     "3,,3,\"Unknown, Miss. X\",female,,0,0,,,,\n";
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.inserted, 3);
+    check_reconciles(&r);
+    CHECK_INT(count("SELECT count(*) FROM passengers"), 3);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE survived IS NULL AND age IS NULL "
+                    "AND fare IS NULL AND ticket IS NULL AND embarked IS NULL"),
+              1);
+    char *fare = testdb_text(conn, "SELECT fare::text FROM passengers WHERE passenger_id = 2");
+    CHECK_STR(fare, "71.2833");
+    free(fare);
+    char *uuid = testdb_text(conn, "SELECT uuid::text FROM passengers WHERE passenger_id = 1");
+    char expected[37];
+    passenger_uuid_for_id(1, expected);
+    CHECK_STR(uuid, expected);
+    free(uuid);
+
+    long xmin_before = count("SELECT sum(xmin::text::bigint) FROM passengers");
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.unchanged, 3);
+    CHECK_INT(r.inserted + r.updated, 0);
+    CHECK_INT(count("SELECT sum(xmin::text::bigint) FROM passengers"), xmin_before);
+
+    /* One changed row, one new row. */
+    const char *changed =
+        TRAIN_HEADER "1,1,3,\"Braund, Mr. Owen Harris\",male,22,1,0,A/5 21171,7.25,,S\n"
+                     "4,0,2,\"New, Mr. Row\",male,30,0,0,X,10,,Q\n";
+    CHECK_INT(load(changed, NULL, &r, err), 0);
+    CHECK_INT(r.updated, 1);
+    CHECK_INT(r.inserted, 1);
+    check_reconciles(&r);
+    CHECK_INT(count("SELECT survived FROM passengers WHERE passenger_id = 1"), 1);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE updated_run = inserted_run + 2 "
+                    "AND passenger_id = 1"),
+              1);
+    CHECK_INT(count("SELECT count(*) FROM etl_runs WHERE status = 'committed' AND "
+                    "rows_read = rows_inserted + rows_updated + rows_unchanged + rows_rejected"),
+              3);
+}
+
+static void test_mixed_rows(void) {
+    etl_result r;
+    char err[1024];
+    long before = count("SELECT count(*) FROM passengers");
+    const char *csv = TRAIN_HEADER "100,0,3,Good A,male,22,0,0,,7.25,,S\n"
+                                   "101,0,5,Bad class,male,22,0,0,,7.25,,S\n"
+                                   "102,1,1,Good B,female,,0,0,,,,C\n"
+                                   "103,1,1,Bad age,female,abc,0,0,,,,C\n"
+                                   "102,1,1,Dup of B,female,,0,0,,,,C\n";
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.read, 5);
+    CHECK_INT(r.inserted, 2);
+    CHECK_INT(r.rejected, 3);
+    check_reconciles(&r);
+    CHECK_INT(count("SELECT count(*) FROM passengers"), before + 2);
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT string_agg(line || ':' || field, ',' ORDER BY line) FROM etl_rejects "
+             "WHERE run_id = %ld",
+             r.run_id);
+    char *lines = testdb_text(conn, sql);
+    CHECK_STR(lines, "3:Pclass,5:Age,6:PassengerId");
+    free(lines);
+    snprintf(sql, sizeof sql,
+             "SELECT convert_from(raw, 'UTF8') FROM etl_rejects WHERE run_id = %ld AND line = 3",
+             r.run_id);
+    char *raw = testdb_text(conn, sql);
+    CHECK_STR(raw, "101,0,5,Bad class,male,22,0,0,,7.25,,S");
+    free(raw);
+}
+
+static void test_round_trip_text(void) {
+    etl_result r;
+    char err[1024];
+    const char *names[] = {"O'Brien, Mrs. \"Nell\"",
+                           "Back\\slash, Mr. \\N \\t",
+                           "Tab\there, Miss. Zoë",
+                           "Ærøskøbing, Mr. Søren; DROP TABLE x;--",
+                           "  spaced  ",
+                           "日本, Mr. 太郎 🚢",
+                           "Comma, Mr. a,b,c"};
+    char csv[4096];
+    int n = snprintf(csv, sizeof csv, TRAIN_HEADER);
+    int count_names = (int)(sizeof names / sizeof names[0]);
+    for (int i = 0; i < count_names; i++) {
+        n += snprintf(csv + n, sizeof csv - (size_t)n, "%d,1,1,\"", 200 + i);
+        for (const char *c = names[i]; *c; c++) {
+            if (*c == '"')
+                csv[n++] = '"';
+            csv[n++] = *c;
+        }
+        n += snprintf(csv + n, sizeof csv - (size_t)n, "\",female,,0,0,\"T\\1\t2\",,,\n");
+    }
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.inserted, count_names);
+    for (int i = 0; i < count_names; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "%d", 200 + i);
+        const char *params[] = {id};
+        PGresult *res =
+            db_query(conn, "SELECT name, ticket FROM passengers WHERE passenger_id = $1", 1, params,
+                     err, sizeof err);
+        CHECK(res && PQntuples(res) == 1);
+        if (res && PQntuples(res) == 1) {
+            CHECK_STR(PQgetvalue(res, 0, 0), names[i]);
+            CHECK_STR(PQgetvalue(res, 0, 1), "T\\1\t2");
+        }
+        PQclear(res);
+    }
+}
+
+static void test_failures_commit_nothing(void) {
+    etl_result r;
+    char err[1024];
+    long before = count("SELECT count(*) FROM passengers");
+    long runs_before = count("SELECT count(*) FROM etl_runs");
+
+    /* Unknown layout. */
+    CHECK_INT(load("id,name\n1,x\n", NULL, &r, err), -1);
+    CHECK_CONTAINS(err, "unknown CSV header");
+    CHECK_INT(count("SELECT count(*) FROM passengers"), before);
+    CHECK_INT(count("SELECT count(*) FROM etl_runs WHERE status = 'failed' AND error LIKE "
+                    "'%unknown CSV header%'"),
+              1);
+
+    /* Too many rejects, absolute and percentage: nothing committed, run marked failed. */
+    const char *csv = TRAIN_HEADER "300,0,3,Good,male,22,0,0,,7.25,,S\n"
+                                   "301,0,9,Bad,male,22,0,0,,7.25,,S\n"
+                                   "302,0,9,Bad,male,22,0,0,,7.25,,S\n";
+    etl_options o = {.source = "limits",
+                     .max_rejects = 1,
+                     .max_rejects_pct = -1,
+                     .id_base = CSV_DEFAULT_ID_BASE};
+    CHECK_INT(load(csv, &o, &r, err), -1);
+    CHECK_CONTAINS(err, "too many rejected rows");
+    o.max_rejects = -1;
+    o.max_rejects_pct = 50;
+    CHECK_INT(load(csv, &o, &r, err), -1);
+    CHECK_CONTAINS(err, "66.67%");
+    o.max_rejects_pct = 70;
+    long committed_before = count("SELECT count(*) FROM passengers");
+    CHECK_INT(load(csv, &o, &r, err), 0);
+    CHECK_INT(count("SELECT count(*) FROM passengers"), committed_before + 1);
+    CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs_before + 4);
+    CHECK_INT(count("SELECT count(*) FROM etl_rejects r JOIN etl_runs u USING (run_id) "
+                    "WHERE u.status = 'failed'"),
+              0);
+
+    /* Dry run: validated and counted, nothing written, no run row. */
+    o = (etl_options){.source = "dry", .dry_run = 1, .max_rejects = -1, .max_rejects_pct = -1};
+    long runs = count("SELECT count(*) FROM etl_runs");
+    CHECK_INT(etl_load(NULL, -1, &o, &r, err, sizeof err) != 0, 1); /* fd -1: read error */
+    CHECK_INT(load(TRAIN_HEADER "400,0,3,Dry,male,22,0,0,,7.25,,S\n", &o, &r, err), 0);
+    CHECK_INT(r.read, 1);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 400"), 0);
+    CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs);
+}
+
+/* Ids spread one per 65536 exhaust the in-memory duplicate check; SQL finishes it. */
+static void test_sparse_duplicates(void) {
+    etl_result r;
+    char err[1024];
+    size_t size = 1100 * 64 + 256;
+    char *csv = malloc(size);
+    int n = snprintf(csv, size, TRAIN_HEADER);
+    for (int i = 0; i < 1100; i++)
+        n += snprintf(csv + n, size - (size_t)n, "%d,0,3,S%d,male,,0,0,,,,\n", 1000 + i * 65536, i);
+    n += snprintf(csv + n, size - (size_t)n, "%d,0,3,Dup,male,,0,0,,,,\n", 1000 + 1099 * 65536);
+    CHECK_INT(load(csv, NULL, &r, err), 0); /* the table is not empty: staged mode */
+    CHECK_INT(r.read, 1101);
+    CHECK_INT(r.inserted, 1100);
+    CHECK_INT(r.rejected, 1);
+    check_reconciles(&r);
+    char sql[160];
+    snprintf(sql, sizeof sql, "SELECT reason FROM etl_rejects WHERE run_id = %ld", r.run_id);
+    char *reason = testdb_text(conn, sql);
+    CHECK_CONTAINS(reason, "duplicate id: appears earlier in this file (line 1101)");
+    free(reason);
+    free(csv);
+}
+
+int main(void) {
+    conn = testdb_create("etl_load");
+    test_first_load_and_reload();
+    test_mixed_rows();
+    test_round_trip_text();
+    test_failures_commit_nothing();
+    test_sparse_duplicates();
+    testdb_drop(conn);
+    return check_exit_code("test_etl_load");
+}
