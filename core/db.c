@@ -80,6 +80,11 @@ static void notice_to_log(void *arg, const char *message) {
 }
 
 PGconn *db_connect(const char *conninfo, const char *app, char *err, size_t errlen) {
+    return db_connect_timeout(conninfo, app, 10, err, errlen);
+}
+
+PGconn *db_connect_timeout(const char *conninfo, const char *app, int timeout_seconds, char *err,
+                           size_t errlen) {
     char *parse_error = NULL;
     PQconninfoOption *options = PQconninfoParse(conninfo, &parse_error);
     if (!options) {
@@ -96,7 +101,9 @@ PGconn *db_connect(const char *conninfo, const char *app, char *err, size_t errl
     /* Later keywords override earlier ones, so the user's conninfo (expanded from dbname) wins
      * over our connect_timeout default. */
     const char *const keys[] = {"connect_timeout", "fallback_application_name", "dbname", NULL};
-    const char *const values[] = {"10", app, conninfo, NULL};
+    char timeout[16];
+    snprintf(timeout, sizeof timeout, "%d", timeout_seconds);
+    const char *const values[] = {timeout, app, conninfo, NULL};
     PGconn *conn = PQconnectdbParams(keys, values, 1);
     if (!conn) {
         snprintf(err, errlen, "out of memory creating a database connection");

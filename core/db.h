@@ -12,6 +12,12 @@
  * err never holds the password. */
 PGconn *db_connect(const char *conninfo, const char *app, char *err, size_t errlen);
 
+/* Like db_connect with a default connect timeout of timeout_seconds (the conninfo's own
+ * connect_timeout, if any, still wins). Servers use a short one so a dead database answers 503
+ * quickly instead of holding a worker. */
+PGconn *db_connect_timeout(const char *conninfo, const char *app, int timeout_seconds, char *err,
+                           size_t errlen);
+
 /* Resolves the connection string from the environment (config.h) and connects. The common start of
  * every binary and test. */
 PGconn *db_connect_from_env(const char *app, char *err, size_t errlen);

@@ -1,0 +1,144 @@
+/* Per-worker PostgreSQL connections for the API. See api_db.h. */
+#include "api_db.h"
+
+#include "db.h"
+#include "log.h"
+#include "passenger.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RETRY_INTERVAL_SECONDS 1.0
+#define CONNECT_TIMEOUT_SECONDS 2
+#define STATEMENT_TIMEOUT_SQL "SET statement_timeout = '5s'"
+
+typedef struct {
+    const char *name;
+    const char *sql;
+    int nparams;
+} prepared;
+
+/* Statements every worker prepares once per connection: the hot lookups. */
+static const prepared statements[] = {
+    {"passenger_by_id", "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = $1", 1},
+    {"ping", "SELECT 1", 0},
+};
+
+static char *configured_conninfo;
+static atomic_long stat_open, stat_connects, stat_failures, stat_dropped;
+
+static _Thread_local PGconn *thread_conn;
+static _Thread_local double thread_next_attempt;
+
+void api_db_configure(const char *conninfo) {
+    free(configured_conninfo);
+    configured_conninfo = strdup(conninfo ? conninfo : "");
+}
+
+static double monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+static int prepare_all(PGconn *conn, char *err, size_t errlen) {
+    if (db_exec(conn, STATEMENT_TIMEOUT_SQL, 0, NULL, err, errlen) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
+        PGresult *res =
+            PQprepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+        int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            db_error_text(conn, res, err, errlen);
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+static void drop_connection(void) {
+    if (!thread_conn)
+        return;
+    PQfinish(thread_conn);
+    thread_conn = NULL;
+    atomic_fetch_sub(&stat_open, 1);
+    atomic_fetch_add(&stat_dropped, 1);
+}
+
+PGconn *api_db_get(char *err, size_t errlen) {
+    if (thread_conn)
+        return thread_conn;
+    double now = monotonic_seconds();
+    if (now < thread_next_attempt) {
+        snprintf(err, errlen, "database unavailable (retrying)");
+        return NULL;
+    }
+    thread_next_attempt = now + RETRY_INTERVAL_SECONDS;
+    PGconn *conn = db_connect_timeout(configured_conninfo ? configured_conninfo : "", "titanic-api",
+                                      CONNECT_TIMEOUT_SECONDS, err, errlen);
+    if (conn && prepare_all(conn, err, errlen) != 0) {
+        PQfinish(conn);
+        conn = NULL;
+    }
+    if (!conn) {
+        atomic_fetch_add(&stat_failures, 1);
+        log_warn("database connection failed", "{s:s}", "error", err);
+        return NULL;
+    }
+    atomic_fetch_add(&stat_open, 1);
+    atomic_fetch_add(&stat_connects, 1);
+    thread_conn = conn;
+    return conn;
+}
+
+static PGresult *run_once(PGconn *conn, const char *name, const char *sql, int nparams,
+                          const char *const *params, char *err, size_t errlen) {
+    PGresult *res = name ? PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0)
+                         : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
+        return res;
+    db_error_text(conn, res, err, errlen);
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *api_db_query(const char *name, const char *sql, int nparams, const char *const *params,
+                       int *unavailable, char *err, size_t errlen) {
+    *unavailable = 0;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        PGconn *conn = api_db_get(err, errlen);
+        if (!conn) {
+            *unavailable = 1;
+            return NULL;
+        }
+        PGresult *res = run_once(conn, name, sql, nparams, params, err, errlen);
+        if (res || PQstatus(conn) == CONNECTION_OK)
+            return res;
+        /* The server restarted or the network dropped: reconnect at once and try again once,
+         * so a restart costs clients nothing; the statements here are all safe to repeat. */
+        log_warn("database connection lost", "{s:s}", "error", err);
+        drop_connection();
+        thread_next_attempt = 0;
+    }
+    *unavailable = 1;
+    return NULL;
+}
+
+void api_db_get_stats(api_db_stats *out) {
+    out->open = atomic_load(&stat_open);
+    out->connects = atomic_load(&stat_connects);
+    out->connect_failures = atomic_load(&stat_failures);
+    out->dropped = atomic_load(&stat_dropped);
+}
+
+void api_db_close_thread(void) {
+    if (thread_conn) {
+        PQfinish(thread_conn);
+        thread_conn = NULL;
+        atomic_fetch_sub(&stat_open, 1);
+    }
+}

@@ -1,0 +1,36 @@
+/* The API's database connections: one per HTTP worker thread, opened on first use, with the
+ * statements it runs on every request prepared once. When the database goes away a worker
+ * drops its connection and retries at most once a second, so requests meanwhile fail fast with
+ * 503 instead of waiting on a dead socket; after a restart the next request reconnects. */
+#ifndef TITANIC_API_DB_H
+#define TITANIC_API_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+/* Sets the connection string every worker uses (copied). */
+void api_db_configure(const char *conninfo);
+
+/* This thread's connection, connecting if needed; NULL with a reason in err while the database
+ * is unreachable. */
+PGconn *api_db_get(char *err, size_t errlen);
+
+/* Runs prepared statement name (see api_db.c) or, when name is NULL, sql with parameters. On a
+ * broken connection drops it (the next call reconnects). NULL with err on any failure;
+ * *unavailable is set to 1 when the failure was the database being unreachable. */
+PGresult *api_db_query(const char *name, const char *sql, int nparams, const char *const *params,
+                       int *unavailable, char *err, size_t errlen);
+
+/* Pool figures for /metrics. */
+typedef struct {
+    long open;             /* connections currently open across workers */
+    long connects;         /* successful connects since start */
+    long connect_failures; /* failed attempts since start */
+    long dropped;          /* connections dropped after an error */
+} api_db_stats;
+void api_db_get_stats(api_db_stats *out);
+
+/* Closes this thread's connection (worker shutdown). */
+void api_db_close_thread(void);
+
+#endif

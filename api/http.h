@@ -1,0 +1,60 @@
+/* The HTTP layer shared by all routes: one request's state, and the helpers that answer it
+ * (JSON bodies, error objects, plain text). Routes never touch libmicrohttpd directly except
+ * through these, so every answer is logged, counted and shaped the same way. */
+#ifndef TITANIC_HTTP_H
+#define TITANIC_HTTP_H
+
+#include "metrics.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <stddef.h>
+#include <time.h>
+
+#define HTTP_PATH_LOG_MAX 200
+
+typedef struct http_request {
+    struct MHD_Connection *connection;
+    const char *method;
+    const char *url;
+    route_id route;
+    struct timespec started;
+    char *body;
+    size_t body_len;
+    int body_too_large;
+    unsigned status;
+    size_t bytes;
+    char path[HTTP_PATH_LOG_MAX + 1]; /* for the access log, bounded */
+} http_request;
+
+/* Limits and switches, from the environment (main.c). */
+typedef struct {
+    size_t max_body_bytes;
+    int max_batch;
+    size_t people_list_max;
+    int draining; /* set on SIGTERM: answers carry Connection: close */
+} http_settings;
+
+extern http_settings http_config;
+
+/* Answers with a JSON value (stolen) and status. */
+enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
+/* Answers {"error":{"status":..,"message":..,"field":..}}; field may be NULL. */
+enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
+                           const char *field);
+/* Answers with bytes (copied) and a content type. */
+enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
+                          const char *text, size_t len);
+/* Answers with a malloc'd buffer, which the server frees after sending. */
+enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
+                           size_t len);
+/* 405 with the Allow header. */
+enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
+
+/* A query-string value, or NULL. */
+const char *http_query(http_request *r, const char *key);
+
+/* Names the first query parameter not in allowed (NULL-terminated); NULL when all are known. */
+const char *http_unknown_query(http_request *r, const char *const *allowed);
+
+#endif

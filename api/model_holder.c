@@ -1,0 +1,227 @@
+/* Atomic model swap and the reloader thread. See model_holder.h. */
+#include "model_holder.h"
+
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct model_ref {
+    titanic_model *model;
+    atomic_int refs;
+};
+
+static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+static model_ref *current;
+static atomic_int current_version;
+
+static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
+static char schema_problem[512];
+
+static pthread_t reloader;
+static int reloader_running;
+static int wake_pipe[2] = {-1, -1};
+static atomic_int stopping;
+static char *reloader_conninfo;
+static int reloader_poll_seconds;
+
+model_ref *model_holder_acquire(void) {
+    pthread_mutex_lock(&current_lock);
+    model_ref *ref = current;
+    if (ref)
+        atomic_fetch_add(&ref->refs, 1);
+    pthread_mutex_unlock(&current_lock);
+    return ref;
+}
+
+const titanic_model *model_ref_model(const model_ref *ref) {
+    return ref->model;
+}
+
+void model_holder_release(model_ref *ref) {
+    if (ref && atomic_fetch_sub(&ref->refs, 1) == 1) {
+        model_free(ref->model);
+        free(ref);
+    }
+}
+
+int model_holder_version(void) {
+    return atomic_load(&current_version);
+}
+
+void model_holder_install(titanic_model *m) {
+    model_ref *ref = calloc(1, sizeof *ref);
+    if (!ref) {
+        model_free(m);
+        return;
+    }
+    ref->model = m;
+    atomic_init(&ref->refs, 1); /* the holder's own reference */
+    pthread_mutex_lock(&current_lock);
+    model_ref *old = current;
+    current = ref;
+    atomic_store(&current_version, model_version(m));
+    pthread_mutex_unlock(&current_lock);
+    model_holder_release(old);
+}
+
+static int active_version(PGconn *conn, int *version, char *err, size_t errlen) {
+    PGresult *res = db_query(conn, "SELECT version FROM models WHERE active", 0, NULL, err, errlen);
+    if (!res)
+        return -1;
+    *version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return 0;
+}
+
+int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
+    int version = 0;
+    if (active_version(conn, &version, err, errlen) != 0)
+        return -1;
+    if (version == 0) {
+        snprintf(err, errlen, "no active model in the database (run titanic-train)");
+        return -1;
+    }
+    if (version == model_holder_version())
+        return 0;
+    titanic_model *m = model_load_active(conn, err, errlen);
+    if (!m)
+        return -1;
+    int old = model_holder_version();
+    model_holder_install(m);
+    log_info("model loaded", "{s:i, s:i}", "version", model_version(m), "previous", old);
+    return 1;
+}
+
+int model_holder_schema_problem(char *reason, size_t len) {
+    pthread_mutex_lock(&schema_lock);
+    int problem = schema_problem[0] != '\0';
+    if (problem)
+        snprintf(reason, len, "%s", schema_problem);
+    pthread_mutex_unlock(&schema_lock);
+    return problem;
+}
+
+void model_holder_set_schema_problem(const char *reason) {
+    pthread_mutex_lock(&schema_lock);
+    snprintf(schema_problem, sizeof schema_problem, "%s", reason ? reason : "");
+    pthread_mutex_unlock(&schema_lock);
+}
+
+/* ---- the reloader thread ---- */
+
+static PGconn *listen_connection(void) {
+    char err[1024];
+    PGconn *conn =
+        db_connect_timeout(reloader_conninfo, "titanic-api-reloader", 5, err, sizeof err);
+    if (!conn)
+        return NULL;
+    if (migrate_check(conn, embedded_migrations, embedded_migration_count, err, sizeof err) != 0) {
+        log_error("database schema does not match this build", "{s:s}", "error", err);
+        model_holder_set_schema_problem(err);
+        PQfinish(conn);
+        return NULL;
+    }
+    model_holder_set_schema_problem(NULL);
+    /* The channel name is a compile-time constant; LISTEN takes no parameters. */
+    if (db_exec(conn, "LISTEN " MODEL_NOTIFY_CHANNEL, 0, NULL, err, sizeof err) != 0) {
+        log_warn("LISTEN failed", "{s:s}", "error", err);
+        PQfinish(conn);
+        return NULL;
+    }
+    return conn;
+}
+
+static void refresh_logged(PGconn *conn) {
+    char err[1024];
+    if (model_holder_refresh(conn, err, sizeof err) < 0)
+        log_warn("model reload failed; keeping the current model", "{s:s, s:i}", "error", err,
+                 "version", model_holder_version());
+}
+
+/* Waits for a notification, a wake-up or the poll interval. Returns -1 when the connection
+ * broke. */
+static int wait_for_news(PGconn *conn) {
+    struct pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
+    int n = poll(fds, 2, reloader_poll_seconds * 1000);
+    if (n < 0 && errno != EINTR)
+        return -1;
+    if (fds[1].revents & POLLIN) {
+        char drain[64];
+        while (read(wake_pipe[0], drain, sizeof drain) > 0) {
+        }
+    }
+    if (fds[0].revents & (POLLIN | POLLERR | POLLHUP)) {
+        if (!PQconsumeInput(conn))
+            return -1;
+        PGnotify *note;
+        while ((note = PQnotifies(conn)) != NULL)
+            PQfreemem(note);
+    }
+    return PQstatus(conn) == CONNECTION_OK ? 0 : -1;
+}
+
+static void *reloader_main(void *arg) {
+    (void)arg;
+    PGconn *conn = NULL;
+    while (!atomic_load(&stopping)) {
+        if (!conn && !(conn = listen_connection())) {
+            struct pollfd wake = {wake_pipe[0], POLLIN, 0};
+            poll(&wake, 1, 1000); /* retry in a second, or sooner when woken */
+            continue;
+        }
+        refresh_logged(conn);
+        if (wait_for_news(conn) != 0) {
+            log_warn("reloader lost its database connection; reconnecting", NULL);
+            PQfinish(conn);
+            conn = NULL;
+        }
+    }
+    PQfinish(conn);
+    return NULL;
+}
+
+int model_holder_start_reloader(const char *conninfo, int poll_seconds) {
+    reloader_conninfo = strdup(conninfo ? conninfo : "");
+    reloader_poll_seconds = poll_seconds > 0 ? poll_seconds : 30;
+    if (!reloader_conninfo || pipe(wake_pipe) != 0)
+        return -1;
+    fcntl(wake_pipe[0], F_SETFL, O_NONBLOCK);
+    fcntl(wake_pipe[1], F_SETFL, O_NONBLOCK);
+    if (pthread_create(&reloader, NULL, reloader_main, NULL) != 0)
+        return -1;
+    reloader_running = 1;
+    return 0;
+}
+
+void model_holder_wake(void) {
+    if (wake_pipe[1] >= 0) {
+        ssize_t ignored = write(wake_pipe[1], "x", 1);
+        (void)ignored;
+    }
+}
+
+void model_holder_shutdown(void) {
+    atomic_store(&stopping, 1);
+    model_holder_wake();
+    if (reloader_running)
+        pthread_join(reloader, NULL);
+    reloader_running = 0;
+    pthread_mutex_lock(&current_lock);
+    model_ref *old = current;
+    current = NULL;
+    atomic_store(&current_version, 0);
+    pthread_mutex_unlock(&current_lock);
+    model_holder_release(old);
+    free(reloader_conninfo);
+    reloader_conninfo = NULL;
+}

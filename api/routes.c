@@ -1,0 +1,217 @@
+/* URL dispatch and the small routes: health, readiness, model metadata, report, metrics and the
+ * OpenAPI document. The passenger, prediction and people routes have files of their own. */
+#include "routes.h"
+
+#include "api_db.h"
+#include "model_holder.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern const char openapi_document[];
+extern const size_t openapi_document_length;
+
+/* Splits "/a/b/c" into at most max segments pointing into buf. Returns the count, or -1 when
+ * there are more (no route is that deep). Empty segments ("//", trailing "/") count too, so
+ * "/passengers/" matches nothing rather than the list. */
+static int split_path(const char *url, char *buf, size_t buflen, char **segments, int max) {
+    snprintf(buf, buflen, "%s", url);
+    if (buf[0] != '/')
+        return -1;
+    int n = 0;
+    char *p = buf + 1;
+    for (;;) {
+        if (n == max)
+            return -1;
+        segments[n++] = p;
+        char *slash = strchr(p, '/');
+        if (!slash)
+            break;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    return n;
+}
+
+static int is(const http_request *r, const char *method) {
+    return strcmp(r->method, method) == 0;
+}
+
+static enum MHD_Result not_found(http_request *r) {
+    return http_error(r, 404, "no such resource", NULL);
+}
+
+static enum MHD_Result dispatch_passengers(http_request *r, char **seg, int n) {
+    if (n == 1) {
+        r->route = ROUTE_PASSENGERS;
+        return is(r, "GET") ? route_passenger_list(r) : http_method_not_allowed(r, "GET");
+    }
+    if (n == 2) {
+        r->route = ROUTE_PASSENGER;
+        return is(r, "GET") ? route_passenger(r, seg[1]) : http_method_not_allowed(r, "GET");
+    }
+    if (n == 3 && strcmp(seg[2], "prediction") == 0) {
+        r->route = ROUTE_PASSENGER_PREDICTION;
+        return is(r, "GET") ? route_passenger_prediction(r, seg[1])
+                            : http_method_not_allowed(r, "GET");
+    }
+    return not_found(r);
+}
+
+static enum MHD_Result dispatch_people(http_request *r, char **seg, int n) {
+    if (n == 1) {
+        r->route = ROUTE_PEOPLE;
+        if (is(r, "GET"))
+            return route_people_list(r);
+        if (is(r, "POST"))
+            return route_people_create(r);
+        return http_method_not_allowed(r, "GET, POST");
+    }
+    if (n != 2)
+        return not_found(r);
+    r->route = ROUTE_PERSON;
+    if (is(r, "GET"))
+        return route_person_get(r, seg[1]);
+    if (is(r, "PUT"))
+        return route_person_put(r, seg[1]);
+    if (is(r, "DELETE"))
+        return route_person_delete(r, seg[1]);
+    return http_method_not_allowed(r, "GET, PUT, DELETE");
+}
+
+/* Single-segment and fixed routes: {path, route, handler}. */
+typedef struct {
+    const char *path;
+    route_id route;
+    const char *method;
+    enum MHD_Result (*handler)(http_request *r);
+} fixed_route;
+
+static const fixed_route fixed_routes[] = {
+    {"/health", ROUTE_HEALTH, "GET", route_health},
+    {"/ready", ROUTE_READY, "GET", route_ready},
+    {"/predict", ROUTE_PREDICT, "POST", route_predict},
+    {"/stats/survival", ROUTE_STATS, "GET", route_stats},
+    {"/model", ROUTE_MODEL, "GET", route_model},
+    {"/models", ROUTE_MODELS, "GET", route_models},
+    {"/model/report", ROUTE_MODEL_REPORT, "GET", route_model_report},
+    {"/metrics", ROUTE_METRICS, "GET", route_metrics},
+    {"/openapi.json", ROUTE_OPENAPI, "GET", route_openapi},
+};
+
+enum MHD_Result routes_dispatch(http_request *r) {
+    for (size_t i = 0; i < sizeof fixed_routes / sizeof fixed_routes[0]; i++) {
+        const fixed_route *f = &fixed_routes[i];
+        if (strcmp(r->url, f->path) != 0)
+            continue;
+        r->route = f->route;
+        /* HEAD is answered like GET; libmicrohttpd drops the body. */
+        if (is(r, f->method) || (is(r, "HEAD") && strcmp(f->method, "GET") == 0))
+            return f->handler(r);
+        return http_method_not_allowed(r, f->method);
+    }
+    char buf[512];
+    char *seg[4];
+    int n = split_path(r->url, buf, sizeof buf, seg, 4);
+    if (n >= 1 && strcmp(seg[0], "passengers") == 0)
+        return dispatch_passengers(r, seg, n);
+    if (n >= 1 && strcmp(seg[0], "people") == 0)
+        return dispatch_people(r, seg, n);
+    return not_found(r);
+}
+
+/* ---- health, readiness ---- */
+
+enum MHD_Result route_health(http_request *r) {
+    return http_text(r, 200, "application/json", "{\"status\":\"ok\"}", 15);
+}
+
+enum MHD_Result route_ready(http_request *r) {
+    char reason[600];
+    if (http_config.draining)
+        return http_error(r, 503, "shutting down", NULL);
+    if (model_holder_schema_problem(reason, sizeof reason))
+        return http_error(r, 503, reason, NULL);
+    int version = model_holder_version();
+    if (version == 0)
+        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+    int unavailable = 0;
+    char err[512];
+    PGresult *res = api_db_query("ping", NULL, 0, NULL, &unavailable, err, sizeof err);
+    if (!res) {
+        snprintf(reason, sizeof reason, "database not answering: %.400s", err);
+        return http_error(r, 503, reason, NULL);
+    }
+    PQclear(res);
+    return http_json(r, 200, json_pack("{s:s, s:i}", "status", "ready", "model_version", version));
+}
+
+/* ---- model metadata ---- */
+
+enum MHD_Result route_model(http_request *r) {
+    model_ref *ref = model_holder_acquire();
+    if (!ref)
+        return http_error(r, 503, "no model loaded", NULL);
+    json_t *summary = model_summary(model_ref_model(ref));
+    model_holder_release(ref);
+    return http_json(r, 200, summary);
+}
+
+static enum MHD_Result database_error(http_request *r, int unavailable, const char *err) {
+    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
+                       : http_error(r, 500, err, NULL);
+}
+
+enum MHD_Result route_models(http_request *r) {
+    int unavailable;
+    char err[512];
+    PGresult *res = api_db_query(NULL,
+                                 "SELECT version, to_json(created_at)#>>'{}', active, "
+                                 "training_rows, metrics::text FROM models ORDER BY version DESC",
+                                 0, NULL, &unavailable, err, sizeof err);
+    if (!res)
+        return database_error(r, unavailable, err);
+    json_t *list = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *metrics = json_loads(PQgetvalue(res, i, 4), 0, NULL);
+        json_array_append_new(list, json_pack("{s:i, s:s, s:b, s:i, s:o}", "version",
+                                              atoi(PQgetvalue(res, i, 0)), "created_at",
+                                              PQgetvalue(res, i, 1), "active",
+                                              PQgetvalue(res, i, 2)[0] == 't', "training_rows",
+                                              atoi(PQgetvalue(res, i, 3)), "metrics",
+                                              metrics ? metrics : json_null()));
+    }
+    PQclear(res);
+    return http_json(r, 200, json_pack("{s:o}", "models", list));
+}
+
+enum MHD_Result route_model_report(http_request *r) {
+    int unavailable;
+    char err[512];
+    PGresult *res = api_db_query(NULL, "SELECT report_html FROM models WHERE active", 0, NULL,
+                                 &unavailable, err, sizeof err);
+    if (!res)
+        return database_error(r, unavailable, err);
+    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
+        PQclear(res);
+        return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
+    }
+    enum MHD_Result rc = http_text(r, 200, "text/html; charset=utf-8", PQgetvalue(res, 0, 0),
+                                   (size_t)PQgetlength(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+/* ---- metrics and the API document ---- */
+
+enum MHD_Result route_metrics(http_request *r) {
+    size_t len = 0;
+    char *text = metrics_render(&len);
+    if (!text)
+        return http_error(r, 500, "cannot render metrics", NULL);
+    return http_owned(r, 200, "text/plain; version=0.0.4", text, len);
+}
+
+enum MHD_Result route_openapi(http_request *r) {
+    return http_text(r, 200, "application/json", openapi_document, openapi_document_length);
+}

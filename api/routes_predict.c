@@ -1,0 +1,147 @@
+/* Predictions: POST /predict for one passenger, a batch, or a stored passenger, and
+ * GET /passengers/{id}/prediction. The model is taken once per request, so a batch is scored
+ * by one model version even while a reload swaps it. */
+#include "model_holder.h"
+#include "passenger_json.h"
+#include "routes.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *prediction_json(const titanic_model *m, const passenger *p, int explain) {
+    double probability = model_predict(m, p);
+    json_t *o = json_pack("{s:f, s:b, s:i}", "probability", probability, "survived",
+                          probability >= model_threshold(m), "model_version", model_version(m));
+    if (explain)
+        json_object_set_new(o, "explanation", model_explain(m, p));
+    return o;
+}
+
+/* ?explain=true|false; answers 400 itself and returns -1 on anything else. */
+static int parse_explain(http_request *r, int *explain) {
+    static const char *const allowed[] = {"explain", NULL};
+    const char *unknown = http_unknown_query(r, allowed);
+    if (unknown) {
+        http_error(r, 400, "unknown query parameter (only explain)", unknown);
+        return -1;
+    }
+    const char *v = http_query(r, "explain");
+    *explain = v && (!strcmp(v, "true") || !strcmp(v, "1"));
+    if (v && !*explain && strcmp(v, "false") && strcmp(v, "0")) {
+        http_error(r, 400, "explain: expected true or false", "explain");
+        return -1;
+    }
+    return 0;
+}
+
+static enum MHD_Result invalid(http_request *r, const input_error *e) {
+    char message[400];
+    snprintf(message, sizeof message, "%s%s%s", e->field, e->field[0] ? ": " : "", e->reason);
+    return http_error(r, 400, message, e->field[0] ? e->field : NULL);
+}
+
+static enum MHD_Result predict_stored(http_request *r, const titanic_model *m, json_t *id_value,
+                                      int explain) {
+    if (!json_is_integer(id_value) || json_integer_value(id_value) < 1 ||
+        json_integer_value(id_value) > PASSENGER_ID_MAX)
+        return http_error(r, 400, "passenger_id: expected a positive integer", "passenger_id");
+    passenger p;
+    int found = fetch_passenger(r, (int32_t)json_integer_value(id_value), &p);
+    if (found < 0)
+        return MHD_YES;
+    if (!found)
+        return http_error(r, 404, "no passenger with this passenger_id", "passenger_id");
+    json_t *o = prediction_json(m, &p, explain);
+    json_object_set_new(o, "passenger_id", json_integer(p.id));
+    return http_json(r, 200, o);
+}
+
+static enum MHD_Result predict_batch(http_request *r, const titanic_model *m, json_t *list,
+                                     int explain) {
+    if (!json_is_array(list))
+        return http_error(r, 400, "passengers: expected an array of passenger objects",
+                          "passengers");
+    size_t n = json_array_size(list);
+    if (n == 0 || n > (size_t)http_config.max_batch) {
+        char message[128];
+        snprintf(message, sizeof message, "passengers: expected 1 to %d passengers, got %zu",
+                 http_config.max_batch, n);
+        return http_error(r, 400, message, "passengers");
+    }
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++) {
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "passengers[%zu].", i);
+        passenger p;
+        input_error e;
+        if (passenger_from_predict_json(json_array_get(list, i), prefix, &p, &e) != 0) {
+            json_decref(out);
+            size_t len = strlen(e.field);
+            if (len > 0 && e.field[len - 1] == '.') /* the element itself, not a field */
+                e.field[len - 1] = '\0';
+            return invalid(r, &e);
+        }
+        json_array_append_new(out, prediction_json(m, &p, explain));
+    }
+    return http_json(
+        r, 200, json_pack("{s:o, s:i}", "predictions", out, "model_version", model_version(m)));
+}
+
+static enum MHD_Result predict_body(http_request *r, const titanic_model *m, json_t *body,
+                                    int explain) {
+    if (json_is_object(body) && json_object_size(body) == 1) {
+        json_t *list = json_object_get(body, "passengers");
+        if (list)
+            return predict_batch(r, m, list, explain);
+        json_t *id = json_object_get(body, "passenger_id");
+        if (id)
+            return predict_stored(r, m, id, explain);
+    }
+    passenger p;
+    input_error e;
+    if (passenger_from_predict_json(body, "", &p, &e) != 0)
+        return invalid(r, &e);
+    return http_json(r, 200, prediction_json(m, &p, explain));
+}
+
+enum MHD_Result route_predict(http_request *r) {
+    int explain;
+    if (parse_explain(r, &explain) != 0)
+        return MHD_YES;
+    input_error e;
+    json_t *body = parse_json_body(r->body, r->body_len, &e);
+    if (!body)
+        return invalid(r, &e);
+    model_ref *ref = model_holder_acquire();
+    if (!ref) {
+        json_decref(body);
+        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+    }
+    enum MHD_Result rc = predict_body(r, model_ref_model(ref), body, explain);
+    model_holder_release(ref);
+    json_decref(body);
+    return rc;
+}
+
+enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text) {
+    int explain;
+    if (parse_explain(r, &explain) != 0)
+        return MHD_YES;
+    json_t *id = json_integer(atoll(id_text));
+    char reason[160];
+    int32_t parsed;
+    if (passenger_parse_id(id_text, strlen(id_text), &parsed, reason, sizeof reason) != 0) {
+        json_decref(id);
+        return http_error(r, 400, "passenger id must be a positive integer", "id");
+    }
+    model_ref *ref = model_holder_acquire();
+    if (!ref) {
+        json_decref(id);
+        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+    }
+    enum MHD_Result rc = predict_stored(r, model_ref_model(ref), id, explain);
+    model_holder_release(ref);
+    json_decref(id);
+    return rc;
+}

@@ -1,0 +1,316 @@
+/* HTTP server lifecycle, request bodies, responses and the access log. See server.h, http.h. */
+#include "server.h"
+
+#include "api_db.h"
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+http_settings http_config = {1 << 20, 1000, 100000, 0};
+
+struct server {
+    struct MHD_Daemon *daemon;
+    int port;
+};
+
+static atomic_int in_flight;
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Response *response,
+                             const char *content_type, size_t len) {
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (http_config.draining)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    r->status = status;
+    r->bytes = len;
+    enum MHD_Result rc = MHD_queue_response(r->connection, status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
+                           size_t len) {
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!response)
+        free(text);
+    return queue(r, status, response, content_type, len);
+}
+
+enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
+                          const char *text, size_t len) {
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    return queue(r, status, response, content_type, len);
+}
+
+enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
+    /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(body);
+    if (!text)
+        return http_text(r, 500, "application/json",
+                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
+    return http_owned(r, status, "application/json", text, strlen(text));
+}
+
+enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
+                           const char *field) {
+    json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
+    json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
+    return http_json(r, status, json_pack("{s:o}", "error", error));
+}
+
+enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
+    char message[96];
+    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
+             allow);
+    json_t *error = json_pack("{s:i, s:s, s:n}", "status", 405, "message", message, "field");
+    char *text = json_dumps(json_pack("{s:o}", "error", error), JSON_COMPACT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+    return queue(r, 405, response, "application/json", strlen(text));
+}
+
+const char *http_query(http_request *r, const char *key) {
+    return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
+}
+
+typedef struct {
+    const char *const *allowed;
+    const char *unknown;
+} query_check;
+
+static enum MHD_Result check_query_key(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value) {
+    (void)kind;
+    (void)value;
+    query_check *q = cls;
+    for (const char *const *a = q->allowed; *a; a++) {
+        if (strcmp(*a, key) == 0)
+            return MHD_YES;
+    }
+    q->unknown = key;
+    return MHD_NO;
+}
+
+const char *http_unknown_query(http_request *r, const char *const *allowed) {
+    query_check q = {allowed, NULL};
+    MHD_get_connection_values(r->connection, MHD_GET_ARGUMENT_KIND, check_query_key, &q);
+    return q.unknown;
+}
+
+/* ---- request lifecycle ---- */
+
+static double seconds_since(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static http_request *new_request(struct MHD_Connection *c, const char *url, const char *method) {
+    http_request *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->connection = c;
+    r->method = method;
+    r->url = url;
+    r->route = ROUTE_UNKNOWN;
+    snprintf(r->path, sizeof r->path, "%s", url);
+    atomic_fetch_add(&in_flight, 1);
+    return r;
+}
+
+/* Accumulates the body up to the limit; past it, the rest is read and dropped and the request
+ * answered 413 at the end (a client must be able to read the answer). */
+static void take_body(http_request *r, const char *data, size_t len) {
+    if (r->body_too_large)
+        return;
+    if (r->body_len + len > http_config.max_body_bytes) {
+        r->body_too_large = 1;
+        free(r->body);
+        r->body = NULL;
+        return;
+    }
+    char *grown = realloc(r->body, r->body_len + len + 1);
+    if (!grown) {
+        r->body_too_large = 1;
+        return;
+    }
+    memcpy(grown + r->body_len, data, len);
+    r->body = grown;
+    r->body_len += len;
+    r->body[r->body_len] = '\0';
+}
+
+static int declared_too_large(struct MHD_Connection *c) {
+    const char *length =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    return length && strtoull(length, NULL, 10) > http_config.max_body_bytes;
+}
+
+static enum MHD_Result too_large(http_request *r) {
+    char message[96];
+    snprintf(message, sizeof message, "request body larger than %zu bytes",
+             http_config.max_body_bytes);
+    return http_error(r, 413, message, NULL);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **state) {
+    (void)cls;
+    (void)version;
+    http_request *r = *state;
+    if (!r) {
+        if (!(r = new_request(c, url, method)))
+            return MHD_NO;
+        *state = r;
+        if (declared_too_large(c)) /* refuse before reading a byte of it */
+            return too_large(r);
+        return MHD_YES;
+    }
+    if (*upload_size > 0) {
+        take_body(r, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->status) /* already answered (413 on Content-Length) */
+        return MHD_YES;
+    if (r->body_too_large)
+        return too_large(r);
+    return routes_dispatch(r);
+}
+
+/* The access log: one line per request, in the log's format, written with one write(2) so
+ * concurrent workers never interleave and no lock is taken. */
+static void write_access_log(const http_request *r, double seconds) {
+    char path[HTTP_PATH_LOG_MAX * 6 + 1];
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)r->path; *p && o + 7 < sizeof path; p++) {
+        if (*p == '"' || *p == '\\')
+            o += (size_t)snprintf(path + o, sizeof path - o, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7F)
+            o += (size_t)snprintf(path + o, sizeof path - o, "\\u%04x", *p);
+        else
+            path[o++] = (char)*p;
+    }
+    path[o] = '\0';
+    char line[2048];
+    struct timespec now;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &now);
+    gmtime_r(&now.tv_sec, &tm);
+    int n;
+    if (log_is_json())
+        n = snprintf(line, sizeof line,
+                     "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"info\","
+                     "\"component\":\"api\",\"message\":\"request\",\"method\":\"%.16s\","
+                     "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%.0f,\"bytes\":%zu}\n",
+                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     now.tv_nsec / 1000000L, r->method, path, route_template(r->route), r->status,
+                     seconds * 1e6, r->bytes);
+    else
+        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %.0fus %zub\n", tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, r->method, path, r->status, seconds * 1e6, r->bytes);
+    if (n > 0) {
+        ssize_t ignored =
+            write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
+        (void)ignored;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode code) {
+    (void)cls;
+    (void)c;
+    http_request *r = *state;
+    if (!r)
+        return;
+    if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0)
+        r->status = 499; /* the client went away before an answer */
+    double seconds = seconds_since(&r->started);
+    metrics_record(r->route, r->method, r->status, seconds);
+    if (log_enabled(LOG_INFO))
+        write_access_log(r, seconds);
+    free(r->body);
+    free(r);
+    *state = NULL;
+    atomic_fetch_sub(&in_flight, 1);
+}
+
+static void on_log(void *cls, const char *fmt, va_list ap) {
+    (void)cls;
+    char message[512];
+    vsnprintf(message, sizeof message, fmt, ap);
+    size_t n = strlen(message);
+    while (n > 0 && message[n - 1] == '\n')
+        message[--n] = '\0';
+    log_debug("libmicrohttpd", "{s:s}", "detail", message);
+}
+
+server *server_start(const server_options *o, char *err, size_t errlen) {
+    struct sockaddr_in addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)o->port);
+    if (inet_pton(AF_INET, o->bind, &addr.sin_addr) != 1) {
+        snprintf(err, errlen, "BIND: not an IPv4 address: %.64s", o->bind);
+        return NULL;
+    }
+    server *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->daemon = MHD_start_daemon(
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL,
+        NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+    if (!s->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not allowed)", o->bind,
+                 o->port);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : o->port;
+    return s;
+}
+
+int server_port(const server *s) {
+    return s->port;
+}
+
+int server_drain_and_stop(server *s, double grace_seconds) {
+    http_config.draining = 1;
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (atomic_load(&in_flight) > 0 && seconds_since(&start) < grace_seconds) {
+        struct timespec tick = {0, 5 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
+    int left = atomic_load(&in_flight);
+    MHD_stop_daemon(s->daemon);
+    free(s);
+    return left;
+}

@@ -1,0 +1,29 @@
+/* The HTTP server: libmicrohttpd with an internal thread pool on epoll, request bodies bounded,
+ * every request timed, counted and written to the access log, and a graceful drain on SIGTERM. */
+#ifndef TITANIC_SERVER_H
+#define TITANIC_SERVER_H
+
+#include <stddef.h>
+
+typedef struct {
+    const char *bind; /* IPv4 address to listen on */
+    int port;
+    int threads; /* worker threads, each with its own epoll loop */
+    unsigned connection_limit;
+    unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
+    size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
+} server_options;
+
+typedef struct server server;
+
+/* Starts listening. NULL with err set on failure (port taken, bad address). */
+server *server_start(const server_options *options, char *err, size_t errlen);
+
+/* The port actually bound (useful with port 0). */
+int server_port(const server *s);
+
+/* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
+ * number of requests still in flight when it gave up (0 for a clean drain). */
+int server_drain_and_stop(server *s, double grace_seconds);
+
+#endif
