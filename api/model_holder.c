@@ -113,7 +113,7 @@ int model_holder_schema_problem(char *reason, size_t len) {
 
 void model_holder_set_schema_problem(const char *reason) {
     pthread_mutex_lock(&schema_lock);
-    snprintf(schema_problem, sizeof schema_problem, "%s", reason ? reason : "");
+    snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
     pthread_mutex_unlock(&schema_lock);
 }
 

@@ -39,7 +39,7 @@ static const field_key predict_keys[] = {
     {"Survived", F_IGNORED}};
 
 static int fail(input_error *e, const char *prefix, const char *key, const char *reason) {
-    snprintf(e->field, sizeof e->field, "%s%s", prefix, key);
+    snprintf(e->field, sizeof e->field, "%.24s%.39s", prefix, key); /* fits field[64] */
     snprintf(e->reason, sizeof e->reason, "%s", reason);
     return -1;
 }
