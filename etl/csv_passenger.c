@@ -113,6 +113,7 @@ struct csv_reader {
     long record_line;
     /* position */
     long lines_done;
+    int after_cr; /* the last byte seen was a CR: a following LF ends the same line */
     long rows;
     unsigned char bom[3];
     size_t bom_len;
@@ -150,8 +151,7 @@ csv_reader *csv_reader_new(const csv_callbacks *callbacks, int32_t id_base) {
     if (!r)
         return NULL;
     r->arena = malloc(ARENA_SIZE);
-    r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages);
-    if (!r->arena || !r->id_pages || csv_init(&r->parser, CSV_EMPTY_IS_NULL) != 0) {
+    if (!r->arena || csv_init(&r->parser, CSV_EMPTY_IS_NULL) != 0) {
         csv_reader_free(r);
         return NULL;
     }
@@ -410,6 +410,10 @@ static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, reje
 static int seen_before(csv_reader *r, int32_t id) {
     uint32_t page = (uint32_t)id >> ID_PAGE_BITS;
     uint32_t bit = (uint32_t)id & ((1u << ID_PAGE_BITS) - 1);
+    if (!r->id_pages && !(r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages))) {
+        r->duplicates_unchecked = 1;
+        return 0;
+    }
     if (!r->id_pages[page]) {
         if (r->id_pages_used >= ID_PAGES_MAX) {
             r->duplicates_unchecked = 1;
@@ -482,7 +486,7 @@ static void append_raw(csv_reader *r, const char *data, size_t len) {
 }
 
 static int is_blank_line(const char *data, size_t len) {
-    return (len == 1 && data[0] == '\n') || (len == 2 && data[0] == '\r' && data[1] == '\n');
+    return len == 1 && (data[0] == '\n' || data[0] == '\r');
 }
 
 static int parse_segment(csv_reader *r, const char *data, size_t len) {
@@ -498,16 +502,29 @@ static int parse_segment(csv_reader *r, const char *data, size_t len) {
                  r->record_line, CSV_PARSER_BUFFER_MAX);
         fail(r, message);
     }
-    if (len > 0 && data[len - 1] == '\n')
+    /* LF, CRLF and a lone CR (old Mac files) each end one line. */
+    char last = len > 0 ? data[len - 1] : 0;
+    if (last == '\r' || (last == '\n' && !(len == 1 && r->after_cr)))
         r->lines_done++;
+    if (len > 0)
+        r->after_cr = last == '\r';
     return r->failed ? -1 : 0;
 }
 
-/* Splits data at newlines so each record's first line is known. */
+/* Length of the segment up to and including the first CR or LF (or all of it). */
+static size_t segment_length(const char *data, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (data[i] == '\n' || data[i] == '\r')
+            return i + 1;
+    }
+    return len;
+}
+
+/* Splits data at line ends so each record's first line is known and no two records share a
+ * segment. */
 static int parse_lines(csv_reader *r, const char *data, size_t len) {
     while (len > 0 && !r->failed) {
-        const char *newline = memchr(data, '\n', len);
-        size_t segment = newline ? (size_t)(newline - data) + 1 : len;
+        size_t segment = segment_length(data, len);
         if (parse_segment(r, data, segment) != 0)
             return -1;
         data += segment;

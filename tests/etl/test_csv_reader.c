@@ -212,6 +212,23 @@ static void test_chunking_and_lines(void) {
     CHECK_INT(bytewise.row_line[0], 7);
 }
 
+/* Old Mac files end lines with a lone CR: lines still count, whole or byte by byte. */
+static void test_cr_line_ends(void) {
+    static seen whole, bytewise;
+    char err[1024];
+    const char *csv = "PassengerId,Survived,Pclass,Name,Sex,Age,SibSp,Parch,Ticket,Fare,Cabin,"
+                      "Embarked\r1,1,9,bad,female,,0,0,,,,\r\r2,1,1,ok,female,,0,0,,,,\r";
+    CHECK_INT(read_text(csv, strlen(csv), 0, &whole, err, sizeof err, NULL), 0);
+    CHECK_INT(read_text(csv, strlen(csv), 1, &bytewise, err, sizeof err, NULL), 0);
+    CHECK_INT(whole.rejects, 1);
+    CHECK_INT(whole.reject_line[0], 2);
+    CHECK_INT(bytewise.reject_line[0], 2);
+    CHECK_INT(whole.rows, 1);
+    CHECK_INT(whole.row_line[0], 4);
+    CHECK_INT(bytewise.row_line[0], 4);
+    CHECK_STR(whole.reject_raw[0], "1,1,9,bad,female,,0,0,,,,");
+}
+
 static void test_bounded(void) {
     static seen s;
     char err[1024];
@@ -253,6 +270,7 @@ int main(void) {
     test_bad_rows();
     test_exact_text();
     test_chunking_and_lines();
+    test_cr_line_ends();
     test_bounded();
     return check_exit_code("test_csv_reader");
 }
