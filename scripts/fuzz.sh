@@ -11,7 +11,7 @@ SECONDS_EACH=${1:-600}
 shift || true
 TARGETS=("${@:-fuzz_csv fuzz_request_body}")
 read -r -a TARGETS <<<"${TARGETS[*]}"
-BUILD=$ROOT/build/fuzz
+BUILD=${TITANIC_FUZZ_BUILD:-$ROOT/build/fuzz}
 command -v clang >/dev/null || { echo "fuzz: clang not installed (scripts/install-deps.sh)" >&2; exit 1; }
 CC=clang cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTITANIC_FUZZ=ON \
   -DTITANIC_SANITIZE=ON -DTITANIC_TESTS=OFF >/dev/null
