@@ -1,6 +1,7 @@
 // Contract checks of api/openapi.json beyond what an OpenAPI validator does:
 //   - every endpoint of the API contract (issue 7) is present, with the status codes it must document;
-//   - every error response (4xx/5xx) is the shared Error schema, and its examples carry their own code;
+//   - every error response (4xx/5xx) is the shared Error schema, and its examples carry their own code
+//     (but 431, which libmicrohttpd answers itself with an HTML page);
 //   - path templates and path parameters agree; operationIds are unique;
 //   - the query parameters of /passengers, /stats/survival and /predict are the contract's;
 //   - every example (schema, media type, parameter) validates against its schema (Ajv, with OpenAPI
@@ -115,6 +116,12 @@ for (const [path, item] of Object.entries(paths)) {
     const rawOp = rawPaths[path] && rawPaths[path][m];
     for (const [code, resp] of Object.entries(op.responses || {})) {
       if (!/^[45]\d\d$/.test(code)) continue;
+      // 431 is libmicrohttpd's own HTML page, sent before the request reaches the API.
+      if (code === "431") {
+        if (!resp.content || !resp.content["text/html"] || resp.content["application/json"])
+          problem(`${where}: response 431 must be documented as libmicrohttpd's text/html page`);
+        continue;
+      }
       const schema = resp.content && resp.content["application/json"] && resp.content["application/json"].schema;
       if (!schema || schema !== doc.components.schemas.Error)
         problem(`${where}: error response ${code} is not application/json with the Error schema`);
