@@ -232,7 +232,10 @@ class Server:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
         t0 = time.monotonic()
         try:
-            conn.request(method, path, body=body, headers=h)
+            try:
+                conn.request(method, path, body=body, headers=h)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # answered (413/431) and closed before all was sent: read the answer
             r = conn.getresponse()
             data = r.read()
             return Response(r.status, r.getheaders(), data, time.monotonic() - t0)
