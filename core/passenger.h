@@ -61,8 +61,8 @@ int passenger_check_age(double age, char *reason, size_t rlen);
 int passenger_check_fare(double fare, char *reason, size_t rlen);
 
 /* The stable UUID of a passenger id, an RFC 9562 version 8 UUID: the first 8 hex digits are the
- * id, the rest come from SHA-256("titanic-passenger:<id>"). Reloading the same ids into a fresh
- * database gives the same UUIDs, and a UUID leads back to its id without a second index. */
+ * id, the rest a fixed mix of it. Reloading the same ids into a fresh database gives the same
+ * UUIDs, and a UUID leads back to its id without a second index. */
 void passenger_uuid_for_id(int32_t id, char out[37]);
 
 /* The id a UUID names: 0 and *id set when text is exactly passenger_uuid_for_id(*id) (any case),

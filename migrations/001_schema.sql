@@ -26,7 +26,7 @@ CREATE TABLE etl_runs (
 -- analyst's UPDATE, the API) can store what the ETL would reject. Run ids are not foreign keys:
 -- a per-row trigger check would halve bulk-load speed, and runs are never deleted.
 -- uuid is a pure function of passenger_id (its first 8 hex digits are the id; the rest is a
--- SHA-256 of it, see core/passenger.c), so it is unique because the id is, and the API finds a
+-- fixed mix of it, see core/passenger.c), so it is unique because the id is, and the API finds a
 -- uuid through the primary key: no second index to maintain on every load (measured: a random
 -- uuid index made bulk loads 4x slower).
 CREATE TABLE passengers (
