@@ -48,6 +48,9 @@ enum MHD_Result http_text(http_request *r, unsigned status, const char *content_
 /* Answers with a malloc'd buffer, which the server frees after sending. */
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
                            size_t len);
+/* After a failed query: 503 when the database is unreachable (clients should retry), else 500
+ * with the database's message. */
+enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err);
 /* 405 with the Allow header. */
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 

@@ -157,11 +157,6 @@ enum MHD_Result route_model(http_request *r) {
     return http_json(r, 200, summary);
 }
 
-static enum MHD_Result database_error(http_request *r, int unavailable, const char *err) {
-    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
-                       : http_error(r, 500, err, NULL);
-}
-
 enum MHD_Result route_models(http_request *r) {
     int unavailable;
     char err[512];
@@ -170,7 +165,7 @@ enum MHD_Result route_models(http_request *r) {
                                  "training_rows, metrics::text FROM models ORDER BY version DESC",
                                  0, NULL, &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++) {
         json_t *metrics = json_loads(PQgetvalue(res, i, 4), 0, NULL);
@@ -191,7 +186,7 @@ enum MHD_Result route_model_report(http_request *r) {
     PGresult *res = api_db_query(NULL, "SELECT report_html FROM models WHERE active", 0, NULL,
                                  &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
         PQclear(res);
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);

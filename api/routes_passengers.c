@@ -14,11 +14,6 @@
 #define LIST_DEFAULT_LIMIT 50
 #define LIST_MAX_LIMIT 1000
 
-static enum MHD_Result database_error(http_request *r, int unavailable, const char *err) {
-    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
-                       : http_error(r, 500, err, NULL);
-}
-
 /* Parses a path id; answers 400 itself and returns -1 when it is not a positive integer. */
 static int parse_path_id(http_request *r, const char *text, int32_t *id) {
     char reason[160];
@@ -36,7 +31,7 @@ int fetch_passenger(http_request *r, int32_t id, passenger *out) {
     const char *params[] = {id_text};
     PGresult *res = api_db_query("passenger_by_id", NULL, 1, params, &unavailable, err, sizeof err);
     if (!res) {
-        database_error(r, unavailable, err);
+        http_database_error(r, unavailable, err);
         return -1;
     }
     int found = PQntuples(res) == 1;
@@ -203,7 +198,7 @@ enum MHD_Result route_passenger_list(http_request *r) {
     char err[512];
     PGresult *res = api_db_query(NULL, sql, q.nparams, q.params, &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     int rows = PQntuples(res);
     long total = rows ? atol(PQgetvalue(res, 0, 13)) : 0;
     json_t *items = json_array();
@@ -219,7 +214,7 @@ enum MHD_Result route_passenger_list(http_request *r) {
         res = api_db_query(NULL, sql, q.nparams, q.params, &unavailable, err, sizeof err);
         if (!res) {
             json_decref(items);
-            return database_error(r, unavailable, err);
+            return http_database_error(r, unavailable, err);
         }
         total = atol(PQgetvalue(res, 0, 0));
         PQclear(res);
@@ -328,12 +323,12 @@ enum MHD_Result route_stats(http_request *r) {
     build_stats_sql(chosen, count, sql, sizeof sql);
     PGresult *groups = api_db_query(NULL, sql, 0, NULL, &unavailable, err, sizeof err);
     if (!groups)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     build_stats_sql(chosen, 0, sql, sizeof sql);
     PGresult *overall = api_db_query(NULL, sql, 0, NULL, &unavailable, err, sizeof err);
     if (!overall) {
         PQclear(groups);
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     }
     json_t *by = json_array(), *list = json_array();
     for (int k = 0; k < count; k++)

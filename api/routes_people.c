@@ -11,11 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static enum MHD_Result database_error(http_request *r, int unavailable, const char *err) {
-    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
-                       : http_error(r, 500, err, NULL);
-}
-
 enum MHD_Result route_people_list(http_request *r) {
     char limit[24], err[512];
     snprintf(limit, sizeof limit, "%zu", http_config.people_list_max);
@@ -25,7 +20,7 @@ enum MHD_Result route_people_list(http_request *r) {
         NULL, "SELECT " PASSENGER_COLUMNS " FROM passengers ORDER BY passenger_id LIMIT $1::bigint",
         1, params, &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     json_t *list = json_array();
     for (int i = 0; i < PQntuples(res); i++) {
         passenger p;
@@ -90,7 +85,7 @@ enum MHD_Result route_people_create(http_request *r) {
     PGresult *res = api_db_query(NULL, "SELECT nextval('passenger_api_id_seq')", 0, NULL,
                                  &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     p.id = (int32_t)atol(PQgetvalue(res, 0, 0));
     PQclear(res);
     person_params b;
@@ -100,7 +95,7 @@ enum MHD_Result route_people_create(http_request *r) {
                        "age, sibsp, parch, fare) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                        10, b.values, &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     PQclear(res);
     return answer_person(r, 201, p.id);
 }
@@ -140,7 +135,7 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
                                  "updated_at = now() WHERE passenger_id = $1 AND uuid = $2",
                                  10, b.values, &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     int updated = atoi(PQcmdTuples(res));
     PQclear(res);
     if (!updated)
@@ -159,7 +154,7 @@ enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
     PGresult *res = api_db_query(NULL, "DELETE FROM passengers WHERE passenger_id = $1", 1, params,
                                  &unavailable, err, sizeof err);
     if (!res)
-        return database_error(r, unavailable, err);
+        return http_database_error(r, unavailable, err);
     int deleted = atoi(PQcmdTuples(res));
     PQclear(res);
     if (!deleted)

@@ -73,6 +73,11 @@ enum MHD_Result http_error(http_request *r, unsigned status, const char *message
     return http_json(r, status, json_pack("{s:o}", "error", error));
 }
 
+enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {
+    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
+                       : http_error(r, 500, err, NULL);
+}
+
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
     char message[96];
     snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,

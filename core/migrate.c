@@ -213,6 +213,17 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
     return 0;
 }
 
+/* A database migrated by a newer build must not be touched, or served, by this one. */
+static int refuse_newer_schema(int current, int latest, char *err, size_t errlen) {
+    if (current <= latest)
+        return 0;
+    snprintf(err, errlen,
+             "database schema is at version %d, newer than this build knows (%d); "
+             "deploy a newer titanic build",
+             current, latest);
+    return -1;
+}
+
 static int apply_pending(PGconn *conn, const struct migration *list, int count, int *applied,
                          char *err, size_t errlen) {
     int current = 0;
@@ -220,13 +231,8 @@ static int apply_pending(PGconn *conn, const struct migration *list, int count, 
         migrate_current_version(conn, &current, err, errlen) != 0)
         return -1;
     int latest = migrate_latest(list, count);
-    if (current > latest) {
-        snprintf(err, errlen,
-                 "database schema is at version %d, newer than this build knows (%d); "
-                 "deploy a newer titanic build",
-                 current, latest);
+    if (refuse_newer_schema(current, latest, err, errlen) != 0)
         return -1;
-    }
     if (verify_applied_checksums(conn, list, count, err, errlen) != 0)
         return -1;
     for (int version = current + 1; version <= latest; version++) {
@@ -258,13 +264,8 @@ int migrate_check(PGconn *conn, const struct migration *list, int count, char *e
     if (migrate_current_version(conn, &current, err, errlen) != 0)
         return -1;
     int latest = migrate_latest(list, count);
-    if (current > latest) {
-        snprintf(err, errlen,
-                 "database schema is at version %d, newer than this build knows (%d); "
-                 "deploy a newer titanic build",
-                 current, latest);
+    if (refuse_newer_schema(current, latest, err, errlen) != 0)
         return -1;
-    }
     if (current < latest) {
         snprintf(err, errlen,
                  "database schema is at version %d, this build needs %d; "
