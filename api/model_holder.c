@@ -151,6 +151,10 @@ static void refresh_logged(PGconn *conn) {
 /* Waits for a notification, a wake-up or the poll interval. Returns -1 when the connection
  * broke. */
 static int wait_for_news(PGconn *conn) {
+    /* A reload query that found the server gone leaves no socket to wait on (PQsocket is -1):
+     * poll would then sleep the whole interval deaf to NOTIFY. Reconnect at once instead. */
+    if (PQstatus(conn) != CONNECTION_OK || PQsocket(conn) < 0)
+        return -1;
     struct pollfd fds[2] = {{PQsocket(conn), POLLIN, 0}, {wake_pipe[0], POLLIN, 0}};
     int n = poll(fds, 2, reloader_poll_seconds * 1000);
     if (n < 0 && errno != EINTR)
