@@ -5,6 +5,7 @@
 #include "log.h"
 #include "passenger.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,23 @@ static atomic_long stat_open, stat_connects, stat_failures, stat_dropped;
 
 static _Thread_local PGconn *thread_conn;
 static _Thread_local double thread_next_attempt;
+
+/* Every open worker connection, so shutdown can close them: worker threads end inside
+ * libmicrohttpd, which has no per-thread exit hook. */
+#define REGISTRY_MAX 1024
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static PGconn *registry[REGISTRY_MAX];
+
+static void register_connection(PGconn *conn, PGconn *replaces) {
+    pthread_mutex_lock(&registry_lock);
+    for (int i = 0; i < REGISTRY_MAX; i++) {
+        if (registry[i] == replaces) {
+            registry[i] = conn;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&registry_lock);
+}
 
 void api_db_configure(const char *conninfo) {
     free(configured_conninfo);
@@ -62,6 +80,7 @@ static int prepare_all(PGconn *conn, char *err, size_t errlen) {
 static void drop_connection(void) {
     if (!thread_conn)
         return;
+    register_connection(NULL, thread_conn);
     PQfinish(thread_conn);
     thread_conn = NULL;
     atomic_fetch_sub(&stat_open, 1);
@@ -90,6 +109,7 @@ PGconn *api_db_get(char *err, size_t errlen) {
     }
     atomic_fetch_add(&stat_open, 1);
     atomic_fetch_add(&stat_connects, 1);
+    register_connection(conn, NULL);
     thread_conn = conn;
     return conn;
 }
@@ -135,10 +155,16 @@ void api_db_get_stats(api_db_stats *out) {
     out->dropped = atomic_load(&stat_dropped);
 }
 
-void api_db_close_thread(void) {
-    if (thread_conn) {
-        PQfinish(thread_conn);
-        thread_conn = NULL;
-        atomic_fetch_sub(&stat_open, 1);
+void api_db_close_all(void) {
+    pthread_mutex_lock(&registry_lock);
+    for (int i = 0; i < REGISTRY_MAX; i++) {
+        if (registry[i]) {
+            PQfinish(registry[i]);
+            registry[i] = NULL;
+            atomic_fetch_sub(&stat_open, 1);
+        }
     }
+    pthread_mutex_unlock(&registry_lock);
+    free(configured_conninfo);
+    configured_conninfo = NULL;
 }

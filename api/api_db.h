@@ -30,7 +30,7 @@ typedef struct {
 } api_db_stats;
 void api_db_get_stats(api_db_stats *out);
 
-/* Closes this thread's connection (worker shutdown). */
-void api_db_close_thread(void);
+/* Closes every worker's connection; only after the workers have stopped. */
+void api_db_close_all(void);
 
 #endif

@@ -155,6 +155,7 @@ int main(int argc, char **argv) {
              (double)(now.tv_sec - started.tv_sec) * 1e3 +
                  (double)(now.tv_nsec - started.tv_nsec) / 1e6);
     serve_until_terminated(s, &c);
+    api_db_close_all();
     model_holder_shutdown();
     free(c.conninfo);
     return 0;

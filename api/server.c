@@ -82,8 +82,12 @@ enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
     char message[96];
     snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
              allow);
-    json_t *error = json_pack("{s:i, s:s, s:n}", "status", 405, "message", message, "field");
-    char *text = json_dumps(json_pack("{s:o}", "error", error), JSON_COMPACT);
+    json_t *body =
+        json_pack("{s:{s:i, s:s, s:n}}", "error", "status", 405, "message", message, "field");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return MHD_NO;
     struct MHD_Response *response =
         MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
