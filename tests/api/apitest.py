@@ -292,6 +292,10 @@ class Server:
                 return None
         if self in _servers:
             _servers.remove(self)
+        if self.proc.returncode != 0:  # show why (a sanitizer report, a fatal log line)
+            other = [x for x in self.log_text().splitlines() if '"message":"request"' not in x]
+            for line in other[-60:]:
+                print(f"{NAME}: server stderr: {line[:400]}", flush=True)
         return self.proc.returncode
 
     def kill(self):
