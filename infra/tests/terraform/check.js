@@ -23,7 +23,8 @@ async function main() {
       console.log(`ok    ${r.id}: ${r.title}`);
     }
   }
-  console.log(`${tree.files.length} files in ${root}: ${results.length - failed} checks passed, ${failed} failed`);
+  const links = tree.files.length - tree.sources.size;
+  console.log(`${tree.sources.size} files (+ ${links} symlinks to them) in ${root}: ${results.length - failed} checks passed, ${failed} failed`);
   process.exitCode = failed ? 1 : 0;
 }
 

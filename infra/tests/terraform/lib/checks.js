@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const { format } = require('@cdktf/hcl-tools');
 const {
-  evaluate, instances, environmentOf, rootContext, moduleContext,
+  SHARED_DIRS, evaluate, instances, environmentOf, rootContext, moduleContext,
   expressionStrings, referencesIn, one, blocks, isUnknown,
 } = require('./tree');
 
@@ -17,8 +17,11 @@ const {
 
 const MODULES = ['network', 'eks', 'database', 'secrets', 'monitoring', 'registry'];
 const MODULE_FILES = ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'];
-const ENV_FILES = [...MODULE_FILES, 'backend.tf', 'terraform.tfvars'];
+const ENV_OWN_FILES = ['backend.tf', 'terraform.tfvars']; // real files, one per environment
+const ENV_FILES = [...MODULE_FILES, ...ENV_OWN_FILES];
 const ROOTS = ['bootstrap', 'envs/dev', 'envs/prod'];
+// Where the environments' shared .tf files live; envs/<env>/<file> is a relative symlink to it.
+const SHARED_ENV = SHARED_DIRS[0];
 
 const PUBLIC_CIDRS = ['0.0.0.0/0', '::/0'];
 const PRIVATE_PORTS = [5432, 5000]; // PostgreSQL, the API pods
@@ -76,6 +79,15 @@ function referencedAddress(expr) {
 
 function nestedBlock(body, name) {
   return blocks(body && body[name]);
+}
+
+// "at line N ("a" vs "b")" for the first line where two texts differ.
+function firstDifference(a, b) {
+  const la = a.split('\n');
+  const lb = b.split('\n');
+  let i = 0;
+  while (i < la.length && la[i] === lb[i]) i++;
+  return `at line ${i + 1} (${JSON.stringify(la[i] ?? '')} vs ${JSON.stringify(lb[i] ?? '')})`;
 }
 
 // Every ingress rule, however it is written, normalised to
@@ -170,17 +182,15 @@ const checks = [
     syntax: true,
     run: async (tree) => {
       const out = [];
-      for (const d of tree.dirs.values()) {
-        for (const f of d.files) {
-          if (f.error) continue; // reported by hcl-parse
-          const formatted = await format(f.text);
-          if (formatted !== f.text) {
-            const a = f.text.split('\n');
-            const b = formatted.split('\n');
-            let line = 0;
-            while (line < a.length && a[line] === b[line]) line++;
-            out.push(`${f.rel}:${line + 1}: not formatted (terraform fmt wants ${JSON.stringify(b[line] ?? '')}, file has ${JSON.stringify(a[line] ?? '')})`);
-          }
+      for (const f of tree.sources.values()) { // each real file once (a symlink is checked at its target)
+        if (f.error) continue; // reported by hcl-parse
+        const formatted = await format(f.text);
+        if (formatted !== f.text) {
+          const a = f.text.split('\n');
+          const b = formatted.split('\n');
+          let line = 0;
+          while (line < a.length && a[line] === b[line]) line++;
+          out.push(`${f.rel}:${line + 1}: not formatted (terraform fmt wants ${JSON.stringify(b[line] ?? '')}, file has ${JSON.stringify(a[line] ?? '')})`);
         }
       }
       return out;
@@ -222,9 +232,12 @@ const checks = [
   },
   {
     id: 'references-defined',
-    title: 'every var., local., module., data. and resource reference is defined',
+    title: 'every var., local., module., data. and resource reference is defined (shared files in every env that links them)',
     run: async (tree) => {
-      const out = [];
+      // A shared file (shared/env) is checked in every root that links it, as terraform reads it
+      // there, and each finding is reported once, naming the file and every root it fails in.
+      const found = new Map(); // message with {dir} -> the directories it holds in
+      const note = (msg, dir) => found.set(msg, new Set([...(found.get(msg) || []), dir]));
       for (const d of tree.dirs.values()) {
         for (const f of d.files) {
           if (!f.json || f.rel.endsWith('.tfvars')) continue;
@@ -232,34 +245,34 @@ const checks = [
             if (/\.lifecycle\[\d+\]\.ignore_changes/.test(at)) continue; // attribute paths, not references
             const refs = await referencesIn(expr);
             if (refs === null) {
-              out.push(`${f.rel}: cannot parse expression at ${at}: ${expr}`);
+              note(`${f.real}: cannot parse expression at ${at}: ${expr}`, d.rel);
               continue;
             }
             for (const ref of refs) {
               const parts = ref.split('.');
               const [head, a, b] = parts;
-              const bad = (why) => out.push(`${f.rel}: ${at} references ${ref}: ${why}`);
+              const bad = (why) => note(`${f.real}: ${at} references ${ref}: ${why}`, d.rel);
               if (BUILTIN_ROOTS.has(head)) continue;
               if (head === 'var') {
-                if (!(a in d.variables)) bad(`no variable "${a}" in ${d.rel}`);
+                if (!(a in d.variables)) bad(`no variable "${a}" in {dir}`);
               } else if (head === 'local') {
-                if (!(a in d.locals)) bad(`no local "${a}" in ${d.rel}`);
+                if (!(a in d.locals)) bad(`no local "${a}" in {dir}`);
               } else if (head === 'module') {
-                if (!(a in d.modules)) { bad(`no module "${a}" in ${d.rel}`); continue; }
+                if (!(a in d.modules)) { bad(`no module "${a}" in {dir}`); continue; }
                 const child = moduleContext(tree, rootContext(tree, d.rel), a);
                 if (child && b !== undefined && !/^\d+$/.test(b) && !(b in child.dir.outputs)) {
                   bad(`module "${a}" (${child.dir.rel}) has no output "${b}"`);
                 }
               } else if (head === 'data') {
-                if (!(d.data[a] && b in d.data[a])) bad(`no data "${a}" "${b}" in ${d.rel}`);
+                if (!(d.data[a] && b in d.data[a])) bad(`no data "${a}" "${b}" in {dir}`);
               } else if (/^[a-z0-9]+_[a-z0-9_]+$/.test(head)) {
-                if (!(d.resources[head] && a in d.resources[head])) bad(`no resource "${head}" "${a}" in ${d.rel}`);
+                if (!(d.resources[head] && a in d.resources[head])) bad(`no resource "${head}" "${a}" in {dir}`);
               }
             }
           }
         }
       }
-      return out;
+      return [...found].map(([msg, ds]) => msg.replace('{dir}', () => [...ds].sort().join(' and ')));
     },
   },
   {
@@ -624,10 +637,10 @@ const checks = [
         for (const f of d.tfvarsFiles) {
           for (const k of Object.keys(f.json)) if (SECRET_NAME.test(k)) out.push(`${f.rel}: "${k}" looks like a secret; generate it instead`);
         }
-        for (const f of d.files) {
-          if (/AKIA[0-9A-Z]{16}/.test(f.text)) out.push(`${f.rel}: contains what looks like an AWS access key id`);
-          if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(f.text)) out.push(`${f.rel}: contains a private key`);
-        }
+      }
+      for (const f of tree.sources.values()) {
+        if (/AKIA[0-9A-Z]{16}/.test(f.text)) out.push(`${f.rel}: contains what looks like an AWS access key id`);
+        if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(f.text)) out.push(`${f.rel}: contains a private key`);
       }
       return out;
     },
@@ -714,24 +727,41 @@ const checks = [
   },
   {
     id: 'env-parity',
-    title: 'dev and prod share their .tf files and differ only in the expected tfvars (the values are checked on the resources)',
+    title: `dev and prod link the same shared .tf files (${SHARED_ENV}/) and differ only in the backend key and the expected tfvars (the values are checked on the resources)`,
     run: async (tree) => {
       const out = [];
       const dev = tree.dirs.get('envs/dev');
       const prod = tree.dirs.get('envs/prod');
       if (!dev || !prod) return ['envs/dev and envs/prod must both exist'];
-      const tf = (d) => new Map(d.files.filter((f) => f.name.endsWith('.tf') && f.name !== 'backend.tf').map((f) => [f.name, f.text]));
-      const a = tf(dev);
-      const b = tf(prod);
-      for (const name of new Set([...a.keys(), ...b.keys()])) {
-        if (!a.has(name) || !b.has(name)) { out.push(`${name} exists in only one of envs/dev and envs/prod`); continue; }
-        if (a.get(name) !== b.get(name)) {
-          const la = a.get(name).split('\n');
-          const lb = b.get(name).split('\n');
-          let i = 0;
-          while (la[i] === lb[i]) i++;
-          out.push(`envs/dev/${name} and envs/prod/${name} differ at line ${i + 1} (${JSON.stringify(la[i])} vs ${JSON.stringify(lb[i])}); put environment values in terraform.tfvars`);
+      const shared = tree.sharedDirs.get(SHARED_ENV);
+      if (!shared) return [`${SHARED_ENV}/ is missing: the .tf files envs/dev and envs/prod share live there`];
+      const sharedText = new Map(shared.files.map((f) => [f.name, f.text]));
+      // Every env file but backend.tf and terraform.tfvars is a relative symlink to the file of
+      // the same name in shared/env; those two are the env's own, regular files.
+      for (const d of [dev, prod]) {
+        for (const f of d.files) {
+          const want = path.join(SHARED_ENV, f.name);
+          const relink = `ln -sf ${path.relative(d.rel, want)} ${f.rel}`;
+          if (ENV_OWN_FILES.includes(f.name)) {
+            if (f.link) out.push(`${f.rel} must be a regular file of ${d.rel} alone, not a symlink (to ${f.link})`);
+          } else if (!f.link && !sharedText.has(f.name)) {
+            out.push(`${f.rel}: only ${ENV_OWN_FILES.join(' and ')} may be files of one environment; put the .tf file in ${SHARED_ENV}/ and link it from every env`);
+          } else if (!f.link && f.text === sharedText.get(f.name)) {
+            out.push(`${f.rel} is a copy of ${want}, not a symlink to it; replace it with the link (${relink})`);
+          } else if (!f.link) {
+            out.push(`${f.rel} is a regular file, not a symlink to ${want}; it differs from it ${firstDifference(sharedText.get(f.name), f.text)}; put environment values in terraform.tfvars and link the file again (${relink})`);
+          } else if (f.real !== want) {
+            out.push(`${f.rel} links to ${f.link} (${f.real}), not to ${want} (${relink})`);
+          } else if (path.isAbsolute(f.link)) {
+            out.push(`${f.rel} links to the absolute path ${f.link}; make it relative (${relink})`);
+          }
         }
+      }
+      // Every shared file is seen by every env (terraform reads only the root's own directory).
+      for (const [name, from] of shared.linkedFrom) {
+        if (!name.endsWith('.tf')) continue;
+        const missing = [dev, prod].filter((d) => !from.includes(d.rel) && !d.files.some((f) => f.name === name));
+        for (const d of missing) out.push(`${SHARED_ENV}/${name} is not linked from ${d.rel}, so terraform there does not read it (ln -s ${path.relative(d.rel, path.join(SHARED_ENV, name))} ${d.rel}/${name})`);
       }
       const ba = dev.terraform.map((t) => t.backend && one(t.backend.s3)).find(Boolean) || {};
       const bb = prod.terraform.map((t) => t.backend && one(t.backend.s3)).find(Boolean) || {};
@@ -778,7 +808,7 @@ async function runChecks(tree) {
     }
     let failures;
     try {
-      failures = await c.run(tree);
+      failures = [...new Set(await c.run(tree))]; // a shared file read by two roots: say it once
     } catch (err) {
       failures = [`check crashed: ${err && err.stack ? err.stack : err}`];
     }
@@ -787,4 +817,4 @@ async function runChecks(tree) {
   return results;
 }
 
-module.exports = { checks, runChecks, ENV_SIZING, ROOTS };
+module.exports = { checks, runChecks, ENV_SIZING, ROOTS, SHARED_ENV };

@@ -3,10 +3,20 @@
 // .tf files, each file parsed to JSON with @cdktf/hcl2json (HashiCorp's HCL parser in WASM),
 // plus a small static evaluator that follows var./local./module. references from an
 // environment root down into the modules it calls.
+//
+// Symlinked files are read as Terraform reads them (through the link), so envs/dev and envs/prod
+// hold all their declarations. Each real file is parsed and listed once (tree.sources), under its
+// own path; declarations carry that path in _file. SHARED_DIRS hold the files the env roots link
+// to: they are not Terraform directories, so they are kept in tree.sharedDirs, not in tree.dirs,
+// and are never taken for a root (nor checked as one).
 
 const fs = require('fs');
 const path = require('path');
 const { parse, getReferencesInExpression } = require('@cdktf/hcl2json');
+
+// Directories of .tf files that envs/dev and envs/prod link to (relative symlinks). Never roots:
+// nobody runs terraform there, and CI validates only bootstrap and envs/*.
+const SHARED_DIRS = ['shared/env'];
 
 const parseCache = new Map();
 async function parseCached(name, text) {
@@ -59,45 +69,92 @@ function emptyDir(rel) {
   };
 }
 
+// What a path is on disk: a regular file, or a symlink with its link text and the file it
+// resolves to (relative to the tree root); error when it dangles or leaves the tree.
+function linkInfo(root, abs) {
+  if (!fs.lstatSync(abs).isSymbolicLink()) return { link: null, real: path.relative(root, abs) };
+  const link = fs.readlinkSync(abs);
+  let realAbs;
+  try {
+    realAbs = fs.realpathSync(abs);
+  } catch (err) {
+    return { link, real: null, error: `symlink to ${link} does not resolve (${err.code || err.message})` };
+  }
+  const real = path.relative(root, realAbs);
+  if (real.startsWith('..') || path.isAbsolute(real)) {
+    return { link, real: null, error: `symlink to ${link} points outside the tree (${realAbs})` };
+  }
+  if (!fs.statSync(realAbs).isFile()) return { link, real: null, error: `symlink to ${link} is not a file` };
+  return { link, real };
+}
+
 async function loadTree(root) {
-  root = path.resolve(root);
+  root = fs.realpathSync(path.resolve(root));
   const files = walkFiles(root);
   const dirs = new Map();
   const parseErrors = [];
+  const sources = new Map(); // real rel path -> the file record read from it (each file once)
+  const linked = new Map(); // real rel path -> the rel paths of the symlinks to it
   for (const abs of files) {
     const rel = path.relative(root, abs);
     const dirRel = path.dirname(rel);
     if (!dirs.has(dirRel)) dirs.set(dirRel, emptyDir(dirRel));
     const d = dirs.get(dirRel);
-    const text = fs.readFileSync(abs, 'utf8');
-    const res = await parseCached(rel, text);
-    const file = { rel, name: path.basename(rel), text, json: res.json, error: res.error };
-    d.files.push(file);
-    if (res.error) {
-      parseErrors.push({ file: rel, error: res.error });
+    const { link, real, error: linkError } = linkInfo(root, abs);
+    if (linkError) {
+      d.files.push({ rel, real: rel, name: path.basename(rel), link, text: '', error: linkError });
+      parseErrors.push({ file: rel, error: linkError });
       continue;
     }
+    if (link) linked.set(real, [...(linked.get(real) || []), rel]);
+    const text = fs.readFileSync(abs, 'utf8');
+    const res = await parseCached(real, text);
+    const file = { rel, real, name: path.basename(rel), link, text, json: res.json, error: res.error };
+    d.files.push(file);
+    if (!link) {
+      sources.set(real, file);
+      if (res.error) parseErrors.push({ file: rel, error: res.error });
+    }
+    if (res.error) continue;
     const j = res.json;
     if (rel.endsWith('.tfvars')) {
       d.tfvarsFiles.push(file);
       Object.assign(d.tfvars, j);
       continue;
     }
-    for (const [name, b] of Object.entries(j.variable || {})) d.variables[name] = { ...one(b), _file: rel };
+    for (const [name, b] of Object.entries(j.variable || {})) d.variables[name] = { ...one(b), _file: real };
     for (const l of blocks(j.locals)) Object.assign(d.locals, l);
-    for (const [name, b] of Object.entries(j.module || {})) d.modules[name] = { ...one(b), _file: rel };
-    for (const [name, b] of Object.entries(j.output || {})) d.outputs[name] = { ...one(b), _file: rel };
+    for (const [name, b] of Object.entries(j.module || {})) d.modules[name] = { ...one(b), _file: real };
+    for (const [name, b] of Object.entries(j.output || {})) d.outputs[name] = { ...one(b), _file: real };
     for (const kind of ['resource', 'data']) {
       const target = kind === 'resource' ? d.resources : d.data;
       for (const [type, byName] of Object.entries(j[kind] || {})) {
         target[type] = target[type] || {};
-        for (const [name, b] of Object.entries(byName)) target[type][name] = { ...one(b), _file: rel };
+        for (const [name, b] of Object.entries(byName)) target[type][name] = { ...one(b), _file: real };
       }
     }
     for (const [name, b] of Object.entries(j.provider || {})) d.providers[name] = one(b);
-    for (const t of blocks(j.terraform)) d.terraform.push({ ...t, _file: rel });
+    for (const t of blocks(j.terraform)) d.terraform.push({ ...t, _file: real });
   }
-  const tree = { root, dirs, parseErrors, files: files.map((f) => path.relative(root, f)) };
+  // A link whose target the walk did not list (not .tf/.tfvars, or in a skipped directory):
+  // its target is still a source, parsed and format-checked once.
+  for (const d of dirs.values()) {
+    for (const f of d.files) {
+      if (!f.link || !f.real || f.real === f.rel || sources.has(f.real)) continue;
+      sources.set(f.real, { ...f, rel: f.real, name: path.basename(f.real), link: null });
+      if (f.error) parseErrors.push({ file: f.real, error: f.error });
+    }
+  }
+  // The shared directories: out of dirs, with which directories link each of their files.
+  const sharedDirs = new Map();
+  for (const rel of SHARED_DIRS) {
+    const d = dirs.get(rel);
+    if (!d) continue;
+    dirs.delete(rel);
+    const linkedFrom = new Map(d.files.map((f) => [f.name, (linked.get(f.rel) || []).map((l) => path.dirname(l)).sort()]));
+    sharedDirs.set(rel, { rel, files: d.files, linkedFrom });
+  }
+  const tree = { root, dirs, sharedDirs, sources, parseErrors, files: files.map((f) => path.relative(root, f)) };
   return tree;
 }
 
@@ -169,9 +226,9 @@ function evalVar(ctx, name, depth) {
   return UNKNOWN;
 }
 
-// Every resource reachable from the roots, with the context to evaluate its attributes in.
-// Roots are the directories no module block points at (bootstrap, envs/*).
-function instances(tree) {
+// Roots are the directories no module block points at (bootstrap, envs/*); modules/* and the
+// shared directories (tree.sharedDirs, not in tree.dirs) never are.
+function roots(tree) {
   const called = new Set();
   for (const d of tree.dirs.values()) {
     for (const call of Object.values(d.modules)) {
@@ -180,6 +237,11 @@ function instances(tree) {
       }
     }
   }
+  return [...tree.dirs.keys()].filter((rel) => !called.has(rel) && !rel.startsWith('modules')).sort();
+}
+
+// Every resource reachable from the roots, with the context to evaluate its attributes in.
+function instances(tree) {
   const out = [];
   const visit = (ctx, root, seen) => {
     for (const [type, byName] of Object.entries(ctx.dir.resources)) {
@@ -193,10 +255,7 @@ function instances(tree) {
       if (child && !seen.has(child.dir.rel)) visit(child, root, new Set([...seen, child.dir.rel]));
     }
   };
-  for (const d of tree.dirs.values()) {
-    if (called.has(d.rel) || d.rel.startsWith('modules')) continue;
-    visit(rootContext(tree, d.rel), d.rel, new Set([d.rel]));
-  }
+  for (const rel of roots(tree)) visit(rootContext(tree, rel), rel, new Set([rel]));
   return out;
 }
 
@@ -227,6 +286,6 @@ function expressionStrings(value, at = '', out = []) {
 }
 
 module.exports = {
-  loadTree, evaluate, evalVar, instances, environmentOf, rootContext, moduleContext,
+  SHARED_DIRS, loadTree, evaluate, evalVar, roots, instances, environmentOf, rootContext, moduleContext,
   expressionStrings, referencesIn, one, blocks, UNKNOWN, isUnknown,
 };

@@ -4,6 +4,7 @@
 
 const test = require('node:test');
 const assert = require('node:assert');
+const fs = require('fs');
 const path = require('path');
 const { loadTree } = require('../lib/tree');
 const { checks, runChecks } = require('../lib/checks');
@@ -20,6 +21,31 @@ test('every check has at least one planted mistake', () => {
   assert.deepStrictEqual(unknown, [], `mutations expect unknown checks: ${unknown.join(', ')}`);
 });
 
+test('the copy keeps the env files as relative symlinks into itself, and passes every check', async () => {
+  const { root, cleanup } = plant(ROOT, []);
+  try {
+    for (const env of ['envs/dev', 'envs/prod']) {
+      for (const f of ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf']) {
+        const p = path.join(root, env, f);
+        assert.ok(fs.lstatSync(p).isSymbolicLink(), `${env}/${f} is not a symlink in the copy`);
+        assert.strictEqual(fs.readlinkSync(p), `../../shared/env/${f}`);
+        assert.strictEqual(fs.realpathSync(p), fs.realpathSync(path.join(root, 'shared/env', f)));
+      }
+    }
+    const failing = (await runChecks(await loadTree(root))).filter((r) => r.failures.length);
+    assert.deepStrictEqual(failing.map((r) => `${r.id}: ${r.failures.join('; ')}`), []);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a planted edit never goes through a symlink (it would reach the shared file)', () => {
+  assert.throws(
+    () => plant(ROOT, [{ file: 'envs/prod/main.tf', append: '\n' }]),
+    /envs\/prod\/main\.tf is a symlink \(to \.\.\/\.\.\/shared\/env\/main\.tf\)/,
+  );
+});
+
 for (const m of mutations) {
   test(`mutation → ${m.expect}: ${m.name}`, async () => {
     const { root, cleanup } = plant(ROOT, m.edits);
@@ -32,6 +58,10 @@ for (const m of mutations) {
       const target = failing[0];
       assert.ok(target.failures.some((f) => m.message.test(f)),
         `${m.expect} failed, but no message matches ${m.message}:\n    - ${target.failures.join('\n    - ')}`);
+      if (m.failures !== undefined) {
+        assert.strictEqual(target.failures.length, m.failures,
+          `${m.expect} should report ${m.failures} failure(s):\n    - ${target.failures.join('\n    - ')}`);
+      }
     } finally {
       cleanup();
     }

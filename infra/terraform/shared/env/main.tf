@@ -1,0 +1,100 @@
+# Not a root: envs/dev and envs/prod link this file (relative symlinks) and are the roots;
+# only their terraform.tfvars and backend.tf differ (the test suite checks that). Module
+# sources are relative to the root (envs/<env>); this directory sits at the same depth.
+
+provider "aws" {
+  region = var.aws_region
+
+  default_tags {
+    tags = local.tags
+  }
+}
+
+locals {
+  name         = "titanic-${var.environment}"
+  cluster_name = local.name
+
+  tags = {
+    Project     = "titanic"
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  }
+}
+
+module "network" {
+  source = "../../modules/network"
+
+  name               = local.name
+  vpc_cidr           = var.vpc_cidr
+  single_nat_gateway = var.single_nat_gateway
+  cluster_name       = local.cluster_name
+}
+
+module "eks" {
+  source = "../../modules/eks"
+
+  cluster_name                 = local.cluster_name
+  kubernetes_version           = var.kubernetes_version
+  vpc_id                       = module.network.vpc_id
+  vpc_cidr                     = var.vpc_cidr
+  private_subnet_ids           = module.network.private_subnet_ids
+  endpoint_public_access_cidrs = var.eks_public_access_cidrs
+
+  node_instance_types = var.eks_node_instance_types
+  node_min_size       = var.eks_node_min_size
+  node_max_size       = var.eks_node_max_size
+  node_desired_size   = var.eks_node_desired_size
+  log_retention_days  = var.log_retention_days
+
+  app_namespace       = "titanic"
+  app_service_account = "titanic-api"
+  app_secret_arns     = [module.secrets.database_url_secret_arn]
+}
+
+module "database" {
+  source = "../../modules/database"
+
+  identifier                 = local.name
+  vpc_id                     = module.network.vpc_id
+  subnet_ids                 = module.network.private_subnet_ids
+  allowed_security_group_ids = [module.eks.cluster_security_group_id]
+
+  engine_version               = var.db_engine_version
+  instance_class               = var.db_instance_class
+  allocated_storage            = var.db_allocated_storage
+  multi_az                     = var.db_multi_az
+  backup_retention_days        = var.db_backup_retention_days
+  performance_insights_enabled = var.db_performance_insights_enabled
+  deletion_protection          = var.db_deletion_protection
+  skip_final_snapshot          = var.db_skip_final_snapshot
+
+  master_password = module.secrets.master_password
+}
+
+module "secrets" {
+  source = "../../modules/secrets"
+
+  name_prefix = "titanic/${var.environment}"
+  db_host     = module.database.address
+  db_port     = module.database.port
+  db_name     = module.database.database_name
+  db_username = module.database.master_username
+}
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  name                    = local.name
+  log_retention_days      = var.log_retention_days
+  alarm_email             = var.alarm_email
+  db_instance_identifier  = module.database.db_instance_identifier
+  db_allocated_storage_gb = var.db_allocated_storage
+  alb_arn_suffix          = var.alb_arn_suffix
+}
+
+module "registry" {
+  source = "../../modules/registry"
+
+  repository_name    = "titanic-${var.environment}/api"
+  keep_tagged_images = var.ecr_keep_tagged_images
+}

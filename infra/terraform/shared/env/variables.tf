@@ -1,0 +1,206 @@
+# Not a root: envs/dev and envs/prod link this file (relative symlinks) and are the roots;
+# only their terraform.tfvars and backend.tf differ (the test suite checks that).
+
+variable "environment" {
+  type        = string
+  description = "Environment name; prefixes every resource (titanic-<environment>)."
+
+  validation {
+    condition     = contains(["dev", "prod"], var.environment)
+    error_message = "environment must be dev or prod."
+  }
+}
+
+variable "aws_region" {
+  type        = string
+  description = "AWS region of the environment."
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-[a-z]+)+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be a region name such as eu-west-1."
+  }
+}
+
+# --- network ---------------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  type        = string
+  description = "CIDR block of the VPC."
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0))
+    error_message = "vpc_cidr must be a valid IPv4 CIDR."
+  }
+}
+
+variable "single_nat_gateway" {
+  type        = bool
+  description = "One shared NAT gateway (true, the architecture's cost choice) or one per AZ (false)."
+}
+
+# --- eks ---------------------------------------------------------------------------------------
+
+variable "kubernetes_version" {
+  type        = string
+  description = "Kubernetes minor version of the cluster."
+
+  validation {
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
+    error_message = "kubernetes_version must look like 1.30."
+  }
+}
+
+variable "eks_public_access_cidrs" {
+  type        = list(string)
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint."
+
+  validation {
+    condition     = length(var.eks_public_access_cidrs) > 0
+    error_message = "List at least one CIDR (narrow it to CI and operator addresses where possible)."
+  }
+}
+
+variable "eks_node_instance_types" {
+  type        = list(string)
+  description = "Instance types of the managed node group."
+
+  validation {
+    condition     = length(var.eks_node_instance_types) > 0
+    error_message = "At least one instance type is required."
+  }
+}
+
+variable "eks_node_min_size" {
+  type        = number
+  description = "Minimum number of nodes."
+
+  validation {
+    condition     = var.eks_node_min_size >= 1
+    error_message = "eks_node_min_size must be at least 1."
+  }
+}
+
+variable "eks_node_max_size" {
+  type        = number
+  description = "Maximum number of nodes."
+
+  validation {
+    condition     = var.eks_node_max_size >= 1
+    error_message = "eks_node_max_size must be at least 1."
+  }
+}
+
+variable "eks_node_desired_size" {
+  type        = number
+  description = "Initial number of nodes."
+
+  validation {
+    condition     = var.eks_node_desired_size >= 1
+    error_message = "eks_node_desired_size must be at least 1."
+  }
+}
+
+# --- database ------------------------------------------------------------------------------------
+
+variable "db_engine_version" {
+  type        = string
+  description = "PostgreSQL engine version (15.x)."
+
+  validation {
+    condition     = can(regex("^15\\.[0-9]+$", var.db_engine_version))
+    error_message = "db_engine_version must be a PostgreSQL 15 version."
+  }
+}
+
+variable "db_instance_class" {
+  type        = string
+  description = "RDS instance class."
+
+  validation {
+    condition     = startswith(var.db_instance_class, "db.")
+    error_message = "db_instance_class must be an RDS class such as db.t3.micro."
+  }
+}
+
+variable "db_allocated_storage" {
+  type        = number
+  description = "Allocated gp3 storage in GB."
+
+  validation {
+    condition     = var.db_allocated_storage >= 20
+    error_message = "db_allocated_storage must be at least 20 GB."
+  }
+}
+
+variable "db_multi_az" {
+  type        = bool
+  description = "Multi-AZ standby for the database."
+}
+
+variable "db_backup_retention_days" {
+  type        = number
+  description = "Days of automated database backups."
+
+  validation {
+    condition     = var.db_backup_retention_days >= 1 && var.db_backup_retention_days <= 35
+    error_message = "db_backup_retention_days must be between 1 and 35."
+  }
+}
+
+variable "db_performance_insights_enabled" {
+  type        = bool
+  description = "Performance Insights on the database."
+}
+
+variable "db_deletion_protection" {
+  type        = bool
+  description = "Deletion protection on the database."
+}
+
+variable "db_skip_final_snapshot" {
+  type        = bool
+  description = "Skip the final snapshot when the database is destroyed."
+}
+
+# --- monitoring and registry ---------------------------------------------------------------------
+
+variable "log_retention_days" {
+  type        = number
+  description = "Retention of the control-plane and application log groups in days."
+
+  validation {
+    condition     = var.log_retention_days >= 1
+    error_message = "log_retention_days must be positive."
+  }
+}
+
+variable "alarm_email" {
+  type        = string
+  description = "E-mail address that receives the CloudWatch alarms."
+
+  validation {
+    condition     = can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alarm_email))
+    error_message = "alarm_email must be an e-mail address."
+  }
+}
+
+variable "alb_arn_suffix" {
+  type        = string
+  description = "ARN suffix (app/<name>/<id>) of the ALB created by the Ingress; leave empty until the first deployment, then set it to create the ALB alarms."
+  default     = ""
+
+  validation {
+    condition     = var.alb_arn_suffix == "" || startswith(var.alb_arn_suffix, "app/")
+    error_message = "alb_arn_suffix must be empty or start with app/."
+  }
+}
+
+variable "ecr_keep_tagged_images" {
+  type        = number
+  description = "How many tagged images ECR keeps."
+
+  validation {
+    condition     = var.ecr_keep_tagged_images >= 1
+    error_message = "ecr_keep_tagged_images must be at least 1."
+  }
+}
