@@ -310,7 +310,11 @@ api.get("/passengers/999999")
 api.get("/passengers/abc")
 api.post("/predict", {"pclass": 2, "sex": "male"})
 api.request("DELETE", "/health")
-after = api.metrics()
+# A request is counted when its response is complete, just after the client has it: let the
+# last ones land before reading the counters.
+LAST = 'titanic_http_requests_total{route="/health",method="DELETE",status="405"}'
+after = wait_until(lambda: (lambda m: m if m.get(LAST, 0) > before.get(LAST, 0) else None)(
+    api.metrics()), 3) or api.metrics()
 
 
 def moved(key, n):
@@ -324,7 +328,9 @@ moved('titanic_http_requests_total{route="/passengers/{id}",method="GET",status=
 moved('titanic_http_requests_total{route="/predict",method="POST",status="200"}', 1)
 moved('titanic_http_requests_total{route="/health",method="DELETE",status="405"}', 1)
 moved('titanic_http_request_duration_seconds_count{route="unmatched"}', 3)
-moved('titanic_http_requests_total{route="/metrics",method="GET",status="200"}', 1)
+check(after.get('titanic_http_requests_total{route="/metrics",method="GET",status="200"}', 0) >
+      before.get('titanic_http_requests_total{route="/metrics",method="GET",status="200"}', 0),
+      "/metrics requests are counted")
 inf = after.get('titanic_http_request_duration_seconds_bucket{route="/predict",le="+Inf"}')
 cnt = after.get('titanic_http_request_duration_seconds_count{route="/predict"}')
 check(inf is not None and inf == cnt and
