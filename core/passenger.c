@@ -178,13 +178,12 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-void passenger_uuid_for_id(int32_t id, char out[37]) {
+void passenger_uuid_bytes(int32_t id, unsigned char bytes[16]) {
     /* The id in the first 4 bytes; 12 bytes of a keyed mix of it after, so UUIDs of
      * neighbouring ids look unrelated. Not a secret (GET /people lists them), so a fast mix
      * serves: the ETL derives one per row. */
     uint32_t u = (uint32_t)id;
     uint64_t a = mix64(u ^ 0x7469746169636B21ull), b = mix64(a ^ 0x70617373656E6765ull);
-    unsigned char bytes[16];
     for (int i = 0; i < 4; i++)
         bytes[i] = (unsigned char)(u >> (24 - 8 * i));
     for (int i = 0; i < 8; i++)
@@ -193,6 +192,11 @@ void passenger_uuid_for_id(int32_t id, char out[37]) {
         bytes[12 + i] = (unsigned char)(b >> (56 - 8 * i));
     bytes[6] = (unsigned char)((bytes[6] & 0x0F) | 0x80); /* version 8 */
     bytes[8] = (unsigned char)((bytes[8] & 0x3F) | 0x80); /* RFC variant */
+}
+
+void passenger_uuid_for_id(int32_t id, char out[37]) {
+    unsigned char bytes[16];
+    passenger_uuid_bytes(id, bytes);
     static const char hex[] = "0123456789abcdef";
     size_t o = 0;
     for (int i = 0; i < 16; i++) {

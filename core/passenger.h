@@ -64,6 +64,8 @@ int passenger_check_fare(double fare, char *reason, size_t rlen);
  * id, the rest a fixed mix of it. Reloading the same ids into a fresh database gives the same
  * UUIDs, and a UUID leads back to its id without a second index. */
 void passenger_uuid_for_id(int32_t id, char out[37]);
+/* The same UUID as its 16 bytes (binary COPY sends it so). */
+void passenger_uuid_bytes(int32_t id, unsigned char out[16]);
 
 /* The id a UUID names: 0 and *id set when text is exactly passenger_uuid_for_id(*id) (any case),
  * -1 for anything else (malformed, or a well-formed UUID no passenger can have). */

@@ -2,6 +2,7 @@
 #include "loader.h"
 
 #include "config.h"
+#include "copy_binary.h"
 #include "db.h"
 #include "log.h"
 #include "sha256.h"
@@ -32,7 +33,7 @@ static const char *const TABLE_EMPTY_SQL = "SELECT NOT EXISTS (SELECT 1 FROM pas
 /* First load into an empty table: rows go straight into passengers, exactly the work a plain
  * COPY into that table costs; there is nothing to compare against. */
 static const char *const COPY_DIRECT_SQL =
-    "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN";
+    "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
 
 /* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
 static const char *const CREATE_STAGE_SQL =
@@ -41,7 +42,7 @@ static const char *const CREATE_STAGE_SQL =
     " parch smallint, ticket text, fare numeric, cabin text, embarked text,"
     " inserted_run bigint, updated_run bigint) ON COMMIT DROP";
 static const char *const COPY_STAGE_SQL =
-    "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN";
+    "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
 
 /* One join classifies every staged row as new, changed or identical; new rows are inserted,
  * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
@@ -96,7 +97,8 @@ typedef struct {
     const etl_options *options;
     etl_result *result;
     int direct;      /* rows COPY straight into passengers (first load) */
-    char run_id[24]; /* as text, written into every row */
+    char run_id[24]; /* as text, for statements and the reject spool */
+    long run;        /* the same, written into every row */
     char *copy_buf;
     size_t copy_used;
     int copy_failed;
@@ -181,20 +183,6 @@ static void put_long(load_state *s, long value) {
     put_raw(s, digits, (size_t)n);
 }
 
-static void put_optional_text(load_state *s, const char *text) {
-    if (*text)
-        put_cstr(s, text);
-    else
-        put_null(s);
-}
-
-static void put_cell(load_state *s, csv_cell cell) {
-    if (cell.text)
-        put_raw(s, cell.text, cell.len); /* a validated plain decimal: nothing to escape */
-    else
-        put_null(s);
-}
-
 /* bytea in COPY text format: the hex form \x.. with its backslash escaped. */
 static void put_bytea(load_state *s, const char *bytes, size_t len) {
     static const char hex[] = "0123456789abcdef";
@@ -251,6 +239,52 @@ static int interrupted(const load_state *s) {
     return s->options->interrupted && *s->options->interrupted;
 }
 
+static void put_optional_bytes(char **at, const char *text) {
+    if (*text)
+        copy_binary_bytes(at, text, strlen(text));
+    else
+        copy_binary_null(at);
+}
+
+static void put_optional_numeric(char **at, csv_cell cell) {
+    /* The reader admits only plain decimals here, which always encode. */
+    if (!cell.text || copy_binary_numeric(at, cell.text, cell.len) != 0)
+        copy_binary_null(at);
+}
+
+/* One valid row as a binary COPY tuple: staging rows lead with their line number. */
+static void put_row(load_state *s, const passenger *p, const csv_row_text *text, long line) {
+    char *at = s->copy_buf + s->copy_used;
+    unsigned char uuid[16];
+    passenger_uuid_bytes(p->id, uuid);
+    copy_binary_tuple(&at, s->direct ? 15 : 16);
+    if (!s->direct)
+        copy_binary_int8(&at, line);
+    copy_binary_int4(&at, p->id);
+    copy_binary_bytes(&at, uuid, sizeof uuid);
+    if (p->survived < 0)
+        copy_binary_null(&at);
+    else
+        copy_binary_int2(&at, p->survived);
+    copy_binary_int2(&at, p->pclass);
+    copy_binary_bytes(&at, p->name, strlen(p->name));
+    const char *sex = passenger_sex_name(p->sex);
+    copy_binary_bytes(&at, sex, strlen(sex));
+    put_optional_numeric(&at, text->age);
+    copy_binary_int2(&at, p->sibsp);
+    copy_binary_int2(&at, p->parch);
+    put_optional_bytes(&at, p->ticket);
+    put_optional_numeric(&at, text->fare);
+    put_optional_bytes(&at, p->cabin);
+    if (p->embarked)
+        copy_binary_bytes(&at, &p->embarked, 1);
+    else
+        copy_binary_null(&at);
+    copy_binary_int8(&at, s->run);
+    copy_binary_int8(&at, s->run);
+    s->copy_used = (size_t)(at - s->copy_buf);
+}
+
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
     s->valid++;
@@ -258,48 +292,7 @@ static int stage_row(const passenger *p, const csv_row_text *text, long line, vo
         return interrupted(s) ? -1 : 0;
     if (make_room(s, COPY_ROW_MAX) != 0)
         return -1;
-    char uuid[37];
-    passenger_uuid_for_id(p->id, uuid);
-    if (!s->direct) {
-        put_long(s, line);
-        put_char(s, '\t');
-    }
-    put_long(s, p->id);
-    put_char(s, '\t');
-    put_raw(s, uuid, 36);
-    put_char(s, '\t');
-    if (p->survived < 0)
-        put_null(s);
-    else
-        put_long(s, p->survived);
-    put_char(s, '\t');
-    put_long(s, p->pclass);
-    put_char(s, '\t');
-    put_cstr(s, p->name);
-    put_char(s, '\t');
-    put_cstr(s, passenger_sex_name(p->sex));
-    put_char(s, '\t');
-    put_cell(s, text->age);
-    put_char(s, '\t');
-    put_long(s, p->sibsp);
-    put_char(s, '\t');
-    put_long(s, p->parch);
-    put_char(s, '\t');
-    put_optional_text(s, p->ticket);
-    put_char(s, '\t');
-    put_cell(s, text->fare);
-    put_char(s, '\t');
-    put_optional_text(s, p->cabin);
-    put_char(s, '\t');
-    if (p->embarked)
-        put_char(s, p->embarked);
-    else
-        put_null(s);
-    put_char(s, '\t');
-    put_raw(s, s->run_id, strlen(s->run_id));
-    put_char(s, '\t');
-    put_raw(s, s->run_id, strlen(s->run_id));
-    put_char(s, '\n');
+    put_row(s, p, text, line);
     show_progress(s, 0);
     return interrupted(s) ? -1 : 0;
 }
@@ -389,6 +382,9 @@ static int begin_load(load_state *s, char *err, size_t errlen) {
         return -1;
     s->direct = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
+    char *at = s->copy_buf + s->copy_used;
+    copy_binary_header(&at);
+    s->copy_used = (size_t)(at - s->copy_buf);
     if (s->direct)
         return start_copy(s->conn, COPY_DIRECT_SQL, err, errlen);
     /* Temporary tables live in per-session buffers (8 MB by default); a larger pool keeps a big
@@ -573,6 +569,11 @@ static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, c
                          size_t errlen) {
     char copy_err[1024] = "";
     int rc = read_rc;
+    if (rc == 0 && make_room(s, 2) == 0) {
+        char *at = s->copy_buf + s->copy_used;
+        copy_binary_trailer(&at);
+        s->copy_used = (size_t)(at - s->copy_buf);
+    }
     if (end_copy(s, rc == 0 ? NULL : "load aborted", copy_err, sizeof copy_err) != 0 && rc == 0) {
         snprintf(err, errlen, "COPY failed: %s", copy_err);
         rc = -1;
@@ -630,6 +631,7 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
     if (s.conn && start_run(s.conn, options->source, &result->run_id, err, errlen) != 0)
         return -1;
     snprintf(s.run_id, sizeof s.run_id, "%ld", result->run_id);
+    s.run = result->run_id;
     s.copy_buf = malloc(COPY_BUFFER);
     if (!s.copy_buf) {
         snprintf(err, errlen, "out of memory");

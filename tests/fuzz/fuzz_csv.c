@@ -3,6 +3,7 @@
  * Any bytes go in. Checked: no crash, leak or undefined behaviour (ASan/UBSan); every accepted
  * row satisfies the passenger rules (ranges, valid storable text); and the result does not depend
  * on how the input is chunked (whole vs. split at a point chosen by the input). */
+#include "copy_binary.h"
 #include "csv_passenger.h"
 #include "text.h"
 
@@ -45,6 +46,14 @@ static int on_row(const passenger *p, const csv_row_text *t, long line, void *ar
         require((t->age.text[i] >= '0' && t->age.text[i] <= '9') || t->age.text[i] == '.');
     for (size_t i = 0; t->fare.text && i < t->fare.len; i++)
         require((t->fare.text[i] >= '0' && t->fare.text[i] <= '9') || t->fare.text[i] == '.');
+    /* Every accepted numeric must encode for binary COPY, within its bound. */
+    char encoded[COPY_BINARY_NUMERIC_MAX];
+    char *at = encoded;
+    require(!t->age.text || copy_binary_numeric(&at, t->age.text, t->age.len) == 0);
+    require((size_t)(at - encoded) <= sizeof encoded);
+    at = encoded;
+    require(!t->fare.text || copy_binary_numeric(&at, t->fare.text, t->fare.len) == 0);
+    require((size_t)(at - encoded) <= sizeof encoded);
     require(line >= 2);
     s->rows++;
     s->id_sum += p->id;
