@@ -10,8 +10,9 @@ BUILD_PACKAGES=(build-essential cmake pkg-config clang-format
   libpq-dev libcsv-dev libgsl-dev libmicrohttpd-dev libjansson-dev)
 # Run: a private PostgreSQL 15 cluster (pg_ctlcluster, pg_virtualenv come with postgresql-common).
 RUN_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-common curl ca-certificates)
-# Test: fuzzing (clang's libFuzzer), Node for the infra/OpenAPI checks, kubectl-free YAML lint.
-TEST_PACKAGES=(clang libclang-rt-14-dev nodejs npm yamllint jq)
+# Test: fuzzing (clang's libFuzzer), Node for the infra/OpenAPI checks, YAML lint, jq and
+# Python 3 (standard library only) for the black-box API tests.
+TEST_PACKAGES=(clang libclang-rt-14-dev nodejs npm yamllint jq python3)
 
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 if [ "${TITANIC_BENCH_DEPS:-0}" = 1 ]; then

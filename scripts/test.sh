@@ -29,7 +29,7 @@ build "$ROOT/build/test"
 passes=("$ROOT/build/test|")
 if [ "${TITANIC_TEST_SANITIZE:-1}" = 1 ]; then
   build "$ROOT/build/asan" -DTITANIC_SANITIZE=ON
-  passes+=("$ROOT/build/asan|-LE infra|fuzz")
+  passes+=("$ROOT/build/asan|-LE infra|fuzz|node")
 fi
 
 log=$(mktemp)
