@@ -15,7 +15,9 @@
 #   4. reads titanic-api's peak RSS (VmHWM in /proc/PID/status) after the runs,
 # and prints the table with the ratios to the issue's targets (written to bench/out/api.txt; raw
 # wrk output in bench/out/api-wrk.log, the server's start-up log in bench/out/api-server-start.log).
-# Other settings of titanic-api pass through the environment (e.g. LOG_LEVEL, THREADS).
+# Other settings of titanic-api pass through the environment (e.g. LOG_LEVEL=warn turns the access
+# log off; THREADS sizes both servers' pools). On the 2-core machine the bare server's rounds
+# spread by about +-10%: compare ratios from one run, and mind the load average it prints.
 # All traffic goes to 127.0.0.1; every run is bounded by timeout; the servers are stopped on exit.
 # wrk and the servers share the machine's cores, as the targets assume.
 # Environment: DURATION (seconds, 10), ROUNDS (3), CONNECTIONS (64), TITANIC_DATA_DIR.
