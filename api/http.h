@@ -54,6 +54,9 @@ enum MHD_Result http_database_error(http_request *r, int unavailable, const char
 /* 405 with the Allow header. */
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 
+/* A real number as http_json writes it: 15 significant digits, and ".0" on whole numbers. */
+void http_format_real(double value, char *out, size_t len);
+
 /* A query-string value, or NULL. */
 const char *http_query(http_request *r, const char *key);
 

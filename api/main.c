@@ -35,7 +35,7 @@ static void usage(void) {
          "  PORT (5000)  BIND (0.0.0.0)  THREADS (CPU count)\n"
          "  DATABASE_URL or DATABASE_URL_FILE, else libpq's PG* variables\n"
          "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (100000)\n"
-         "  CONNECTION_LIMIT (4096)  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (16384)\n"
+         "  CONNECTION_LIMIT (4096)  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
          "  SHUTDOWN_GRACE_SECONDS (20)  MODEL_POLL_SECONDS (30)  LOG_LEVEL  LOG_FORMAT\n"
          "signals: SIGHUP reloads the model; SIGTERM drains in-flight requests and exits 0.");
 }
@@ -50,7 +50,7 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("PEOPLE_LIST_MAX", 100000, 1, 10000000, &people, err, errlen) ||
         config_env_long("CONNECTION_LIMIT", 4096, 16, 1000000, &limit, err, errlen) ||
         config_env_long("CONNECTION_TIMEOUT_SECONDS", 15, 1, 3600, &timeout, err, errlen) ||
-        config_env_long("HEADER_BYTES", 16384, 4096, 1 << 20, &header, err, errlen) ||
+        config_env_long("HEADER_BYTES", 8192, 4096, 1 << 20, &header, err, errlen) ||
         config_env_long("SHUTDOWN_GRACE_SECONDS", 20, 0, 3600, &c->grace_seconds, err, errlen) ||
         config_env_long("MODEL_POLL_SECONDS", 30, 1, 86400, &c->poll_seconds, err, errlen))
         return -1;

@@ -18,6 +18,19 @@ static json_t *prediction_json(const titanic_model *m, const passenger *p, int e
     return o;
 }
 
+/* The hot path, one passenger without explanation: the answer is written directly, formatted
+ * exactly as jansson would write it, instead of building and dumping a JSON object (a third of
+ * the request's cost). */
+static enum MHD_Result answer_single(http_request *r, const titanic_model *m, const passenger *p) {
+    double probability = model_predict(m, p);
+    char number[40], body[160];
+    http_format_real(probability, number, sizeof number);
+    int n =
+        snprintf(body, sizeof body, "{\"probability\":%s,\"survived\":%s,\"model_version\":%d}",
+                 number, probability >= model_threshold(m) ? "true" : "false", model_version(m));
+    return http_text(r, 200, "application/json", body, (size_t)n);
+}
+
 /* ?explain=true|false; answers 400 itself and returns -1 on anything else. */
 static int parse_explain(http_request *r, int *explain) {
     static const char *const allowed[] = {"explain", NULL};
@@ -102,7 +115,9 @@ static enum MHD_Result predict_body(http_request *r, const titanic_model *m, jso
     input_error e;
     if (passenger_from_predict_json(body, "", &p, &e) != 0)
         return invalid(r, &e);
-    return http_json(r, 200, prediction_json(m, &p, explain));
+    if (explain)
+        return http_json(r, 200, prediction_json(m, &p, explain));
+    return answer_single(r, m, &p);
 }
 
 enum MHD_Result route_predict(http_request *r) {

@@ -56,6 +56,12 @@ enum MHD_Result http_text(http_request *r, unsigned status, const char *content_
     return queue(r, status, response, content_type, len);
 }
 
+void http_format_real(double value, char *out, size_t len) {
+    int n = snprintf(out, len, "%.15g", value);
+    if (n > 0 && (size_t)n + 2 < len && !strpbrk(out, ".eEn"))
+        memcpy(out + n, ".0", 3);
+}
+
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
     /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
@@ -205,6 +211,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return routes_dispatch(r);
 }
 
+/* Broken-down UTC time of a second, recomputed only when the second changes (per thread). */
+static const struct tm *cached_utc(time_t second) {
+    static _Thread_local time_t cached_second = -1;
+    static _Thread_local struct tm cached;
+    if (second != cached_second) {
+        gmtime_r(&second, &cached);
+        cached_second = second;
+    }
+    return &cached;
+}
+
 /* The access log: one line per request, in the log's format, written with one write(2) so
  * concurrent workers never interleave and no lock is taken. */
 static void write_access_log(const http_request *r, double seconds) {
@@ -221,21 +238,20 @@ static void write_access_log(const http_request *r, double seconds) {
     path[o] = '\0';
     char line[2048];
     struct timespec now;
-    struct tm tm;
     clock_gettime(CLOCK_REALTIME, &now);
-    gmtime_r(&now.tv_sec, &tm);
+    const struct tm *tm = cached_utc(now.tv_sec);
     int n;
     if (log_is_json())
         n = snprintf(line, sizeof line,
                      "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"info\","
                      "\"component\":\"api\",\"message\":\"request\",\"method\":\"%.16s\","
                      "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%.0f,\"bytes\":%zu}\n",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                     now.tv_nsec / 1000000L, r->method, path, route_template(r->route), r->status,
-                     seconds * 1e6, r->bytes);
+                     tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
+                     tm->tm_sec, now.tv_nsec / 1000000L, r->method, path, route_template(r->route),
+                     r->status, seconds * 1e6, r->bytes);
     else
-        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %.0fus %zub\n", tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, r->method, path, r->status, seconds * 1e6, r->bytes);
+        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %.0fus %zub\n", tm->tm_hour,
+                     tm->tm_min, tm->tm_sec, r->method, path, r->status, seconds * 1e6, r->bytes);
     if (n > 0) {
         ssize_t ignored =
             write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);

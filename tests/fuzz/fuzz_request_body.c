@@ -3,6 +3,7 @@
  *
  * Any bytes go in. Checked: no crash, leak or undefined behaviour; a refusal always names a
  * reason; an accepted passenger satisfies the same rules the ETL enforces. */
+#include "json_flat.h"
 #include "passenger_json.h"
 #include "text.h"
 
@@ -33,7 +34,25 @@ static void check_passenger(const passenger *p, int person) {
     }
 }
 
+/* The fast flat-object reader must build exactly what jansson builds, or step aside. */
+static void check_fast_path_agrees(const uint8_t *data, size_t size) {
+    json_t *fast = json_flat_object((const char *)data, size);
+    if (!fast)
+        return;
+    json_t *slow = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
+    require(slow != NULL && json_equal(fast, slow));
+    const char *key;
+    json_t *v;
+    json_object_foreach(fast, key, v) {
+        json_t *w = json_object_get(slow, key);
+        require(w && json_typeof(v) == json_typeof(w)); /* 7 stays an integer, 7.0 a real */
+    }
+    json_decref(fast);
+    json_decref(slow);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    check_fast_path_agrees(data, size);
     input_error e;
     json_t *body = parse_json_body((const char *)data, size, &e);
     if (!body) {
