@@ -3,6 +3,7 @@
 #
 # Generates N synthetic rows (default 1,000,000), then in a throwaway pg_virtualenv cluster:
 #   floor:  psql \copy of the same CSV into a bare table with the same columns (no constraints)
+#   floor+PK: the same bare table with only the primary key an upsert by id needs
 #   floor+: psql \copy into a table LIKE passengers INCLUDING ALL (same indexes and checks)
 #   etl:    titanic-etl FILE into an empty database (every row inserted), then the same file
 #           again (every row unchanged)
@@ -40,6 +41,7 @@ run_in_cluster() {
       done | best
     }
     bare=$(floor_time "CREATE TABLE floor_t ($cols)")
+    bare_pk=$(floor_time "CREATE TABLE floor_t ($cols, PRIMARY KEY (passenger_id))")
     like=$(floor_time "CREATE TABLE floor_t (LIKE passengers INCLUDING ALL); ALTER TABLE floor_t ALTER uuid DROP NOT NULL")
     etl_insert=$(for i in $(seq "$REPEAT"); do
       psql -q -c "TRUNCATE passengers" >/dev/null
@@ -48,14 +50,14 @@ run_in_cluster() {
     etl_unchanged=$(for i in $(seq "$REPEAT"); do
       s=$(now); "$ETL" --no-progress "$CSV" >/dev/null 2>&1; echo "$(now) - $s" | bc
     done | best)
-    rss=$( { /usr/bin/time -f "%M" "$ETL" --no-progress "$CSV" >/dev/null 2>/dev/null; } 2>&1 | tail -1)
-    rss=$( (/usr/bin/time -f "%M" "$ETL" --no-progress "$CSV" >/dev/null 2>/dev/null) 2>&1 || true)
-    rss=$(/usr/bin/time -f "%M" -o /dev/stdout "$ETL" --no-progress "$CSV" 2>/dev/null | tail -1)
-    awk -v rows="$ROWS" -v bare="$bare" -v like="$like" -v ins="$etl_insert" -v unch="$etl_unchanged" -v rss="$rss" "BEGIN {
+    /usr/bin/time -f "%M" -o "$OUT/etl-rss.txt" "$ETL" --no-progress "$CSV" >/dev/null 2>&1
+    rss=$(tail -1 "$OUT/etl-rss.txt")
+    awk -v rows="$ROWS" -v bare="$bare" -v bare_pk="$bare_pk" -v like="$like" -v ins="$etl_insert" -v unch="$etl_unchanged" -v rss="$rss" "BEGIN {
       printf \"rows %d\n\", rows
       printf \"  \\\\copy bare table            %8.2f s %10.0f rows/s\n\", bare, rows / bare
+      printf \"  \\\\copy bare + primary key    %8.2f s %10.0f rows/s\n\", bare_pk, rows / bare_pk
       printf \"  \\\\copy LIKE passengers       %8.2f s %10.0f rows/s\n\", like, rows / like
-      printf \"  titanic-etl (all inserted)  %8.2f s %10.0f rows/s  %.2fx bare, %.2fx LIKE\n\", ins, rows / ins, bare / ins, like / ins
+      printf \"  titanic-etl (all inserted)  %8.2f s %10.0f rows/s  %.2fx bare, %.2fx bare+PK, %.2fx LIKE\n\", ins, rows / ins, bare / ins, bare_pk / ins, like / ins
       printf \"  titanic-etl (all unchanged) %8.2f s %10.0f rows/s  %.2fx bare\n\", unch, rows / unch, bare / unch
       printf \"  titanic-etl peak RSS        %8.1f MiB\n\", rss / 1024
     }"
