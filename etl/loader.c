@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define READ_CHUNK (256 * 1024)
@@ -84,7 +85,15 @@ static const char *const COPY_REJECTS_SQL =
 static const char *const FINISH_RUN_SQL =
     "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
     " rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,"
-    " rows_rejected = $8, status = 'committed' WHERE run_id = $1";
+    " rows_rejected = $8, id_base = $9, status = 'committed',"
+    " passengers_change = (SELECT last_value FROM passengers_change_seq) WHERE run_id = $1";
+
+/* The same bytes were committed before and nothing has written passengers since: every row is
+ * already stored exactly as the file has it. */
+static const char *const SAME_AS_LAST_SQL =
+    "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
+    " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
+    " ORDER BY run_id DESC LIMIT 1";
 
 static const char *const FAIL_RUN_SQL =
     "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
@@ -96,9 +105,11 @@ typedef struct {
     PGconn *conn;
     const etl_options *options;
     etl_result *result;
-    int direct;      /* rows COPY straight into passengers (first load) */
-    char run_id[24]; /* as text, for statements and the reject spool */
-    long run;        /* the same, written into every row */
+    int direct;         /* rows COPY straight into passengers (first load) */
+    int unchanged_file; /* identical to a committed run, nothing written since: no COPY */
+    int prehashed;      /* result->sha256 was computed before loading */
+    char run_id[24];    /* as text, for statements and the reject spool */
+    long run;           /* the same, written into every row */
     char *copy_buf;
     size_t copy_used;
     int copy_failed;
@@ -288,7 +299,7 @@ static void put_row(load_state *s, const passenger *p, const csv_row_text *text,
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
     s->valid++;
-    if (!s->conn)
+    if (!s->conn || s->unchanged_file)
         return interrupted(s) ? -1 : 0;
     if (make_room(s, COPY_ROW_MAX) != 0)
         return -1;
@@ -372,6 +383,28 @@ static int start_copy(PGconn *conn, const char *sql, char *err, size_t errlen) {
     return ok ? 0 : -1;
 }
 
+static void text_of_long(long value, char out[24]) {
+    snprintf(out, 24, "%ld", value);
+}
+
+/* Sets s->unchanged_file when this exact file was committed before and nothing has written
+ * passengers since. */
+static int same_as_last_run(load_state *s, char *err, size_t errlen) {
+    char id_base[24];
+    text_of_long(s->options->id_base, id_base);
+    const char *params[] = {s->result->sha256, id_base};
+    PGresult *res = db_query(s->conn, SAME_AS_LAST_SQL, 2, params, err, errlen);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        s->unchanged_file = 1;
+        log_info("same file as a committed run and no change since: validating only", "{s:s}",
+                 "same_as_run", PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return 0;
+}
+
 /* Opens the transaction, takes the load lock and picks direct or staged loading. */
 static int begin_load(load_state *s, char *err, size_t errlen) {
     if (db_exec(s->conn, "BEGIN", 0, NULL, err, errlen) != 0 ||
@@ -382,6 +415,10 @@ static int begin_load(load_state *s, char *err, size_t errlen) {
         return -1;
     s->direct = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
+    if (!s->direct && s->prehashed && same_as_last_run(s, err, errlen) != 0)
+        return -1;
+    if (s->unchanged_file)
+        return 0; /* rows are still parsed and validated, for counts and rejects */
     char *at = s->copy_buf + s->copy_used;
     copy_binary_header(&at);
     s->copy_used = (size_t)(at - s->copy_buf);
@@ -456,7 +493,8 @@ static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash,
         if (n == 0)
             break;
         s->bytes_read += n;
-        sha256_update(hash, chunk, (size_t)n);
+        if (!s->prehashed)
+            sha256_update(hash, chunk, (size_t)n);
         if (csv_reader_feed(reader, chunk, (size_t)n, err, errlen) != 0) {
             rc = -1;
             break;
@@ -540,11 +578,14 @@ static int finish_run(load_state *s, char *err, size_t errlen) {
     long values[5] = {r->read, r->inserted, r->updated, r->unchanged, r->rejected};
     for (int i = 0; i < 5; i++)
         snprintf(counts[i], sizeof counts[i], "%ld", values[i]);
+    char id_base[24];
+    text_of_long(s->options->id_base, id_base);
     const char *finish[] = {s->run_id, csv_layout_name(r->layout),
                             r->sha256, counts[0],
                             counts[1], counts[2],
-                            counts[3], counts[4]};
-    if (db_exec(s->conn, FINISH_RUN_SQL, 8, finish, err, errlen) != 0)
+                            counts[3], counts[4],
+                            id_base};
+    if (db_exec(s->conn, FINISH_RUN_SQL, 9, finish, err, errlen) != 0)
         return -1;
     return db_exec(s->conn, "COMMIT", 0, NULL, err, errlen);
 }
@@ -569,6 +610,11 @@ static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, c
                          size_t errlen) {
     char copy_err[1024] = "";
     int rc = read_rc;
+    if (s->unchanged_file) {
+        if (rc != 0)
+            return -1;
+        return send_spooled_rejects(s, err, errlen) == 0 ? finish_run(s, err, errlen) : -1;
+    }
     if (rc == 0 && make_room(s, 2) == 0) {
         char *at = s->copy_buf + s->copy_used;
         copy_binary_trailer(&at);
@@ -603,7 +649,8 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     int rc = read_all(s, reader, fd, &hash, err, errlen);
     if (rc != 0)
         explain_stop(s, err, errlen);
-    sha256_final_hex(&hash, r->sha256);
+    if (!s->prehashed)
+        sha256_final_hex(&hash, r->sha256);
     r->layout = csv_reader_layout(reader);
     int duplicates_unchecked = csv_reader_duplicates_unchecked(reader);
     csv_reader_free(reader);
@@ -623,6 +670,24 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     return rc;
 }
 
+static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sha256_ctx hash;
+    sha256_init(&hash);
+    ssize_t n;
+    while ((n = read(fd, s->copy_buf, COPY_BUFFER)) > 0)
+        sha256_update(&hash, s->copy_buf, (size_t)n);
+    if (n < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "reading input failed: %s", strerror(errno));
+        return -1;
+    }
+    sha256_final_hex(&hash, s->result->sha256);
+    s->prehashed = 1;
+    return 0;
+}
+
 int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *result, char *err,
              size_t errlen) {
     memset(result, 0, sizeof *result);
@@ -637,7 +702,11 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    int rc = s.conn ? begin_load(&s, err, errlen) : 0;
+    /* A regular file is fingerprinted first, so an unchanged reload can be recognised before
+     * sending anything; pipes are hashed as they stream. */
+    int rc = s.conn ? prehash_file(&s, fd, err, errlen) : 0;
+    if (rc == 0 && s.conn)
+        rc = begin_load(&s, err, errlen);
     if (rc == 0)
         rc = load_rows(&s, fd, err, errlen);
     free(s.copy_buf);

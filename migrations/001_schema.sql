@@ -16,6 +16,10 @@ CREATE TABLE etl_runs (
     rows_rejected  bigint      NOT NULL DEFAULT 0,
     status         text        NOT NULL CHECK (status IN ('running', 'committed', 'failed', 'dry_run')),
     error          text,
+    id_base        integer,   -- ids of files without PassengerId start above this
+    -- passengers_change_seq after the run committed: an identical file loaded while this still
+    -- matches has nothing to change (see the trigger below).
+    passengers_change bigint,
     -- Counts always reconcile for a committed run.
     CONSTRAINT etl_runs_counts_reconcile CHECK (
         status <> 'committed'
@@ -48,6 +52,20 @@ CREATE TABLE passengers (
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now()
 );
+
+-- Every statement that writes passengers (the ETL, the API, an analyst) advances this counter.
+-- titanic-etl records it with each committed run; rerunning the same file when nothing has
+-- changed since then skips staging and comparing, which reads nothing from the table.
+-- (A rolled-back statement advances it too: that only costs one full comparison.)
+CREATE SEQUENCE passengers_change_seq;
+CREATE FUNCTION passengers_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM nextval('passengers_change_seq');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER passengers_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON passengers
+    FOR EACH STATEMENT EXECUTE FUNCTION passengers_changed();
 
 -- Ids for people created through the API, far above any file's ids.
 CREATE SEQUENCE passenger_api_id_seq START 1000000000 MINVALUE 1000000000 MAXVALUE 2147483647;

@@ -77,11 +77,36 @@ static void test_first_load_and_reload(void) {
     CHECK_STR(uuid, expected);
     free(uuid);
 
+    /* Rows 50-54 came and went since the first load: this reload compares, changing nothing. */
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.unchanged, 3);
     long xmin_before = count("SELECT sum(xmin::text::bigint) FROM passengers");
+    long change_before = count("SELECT last_value FROM passengers_change_seq");
     CHECK_INT(load(csv, NULL, &r, err), 0);
     CHECK_INT(r.unchanged, 3);
     CHECK_INT(r.inserted + r.updated, 0);
     CHECK_INT(count("SELECT sum(xmin::text::bigint) FROM passengers"), xmin_before);
+    /* The same bytes with nothing written since: recognised, nothing sent, nothing touched. */
+    CHECK_INT(count("SELECT last_value FROM passengers_change_seq"), change_before);
+
+    /* Someone else changes a row (an analyst, the API): the same file is compared again and
+     * puts the row back, because the fingerprint shortcut no longer applies. */
+    CHECK_INT(db_exec(conn, "UPDATE passengers SET name = 'Edited' WHERE passenger_id = 1", 0, NULL,
+                      err, sizeof err),
+              0);
+    CHECK_INT(load(csv, NULL, &r, err), 0);
+    CHECK_INT(r.updated, 1);
+    CHECK_INT(r.unchanged, 2);
+    char *restored = testdb_text(conn, "SELECT name FROM passengers WHERE passenger_id = 1");
+    CHECK_STR(restored, "Braund, Mr. Owen Harris");
+    free(restored);
+    /* A different id base is a different load of the same bytes. */
+    etl_options other = {
+        .source = "test", .max_rejects = -1, .max_rejects_pct = -1, .id_base = 5000};
+    long changes = count("SELECT last_value FROM passengers_change_seq");
+    CHECK_INT(load(csv, &other, &r, err), 0);
+    CHECK_INT(r.unchanged, 3);
+    CHECK(count("SELECT last_value FROM passengers_change_seq") > changes);
 
     /* One changed row, one new row. */
     const char *changed =
@@ -100,7 +125,7 @@ static void test_first_load_and_reload(void) {
     CHECK_INT(count(sql), 1);
     CHECK_INT(count("SELECT count(*) FROM etl_runs WHERE status = 'committed' AND "
                     "rows_read = rows_inserted + rows_updated + rows_unchanged + rows_rejected"),
-              4);
+              7);
 }
 
 static void test_mixed_rows(void) {
