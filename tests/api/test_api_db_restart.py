@@ -40,10 +40,17 @@ if not cluster:
 
 
 def ctl(action, *extra):
-    r = subprocess.run(["pg_ctlcluster", *cluster, action, *extra], capture_output=True,
-                       text=True, timeout=120)
-    if r.returncode != 0:
-        log(f"pg_ctlcluster {action}: {r.stderr.strip()}")
+    """Runs pg_ctlcluster; one retry after a second, since pg_ctlcluster itself has been seen to
+    fail at once, saying nothing, when run right after other tests' clusters came and went. What
+    is under test is the API's recovery, not pg_ctlcluster."""
+    for attempt in (1, 2):
+        r = subprocess.run(["pg_ctlcluster", *cluster, action, *extra], capture_output=True,
+                           text=True, timeout=120)
+        if r.returncode == 0:
+            return 0
+        log(f"pg_ctlcluster {action} (attempt {attempt}) exited {r.returncode}: "
+            f"stdout {r.stdout.strip()!r} stderr {r.stderr.strip()!r}")
+        time.sleep(1.0)
     return r.returncode
 
 
