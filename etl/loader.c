@@ -383,6 +383,24 @@ static int start_copy(PGconn *conn, const char *sql, char *err, size_t errlen) {
     return ok ? 0 : -1;
 }
 
+static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+        return 0;
+    sha256_ctx hash;
+    sha256_init(&hash);
+    ssize_t n;
+    while ((n = read(fd, s->copy_buf, COPY_BUFFER)) > 0)
+        sha256_update(&hash, s->copy_buf, (size_t)n);
+    if (n < 0 || lseek(fd, 0, SEEK_SET) != 0) {
+        snprintf(err, errlen, "reading input failed: %s", strerror(errno));
+        return -1;
+    }
+    sha256_final_hex(&hash, s->result->sha256);
+    s->prehashed = 1;
+    return 0;
+}
+
 static void text_of_long(long value, char out[24]) {
     snprintf(out, 24, "%ld", value);
 }
@@ -406,7 +424,7 @@ static int same_as_last_run(load_state *s, char *err, size_t errlen) {
 }
 
 /* Opens the transaction, takes the load lock and picks direct or staged loading. */
-static int begin_load(load_state *s, char *err, size_t errlen) {
+static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
     if (db_exec(s->conn, "BEGIN", 0, NULL, err, errlen) != 0 ||
         db_exec(s->conn, LOCK_SQL, 0, NULL, err, errlen) != 0)
         return -1;
@@ -415,7 +433,10 @@ static int begin_load(load_state *s, char *err, size_t errlen) {
         return -1;
     s->direct = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
-    if (!s->direct && s->prehashed && same_as_last_run(s, err, errlen) != 0)
+    /* Reloading into a filled table: a regular file is fingerprinted first, so an unchanged
+     * reload is recognised before sending anything (pipes are hashed as they stream). */
+    if (!s->direct && (prehash_file(s, fd, err, errlen) != 0 ||
+                       (s->prehashed && same_as_last_run(s, err, errlen) != 0)))
         return -1;
     if (s->unchanged_file)
         return 0; /* rows are still parsed and validated, for counts and rejects */
@@ -670,24 +691,6 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     return rc;
 }
 
-static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-        return 0;
-    sha256_ctx hash;
-    sha256_init(&hash);
-    ssize_t n;
-    while ((n = read(fd, s->copy_buf, COPY_BUFFER)) > 0)
-        sha256_update(&hash, s->copy_buf, (size_t)n);
-    if (n < 0 || lseek(fd, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "reading input failed: %s", strerror(errno));
-        return -1;
-    }
-    sha256_final_hex(&hash, s->result->sha256);
-    s->prehashed = 1;
-    return 0;
-}
-
 int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *result, char *err,
              size_t errlen) {
     memset(result, 0, sizeof *result);
@@ -702,11 +705,7 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* A regular file is fingerprinted first, so an unchanged reload can be recognised before
-     * sending anything; pipes are hashed as they stream. */
-    int rc = s.conn ? prehash_file(&s, fd, err, errlen) : 0;
-    if (rc == 0 && s.conn)
-        rc = begin_load(&s, err, errlen);
+    int rc = s.conn ? begin_load(&s, fd, err, errlen) : 0;
     if (rc == 0)
         rc = load_rows(&s, fd, err, errlen);
     free(s.copy_buf);
