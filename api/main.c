@@ -1,6 +1,7 @@
 /* titanic-api: the HTTP service behind the load balancer. Reads its configuration from the
  * environment, checks the schema, loads the active model, serves, reloads models when the trainer
  * publishes one (or on SIGHUP), and drains gracefully on SIGTERM. */
+#include "access_log.h"
 #include "api_db.h"
 #include "config.h"
 #include "db.h"
@@ -142,6 +143,8 @@ int main(int argc, char **argv) {
     if (prepare_database(c.conninfo) != 0)
         return EXIT_SCHEMA;
     api_db_configure(c.conninfo);
+    if (access_log_start() != 0)
+        log_warn("access log unbuffered: cannot start its flusher thread", NULL);
     server *s = server_start(&c.server, err, sizeof err);
     if (!s || model_holder_start_reloader(c.conninfo, (int)c.poll_seconds) != 0) {
         log_error("cannot start", "{s:s}", "error", s ? "reloader thread" : err);
@@ -155,6 +158,7 @@ int main(int argc, char **argv) {
              (double)(now.tv_sec - started.tv_sec) * 1e3 +
                  (double)(now.tv_nsec - started.tv_nsec) / 1e6);
     serve_until_terminated(s, &c);
+    access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();
     model_holder_shutdown();
     free(c.conninfo);

@@ -1,6 +1,7 @@
 /* HTTP server lifecycle, request bodies, responses and the access log. See server.h, http.h. */
 #include "server.h"
 
+#include "access_log.h"
 #include "api_db.h"
 #include "http.h"
 #include "log.h"
@@ -222,8 +223,8 @@ static const struct tm *cached_utc(time_t second) {
     return &cached;
 }
 
-/* The access log: one line per request, in the log's format, written with one write(2) so
- * concurrent workers never interleave and no lock is taken. */
+/* The access log: one line per request, in the log's format (buffered per worker thread, see
+ * access_log.h). */
 static void write_access_log(const http_request *r, double seconds) {
     char path[HTTP_PATH_LOG_MAX * 6 + 1];
     size_t o = 0;
@@ -252,11 +253,8 @@ static void write_access_log(const http_request *r, double seconds) {
     else
         n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %.0fus %zub\n", tm->tm_hour,
                      tm->tm_min, tm->tm_sec, r->method, path, r->status, seconds * 1e6, r->bytes);
-    if (n > 0) {
-        ssize_t ignored =
-            write(STDERR_FILENO, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-        (void)ignored;
-    }
+    if (n > 0)
+        access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
