@@ -107,7 +107,8 @@ static json_t *value(cursor *c) {
     size_t len;
     switch (*c->p) {
     case '"':
-        return plain_string(c, &s, &len) ? json_stringn(s, len) : NULL;
+        /* Printable ASCII is valid UTF-8: jansson's check would only repeat ours. */
+        return plain_string(c, &s, &len) ? json_stringn_nocheck(s, len) : NULL;
     case 't':
         return literal(c, "true") ? json_true() : NULL;
     case 'f':
@@ -123,15 +124,12 @@ static json_t *value(cursor *c) {
 static int pair(cursor *c, json_t *obj) {
     const char *key;
     size_t key_len;
-    char name[KEY_MAX + 1];
     if (!plain_string(c, &key, &key_len) || key_len > KEY_MAX || !take(c, ':'))
         return 0;
-    memcpy(name, key, key_len);
-    name[key_len] = '\0';
-    if (json_object_get(obj, name)) /* a duplicate: jansson refuses it with its message */
+    if (json_object_getn(obj, key, key_len)) /* a duplicate: jansson refuses it, with words */
         return 0;
     json_t *v = value(c);
-    return v && json_object_set_new(obj, name, v) == 0;
+    return v && json_object_setn_new_nocheck(obj, key, key_len, v) == 0;
 }
 
 json_t *json_flat_object(const char *text, size_t len) {

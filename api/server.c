@@ -241,18 +241,19 @@ static void write_access_log(const http_request *r, double seconds) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     const struct tm *tm = cached_utc(now.tv_sec);
+    long micros = (long)(seconds * 1e6 + 0.5); /* integer formatting: no floating-point printf */
     int n;
     if (log_is_json())
         n = snprintf(line, sizeof line,
                      "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"info\","
                      "\"component\":\"api\",\"message\":\"request\",\"method\":\"%.16s\","
-                     "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%.0f,\"bytes\":%zu}\n",
+                     "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%ld,\"bytes\":%zu}\n",
                      tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
                      tm->tm_sec, now.tv_nsec / 1000000L, r->method, path, route_template(r->route),
-                     r->status, seconds * 1e6, r->bytes);
+                     r->status, micros, r->bytes);
     else
-        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %.0fus %zub\n", tm->tm_hour,
-                     tm->tm_min, tm->tm_sec, r->method, path, r->status, seconds * 1e6, r->bytes);
+        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %ldus %zub\n", tm->tm_hour,
+                     tm->tm_min, tm->tm_sec, r->method, path, r->status, micros, r->bytes);
     if (n > 0)
         access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
