@@ -110,7 +110,9 @@ json_t *model_explain(const titanic_model *m, const passenger *p) {
     if (!out)
         return NULL;
     for (size_t j = 0; j < m->ncols; j++) {
-        if (json_object_set_new(out, m->names[j], json_real(m->fit.beta[j] * row[j])) != 0) {
+        /* + 0.0 turns the -0.0 of a negative coefficient times an absent feature into 0.0. */
+        double contribution = m->fit.beta[j] * row[j] + 0.0;
+        if (json_object_set_new(out, m->names[j], json_real(contribution)) != 0) {
             json_decref(out);
             return NULL;
         }
