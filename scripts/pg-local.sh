@@ -56,16 +56,38 @@ data_dir() {
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-choose_port() {
+# Ports are taken below the kernel's ephemeral range (32768+ here), where a client socket's
+# local port can collide with a listener that the probe could not see.
+PORT_FIRST=${TITANIC_PG_PORT:-15432}
+PORT_LAST=$((PORT_FIRST + 100))
+
+choose_port() { # $1 = a port to skip (it just failed)
   local port
   if [ -f "$PORT_FILE" ]; then
     port=$(cat "$PORT_FILE")
-    if ! port_in_use "$port"; then echo "$port"; return; fi
+    if [ "$port" != "${1:-}" ] && ! port_in_use "$port"; then echo "$port"; return; fi
   fi
-  for port in $(seq 55432 55532); do
+  for port in $(seq "$PORT_FIRST" "$PORT_LAST"); do
+    [ "$port" = "${1:-}" ] && continue
     if ! port_in_use "$port"; then echo "$port"; return; fi
   done
-  die "no free port in 55432-55532"
+  die "no free port in $PORT_FIRST-$PORT_LAST"
+}
+
+# Starts the server on a free port; if the port is taken between the probe and the bind, tries
+# the next one (three attempts).
+start_server() {
+  local dir=$1 port="" failed=""
+  for _ in 1 2 3; do
+    port=$(choose_port "$failed")
+    echo "$port" >"$PORT_FILE"
+    if as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60       -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" start >/dev/null; then
+      return 0
+    fi
+    failed=$port
+  done
+  tail -5 "$dir/server.log" >&2 2>/dev/null
+  die "server did not start; see $dir/server.log"
 }
 
 is_running() {
@@ -95,11 +117,7 @@ start() {
   if is_running "$dir"; then
     say "already running on port $(cat "$PORT_FILE")"
   else
-    port=$(choose_port)
-    echo "$port" >"$PORT_FILE"
-    as_owner "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir" start >/dev/null ||
-      die "server did not start; see $dir/server.log"
+    start_server "$dir"
   fi
   port=$(cat "$PORT_FILE")
   if ! PGPASSWORD=$password "$PG_BIN/psql" -h 127.0.0.1 -p "$port" -U "$DB_USER" -d postgres -Atq \

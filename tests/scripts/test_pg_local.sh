@@ -14,6 +14,7 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
   out=$("$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" start 2>&1) || { fail "start: $out"; return; }
   url=$(cat "$run/database_url")
   [ "$(stat -c %a "$run/database_url")" = 600 ] || fail "URL file is not mode 600"
+  case "$url" in *":$TITANIC_PG_PORT/"*) fail "took a port another program listens on" ;; esac
   case "$out" in *"$(cut -d@ -f1 <<<"$url" | cut -d: -f3)"*) fail "start printed the password" ;; esac
   [ "$(psql "$url" -Atc 'SELECT current_database()')" = titanic ] || fail "cannot query via URL"
   psql "$url" -qc 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (42)' || fail "write"
@@ -28,8 +29,17 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
   [ ! -e "$run/pg" ] || fail "destroy left $run/pg"
 }
 
+# A port range of our own, with its first port taken by another listener: pg-local must skip it.
+export TITANIC_PG_PORT=$((20000 + $$ % 5000))
+python3 -c 'import socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); s.settimeout(120)
+while True:
+    s.accept()[0].close()' "$TITANIC_PG_PORT" 2>/dev/null &
+blocker=$!
+sleep 0.5
 run_dir=$(mktemp -d /tmp/titanic-pglocal-XXXXXX)
-trap 'bash "$SCRIPT" destroy >/dev/null 2>&1 || true; rm -rf "$run_dir"' EXIT
+trap 'kill $blocker 2>/dev/null; bash "$SCRIPT" destroy >/dev/null 2>&1 || true; rm -rf "$run_dir"' EXIT
 if [ "$(id -u)" -eq 0 ]; then
   out=$(TITANIC_RUN_DIR=$run_dir bash "$SCRIPT" start 2>&1) || fail "start as root: $out"
   pid=$(head -1 "$(readlink -f "$run_dir/pg")/postmaster.pid")
