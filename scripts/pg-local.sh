@@ -40,8 +40,8 @@ data_dir() {
   fi
   mkdir -p "$RUN_DIR"
   if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$RUN_DIR" 2>/dev/null; then
-    local hash
-    hash=$(printf '%s' "$ROOT" | sha256sum | cut -c1-12)
+    local hash # one data directory per run directory, never shared between two of them
+    hash=$(printf '%s' "$(readlink -f "$RUN_DIR")" | sha256sum | cut -c1-12)
     local dir=/var/lib/postgresql/titanic-$hash
     mkdir -p "$dir"
     chown postgres:postgres "$dir"
@@ -113,6 +113,9 @@ start() {
   local dir port password
   dir=$(data_dir)
   [ -f "$dir/PG_VERSION" ] || initialise "$dir"
+  [ -r "$RUN_DIR/pg.password" ] ||
+    die "$dir holds a cluster but $RUN_DIR/pg.password is gone, so it cannot be used; " \
+      "run '$0 destroy' to start afresh"
   password=$(cat "$RUN_DIR/pg.password")
   if is_running "$dir"; then
     say "already running on port $(cat "$PORT_FILE")"
