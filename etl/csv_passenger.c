@@ -34,55 +34,48 @@ typedef struct {
     int column;
 } layout_column;
 
+/* Kaggle's columns, in Kaggle's order; the test file has the same without Survived. */
+static const layout_column kaggle_columns[] = {
+    {"PassengerId", COL_ID}, {"Survived", COL_SURVIVED}, {"Pclass", COL_PCLASS},
+    {"Name", COL_NAME},      {"Sex", COL_SEX},           {"Age", COL_AGE},
+    {"SibSp", COL_SIBSP},    {"Parch", COL_PARCH},       {"Ticket", COL_TICKET},
+    {"Fare", COL_FARE},      {"Cabin", COL_CABIN},       {"Embarked", COL_EMBARKED}};
+
+static const layout_column people_columns[] = {{"Survived", COL_SURVIVED},
+                                               {"Pclass", COL_PCLASS},
+                                               {"Name", COL_NAME},
+                                               {"Sex", COL_SEX},
+                                               {"Age", COL_AGE},
+                                               {"Siblings/Spouses Aboard", COL_SIBSP},
+                                               {"Parents/Children Aboard", COL_PARCH},
+                                               {"Fare", COL_FARE}};
+
 typedef struct {
     csv_layout id;
     const char *name;
-    int ncolumns;
-    layout_column columns[COL_COUNT];
+    const layout_column *columns;
+    int listed;  /* entries in columns */
+    int without; /* a listed column this layout lacks, or -1 */
 } layout_def;
 
+#define COUNT_OF(a) ((int)(sizeof a / sizeof a[0]))
+
 static const layout_def layouts[] = {
-    {LAYOUT_TRAIN,
-     "kaggle-train",
-     12,
-     {{"PassengerId", COL_ID},
-      {"Survived", COL_SURVIVED},
-      {"Pclass", COL_PCLASS},
-      {"Name", COL_NAME},
-      {"Sex", COL_SEX},
-      {"Age", COL_AGE},
-      {"SibSp", COL_SIBSP},
-      {"Parch", COL_PARCH},
-      {"Ticket", COL_TICKET},
-      {"Fare", COL_FARE},
-      {"Cabin", COL_CABIN},
-      {"Embarked", COL_EMBARKED}}},
-    {LAYOUT_TEST,
-     "kaggle-test",
-     11,
-     {{"PassengerId", COL_ID},
-      {"Pclass", COL_PCLASS},
-      {"Name", COL_NAME},
-      {"Sex", COL_SEX},
-      {"Age", COL_AGE},
-      {"SibSp", COL_SIBSP},
-      {"Parch", COL_PARCH},
-      {"Ticket", COL_TICKET},
-      {"Fare", COL_FARE},
-      {"Cabin", COL_CABIN},
-      {"Embarked", COL_EMBARKED}}},
-    {LAYOUT_PEOPLE,
-     "people-887",
-     8,
-     {{"Survived", COL_SURVIVED},
-      {"Pclass", COL_PCLASS},
-      {"Name", COL_NAME},
-      {"Sex", COL_SEX},
-      {"Age", COL_AGE},
-      {"Siblings/Spouses Aboard", COL_SIBSP},
-      {"Parents/Children Aboard", COL_PARCH},
-      {"Fare", COL_FARE}}},
+    {LAYOUT_TRAIN, "kaggle-train", kaggle_columns, COUNT_OF(kaggle_columns), -1},
+    {LAYOUT_TEST, "kaggle-test", kaggle_columns, COUNT_OF(kaggle_columns), COL_SURVIVED},
+    {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns), -1},
 };
+
+/* How many columns a file of this layout has. */
+static int layout_width(const layout_def *l) {
+    return l->listed - (l->without >= 0);
+}
+
+/* Whether listed column j belongs to the layout. */
+static int layout_has(const layout_def *l, int j) {
+    return l->columns[j].column != l->without;
+}
+
 #define LAYOUT_COUNT ((int)(sizeof layouts / sizeof layouts[0]))
 
 /* Seen PassengerIds as a paged bitmap: 2^16 ids per 8 KiB page, pages made on first use, at most
@@ -243,14 +236,14 @@ static int header_matches(const char *expected, const char *text, size_t len) {
 
 /* Maps every file column to a distinct column of layout; 0 on a full match. */
 static int map_header(csv_reader *r, const layout_def *layout) {
-    if (r->nfields != layout->ncolumns)
+    if (r->nfields != layout_width(layout))
         return -1;
     int used[COL_COUNT] = {0};
     for (int i = 0; i < r->nfields; i++) {
         csv_cell cell = cell_at(r, i);
         int found = -1;
-        for (int j = 0; j < layout->ncolumns && found < 0; j++) {
-            if (!used[j] && cell.text &&
+        for (int j = 0; j < layout->listed && found < 0; j++) {
+            if (!used[j] && layout_has(layout, j) && cell.text &&
                 header_matches(layout->columns[j].header, cell.text, cell.len))
                 found = j;
         }
@@ -266,9 +259,14 @@ static void describe_expected_layouts(char *out, size_t len) {
     size_t used = 0;
     for (int i = 0; i < LAYOUT_COUNT && used < len; i++) {
         used += (size_t)snprintf(out + used, len - used, "%s%s (", i ? "; " : "", layouts[i].name);
-        for (int j = 0; j < layouts[i].ncolumns && used < len; j++)
-            used += (size_t)snprintf(out + used, len - used, "%s%s", j ? "," : "",
+        const char *separator = "";
+        for (int j = 0; j < layouts[i].listed && used < len; j++) {
+            if (!layout_has(&layouts[i], j))
+                continue;
+            used += (size_t)snprintf(out + used, len - used, "%s%s", separator,
                                      layouts[i].columns[j].header);
+            separator = ",";
+        }
         if (used < len)
             used += (size_t)snprintf(out + used, len - used, ")");
     }
@@ -386,8 +384,8 @@ static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, reje
     char detail[128];
     passenger_init(p);
     memset(text, 0, sizeof *text);
-    if (r->nfields != r->layout->ncolumns) {
-        snprintf(detail, sizeof detail, "expected %d fields, found %d", r->layout->ncolumns,
+    if (r->nfields != layout_width(r->layout)) {
+        snprintf(detail, sizeof detail, "expected %d fields, found %d", layout_width(r->layout),
                  r->nfields);
         return reject(why, NULL, detail);
     }

@@ -122,6 +122,11 @@ typedef struct {
     char copy_error[512];
 } load_state;
 
+/* Integers travel to PostgreSQL as text parameters. */
+static void text_of_long(long value, char out[24]) {
+    snprintf(out, 24, "%ld", value);
+}
+
 static double elapsed_seconds(const struct timespec *since) {
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
@@ -401,10 +406,6 @@ static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
     return 0;
 }
 
-static void text_of_long(long value, char out[24]) {
-    snprintf(out, 24, "%ld", value);
-}
-
 /* Sets s->unchanged_file when this exact file was committed before and nothing has written
  * passengers since. */
 static int same_as_last_run(load_state *s, char *err, size_t errlen) {
@@ -595,11 +596,10 @@ static int merge_stage(load_state *s, int duplicates_unchecked, char *err, size_
 static int finish_run(load_state *s, char *err, size_t errlen) {
     etl_result *r = s->result;
     r->unchanged = s->valid - r->inserted - r->updated;
-    char counts[5][24];
+    char counts[5][24], id_base[24];
     long values[5] = {r->read, r->inserted, r->updated, r->unchanged, r->rejected};
     for (int i = 0; i < 5; i++)
-        snprintf(counts[i], sizeof counts[i], "%ld", values[i]);
-    char id_base[24];
+        text_of_long(values[i], counts[i]);
     text_of_long(s->options->id_base, id_base);
     const char *finish[] = {s->run_id, csv_layout_name(r->layout),
                             r->sha256, counts[0],
@@ -618,9 +618,9 @@ static void record_failure(PGconn *conn, const etl_result *r, const char *reason
     if (r->run_id <= 0)
         return;
     char run_id[24], read[24], rejected[24];
-    snprintf(run_id, sizeof run_id, "%ld", r->run_id);
-    snprintf(read, sizeof read, "%ld", r->read);
-    snprintf(rejected, sizeof rejected, "%ld", r->rejected);
+    text_of_long(r->run_id, run_id);
+    text_of_long(r->read, read);
+    text_of_long(r->rejected, rejected);
     const char *params[] = {run_id, csv_layout_name(r->layout), r->sha256, read, rejected, reason};
     if (db_exec(conn, FAIL_RUN_SQL, 6, params, ignored, sizeof ignored) != 0)
         log_warn("could not record the failed run", "{s:s}", "error", ignored);
@@ -698,7 +698,7 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
     clock_gettime(CLOCK_MONOTONIC, &s.started);
     if (s.conn && start_run(s.conn, options->source, &result->run_id, err, errlen) != 0)
         return -1;
-    snprintf(s.run_id, sizeof s.run_id, "%ld", result->run_id);
+    text_of_long(result->run_id, s.run_id);
     s.run = result->run_id;
     s.copy_buf = malloc(COPY_BUFFER);
     if (!s.copy_buf) {
