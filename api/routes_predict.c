@@ -54,13 +54,10 @@ static enum MHD_Result invalid(http_request *r, const input_error *e) {
     return http_error(r, 400, message, e->field[0] ? e->field : NULL);
 }
 
-static enum MHD_Result predict_stored(http_request *r, const titanic_model *m, json_t *id_value,
+static enum MHD_Result predict_stored(http_request *r, const titanic_model *m, int32_t id,
                                       int explain) {
-    if (!json_is_integer(id_value) || json_integer_value(id_value) < 1 ||
-        json_integer_value(id_value) > PASSENGER_ID_MAX)
-        return http_error(r, 400, "passenger_id: expected a positive integer", "passenger_id");
     passenger p;
-    int found = fetch_passenger(r, (int32_t)json_integer_value(id_value), &p);
+    int found = fetch_passenger(r, id, &p);
     if (found < 0)
         return MHD_YES;
     if (!found)
@@ -109,7 +106,11 @@ static enum MHD_Result predict_body(http_request *r, const titanic_model *m, jso
             return predict_batch(r, m, list, explain);
         json_t *id = json_object_get(body, "passenger_id");
         if (id)
-            return predict_stored(r, m, id, explain);
+            return json_is_integer(id) && json_integer_value(id) >= 1 &&
+                           json_integer_value(id) <= PASSENGER_ID_MAX
+                       ? predict_stored(r, m, (int32_t)json_integer_value(id), explain)
+                       : http_error(r, 400, "passenger_id: expected a positive integer",
+                                    "passenger_id");
     }
     passenger p;
     input_error e;
@@ -143,20 +144,14 @@ enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text)
     int explain;
     if (parse_explain(r, &explain) != 0)
         return MHD_YES;
-    json_t *id = json_integer(atoll(id_text));
     char reason[160];
-    int32_t parsed;
-    if (passenger_parse_id(id_text, strlen(id_text), &parsed, reason, sizeof reason) != 0) {
-        json_decref(id);
+    int32_t id;
+    if (passenger_parse_id(id_text, strlen(id_text), &id, reason, sizeof reason) != 0)
         return http_error(r, 400, "passenger id must be a positive integer", "id");
-    }
     model_ref *ref = model_holder_acquire();
-    if (!ref) {
-        json_decref(id);
+    if (!ref)
         return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
-    }
     enum MHD_Result rc = predict_stored(r, model_ref_model(ref), id, explain);
     model_holder_release(ref);
-    json_decref(id);
     return rc;
 }
