@@ -1,31 +1,18 @@
 /* Per-worker PostgreSQL connections for the API. See api_db.h. */
 #include "api_db.h"
 
+#include "clock.h"
 #include "db.h"
 #include "log.h"
-#include "passenger.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RETRY_INTERVAL_SECONDS 1.0
 #define CONNECT_TIMEOUT_SECONDS 2
 #define STATEMENT_TIMEOUT_SQL "SET statement_timeout = '5s'"
-
-typedef struct {
-    const char *name;
-    const char *sql;
-    int nparams;
-} prepared;
-
-/* Statements every worker prepares once per connection: the hot lookups. */
-static const prepared statements[] = {
-    {"passenger_by_id", "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = $1", 1},
-    {"ping", "SELECT 1", 0},
-};
 
 static char *configured_conninfo;
 static atomic_long stat_open, stat_connects, stat_failures, stat_dropped;
@@ -55,18 +42,11 @@ void api_db_configure(const char *conninfo) {
     configured_conninfo = strdup(conninfo ? conninfo : "");
 }
 
-static double monotonic_seconds(void) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-}
-
 static int prepare_all(PGconn *conn, char *err, size_t errlen) {
     if (db_exec(conn, STATEMENT_TIMEOUT_SQL, 0, NULL, err, errlen) != 0)
         return -1;
-    for (size_t i = 0; i < sizeof statements / sizeof statements[0]; i++) {
-        PGresult *res =
-            PQprepare(conn, statements[i].name, statements[i].sql, statements[i].nparams, NULL);
+    for (const store_statement *const *st = store_prepared_statements; *st; st++) {
+        PGresult *res = PQprepare(conn, (*st)->name, (*st)->sql, (*st)->nparams, NULL);
         int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
         if (!ok)
             db_error_text(conn, res, err, errlen);
@@ -90,7 +70,8 @@ static void drop_connection(void) {
 PGconn *api_db_get(char *err, size_t errlen) {
     if (thread_conn)
         return thread_conn;
-    double now = monotonic_seconds();
+    struct timespec ts = clock_now();
+    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
     if (now < thread_next_attempt) {
         snprintf(err, errlen, "database unavailable (retrying)");
         return NULL;
@@ -114,10 +95,11 @@ PGconn *api_db_get(char *err, size_t errlen) {
     return conn;
 }
 
-static PGresult *run_once(PGconn *conn, const char *name, const char *sql, int nparams,
-                          const char *const *params, char *err, size_t errlen) {
-    PGresult *res = name ? PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0)
-                         : PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+static PGresult *run_once(PGconn *conn, const store_statement *st, const char *const *params,
+                          char *err, size_t errlen) {
+    PGresult *res = st->name
+                        ? PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0)
+                        : PQexecParams(conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
         return res;
@@ -126,8 +108,8 @@ static PGresult *run_once(PGconn *conn, const char *name, const char *sql, int n
     return NULL;
 }
 
-PGresult *api_db_query(const char *name, const char *sql, int nparams, const char *const *params,
-                       int *unavailable, char *err, size_t errlen) {
+PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,
+                       char *err, size_t errlen) {
     *unavailable = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         PGconn *conn = api_db_get(err, errlen);
@@ -135,17 +117,30 @@ PGresult *api_db_query(const char *name, const char *sql, int nparams, const cha
             *unavailable = 1;
             return NULL;
         }
-        PGresult *res = run_once(conn, name, sql, nparams, params, err, errlen);
+        PGresult *res = run_once(conn, st, params, err, errlen);
         if (res || PQstatus(conn) == CONNECTION_OK)
             return res;
-        /* The server restarted or the network dropped: reconnect at once and try again once,
-         * so a restart costs clients nothing; the statements here are all safe to repeat. */
+        /* The server restarted or the network dropped: reconnect at once. A read is tried once
+         * more, so a restart costs clients nothing; a write may have committed before the
+         * connection dropped, so it is reported as failed, never sent twice. */
         log_warn("database connection lost", "{s:s}", "error", err);
         drop_connection();
         thread_next_attempt = 0;
+        if (!st->read_only)
+            break;
     }
     *unavailable = 1;
     return NULL;
+}
+
+static PGresult *run_on_worker(void *ctx, const store_statement *st, const char *const *params,
+                               int *unavailable, char *err, size_t errlen) {
+    (void)ctx;
+    return api_db_query(st, params, unavailable, err, errlen);
+}
+
+store_conn api_db_store(void) {
+    return (store_conn){run_on_worker, NULL};
 }
 
 void api_db_get_stats(api_db_stats *out) {

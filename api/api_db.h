@@ -1,9 +1,12 @@
 /* The API's database connections: one per HTTP worker thread, opened on first use, with the
  * statements it runs on every request prepared once. When the database goes away a worker
  * drops its connection and retries at most once a second, so requests meanwhile fail fast with
- * 503 instead of waiting on a dead socket; after a restart the next request reconnects. */
+ * 503 instead of waiting on a dead socket; after a restart the next request reconnects. The
+ * statements prepared are the stores' named ones (store_prepared_statements). */
 #ifndef TITANIC_API_DB_H
 #define TITANIC_API_DB_H
+
+#include "store.h"
 
 #include <libpq-fe.h>
 #include <stddef.h>
@@ -15,11 +18,14 @@ void api_db_configure(const char *conninfo);
  * is unreachable. */
 PGconn *api_db_get(char *err, size_t errlen);
 
-/* Runs prepared statement name (see api_db.c) or, when name is NULL, sql with parameters. On a
- * broken connection drops it (the next call reconnects). NULL with err on any failure;
- * *unavailable is set to 1 when the failure was the database being unreachable. */
-PGresult *api_db_query(const char *name, const char *sql, int nparams, const char *const *params,
-                       int *unavailable, char *err, size_t errlen);
+/* Runs a store statement on this thread's connection (prepared when it has a name). On a broken
+ * connection drops it and reconnects; only read-only statements are sent again. NULL with err on
+ * any failure; *unavailable is set to 1 when the failure was the database being unreachable. */
+PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,
+                       char *err, size_t errlen);
+
+/* The stores' view of this thread's connection (api_db_query). */
+store_conn api_db_store(void);
 
 /* Pool figures for /metrics. */
 typedef struct {

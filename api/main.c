@@ -9,6 +9,7 @@
 #include "log.h"
 #include "migrate.h"
 #include "model_holder.h"
+#include "routes.h"
 #include "server.h"
 
 #include <pthread.h>
@@ -60,7 +61,8 @@ static int read_config(api_config *c, char *err, size_t errlen) {
                                  .threads = (int)threads,
                                  .connection_limit = (unsigned)limit,
                                  .connection_timeout_seconds = (unsigned)timeout,
-                                 .header_memory = (size_t)header};
+                                 .header_memory = (size_t)header,
+                                 .handler = routes_dispatch};
     http_config.max_body_bytes = (size_t)body;
     http_config.max_batch = (int)batch;
     http_config.people_list_max = (size_t)people;

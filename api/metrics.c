@@ -1,29 +1,10 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
-#include "api_db.h"
-#include "model_holder.h"
-
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const route_names[ROUTE_COUNT] = {"/health",
-                                                     "/ready",
-                                                     "/passengers/{id}",
-                                                     "/passengers",
-                                                     "/passengers/{id}/prediction",
-                                                     "/stats/survival",
-                                                     "/predict",
-                                                     "/model",
-                                                     "/models",
-                                                     "/model/report",
-                                                     "/people",
-                                                     "/people/{uuid}",
-                                                     "/metrics",
-                                                     "/openapi.json",
-                                                     "unmatched"};
 
 static const char *const method_names[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OTHER"};
 #define METHOD_COUNT 6
@@ -38,10 +19,6 @@ static const double bucket_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0
 static atomic_ulong requests[ROUTE_COUNT][METHOD_COUNT][STATUS_COUNT];
 static atomic_ulong buckets[ROUTE_COUNT][BUCKET_COUNT + 1]; /* + the +Inf bucket */
 static atomic_ulong duration_ns[ROUTE_COUNT];
-
-const char *route_template(route_id route) {
-    return route < ROUTE_COUNT ? route_names[route] : "unmatched";
-}
 
 static int method_index(const char *method) {
     for (int i = 0; i < METHOD_COUNT - 1; i++) {
@@ -90,7 +67,7 @@ static void render_requests(FILE *out) {
                 fprintf(out,
                         "titanic_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} "
                         "%lu\n",
-                        route_names[r], method_names[m], status, n);
+                        route_template((route_id)r), method_names[m], status, n);
             }
 }
 
@@ -112,53 +89,19 @@ static void render_histograms(FILE *out) {
             cumulative += counts[b];
             fprintf(out,
                     "titanic_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
-                    route_names[r], bucket_bounds[b], cumulative);
+                    route_template((route_id)r), bucket_bounds[b], cumulative);
         }
         cumulative += counts[BUCKET_COUNT];
         fprintf(out, "titanic_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
-                route_names[r], cumulative);
+                route_template((route_id)r), cumulative);
         fprintf(out, "titanic_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
-                route_names[r], (double)atomic_load(&duration_ns[r]) / 1e9);
+                route_template((route_id)r), (double)atomic_load(&duration_ns[r]) / 1e9);
         fprintf(out, "titanic_http_request_duration_seconds_count{route=\"%s\"} %lu\n",
-                route_names[r], cumulative);
+                route_template((route_id)r), cumulative);
     }
 }
 
-static void render_gauges(FILE *out) {
-    api_db_stats db;
-    api_db_get_stats(&db);
-    fprintf(out,
-            "# HELP titanic_model_version Version of the model serving predictions (0: none).\n"
-            "# TYPE titanic_model_version gauge\ntitanic_model_version %d\n",
-            model_holder_version());
-    fprintf(out,
-            "# HELP titanic_db_connections Worker database connections by state.\n"
-            "# TYPE titanic_db_connections gauge\ntitanic_db_connections{state=\"open\"} %ld\n",
-            db.open);
-    fprintf(out,
-            "# HELP titanic_db_connection_events_total Database connection events.\n"
-            "# TYPE titanic_db_connection_events_total counter\n"
-            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
-            db.connects, db.connect_failures, db.dropped);
-    fprintf(out,
-            "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
-            "titanic_build_info{version=\"%s\"} 1\n",
-            TITANIC_VERSION);
-}
-
-char *metrics_render(size_t *len) {
-    char *text = NULL;
-    FILE *out = open_memstream(&text, len);
-    if (!out)
-        return NULL;
+void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
-    render_gauges(out);
-    if (fclose(out) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
 }

@@ -4,6 +4,7 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "models_store.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -74,18 +75,9 @@ void model_holder_install(titanic_model *m) {
     model_holder_release(old);
 }
 
-static int active_version(PGconn *conn, int *version, char *err, size_t errlen) {
-    PGresult *res = db_query(conn, "SELECT version FROM models WHERE active", 0, NULL, err, errlen);
-    if (!res)
-        return -1;
-    *version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    return 0;
-}
-
 int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
-    int version = 0;
-    if (active_version(conn, &version, err, errlen) != 0)
+    int version = models_store_active_version(store_on(conn), err, errlen);
+    if (version < 0)
         return -1;
     if (version == 0) {
         snprintf(err, errlen, "no active model in the database (run titanic-train)");
@@ -93,7 +85,7 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
     }
     if (version == model_holder_version())
         return 0;
-    titanic_model *m = model_load_active(conn, err, errlen);
+    titanic_model *m = models_store_load_active(store_on(conn), err, errlen);
     if (!m)
         return -1;
     int old = model_holder_version();

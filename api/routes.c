@@ -3,8 +3,12 @@
 #include "routes.h"
 
 #include "api_db.h"
+#include "metrics.h"
 #include "model_holder.h"
+#include "models_store.h"
+#include "passengers_store.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,7 +141,7 @@ enum MHD_Result route_ready(http_request *r) {
         return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
     int unavailable = 0;
     char err[512];
-    PGresult *res = api_db_query("ping", NULL, 0, NULL, &unavailable, err, sizeof err);
+    PGresult *res = api_db_query(&STORE_PING, NULL, &unavailable, err, sizeof err);
     if (!res) {
         snprintf(reason, sizeof reason, "database not answering: %.400s", err);
         return http_error(r, 503, reason, NULL);
@@ -158,52 +162,82 @@ enum MHD_Result route_model(http_request *r) {
 }
 
 enum MHD_Result route_models(http_request *r) {
-    int unavailable;
+    int unavailable, count = 0;
     char err[512];
-    PGresult *res = api_db_query(NULL,
-                                 "SELECT version, to_json(created_at)#>>'{}', active, "
-                                 "training_rows, metrics::text FROM models ORDER BY version DESC",
-                                 0, NULL, &unavailable, err, sizeof err);
-    if (!res)
+    model_row *rows = NULL;
+    if (models_store_list(api_db_store(), &rows, &count, &unavailable, err, sizeof err) != 0)
         return http_database_error(r, unavailable, err);
     json_t *list = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *metrics = json_loads(PQgetvalue(res, i, 4), 0, NULL);
-        json_array_append_new(list, json_pack("{s:i, s:s, s:b, s:i, s:o}", "version",
-                                              atoi(PQgetvalue(res, i, 0)), "created_at",
-                                              PQgetvalue(res, i, 1), "active",
-                                              PQgetvalue(res, i, 2)[0] == 't', "training_rows",
-                                              atoi(PQgetvalue(res, i, 3)), "metrics",
-                                              metrics ? metrics : json_null()));
+    for (int i = 0; i < count; i++) {
+        json_t *metrics = rows[i].metrics ? json_loads(rows[i].metrics, 0, NULL) : NULL;
+        json_array_append_new(list,
+                              json_pack("{s:i, s:s, s:b, s:I, s:o}", "version", rows[i].version,
+                                        "created_at", rows[i].created, "active", rows[i].active,
+                                        "training_rows", (json_int_t)rows[i].training_rows,
+                                        "metrics", metrics ? metrics : json_null()));
     }
-    PQclear(res);
+    models_store_free_rows(rows, count);
     return http_json(r, 200, json_pack("{s:o}", "models", list));
 }
 
 enum MHD_Result route_model_report(http_request *r) {
     int unavailable;
-    char err[512];
-    PGresult *res = api_db_query(NULL, "SELECT report_html FROM models WHERE active", 0, NULL,
-                                 &unavailable, err, sizeof err);
-    if (!res)
+    char err[512], *html = NULL;
+    size_t len = 0;
+    if (models_store_active_report(api_db_store(), &html, &len, &unavailable, err, sizeof err) != 0)
         return http_database_error(r, unavailable, err);
-    if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)) {
-        PQclear(res);
+    if (!html)
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
-    }
-    enum MHD_Result rc = http_text(r, 200, "text/html; charset=utf-8", PQgetvalue(res, 0, 0),
-                                   (size_t)PQgetlength(res, 0, 0));
-    PQclear(res);
-    return rc;
+    return http_owned(r, 200, "text/html; charset=utf-8", html, len);
+}
+
+int fetch_passenger(http_request *r, int32_t id, passenger *out) {
+    char err[512];
+    int unavailable;
+    int found = passengers_store_get(api_db_store(), id, out, &unavailable, err, sizeof err);
+    if (found < 0)
+        http_database_error(r, unavailable, err);
+    return found;
 }
 
 /* ---- metrics and the API document ---- */
 
+static void render_gauges(FILE *out) {
+    api_db_stats db;
+    api_db_get_stats(&db);
+    fprintf(out,
+            "# HELP titanic_model_version Version of the model serving predictions (0: none).\n"
+            "# TYPE titanic_model_version gauge\ntitanic_model_version %d\n",
+            model_holder_version());
+    fprintf(out,
+            "# HELP titanic_db_connections Worker database connections by state.\n"
+            "# TYPE titanic_db_connections gauge\ntitanic_db_connections{state=\"open\"} %ld\n",
+            db.open);
+    fprintf(out,
+            "# HELP titanic_db_connection_events_total Database connection events.\n"
+            "# TYPE titanic_db_connection_events_total counter\n"
+            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
+            db.connects, db.connect_failures, db.dropped);
+    fprintf(out,
+            "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
+            "titanic_build_info{version=\"%s\"} 1\n",
+            TITANIC_VERSION);
+}
+
 enum MHD_Result route_metrics(http_request *r) {
+    char *text = NULL;
     size_t len = 0;
-    char *text = metrics_render(&len);
-    if (!text)
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
         return http_error(r, 500, "cannot render metrics", NULL);
+    metrics_render(out);
+    render_gauges(out);
+    if (fclose(out) != 0) {
+        free(text);
+        return http_error(r, 500, "cannot render metrics", NULL);
+    }
     return http_owned(r, 200, "text/plain; version=0.0.4", text, len);
 }
 

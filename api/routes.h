@@ -26,8 +26,9 @@ enum MHD_Result route_person_delete(http_request *r, const char *uuid);
 enum MHD_Result route_metrics(http_request *r);
 enum MHD_Result route_openapi(http_request *r);
 
-/* Shared by the passenger routes: fetches one stored passenger. Returns 1 found, 0 not found,
- * -1 after answering the request with an error (503/500). */
+/* Shared by the passenger, prediction and people routes (defined in routes.c): fetches one
+ * stored passenger. Returns 1 found, 0 not found, -1 after answering the request with an error
+ * (503/500). */
 int fetch_passenger(http_request *r, int32_t id, passenger *out);
 
 #endif

@@ -1,11 +1,11 @@
-/* HTTP server lifecycle, request bodies, responses and the access log. See server.h, http.h. */
+/* HTTP server lifecycle: connections, request bodies and their limits, timing, metrics and the
+ * access log, and the graceful drain. What a request means is the handler's business (server.h). */
 #include "server.h"
 
 #include "access_log.h"
-#include "api_db.h"
-#include "http.h"
+#include "clock.h"
 #include "log.h"
-#include "routes.h"
+#include "metrics.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -16,132 +16,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-http_settings http_config = {1 << 20, 1000, 100000, 0};
-
 struct server {
     struct MHD_Daemon *daemon;
     int port;
+    server_handler handler;
 };
 
 static atomic_int in_flight;
 
-/* ---- responses ---- */
-
-static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Response *response,
-                             const char *content_type, size_t len) {
-    if (!response)
-        return MHD_NO;
-    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (http_config.draining)
-        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
-    r->status = status;
-    r->bytes = len;
-    enum MHD_Result rc = MHD_queue_response(r->connection, status, response);
-    MHD_destroy_response(response);
-    return rc;
-}
-
-enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
-                           size_t len) {
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!response)
-        free(text);
-    return queue(r, status, response, content_type, len);
-}
-
-enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
-                          const char *text, size_t len) {
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-    return queue(r, status, response, content_type, len);
-}
-
-void http_format_real(double value, char *out, size_t len) {
-    int n = snprintf(out, len, "%.15g", value);
-    if (n > 0 && (size_t)n + 2 < len && !strpbrk(out, ".eEn"))
-        memcpy(out + n, ".0", 3);
-}
-
-enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
-    /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(body);
-    if (!text)
-        return http_text(r, 500, "application/json",
-                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
-    return http_owned(r, status, "application/json", text, strlen(text));
-}
-
-enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
-                           const char *field) {
-    json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
-    json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
-    return http_json(r, status, json_pack("{s:o}", "error", error));
-}
-
-enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {
-    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
-                       : http_error(r, 500, err, NULL);
-}
-
-enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
-    char message[96];
-    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
-             allow);
-    json_t *body =
-        json_pack("{s:{s:i, s:s, s:n}}", "error", "status", 405, "message", message, "field");
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (!text)
-        return MHD_NO;
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
-    return queue(r, 405, response, "application/json", strlen(text));
-}
-
-const char *http_query(http_request *r, const char *key) {
-    return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
-}
-
-typedef struct {
-    const char *const *allowed;
-    const char *unknown;
-} query_check;
-
-static enum MHD_Result check_query_key(void *cls, enum MHD_ValueKind kind, const char *key,
-                                       const char *value) {
-    (void)kind;
-    (void)value;
-    query_check *q = cls;
-    for (const char *const *a = q->allowed; *a; a++) {
-        if (strcmp(*a, key) == 0)
-            return MHD_YES;
-    }
-    q->unknown = key;
-    return MHD_NO;
-}
-
-const char *http_unknown_query(http_request *r, const char *const *allowed) {
-    query_check q = {allowed, NULL};
-    MHD_get_connection_values(r->connection, MHD_GET_ARGUMENT_KIND, check_query_key, &q);
-    return q.unknown;
-}
-
 /* ---- request lifecycle ---- */
-
-static double seconds_since(const struct timespec *start) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
-}
 
 static http_request *new_request(struct MHD_Connection *c, const char *url, const char *method) {
     http_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    clock_gettime(CLOCK_MONOTONIC, &r->started);
+    r->started = clock_now();
     r->connection = c;
     r->method = method;
     r->url = url;
@@ -189,7 +78,6 @@ static enum MHD_Result too_large(http_request *r) {
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
-    (void)cls;
     (void)version;
     http_request *r = *state;
     if (!r) {
@@ -209,7 +97,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     if (r->body_too_large)
         return too_large(r);
-    return routes_dispatch(r);
+    server *s = cls;
+    return s->handler(r);
 }
 
 /* Broken-down UTC time of a second, recomputed only when the second changes (per thread). */
@@ -267,7 +156,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
         return;
     if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0)
         r->status = 499; /* the client went away before an answer */
-    double seconds = seconds_since(&r->started);
+    double seconds = clock_seconds_since(&r->started);
     metrics_record(r->route, r->method, r->status, seconds);
     if (log_enabled(LOG_INFO))
         write_access_log(r, seconds);
@@ -299,9 +188,10 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
+    s->handler = o->handler;
     s->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL,
-        NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
+        NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
         (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
@@ -327,9 +217,8 @@ int server_drain_and_stop(server *s, double grace_seconds) {
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    while (atomic_load(&in_flight) > 0 && seconds_since(&start) < grace_seconds) {
+    struct timespec start = clock_now();
+    while (atomic_load(&in_flight) > 0 && clock_seconds_since(&start) < grace_seconds) {
         struct timespec tick = {0, 5 * 1000 * 1000};
         nanosleep(&tick, NULL);
     }

@@ -3,7 +3,14 @@
 #ifndef TITANIC_SERVER_H
 #define TITANIC_SERVER_H
 
+#include "http.h"
+
 #include <stddef.h>
+
+/* Answers one complete request (body read, within limits) through the helpers in http.h and
+ * sets r->route. The server is the same whoever the handler is: the API passes its router, the
+ * benchmark floor a handler that answers a fixed body. */
+typedef enum MHD_Result (*server_handler)(http_request *r);
 
 typedef struct {
     const char *bind; /* IPv4 address to listen on */
@@ -12,6 +19,7 @@ typedef struct {
     unsigned connection_limit;
     unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
     size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
+    server_handler handler;
 } server_options;
 
 typedef struct server server;

@@ -37,11 +37,9 @@ if [ "${1:-}" != --in-cluster ]; then
     die "DURATION, ROUNDS and CONNECTIONS must be positive integers"
   mkdir -p "$OUT"
   TITANIC_BENCH_DEPS=1 "$ROOT/scripts/install-deps.sh" >/dev/null
-  echo "building Release tree (build/release) and bench/out/bare_server" >&2
+  echo "building Release tree (build/release, with bench/titanic-bare-server)" >&2
   cmake -S "$ROOT" -B "$ROOT/build/release" -DCMAKE_BUILD_TYPE=Release -DTITANIC_TESTS=OFF >/dev/null
   cmake --build "$ROOT/build/release" -j2 >/dev/null
-  # shellcheck disable=SC2046 # pkg-config prints several words on purpose
-  cc -O2 -Wall -Wextra -o "$OUT/bare_server" "$ROOT/bench/bare_server.c" $(pkg-config --cflags --libs libmicrohttpd)
   DATA_DIR=${TITANIC_DATA_DIR:-}
   if [ -z "$DATA_DIR" ] && [ -d "$ROOT/../shared/data/titanic" ]; then
     DATA_DIR=$(cd "$ROOT/../shared/data/titanic" && pwd)
@@ -62,9 +60,9 @@ fi
 
 # ---------------------------------------------------------------- inside the throwaway cluster
 ETL=$ROOT/build/release/etl/titanic-etl
-TRAIN=$ROOT/build/release/model/titanic-train
+TRAIN=$ROOT/build/release/train/titanic-train
 API=$ROOT/build/release/api/titanic-api
-BARE=$OUT/bare_server
+BARE=$ROOT/build/release/bench/titanic-bare-server
 SERVER_LOG=$OUT/api-server.log
 WRK_LOG=$OUT/api-wrk.log
 : >"$WRK_LOG"

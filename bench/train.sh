@@ -40,7 +40,7 @@ run() {
   /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.json"
 }
 
-run titanic-train "$BUILD_DIR/model/titanic-train" --bench-csv "$CSV" --features reference --l2 0
+run titanic-train "$BUILD_DIR/train/titanic-train" --bench-csv "$CSV" --features reference --l2 0
 run sklearn "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" sklearn
 run statsmodels "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" statsmodels
 

@@ -236,27 +236,3 @@ int passenger_id_from_uuid(const char *text, int32_t *id) {
     *id = (int32_t)value;
     return 0;
 }
-
-static void copy_column(const PGresult *res, int row, int col, char *dst, size_t size) {
-    snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
-}
-
-void passenger_from_row(const PGresult *res, int row, passenger *p) {
-    passenger_init(p);
-    p->id = (int32_t)atol(PQgetvalue(res, row, 0));
-    copy_column(res, row, 1, p->uuid, sizeof p->uuid);
-    p->survived = PQgetisnull(res, row, 2) ? -1 : (int8_t)atoi(PQgetvalue(res, row, 2));
-    p->pclass = (int8_t)atoi(PQgetvalue(res, row, 3));
-    copy_column(res, row, 4, p->name, sizeof p->name);
-    const char *sex = PQgetvalue(res, row, 5);
-    p->sex = strcmp(sex, "male") == 0     ? SEX_MALE
-             : strcmp(sex, "female") == 0 ? SEX_FEMALE
-                                          : SEX_OTHER;
-    p->age = PQgetisnull(res, row, 6) ? NAN : strtod(PQgetvalue(res, row, 6), NULL);
-    p->sibsp = (int16_t)atoi(PQgetvalue(res, row, 7));
-    p->parch = (int16_t)atoi(PQgetvalue(res, row, 8));
-    copy_column(res, row, 9, p->ticket, sizeof p->ticket);
-    p->fare = PQgetisnull(res, row, 10) ? NAN : strtod(PQgetvalue(res, row, 10), NULL);
-    copy_column(res, row, 11, p->cabin, sizeof p->cabin);
-    p->embarked = PQgetisnull(res, row, 12) ? '\0' : PQgetvalue(res, row, 12)[0];
-}

@@ -4,7 +4,6 @@
 #ifndef TITANIC_PASSENGER_H
 #define TITANIC_PASSENGER_H
 
-#include <libpq-fe.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -70,13 +69,5 @@ void passenger_uuid_bytes(int32_t id, unsigned char out[16]);
 /* The id a UUID names: 0 and *id set when text is exactly passenger_uuid_for_id(*id) (any case),
  * -1 for anything else (malformed, or a well-formed UUID no passenger can have). */
 int passenger_id_from_uuid(const char *text, int32_t *id);
-
-/* Column list, in the order passenger_from_row expects. */
-#define PASSENGER_COLUMNS                                                                          \
-    "passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare, cabin, "    \
-    "embarked"
-
-/* Fills p from row of a result selected with PASSENGER_COLUMNS (text format). */
-void passenger_from_row(const PGresult *res, int row, passenger *p);
 
 #endif

@@ -1,6 +1,9 @@
 /* The ETL load: parse, stage by COPY, upsert, reconcile, record. See loader.h. */
 #include "loader.h"
 
+#include "passengers_store.h"
+#include "runs_store.h"
+
 #include "config.h"
 #include "copy_binary.h"
 #include "db.h"
@@ -22,82 +25,6 @@
 #define COPY_BUFFER (256 * 1024)
 #define COPY_ROW_MAX (8 * 1024) /* escaped staging row; far above any valid row */
 #define REJECTS_LOGGED 20       /* rejects also logged one by one; the rest only counted */
-
-/* Loads serialise on this lock (a second ETL Job waits); readers are never blocked. */
-static const char *const LOCK_SQL = "LOCK TABLE passengers IN SHARE ROW EXCLUSIVE MODE";
-static const char *const TABLE_EMPTY_SQL = "SELECT NOT EXISTS (SELECT 1 FROM passengers)";
-
-#define PASSENGER_COPY_COLUMNS                                                                     \
-    "passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare, cabin, "    \
-    "embarked, inserted_run, updated_run"
-
-/* First load into an empty table: rows go straight into passengers, exactly the work a plain
- * COPY into that table costs; there is nothing to compare against. */
-static const char *const COPY_DIRECT_SQL =
-    "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
-
-/* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
-static const char *const CREATE_STAGE_SQL =
-    "CREATE TEMP TABLE etl_stage (line bigint NOT NULL, passenger_id integer, uuid uuid,"
-    " survived smallint, pclass smallint, name text, sex text, age numeric, sibsp smallint,"
-    " parch smallint, ticket text, fare numeric, cabin text, embarked text,"
-    " inserted_run bigint, updated_run bigint) ON COMMIT DROP";
-static const char *const COPY_STAGE_SQL =
-    "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
-
-/* One join classifies every staged row as new, changed or identical; new rows are inserted,
- * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
- * same file writes nothing. The table lock makes the insert race-free without ON CONFLICT's
- * per-row speculation. Returns (inserted, updated). */
-static const char *const MERGE_STAGE_SQL =
-    "WITH diff AS MATERIALIZED ("
-    "  SELECT s.*, p.passenger_id IS NULL AS is_new FROM etl_stage s"
-    "  LEFT JOIN passengers p ON p.passenger_id = s.passenger_id"
-    "  WHERE p.passenger_id IS NULL"
-    "   OR (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
-    "    p.cabin, p.embarked) IS DISTINCT FROM (s.survived, s.pclass, s.name, s.sex, s.age,"
-    "    s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked)),"
-    " updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
-    "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
-    "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"
-    "  updated_run = d.updated_run, updated_at = now()"
-    "  FROM diff d WHERE NOT d.is_new AND p.passenger_id = d.passenger_id RETURNING 1),"
-    " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
-    "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"
-    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)";
-
-/* Fallback when the reader could not check every id in bounded memory: later duplicates of an
- * id leave the staging table and become rejects. */
-static const char *const MOVE_LATE_DUPLICATES_SQL =
-    "WITH ranked AS (SELECT line, min(line) OVER (PARTITION BY passenger_id) AS first_line"
-    "  FROM etl_stage),"
-    " moved AS (DELETE FROM etl_stage s USING ranked r"
-    "  WHERE s.line = r.line AND r.line <> r.first_line RETURNING s.*, r.first_line)"
-    " INSERT INTO etl_rejects (run_id, line, field, reason, raw)"
-    " SELECT $1, line, 'PassengerId',"
-    "  'PassengerId: duplicate id: appears earlier in this file (line ' || first_line || ')',"
-    "  convert_to(concat_ws(',', passenger_id, survived, pclass, name, sex, age, sibsp, parch,"
-    "   ticket, fare, cabin, embarked), 'UTF8') FROM moved";
-
-static const char *const COPY_REJECTS_SQL =
-    "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN";
-
-static const char *const FINISH_RUN_SQL =
-    "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
-    " rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,"
-    " rows_rejected = $8, id_base = $9, status = 'committed',"
-    " passengers_change = (SELECT last_value FROM passengers_change_seq) WHERE run_id = $1";
-
-/* The same bytes were committed before and nothing has written passengers since: every row is
- * already stored exactly as the file has it. */
-static const char *const SAME_AS_LAST_SQL =
-    "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
-    " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
-    " ORDER BY run_id DESC LIMIT 1";
-
-static const char *const FAIL_RUN_SQL =
-    "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
-    " rows_read = $4, rows_rejected = $5, status = 'failed', error = $6 WHERE run_id = $1";
 
 /* ---- the state of one load ---- */
 
@@ -366,19 +293,6 @@ static int stage_reject(long line, const char *field, const char *reason, const 
 
 /* ---- the steps ---- */
 
-static int start_run(PGconn *conn, const char *source, long *run_id, char *err, size_t errlen) {
-    const char *params[] = {source};
-    PGresult *res = db_query(conn,
-                             "INSERT INTO etl_runs (source, status) VALUES ($1, 'running') "
-                             "RETURNING run_id",
-                             1, params, err, errlen);
-    if (!res)
-        return -1;
-    *run_id = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
-}
-
 static int start_copy(PGconn *conn, const char *sql, char *err, size_t errlen) {
     PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
     int ok = res && PQresultStatus(res) == PGRES_COPY_IN;
@@ -412,7 +326,7 @@ static int same_as_last_run(load_state *s, char *err, size_t errlen) {
     char id_base[24];
     text_of_long(s->options->id_base, id_base);
     const char *params[] = {s->result->sha256, id_base};
-    PGresult *res = db_query(s->conn, SAME_AS_LAST_SQL, 2, params, err, errlen);
+    PGresult *res = db_query(s->conn, RUNS_SAME_AS_LAST_SQL, 2, params, err, errlen);
     if (!res)
         return -1;
     if (PQntuples(res) == 1) {
@@ -427,9 +341,9 @@ static int same_as_last_run(load_state *s, char *err, size_t errlen) {
 /* Opens the transaction, takes the load lock and picks direct or staged loading. */
 static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
     if (db_exec(s->conn, "BEGIN", 0, NULL, err, errlen) != 0 ||
-        db_exec(s->conn, LOCK_SQL, 0, NULL, err, errlen) != 0)
+        db_exec(s->conn, PASSENGERS_LOCK_SQL, 0, NULL, err, errlen) != 0)
         return -1;
-    PGresult *res = db_query(s->conn, TABLE_EMPTY_SQL, 0, NULL, err, errlen);
+    PGresult *res = db_query(s->conn, PASSENGERS_EMPTY_SQL, 0, NULL, err, errlen);
     if (!res)
         return -1;
     s->direct = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
@@ -445,14 +359,14 @@ static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
     copy_binary_header(&at);
     s->copy_used = (size_t)(at - s->copy_buf);
     if (s->direct)
-        return start_copy(s->conn, COPY_DIRECT_SQL, err, errlen);
+        return start_copy(s->conn, PASSENGERS_COPY_SQL, err, errlen);
     /* Temporary tables live in per-session buffers (8 MB by default); a larger pool keeps a big
      * staging table in memory instead of spilling it to disk. Allowed only before the session's
      * first temporary table, which this is. */
     if (db_exec(s->conn, "SET temp_buffers = '128MB'", 0, NULL, err, errlen) != 0 ||
-        db_exec(s->conn, CREATE_STAGE_SQL, 0, NULL, err, errlen) != 0)
+        db_exec(s->conn, PASSENGERS_CREATE_STAGE_SQL, 0, NULL, err, errlen) != 0)
         return -1;
-    return start_copy(s->conn, COPY_STAGE_SQL, err, errlen);
+    return start_copy(s->conn, PASSENGERS_COPY_STAGE_SQL, err, errlen);
 }
 
 /* Ends a COPY: successfully, or (abort_reason set) telling the server to discard it. */
@@ -485,7 +399,7 @@ static int send_spooled_rejects(load_state *s, char *err, size_t errlen) {
         snprintf(err, errlen, "reading the reject spool failed: %s", strerror(errno));
         return -1;
     }
-    if (start_copy(s->conn, COPY_REJECTS_SQL, err, errlen) != 0)
+    if (start_copy(s->conn, RUNS_COPY_REJECTS_SQL, err, errlen) != 0)
         return -1;
     size_t n;
     while ((n = fread(s->copy_buf, 1, COPY_BUFFER, s->rejects)) > 0) {
@@ -575,7 +489,7 @@ static int merge_stage(load_state *s, int duplicates_unchecked, char *err, size_
     if (db_exec(s->conn, "SET LOCAL jit = off", 0, NULL, err, errlen) != 0)
         return -1;
     if (duplicates_unchecked) {
-        long moved = exec_count(s->conn, MOVE_LATE_DUPLICATES_SQL, s->run_id, err, errlen);
+        long moved = exec_count(s->conn, RUNS_MOVE_LATE_DUPLICATES_SQL, s->run_id, err, errlen);
         if (moved < 0)
             return -1;
         s->valid -= moved;
@@ -584,7 +498,7 @@ static int merge_stage(load_state *s, int duplicates_unchecked, char *err, size_
         if (too_many_rejects(s, err, errlen))
             return -1;
     }
-    PGresult *res = db_query(s->conn, MERGE_STAGE_SQL, 0, NULL, err, errlen);
+    PGresult *res = db_query(s->conn, PASSENGERS_MERGE_STAGE_SQL, 0, NULL, err, errlen);
     if (!res)
         return -1;
     r->inserted = atol(PQgetvalue(res, 0, 0));
@@ -606,7 +520,7 @@ static int finish_run(load_state *s, char *err, size_t errlen) {
                             counts[1], counts[2],
                             counts[3], counts[4],
                             id_base};
-    if (db_exec(s->conn, FINISH_RUN_SQL, 9, finish, err, errlen) != 0)
+    if (db_exec(s->conn, RUNS_FINISH_SQL, 9, finish, err, errlen) != 0)
         return -1;
     return db_exec(s->conn, "COMMIT", 0, NULL, err, errlen);
 }
@@ -622,7 +536,7 @@ static void record_failure(PGconn *conn, const etl_result *r, const char *reason
     text_of_long(r->read, read);
     text_of_long(r->rejected, rejected);
     const char *params[] = {run_id, csv_layout_name(r->layout), r->sha256, read, rejected, reason};
-    if (db_exec(conn, FAIL_RUN_SQL, 6, params, ignored, sizeof ignored) != 0)
+    if (db_exec(conn, RUNS_FAIL_SQL, 6, params, ignored, sizeof ignored) != 0)
         log_warn("could not record the failed run", "{s:s}", "error", ignored);
 }
 
@@ -696,7 +610,8 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
     memset(result, 0, sizeof *result);
     load_state s = {.conn = options->dry_run ? NULL : conn, .options = options, .result = result};
     clock_gettime(CLOCK_MONOTONIC, &s.started);
-    if (s.conn && start_run(s.conn, options->source, &result->run_id, err, errlen) != 0)
+    if (s.conn &&
+        runs_store_start(store_on(s.conn), options->source, &result->run_id, err, errlen) != 0)
         return -1;
     text_of_long(result->run_id, s.run_id);
     s.run = result->run_id;

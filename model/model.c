@@ -1,9 +1,6 @@
-/* The model: training a pipeline into a titanic_model, writing and reading its JSON document,
- * prediction, explanation and summary, loading the active model. See model.h and docs/model.md. */
+/* The model document: assembling a titanic_model from a fit, writing and reading its JSON,
+ * prediction, explanation and summary. See model.h and docs/model.md. */
 #include "model.h"
-
-#include "db.h"
-#include "sha256.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -120,86 +117,28 @@ json_t *model_explain(const titanic_model *m, const passenger *p) {
     return out;
 }
 
-static void append_field(sha256_ctx *ctx, const char *text) {
-    sha256_update(ctx, text, strlen(text));
-    sha256_update(ctx, "\t", 1);
-}
-
-static void append_number(sha256_ctx *ctx, double v) {
-    char buf[40];
-    if (isnan(v))
-        snprintf(buf, sizeof buf, "NA");
-    else
-        snprintf(buf, sizeof buf, "%.17g", v);
-    append_field(ctx, buf);
-}
-
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
-    sha256_ctx ctx;
-    sha256_init(&ctx);
-    for (size_t i = 0; i < n; i++) {
-        const passenger *p = &rows[i];
-        char buf[64];
-        snprintf(buf, sizeof buf, "%d\t%d\t%d\t%s\t%c", (int)p->id, (int)p->survived,
-                 (int)p->pclass, passenger_sex_name(p->sex), p->embarked ? p->embarked : '-');
-        append_field(&ctx, buf);
-        append_field(&ctx, p->name);
-        append_number(&ctx, p->age);
-        snprintf(buf, sizeof buf, "%d\t%d", (int)p->sibsp, (int)p->parch);
-        append_field(&ctx, buf);
-        append_field(&ctx, p->ticket);
-        append_number(&ctx, p->fare);
-        append_field(&ctx, p->cabin);
-        sha256_update(&ctx, "\n", 1);
-    }
-    sha256_final_hex(&ctx, hex);
-}
-
 static titanic_model *model_new(const feature_set *set) {
     titanic_model *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->ncols = features_columns(set, m->names);
-    m->threshold = 0.5;
+    m->threshold = MODEL_DEFAULT_THRESHOLD;
     return m;
 }
 
-titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
-                           const logit_parameter *param, char *err, size_t errlen) {
-    titanic_model *m = model_new(set);
-    if (!m) {
-        fail(err, errlen, "out of memory");
+titanic_model *model_assemble(const feature_state *state, const logit_parameter *param,
+                              const logit_result *fit, size_t training_rows,
+                              const char *training_sha256, const double train_metrics[4]) {
+    titanic_model *m = model_new(&state->set);
+    if (!m)
         return NULL;
-    }
-    if (pipeline_fit(set, param, rows, n, &m->st, &m->fit, err, errlen) != 0) {
-        free(m);
-        return NULL;
-    }
+    m->st = *state;
+    m->fit = *fit;
     m->param = *param;
-    m->training_rows = n;
-    model_fingerprint(rows, n, m->training_sha256);
+    m->training_rows = training_rows;
+    snprintf(m->training_sha256, sizeof m->training_sha256, "%s", training_sha256);
+    memcpy(m->train_metrics, train_metrics, sizeof m->train_metrics);
     now_iso8601(m->created);
-    /* In-sample figures, next to the CV ones so the gap (optimism) is visible. */
-    double *prob = malloc(n * sizeof *prob), *y = malloc(n * sizeof *y);
-    if (!prob || !y) {
-        free(prob);
-        free(y);
-        model_free(m);
-        fail(err, errlen, "out of memory");
-        return NULL;
-    }
-    for (size_t i = 0; i < n; i++) {
-        double row[FEATURES_MAX_COLUMNS];
-        features_row(&m->st, &rows[i], 1, row);
-        prob[i] = logit_probability(logit_linear(m->fit.beta, row, m->ncols));
-        y[i] = rows[i].survived;
-    }
-    m->train_metrics[0] = metric_accuracy(prob, y, n, m->threshold);
-    m->train_metrics[1] = metric_auc(prob, y, n);
-    m->train_metrics[2] = metric_log_loss(prob, y, n);
-    m->train_metrics[3] = metric_brier(prob, y, n);
-    free(prob);
-    free(y);
     return m;
 }
 
@@ -665,30 +604,5 @@ titanic_model *model_from_json(const char *text, size_t len, char *err, size_t e
         model_free(m);
         return NULL;
     }
-    return m;
-}
-
-titanic_model *model_load_active(PGconn *conn, char *err, size_t errlen) {
-    char why[512];
-    PGresult *res = db_query(conn, "SELECT version, document FROM models WHERE active", 0, NULL,
-                             why, sizeof why);
-    if (!res) {
-        fail(err, errlen, "reading the active model: %s", why);
-        return NULL;
-    }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        fail(err, errlen, "no active model");
-        return NULL;
-    }
-    int version = atoi(PQgetvalue(res, 0, 0));
-    titanic_model *m =
-        model_from_json(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), why, sizeof why);
-    PQclear(res);
-    if (!m) {
-        fail(err, errlen, "active model version %d: %s", version, why);
-        return NULL;
-    }
-    m->version = version;
     return m;
 }

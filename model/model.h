@@ -7,17 +7,13 @@
 #ifndef TITANIC_MODEL_H
 #define TITANIC_MODEL_H
 
-#include "evaluate.h"
-#include "passenger_features.h"
-#include "logit.h"
+#include "logistic.h"
 #include "passenger.h"
+#include "passenger_features.h"
+#include "scores.h"
 
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <stddef.h>
-
-/* titanic-train NOTIFYs this channel, payload the activated version, so API servers reload. */
-#define MODEL_NOTIFY_CHANNEL "titanic_model"
 
 /* The document layout this build writes and reads ("format_version"). */
 #define MODEL_FORMAT "titanic-survival-logit"
@@ -43,15 +39,17 @@ json_t *model_explain(const titanic_model *m, const passenger *p);
 /* For GET /model: version, created, format, features (groups with definitions, learned
  * imputation values), coefficients with standard errors, fit statistics, metrics, training set. */
 json_t *model_summary(const titanic_model *m);
-/* The active model from the models table. NULL with "no active model" when there is none. */
-titanic_model *model_load_active(PGconn *conn, char *err, size_t errlen);
+/* ---- building (titanic-train, tests) ---- */
 
-/* ---- training side (titanic-train, tests) ---- */
+/* The label threshold a new model starts with. */
+#define MODEL_DEFAULT_THRESHOLD 0.5
 
-/* Fits the pipeline on n passengers with known survival. training_sha256 fingerprints them
- * (model_fingerprint). The model has no metrics until model_set_cv. */
-titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
-                           const logit_parameter *param, char *err, size_t errlen);
+/* A model from a fit: takes ownership of state's and fit's memory (on success only; NULL means
+ * out of memory and leaves them to the caller). train_metrics: accuracy, AUC, log-loss, Brier on
+ * the training rows. */
+titanic_model *model_assemble(const feature_state *state, const logit_parameter *param,
+                              const logit_result *fit, size_t training_rows,
+                              const char *training_sha256, const double train_metrics[4]);
 /* Records cross-validated metrics (copied) in the model. */
 void model_set_cv(titanic_model *m, const cv_result *cv);
 void model_set_version(titanic_model *m, int version);
@@ -60,10 +58,6 @@ void model_set_version(titanic_model *m, int version);
 char *model_to_json_text(const titanic_model *m);
 /* The metrics object stored in models.metrics: {"cv": {...}, "train": {...}}. New reference. */
 json_t *model_metrics_json(const titanic_model *m);
-
-/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
- */
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
 
 /* Accessors for the trainer and the report. */
 const feature_state *model_features(const titanic_model *m);

@@ -73,6 +73,9 @@ void feature_set_reference(feature_set *set);
  * unknown or repeated group. */
 int feature_set_parse(const char *text, feature_set *set, char *err, size_t errlen);
 
+/* 1 when set includes group g. */
+int feature_set_has(const feature_set *set, feature_group g);
+
 /* Writes the comma-separated list of group names. */
 void feature_set_format(const feature_set *set, char *buf, size_t len);
 
@@ -85,18 +88,6 @@ size_t features_columns(const feature_set *set, const char **names);
  * are Rare. */
 int passenger_title(const char *name);
 
-/* Streaming learner, so a million CSV rows need not be held as passenger records. */
-typedef struct feature_learner feature_learner;
-feature_learner *features_learner_new(const feature_set *set);
-int features_learner_add(feature_learner *learner, const passenger *p, char *err, size_t errlen);
-/* Computes the state; the learner is freed either way. */
-int features_learner_finish(feature_learner *learner, feature_state *state, char *err,
-                            size_t errlen);
-
-/* Learns from n passengers in one call. */
-int features_learn(const feature_set *set, const passenger *rows, size_t n, feature_state *state,
-                   char *err, size_t errlen);
-
 /* Writes the row of p (features_columns values). exclude_self: p is one of the training passengers
  * the state was learned from, and its own survival must not count in its ticket group (otherwise
  * the feature leaks the label). Prediction always passes 0. */
@@ -107,14 +98,18 @@ void features_row(const feature_state *state, const passenger *p, int exclude_se
  * it streams must rebuild this one once the state is known. */
 int features_row_needs_state(const feature_set *set, const passenger *p);
 
-/* Builds the design of n passengers: *x (n * features_columns values, row-major) and *y (their
- * survival, 0/1; rows with unknown survival are refused). Caller frees both. */
-int features_design(const feature_state *state, const passenger *rows, size_t n, int exclude_self,
-                    double **x, double **y, char *err, size_t errlen);
+/* Orders ticket_count entries by ticket (the state's table is sorted so for bsearch). */
+int features_compare_tickets(const void *a, const void *b);
+
+/* A parsed title as the model counts it: women's rare honorifics (Lady, Countess, Dr) are Mrs. */
+int features_title_for_sex(int title, int sex);
 
 /* The ticket's counts, or NULL when no training passenger held it. */
 const ticket_count *features_find_ticket(const feature_state *state, const char *ticket);
 
 void feature_state_free(feature_state *state);
+
+/* P(survived) of p under a fitted pipeline: the one formula training, CV and the API share. */
+double pipeline_predict(const feature_state *state, const double *beta, const passenger *p);
 
 #endif

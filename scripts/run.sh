@@ -41,7 +41,7 @@ fi
 
 step "Training the survival model"
 mkdir -p "$ROOT/.run"
-"$BIN/model/titanic-train" --score --report "$ROOT/.run/report" ||
+"$BIN/train/titanic-train" --score --report "$ROOT/.run/report" ||
   echo "titanic-train activated nothing new (the active model stays)" >&2
 
 port=${PORT:-5000}

@@ -1,7 +1,9 @@
 /* The fitter against statsmodels: the plain design of logit_reference.json on train.csv must give
  * the same coefficients, standard errors, z values and log-likelihood to 1e-6 relative. */
 #include "check.h"
-#include "evaluate.h"
+#include "cross_validation.h"
+#include "feature_learning.h"
+#include "model_fit.h"
 #include "kaggle_csv.h"
 #include "testdb.h"
 

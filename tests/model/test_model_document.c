@@ -4,7 +4,8 @@
  * deterministic for a seed. */
 #include "check.h"
 #include "kaggle_csv.h"
-#include "model.h"
+#include "cross_validation.h"
+#include "model_fit.h"
 #include "testdb.h"
 
 #include <pthread.h>

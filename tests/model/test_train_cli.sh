@@ -3,7 +3,7 @@
 # and a message naming the flag; --bench-csv on train.csv with the reference design reproduces
 # statsmodels' coefficients (logit_reference.json); --help and --evaluate-csv work.
 set -u
-TRAIN="$TITANIC_BUILD_DIR/model/titanic-train"
+TRAIN="$TITANIC_BUILD_DIR/train/titanic-train"
 failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 

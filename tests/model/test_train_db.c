@@ -5,6 +5,8 @@
 #include "check.h"
 #include "db.h"
 #include "kaggle_csv.h"
+#include "models_store.h"
+#include "passengers_store.h"
 #include "train.h"
 #include "testdb.h"
 
@@ -173,7 +175,7 @@ int main(void) {
     CHECK_INT(testdb_long(conn, "SELECT count(*) FROM predictions "
                                 "WHERE label <> (probability >= 0.5)::int"),
               0);
-    titanic_model *active = model_load_active(conn, err, sizeof err);
+    titanic_model *active = models_store_load_active(store_on(conn), err, sizeof err);
     CHECK(active != NULL);
     if (active) {
         CHECK_INT(model_version(active), 2);

@@ -29,31 +29,6 @@
 /* Step halvings before a Newton step that does not decrease the deviance is declared stuck. */
 #define MAX_HALVINGS 40
 
-void logit_default_parameter(logit_parameter *param) {
-    param->l2 = 0.0;
-    param->tol = 1e-10;
-    param->max_iter = 50;
-    param->intercept = 0;
-}
-
-double logit_log1pexp(double eta) {
-    return eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta));
-}
-
-double logit_probability(double eta) {
-    if (eta >= 0)
-        return 1.0 / (1.0 + exp(-eta));
-    double e = exp(eta);
-    return e / (1.0 + e);
-}
-
-double logit_linear(const double *beta, const double *x, size_t p) {
-    double s = 0.0;
-    for (size_t j = 0; j < p; j++)
-        s += beta[j] * x[j];
-    return s;
-}
-
 static void fail(char *err, size_t errlen, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -317,17 +292,6 @@ static int allocate_result(logit_result *out, size_t n, size_t p) {
         return -1;
     }
     return 0;
-}
-
-void logit_result_free(logit_result *res) {
-    if (!res)
-        return;
-    free(res->beta);
-    free(res->se);
-    free(res->z);
-    free(res->pvalue);
-    free(res->cov);
-    res->beta = res->se = res->z = res->pvalue = res->cov = NULL;
 }
 
 /* Fills standard errors, z and p from the inverse of the penalised Hessian at the solution. */

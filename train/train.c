@@ -1,15 +1,21 @@
 /* titanic-train's work: load, fit, cross-validate, store, activate, notify, score. See train.h. */
 #include "train.h"
 
+#include "clock.h"
+#include "cross_validation.h"
 #include "db.h"
+#include "errors.h"
+#include "feature_learning.h"
 #include "kaggle_csv.h"
 #include "log.h"
+#include "logit.h"
 #include "migrate.h"
+#include "model_fit.h"
+#include "models_store.h"
+#include "passengers_store.h"
 #include "report.h"
-#include "strbuf.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +23,6 @@
 
 /* Rows per FETCH and per INSERT when scoring: bounded memory however many passengers. */
 #define SCORE_BATCH 5000
-
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 void train_default_options(train_options *opt) {
     memset(opt, 0, sizeof *opt);
@@ -38,108 +37,50 @@ void train_default_options(train_options *opt) {
     opt->min_improvement = 0.0;
 }
 
-static double seconds_since(const struct timespec *start) {
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (double)(now.tv_sec - start->tv_sec) + 1e-9 * (double)(now.tv_nsec - start->tv_nsec);
-}
-
-long train_load_passengers(PGconn *conn, passenger **rows, char *err, size_t errlen) {
-    *rows = NULL;
-    char why[512];
-    PGresult *res = db_query(conn,
-                             "SELECT " PASSENGER_COLUMNS " FROM passengers "
-                             "WHERE survived IS NOT NULL ORDER BY passenger_id",
-                             0, NULL, why, sizeof why);
-    if (!res) {
-        fail(err, errlen, "reading training passengers: %s", why);
-        return -1;
-    }
-    long n = PQntuples(res);
-    passenger *out = malloc((size_t)(n ? n : 1) * sizeof *out);
-    if (!out) {
-        PQclear(res);
-        fail(err, errlen, "out of memory for %ld passengers", n);
-        return -1;
-    }
-    for (long i = 0; i < n; i++)
-        passenger_from_row(res, (int)i, &out[i]);
-    PQclear(res);
-    *rows = out;
-    return n;
-}
-
 /* ---- scoring ---- */
 
-/* One INSERT of a batch, the columns passed as three array parameters. */
-static int insert_predictions(PGconn *conn, int version, const PGresult *res,
-                              const titanic_model *m, char *err, size_t errlen) {
-    strbuf ids = {0}, probs = {0}, labels = {0};
-    int ok = strbuf_printf(&ids, "{") | strbuf_printf(&probs, "{") | strbuf_printf(&labels, "{");
-    for (int i = 0; i < PQntuples(res) && ok == 0; i++) {
-        passenger p;
-        passenger_from_row(res, i, &p);
-        double prob = model_predict(m, &p);
-        const char *sep = i ? "," : "";
-        ok |= strbuf_printf(&ids, "%s%d", sep, (int)p.id);
-        ok |= strbuf_printf(&probs, "%s%.17g", sep, prob);
-        ok |= strbuf_printf(&labels, "%s%d", sep, prob >= model_threshold(m) ? 1 : 0);
-    }
-    ok |= strbuf_printf(&ids, "}") | strbuf_printf(&probs, "}") | strbuf_printf(&labels, "}");
+/* One batch of scoring: predictions for rows, written in one statement. */
+typedef struct {
+    PGconn *conn;
+    const titanic_model *model;
+    char *err;
+    size_t errlen;
+} score_batch;
+
+static int score_rows(const passenger *rows, int n, void *arg) {
+    score_batch *b = arg;
+    int32_t *ids = malloc((size_t)n * sizeof *ids);
+    double *probs = malloc((size_t)n * sizeof *probs);
+    int *labels = malloc((size_t)n * sizeof *labels);
     int rc = -1;
-    if (ok != 0) {
-        fail(err, errlen, "out of memory while scoring");
+    if (!ids || !probs || !labels) {
+        errorf(b->err, b->errlen, "out of memory while scoring");
     } else {
-        char vtext[16];
-        snprintf(vtext, sizeof vtext, "%d", version);
-        const char *params[4] = {vtext, ids.buf, probs.buf, labels.buf};
-        rc =
-            db_exec(conn,
-                    "INSERT INTO predictions (model_version, passenger_id, probability, label) "
-                    "SELECT $1::integer, unnest($2::integer[]), unnest($3::float8[]), "
-                    "unnest($4::smallint[]) "
-                    "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
-                    "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
-                    4, params, err, errlen);
+        for (int i = 0; i < n; i++) {
+            ids[i] = rows[i].id;
+            probs[i] = model_predict(b->model, &rows[i]);
+            labels[i] = probs[i] >= model_threshold(b->model);
+        }
+        rc = models_store_save_predictions(store_on(b->conn), model_version(b->model), ids, probs,
+                                           labels, n, b->err, b->errlen);
     }
-    free(ids.buf);
-    free(probs.buf);
-    free(labels.buf);
+    free(ids);
+    free(probs);
+    free(labels);
     return rc;
 }
 
 long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
     if (model_version(m) <= 0) {
-        fail(err, errlen, "only a stored model can score (predictions reference models.version)");
+        errorf(err, errlen, "only a stored model can score (predictions reference models.version)");
         return -1;
     }
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    long total = 0;
-    if (db_exec(conn,
-                "DECLARE score_cursor NO SCROLL CURSOR FOR SELECT " PASSENGER_COLUMNS
-                " FROM passengers ORDER BY passenger_id",
-                0, NULL, err, errlen) != 0)
-        goto rollback;
-    for (;;) {
-        char sql[64];
-        snprintf(sql, sizeof sql, "FETCH %d FROM score_cursor", SCORE_BATCH);
-        PGresult *res = db_query(conn, sql, 0, NULL, err, errlen);
-        if (!res)
-            goto rollback;
-        int rows = PQntuples(res);
-        int rc = rows > 0 ? insert_predictions(conn, model_version(m), res, m, err, errlen) : 0;
-        PQclear(res);
-        if (rc != 0)
-            goto rollback;
-        total += rows;
-        if (rows < SCORE_BATCH)
-            break;
-    }
-    if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
-        return -1;
-    return total;
-rollback:;
+    score_batch b = {conn, m, err, errlen};
+    long total = passengers_store_scan(conn, SCORE_BATCH, score_rows, &b, err, errlen);
+    if (total >= 0 && db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+        return total;
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
@@ -172,28 +113,19 @@ static int same_as_active(const titanic_model *active, const titanic_model *fres
 static int store_model(PGconn *conn, titanic_model *m, int activate, int expected_active,
                        const double *oof, const double *y, size_t n, const char *comparison,
                        char *err, size_t errlen) {
-    char why[512];
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     char *document = NULL, *html = NULL, *metrics = NULL;
     int rc = -1;
-    if (db_exec(conn, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0, NULL, err, errlen) != 0)
+    store_conn c = store_on(conn);
+    int version, active_now;
+    if (models_store_lock_next(c, &version, &active_now, err, errlen) != 0)
         goto done;
-    PGresult *res = db_query(conn,
-                             "SELECT coalesce(max(version), 0) + 1, "
-                             "coalesce((SELECT version FROM models WHERE active), 0) FROM models",
-                             0, NULL, why, sizeof why);
-    if (!res) {
-        fail(err, errlen, "choosing the version: %s", why);
-        goto done;
-    }
-    int version = atoi(PQgetvalue(res, 0, 0)), active_now = atoi(PQgetvalue(res, 0, 1));
-    PQclear(res);
     if (active_now != expected_active) {
-        fail(err, errlen,
-             "another titanic-train changed the active model (now version %d, was %d) "
-             "while this one trained; run again",
-             active_now, expected_active);
+        errorf(err, errlen,
+               "another titanic-train changed the active model (now version %d, was %d) "
+               "while this one trained; run again",
+               active_now, expected_active);
         goto done;
     }
     model_set_version(m, version);
@@ -203,27 +135,14 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
     metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(mj);
     if (!document || !html || !metrics) {
-        fail(err, errlen, "out of memory writing the model document");
+        errorf(err, errlen, "out of memory writing the model document");
         goto done;
     }
-    char vtext[16], rows[24];
-    snprintf(vtext, sizeof vtext, "%d", version);
-    snprintf(rows, sizeof rows, "%zu", model_training_rows(m));
-    const char *params[6] = {vtext, rows, model_training_sha256(m), metrics, document, html};
-    if (db_exec(conn,
-                "INSERT INTO models (version, training_rows, training_sha256, metrics, document, "
-                "report_html) VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
-                6, params, err, errlen) != 0)
+    model_record record = {
+        version, (long)model_training_rows(m), model_training_sha256(m), metrics, document, html};
+    if (models_store_insert(c, &record, err, errlen) != 0 ||
+        (activate && models_store_activate(c, version, err, errlen) != 0))
         goto done;
-    if (activate) {
-        const char *p1[1] = {vtext};
-        const char *pn[2] = {MODEL_NOTIFY_CHANNEL, vtext};
-        if (db_exec(conn, "UPDATE models SET active = false WHERE active", 0, NULL, err, errlen) ||
-            db_exec(conn, "UPDATE models SET active = true WHERE version = $1", 1, p1, err,
-                    errlen) ||
-            db_exec(conn, "SELECT pg_notify($1, $2)", 2, pn, err, errlen))
-            goto done;
-    }
     if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
         goto done_no_rollback;
     rc = 0;
@@ -243,13 +162,13 @@ done_no_rollback:
 static int write_file(const char *path, const char *text, char *err, size_t errlen) {
     FILE *f = fopen(path, "w");
     if (!f) {
-        fail(err, errlen, "cannot write %s", path);
+        errorf(err, errlen, "cannot write %s", path);
         return -1;
     }
     int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     ok = (fclose(f) == 0) && ok;
     if (!ok)
-        fail(err, errlen, "writing %s failed", path);
+        errorf(err, errlen, "writing %s failed", path);
     return ok ? 0 : -1;
 }
 
@@ -292,8 +211,7 @@ static void run_state_free(run_state *s) {
 
 /* Fits and cross-validates the new model on the loaded rows. */
 static int fit_new(const train_options *opt, run_state *s, char *err, size_t errlen) {
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct timespec start = clock_now();
     s->fresh = model_train(s->rows, (size_t)s->n, &opt->features, &opt->param, err, errlen);
     if (!s->fresh)
         return -1;
@@ -303,7 +221,7 @@ static int fit_new(const train_options *opt, run_state *s, char *err, size_t err
     model_set_cv(s->fresh, &s->cv);
     s->y = malloc((size_t)s->n * sizeof *s->y);
     if (!s->y) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     for (long i = 0; i < s->n; i++)
@@ -313,7 +231,7 @@ static int fit_new(const train_options *opt, run_state *s, char *err, size_t err
               "iterations", model_fit(s->fresh)->iterations, "log_likelihood",
               model_fit(s->fresh)->loglik, "cv_accuracy", s->cv.accuracy.mean, "cv_auc",
               s->cv.auc.mean, "cv_log_loss", s->cv.log_loss.mean, "cv_brier", s->cv.brier.mean,
-              "folds", opt->folds, "repeats", opt->repeats, "seconds", seconds_since(&start));
+              "folds", opt->folds, "repeats", opt->repeats, "seconds", clock_seconds_since(&start));
     return 0;
 }
 
@@ -324,10 +242,10 @@ static int active_log_loss(const train_options *opt, run_state *s, double *out, 
     char why[512];
     if (cv_run(&model_features(s->active)->set, model_parameter(s->active), s->rows, (size_t)s->n,
                opt->folds, opt->repeats, opt->seed, &cv, why, sizeof why) != 0) {
-        fail(err, errlen,
-             "cross-validating the active model's configuration (version %d) on the "
-             "current data failed: %s; use --force to replace it",
-             model_version(s->active), why);
+        errorf(err, errlen,
+               "cross-validating the active model's configuration (version %d) on the "
+               "current data failed: %s; use --force to replace it",
+               model_version(s->active), why);
         return -1;
     }
     *out = cv.log_loss.mean;
@@ -341,26 +259,26 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     out->active_log_loss = NAN;
     char why[512];
     if (migrate_check(conn, embedded_migrations, embedded_migration_count, why, sizeof why) != 0) {
-        fail(err, errlen, "database schema: %s", why);
+        errorf(err, errlen, "database schema: %s", why);
         return TRAIN_EXIT_ERROR;
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    s.n = train_load_passengers(conn, &s.rows, err, errlen);
+    s.n = passengers_store_labelled(store_on(conn), &s.rows, err, errlen);
     if (s.n < 0)
         goto done;
     if (s.n == 0) {
-        fail(err, errlen,
-             "no passengers with known survival in the database; load train.csv "
-             "with titanic-etl first");
+        errorf(err, errlen,
+               "no passengers with known survival in the database; load train.csv "
+               "with titanic-etl first");
         goto done;
     }
     if (fit_new(opt, &s, err, errlen) != 0)
         goto done;
     out->new_log_loss = s.cv.log_loss.mean;
-    s.active = model_load_active(conn, why, sizeof why);
+    s.active = models_store_load_active(store_on(conn), why, sizeof why);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
-        fail(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
+        errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
     }
     int expected_active = s.active ? model_version(s.active) : 0;
@@ -406,9 +324,9 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (write_outputs(opt, s.fresh, s.cv.oof, s.y, (size_t)s.n, comparison, err, errlen) != 0)
         goto done;
     if (opt->score) {
-        titanic_model *current = model_load_active(conn, why, sizeof why);
+        titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
         if (!current) {
-            fail(err, errlen, "scoring: %s", why);
+            errorf(err, errlen, "scoring: %s", why);
             goto done;
         }
         out->scored = train_score(conn, current, err, errlen);
@@ -421,7 +339,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     code = out->unchanged || out->activated ? TRAIN_EXIT_OK : TRAIN_EXIT_NOT_BETTER;
     if (code == TRAIN_EXIT_NOT_BETTER)
-        fail(err, errlen, "%s", comparison);
+        errorf(err, errlen, "%s", comparison);
 done:
     run_state_free(&s);
     return code;
@@ -534,7 +452,7 @@ static void rebuild_passenger(const deferred_row *d, passenger *p) {
 static int bench_row(const passenger *p, void *arg) {
     bench_pass *b = arg;
     if (p->survived < 0) {
-        fail(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
+        errorf(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
         return -1;
     }
     if (features_learner_add(b->learner, p, b->err, b->errlen) != 0)
@@ -542,13 +460,13 @@ static int bench_row(const passenger *p, void *arg) {
     size_t cap = b->cap, ycap = b->cap;
     if (grow((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double)) != 0 ||
         grow((void **)&b->y, &ycap, b->n + 1, sizeof(double)) != 0) {
-        fail(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
+        errorf(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
         return -1;
     }
     b->cap = cap;
     if (features_row_needs_state(b->set, p)) {
         if (defer_row(b, p) != 0) {
-            fail(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
+            errorf(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
             return -1;
         }
     } else {
@@ -566,13 +484,12 @@ int train_bench_csv(const char *path, const train_options *opt, char *err, size_
     if (features_row_needs_state(
             &opt->features,
             &(passenger){.name = "X, Mr. Y", .age = 1, .fare = 1, .embarked = 'S'})) {
-        fail(err, errlen,
-             "--bench-csv streams the file once and cannot build ticket-group "
-             "features; choose a feature set without ticket_group");
+        errorf(err, errlen,
+               "--bench-csv streams the file once and cannot build ticket-group "
+               "features; choose a feature set without ticket_group");
         return TRAIN_EXIT_USAGE;
     }
-    struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
+    struct timespec start = clock_now();
     bench_pass b = {.set = &opt->features, .err = err, .errlen = errlen};
     const char *names[FEATURES_MAX_COLUMNS];
     b.p = features_columns(&opt->features, names);
@@ -580,13 +497,13 @@ int train_bench_csv(const char *path, const train_options *opt, char *err, size_
     feature_state st = {0};
     int code = TRAIN_EXIT_ERROR;
     if (!b.learner) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         goto done;
     }
     char why[512];
     if (kaggle_csv_read(path, bench_row, &b, why, sizeof why) < 0) {
         if (!strstr(why, "stopped by the caller"))
-            fail(err, errlen, "%s", why);
+            errorf(err, errlen, "%s", why);
         features_learner_finish(b.learner, &st, why, sizeof why);
         goto done;
     }
@@ -599,12 +516,12 @@ int train_bench_csv(const char *path, const train_options *opt, char *err, size_
     }
     free(b.deferred);
     b.deferred = NULL;
-    double read_s = seconds_since(&start);
+    double read_s = clock_seconds_since(&start);
     logit_problem prob = {.n = b.n, .p = b.p, .x = b.x, .y = b.y, .names = names};
     logit_result fit;
     if (logit_train(&prob, &opt->param, &fit, err, errlen) != 0)
         goto done;
-    double total_s = seconds_since(&start);
+    double total_s = clock_seconds_since(&start);
     printf("{\"rows\": %zu, \"columns\": %zu, \"deferred_rows\": %zu, \"read_seconds\": %.3f, "
            "\"fit_seconds\": %.3f, \"total_seconds\": %.3f, \"iterations\": %d, "
            "\"log_likelihood\": %.17g,\n \"coefficients\": {",

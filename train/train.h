@@ -48,10 +48,6 @@ typedef struct train_outcome {
     long scored;            /* predictions written by --score */
 } train_outcome;
 
-/* Reads "SELECT PASSENGER_COLUMNS FROM passengers WHERE survived IS NOT NULL ORDER BY
- * passenger_id" into a malloc'd array. Returns the count, or -1 with err. */
-long train_load_passengers(PGconn *conn, passenger **rows, char *err, size_t errlen);
-
 /* The whole run. Returns one of the TRAIN_EXIT_* codes; err says why when it is not 0. */
 int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *err, size_t errlen);
 

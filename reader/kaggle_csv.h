@@ -1,8 +1,7 @@
-/* A small streaming reader of Kaggle-layout passenger CSV files (train.csv, test.csv), for
- * `titanic-train --bench-csv` and the model's tests, which must read a file without a database.
- * Strict: the first invalid record stops the read with its line and field. (The ETL's reader in
- * etl/csv_passenger.h is the production parser with reject handling; this one only needs to be
- * correct for well-formed files, and to keep memory constant however many rows stream through.) */
+/* A strict front end on the passenger-file reader (csv_passenger.h) for `titanic-train
+ * --bench-csv`/`--evaluate-csv` and the model's tests, which read a file without a database: the
+ * first invalid record stops the read with its line and field, where the ETL records rejects and
+ * goes on. Memory stays constant however many rows stream through kaggle_csv_read. */
 #ifndef TITANIC_KAGGLE_CSV_H
 #define TITANIC_KAGGLE_CSV_H
 
@@ -16,7 +15,9 @@
 long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg), void *arg,
                      char *err, size_t errlen);
 
-/* Reads the whole file into a malloc'd array (for the 891-row test files). */
+/* Reads the whole file into a malloc'd array (for the 891-row test files); more than
+ * KAGGLE_CSV_MAX_ROWS records is an error. */
+#define KAGGLE_CSV_MAX_ROWS 20000000u
 long kaggle_csv_load(const char *path, passenger **rows, char *err, size_t errlen);
 
 #endif

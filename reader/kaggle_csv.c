@@ -1,8 +1,9 @@
 /* Reading a passenger CSV file without a database, for `titanic-train --bench-csv` and the model's
- * tests: a strict front end on the ETL's reader (etl/csv_passenger.c), so there is one CSV parser
- * in the project. The first invalid record stops the read with its line and reason. */
+ * tests: a strict front end on the passenger-file reader (csv_passenger.c), so there is one CSV
+ * parser in the project. The first invalid record stops the read with its line and reason. */
 #include "kaggle_csv.h"
 
+#include "array.h"
 #include "csv_passenger.h"
 
 #include <errno.h>
@@ -73,14 +74,9 @@ typedef struct {
 
 static int collect(const passenger *p, void *arg) {
     collected *c = arg;
-    if (c->count == c->capacity) {
-        size_t capacity = c->capacity ? c->capacity * 2 : 1024;
-        passenger *grown = realloc(c->rows, capacity * sizeof *grown);
-        if (!grown)
-            return -1;
-        c->rows = grown;
-        c->capacity = capacity;
-    }
+    if (array_reserve((void **)&c->rows, &c->capacity, c->count + 1, sizeof *c->rows,
+                      KAGGLE_CSV_MAX_ROWS) != 0)
+        return -1;
     c->rows[c->count++] = *p;
     return 0;
 }

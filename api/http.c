@@ -1,0 +1,113 @@
+/* The HTTP helpers every route answers through: JSON bodies, error objects, plain text, query
+ * parameters. See http.h. */
+#include "http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+http_settings http_config = {1 << 20, 1000, 100000, 0};
+
+/* ---- responses ---- */
+
+static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Response *response,
+                             const char *content_type, size_t len) {
+    if (!response)
+        return MHD_NO;
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    if (http_config.draining)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    r->status = status;
+    r->bytes = len;
+    enum MHD_Result rc = MHD_queue_response(r->connection, status, response);
+    MHD_destroy_response(response);
+    return rc;
+}
+
+enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
+                           size_t len) {
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!response)
+        free(text);
+    return queue(r, status, response, content_type, len);
+}
+
+enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
+                          const char *text, size_t len) {
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
+    return queue(r, status, response, content_type, len);
+}
+
+void http_format_real(double value, char *out, size_t len) {
+    int n = snprintf(out, len, "%.15g", value);
+    if (n > 0 && (size_t)n + 2 < len && !strpbrk(out, ".eEn"))
+        memcpy(out + n, ".0", 3);
+}
+
+enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
+    /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(body);
+    if (!text)
+        return http_text(r, 500, "application/json",
+                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
+    return http_owned(r, status, "application/json", text, strlen(text));
+}
+
+enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
+                           const char *field) {
+    json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
+    json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
+    return http_json(r, status, json_pack("{s:o}", "error", error));
+}
+
+enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {
+    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
+                       : http_error(r, 500, err, NULL);
+}
+
+enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
+    char message[96];
+    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
+             allow);
+    json_t *body =
+        json_pack("{s:{s:i, s:s, s:n}}", "error", "status", 405, "message", message, "field");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return MHD_NO;
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
+    return queue(r, 405, response, "application/json", strlen(text));
+}
+
+const char *http_query(http_request *r, const char *key) {
+    return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
+}
+
+typedef struct {
+    const char *const *allowed;
+    const char *unknown;
+} query_check;
+
+static enum MHD_Result check_query_key(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value) {
+    (void)kind;
+    (void)value;
+    query_check *q = cls;
+    for (const char *const *a = q->allowed; *a; a++) {
+        if (strcmp(*a, key) == 0)
+            return MHD_YES;
+    }
+    q->unknown = key;
+    return MHD_NO;
+}
+
+const char *http_unknown_query(http_request *r, const char *const *allowed) {
+    query_check q = {allowed, NULL};
+    MHD_get_connection_values(r->connection, MHD_GET_ARGUMENT_KIND, check_query_key, &q);
+    return q.unknown;
+}

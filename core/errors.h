@@ -1,0 +1,18 @@
+/* The one way a failure is reported in this code base: functions return -1 (or NULL) and write a
+ * sentence into a caller's buffer (char *err, size_t errlen) that names the field, line or column
+ * and the reason. errorf is that write. */
+#ifndef TITANIC_ERRORS_H
+#define TITANIC_ERRORS_H
+
+#include <stddef.h>
+
+#if defined(__GNUC__)
+#define TITANIC_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define TITANIC_PRINTF(fmt, args)
+#endif
+
+/* Formats into err (always NUL-terminated when errlen > 0). */
+void errorf(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
+
+#endif

@@ -1,0 +1,229 @@
+/* The models and predictions tables' SQL. See models_store.h. */
+#include "models_store.h"
+
+#include "errors.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) {
+    static const store_statement active = {
+        NULL, "SELECT version, document FROM models WHERE active", 0, 1};
+    char why[512];
+    PGresult *res = store_run(c, &active, NULL, NULL, why, sizeof why);
+    if (!res) {
+        errorf(err, errlen, "reading the active model: %s", why);
+        return NULL;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        errorf(err, errlen, "no active model");
+        return NULL;
+    }
+    int version = atoi(PQgetvalue(res, 0, 0));
+    titanic_model *m =
+        model_from_json(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), why, sizeof why);
+    PQclear(res);
+    if (!m) {
+        errorf(err, errlen, "active model version %d: %s", version, why);
+        return NULL;
+    }
+    model_set_version(m, version);
+    return m;
+}
+
+int models_store_active_version(store_conn c, char *err, size_t errlen) {
+    static const store_statement active = {NULL, "SELECT version FROM models WHERE active", 0, 1};
+    PGresult *res = store_run(c, &active, NULL, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return version;
+}
+
+int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
+                      size_t errlen) {
+    static const store_statement list = {
+        NULL,
+        "SELECT version, to_json(created_at)#>>'{}', active, training_rows, metrics::text "
+        "FROM models ORDER BY version DESC",
+        0, 1};
+    PGresult *res = store_run(c, &list, NULL, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    *rows = calloc((size_t)(n ? n : 1), sizeof **rows);
+    if (!*rows) {
+        PQclear(res);
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        model_row *r = &(*rows)[i];
+        r->version = atoi(PQgetvalue(res, i, 0));
+        snprintf(r->created, sizeof r->created, "%s", PQgetvalue(res, i, 1));
+        r->active = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+        r->training_rows = atol(PQgetvalue(res, i, 3));
+        r->metrics = strdup(PQgetvalue(res, i, 4));
+    }
+    *count = n;
+    PQclear(res);
+    return 0;
+}
+
+void models_store_free_rows(model_row *rows, int count) {
+    for (int i = 0; rows && i < count; i++)
+        free(rows[i].metrics);
+    free(rows);
+}
+
+int models_store_active_report(store_conn c, char **html, size_t *len, int *unavailable, char *err,
+                               size_t errlen) {
+    static const store_statement report = {NULL, "SELECT report_html FROM models WHERE active", 0,
+                                           1};
+    *html = NULL;
+    PGresult *res = store_run(c, &report, NULL, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    int rc = 0;
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        *len = (size_t)PQgetlength(res, 0, 0);
+        if (!(*html = malloc(*len + 1))) {
+            errorf(err, errlen, "out of memory");
+            rc = -1;
+        } else {
+            memcpy(*html, PQgetvalue(res, 0, 0), *len + 1);
+        }
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* ---- titanic-train ---- */
+
+static int run_command(store_conn c, const store_statement *st, const char *const *params,
+                       char *err, size_t errlen) {
+    PGresult *res = store_run(c, st, params, NULL, err, errlen);
+    if (!res)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int models_store_lock_next(store_conn c, int *next_version, int *active_version, char *err,
+                           size_t errlen) {
+    static const store_statement lock = {NULL, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0,
+                                         0};
+    static const store_statement next = {
+        NULL,
+        "SELECT coalesce(max(version), 0) + 1, "
+        "coalesce((SELECT version FROM models WHERE active), 0) FROM models",
+        0, 1};
+    char why[512];
+    if (run_command(c, &lock, NULL, err, errlen) != 0)
+        return -1;
+    PGresult *res = store_run(c, &next, NULL, NULL, why, sizeof why);
+    if (!res) {
+        errorf(err, errlen, "choosing the version: %s", why);
+        return -1;
+    }
+    *next_version = atoi(PQgetvalue(res, 0, 0));
+    *active_version = atoi(PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return 0;
+}
+
+int models_store_insert(store_conn c, const model_record *m, char *err, size_t errlen) {
+    static const store_statement insert = {
+        NULL,
+        "INSERT INTO models (version, training_rows, training_sha256, metrics, document, "
+        "report_html) VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
+        6, 0};
+    char version[24], rows[24];
+    store_text_of_long(m->version, version);
+    store_text_of_long(m->training_rows, rows);
+    const char *params[6] = {version,         rows,        m->training_sha256,
+                             m->metrics_json, m->document, m->report_html};
+    return run_command(c, &insert, params, err, errlen);
+}
+
+int models_store_activate(store_conn c, int version, char *err, size_t errlen) {
+    static const store_statement deactivate = {
+        NULL, "UPDATE models SET active = false WHERE active", 0, 0};
+    static const store_statement activate = {
+        NULL, "UPDATE models SET active = true WHERE version = $1", 1, 0};
+    static const store_statement notify = {NULL, "SELECT pg_notify($1, $2)", 2, 0};
+    char text[24];
+    store_text_of_long(version, text);
+    const char *one[1] = {text};
+    const char *note[2] = {MODEL_NOTIFY_CHANNEL, text};
+    return run_command(c, &deactivate, NULL, err, errlen) ||
+                   run_command(c, &activate, one, err, errlen) ||
+                   run_command(c, &notify, note, err, errlen)
+               ? -1
+               : 0;
+}
+
+/* "{a,b,c}" of n values printed by put(i); malloc'd text, NULL when out of memory. */
+static char *array_literal(int n, void (*put)(FILE *out, int i, const void *values),
+                           const void *values) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return NULL;
+    fputc('{', out);
+    for (int i = 0; i < n; i++) {
+        if (i)
+            fputc(',', out);
+        put(out, i, values);
+    }
+    fputc('}', out);
+    if (fclose(out) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void put_id(FILE *out, int i, const void *values) {
+    fprintf(out, "%d", (int)((const int32_t *)values)[i]);
+}
+static void put_probability(FILE *out, int i, const void *values) {
+    fprintf(out, "%.17g", ((const double *)values)[i]);
+}
+static void put_label(FILE *out, int i, const void *values) {
+    fprintf(out, "%d", ((const int *)values)[i]);
+}
+
+int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
+                                  const double *probabilities, const int *labels, int n, char *err,
+                                  size_t errlen) {
+    /* One statement a batch, the columns passed as three array parameters. */
+    static const store_statement save = {
+        NULL,
+        "INSERT INTO predictions (model_version, passenger_id, probability, label) "
+        "SELECT $1::integer, unnest($2::integer[]), unnest($3::float8[]), "
+        "unnest($4::smallint[]) "
+        "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
+        "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
+        4, 0};
+    char vtext[24];
+    store_text_of_long(version, vtext);
+    char *id_text = array_literal(n, put_id, ids);
+    char *prob_text = array_literal(n, put_probability, probabilities);
+    char *label_text = array_literal(n, put_label, labels);
+    int rc = -1;
+    if (!id_text || !prob_text || !label_text) {
+        errorf(err, errlen, "out of memory while scoring");
+    } else {
+        const char *params[4] = {vtext, id_text, prob_text, label_text};
+        rc = run_command(c, &save, params, err, errlen);
+    }
+    free(id_text);
+    free(prob_text);
+    free(label_text);
+    return rc;
+}

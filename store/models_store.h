@@ -1,0 +1,62 @@
+/* The models table (and predictions, which belong to a model version): storing a new version,
+ * activating one, reading the active document, listing versions, the report, and writing
+ * predictions. titanic-train writes; titanic-api reads. */
+#ifndef TITANIC_MODELS_STORE_H
+#define TITANIC_MODELS_STORE_H
+
+#include "model.h"
+#include "store.h"
+
+#include <stddef.h>
+
+/* titanic-train NOTIFYs this channel, payload the activated version, so API servers reload. */
+#define MODEL_NOTIFY_CHANNEL "titanic_model"
+
+/* The active model, parsed. NULL with "no active model" when there is none, or with the reason
+ * the stored document cannot be used. */
+titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen);
+
+/* The active version, 0 when none; -1 with err on failure. */
+int models_store_active_version(store_conn c, char *err, size_t errlen);
+
+/* One row of GET /models. */
+typedef struct model_row {
+    int version;
+    char created[40];
+    int active;
+    long training_rows;
+    char *metrics; /* JSON text, malloc'd */
+} model_row;
+
+/* Every stored version, newest first (malloc'd; free with models_store_free_rows). */
+int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
+                      size_t errlen);
+void models_store_free_rows(model_row *rows, int count);
+
+/* The active model's HTML report (malloc'd) in *html, NULL when none is active. */
+int models_store_active_report(store_conn c, char **html, size_t *len, int *unavailable, char *err,
+                               size_t errlen);
+
+/* ---- titanic-train (inside the caller's transaction) ---- */
+
+/* Locks models against a concurrent trainer and reads the next version and the active one. */
+int models_store_lock_next(store_conn c, int *next_version, int *active_version, char *err,
+                           size_t errlen);
+
+typedef struct model_record {
+    int version;
+    long training_rows;
+    const char *training_sha256, *metrics_json, *document, *report_html;
+} model_record;
+
+int models_store_insert(store_conn c, const model_record *m, char *err, size_t errlen);
+
+/* Makes version the active one and NOTIFYs MODEL_NOTIFY_CHANNEL (delivered at COMMIT). */
+int models_store_activate(store_conn c, int version, char *err, size_t errlen);
+
+/* Writes (or replaces) the predictions of version for n passengers. */
+int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
+                                  const double *probabilities, const int *labels, int n, char *err,
+                                  size_t errlen);
+
+#endif

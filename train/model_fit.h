@@ -1,0 +1,16 @@
+/* Training a whole model document: see model.h for the document, cross_validation.h for CV. */
+#ifndef TITANIC_MODEL_FIT_H
+#define TITANIC_MODEL_FIT_H
+
+#include "model.h"
+
+/* Fits the pipeline on n passengers with known survival. training_sha256 fingerprints them
+ * (model_fingerprint). The model has no metrics until model_set_cv. */
+titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
+                           const logit_parameter *param, char *err, size_t errlen);
+
+/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
+ */
+void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
+
+#endif

@@ -1,0 +1,453 @@
+/* The HTML model report with hand-drawn SVG plots. See report.h. */
+#include "report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+/* Writes text with &, <, >, " and ' escaped for HTML. */
+static void html_escape(FILE *out, const char *text) {
+    for (const char *p = text; *p; p++) {
+        switch (*p) {
+        case '&':
+            fputs("&amp;", out);
+            break;
+        case '<':
+            fputs("&lt;", out);
+            break;
+        case '>':
+            fputs("&gt;", out);
+            break;
+        case '"':
+            fputs("&quot;", out);
+            break;
+        case '\'':
+            fputs("&#39;", out);
+            break;
+        default:
+            fputc(*p, out);
+        }
+    }
+}
+
+/* 97.5% normal quantile: 95% Wald intervals. */
+#define Z975 1.959963984540054
+#define CALIBRATION_BINS 10
+
+/* Plot geometry shared by the square plots: a 360 x 360 canvas with a 48px margin. */
+#define SQ 360.0
+#define MARGIN 48.0
+#define INNER (SQ - 2 * MARGIN)
+
+static const char *const style =
+    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
+    "background:#f5f6f8;color:#1d2330}"
+    "header{background:#14213d;color:#fff;padding:28px 40px}"
+    "header h1{margin:0 0 6px;font-size:26px;font-weight:600}"
+    "header p{margin:0;opacity:.8;font-size:14px}"
+    "main{padding:24px 40px;max-width:1180px}"
+    ".cards{display:flex;gap:16px;flex-wrap:wrap;margin-bottom:20px}"
+    ".card{background:#fff;border-radius:10px;padding:14px 20px;min-width:190px;"
+    "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
+    ".card .label{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#667}"
+    ".card .value{font-size:28px;font-weight:600;margin-top:4px}"
+    ".card .spread{font-size:12px;color:#667}"
+    ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:18px}"
+    ".panel{background:#fff;border-radius:10px;padding:16px 20px;"
+    "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
+    ".panel h2{font-size:16px;margin:0 0 4px}.panel p.note{font-size:12px;color:#667;margin:0 0 "
+    "8px}"
+    "table{border-collapse:collapse;width:100%;font-size:13px}"
+    "th,td{padding:6px 10px;text-align:right;border-bottom:1px solid #e6e8ec}"
+    "th:first-child,td:first-child{text-align:left}"
+    "th{font-weight:600;color:#445;background:#fafbfc}"
+    "td.sig{color:#1b7f3b;font-weight:600}"
+    ".decision{background:#fff8e1;border-left:4px solid #f4a300;padding:10px 16px;"
+    "border-radius:6px;margin-bottom:18px;font-size:14px}"
+    "dl{font-size:13px}dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 16px;color:#445}"
+    "svg text{font-family:inherit}";
+
+/* x in [0,1] -> canvas coordinate, y flipped. */
+static double px(double v) {
+    return MARGIN + v * INNER;
+}
+static double py(double v) {
+    return SQ - MARGIN - v * INNER;
+}
+
+static void square_axes(FILE *b, const char *xlabel, const char *ylabel) {
+    fprintf(b, "<rect x='%g' y='%g' width='%g' height='%g' fill='#fbfcfd' stroke='#ccd'/>", MARGIN,
+            MARGIN, INNER, INNER);
+    for (int i = 0; i <= 4; i++) {
+        double v = i / 4.0;
+        fprintf(b,
+                "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e6ea'/>"
+                "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#e3e6ea'/>"
+                "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' "
+                "fill='#667'>%.2g</text>"
+                "<text x='%.1f' y='%.1f' font-size='11' text-anchor='end' "
+                "fill='#667'>%.2g</text>",
+                px(v), py(0), px(v), py(1), px(0), py(v), px(1), py(v), px(v), py(0) + 16, v,
+                px(0) - 6, py(v) + 4, v);
+    }
+    fprintf(b,
+            "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='#99a' "
+            "stroke-dasharray='4 4'/>",
+            px(0), py(0), px(1), py(1));
+    fprintf(b,
+            "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' "
+            "fill='#334'>%s</text>"
+            "<text transform='translate(14 %.1f) rotate(-90)' font-size='12' "
+            "text-anchor='middle' fill='#334'>%s</text>",
+            SQ / 2, SQ - 10, xlabel, SQ / 2, ylabel);
+}
+
+typedef struct {
+    double prob, y;
+} point;
+
+static int by_prob_desc(const void *a, const void *b) {
+    double x = ((const point *)a)->prob, z = ((const point *)b)->prob;
+    return (x < z) - (x > z);
+}
+
+/* -1 when out of memory (the report is then not written at all). */
+static int roc_plot(FILE *b, const double *oof, const double *y, size_t n, double auc) {
+    point *pts = malloc((n ? n : 1) * sizeof *pts);
+    if (!pts)
+        return -1;
+    size_t pos = 0;
+    for (size_t i = 0; i < n; i++) {
+        pts[i].prob = oof[i];
+        pts[i].y = y[i];
+        pos += y[i] == 1.0;
+    }
+    qsort(pts, n, sizeof *pts, by_prob_desc);
+    fprintf(b, "<svg viewBox='0 0 %g %g' width='100%%' role='img' aria-label='ROC curve'>", SQ, SQ);
+    square_axes(b, "false positive rate", "true positive rate");
+    /* The polyline steps at each distinct threshold; ties move diagonally, as they should. */
+    fprintf(b, "<path d='M%.1f %.1f", px(0), py(0));
+    size_t tp = 0, fp = 0, neg = n - pos;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pts[j].prob == pts[i].prob) {
+            tp += pts[j].y == 1.0;
+            fp += pts[j].y != 1.0;
+            j++;
+        }
+        fprintf(b, " L%.1f %.1f", px(neg ? (double)fp / (double)neg : 0),
+                py(pos ? (double)tp / (double)pos : 0));
+        i = j;
+    }
+    fprintf(b, " L%.1f %.1f L%.1f %.1f Z' fill='rgba(46,111,219,.12)' stroke='none'/>", px(1),
+            py(0), px(0), py(0));
+    tp = fp = 0;
+    fprintf(b, "<polyline fill='none' stroke='#2e6fdb' stroke-width='2.2' points='%.1f,%.1f", px(0),
+            py(0));
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pts[j].prob == pts[i].prob) {
+            tp += pts[j].y == 1.0;
+            fp += pts[j].y != 1.0;
+            j++;
+        }
+        fprintf(b, " %.1f,%.1f", px(neg ? (double)fp / (double)neg : 0),
+                py(pos ? (double)tp / (double)pos : 0));
+        i = j;
+    }
+    fprintf(b, "'/>");
+    fprintf(b,
+            "<text x='%.1f' y='%.1f' font-size='20' font-weight='600' text-anchor='end' "
+            "fill='#2e6fdb'>AUC %.3f</text></svg>",
+            px(1) - 10, py(0) - 14, auc);
+    free(pts);
+    return 0;
+}
+
+static void calibration_plot(FILE *b, const double *oof, const double *y, size_t n) {
+    double sum_p[CALIBRATION_BINS] = {0}, sum_y[CALIBRATION_BINS] = {0};
+    size_t count[CALIBRATION_BINS] = {0}, most = 1;
+    for (size_t i = 0; i < n; i++) {
+        int k = (int)(oof[i] * CALIBRATION_BINS);
+        k = k < 0 ? 0 : k >= CALIBRATION_BINS ? CALIBRATION_BINS - 1 : k;
+        sum_p[k] += oof[i];
+        sum_y[k] += y[i];
+        count[k]++;
+    }
+    for (int k = 0; k < CALIBRATION_BINS; k++)
+        most = count[k] > most ? count[k] : most;
+    fprintf(b,
+            "<svg viewBox='0 0 %g %g' width='100%%' role='img' "
+            "aria-label='Calibration curve'>",
+            SQ, SQ);
+    square_axes(b, "mean predicted probability", "observed survival rate");
+    /* Bars along the bottom: how many passengers fall in each bin. */
+    for (int k = 0; k < CALIBRATION_BINS; k++) {
+        double h = 0.18 * INNER * (double)count[k] / (double)most;
+        fprintf(b,
+                "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9dee7'>"
+                "<title>%zu passengers</title></rect>",
+                px(k / (double)CALIBRATION_BINS) + 2, py(0) - h, INNER / CALIBRATION_BINS - 4, h,
+                count[k]);
+    }
+    fprintf(b, "<polyline fill='none' stroke='#e4572e' stroke-width='2' points='");
+    for (int k = 0; k < CALIBRATION_BINS; k++)
+        if (count[k])
+            fprintf(b, " %.1f,%.1f", px(sum_p[k] / count[k]), py(sum_y[k] / count[k]));
+    fprintf(b, "'/>");
+    for (int k = 0; k < CALIBRATION_BINS; k++)
+        if (count[k])
+            fprintf(b,
+                    "<circle cx='%.1f' cy='%.1f' r='%.1f' fill='#e4572e' stroke='#fff'>"
+                    "<title>predicted %.2f, observed %.2f (%zu passengers)</title></circle>",
+                    px(sum_p[k] / count[k]), py(sum_y[k] / count[k]),
+                    3.0 + 5.0 * sqrt((double)count[k] / (double)most), sum_p[k] / count[k],
+                    sum_y[k] / count[k], count[k]);
+    fprintf(b, "</svg>");
+}
+
+static void confusion_plot(FILE *b, const double *oof, const double *y, size_t n,
+                           double threshold) {
+    size_t cell[2][2] = {{0, 0}, {0, 0}}; /* [actual][predicted] */
+    for (size_t i = 0; i < n; i++)
+        cell[y[i] == 1.0][oof[i] >= threshold]++;
+    const char *actual[2] = {"died", "survived"};
+    fprintf(b, "<svg viewBox='0 0 360 300' width='100%%' role='img' "
+               "aria-label='Confusion matrix'>");
+    fprintf(b, "<text x='215' y='22' font-size='12' text-anchor='middle' fill='#334'>"
+               "predicted</text>"
+               "<text transform='translate(12 165) rotate(-90)' font-size='12' "
+               "text-anchor='middle' fill='#334'>actual</text>");
+    for (int a = 0; a < 2; a++) {
+        fprintf(b,
+                "<text x='%d' y='44' font-size='12' text-anchor='middle' fill='#667'>%s</text>"
+                "<text x='86' y='%d' font-size='12' text-anchor='end' fill='#667'>%s</text>",
+                155 + a * 120, actual[a], 115 + a * 110, actual[a]);
+        size_t row_total = cell[a][0] + cell[a][1];
+        for (int p = 0; p < 2; p++) {
+            double share = row_total ? (double)cell[a][p] / (double)row_total : 0.0;
+            int right = a == p;
+            fprintf(b,
+                    "<rect x='%d' y='%d' width='116' height='106' rx='8' fill='%s' "
+                    "fill-opacity='%.2f'/>"
+                    "<text x='%d' y='%d' font-size='26' font-weight='600' "
+                    "text-anchor='middle' fill='#1d2330'>%zu</text>"
+                    "<text x='%d' y='%d' font-size='12' text-anchor='middle' "
+                    "fill='#445'>%.0f%% of %s</text>",
+                    97 + p * 120, 56 + a * 110, right ? "#1b9e77" : "#d95f02", 0.15 + 0.7 * share,
+                    155 + p * 120, 112 + a * 110, cell[a][p], 155 + p * 120, 132 + a * 110,
+                    100.0 * share, actual[a]);
+        }
+    }
+    fprintf(b, "</svg>");
+}
+
+static void coefficient_plot(FILE *b, const titanic_model *m) {
+    const logit_result *fit = model_fit(m);
+    size_t rows = fit->p > 1 ? fit->p - 1 : 1;
+    double lo = 0.0, hi = 0.0;
+    for (size_t j = 1; j < fit->p; j++) {
+        lo = fmin(lo, fit->beta[j] - Z975 * fit->se[j]);
+        hi = fmax(hi, fit->beta[j] + Z975 * fit->se[j]);
+    }
+    /* Keep a wild interval from squashing the rest: clip the axis at +-8 log-odds. */
+    lo = fmax(floor(lo), -8.0);
+    hi = fmin(ceil(hi), 8.0);
+    if (hi - lo < 1.0)
+        hi = lo + 1.0;
+    double left = 170, width = 520, top = 20, step = 26, height = top + step * (double)rows + 40;
+#define CX(v) (left + ((fmin(fmax((v), lo), hi) - lo) / (hi - lo)) * width)
+    fprintf(b,
+            "<svg viewBox='0 0 720 %.0f' width='100%%' role='img' "
+            "aria-label='Coefficients with 95%% intervals'>",
+            height);
+    for (double t = lo; t <= hi + 1e-9; t += 1.0)
+        fprintf(b,
+                "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s'/>"
+                "<text x='%.1f' y='%.1f' font-size='11' text-anchor='middle' "
+                "fill='#667'>%g</text>",
+                CX(t), top - 6, CX(t), top + step * (double)rows, t == 0 ? "#556" : "#e3e6ea",
+                CX(t), top + step * (double)rows + 16, t);
+    fprintf(b,
+            "<text x='%.1f' y='%.1f' font-size='12' text-anchor='middle' fill='#334'>"
+            "change in log-odds of survival (95%% interval)</text>",
+            left + width / 2, height - 4);
+    for (size_t j = 1; j < fit->p; j++) {
+        double yy = top + step * (double)(j - 1) + step / 2;
+        double est = fit->beta[j], a = est - Z975 * fit->se[j], z = est + Z975 * fit->se[j];
+        const char *colour = a > 0 ? "#1b9e77" : z < 0 ? "#d95f02" : "#7a8599";
+        fprintf(b, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='end' fill='#1d2330'>",
+                left - 10, yy + 4);
+        html_escape(b, model_column_name(m, j));
+        fprintf(b,
+                "</text><line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
+                "stroke-width='2.5' stroke-linecap='round'/>"
+                "<circle cx='%.1f' cy='%.1f' r='5' fill='%s'><title>%.3f [%.3f, %.3f]"
+                "</title></circle>",
+                CX(a), yy, CX(z), yy, colour, CX(est), yy, colour, est, a, z);
+    }
+#undef CX
+    fprintf(b, "</svg>");
+}
+
+static void coefficient_table(FILE *b, const titanic_model *m) {
+    const logit_result *fit = model_fit(m);
+    fprintf(b, "<table><tr><th>column</th><th>estimate</th><th>std. error</th><th>z</th>"
+               "<th>p</th><th>odds ratio</th><th>95%% interval (odds ratio)</th></tr>");
+    for (size_t j = 0; j < fit->p; j++) {
+        fprintf(b, "<tr><td>");
+        html_escape(b, model_column_name(m, j));
+        fprintf(b,
+                "</td><td>%.4f</td><td>%.4f</td><td>%.2f</td><td%s>%.2g</td>"
+                "<td>%.3g</td><td>%.3g &ndash; %.3g</td></tr>",
+                fit->beta[j], fit->se[j], fit->z[j], fit->pvalue[j] < 0.05 ? " class='sig'" : "",
+                fit->pvalue[j], exp(fit->beta[j]), exp(fit->beta[j] - Z975 * fit->se[j]),
+                exp(fit->beta[j] + Z975 * fit->se[j]));
+    }
+    fprintf(b,
+            "</table><p class='note'>Log-likelihood %.3f, deviance %.2f (null %.2f), "
+            "AIC %.2f, %d Newton iterations, L2 penalty %g.</p>",
+            fit->loglik, fit->deviance, fit->null_deviance, fit->aic, fit->iterations,
+            model_parameter(m)->l2);
+}
+
+static void card(FILE *b, const char *label, const metric_spread *s, int digits) {
+    fprintf(b,
+            "<div class='card'><div class='label'>%s</div><div class='value'>%.*f</div>"
+            "<div class='spread'>&plusmn; %.*f sd &middot; range %.*f&ndash;%.*f</div></div>",
+            label, digits, s->mean, digits, s->sd, digits, s->min, digits, s->max);
+}
+
+static void definitions(FILE *b, const titanic_model *m) {
+    const feature_state *st = model_features(m);
+    fprintf(b, "<dl>");
+    for (int i = 0; i < st->set.count; i++) {
+        fprintf(b, "<dt>%s</dt><dd>", feature_group_name(st->set.groups[i]));
+        html_escape(b, feature_group_definition(st->set.groups[i]));
+        fprintf(b, "</dd>");
+    }
+    fprintf(b, "<dt>learned in training</dt><dd>");
+    for (int i = 0; i < st->set.count; i++) {
+        feature_group g = st->set.groups[i];
+        if (g == FEATURE_AGE) {
+            fprintf(b, "median age by title:");
+            for (int t = 0; t < TITLE_COUNT; t++)
+                fprintf(b, " %s %.1f%s", title_name(t), st->age_by_title[t],
+                        t + 1 < TITLE_COUNT ? "," : "; ");
+        } else if (g == FEATURE_AGE_MEDIAN) {
+            fprintf(b, "median age %.1f; ", st->age_median);
+        } else if (g == FEATURE_FARE || g == FEATURE_LOG_FARE) {
+            fprintf(b, "median fare by class %.2f / %.2f / %.2f; ", st->fare_by_pclass[0],
+                    st->fare_by_pclass[1], st->fare_by_pclass[2]);
+        } else if (g == FEATURE_EMBARKED) {
+            fprintf(b, "most common port %c; ", st->embarked_mode);
+        } else if (g == FEATURE_TICKET_GROUP) {
+            fprintf(b, "%zu distinct tickets with their survival counts; ", st->ticket_count);
+        }
+    }
+    fprintf(b, "names without a title count as %s (men) and %s (women).</dd></dl>",
+            title_name(st->title_for_sex[SEX_MALE]), title_name(st->title_for_sex[SEX_FEMALE]));
+}
+
+char *report_html(const titanic_model *m, const double *oof, const double *y, size_t n,
+                  const char *comparison) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *b = open_memstream(&text, &len);
+    if (!b)
+        return NULL;
+    const cv_result *cv = model_cv(m);
+    char groups[512];
+    feature_set_format(&model_features(m)->set, groups, sizeof groups);
+    fprintf(b,
+            "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+            "<title>Titanic survival model v%d</title><style>%s</style></head><body>",
+            model_version(m), style);
+    fprintf(b,
+            "<header><h1>Titanic survival model &middot; version %d</h1><p>Logistic "
+            "regression on %zu passengers &middot; created %s &middot; training data "
+            "sha256 %.12s&hellip; &middot; features: %s</p></header><main>",
+            model_version(m), model_training_rows(m), model_created(m), model_training_sha256(m),
+            groups);
+    if (comparison) {
+        fprintf(b, "<div class='decision'>");
+        html_escape(b, comparison);
+        fprintf(b, "</div>");
+    }
+    if (cv) {
+        fprintf(b, "<div class='cards'>");
+        card(b, "CV accuracy", &cv->accuracy, 3);
+        card(b, "CV ROC AUC", &cv->auc, 3);
+        card(b, "CV log-loss", &cv->log_loss, 3);
+        card(b, "CV Brier score", &cv->brier, 3);
+        fprintf(b,
+                "</div><p class='note' style='font-size:12px;color:#667'>%d-fold "
+                "stratified cross-validation repeated %d times (seed %lu): mean over "
+                "the %d held-out folds, &plusmn; their standard deviation. The plots "
+                "below use each passenger's held-out probability averaged over the "
+                "repeats.</p>",
+                cv->folds, cv->repeats, cv->seed, cv->folds * cv->repeats);
+    }
+    fprintf(b, "<div class='grid'>");
+    int plotted = 0;
+    if (oof && y && n > 0) {
+        fprintf(b, "<div class='panel'><h2>ROC curve</h2><p class='note'>Held-out "
+                   "probabilities; the shaded area is the AUC.</p>");
+        plotted = roc_plot(b, oof, y, n, metric_auc(oof, y, n));
+        fprintf(b, "</div><div class='panel'><h2>Calibration</h2><p class='note'>Passengers "
+                   "binned by predicted probability: on the diagonal, a predicted 70%% "
+                   "means 70%% survived. Bars: passengers per bin.</p>");
+        calibration_plot(b, oof, y, n);
+        fprintf(b,
+                "</div><div class='panel'><h2>Confusion matrix</h2><p class='note'>"
+                "Held-out predictions at threshold %.2f: accuracy %.3f.</p>",
+                model_threshold(m), metric_accuracy(oof, y, n, model_threshold(m)));
+        confusion_plot(b, oof, y, n, model_threshold(m));
+        fprintf(b, "</div>");
+    }
+    fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficients "
+               "with 95%% intervals</h2><p class='note'>Green: survival more likely; "
+               "orange: less likely; grey: interval includes zero. Fitted on all "
+               "training passengers.</p>");
+    coefficient_plot(b, m);
+    fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficient table"
+               "</h2>");
+    coefficient_table(b, m);
+    fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Features</h2>");
+    definitions(b, m);
+    fprintf(b, "</div></main></body></html>\n");
+    /* A failed write (out of memory) shows at fclose. */
+    if (fclose(b) != 0 || plotted != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+int report_write(const char *dir, const char *html, char *err, size_t errlen) {
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create report directory %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char path[4096];
+    if ((size_t)snprintf(path, sizeof path, "%s/index.html", dir) >= sizeof path) {
+        snprintf(err, errlen, "report directory path too long");
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        return -1;
+    }
+    int ok = fputs(html, f) >= 0;
+    ok = (fclose(f) == 0) && ok;
+    if (!ok) {
+        snprintf(err, errlen, "writing %s failed", path);
+        return -1;
+    }
+    return 0;
+}
