@@ -59,7 +59,7 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-void model_holder_install(titanic_model *m) {
+static void model_holder_install(titanic_model *m) {
     model_ref *ref = calloc(1, sizeof *ref);
     if (!ref) {
         model_free(m);
@@ -103,7 +103,8 @@ int model_holder_schema_problem(char *reason, size_t len) {
     return problem;
 }
 
-void model_holder_set_schema_problem(const char *reason) {
+/* NULL clears. */
+static void model_holder_set_schema_problem(const char *reason) {
     pthread_mutex_lock(&schema_lock);
     snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
     pthread_mutex_unlock(&schema_lock);

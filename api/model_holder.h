@@ -21,16 +21,12 @@ void model_holder_release(model_ref *ref);
 /* Version of the current model (0 when none). */
 int model_holder_version(void);
 
-/* Installs m (taking ownership) as the current model. */
-void model_holder_install(titanic_model *m);
-
 /* Loads the active model from conn when its version differs from the current one. Returns 1 when
  * a new model was installed, 0 when unchanged, -1 with err on failure (the old model stays). */
 int model_holder_refresh(PGconn *conn, char *err, size_t errlen);
 
 /* Schema state seen by the reloader, for /ready: 0 ok, else a message is in reason. */
 int model_holder_schema_problem(char *reason, size_t len);
-void model_holder_set_schema_problem(const char *reason); /* NULL clears */
 
 /* Starts the reloader thread (LISTEN + periodic check every poll_seconds). */
 int model_holder_start_reloader(const char *conninfo, int poll_seconds);

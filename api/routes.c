@@ -84,6 +84,15 @@ static enum MHD_Result dispatch_people(http_request *r, char **seg, int n) {
 }
 
 /* Single-segment and fixed routes: {path, route, handler}. */
+/* The small routes of this file, answered from the fixed table below. */
+static enum MHD_Result route_health(http_request *r);
+static enum MHD_Result route_ready(http_request *r);
+static enum MHD_Result route_model(http_request *r);
+static enum MHD_Result route_models(http_request *r);
+static enum MHD_Result route_model_report(http_request *r);
+static enum MHD_Result route_metrics(http_request *r);
+static enum MHD_Result route_openapi(http_request *r);
+
 typedef struct {
     const char *path;
     route_id route;
@@ -126,11 +135,11 @@ enum MHD_Result routes_dispatch(http_request *r) {
 
 /* ---- health, readiness ---- */
 
-enum MHD_Result route_health(http_request *r) {
+static enum MHD_Result route_health(http_request *r) {
     return http_text(r, 200, "application/json", "{\"status\":\"ok\"}", 15);
 }
 
-enum MHD_Result route_ready(http_request *r) {
+static enum MHD_Result route_ready(http_request *r) {
     char reason[600];
     if (http_config.draining)
         return http_error(r, 503, "shutting down", NULL);
@@ -152,7 +161,7 @@ enum MHD_Result route_ready(http_request *r) {
 
 /* ---- model metadata ---- */
 
-enum MHD_Result route_model(http_request *r) {
+static enum MHD_Result route_model(http_request *r) {
     model_ref *ref = model_holder_acquire();
     if (!ref)
         return http_error(r, 503, "no model loaded", NULL);
@@ -161,7 +170,7 @@ enum MHD_Result route_model(http_request *r) {
     return http_json(r, 200, summary);
 }
 
-enum MHD_Result route_models(http_request *r) {
+static enum MHD_Result route_models(http_request *r) {
     int unavailable, count = 0;
     char err[512];
     model_row *rows = NULL;
@@ -180,7 +189,7 @@ enum MHD_Result route_models(http_request *r) {
     return http_json(r, 200, json_pack("{s:o}", "models", list));
 }
 
-enum MHD_Result route_model_report(http_request *r) {
+static enum MHD_Result route_model_report(http_request *r) {
     int unavailable;
     char err[512], *html = NULL;
     size_t len = 0;
@@ -226,7 +235,7 @@ static void render_gauges(FILE *out) {
             TITANIC_VERSION);
 }
 
-enum MHD_Result route_metrics(http_request *r) {
+static enum MHD_Result route_metrics(http_request *r) {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -241,6 +250,6 @@ enum MHD_Result route_metrics(http_request *r) {
     return http_owned(r, 200, "text/plain; version=0.0.4", text, len);
 }
 
-enum MHD_Result route_openapi(http_request *r) {
+static enum MHD_Result route_openapi(http_request *r) {
     return http_text(r, 200, "application/json", openapi_document, openapi_document_length);
 }

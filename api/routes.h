@@ -8,23 +8,16 @@
 /* Finds the route for r->url and r->method and runs it (sets r->route for metrics). */
 enum MHD_Result routes_dispatch(http_request *r);
 
-enum MHD_Result route_health(http_request *r);
-enum MHD_Result route_ready(http_request *r);
 enum MHD_Result route_passenger(http_request *r, const char *id_text);
 enum MHD_Result route_passenger_list(http_request *r);
 enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text);
 enum MHD_Result route_stats(http_request *r);
 enum MHD_Result route_predict(http_request *r);
-enum MHD_Result route_model(http_request *r);
-enum MHD_Result route_models(http_request *r);
-enum MHD_Result route_model_report(http_request *r);
 enum MHD_Result route_people_list(http_request *r);
 enum MHD_Result route_people_create(http_request *r);
 enum MHD_Result route_person_get(http_request *r, const char *uuid);
 enum MHD_Result route_person_put(http_request *r, const char *uuid);
 enum MHD_Result route_person_delete(http_request *r, const char *uuid);
-enum MHD_Result route_metrics(http_request *r);
-enum MHD_Result route_openapi(http_request *r);
 
 /* Shared by the passenger, prediction and people routes (defined in routes.c): fetches one
  * stored passenger. Returns 1 found, 0 not found, -1 after answering the request with an error

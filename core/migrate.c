@@ -133,10 +133,7 @@ static int run_statement(const char *stmt, size_t len, void *arg) {
 }
 
 static void checksum_of(const char *sql, char hex[65]) {
-    sha256_ctx ctx;
-    sha256_init(&ctx);
-    sha256_update(&ctx, sql, strlen(sql));
-    sha256_final_hex(&ctx, hex);
+    sha256_hex(sql, strlen(sql), hex);
 }
 
 int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen) {

@@ -584,8 +584,10 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     int rc = read_all(s, reader, fd, &hash, err, errlen);
     if (rc != 0)
         explain_stop(s, err, errlen);
+    char streamed[65];
+    sha256_final_hex(&hash, streamed); /* always: it also frees the digest context */
     if (!s->prehashed)
-        sha256_final_hex(&hash, r->sha256);
+        memcpy(r->sha256, streamed, sizeof streamed);
     r->layout = csv_reader_layout(reader);
     int duplicates_unchecked = csv_reader_duplicates_unchecked(reader);
     csv_reader_free(reader);

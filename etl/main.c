@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ static void usage(FILE *out) {
 }
 
 typedef struct {
-    int migrate_only, dry_run, no_progress, generate;
+    int migrate_only, dry_run, no_progress, generate, help, version;
     long generate_count, seed, id_base;
     long max_rejects;
     double max_rejects_pct;
@@ -58,50 +59,89 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
     return -1;
 }
 
+enum {
+    OPT_MIGRATE = 256,
+    OPT_DRY_RUN,
+    OPT_NO_PROGRESS,
+    OPT_MAX_REJECTS,
+    OPT_ID_BASE,
+    OPT_GENERATE,
+    OPT_SEED,
+    OPT_HELP,
+    OPT_VERSION
+};
+
+static const struct option options[] = {
+    {"migrate", no_argument, NULL, OPT_MIGRATE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
+    {"id-base", required_argument, NULL, OPT_ID_BASE},
+    {"generate", required_argument, NULL, OPT_GENERATE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option's value into c. Returns 0, or -1 after printing the error. */
+static int take_option(int opt, const char *value, cli *c) {
+    switch (opt) {
+    case OPT_MIGRATE:
+        c->migrate_only = 1;
+        return 0;
+    case OPT_DRY_RUN:
+        c->dry_run = 1;
+        return 0;
+    case OPT_NO_PROGRESS:
+        c->no_progress = 1;
+        return 0;
+    case OPT_MAX_REJECTS:
+        return etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) == 0
+                   ? 0
+                   : bad_value("--max-rejects", value,
+                               "a count such as 10 or a percentage such as 1.5%");
+    case OPT_ID_BASE:
+        return config_parse_long(value, 0, 2000000000L, &c->id_base) == 0
+                   ? 0
+                   : bad_value("--id-base", value, "an integer from 0 to 2000000000");
+    case OPT_GENERATE:
+        c->generate = 1;
+        return config_parse_long(value, 0, 2000000000L, &c->generate_count) == 0
+                   ? 0
+                   : bad_value("--generate", value, "a row count from 0 to 2000000000");
+    case OPT_SEED:
+        return config_parse_long(value, 0, 2147483647L, &c->seed) == 0
+                   ? 0
+                   : bad_value("--seed", value, "an integer from 0 to 2147483647");
+    case OPT_HELP:
+        c->help = 1;
+        return 0;
+    case OPT_VERSION:
+        c->version = 1;
+        return 0;
+    default: /* getopt_long has printed what was wrong */
+        return -1;
+    }
+}
+
+/* GNU long options: "--max-rejects 5" and "--max-rejects=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
     *c = (cli){
         .seed = 1912, .id_base = CSV_DEFAULT_ID_BASE, .max_rejects = -1, .max_rejects_pct = -1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes_value = !strcmp(a, "--max-rejects") || !strcmp(a, "--id-base") ||
-                          !strcmp(a, "--generate") || !strcmp(a, "--seed");
-        if (takes_value && !value) {
-            fprintf(stderr, "titanic-etl: %s needs a value\n", a);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (take_option(opt, optarg, c) != 0)
             return -1;
-        }
-        if (!strcmp(a, "--migrate")) {
-            c->migrate_only = 1;
-        } else if (!strcmp(a, "--dry-run")) {
-            c->dry_run = 1;
-        } else if (!strcmp(a, "--no-progress")) {
-            c->no_progress = 1;
-        } else if (!strcmp(a, "--max-rejects")) {
-            if (etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) != 0)
-                return bad_value(a, value, "a count such as 10 or a percentage such as 1.5%");
-            i++;
-        } else if (!strcmp(a, "--id-base")) {
-            if (config_parse_long(value, 0, 2000000000L, &c->id_base) != 0)
-                return bad_value(a, value, "an integer from 0 to 2000000000");
-            i++;
-        } else if (!strcmp(a, "--generate")) {
-            c->generate = 1;
-            if (config_parse_long(value, 0, 2000000000L, &c->generate_count) != 0)
-                return bad_value(a, value, "a row count from 0 to 2000000000");
-            i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (config_parse_long(value, 0, 2147483647L, &c->seed) != 0)
-                return bad_value(a, value, "an integer from 0 to 2147483647");
-            i++;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "titanic-etl: unknown option %s\n", a);
-            return -1;
-        } else if (c->file) {
-            fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file, a);
-            return -1;
-        } else {
-            c->file = a;
-        }
+    }
+    if (c->help || c->version)
+        return 0;
+    if (optind < argc)
+        c->file = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file,
+                argv[optind]);
+        return -1;
     }
     if (!c->migrate_only && !c->generate && !c->file) {
         fputs("titanic-etl: no input file (use - for stdin)\n", stderr);
@@ -205,21 +245,21 @@ static int run_load(const cli *c) {
 
 int main(int argc, char **argv) {
     char err[1024];
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
+    cli c;
+    if (parse_args(argc, argv, &c) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (c.help) {
         usage(stdout);
         return 0;
     }
-    if (argc == 2 && !strcmp(argv[1], "--version")) {
+    if (c.version) {
         printf("titanic-etl %s\n", TITANIC_VERSION);
         return 0;
     }
     if (log_init("etl", err, sizeof err) != 0) {
         fprintf(stderr, "titanic-etl: %s\n", err);
-        return EXIT_USAGE;
-    }
-    cli c;
-    if (parse_args(argc, argv, &c) != 0) {
-        usage(stderr);
         return EXIT_USAGE;
     }
     if (c.generate)

@@ -30,7 +30,7 @@ static void copy_column(const PGresult *res, int row, int col, char *dst, size_t
     snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
 
-void passenger_from_row(const PGresult *res, int row, passenger *p) {
+static void passenger_from_row(const PGresult *res, int row, passenger *p) {
     passenger_init(p);
     p->id = (int32_t)atol(PQgetvalue(res, row, COL_ID));
     copy_column(res, row, COL_UUID, p->uuid, sizeof p->uuid);

@@ -18,10 +18,6 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
-/* Fills p from row of a result whose first PASSENGER_COLUMN_COUNT columns are
- * PASSENGER_COLUMNS (text format). */
-void passenger_from_row(const PGresult *res, int row, passenger *p);
-
 extern const store_statement PASSENGER_BY_ID;
 extern const store_statement STORE_PING;
 

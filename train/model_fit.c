@@ -25,7 +25,7 @@ static void append_number(sha256_ctx *ctx, double v) {
     append_field(ctx, buf);
 }
 
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
+static void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
     sha256_ctx ctx;
     sha256_init(&ctx);
     for (size_t i = 0; i < n; i++) {

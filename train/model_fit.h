@@ -9,8 +9,4 @@
 titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
                            const logit_parameter *param, char *err, size_t errlen);
 
-/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
- */
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
-
 #endif

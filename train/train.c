@@ -70,7 +70,7 @@ static int score_rows(const passenger *rows, int n, void *arg) {
     return rc;
 }
 
-long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
+static long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
     if (model_version(m) <= 0) {
         errorf(err, errlen, "only a stored model can score (predictions reference models.version)");
         return -1;

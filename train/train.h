@@ -51,10 +51,6 @@ typedef struct train_outcome {
 /* The whole run. Returns one of the TRAIN_EXIT_* codes; err says why when it is not 0. */
 int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *err, size_t errlen);
 
-/* Writes predictions (model version, probability, label) for every stored passenger. Returns the
- * number written, or -1 with err. */
-long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen);
-
 /* Reads a Kaggle CSV, fits and cross-validates without a database (feature selection, docs):
  * prints the CV metrics as JSON on stdout. Returns an exit code. */
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen);

@@ -6,6 +6,7 @@
 #include "log.h"
 #include "train.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
 typedef struct {
     train_options opt;
     const char *evaluate_csv, *bench_csv;
+    int help, version;
 } cli;
 
 /* Parses one flag that takes a value. Returns 0, or -1 after printing the error. */
@@ -100,44 +102,69 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
     return 0;
 }
 
+/* Long options: flags set their field; valued ones go through parse_valued under their name. */
+static const struct option options[] = {
+    {"force", no_argument, NULL, 'f'},         {"score", no_argument, NULL, 's'},
+    {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'v'},
+    {"out", required_argument, NULL, 0},       {"report", required_argument, NULL, 0},
+    {"folds", required_argument, NULL, 0},     {"repeats", required_argument, NULL, 0},
+    {"seed", required_argument, NULL, 0},      {"l2", required_argument, NULL, 0},
+    {"max-iter", required_argument, NULL, 0},  {"min-improvement", required_argument, NULL, 0},
+    {"features", required_argument, NULL, 0},  {"evaluate-csv", required_argument, NULL, 0},
+    {"bench-csv", required_argument, NULL, 0}, {NULL, 0, NULL, 0},
+};
+
+/* GNU long options: "--folds 5" and "--folds=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
     train_default_options(&c->opt);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--force")) {
+    int opt, index = 0;
+    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
+        char flag[40];
+        switch (opt) {
+        case 'f':
             c->opt.force = 1;
-        } else if (!strcmp(a, "--score")) {
+            break;
+        case 's':
             c->opt.score = 1;
-        } else if (!strncmp(a, "--", 2) && strcmp(a, "--help") && strcmp(a, "--version")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "titanic-train: %s needs a value (see --help)\n", a);
+            break;
+        case 'h':
+            c->help = 1;
+            break;
+        case 'v':
+            c->version = 1;
+            break;
+        case 0:
+            snprintf(flag, sizeof flag, "--%s", options[index].name);
+            if (parse_valued(c, flag, optarg) != 0)
                 return -1;
-            }
-            if (parse_valued(c, a, argv[++i]) != 0)
-                return -1;
-        } else {
-            fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n", a);
+            break;
+        default: /* getopt_long has printed what was wrong */
             return -1;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n",
+                argv[optind]);
+        return -1;
     }
     return 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
+    cli c = {0};
+    if (parse_args(argc, argv, &c) != 0)
+        return TRAIN_EXIT_USAGE;
+    if (c.help) {
         usage(stdout);
         return TRAIN_EXIT_OK;
     }
-    if (argc == 2 && !strcmp(argv[1], "--version")) {
+    if (c.version) {
         printf("titanic-train %s (model format %d)\n", TITANIC_VERSION, MODEL_FORMAT_VERSION);
         return TRAIN_EXIT_OK;
     }
     char err[1024] = "";
     if (log_init("titanic-train", err, sizeof err) != 0)
         fprintf(stderr, "titanic-train: %s\n", err);
-    cli c = {0};
-    if (parse_args(argc, argv, &c) != 0)
-        return TRAIN_EXIT_USAGE;
     if (c.bench_csv || c.evaluate_csv) {
         int code = c.bench_csv ? train_bench_csv(c.bench_csv, &c.opt, err, sizeof err)
                                : train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);
