@@ -200,15 +200,6 @@ static enum MHD_Result route_model_report(http_request *r) {
     return http_owned(r, 200, "text/html; charset=utf-8", html, len);
 }
 
-int fetch_passenger(http_request *r, int32_t id, passenger *out) {
-    char err[512];
-    int unavailable;
-    int found = passengers_store_get(api_db_store(), id, out, &unavailable, err, sizeof err);
-    if (found < 0)
-        http_database_error(r, unavailable, err);
-    return found;
-}
-
 /* ---- metrics and the API document ---- */
 
 static void render_gauges(FILE *out) {

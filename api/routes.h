@@ -3,7 +3,6 @@
 #define TITANIC_ROUTES_H
 
 #include "http.h"
-#include "passenger.h"
 
 /* Finds the route for r->url and r->method and runs it (sets r->route for metrics). */
 enum MHD_Result routes_dispatch(http_request *r);
@@ -18,10 +17,5 @@ enum MHD_Result route_people_create(http_request *r);
 enum MHD_Result route_person_get(http_request *r, const char *uuid);
 enum MHD_Result route_person_put(http_request *r, const char *uuid);
 enum MHD_Result route_person_delete(http_request *r, const char *uuid);
-
-/* Shared by the passenger, prediction and people routes (defined in routes.c): fetches one
- * stored passenger. Returns 1 found, 0 not found, -1 after answering the request with an error
- * (503/500). */
-int fetch_passenger(http_request *r, int32_t id, passenger *out);
 
 #endif

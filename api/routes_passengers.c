@@ -5,6 +5,7 @@
 #include "config.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 #include "text.h"
 

@@ -5,6 +5,7 @@
 #include "api_db.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 
 #include <math.h>

@@ -3,6 +3,7 @@
  * by one model version even while a reload swaps it. */
 #include "model_holder.h"
 #include "passenger_json.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 
 #include <stdio.h>
