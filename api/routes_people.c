@@ -1,7 +1,8 @@
 /* The "Titanic API" contract (Container Solutions' Swagger exercise): /people and
  * /people/{uuid}, backed by the same passengers table. A person's uuid is derived from its
  * passenger id, so a lookup by uuid is a primary-key lookup; people created here take ids from
- * passenger_api_id_seq, far above any file's. */
+ * passenger_api_id_seq, far above any file's. Writes are recorded under the caller's key label
+ * (passengers_store.h says how that keeps them out of the trainer's default data). */
 #include "api_db.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
@@ -57,7 +58,8 @@ enum MHD_Result route_people_create(http_request *r) {
         return MHD_YES;
     int unavailable;
     char err[512];
-    if (passengers_store_create(api_db_store(), &p, &unavailable, err, sizeof err) != 0)
+    if (passengers_store_create(api_db_store(), &p, http_writer_label(r), &unavailable, err,
+                                sizeof err) != 0)
         return http_database_error(r, unavailable, err);
     return answer_person(r, 201, p.id);
 }
@@ -88,7 +90,8 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
     p.id = id;
     int unavailable;
     char err[512];
-    int updated = passengers_store_update_person(api_db_store(), &p, &unavailable, err, sizeof err);
+    int updated = passengers_store_update_person(api_db_store(), &p, http_writer_label(r),
+                                                 &unavailable, err, sizeof err);
     if (updated < 0)
         return http_database_error(r, unavailable, err);
     if (!updated)
@@ -102,7 +105,8 @@ enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
         return MHD_YES;
     char err[512];
     int unavailable;
-    int deleted = passengers_store_delete(api_db_store(), id, &unavailable, err, sizeof err);
+    int deleted = passengers_store_delete(api_db_store(), id, http_writer_label(r), &unavailable,
+                                          err, sizeof err);
     if (deleted < 0)
         return http_database_error(r, unavailable, err);
     if (!deleted)

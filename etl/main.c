@@ -7,6 +7,7 @@
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
+#include "role_passwords.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,6 +43,8 @@ static void usage(FILE *out) {
           "  --help, --version\n"
           "\n"
           "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
+          "With --migrate and ROLE_PASSWORDS_DIR=DIR: each of titanic_api, titanic_etl,\n"
+          "titanic_train with a file DIR/<role> gets LOGIN and that file's content as password.\n"
           "Exit status: 0 committed; 1 nothing committed (see the error); 2 usage error.\n",
           out);
 }
@@ -183,6 +186,21 @@ static int migrate(PGconn *conn) {
     return 0;
 }
 
+/* With ROLE_PASSWORDS_DIR, gives the workload roles their passwords (migration step only). */
+static int set_role_passwords(PGconn *conn) {
+    const char *dir = getenv("ROLE_PASSWORDS_DIR");
+    if (!dir || !*dir)
+        return 0;
+    char err[1024];
+    int set = role_passwords_apply(conn, dir, err, sizeof err);
+    if (set < 0) {
+        log_error("setting workload role passwords failed", "{s:s}", "error", err);
+        return -1;
+    }
+    log_info("workload role passwords set", "{s:i, s:s}", "roles", set, "dir", dir);
+    return 0;
+}
+
 static void print_summary(const cli *c, const etl_result *r) {
     double rate = r->seconds > 0 ? (double)r->read / r->seconds : 0;
     printf("titanic-etl: %s (%s): read %ld, inserted %ld, updated %ld, unchanged %ld, "
@@ -276,6 +294,8 @@ int main(int argc, char **argv) {
             return EXIT_LOAD_FAILED;
         }
         int rc = migrate(conn);
+        if (rc == 0)
+            rc = set_role_passwords(conn);
         PQfinish(conn);
         return rc == 0 ? 0 : EXIT_LOAD_FAILED;
     }

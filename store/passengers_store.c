@@ -316,13 +316,14 @@ int passengers_store_first(store_conn c, long limit, passenger **rows, int *coun
     return *rows ? 0 : -1;
 }
 
-/* Text parameters for a Person's stored columns, in the order of the statements below. */
+/* Text parameters for a Person's stored columns, in the order of the statements below, then the
+ * writer's label ($11). */
 typedef struct {
     char id[16], uuid[37], survived[8], pclass[8], age[32], sibsp[8], parch[8], fare[32];
-    const char *values[10];
+    const char *values[11];
 } person_params;
 
-static void bind_person(person_params *b, const passenger *p) {
+static void bind_person(person_params *b, const passenger *p, const char *writer) {
     snprintf(b->id, sizeof b->id, "%d", (int)p->id);
     passenger_uuid_for_id(p->id, b->uuid);
     snprintf(b->survived, sizeof b->survived, "%d", p->survived);
@@ -333,9 +334,30 @@ static void bind_person(person_params *b, const passenger *p) {
     snprintf(b->fare, sizeof b->fare, "%.10g", p->fare);
     const char *v[] = {
         b->id,  b->uuid,  b->survived, b->pclass, p->name, passenger_sex_name(p->sex),
-        b->age, b->sibsp, b->parch,    b->fare};
+        b->age, b->sibsp, b->parch,    b->fare,   writer};
     memcpy(b->values, v, sizeof v);
 }
+
+/* Provenance (migration 002): every write records the writer's label in api_writer, and a change
+ * or delete of a row as an ETL run left it first saves that version in passengers_etl_saved, in
+ * the same statement, so the trainer's default data (passengers_etl_view) stays exactly what the
+ * ETL loaded. SAVE_ETL_VERSION_SQL(w) is the first part of such a statement for passenger $1
+ * (uuid $2) and writer parameter w; it reads the row as it was before the statement, and skips a
+ * row the API already changed (the saved copy is then the ETL's and must stay). */
+/* clang-format off */
+#define SAVE_ETL_VERSION_SQL(w)                                                                    \
+    "WITH saved AS (INSERT INTO passengers_etl_saved (passenger_id, uuid, survived, pclass, name,"  \
+    " sex, age, sibsp, parch, ticket, fare, cabin, embarked, inserted_run, updated_run, saved_by)"  \
+    " SELECT passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare,"     \
+    " cabin, embarked, inserted_run, updated_run, " w " FROM passengers"                            \
+    " WHERE passenger_id = $1 AND uuid = $2 AND api_writer IS NULL"                                 \
+    " ON CONFLICT (passenger_id) DO UPDATE SET uuid = EXCLUDED.uuid,"                               \
+    " survived = EXCLUDED.survived, pclass = EXCLUDED.pclass, name = EXCLUDED.name,"                \
+    " sex = EXCLUDED.sex, age = EXCLUDED.age, sibsp = EXCLUDED.sibsp, parch = EXCLUDED.parch,"      \
+    " ticket = EXCLUDED.ticket, fare = EXCLUDED.fare, cabin = EXCLUDED.cabin,"                      \
+    " embarked = EXCLUDED.embarked, inserted_run = EXCLUDED.inserted_run,"                          \
+    " updated_run = EXCLUDED.updated_run, saved_at = now(), saved_by = EXCLUDED.saved_by) "
+/* clang-format on */
 
 /* The number of rows a write changed, or -1. */
 static int changed_rows(store_conn c, const store_statement *st, const char *const *params,
@@ -348,58 +370,71 @@ static int changed_rows(store_conn c, const store_statement *st, const char *con
     return changed;
 }
 
-int passengers_store_create(store_conn c, passenger *p, int *unavailable, char *err,
-                            size_t errlen) {
+int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
+                            char *err, size_t errlen) {
     static const store_statement next_id = {NULL, "SELECT nextval('passenger_api_id_seq')", 0, 0};
     static const store_statement insert = {
         NULL,
         "INSERT INTO passengers (passenger_id, uuid, survived, pclass, name, sex, age, sibsp, "
-        "parch, fare) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        10, 0};
+        "parch, fare, api_writer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        11, 0};
     PGresult *res = store_run(c, &next_id, NULL, unavailable, err, errlen);
     if (!res)
         return -1;
     p->id = (int32_t)atol(PQgetvalue(res, 0, 0));
     PQclear(res);
     person_params b;
-    bind_person(&b, p);
+    bind_person(&b, p, writer);
     return changed_rows(c, &insert, b.values, unavailable, err, errlen) < 0 ? -1 : 0;
 }
 
-int passengers_store_update_person(store_conn c, const passenger *p, int *unavailable, char *err,
-                                   size_t errlen) {
+int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
+                                   int *unavailable, char *err, size_t errlen) {
     /* The contract's Person has no ticket, cabin or port: an update leaves those as they were. */
     static const store_statement update = {
         NULL,
-        "UPDATE passengers SET survived = $3, pclass = $4, name = $5, sex = $6, age = $7, "
-        "sibsp = $8, parch = $9, fare = $10, updated_at = now() "
-        "WHERE passenger_id = $1 AND uuid = $2",
-        10, 0};
+        SAVE_ETL_VERSION_SQL("$11") "UPDATE passengers SET survived = $3, pclass = $4, name = $5, "
+                                    "sex = $6, age = $7, sibsp = $8, parch = $9, fare = $10, "
+                                    "api_writer = $11, updated_at = now() "
+                                    "WHERE passenger_id = $1 AND uuid = $2",
+        11, 0};
     person_params b;
-    bind_person(&b, p);
+    bind_person(&b, p, writer);
     return changed_rows(c, &update, b.values, unavailable, err, errlen);
 }
 
-int passengers_store_delete(store_conn c, int32_t id, int *unavailable, char *err, size_t errlen) {
-    static const store_statement delete = {NULL, "DELETE FROM passengers WHERE passenger_id = $1",
-                                           1, 0};
-    char id_text[24];
+int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
+                            char *err, size_t errlen) {
+    static const store_statement delete = {
+        NULL,
+        SAVE_ETL_VERSION_SQL("$3") "DELETE FROM passengers WHERE passenger_id = $1 AND uuid = $2",
+        3, 0};
+    char id_text[24], uuid_text[37];
     store_text_of_long(id, id_text);
-    const char *params[] = {id_text};
+    passenger_uuid_for_id(id, uuid_text);
+    const char *params[] = {id_text, uuid_text, writer};
     return changed_rows(c, &delete, params, unavailable, err, errlen);
 }
 
 /* ---- the trainer ---- */
 
-long passengers_store_labelled(store_conn c, passenger **rows, char *err, size_t errlen) {
-    static const store_statement labelled = {NULL,
+long passengers_store_labelled(store_conn c, int include_api_rows, passenger **rows, char *err,
+                               size_t errlen) {
+    /* Two fixed statements, not a table name spliced in. */
+    static const store_statement etl_data = {NULL,
+                                             "SELECT " PASSENGER_COLUMNS
+                                             " FROM passengers_etl_view WHERE survived IS NOT NULL "
+                                             "ORDER BY passenger_id",
+                                             0, 1};
+    static const store_statement all_rows = {NULL,
                                              "SELECT " PASSENGER_COLUMNS
                                              " FROM passengers WHERE survived IS NOT NULL "
                                              "ORDER BY passenger_id",
                                              0, 1};
     char why[512];
     *rows = NULL;
-    PGresult *res = store_run(c, &labelled, NULL, NULL, why, sizeof why);
+    PGresult *res =
+        store_run(c, include_api_rows ? &all_rows : &etl_data, NULL, NULL, why, sizeof why);
     if (!res) {
         errorf(err, errlen, "reading training passengers: %s", why);
         return -1;
@@ -475,20 +510,21 @@ const char PASSENGERS_COPY_STAGE_SQL[] =
 
 /* One join classifies every staged row as new, changed or identical; new rows are inserted,
  * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
- * same file writes nothing. The table lock makes the insert race-free without ON CONFLICT's
- * per-row speculation. Returns (inserted, updated). */
+ * same file writes nothing. A row the API wrote since (api_writer set) counts as changed: the
+ * file reclaims it. The table lock makes the insert race-free without ON CONFLICT's per-row
+ * speculation. Returns (inserted, updated). */
 const char PASSENGERS_MERGE_STAGE_SQL[] =
     "WITH diff AS MATERIALIZED ("
     "  SELECT s.*, p.passenger_id IS NULL AS is_new FROM etl_stage s"
     "  LEFT JOIN passengers p ON p.passenger_id = s.passenger_id"
-    "  WHERE p.passenger_id IS NULL"
+    "  WHERE p.passenger_id IS NULL OR p.api_writer IS NOT NULL"
     "   OR (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
     "    p.cabin, p.embarked) IS DISTINCT FROM (s.survived, s.pclass, s.name, s.sex, s.age,"
     "    s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked)),"
     " updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
     "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
     "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"
-    "  updated_run = d.updated_run, updated_at = now()"
+    "  updated_run = d.updated_run, api_writer = NULL, updated_at = now()"
     "  FROM diff d WHERE NOT d.is_new AND p.passenger_id = d.passenger_id RETURNING 1),"
     " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
     "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"

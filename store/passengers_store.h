@@ -82,18 +82,27 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 /* The first limit passengers by id (malloc'd). */
 int passengers_store_first(store_conn c, long limit, passenger **rows, int *count, int *unavailable,
                            char *err, size_t errlen);
+/* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
+ * ETL left it first saves that version in passengers_etl_saved (migration 002), in the same
+ * statement, so no API write changes what the trainer learns from by default. */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
-int passengers_store_create(store_conn c, passenger *p, int *unavailable, char *err, size_t errlen);
+int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
+                            char *err, size_t errlen);
 /* Rewrites the Person fields of p->id (ticket, cabin and port stay). 1 updated, 0 no such row. */
-int passengers_store_update_person(store_conn c, const passenger *p, int *unavailable, char *err,
-                                   size_t errlen);
+int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
+                                   int *unavailable, char *err, size_t errlen);
 /* 1 deleted, 0 no such row. */
-int passengers_store_delete(store_conn c, int32_t id, int *unavailable, char *err, size_t errlen);
+int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
+                            char *err, size_t errlen);
 
 /* ---- the trainer ---- */
 
-/* Every passenger with known survival, by id (malloc'd). Returns the count or -1. */
-long passengers_store_labelled(store_conn c, passenger **rows, char *err, size_t errlen);
+/* Every passenger with known survival, by id (malloc'd). Returns the count or -1. By default only
+ * the data as ETL runs wrote it (view passengers_etl_view: rows the API changed or deleted count
+ * as the ETL left them, rows the API created not at all); with include_api_rows every row as it
+ * is now. */
+long passengers_store_labelled(store_conn c, int include_api_rows, passenger **rows, char *err,
+                               size_t errlen);
 
 /* Streams every passenger by id through a cursor, batch rows at a time, to each(batch, n, arg)
  * (which returns 0 to go on), inside the caller's transaction. Returns the count or -1. */

@@ -264,7 +264,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    s.n = passengers_store_labelled(store_on(conn), &s.rows, err, errlen);
+    s.n = passengers_store_labelled(store_on(conn), opt->include_api_rows, &s.rows, err, errlen);
     if (s.n < 0)
         goto done;
     if (s.n == 0) {

@@ -32,6 +32,7 @@ typedef struct train_options {
     int force;
     double min_improvement;
     int score;
+    int include_api_rows;   /* train on rows written through the API too (default: ETL data) */
     const char *out_path;   /* also write the document here */
     const char *report_dir; /* also write index.html here */
 } train_options;

@@ -20,6 +20,8 @@ static void usage(FILE *out) {
           "options:\n"
           "  --force               store and activate the new model whatever the comparison\n"
           "  --score               write predictions for every stored passenger (active model)\n"
+          "  --include-api-rows    also learn from passengers written through the API (default:\n"
+          "                        only the data as the ETL loaded it)\n"
           "  --out FILE            also write the model document to FILE\n"
           "  --report DIR          also write the HTML report to DIR/index.html\n"
           "  --folds K             cross-validation folds, 2..100 (default 10)\n"
@@ -104,14 +106,23 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
 
 /* Long options: flags set their field; valued ones go through parse_valued under their name. */
 static const struct option options[] = {
-    {"force", no_argument, NULL, 'f'},         {"score", no_argument, NULL, 's'},
-    {"help", no_argument, NULL, 'h'},          {"version", no_argument, NULL, 'v'},
-    {"out", required_argument, NULL, 0},       {"report", required_argument, NULL, 0},
-    {"folds", required_argument, NULL, 0},     {"repeats", required_argument, NULL, 0},
-    {"seed", required_argument, NULL, 0},      {"l2", required_argument, NULL, 0},
-    {"max-iter", required_argument, NULL, 0},  {"min-improvement", required_argument, NULL, 0},
-    {"features", required_argument, NULL, 0},  {"evaluate-csv", required_argument, NULL, 0},
-    {"bench-csv", required_argument, NULL, 0}, {NULL, 0, NULL, 0},
+    {"force", no_argument, NULL, 'f'},
+    {"score", no_argument, NULL, 's'},
+    {"include-api-rows", no_argument, NULL, 'a'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'v'},
+    {"out", required_argument, NULL, 0},
+    {"report", required_argument, NULL, 0},
+    {"folds", required_argument, NULL, 0},
+    {"repeats", required_argument, NULL, 0},
+    {"seed", required_argument, NULL, 0},
+    {"l2", required_argument, NULL, 0},
+    {"max-iter", required_argument, NULL, 0},
+    {"min-improvement", required_argument, NULL, 0},
+    {"features", required_argument, NULL, 0},
+    {"evaluate-csv", required_argument, NULL, 0},
+    {"bench-csv", required_argument, NULL, 0},
+    {NULL, 0, NULL, 0},
 };
 
 /* GNU long options: "--folds 5" and "--folds=5" both work. */
@@ -126,6 +137,9 @@ static int parse_args(int argc, char **argv, cli *c) {
             break;
         case 's':
             c->opt.score = 1;
+            break;
+        case 'a':
+            c->opt.include_api_rows = 1;
             break;
         case 'h':
             c->help = 1;
