@@ -21,6 +21,8 @@ struct model_ref {
     atomic_int refs;
 };
 
+model_limits model_holder_limits = {4u << 20, 50000};
+
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static model_ref *current;
 static atomic_int current_version;
@@ -85,7 +87,8 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
     }
     if (version == model_holder_version())
         return 0;
-    titanic_model *m = models_store_load_active(store_on(conn), err, errlen);
+    titanic_model *m =
+        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
     if (!m)
         return -1;
     int old = model_holder_version();

@@ -21,6 +21,11 @@ void model_holder_release(model_ref *ref);
 /* Version of the current model (0 when none). */
 int model_holder_version(void);
 
+/* The largest document and ticket-group count the server loads (MODEL_DOCUMENT_MAX_BYTES,
+ * MODEL_TICKET_GROUPS_MAX; set before the reloader starts). A model beyond them is refused and
+ * the current one kept. */
+extern model_limits model_holder_limits;
+
 /* Loads the active model from conn when its version differs from the current one. Returns 1 when
  * a new model was installed, 0 when unchanged, -1 with err on failure (the old model stays). */
 int model_holder_refresh(PGconn *conn, char *err, size_t errlen);

@@ -8,10 +8,23 @@
 #include <string.h>
 
 titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) {
+    return models_store_load_active_limited(c, &model_default_limits, err, errlen);
+}
+
+titanic_model *models_store_load_active_limited(store_conn c, const model_limits *limits, char *err,
+                                                size_t errlen) {
+    /* The size first, the document only when it is within the cap: a huge row never crosses the
+     * network, let alone gets parsed. */
     static const store_statement active = {
-        NULL, "SELECT version, document FROM models WHERE active", 0, 1};
-    char why[512];
-    PGresult *res = store_run(c, &active, NULL, NULL, why, sizeof why);
+        NULL,
+        "SELECT version, octet_length(document), "
+        "CASE WHEN octet_length(document) <= $1::bigint THEN document END "
+        "FROM models WHERE active",
+        1, 1};
+    char why[512], max[24];
+    snprintf(max, sizeof max, "%zu", limits->max_bytes);
+    const char *params[] = {max};
+    PGresult *res = store_run(c, &active, params, NULL, why, sizeof why);
     if (!res) {
         errorf(err, errlen, "reading the active model: %s", why);
         return NULL;
@@ -22,8 +35,15 @@ titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) 
         return NULL;
     }
     int version = atoi(PQgetvalue(res, 0, 0));
-    titanic_model *m =
-        model_from_json(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), why, sizeof why);
+    if (PQgetisnull(res, 0, 2)) {
+        errorf(err, errlen,
+               "active model version %d: document of %s bytes exceeds the %zu-byte limit", version,
+               PQgetvalue(res, 0, 1), limits->max_bytes);
+        PQclear(res);
+        return NULL;
+    }
+    titanic_model *m = model_from_json_limited(
+        PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), limits, why, sizeof why);
     PQclear(res);
     if (!m) {
         errorf(err, errlen, "active model version %d: %s", version, why);
