@@ -3,6 +3,7 @@
 #include "routes.h"
 
 #include "api_db.h"
+#include "log.h"
 #include "metrics.h"
 #include "model_holder.h"
 #include "models_store.h"
@@ -117,6 +118,8 @@ enum MHD_Result routes_dispatch(http_request *r) {
         const fixed_route *f = &fixed_routes[i];
         if (strcmp(r->url, f->path) != 0)
             continue;
+        if (f->route == ROUTE_METRICS && http_config.metrics_separate)
+            break; /* served on the internal METRICS_PORT only */
         r->route = f->route;
         /* HEAD is answered like GET; libmicrohttpd drops the body. */
         if (is(r, f->method) || (is(r, "HEAD") && strcmp(f->method, "GET") == 0))
@@ -133,6 +136,19 @@ enum MHD_Result routes_dispatch(http_request *r) {
     return not_found(r);
 }
 
+enum MHD_Result routes_dispatch_internal(http_request *r) {
+    int get = is(r, "GET") || is(r, "HEAD");
+    if (strcmp(r->url, "/metrics") == 0) {
+        r->route = ROUTE_METRICS;
+        return get ? route_metrics(r) : http_method_not_allowed(r, "GET");
+    }
+    if (strcmp(r->url, "/health") == 0) {
+        r->route = ROUTE_HEALTH;
+        return get ? route_health(r) : http_method_not_allowed(r, "GET");
+    }
+    return not_found(r);
+}
+
 /* ---- health, readiness ---- */
 
 static enum MHD_Result route_health(http_request *r) {
@@ -143,8 +159,11 @@ static enum MHD_Result route_ready(http_request *r) {
     char reason[600];
     if (http_config.draining)
         return http_error(r, 503, "shutting down", NULL);
-    if (model_holder_schema_problem(reason, sizeof reason))
-        return http_error(r, 503, reason, NULL);
+    /* /ready is public (the ALB checks it): reasons that name the database stay in the log. */
+    if (model_holder_schema_problem(reason, sizeof reason)) {
+        log_warn("not ready: database schema", "{s:s}", "error", reason);
+        return http_error(r, 503, "database schema does not match this build", NULL);
+    }
     int version = model_holder_version();
     if (version == 0)
         return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
@@ -152,8 +171,8 @@ static enum MHD_Result route_ready(http_request *r) {
     char err[512];
     PGresult *res = api_db_query(&STORE_PING, NULL, &unavailable, err, sizeof err);
     if (!res) {
-        snprintf(reason, sizeof reason, "database not answering: %.400s", err);
-        return http_error(r, 503, reason, NULL);
+        log_warn("not ready: database not answering", "{s:s}", "error", err);
+        return http_error(r, 503, "database not answering", NULL);
     }
     PQclear(res);
     return http_json(r, 200, json_pack("{s:s, s:i}", "status", "ready", "model_version", version));

@@ -6,6 +6,8 @@
 
 /* Finds the route for r->url and r->method and runs it (sets r->route for metrics). */
 enum MHD_Result routes_dispatch(http_request *r);
+/* The internal METRICS_PORT listener: /metrics and /health, 404 for anything else. */
+enum MHD_Result routes_dispatch_internal(http_request *r);
 
 enum MHD_Result route_passenger(http_request *r, const char *id_text);
 enum MHD_Result route_passenger_list(http_request *r);

@@ -139,8 +139,8 @@ static void checksum_of(const char *sql, char hex[65]) {
 int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen) {
     /* Two statements: a query naming a missing table fails when it is parsed, even in a CASE
      * branch that would never run. */
-    PGresult *res = db_query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL,
-                             err, errlen);
+    PGresult *res =
+        db_query(conn, "SELECT to_regclass('schema_migrations') IS NOT NULL", 0, NULL, err, errlen);
     if (!res)
         return -1;
     int exists = PQgetvalue(res, 0, 0)[0] == 't';
