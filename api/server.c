@@ -258,16 +258,17 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
         return NULL;
     s->handler = o->handler;
     s->authenticate = o->authenticate;
+    /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL,
-        NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit,
+        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+        o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_log,
-        NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        1024u, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not allowed)", o->bind,
                  o->port);
