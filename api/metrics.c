@@ -1,6 +1,8 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
+#include "conn_guard.h"
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,4 +106,10 @@ static void render_histograms(FILE *out) {
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
+    fprintf(out,
+            "# HELP titanic_http_header_timeouts_total Connections closed for not completing a "
+            "request header within HEADER_TIMEOUT_SECONDS.\n"
+            "# TYPE titanic_http_header_timeouts_total counter\n"
+            "titanic_http_header_timeouts_total %ld\n",
+            conn_guard_header_timeouts());
 }
