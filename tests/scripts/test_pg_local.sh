@@ -2,11 +2,58 @@
 # scripts/pg-local.sh for real: start a private cluster, connect through the URL file it writes,
 # stop, restart on the same data, destroy. As root it checks the server runs as `postgres`, and
 # also runs the whole cycle as an ordinary user (nobody).
+#
+# It touches nothing it did not make: every cluster lives in a run directory of its own under a
+# temporary directory (TITANIC_RUN_DIR), on ports found free by the test, and the exit trap
+# destroys only those. The checkout's own .run (where scripts/run.sh keeps the user's database)
+# is checked to be exactly as it was. pg-local.sh is run from a copy in that temporary directory,
+# so the test passes from a checkout that other users cannot enter (root's home is mode 700).
 set -euo pipefail
 SRC=${TITANIC_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-SCRIPT=$SRC/scripts/pg-local.sh
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+work=$(mktemp -d /tmp/titanic-pglocal-XXXXXX)
+chmod 755 "$work" # nobody runs the script copy from here
+cp "$SRC/scripts/pg-local.sh" "$work/pg-local.sh"
+chmod 755 "$work/pg-local.sh"
+SCRIPT=$work/pg-local.sh
+cd "$work" # a working directory every user can enter (ctest's may be under /root)
+
+run_dirs=()
+blocker=""
+cleanup() {
+  [ -n "$blocker" ] && kill "$blocker" 2>/dev/null
+  local run
+  for run in "${run_dirs[@]}"; do # ours only, each by its own TITANIC_RUN_DIR
+    if [ "$(stat -c %U "$run")" = nobody ] && [ "$(id -u)" -eq 0 ]; then
+      runuser -u nobody -- env TITANIC_RUN_DIR="$run" bash "$SCRIPT" destroy >/dev/null 2>&1 || true
+    else
+      TITANIC_RUN_DIR=$run bash "$SCRIPT" destroy >/dev/null 2>&1 || true
+    fi
+  done
+  cd /
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# The user's state, to compare at the end: the checkout's .run (its entries, their sizes and
+# times; a data directory's contents change while its server runs, so only its entry is listed)
+# and the pid of a server running from it.
+user_run=$SRC/.run
+user_state() {
+  [ -e "$user_run" ] || { echo "no .run"; return; }
+  find "$user_run" -mindepth 1 \( -path "$user_run/pg/*" -prune \) -o \
+    -printf '%P %y %s %T@ %l\n' | sort
+  local pid_file
+  pid_file="$(readlink -f "$user_run/pg" 2>/dev/null)/postmaster.pid"
+  if [ -r "$pid_file" ]; then
+    local pid
+    pid=$(head -1 "$pid_file")
+    if kill -0 "$pid" 2>/dev/null; then echo "server $pid running"; else echo "server $pid gone"; fi
+  fi
+}
+before=$(user_state)
 
 cycle() { # $1 = run dir, rest = command prefix to run as someone
   local run=$1; shift
@@ -30,28 +77,50 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
 }
 
 # A port range of our own, with its first port taken by another listener: pg-local must skip it.
-export TITANIC_PG_PORT=$((20000 + $$ % 5000))
-python3 -c 'import socket, sys
+# The listener takes the first port it can bind from a random start (so two runs at once do not
+# share a range) and says which; pg-local scans the 100 ports from there.
+python3 -c 'import os, random, socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16); s.settimeout(120)
+start = random.randrange(20000, 30000)
+for port in range(start, start + 200):
+    try:
+        s.bind(("127.0.0.1", port)); break
+    except OSError:
+        continue
+s.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(port))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+s.settimeout(300)
 while True:
-    s.accept()[0].close()' "$TITANIC_PG_PORT" 2>/dev/null &
+    s.accept()[0].close()' "$work/blocker.port" &
 blocker=$!
-sleep 0.5
-run_dir=$(mktemp -d /tmp/titanic-pglocal-XXXXXX)
-trap 'kill $blocker 2>/dev/null; bash "$SCRIPT" destroy >/dev/null 2>&1 || true; rm -rf "$run_dir"' EXIT
+for _ in $(seq 100); do [ -f "$work/blocker.port" ] && break; sleep 0.05; done
+[ -f "$work/blocker.port" ] || { echo "FAIL: the port blocker did not start"; exit 1; }
+export TITANIC_PG_PORT
+TITANIC_PG_PORT=$(cat "$work/blocker.port")
+
+run_dir=$work/run-root
+mkdir -m 700 "$run_dir"
+run_dirs+=("$run_dir")
 if [ "$(id -u)" -eq 0 ]; then
   out=$(TITANIC_RUN_DIR=$run_dir bash "$SCRIPT" start 2>&1) || fail "start as root: $out"
   pid=$(head -1 "$(readlink -f "$run_dir/pg")/postmaster.pid")
   [ "$(ps -o user= -p "$pid" | tr -d ' ')" = postgres ] || fail "server does not run as postgres"
   TITANIC_RUN_DIR=$run_dir bash "$SCRIPT" destroy >/dev/null 2>&1
   cycle "$run_dir" # as root
-  user_dir=$(mktemp -d /tmp/titanic-pglocal-user-XXXXXX)
+  user_dir=$work/run-nobody
+  mkdir -m 700 "$user_dir"
   chown nobody "$user_dir"
+  run_dirs+=("$user_dir")
   cycle "$user_dir" runuser -u nobody -- # as an ordinary user
-  rm -rf "$user_dir"
 else
   cycle "$run_dir"
 fi
-echo "test_pg_local: $failures failed"
+
+after=$(user_state)
+if [ "$before" != "$after" ]; then
+  fail "the checkout's .run changed: before [$before] after [$after]"
+fi
+echo "test_pg_local: $failures failed (the checkout's .run: ${before:0:200})"
 [ "$failures" -eq 0 ]
