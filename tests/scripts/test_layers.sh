@@ -17,8 +17,8 @@ needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 
 api_libs=$(needed "$API")
 train_libs=$(needed "$TRAIN")
-echo "titanic-api NEEDED: $(echo $api_libs)"
-echo "titanic-train NEEDED: $(echo $train_libs)"
+echo "titanic-api NEEDED: $(tr "\n" " " <<<"$api_libs")"
+echo "titanic-train NEEDED: $(tr "\n" " " <<<"$train_libs")"
 grep -q '^libmicrohttpd' <<<"$api_libs" || fail "titanic-api does not list libmicrohttpd (NEEDED not read?)"
 grep -q '^libgsl' <<<"$train_libs" || fail "titanic-train does not list libgsl (NEEDED not read?)"
 if grep -q '^libgsl' <<<"$api_libs"; then fail "titanic-api links GSL"; fi
