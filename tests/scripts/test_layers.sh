@@ -27,33 +27,33 @@ if grep -q '^libmicrohttpd' <<<"$train_libs"; then fail "titanic-train links lib
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The compiler command of one source file, as the build runs it, with its output and input
-# replaced: syntax-check $2 instead.
+# The compiler command of one source file, as the build runs it (from compile_commands.json,
+# which CMake writes with one "directory", "command" and "file" line per entry), with its output
+# and input replaced: syntax-check $2 instead. Plain bash, so it runs where python3 is missing
+# (the container image's build stage runs the unit tests).
 compile_like() { # $1 = source path ending (e.g. model/model.c), $2 = file to check
-  python3 - "$BUILD/compile_commands.json" "$1" "$2" <<'EOF'
-import json, shlex, subprocess, sys
-db, suffix, probe = sys.argv[1:]
-entries = [e for e in json.load(open(db)) if e["file"].endswith("/" + suffix)]
-if not entries:
-    print(f"no compile command for {suffix} in {db}", file=sys.stderr)
-    sys.exit(2)
-e = entries[0]
-argv = e["arguments"] if "arguments" in e else shlex.split(e["command"])
-out, skip = [], False
-for a in argv:
-    if skip:
-        skip = False
-    elif a in ("-o", "-c"):
-        skip = True
-    elif a == e["file"]:
-        continue
-    else:
-        out.append(a)
-r = subprocess.run(out + ["-fsyntax-only", probe], cwd=e["directory"], capture_output=True,
-                   text=True)
-sys.stderr.write(r.stderr)
-sys.exit(1 if r.returncode else 0)
-EOF
+  local db=$BUILD/compile_commands.json entry dir cmd
+  entry=$(grep -B2 -E "^ *\"file\": \".*/$1\",?\$" "$db" | head -3) || true
+  dir=$(sed -n 's/^ *"directory": "\(.*\)",$/\1/p' <<<"$entry")
+  cmd=$(sed -n 's/^ *"command": "\(.*\)",$/\1/p' <<<"$entry")
+  if [ -z "$dir" ] || [ -z "$cmd" ]; then
+    echo "no compile command for $1 in $db" >&2
+    return 2
+  fi
+  cmd=${cmd//\\\"/\"} # JSON: \" is "
+  cmd=${cmd//\\\\/\\} # JSON: \\ is \
+  local argv=() out=() skip=0 a
+  eval "argv=($cmd)" # CMake writes the command shell-quoted
+  for a in "${argv[@]}"; do
+    if [ "$skip" = 1 ]; then
+      skip=0
+    elif [ "$a" = -o ] || [ "$a" = -c ]; then
+      skip=1
+    else
+      out+=("$a")
+    fi
+  done
+  (cd "$dir" && "${out[@]}" -fsyntax-only "$2")
 }
 
 printf '#include "server.h"\nint layers_probe(void);\n' >"$work/reaches_up.c"
