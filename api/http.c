@@ -18,7 +18,7 @@ static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Respon
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", r->request_id);
-    if (http_config.draining)
+    if (atomic_load_explicit(&http_config.draining, memory_order_relaxed))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
     r->bytes = len;

@@ -157,7 +157,7 @@ static enum MHD_Result route_health(http_request *r) {
 
 static enum MHD_Result route_ready(http_request *r) {
     char reason[600];
-    if (http_config.draining)
+    if (atomic_load(&http_config.draining))
         return http_error(r, 503, "shutting down", NULL);
     /* /ready is public (the ALB checks it): reasons that name the database stay in the log. */
     if (model_holder_schema_problem(reason, sizeof reason)) {

@@ -285,7 +285,7 @@ int server_port(const server *s) {
 }
 
 int server_drain_and_stop(server *s, double grace_seconds) {
-    http_config.draining = 1;
+    atomic_store(&http_config.draining, 1);
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);

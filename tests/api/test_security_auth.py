@@ -135,6 +135,51 @@ r = api.post("/people", PERSON, headers=bearer(new_writer_key))
 check(r.status == 201, f"... and the keys in force stay ({r.status})")
 check(api.stop() == 0, "clean stop")
 
+# ---- concurrency: 8 clients authenticate while the keys are reloaded 40 times ----
+# (The TSan pass of scripts/test.sh runs this too: key lookups against reloads, the connection
+# guard's sweeper against the workers.)
+write_keys(reader_line, new_writer_line)
+api = Server(db, API_KEYS_FILE=keys_file, THREADS=4)
+CASES = [("GET", "/metrics", bearer(reader_key), 200),
+         ("POST", "/people", bearer(reader_key), 403),
+         ("POST", "/people", {}, 401),
+         ("GET", "/passengers/1", bearer(new_writer_key), 200),
+         ("POST", "/predict", {}, 200)]
+unexpected, done = [], [0]
+
+
+def client(n):
+    for i in range(120):
+        method, path, headers, want = CASES[(n + i) % len(CASES)]
+        body = PERSON if path == "/people" else {"pclass": 1, "sex": "female"} if method == "POST" else None
+        try:
+            r = api.request(method, path, body=body, headers=headers, timeout=20)
+            status = r.status
+        except OSError as e:
+            status = repr(e)
+        if status != want:
+            unexpected.append((method, path, want, status))
+        done[0] += 1
+
+
+import threading  # noqa: E402
+threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+t0 = time.monotonic()
+for t in threads:
+    t.start()
+for i in range(40):
+    write_keys(f"# reload {i}", reader_line, new_writer_line)
+    api.signal(signal.SIGHUP)
+    time.sleep(0.05)
+for t in threads:
+    t.join()
+elapsed = time.monotonic() - t0
+log(f"concurrency: {done[0]} requests from 8 clients in {elapsed:.2f} s "
+    f"({done[0] / elapsed:.0f}/s) across 40 key reloads; {len(unexpected)} unexpected answers")
+check(done[0] == 960 and not unexpected, f"every answer as expected during reloads: {unexpected[:5]}")
+check(api.log_text().count("API keys reloaded") >= 20, "the reloads happened meanwhile")
+check(api.stop() == 0, "clean stop (under TSan: no race reported)")
+
 # ---- a malformed file at start: refuse, naming the line ----
 for content, what in [("reader " + "ab" * 32 + "\nwriter xyz\n", "line 2"),
                       ("superuser " + "ab" * 32 + "\n", "line 1"),

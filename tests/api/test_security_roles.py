@@ -125,6 +125,16 @@ for sql in [NEW_PASSENGER, "UPDATE passengers SET name = 'X' WHERE passenger_id 
     refused("titanic_train", sql)
 ok, _ = as_role("titanic_train", "SELECT count(*) FROM passengers_etl_view")
 check(ok, "titanic_train reads the training view")
+# A later migration that adds a table must grant the workloads what they need on it: a table no
+# workload role can read is almost surely a forgotten GRANT (the workloads run as these roles).
+orphans = db.q("SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c "
+               "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
+               "AND c.relkind IN ('r', 'v', 'p') AND c.relname NOT IN "
+               "('survival_by_class_sex', 'latest_etl_run') "  # analysts' views
+               "AND NOT (has_table_privilege('titanic_api', c.oid, 'SELECT') OR "
+               "has_table_privilege('titanic_etl', c.oid, 'SELECT') OR "
+               "has_table_privilege('titanic_train', c.oid, 'SELECT'))")
+check(orphans == "", f"every table is granted to some workload role (missing: {orphans})")
 
 # ---- several databases of the cluster migrating at once ----
 others = [Database(f"roles{i}") for i in range(3)]

@@ -55,6 +55,32 @@ user_state() {
 }
 before=$(user_state)
 
+# The workload roles' files (issue 10): one password per role (mode 600, in a 700 directory), one
+# URL per role naming it; with the build's titanic-etl, the owner's migration gives the roles
+# LOGIN and each logs in through its URL.
+ETL=${TITANIC_BUILD_DIR:+$TITANIC_BUILD_DIR/etl/titanic-etl}
+[ -n "$ETL" ] && [ ! -x "$ETL" ] && ETL=""
+roles_check() { # $1 = run dir, rest = command prefix to run as someone
+  local run=$1 w role; shift
+  [ "$(stat -c %a "$run/role_passwords")" = 700 ] || fail "role_passwords is not mode 700"
+  for w in api etl train; do
+    role=titanic_$w
+    [ "$(stat -c %a "$run/role_passwords/$role")" = 600 ] || fail "$role password not mode 600"
+    [ "$(stat -c %a "$run/${w}_database_url")" = 600 ] || fail "${w}_database_url not mode 600"
+    case "$(cat "$run/${w}_database_url")" in
+      "postgresql://$role:$(cat "$run/role_passwords/$role")@127.0.0.1:"*) ;;
+      *) fail "${w}_database_url does not name $role with its password" ;;
+    esac
+  done
+  [ -n "$ETL" ] || return 0
+  "$@" env DATABASE_URL_FILE="$run/database_url" ROLE_PASSWORDS_DIR="$run/role_passwords" \
+    "$ETL" --migrate >/dev/null 2>&1 || fail "migrating with ROLE_PASSWORDS_DIR"
+  for w in api etl train; do
+    [ "$(psql "$(cat "$run/${w}_database_url")" -Atc 'SELECT current_user')" = "titanic_$w" ] ||
+      fail "titanic_$w cannot log in through ${w}_database_url"
+  done
+}
+
 cycle() { # $1 = run dir, rest = command prefix to run as someone
   local run=$1; shift
   local out url
@@ -65,6 +91,7 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
   case "$out" in *"$(cut -d@ -f1 <<<"$url" | cut -d: -f3)"*) fail "start printed the password" ;; esac
   [ "$(psql "$url" -Atc 'SELECT current_database()')" = titanic ] || fail "cannot query via URL"
   psql "$url" -qc 'CREATE TABLE kept (x int); INSERT INTO kept VALUES (42)' || fail "write"
+  roles_check "$run" "$@"
   "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" status >/dev/null 2>&1 || fail "status while running"
   "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" stop >/dev/null 2>&1 || fail "stop"
   if "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" status >/dev/null 2>&1; then fail "status after stop"; fi
@@ -72,8 +99,14 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
   "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" start >/dev/null 2>&1 || fail "restart"
   url=$(cat "$run/database_url")
   [ "$(psql "$url" -Atc 'SELECT x FROM kept')" = 42 ] || fail "data not kept across restart"
+  if [ -n "$ETL" ]; then
+    [ "$(psql "$(cat "$run/api_database_url")" -Atc 'SELECT current_user')" = titanic_api ] ||
+      fail "titanic_api cannot log in after a restart"
+  fi
   "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" destroy >/dev/null 2>&1 || fail "destroy"
   [ ! -e "$run/pg" ] || fail "destroy left $run/pg"
+  [ ! -e "$run/role_passwords" ] && [ ! -e "$run/api_database_url" ] ||
+    fail "destroy left the workload roles' passwords or URLs"
 }
 
 # A port range of our own, with its first port taken by another listener: pg-local must skip it.

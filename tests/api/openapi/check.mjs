@@ -5,7 +5,10 @@
 //   - path templates and path parameters agree; operationIds are unique;
 //   - the query parameters of /passengers, /stats/survival and /predict are the contract's;
 //   - every example (schema, media type, parameter) validates against its schema (Ajv, with OpenAPI
-//     3.0's `nullable` turned into JSON Schema).
+//     3.0's `nullable` turned into JSON Schema);
+//   - authentication (issue 10): the bearerKey scheme exists; every operation states its `security`;
+//     writes require a key (no anonymous alternative) and document 401 and 403; probes need none;
+//     every operation that accepts a key documents 401 with WWW-Authenticate.
 // Usage: node check.mjs FILE. Prints one line per problem; exit 0 when there are none, 1 otherwise.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -182,6 +185,36 @@ const pred = queryParams("/predict", "post");
 if (pred && !pred.has("explain")) problem("POST /predict: query parameter explain is not documented");
 const pp = queryParams("/passengers/{id}/prediction", "get");
 if (pp && !pp.has("explain")) problem("GET /passengers/{id}/prediction: query parameter explain is not documented");
+
+// ---- authentication (issue 10)
+const scheme = raw.components && raw.components.securitySchemes && raw.components.securitySchemes.bearerKey;
+if (!scheme || scheme.type !== "http" || scheme.scheme !== "bearer")
+  problem("components.securitySchemes.bearerKey must be an http bearer scheme");
+const WRITES = [["post", "/people"], ["put", "/people/{uuid}"], ["delete", "/people/{uuid}"]];
+const PROBES = [["get", "/health"], ["get", "/ready"]];
+for (const [path, item] of Object.entries(raw.paths || {}))
+  for (const m of METHODS) {
+    const op = item[m];
+    if (!op) continue;
+    const where = `${m.toUpperCase()} ${path}`;
+    if (!Array.isArray(op.security)) {
+      problem(`${where}: no security requirement stated`);
+      continue;
+    }
+    const anonymous = op.security.length === 0 || op.security.some((r) => Object.keys(r).length === 0);
+    const keyed = op.security.some((r) => r.bearerKey);
+    const isWrite = WRITES.some(([wm, wp]) => wm === m && wp === path);
+    const isProbe = PROBES.some(([pm, pp]) => pm === m && pp === path);
+    if (isWrite && (anonymous || !keyed)) problem(`${where}: must require bearerKey`);
+    if (isWrite && !(op.responses || {})["403"]) problem(`${where}: response 403 is not documented`);
+    if (isProbe && op.security.length !== 0) problem(`${where}: a probe must need no key`);
+    if (keyed) {
+      const r401 = (paths[path][m].responses || {})["401"];
+      if (!r401) problem(`${where}: response 401 is not documented`);
+      else if (!r401.headers || !r401.headers["WWW-Authenticate"])
+        problem(`${where}: response 401 must have a WWW-Authenticate header`);
+    }
+  }
 
 // ---- media types the contract fixes
 const mediaOf = (path, method, code) => Object.keys((((paths[path] || {})[method] || {}).responses || {})[code]?.content || {});

@@ -28,6 +28,10 @@ const MUTATIONS = {
   "example-off-schema": () => { s.Passenger.example.pclass = 4; },
   // A contract parameter missing.
   "missing-query-parameter": () => { doc.paths["/passengers"].get.parameters.pop(); },
+  // A write that anyone may send.
+  "anonymous-write": () => { doc.paths["/people/{uuid}"].delete.security = [{}, { bearerKey: [] }]; },
+  // An operation that says nothing about keys.
+  "no-security": () => { delete doc.paths["/predict"].post.security; },
   // Not JSON at all.
   "truncated-json": () => null,
 };
