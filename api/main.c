@@ -109,7 +109,6 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     http_config.people_list_max = (size_t)people;
     http_config.reads_need_key = (int)reads;
     model_holder_limits = (model_limits){(size_t)doc_max, (size_t)groups_max};
-    model_holder_limits = (model_limits){(size_t)doc_max, (size_t)groups_max};
     http_config.metrics_separate = c->metrics_port != 0;
     c->keys_file = config_env_string("API_KEYS_FILE", NULL);
     return config_database_url(&c->conninfo, err, errlen);
