@@ -54,14 +54,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() {
-  local p
-  for p in $(shuf -i 20000-60000 -n 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-  return 1
-}
-
 echo "loading $CSV" >&2
 t0=$(date +%s.%N)
 "$ETL" --no-progress "$CSV" >"$OUT/scale-etl.log" 2>&1 || { cat "$OUT/scale-etl.log" >&2; die "titanic-etl failed"; }
@@ -76,14 +68,17 @@ sizes=$(psql -XAtc "SELECT pg_size_pretty(pg_table_size('passengers')) || ' tabl
 psql -XAtc "SELECT passenger_id || '|' || uuid FROM passengers TABLESAMPLE SYSTEM (1)
   ORDER BY random() LIMIT 5000" >"$SAMPLE"
 
-PORT=$(free_port) || die "no free port"
-PORT=$PORT BIND=127.0.0.1 LOG_FORMAT=json "$API" 2>"$SERVER_LOG" &
+# Port 0: the kernel picks a free one and the server logs it ("listening" line).
+PORT=0 BIND=127.0.0.1 LOG_FORMAT=json "$API" 2>"$SERVER_LOG" &
 API_PID=$!
+PORT=
 for _ in $(seq 500); do
-  curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/health" && break
+  PORT=$(grep -o '"message":"listening".*"port":[0-9]*' "$SERVER_LOG" | grep -o '[0-9]*$' | head -1 || true)
+  [ -n "$PORT" ] && curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/health" && break
   kill -0 "$API_PID" 2>/dev/null || { cat "$SERVER_LOG" >&2; die "titanic-api exited"; }
   sleep 0.02
 done
+[ -n "$PORT" ] || die "titanic-api did not log its port"
 
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 {
