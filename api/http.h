@@ -45,6 +45,9 @@ extern http_settings http_config;
 
 /* Answers with a JSON value (stolen) and status. */
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
+/* Answers with a JSON value (stolen) and one extra header, e.g. Link to a list's next page. */
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value);
 /* Answers {"error":{"status":..,"message":..,"field":..}}; field may be NULL. */
 enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
                            const char *field);

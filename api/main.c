@@ -47,7 +47,7 @@ static void usage(void) {
         "  DATABASE_URL or DATABASE_URL_FILE, else libpq's PG* variables\n"
         "  API_KEYS_FILE (unset: writes unauthenticated)  AUTH_REQUIRED_FOR_READS (0)\n"
         "  METRICS_PORT (unset: /metrics on PORT, behind a key when API_KEYS_FILE is set)\n"
-        "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (100000)\n"
+        "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (1000)\n"
         "  CONNECTION_LIMIT (4096, at most the open-file limit less a reserve)\n"
         "  PER_IP_CONNECTION_LIMIT (256)  HEADER_TIMEOUT_SECONDS (10)\n"
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
@@ -79,7 +79,7 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
         config_env_long("MAX_BODY_BYTES", 1 << 20, 1024, 64L << 20, &body, err, errlen) ||
         config_env_long("MAX_BATCH", 1000, 1, 100000, &batch, err, errlen) ||
-        config_env_long("PEOPLE_LIST_MAX", 100000, 1, 10000000, &people, err, errlen) ||
+        config_env_long("PEOPLE_LIST_MAX", 1000, 1, 100000, &people, err, errlen) ||
         config_env_long("CONNECTION_LIMIT", default_connection_limit(threads), 16, 1000000, &limit,
                         err, errlen) ||
         config_env_long("PER_IP_CONNECTION_LIMIT", 256, 0, 1000000, &per_ip, err, errlen) ||
