@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -36,7 +37,8 @@ typedef struct {
     size_t max_body_bytes;
     int max_batch;
     size_t people_list_max;
-    int draining;         /* set on SIGTERM: answers carry Connection: close */
+    atomic_int draining;  /* set on SIGTERM by the signal thread, read by the workers: answers
+                           * carry Connection: close */
     int reads_need_key;   /* AUTH_REQUIRED_FOR_READS=1 */
     int metrics_separate; /* METRICS_PORT set: /metrics only there, 404 on the public port */
 } http_settings;
