@@ -8,18 +8,45 @@
 -- superuser. IF NOT EXISTS: an operator may have installed it already.
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 
--- name ILIKE '%smith%' (the API's name filter) through a bitmap index scan instead of a scan of
--- every row.
-CREATE INDEX passengers_name_trgm ON passengers USING gin (name gin_trgm_ops);
+-- The indexes of the analysts' queries, defined once, here: name ILIKE '%smith%' (the API's
+-- name filter) through the trigram index instead of a scan of every row, and keyset pages for
+-- each sort the API offers: (column, passenger_id) in the index's own order (NULLs last) is
+-- exactly "ORDER BY column NULLS LAST, passenger_id", and a descending page reads it backwards
+-- (passenger_id alone is the primary key; the age index also serves min_age/max_age).
+-- Maintaining them row by row made a first load of 1M passengers 13x slower (62 s instead of
+-- 4.7 s: random insertions into five B-trees and a GIN index); building them after the COPY
+-- costs a fraction of that. So titanic-etl's first load into an empty table drops them
+-- (passengers_defer_indexes) and builds them again before it commits
+-- (passengers_restore_indexes), in its one transaction: a failed load leaves them as they were.
+-- Meanwhile the table is locked against readers too (DROP INDEX): it was empty anyway.
+-- SECURITY DEFINER (the owner, who runs the migrations): the ETL's role owns nothing.
+CREATE FUNCTION passengers_restore_indexes() RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+    SET maintenance_work_mem = '256MB' AS $$
+BEGIN
+    CREATE INDEX IF NOT EXISTS passengers_name_trgm ON passengers USING gin (name gin_trgm_ops);
+    CREATE INDEX IF NOT EXISTS passengers_fare_id ON passengers (fare, passenger_id);
+    CREATE INDEX IF NOT EXISTS passengers_age_id ON passengers (age, passenger_id);
+    CREATE INDEX IF NOT EXISTS passengers_name_id ON passengers (name, passenger_id);
+    CREATE INDEX IF NOT EXISTS passengers_pclass_id ON passengers (pclass, passenger_id);
+    CREATE INDEX IF NOT EXISTS passengers_survived_id ON passengers (survived, passenger_id);
+END
+$$;
 
--- Keyset pages for each sort the API offers: (column, passenger_id) in the index's own order
--- (NULLs last) is exactly "ORDER BY column NULLS LAST, passenger_id"; a descending page reads it
--- backwards. passenger_id alone is the primary key. The age index also serves min_age/max_age.
-CREATE INDEX passengers_fare_id ON passengers (fare, passenger_id);
-CREATE INDEX passengers_age_id ON passengers (age, passenger_id);
-CREATE INDEX passengers_name_id ON passengers (name, passenger_id);
-CREATE INDEX passengers_pclass_id ON passengers (pclass, passenger_id);
-CREATE INDEX passengers_survived_id ON passengers (survived, passenger_id);
+-- Drops the indexes above when passengers is empty (and says whether it did).
+CREATE FUNCTION passengers_defer_indexes() RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM passengers) THEN
+        RETURN false;
+    END IF;
+    DROP INDEX IF EXISTS passengers_name_trgm, passengers_fare_id, passengers_age_id,
+        passengers_name_id, passengers_pclass_id, passengers_survived_id;
+    RETURN true;
+END
+$$;
+
+SELECT passengers_restore_indexes();
 
 -- The bands of /stats/survival, once, for the summary and for anyone checking it.
 CREATE FUNCTION passenger_age_band(age numeric) RETURNS text
@@ -149,5 +176,6 @@ ORDER BY pclass, sex;
 -- Workload roles (migration 002): the API reads the summary for /stats/survival and the list
 -- totals; writers go through the triggers above. The trigger functions are the owner's only.
 GRANT SELECT ON passenger_survival_summary TO titanic_api;
-REVOKE EXECUTE ON FUNCTION passenger_survival_summary_apply(), passenger_survival_summary_clear()
-    FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION passenger_survival_summary_apply(), passenger_survival_summary_clear(),
+    passengers_defer_indexes(), passengers_restore_indexes() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION passengers_defer_indexes(), passengers_restore_indexes() TO titanic_etl;

@@ -647,6 +647,11 @@ const char PASSENGERS_EMPTY_SQL[] = "SELECT NOT EXISTS (SELECT 1 FROM passengers
 const char PASSENGERS_COPY_SQL[] =
     "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
 
+/* Around that COPY: the secondary indexes (migration 003) are dropped while the table is empty
+ * and built once after the rows are in, instead of maintained row by row (13x slower). */
+const char PASSENGERS_DEFER_INDEXES_SQL[] = "SELECT passengers_defer_indexes()";
+const char PASSENGERS_RESTORE_INDEXES_SQL[] = "SELECT passengers_restore_indexes()";
+
 /* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
 const char PASSENGERS_CREATE_STAGE_SQL[] =
     "CREATE TEMP TABLE etl_stage (line bigint NOT NULL, passenger_id integer, uuid uuid,"

@@ -148,6 +148,8 @@ long passengers_store_scan(PGconn *conn, int batch,
 extern const char PASSENGERS_LOCK_SQL[];
 extern const char PASSENGERS_EMPTY_SQL[];
 extern const char PASSENGERS_COPY_SQL[];
+extern const char PASSENGERS_DEFER_INDEXES_SQL[];
+extern const char PASSENGERS_RESTORE_INDEXES_SQL[];
 extern const char PASSENGERS_CREATE_STAGE_SQL[];
 extern const char PASSENGERS_COPY_STAGE_SQL[];
 extern const char PASSENGERS_MERGE_STAGE_SQL[];
