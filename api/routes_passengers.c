@@ -135,7 +135,7 @@ static json_t *page_body(passenger *rows, int count, long total, int exact,
     for (int i = 0; i < count; i++)
         json_array_append_new(items, passenger_to_json(&rows[i]));
     return json_pack("{s:o, s:I, s:s, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
-                     "total_is", exact ? "exact" : "at_least", "limit", (json_int_t)q->limit,
+                     "total_is", exact ? "exact" : "estimate", "limit", (json_int_t)q->limit,
                      "offset", (json_int_t)q->offset, "next",
                      next ? json_string(next) : json_null());
 }

@@ -347,31 +347,59 @@ static int summary_total_sql(const passenger_query *f, list_sql *q) {
     return 1;
 }
 
+/* Runs a filtered statement: "<prefix> FROM passengers WHERE true <filters> <suffix>". */
+static PGresult *run_filtered(store_conn c, const passenger_query *q, const char *prefix,
+                              const char *suffix, int *unavailable, char *err, size_t errlen) {
+    list_sql sql;
+    char filters[1024];
+    memset(&sql, 0, sizeof sql);
+    if (filter_sql(&sql, q, filters, sizeof filters) != 0) {
+        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
+        return NULL;
+    }
+    append(&sql, "%s FROM passengers WHERE true%s%s", prefix, filters, suffix);
+    store_statement st = {NULL, sql.sql, sql.nparams, 1};
+    return store_run(c, &st, sql.params, unavailable, err, errlen);
+}
+
+/* The planner's estimate of the rows the filters match: planning only, nothing is read. */
+static long estimated_rows(store_conn c, const passenger_query *q, int *unavailable, char *err,
+                           size_t errlen) {
+    PGresult *res =
+        run_filtered(c, q, "EXPLAIN (FORMAT JSON) SELECT 1", "", unavailable, err, errlen);
+    if (!res)
+        return -1;
+    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
+    long estimate = rows ? (long)strtod(rows + 13, NULL) : 0;
+    PQclear(res);
+    return estimate;
+}
+
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen) {
     list_sql sql;
-    *exact = summary_total_sql(q, &sql);
-    if (!*exact) {
-        char filters[1024];
-        memset(&sql, 0, sizeof sql);
-        if (filter_sql(&sql, q, filters, sizeof filters) != 0) {
-            errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
-            return -1;
-        }
-        append(&sql, "SELECT count(*) FROM (SELECT 1 FROM passengers WHERE true%s LIMIT %ld) m",
-               filters, PASSENGER_COUNT_CAP + 1);
+    PGresult *res;
+    char capped[48];
+    snprintf(capped, sizeof capped, " LIMIT %ld) m", PASSENGER_COUNT_CAP + 1);
+    if ((*exact = summary_total_sql(q, &sql))) {
+        store_statement st = {NULL, sql.sql, sql.nparams, 1};
+        res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    } else {
+        res =
+            run_filtered(c, q, "SELECT count(*) FROM (SELECT 1", capped, unavailable, err, errlen);
     }
-    store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
     if (!res)
         return -1;
     *total = atol(PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (!*exact) {
-        *exact = *total <= PASSENGER_COUNT_CAP;
-        if (!*exact)
-            *total = PASSENGER_COUNT_CAP;
+    if (*exact || *total <= PASSENGER_COUNT_CAP) {
+        *exact = 1;
+        return 0;
     }
+    long estimate = estimated_rows(c, q, unavailable, err, errlen);
+    if (estimate < 0)
+        return -1;
+    *total = estimate > PASSENGER_COUNT_CAP ? estimate : PASSENGER_COUNT_CAP + 1;
     return 0;
 }
 

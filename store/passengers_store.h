@@ -40,9 +40,9 @@ typedef enum {
 /* Offsets deeper than this are refused by the API: an offset reads and drops every row before
  * it, so its cost grows with the table; the cursor (after) does not. */
 #define PASSENGER_LIST_MAX_OFFSET 10000L
-/* A total the summary cannot give is counted up to this many rows, and reported as "at least"
- * above it (passengers_store_count). */
-#define PASSENGER_COUNT_CAP 10000L
+/* A total the summary cannot give is counted up to this many rows (a page holds at most 1000);
+ * above it the planner's estimate is given, labelled so (passengers_store_count). */
+#define PASSENGER_COUNT_CAP 1000L
 
 /* Where a page ended: the last row's id and its value of the sort column (text as PostgreSQL
  * writes it, so it compares exactly). Used as the position after which the next page starts. */
@@ -78,9 +78,10 @@ int passenger_cursor_check(passenger_sort sort, const passenger_cursor *cursor);
 int passengers_store_list(store_conn c, const passenger_query *q, passenger **rows, int *count,
                           passenger_cursor *next, int *unavailable, char *err, size_t errlen);
 
-/* The number of rows q's filters match. Exact (*exact 1) from the survival summary when the
- * filters are only pclass, sex, survived and embarked; otherwise counted up to
- * PASSENGER_COUNT_CAP, exact below it and *exact 0 with *total = the cap above it. */
+/* The number of rows q's filters match, and whether it is exact. Exact from the survival summary
+ * when the filters are only pclass, sex, survived and embarked (any size); otherwise counted up
+ * to PASSENGER_COUNT_CAP rows, exact at or below it, and above it PostgreSQL's estimate of the
+ * matching rows (at least the cap + 1) with *exact 0. Each way reads a bounded number of rows. */
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen);
 
