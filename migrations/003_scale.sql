@@ -155,6 +155,21 @@ CREATE TRIGGER passengers_summary_delete AFTER DELETE ON passengers
 CREATE TRIGGER passengers_summary_truncate AFTER TRUNCATE ON passengers
     FOR EACH STATEMENT EXECUTE FUNCTION passenger_survival_summary_clear();
 
+-- titanic-api keeps a cache of looked-up passengers (api/passenger_cache.h) that must never
+-- serve a row after a write to it committed: every statement that writes passengers, whoever
+-- runs it, tells the listeners when it commits (the cache also waits for a barrier before a
+-- hit, since a notification arrives a little after the writer's acknowledgement). No payload:
+-- a load of ten million rows is one notification, and the cache forgets everything on a write.
+CREATE FUNCTION passengers_notify() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('titanic_passengers', '');
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER passengers_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON passengers
+    FOR EACH STATEMENT EXECUTE FUNCTION passengers_notify();
+
 -- The passengers already stored (one scan, at migration time).
 INSERT INTO passenger_survival_summary
 SELECT pclass, sex, embarked, passenger_age_band(age), passenger_family_size_band(sibsp, parch),

@@ -18,6 +18,10 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
+/* Every statement that writes passengers NOTIFYs this channel (no payload) when it commits
+ * (trigger passengers_notify, migration 003): the API's lookup cache listens. */
+#define PASSENGERS_NOTIFY_CHANNEL "titanic_passengers"
+
 extern const store_statement PASSENGER_BY_ID;
 extern const store_statement STORE_PING;
 
