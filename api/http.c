@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-http_settings http_config = {1 << 20, 1000, 100000, 0, 0, 0};
+http_settings http_config = {1 << 20, 1000, 1000, 0, 0, 0};
 
 /* ---- responses ---- */
 
@@ -57,6 +57,24 @@ enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
         return http_text(r, 500, "application/json",
                          "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
     return http_owned(r, status, "application/json", text, strlen(text));
+}
+
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value) {
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(body);
+    if (!text)
+        return http_text(r, 500, "application/json",
+                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
+    size_t len = strlen(text);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(response, header, value);
+    return queue(r, status, response, "application/json", len);
 }
 
 /* {"error":{...}}, with the request id a client quotes when reporting it. */

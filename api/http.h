@@ -9,8 +9,8 @@
 #include "request_id.h"
 
 #include <jansson.h>
-#include <stdatomic.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -37,7 +37,8 @@ typedef struct {
     size_t max_body_bytes;
     int max_batch;
     size_t people_list_max;
-    atomic_int draining;  /* set on SIGTERM (another thread): answers carry Connection: close */
+    atomic_int draining;  /* set on SIGTERM by the signal thread, read by the workers: answers
+                           * carry Connection: close */
     int reads_need_key;   /* AUTH_REQUIRED_FOR_READS=1 */
     int metrics_separate; /* METRICS_PORT set: /metrics only there, 404 on the public port */
 } http_settings;
@@ -46,6 +47,9 @@ extern http_settings http_config;
 
 /* Answers with a JSON value (stolen) and status. */
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
+/* Answers with a JSON value (stolen) and one extra header, e.g. Link to a list's next page. */
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value);
 /* Answers {"error":{"status":..,"message":..,"field":..}}; field may be NULL. */
 enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
                            const char *field);

@@ -18,6 +18,10 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
+/* Every statement that writes passengers NOTIFYs this channel (no payload) when it commits
+ * (trigger passengers_notify, migration 003): the API's lookup cache listens. */
+#define PASSENGERS_NOTIFY_CHANNEL "titanic_passengers"
+
 extern const store_statement PASSENGER_BY_ID;
 extern const store_statement STORE_PING;
 
@@ -37,21 +41,53 @@ typedef enum {
     PASSENGER_SORT_COUNT
 } passenger_sort;
 
-/* Filters as validated text (NULL = no filter); name is matched as a case-insensitive substring. */
+/* Offsets deeper than this are refused by the API: an offset reads and drops every row before
+ * it, so its cost grows with the table; the cursor (after) does not. */
+#define PASSENGER_LIST_MAX_OFFSET 10000L
+/* A total the summary cannot give is counted up to this many rows (a page holds at most 1000);
+ * above it the planner's estimate is given, labelled so (passengers_store_count). */
+#define PASSENGER_COUNT_CAP 1000L
+
+/* Where a page ended: the last row's id and its value of the sort column (text as PostgreSQL
+ * writes it, so it compares exactly). Used as the position after which the next page starts. */
+typedef struct passenger_cursor {
+    int present;
+    int32_t id;
+    int value_is_null;
+    char value[PASSENGER_NAME_MAX + 1];
+} passenger_cursor;
+
+/* Filters as validated text (NULL = no filter); name is matched as a case-insensitive substring
+ * of at most PASSENGER_NAME_MAX bytes. */
 typedef struct passenger_query {
     const char *pclass, *sex, *survived, *embarked, *min_age, *max_age, *name;
     passenger_sort sort;
     int descending;
-    long limit, offset;
+    long limit, offset;     /* offset counts from the cursor when there is one */
+    passenger_cursor after; /* not present: from the start */
 } passenger_query;
 
 /* The sort key a query parameter names ("fare", "-age"), or -1. */
 int passenger_sort_parse(const char *text, passenger_sort *sort, int *descending);
+/* The column's name ("fare"). */
+const char *passenger_sort_name(passenger_sort sort);
+/* 0 when cursor (from a client) fits sort: its value parses as that column's type, and it is
+ * NULL only where the column can be. */
+int passenger_cursor_check(passenger_sort sort, const passenger_cursor *cursor);
 
-/* The page of q (at most q->limit rows, malloc'd; free with free) and the number of matching rows
- * in *total. -1 with err on failure. */
+/* The page of q, at most q->limit rows (malloc'd; free with free), in the order "column ASC
+ * NULLS LAST, passenger_id" or, descending, "column DESC NULLS LAST, passenger_id DESC": each is
+ * an index of migration 003 read forwards or backwards, so a page costs the same at any depth.
+ * *next is the cursor of the last row when more rows follow, else not present. */
 int passengers_store_list(store_conn c, const passenger_query *q, passenger **rows, int *count,
-                          long *total, int *unavailable, char *err, size_t errlen);
+                          passenger_cursor *next, int *unavailable, char *err, size_t errlen);
+
+/* The number of rows q's filters match, and whether it is exact. Exact from the survival summary
+ * when the filters are only pclass, sex, survived and embarked (any size); otherwise counted up
+ * to PASSENGER_COUNT_CAP rows, exact at or below it, and above it PostgreSQL's estimate of the
+ * matching rows (at least the cap + 1) with *exact 0. Each way reads a bounded number of rows. */
+int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
+                           int *unavailable, char *err, size_t errlen);
 
 /* ---- survival statistics (GET /stats/survival) ---- */
 
@@ -72,16 +108,18 @@ typedef struct survival_group {
 } survival_group;
 
 /* Counts grouped by the chosen dimensions (indexes into survival_dimensions), ordered by them,
- * and overall. *groups is malloc'd. */
+ * and overall, in one statement (one snapshot) over passenger_survival_summary, which triggers
+ * keep current in every writer's transaction (migration 003): its cost does not depend on the
+ * number of passengers. *groups is malloc'd. */
 int passengers_store_survival(store_conn c, const int *dimensions, int count,
                               survival_group **groups, int *ngroups, survival_group *overall,
                               int *unavailable, char *err, size_t errlen);
 
 /* ---- the /people contract ---- */
 
-/* The first limit passengers by id (malloc'd). */
-int passengers_store_first(store_conn c, long limit, passenger **rows, int *count, int *unavailable,
-                           char *err, size_t errlen);
+/* Up to limit passengers with ids above after, by id (malloc'd); after 0 is the start. */
+int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
+                                 int *count, int *unavailable, char *err, size_t errlen);
 /* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
  * ETL left it first saves that version in passengers_etl_saved (migration 002), in the same
  * statement, so no API write changes what the trainer learns from by default. */
@@ -115,6 +153,8 @@ long passengers_store_scan(PGconn *conn, int batch,
 extern const char PASSENGERS_LOCK_SQL[];
 extern const char PASSENGERS_EMPTY_SQL[];
 extern const char PASSENGERS_COPY_SQL[];
+extern const char PASSENGERS_DEFER_INDEXES_SQL[];
+extern const char PASSENGERS_RESTORE_INDEXES_SQL[];
 extern const char PASSENGERS_CREATE_STAGE_SQL[];
 extern const char PASSENGERS_COPY_STAGE_SQL[];
 extern const char PASSENGERS_MERGE_STAGE_SQL[];
