@@ -273,7 +273,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (c.version) {
-        printf("titanic-etl %s\n", TITANIC_VERSION);
+        printf("titanic-etl %s (git %s)\n", TITANIC_VERSION, TITANIC_GIT_REVISION);
         return 0;
     }
     if (log_init("etl", err, sizeof err) != 0) {

@@ -173,7 +173,8 @@ int main(int argc, char **argv) {
         return TRAIN_EXIT_OK;
     }
     if (c.version) {
-        printf("titanic-train %s (model format %d)\n", TITANIC_VERSION, MODEL_FORMAT_VERSION);
+        printf("titanic-train %s (git %s, model format %d)\n", TITANIC_VERSION,
+               TITANIC_GIT_REVISION, MODEL_FORMAT_VERSION);
         return TRAIN_EXIT_OK;
     }
     char err[1024] = "";
