@@ -75,7 +75,11 @@ enum MHD_Result http_error(http_request *r, unsigned status, const char *message
 
 enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
                                        const char *header, const char *value) {
-    json_t *body = error_body(r, status, message, NULL);
+    return http_json_with_header(r, status, error_body(r, status, message, NULL), header, value);
+}
+
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value) {
     char *text = json_dumps(body, JSON_COMPACT);
     json_decref(body);
     if (!text)

@@ -61,6 +61,9 @@ enum MHD_Result http_database_error(http_request *r, int unavailable, const char
 /* An error answer with one extra header (WWW-Authenticate on a 401, Allow on a 405). */
 enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
                                        const char *header, const char *value);
+/* A JSON answer (body stolen) with one extra header. */
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value);
 /* 405 with the Allow header. */
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 

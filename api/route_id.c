@@ -15,6 +15,15 @@ static const char *const route_names[ROUTE_COUNT] = {"/health",
                                                      "/people/{uuid}",
                                                      "/metrics",
                                                      "/openapi.json",
+                                                     "/v2",
+                                                     "/v2/health/live",
+                                                     "/v2/health/ready",
+                                                     "/v2/models/{name}",
+                                                     "/v2/models/{name}/ready",
+                                                     "/v2/models/{name}/infer",
+                                                     "/v2/models/{name}/versions/{version}",
+                                                     "/v2/models/{name}/versions/{version}/ready",
+                                                     "/v2/models/{name}/versions/{version}/infer",
                                                      "unmatched"};
 
 const char *route_template(route_id route) {
