@@ -59,9 +59,13 @@ enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
     return http_owned(r, status, "application/json", text, strlen(text));
 }
 
-/* {"error":{...}}, with the request id a client quotes when reporting it. */
+/* {"error":{...}}, with the request id a client quotes when reporting it. On the Open Inference
+ * Protocol's routes, the protocol's {"error": message} with the request id beside it, whoever
+ * answers (a route, or the server refusing a key or a body before the route runs). */
 static json_t *error_body(const http_request *r, unsigned status, const char *message,
                           const char *field) {
+    if (route_is_open_inference(r->route))
+        return json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id);
     json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
     json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
     json_object_set_new(error, "request_id", json_string(r->request_id));

@@ -29,3 +29,7 @@ static const char *const route_names[ROUTE_COUNT] = {"/health",
 const char *route_template(route_id route) {
     return route < ROUTE_COUNT ? route_names[route] : "unmatched";
 }
+
+int route_is_open_inference(route_id route) {
+    return route >= ROUTE_V2_SERVER && route <= ROUTE_V2_VERSION_INFER;
+}

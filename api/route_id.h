@@ -35,4 +35,7 @@ typedef enum {
 
 const char *route_template(route_id route);
 
+/* Whether route is one of the Open Inference Protocol's (/v2...), whose errors have its shape. */
+int route_is_open_inference(route_id route);
+
 #endif

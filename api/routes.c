@@ -157,8 +157,6 @@ static enum MHD_Result dispatch_fixed(http_request *r, const fixed_route *f) {
     /* HEAD is answered like GET; libmicrohttpd drops the body. */
     if (is(r, f->method) || (is(r, "HEAD") && strcmp(f->method, "GET") == 0))
         return f->handler(r);
-    if (strncmp(f->path, "/v2", 3) == 0)
-        return route_v2_method_not_allowed(r, f->method);
     return http_method_not_allowed(r, f->method);
 }
 

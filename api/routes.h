@@ -31,8 +31,8 @@ enum MHD_Result route_v2_server(http_request *r);
 enum MHD_Result route_v2_live(http_request *r);
 enum MHD_Result route_v2_ready(http_request *r);
 enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version);
-/* The protocol's error object {"error": message}, with the request id beside it. */
+/* The protocol's error object {"error": message}, with the request id beside it, whatever
+ * r->route is (http_error gives it on the protocol's routes). */
 enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *message);
-enum MHD_Result route_v2_method_not_allowed(http_request *r, const char *allow);
 
 #endif

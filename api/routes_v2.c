@@ -44,15 +44,6 @@ enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *mes
                      json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id));
 }
 
-enum MHD_Result route_v2_method_not_allowed(http_request *r, const char *allow) {
-    char message[96];
-    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
-             allow);
-    return http_json_with_header(
-        r, 405, json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id),
-        MHD_HTTP_HEADER_ALLOW, allow);
-}
-
 static enum MHD_Result database_unavailable(http_request *r, const char *err) {
     log_warn("database error", "{s:s, s:s}", "error", err, "route", route_template(r->route));
     return route_v2_error(r, 503, "database unavailable; try again shortly");
@@ -483,7 +474,7 @@ enum MHD_Result route_v2_model(http_request *r, const char *name, const char *ve
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
     const char *allow = infer_route ? "POST" : "GET";
     if (!(is(r, allow) || (!infer_route && is(r, "HEAD"))))
-        return route_v2_method_not_allowed(r, allow);
+        return http_method_not_allowed(r, allow); /* in the protocol's shape (http.h) */
     if (strcmp(name, V2_MODEL_NAME) != 0) {
         char message[160];
         snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,

@@ -83,6 +83,8 @@ mutant wrong-error-example "GET /people/{uuid}: response 404 example says status
 mutant example-off-schema "/pclass must be <= 3"
 mutant missing-query-parameter "GET /passengers: query parameter offset is not documented"
 mutant truncated-json "not valid JSON"
+mutant v2-error-not-protocol-shape "POST /v2/models/{name}/infer: error response 400 is not application/json with the V2Error schema"
+mutant v2-example-unknown-input "must be equal to one of the allowed values"
 
 echo "openapi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
