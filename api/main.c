@@ -1,6 +1,7 @@
 /* titanic-api: the HTTP service behind the load balancer. Reads its configuration from the
  * environment, checks the schema, loads the active model, serves, reloads models when the trainer
  * publishes one (or on SIGHUP), and drains gracefully on SIGTERM. */
+#include "build_info.h"
 #include "access_log.h"
 #include "api_db.h"
 #include "auth.h"
@@ -246,7 +247,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], "--new-key"))
             return new_key(argc, argv);
         if (!strcmp(argv[1], "--version")) {
-            printf("titanic-api %s (git %s)\n", TITANIC_VERSION, TITANIC_GIT_REVISION);
+            printf("titanic-api %s (git %s)\n", TITANIC_VERSION, titanic_git_revision);
             return 0;
         }
         usage();

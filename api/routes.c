@@ -1,5 +1,6 @@
 /* URL dispatch and the small routes: health, readiness, model metadata, report, metrics and the
  * OpenAPI document. The passenger, prediction and people routes have files of their own. */
+#include "build_info.h"
 #include "routes.h"
 
 #include "api_db.h"
@@ -315,7 +316,7 @@ static void render_gauges(FILE *out) {
     fprintf(out,
             "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
             "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",
-            TITANIC_VERSION, TITANIC_GIT_REVISION);
+            TITANIC_VERSION, titanic_git_revision);
 }
 
 static enum MHD_Result route_metrics(http_request *r) {
