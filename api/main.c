@@ -267,10 +267,16 @@ int main(int argc, char **argv) {
     sigaddset(&blocked, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &blocked, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
-    if (load_keys(&c) != 0)
+    /* conninfo freed on the early exits too: LeakSanitizer reports it otherwise, depending on
+     * whether main's dead frame still happens to hold the pointer. */
+    if (load_keys(&c) != 0) {
+        free(c.conninfo);
         return EXIT_CONFIG;
-    if (prepare_database(c.conninfo) != 0)
+    }
+    if (prepare_database(c.conninfo) != 0) {
+        free(c.conninfo);
         return EXIT_SCHEMA;
+    }
     api_db_configure(c.conninfo);
     if (access_log_start() != 0)
         log_warn("access log unbuffered: cannot start its flusher thread", NULL);
