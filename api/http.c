@@ -77,9 +77,13 @@ enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *
     return queue(r, status, response, "application/json", len);
 }
 
-/* {"error":{...}}, with the request id a client quotes when reporting it. */
+/* {"error":{...}}, with the request id a client quotes when reporting it. On the Open Inference
+ * Protocol's routes, the protocol's {"error": message} with the request id beside it, whoever
+ * answers (a route, or the server refusing a key or a body before the route runs). */
 static json_t *error_body(const http_request *r, unsigned status, const char *message,
                           const char *field) {
+    if (route_is_open_inference(r->route))
+        return json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id);
     json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
     json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
     json_object_set_new(error, "request_id", json_string(r->request_id));
@@ -93,20 +97,7 @@ enum MHD_Result http_error(http_request *r, unsigned status, const char *message
 
 enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
                                        const char *header, const char *value) {
-    json_t *body = error_body(r, status, message, NULL);
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (!text)
-        return MHD_NO;
-    size_t len = strlen(text);
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(response, header, value);
-    return queue(r, status, response, "application/json", len);
+    return http_json_with_header(r, status, error_body(r, status, message, NULL), header, value);
 }
 
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {

@@ -1,6 +1,7 @@
 /* titanic-api: the HTTP service behind the load balancer. Reads its configuration from the
  * environment, checks the schema, loads the active model, serves, reloads models when the trainer
  * publishes one (or on SIGHUP), and drains gracefully on SIGTERM. */
+#include "build_info.h"
 #include "access_log.h"
 #include "api_db.h"
 #include "auth.h"
@@ -10,7 +11,9 @@
 #include "http.h"
 #include "log.h"
 #include "migrate.h"
+#include "model_cache.h"
 #include "model_holder.h"
+#include "monitor.h"
 #include "passenger_cache.h"
 #include "routes.h"
 #include "server.h"
@@ -35,6 +38,7 @@ typedef struct {
     long grace_seconds;
     long poll_seconds;
     size_t cache_entries; /* PASSENGER_CACHE_ENTRIES; 0: lookups always ask the database */
+    long monitor_log_seconds; /* 0: no drift summary in the log */
     char *conninfo;
 } api_config;
 
@@ -56,6 +60,7 @@ static void usage(void) {
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
         "  SHUTDOWN_GRACE_SECONDS (20)  MODEL_POLL_SECONDS (30)  LOG_LEVEL  LOG_FORMAT\n"
         "  MODEL_DOCUMENT_MAX_BYTES (4194304)  MODEL_TICKET_GROUPS_MAX (50000)\n"
+        "  PREDICTION_MONITORING (1)  MONITOR_LOG_SECONDS (60, 0: no drift summary lines)\n"
         "signals: SIGHUP reloads the model and API_KEYS_FILE; SIGTERM drains in-flight requests\n"
         "and exits 0.");
 }
@@ -76,7 +81,7 @@ static long default_connection_limit(long threads) {
 
 static int read_config(api_config *c, char *err, size_t errlen) {
     long port, threads, body, batch, people, limit, per_ip, timeout, header, reads, doc_max,
-        groups_max, cache;
+        groups_max, cache, monitoring;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
@@ -97,7 +102,9 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("CONNECTION_TIMEOUT_SECONDS", 15, 1, 3600, &timeout, err, errlen) ||
         config_env_long("HEADER_BYTES", 8192, 4096, 1 << 20, &header, err, errlen) ||
         config_env_long("SHUTDOWN_GRACE_SECONDS", 20, 0, 3600, &c->grace_seconds, err, errlen) ||
-        config_env_long("MODEL_POLL_SECONDS", 30, 1, 86400, &c->poll_seconds, err, errlen))
+        config_env_long("MODEL_POLL_SECONDS", 30, 1, 86400, &c->poll_seconds, err, errlen) ||
+        config_env_long("PREDICTION_MONITORING", 1, 0, 1, &monitoring, err, errlen) ||
+        config_env_long("MONITOR_LOG_SECONDS", 60, 0, 86400, &c->monitor_log_seconds, err, errlen))
         return -1;
     c->server = (server_options){.bind = config_env_string("BIND", "0.0.0.0"),
                                  .port = (int)port,
@@ -107,7 +114,9 @@ static int read_config(api_config *c, char *err, size_t errlen) {
                                  .authenticate = 1,
                                  .connection_timeout_seconds = (unsigned)timeout,
                                  .header_memory = (size_t)header,
-                                 .handler = routes_dispatch};
+                                 .handler = routes_dispatch,
+                                 .classify = routes_classify};
+    monitor_enabled = (int)monitoring;
     http_config.max_body_bytes = (size_t)body;
     http_config.max_batch = (int)batch;
     http_config.people_list_max = (size_t)people;
@@ -128,6 +137,7 @@ static server *start_metrics_server(const api_config *c, char *err, size_t errle
     o.connection_limit = 64;
     o.per_ip_connection_limit = 0;
     o.handler = routes_dispatch_internal;
+    o.classify = routes_classify_internal;
     o.authenticate = 0;
     return server_start(&o, err, errlen);
 }
@@ -241,7 +251,7 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[1], "--new-key"))
             return new_key(argc, argv);
         if (!strcmp(argv[1], "--version")) {
-            printf("titanic-api %s\n", TITANIC_VERSION);
+            printf("titanic-api %s (git %s)\n", TITANIC_VERSION, titanic_git_revision);
             return 0;
         }
         usage();
@@ -276,6 +286,8 @@ int main(int argc, char **argv) {
     }
     if (access_log_start() != 0)
         log_warn("access log unbuffered: cannot start its flusher thread", NULL);
+    if (monitor_start((int)c.monitor_log_seconds) != 0)
+        log_warn("no drift summary lines: cannot start the monitor's thread", NULL);
     if (conn_guard_start((unsigned)c.header_timeout_seconds) != 0) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");
         return 1;
@@ -302,6 +314,8 @@ int main(int argc, char **argv) {
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();
+    monitor_stop();
+    model_cache_clear();
     model_holder_shutdown();
     passenger_cache_stop();
     auth_free();

@@ -61,14 +61,25 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-static void model_holder_install(titanic_model *m) {
+model_ref *model_ref_wrap(titanic_model *m) {
     model_ref *ref = calloc(1, sizeof *ref);
     if (!ref) {
         model_free(m);
-        return;
+        return NULL;
     }
     ref->model = m;
-    atomic_init(&ref->refs, 1); /* the holder's own reference */
+    atomic_init(&ref->refs, 1);
+    return ref;
+}
+
+void model_ref_retain(model_ref *ref) {
+    atomic_fetch_add(&ref->refs, 1);
+}
+
+static void model_holder_install(titanic_model *m) {
+    model_ref *ref = model_ref_wrap(m); /* the holder's own reference */
+    if (!ref)
+        return;
     pthread_mutex_lock(&current_lock);
     model_ref *old = current;
     current = ref;

@@ -18,6 +18,13 @@ model_ref *model_holder_acquire(void);
 const titanic_model *model_ref_model(const model_ref *ref);
 void model_holder_release(model_ref *ref);
 
+/* A reference-counted model that is not the holder's (model_cache.h keeps other versions):
+ * takes m and one reference; model_holder_release drops it, the last one frees m. NULL (m freed)
+ * when out of memory. */
+model_ref *model_ref_wrap(titanic_model *m);
+/* One more reference to ref, dropped with model_holder_release. */
+void model_ref_retain(model_ref *ref);
+
 /* Version of the current model (0 when none). */
 int model_holder_version(void);
 

@@ -22,6 +22,7 @@ struct server {
     struct MHD_Daemon *daemon;
     int port;
     server_handler handler;
+    route_id (*classify)(const char *url);
     int authenticate;
 };
 
@@ -29,19 +30,30 @@ static atomic_int in_flight;
 
 /* ---- request lifecycle ---- */
 
-static http_request *new_request(struct MHD_Connection *c, const char *url, const char *method) {
+/* libmicrohttpd's URI callback, run as soon as the request line is read and before any header:
+ * the request's state starts here, so that one refused while its headers are read (431) still
+ * has its route and its start time. The result becomes the request's *state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+    (void)c;
+    const server *s = cls;
     http_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->started = clock_now();
+    r->route = s->classify ? s->classify(uri) : ROUTE_UNKNOWN;
+    snprintf(r->path, sizeof r->path, "%s", uri);
+    atomic_fetch_add(&in_flight, 1);
+    return r;
+}
+
+/* Completes the state on_uri began, once the headers are in. */
+static void begin_request(http_request *r, struct MHD_Connection *c, const char *url,
+                          const char *method) {
     r->connection = c;
     r->method = method;
     r->url = url;
-    r->route = ROUTE_UNKNOWN;
     snprintf(r->path, sizeof r->path, "%s", url);
     request_id_for(c, r->request_id);
-    atomic_fetch_add(&in_flight, 1);
-    return r;
 }
 
 /* Accumulates the body up to the limit; past it, the rest is read and dropped and the request
@@ -131,10 +143,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     (void)version;
     const server *s = cls;
     http_request *r = *state;
-    if (!r) {
-        if (!(r = new_request(c, url, method)))
-            return MHD_NO;
-        *state = r;
+    if (!r) /* on_uri could not allocate */
+        return MHD_NO;
+    if (!r->connection) {
+        begin_request(r, c, url, method);
         answered_early(r, s);
         return MHD_YES;
     }
@@ -222,8 +234,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
     conn_guard_request_done(c); /* the next request's header is due from now */
     if (!r)
         return;
-    if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0)
-        r->status = 499; /* the client went away before an answer */
+    if (r->status == 0) {
+        /* Not answered by a handler: libmicrohttpd's own answer (431, 414, 400), or none. */
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        r->status = info && info->http_status ? info->http_status : 0;
+        if (r->status == 0 && code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            r->status = 499; /* the client went away before an answer */
+    }
+    if (!r->method) /* the headers never completed: the method is libmicrohttpd's secret */
+        r->method = "OTHER";
     double seconds = clock_seconds_since(&r->started);
     metrics_record(r->route, r->method, r->status, seconds);
     if (log_enabled(LOG_INFO))
@@ -257,6 +277,7 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     if (!s)
         return NULL;
     s->handler = o->handler;
+    s->classify = o->classify;
     s->authenticate = o->authenticate;
     /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
@@ -267,8 +288,8 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
         MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        1024u, MHD_OPTION_END);
+        MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not allowed)", o->bind,
                  o->port);

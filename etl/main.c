@@ -1,6 +1,7 @@
 /* titanic-etl: loads a Titanic passenger CSV into PostgreSQL (what the Kubernetes Job runs on
  * every data refresh), applies schema migrations, and generates synthetic passengers.
  * This file turns the command line into calls of the loader and generator in libtitanic. */
+#include "build_info.h"
 #include "config.h"
 #include "db.h"
 #include "generate.h"
@@ -273,7 +274,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (c.version) {
-        printf("titanic-etl %s\n", TITANIC_VERSION);
+        printf("titanic-etl %s (git %s)\n", TITANIC_VERSION, titanic_git_revision);
         return 0;
     }
     if (log_init("etl", err, sizeof err) != 0) {

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
+                                   char *err, size_t errlen);
+
 titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) {
     return models_store_load_active_limited(c, &model_default_limits, err, errlen);
 }
@@ -34,11 +37,18 @@ titanic_model *models_store_load_active_limited(store_conn c, const model_limits
         errorf(err, errlen, "no active model");
         return NULL;
     }
+    return model_of_row(res, "active model", limits, err, errlen);
+}
+
+/* The model in the one row (version, octet_length(document), document or NULL when over the
+ * cap) of res, which it clears. what names it in errors. */
+static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
+                                   char *err, size_t errlen) {
+    char why[512];
     int version = atoi(PQgetvalue(res, 0, 0));
     if (PQgetisnull(res, 0, 2)) {
-        errorf(err, errlen,
-               "active model version %d: document of %s bytes exceeds the %zu-byte limit", version,
-               PQgetvalue(res, 0, 1), limits->max_bytes);
+        errorf(err, errlen, "%s version %d: document of %s bytes exceeds the %zu-byte limit", what,
+               version, PQgetvalue(res, 0, 1), limits->max_bytes);
         PQclear(res);
         return NULL;
     }
@@ -46,11 +56,40 @@ titanic_model *models_store_load_active_limited(store_conn c, const model_limits
         PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), limits, why, sizeof why);
     PQclear(res);
     if (!m) {
-        errorf(err, errlen, "active model version %d: %s", version, why);
+        errorf(err, errlen, "%s version %d: %s", what, version, why);
         return NULL;
     }
     model_set_version(m, version);
     return m;
+}
+
+titanic_model *models_store_load_version_limited(store_conn c, int version,
+                                                 const model_limits *limits, int *found,
+                                                 int *unavailable, char *err, size_t errlen) {
+    /* As for the active model: the size first, the document only within the cap. */
+    static const store_statement one = {
+        NULL,
+        "SELECT version, octet_length(document), "
+        "CASE WHEN octet_length(document) <= $2::bigint THEN document END "
+        "FROM models WHERE version = $1::integer",
+        2, 1};
+    char why[512], max[24], v[24];
+    snprintf(max, sizeof max, "%zu", limits->max_bytes);
+    store_text_of_long(version, v);
+    const char *params[] = {v, max};
+    *found = 0;
+    PGresult *res = store_run(c, &one, params, unavailable, why, sizeof why);
+    if (!res) {
+        errorf(err, errlen, "reading model version %d: %s", version, why);
+        return NULL;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        errorf(err, errlen, "no model version %d", version);
+        return NULL;
+    }
+    *found = 1;
+    return model_of_row(res, "model", limits, err, errlen);
 }
 
 int models_store_active_version(store_conn c, char *err, size_t errlen) {

@@ -1,6 +1,7 @@
 /* titanic-train: fits the survival model on the passengers in PostgreSQL, stores it as a new
  * model version, activates it per the policy in train.h, and notifies running API servers. What
  * the retraining CronJob runs. This file only turns the command line into train_options. */
+#include "build_info.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -173,7 +174,8 @@ int main(int argc, char **argv) {
         return TRAIN_EXIT_OK;
     }
     if (c.version) {
-        printf("titanic-train %s (model format %d)\n", TITANIC_VERSION, MODEL_FORMAT_VERSION);
+        printf("titanic-train %s (git %s, model format %d)\n", TITANIC_VERSION,
+               titanic_git_revision, MODEL_FORMAT_VERSION);
         return TRAIN_EXIT_OK;
     }
     char err[1024] = "";

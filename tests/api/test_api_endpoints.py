@@ -318,7 +318,7 @@ api.post("/predict", {"pclass": 2, "sex": "male"})
 api.request("DELETE", "/health")
 # A request is counted when its response is complete, just after the client has it: let the
 # last ones land before reading the counters.
-LAST = 'titanic_http_requests_total{route="/health",method="DELETE",status="405"}'
+LAST = 'titanic_http_requests_total{route="/health",method="DELETE",code="405"}'
 after = wait_until(lambda: (lambda m: m if m.get(LAST, 0) > before.get(LAST, 0) else None)(
     api.metrics()), 3) or api.metrics()
 
@@ -328,14 +328,14 @@ def moved(key, n):
     check(d == n, f"metric {key} moved by {d}, expected {n}")
 
 
-moved('titanic_http_requests_total{route="unmatched",method="GET",status="404"}', 3)
-moved('titanic_http_requests_total{route="/passengers/{id}",method="GET",status="404"}', 1)
-moved('titanic_http_requests_total{route="/passengers/{id}",method="GET",status="400"}', 1)
-moved('titanic_http_requests_total{route="/predict",method="POST",status="200"}', 1)
-moved('titanic_http_requests_total{route="/health",method="DELETE",status="405"}', 1)
+moved('titanic_http_requests_total{route="unmatched",method="GET",code="404"}', 3)
+moved('titanic_http_requests_total{route="/passengers/{id}",method="GET",code="404"}', 1)
+moved('titanic_http_requests_total{route="/passengers/{id}",method="GET",code="400"}', 1)
+moved('titanic_http_requests_total{route="/predict",method="POST",code="200"}', 1)
+moved('titanic_http_requests_total{route="/health",method="DELETE",code="405"}', 1)
 moved('titanic_http_request_duration_seconds_count{route="unmatched"}', 3)
-check(after.get('titanic_http_requests_total{route="/metrics",method="GET",status="200"}', 0) >
-      before.get('titanic_http_requests_total{route="/metrics",method="GET",status="200"}', 0),
+check(after.get('titanic_http_requests_total{route="/metrics",method="GET",code="200"}', 0) >
+      before.get('titanic_http_requests_total{route="/metrics",method="GET",code="200"}', 0),
       "/metrics requests are counted")
 inf = after.get('titanic_http_request_duration_seconds_bucket{route="/predict",le="+Inf"}')
 cnt = after.get('titanic_http_request_duration_seconds_count{route="/predict"}')

@@ -46,6 +46,16 @@ const CONTRACT = [
   ["delete", "/people/{uuid}", [204, 404]],
   ["get", "/metrics", [200]],
   ["get", "/openapi.json", [200]],
+  // The Open Inference Protocol v2 (issue 13): errors in the protocol's shape (V2Error).
+  ["get", "/v2", [200]],
+  ["get", "/v2/health/live", [200]],
+  ["get", "/v2/health/ready", [200, 400]],
+  ["get", "/v2/models/{name}", [200, 404]],
+  ["get", "/v2/models/{name}/ready", [200, 400, 404]],
+  ["post", "/v2/models/{name}/infer", [200, 400, 404, 413, 503]],
+  ["get", "/v2/models/{name}/versions/{version}", [200, 404, 503]],
+  ["get", "/v2/models/{name}/versions/{version}/ready", [200, 404, 503]],
+  ["post", "/v2/models/{name}/versions/{version}/infer", [200, 400, 404, 413, 503]],
 ];
 const ALWAYS = [431, 500];
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -126,8 +136,12 @@ for (const [path, item] of Object.entries(paths)) {
         continue;
       }
       const schema = resp.content && resp.content["application/json"] && resp.content["application/json"].schema;
-      if (!schema || schema !== doc.components.schemas.Error)
-        problem(`${where}: error response ${code} is not application/json with the Error schema`);
+      // The protocol's own paths answer its error object, {"error": "message"}.
+      const v2 = path === "/v2" || path.startsWith("/v2/");
+      const want = v2 ? doc.components.schemas.V2Error : doc.components.schemas.Error;
+      if (!schema || schema !== want)
+        problem(`${where}: error response ${code} is not application/json with the ${v2 ? "V2Error" : "Error"} schema`);
+      if (v2) continue; // its examples are checked against V2Error below, like every example
       // Examples of an error response must carry the response's own status code.
       const media = (resp.content && resp.content["application/json"]) || {};
       const exs = [];
@@ -218,8 +232,8 @@ for (const [path, item] of Object.entries(raw.paths || {}))
 
 // ---- media types the contract fixes
 const mediaOf = (path, method, code) => Object.keys((((paths[path] || {})[method] || {}).responses || {})[code]?.content || {});
-if (paths["/metrics"] && !mediaOf("/metrics", "get", "200").includes("text/plain; version=0.0.4"))
-  problem("GET /metrics: 200 must be text/plain; version=0.0.4");
+if (paths["/metrics"] && !mediaOf("/metrics", "get", "200").includes("text/plain; version=0.0.4; charset=utf-8"))
+  problem("GET /metrics: 200 must be text/plain; version=0.0.4; charset=utf-8");
 if (paths["/model/report"] && !mediaOf("/model/report", "get", "200").includes("text/html"))
   problem("GET /model/report: 200 must be text/html");
 const mna = doc.components && doc.components.responses && doc.components.responses.MethodNotAllowed;
