@@ -298,8 +298,9 @@ static int ends_with(const char *s, const char *suffix) {
 }
 
 auth_need auth_requirement(const char *method, const char *path, int reads_need_key) {
-    /* Probes (kubelet, the ALB health check) send no keys. */
-    if (!strcmp(path, "/health") || !strcmp(path, "/ready"))
+    /* Probes (kubelet, the ALB health check, an inference platform's) send no keys. */
+    if (!strcmp(path, "/health") || !strcmp(path, "/ready") || !strcmp(path, "/v2/health/live") ||
+        !strcmp(path, "/v2/health/ready"))
         return AUTH_NEED_NOTHING;
     /* Metrics tell an outsider about traffic and the model: never anonymous when keys exist. */
     if (!strcmp(path, "/metrics"))
