@@ -205,6 +205,16 @@ check(api.post("/predict", {"pclass": 1, "sex": "female"}).status == 401,
 check(api.get("/passengers/1", headers=bearer(reader_key)).status == 200, "... a reader key reads")
 check(api.get("/health").status == 200 and api.get("/ready").status == 200,
       "probes stay open with AUTH_REQUIRED_FOR_READS=1")
+check(api.get("/v2/health/live").status == 200 and api.get("/v2/health/ready").status == 200,
+      "the Open Inference Protocol's probes stay open too")
+infer = {"inputs": [{"name": "pclass", "datatype": "INT64", "shape": [1], "data": [1]},
+                    {"name": "sex", "datatype": "BYTES", "shape": [1], "data": ["female"]}]}
+r = api.post("/v2/models/titanic-survival/infer", infer)
+check(r.status == 401 and (r.header("WWW-Authenticate") or "").startswith("Bearer") and
+      isinstance((r.json() or {}).get("error"), str),
+      f"AUTH_REQUIRED_FOR_READS=1: a v2 infer needs a key, refused in the protocol's shape: {r!r}")
+r = api.post("/v2/models/titanic-survival/infer", infer, headers=bearer(reader_key))
+check(r.status == 200, f"... and a reader key infers: {r!r}")
 r = api.get("/metrics", headers=bearer(reader_key))
 check(r.status == 404, f"METRICS_PORT set: /metrics on the public port is 404 ({r.status})")
 main_port = api.port

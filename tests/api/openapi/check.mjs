@@ -205,7 +205,7 @@ const scheme = raw.components && raw.components.securitySchemes && raw.component
 if (!scheme || scheme.type !== "http" || scheme.scheme !== "bearer")
   problem("components.securitySchemes.bearerKey must be an http bearer scheme");
 const WRITES = [["post", "/people"], ["put", "/people/{uuid}"], ["delete", "/people/{uuid}"]];
-const PROBES = [["get", "/health"], ["get", "/ready"]];
+const PROBES = [["get", "/health"], ["get", "/ready"], ["get", "/v2/health/live"], ["get", "/v2/health/ready"]];
 for (const [path, item] of Object.entries(raw.paths || {}))
   for (const m of METHODS) {
     const op = item[m];
