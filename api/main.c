@@ -14,7 +14,6 @@
 #include "model_cache.h"
 #include "model_holder.h"
 #include "monitor.h"
-#include "passenger_cache.h"
 #include "routes.h"
 #include "server.h"
 
@@ -37,7 +36,6 @@ typedef struct {
     const char *keys_file; /* NULL: no authentication */
     long grace_seconds;
     long poll_seconds;
-    size_t cache_entries; /* PASSENGER_CACHE_ENTRIES; 0: lookups always ask the database */
     long monitor_log_seconds; /* 0: no drift summary in the log */
     char *conninfo;
 } api_config;
@@ -54,7 +52,6 @@ static void usage(void) {
         "  API_KEYS_FILE (unset: writes unauthenticated)  AUTH_REQUIRED_FOR_READS (0)\n"
         "  METRICS_PORT (unset: /metrics on PORT, behind a key when API_KEYS_FILE is set)\n"
         "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (1000)\n"
-        "  PASSENGER_CACHE_ENTRIES (8192; 0: no lookup cache)\n"
         "  CONNECTION_LIMIT (4096, at most the open-file limit less a reserve)\n"
         "  PER_IP_CONNECTION_LIMIT (256)  HEADER_TIMEOUT_SECONDS (10)\n"
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
@@ -81,14 +78,13 @@ static long default_connection_limit(long threads) {
 
 static int read_config(api_config *c, char *err, size_t errlen) {
     long port, threads, body, batch, people, limit, per_ip, timeout, header, reads, doc_max,
-        groups_max, cache, monitoring;
+        groups_max, monitoring;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
         config_env_long("MAX_BODY_BYTES", 1 << 20, 1024, 64L << 20, &body, err, errlen) ||
         config_env_long("MAX_BATCH", 1000, 1, 100000, &batch, err, errlen) ||
         config_env_long("PEOPLE_LIST_MAX", 1000, 1, 100000, &people, err, errlen) ||
-        config_env_long("PASSENGER_CACHE_ENTRIES", 8192, 0, 1L << 20, &cache, err, errlen) ||
         config_env_long("CONNECTION_LIMIT", default_connection_limit(threads), 16, 1000000, &limit,
                         err, errlen) ||
         config_env_long("PER_IP_CONNECTION_LIMIT", 256, 0, 1000000, &per_ip, err, errlen) ||
@@ -120,7 +116,6 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     http_config.max_body_bytes = (size_t)body;
     http_config.max_batch = (int)batch;
     http_config.people_list_max = (size_t)people;
-    c->cache_entries = (size_t)cache;
     http_config.reads_need_key = (int)reads;
     model_holder_limits = (model_limits){(size_t)doc_max, (size_t)groups_max};
     http_config.metrics_separate = c->metrics_port != 0;
@@ -280,10 +275,6 @@ int main(int argc, char **argv) {
         return EXIT_SCHEMA;
     }
     api_db_configure(c.conninfo);
-    if (passenger_cache_start(c.conninfo, c.cache_entries) != 0) {
-        log_error("cannot start", "{s:s}", "error", "passenger cache (memory or thread)");
-        return 1;
-    }
     if (access_log_start() != 0)
         log_warn("access log unbuffered: cannot start its flusher thread", NULL);
     if (monitor_start((int)c.monitor_log_seconds) != 0)
@@ -317,7 +308,6 @@ int main(int argc, char **argv) {
     monitor_stop();
     model_cache_clear();
     model_holder_shutdown();
-    passenger_cache_stop();
     auth_free();
     free(c.conninfo);
     return 0;

@@ -7,7 +7,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_holder.h"
-#include "passenger_cache.h"
 #include "models_store.h"
 #include "monitor.h"
 #include "passengers_store.h"
@@ -314,14 +313,6 @@ static void render_gauges(FILE *out) {
             "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
             "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
             db.connects, db.connect_failures, db.dropped);
-    unsigned long hits, misses;
-    passenger_cache_counts(&hits, &misses);
-    fprintf(out,
-            "# HELP titanic_passenger_cache_total Lookups answered from the passenger cache (hit) "
-            "or the database (miss).\n# TYPE titanic_passenger_cache_total counter\n"
-            "titanic_passenger_cache_total{result=\"hit\"} %lu\n"
-            "titanic_passenger_cache_total{result=\"miss\"} %lu\n",
-            hits, misses);
     fprintf(out,
             "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
             "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",

@@ -5,7 +5,6 @@
  * (passengers_store.h says how that keeps them out of the trainer's default data). */
 #include "api_db.h"
 #include "config.h"
-#include "passenger_cache.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
 #include "passenger_fetch.h"
@@ -101,10 +100,8 @@ enum MHD_Result route_people_create(http_request *r) {
         return MHD_YES;
     int unavailable;
     char err[512];
-    int rc = passengers_store_create(api_db_store(), &p, http_writer_label(r), &unavailable, err,
-                                     sizeof err);
-    passenger_cache_invalidate(); /* after any attempt: a failed answer may hide a commit */
-    if (rc != 0)
+    if (passengers_store_create(api_db_store(), &p, http_writer_label(r), &unavailable, err,
+                                sizeof err) != 0)
         return http_database_error(r, unavailable, err);
     return answer_person(r, 201, p.id);
 }
@@ -137,7 +134,6 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
     char err[512];
     int updated = passengers_store_update_person(api_db_store(), &p, http_writer_label(r),
                                                  &unavailable, err, sizeof err);
-    passenger_cache_invalidate(); /* before the read-back, and even when the answer failed */
     if (updated < 0)
         return http_database_error(r, unavailable, err);
     if (!updated)
@@ -153,7 +149,6 @@ enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
     int unavailable;
     int deleted = passengers_store_delete(api_db_store(), id, http_writer_label(r), &unavailable,
                                           err, sizeof err);
-    passenger_cache_invalidate();
     if (deleted < 0)
         return http_database_error(r, unavailable, err);
     if (!deleted)

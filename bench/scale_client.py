@@ -24,33 +24,44 @@ import sys
 import time
 
 
+GOAL, REFUSED, EXTRA = "goal", "refused", "extra"
+
+
 def queries(rows):
     """(label, path) for every documented analysts' query with its defaults, and the lookups."""
     deep = rows * 9 // 10
     return [
-        ("list, defaults", "/passengers"),
-        ("list limit=50", "/passengers?limit=50"),
-        ("sort=fare limit=10", "/passengers?sort=fare&limit=10"),
-        ("sort=-age", "/passengers?sort=-age"),
-        ("sort=name", "/passengers?sort=name"),
-        ("filter pclass=1&sex=female", "/passengers?pclass=1&sex=female"),
-        ("filter survived=1 sort=-fare", "/passengers?survived=1&sort=-fare"),
-        ("filter rare: embarked=Q&min_age=70", "/passengers?embarked=Q&min_age=70"),
-        ("name=smith", "/passengers?name=smith"),
-        ("name=no match", "/passengers?name=xyzzyq"),
-        ("name=smith sort=-fare", "/passengers?name=smith&sort=-fare"),
-        ("offset=1000", "/passengers?offset=1000"),
-        (f"deep offset={deep}", f"/passengers?offset={deep}"),
-        ("cursor: next page (id)", "{next}/passengers"),
-        ("cursor: next page sort=fare", "{next}/passengers?sort=fare"),
-        ("stats overall", "/stats/survival"),
-        ("stats by=pclass,sex", "/stats/survival?by=pclass,sex"),
-        ("stats 3 dims", "/stats/survival?by=pclass,sex,embarked"),
-        ("stats 3 dims (bands)", "/stats/survival?by=age_band,family_size_band,pclass"),
-        ("/people", "/people"),
-        ("/people next page", "{next}/people"),
-        ("lookup /passengers/{id}", "/passengers/{id}"),
-        ("lookup /people/{uuid}", "/people/{uuid}"),
+        ("list, defaults", "/passengers", GOAL),
+        ("list limit=50", "/passengers?limit=50", GOAL),
+        ("sort=fare limit=10", "/passengers?sort=fare&limit=10", GOAL),
+        ("sort=-age", "/passengers?sort=-age", GOAL),
+        ("sort=name", "/passengers?sort=name", GOAL),
+        ("pclass=1", "/passengers?pclass=1", GOAL),
+        ("sex=female", "/passengers?sex=female", GOAL),
+        ("survived=1", "/passengers?survived=1", GOAL),
+        ("embarked=Q", "/passengers?embarked=Q", GOAL),
+        ("min_age=70", "/passengers?min_age=70", GOAL),
+        ("max_age=5", "/passengers?max_age=5", GOAL),
+        ("name=smith", "/passengers?name=smith", GOAL),
+        ("name=no match", "/passengers?name=xyzzyq", GOAL),
+        ("pclass=1&sex=female", "/passengers?pclass=1&sex=female", GOAL),
+        ("offset=1000", "/passengers?offset=1000", GOAL),
+        (f"deep offset={deep}", f"/passengers?offset={deep}", REFUSED),
+        ("cursor: next page (id)", "{next}/passengers", GOAL),
+        ("cursor: next page sort=fare", "{next}/passengers?sort=fare", GOAL),
+        ("cursor: next page name=smith", "{next}/passengers?name=smith", GOAL),
+        ("stats overall", "/stats/survival", GOAL),
+        ("stats by=pclass,sex", "/stats/survival?by=pclass,sex", GOAL),
+        ("stats 3 dims", "/stats/survival?by=pclass,sex,embarked", GOAL),
+        ("stats 3 dims (bands)", "/stats/survival?by=age_band,family_size_band,pclass", GOAL),
+        ("/people", "/people", GOAL),
+        ("/people next page", "{next}/people", GOAL),
+        ("lookup /passengers/{id}", "/passengers/{id}", GOAL),
+        ("lookup /people/{uuid}", "/people/{uuid}", GOAL),
+        # Combinations beyond the defaults, shown for what they cost, not part of the goal.
+        ("combo: survived=1 sort=-fare", "/passengers?survived=1&sort=-fare", EXTRA),
+        ("combo: name=smith sort=-fare", "/passengers?name=smith&sort=-fare", EXTRA),
+        ("combo: embarked=Q&min_age=70", "/passengers?embarked=Q&min_age=70", EXTRA),
     ]
 
 
@@ -167,7 +178,7 @@ def main():
     client = Client(port, float(os.environ.get("TIMEOUT", "30")))
     print(f"{'query':<36} {'n':>4} {'status':<14} {'bytes':>9} {'median ms':>10} "
           f"{'p99 ms':>9}  goal (<=50 / <=200)")
-    for label, template in queries(rows):
+    for label, template, kind in queries(rows):
         r = measure(client, template, ids, samples, min_samples, budget)
         statuses = ",".join(f"{k}x{v}" if len(r["statuses"]) > 1 else str(k)
                             for k, v in sorted(r["statuses"].items()))
@@ -176,8 +187,13 @@ def main():
                   f"n/a ({r['note']})", flush=True)
             continue
         med, p99 = r["median"] * 1000, r["p99"] * 1000
-        ok = all(200 <= k < 300 for k in r["statuses"])
-        verdict = ("met" if med <= 50 and p99 <= 200 else "NOT MET") if ok else "error status"
+        fast = med <= 50 and p99 <= 200
+        if kind == REFUSED:  # a 400 pointing to the cursor, answered at once, is the goal
+            verdict = "met (400 at once)" if set(r["statuses"]) == {400} and fast else "NOT MET"
+        elif not all(200 <= k < 300 for k in r["statuses"]):
+            verdict = "error status"
+        else:
+            verdict = ("met" if fast else "NOT MET") + (" (extra)" if kind == EXTRA else "")
         print(f"{label:<36} {r['n']:>4} {statuses:<14} {r['bytes']:>9} {med:>10.2f} "
               f"{p99:>9.2f}  {verdict}", flush=True)
 

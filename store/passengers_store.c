@@ -378,28 +378,14 @@ static long estimated_rows(store_conn c, const passenger_query *q, int *unavaila
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen) {
     list_sql sql;
-    PGresult *res;
-    char capped[48];
-    snprintf(capped, sizeof capped, " LIMIT %ld) m", PASSENGER_COUNT_CAP + 1);
-    if ((*exact = summary_total_sql(q, &sql))) {
-        store_statement st = {NULL, sql.sql, sql.nparams, 1};
-        res = store_run(c, &st, sql.params, unavailable, err, errlen);
-    } else {
-        res =
-            run_filtered(c, q, "SELECT count(*) FROM (SELECT 1", capped, unavailable, err, errlen);
-    }
+    if (!(*exact = summary_total_sql(q, &sql)))
+        return (*total = estimated_rows(c, q, unavailable, err, errlen)) < 0 ? -1 : 0;
+    store_statement st = {NULL, sql.sql, sql.nparams, 1};
+    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
     if (!res)
         return -1;
     *total = atol(PQgetvalue(res, 0, 0));
     PQclear(res);
-    if (*exact || *total <= PASSENGER_COUNT_CAP) {
-        *exact = 1;
-        return 0;
-    }
-    long estimate = estimated_rows(c, q, unavailable, err, errlen);
-    if (estimate < 0)
-        return -1;
-    *total = estimate > PASSENGER_COUNT_CAP ? estimate : PASSENGER_COUNT_CAP + 1;
     return 0;
 }
 

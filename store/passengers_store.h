@@ -18,10 +18,6 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
-/* Every statement that writes passengers NOTIFYs this channel (no payload) when it commits
- * (trigger passengers_notify, migration 003): the API's lookup cache listens. */
-#define PASSENGERS_NOTIFY_CHANNEL "titanic_passengers"
-
 extern const store_statement PASSENGER_BY_ID;
 extern const store_statement STORE_PING;
 
@@ -44,10 +40,6 @@ typedef enum {
 /* Offsets deeper than this are refused by the API: an offset reads and drops every row before
  * it, so its cost grows with the table; the cursor (after) does not. */
 #define PASSENGER_LIST_MAX_OFFSET 10000L
-/* A total the summary cannot give is counted up to this many rows (a page holds at most 1000);
- * above it the planner's estimate is given, labelled so (passengers_store_count). */
-#define PASSENGER_COUNT_CAP 1000L
-
 /* Where a page ended: the last row's id and its value of the sort column (text as PostgreSQL
  * writes it, so it compares exactly). Used as the position after which the next page starts. */
 typedef struct passenger_cursor {
@@ -82,10 +74,11 @@ int passenger_cursor_check(passenger_sort sort, const passenger_cursor *cursor);
 int passengers_store_list(store_conn c, const passenger_query *q, passenger **rows, int *count,
                           passenger_cursor *next, int *unavailable, char *err, size_t errlen);
 
-/* The number of rows q's filters match, and whether it is exact. Exact from the survival summary
- * when the filters are only pclass, sex, survived and embarked (any size); otherwise counted up
- * to PASSENGER_COUNT_CAP rows, exact at or below it, and above it PostgreSQL's estimate of the
- * matching rows (at least the cap + 1) with *exact 0. Each way reads a bounded number of rows. */
+/* The number of rows q's filters match. Exact (*exact 1) from the survival summary when the
+ * filters are only pclass, sex, survived and embarked, at any size; otherwise PostgreSQL's
+ * estimate (*exact 0), from planning alone: counting rows that match a name or an age range
+ * reads each of them (60 ms for 1001 rows of name=smith at 1M), so it is not done. A caller
+ * whose page holds every match knows the exact count without this. */
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen);
 

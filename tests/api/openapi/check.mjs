@@ -39,7 +39,7 @@ const CONTRACT = [
   ["get", "/model", [200, 503]],
   ["get", "/models", [200]],
   ["get", "/model/report", [200, 404]],
-  ["get", "/people", [200]],
+  ["get", "/people", [200, 400]],
   ["post", "/people", [201, 400, 413]],
   ["get", "/people/{uuid}", [200, 404]],
   ["put", "/people/{uuid}", [200, 400, 404, 413]],
@@ -166,7 +166,7 @@ function queryParams(path, method) {
 }
 const list = queryParams("/passengers", "get");
 if (list) {
-  const want = ["pclass", "sex", "survived", "embarked", "min_age", "max_age", "name", "sort", "limit", "offset"];
+  const want = ["pclass", "sex", "survived", "embarked", "min_age", "max_age", "name", "sort", "limit", "offset", "after"];
   for (const n of want) if (!list.has(n)) problem(`GET /passengers: query parameter ${n} is not documented`);
   for (const n of list.keys()) if (!want.includes(n)) problem(`GET /passengers: query parameter ${n} is not in the contract`);
   const lim = list.get("limit");
