@@ -1,3 +1,5 @@
+# What the environment root needs of the database: identifiers, endpoint, master secret.
+
 output "db_instance_identifier" {
   description = "RDS instance identifier (CloudWatch DBInstanceIdentifier dimension)."
   value       = aws_db_instance.this.identifier
@@ -41,4 +43,9 @@ output "security_group_id" {
 output "allocated_storage" {
   description = "Allocated storage in GB (for the free-storage alarm threshold)."
   value       = aws_db_instance.this.allocated_storage
+}
+
+output "master_user_secret_arn" {
+  description = "ARN of the RDS-managed master secret (JSON username/password); read only for the migrate step."
+  value       = aws_db_instance.this.master_user_secret[0].secret_arn
 }
