@@ -49,3 +49,13 @@ output "master_user_secret_arn" {
   description = "ARN of the RDS-managed master secret (JSON username/password); read only for the migrate step."
   value       = aws_db_instance.this.master_user_secret[0].secret_arn
 }
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  sensitive   = true # the instance object carries the (unused) password attribute
+  value = {
+    instance        = aws_db_instance.this
+    parameter_group = aws_db_parameter_group.this
+    ingress         = aws_vpc_security_group_ingress_rule.db_from_cluster
+  }
+}

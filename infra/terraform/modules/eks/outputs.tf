@@ -59,3 +59,15 @@ output "control_plane_log_group_name" {
   description = "CloudWatch log group of the control-plane logs."
   value       = aws_cloudwatch_log_group.cluster.name
 }
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    cluster     = aws_eks_cluster.this
+    node_group  = aws_eks_node_group.default
+    addons      = merge(aws_eks_addon.before_nodes, aws_eks_addon.after_nodes)
+    irsa_roles  = aws_iam_role.irsa
+    alb_ingress = { http = aws_vpc_security_group_ingress_rule.alb_http, https = aws_vpc_security_group_ingress_rule.alb_https }
+    log_group   = aws_cloudwatch_log_group.cluster
+  }
+}

@@ -27,3 +27,25 @@ output "alarm_names" {
     ],
   )
 }
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    topic          = aws_sns_topic.alarms
+    subscription   = aws_sns_topic_subscription.email
+    log_groups     = aws_cloudwatch_log_group.container
+    metric_filters = aws_cloudwatch_log_metric_filter.drift
+    alarms = merge(
+      {
+        db_cpu                    = aws_cloudwatch_metric_alarm.db_cpu
+        db_free_storage           = aws_cloudwatch_metric_alarm.db_free_storage
+        db_connections            = aws_cloudwatch_metric_alarm.db_connections
+        drift_positive_ratio_high = aws_cloudwatch_metric_alarm.drift_positive_ratio_high
+        drift_positive_ratio_low  = aws_cloudwatch_metric_alarm.drift_positive_ratio_low
+        drift_missing_age_high    = aws_cloudwatch_metric_alarm.drift_missing_age_high
+      },
+      aws_cloudwatch_metric_alarm.alb_5xx,
+      { for i, a in aws_cloudwatch_metric_alarm.alb_latency : "alb_latency" => a },
+    )
+  }
+}

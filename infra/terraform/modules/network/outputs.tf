@@ -39,3 +39,13 @@ output "nat_gateway_count" {
   description = "Number of NAT gateways (1 with single_nat_gateway, else one per AZ)."
   value       = length(aws_nat_gateway.this)
 }
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    vpc          = aws_vpc.this
+    nat_gateways = aws_nat_gateway.this
+    flow_log     = aws_flow_log.this
+    flow_logs    = aws_cloudwatch_log_group.flow_logs
+  }
+}

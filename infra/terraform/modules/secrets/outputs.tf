@@ -38,3 +38,15 @@ output "secret_name_prefix" {
   description = "Prefix of every secret name (<prefix>/database-url/<role>, ...)."
   value       = var.name_prefix
 }
+
+output "resources" {
+  description = "The module's planned resources (secrets, not their values), read by the plan assertions of envs/*/tests."
+  value = {
+    kms_key = aws_kms_key.secrets
+    secrets = merge(
+      { for k, s in aws_secretsmanager_secret.database_url : "database-url/${k}" => s },
+      { for k, s in aws_secretsmanager_secret.role_password : "db-role-password/${k}" => s },
+      { "db-connection" = aws_secretsmanager_secret.db_connection, "api-keys" = aws_secretsmanager_secret.api_keys },
+    )
+  }
+}

@@ -19,3 +19,13 @@ output "alb_log_prefix" {
   description = "Key prefix of the ALB access logs (Ingress annotation access_logs.s3.prefix)."
   value       = var.alb_log_prefix
 }
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    buckets              = aws_s3_bucket.this
+    public_access_blocks = aws_s3_bucket_public_access_block.this
+    encryption           = aws_s3_bucket_server_side_encryption_configuration.this
+    data_versioning      = aws_s3_bucket_versioning.data
+  }
+}
