@@ -155,7 +155,7 @@ mutate no-metrics-server deps infra/terraform/modules/eks/addons.tf 's/    metri
 mutate network-policies-ignored deps infra/terraform/modules/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/'
 mutate autoscaler-version-skew deps infra/k8s/cluster-addons/install.sh 's/image.tag=v1.35.0/image.tag=v1.30.0/'
 mutate aws-static-keys oidc .github/workflows/deploy.yml 's/role-to-assume: (.*)\n/aws-access-key-id: $1\n/'
-mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2}\s+exit-code: )"1"/${1}"0"/'
+mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2,3}\s+exit-code: )"1"/${1}"0"/'
 mutate yaml-indentation yamllint .github/workflows/ci.yml 's/(permissions:\n)  contents: read/${1}    contents: read   /'
 mutate dockerfile-bad-instruction dockerfile-lint Dockerfile 's/^EXPOSE 5000$/EXPOSE 5000\nHEALTHCHECK CMD/m'
 mutate dockerfile-root-user user Dockerfile 's/^USER 10001:10001$/USER root/m'
@@ -163,6 +163,25 @@ mutate dockerfile-fixed-base base-arg Dockerfile 's/FROM \$\{RUNTIME_IMAGE\} AS 
 mutate dockerfile-no-unit-tests build Dockerfile 's/ && ctest --test-dir build -L unit[^\n]*\\\n//'
 mutate dockerfile-no-revision-label labels Dockerfile 's/org.opencontainers.image.revision="\$\{GIT_REVISION\}"/org.opencontainers.image.revision="main"/'
 mutate dockerfile-revision-not-compiled labels Dockerfile 's/ -DTITANIC_GIT_REVISION="\$\{GIT_REVISION\}"//'
+
+echo "== components/prometheus (optional; its CRDs come with the Prometheus Operator, not from here)"
+pc="$WORK/prometheus-component"
+mkdir -p "$pc/infra"
+cp -r "$ROOT/infra/k8s" "$pc/infra/"
+sed -i 's|^  - ../../components/aws-settings$|&\n  - ../../components/prometheus|' "$pc/infra/k8s/overlays/dev/kustomization.yaml"
+if rendered=$(kubectl kustomize "$pc/infra/k8s/overlays/dev" 2>&1); then
+  missing=''
+  for want in "kind: ServiceMonitor" "kind: PrometheusRule" "port: metrics" "path: /metrics" \
+    titanic_predictions_total titanic_prediction_probability_bucket titanic_prediction_input_missing_age_ratio \
+    titanic_prediction_input_female_ratio "name: titanic-api-metrics"; do
+    grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"
+  done
+  [ -z "$missing" ] && ok "components/prometheus renders with the dev overlay: ServiceMonitor on port metrics, drift rules on the four metrics" ||
+    bad "components/prometheus: rendered overlay lacks$missing"
+  if grep -A12 'kind: Ingress' <<<"$rendered" | grep -q 'metrics'; then bad "components/prometheus: the Ingress mentions metrics"; fi
+else
+  bad "components/prometheus does not render with the dev overlay: $rendered"
+fi
 
 echo "== write-settings.sh (CI fills an overlay from Terraform outputs with it)"
 ws="$WORK/write-settings"
