@@ -59,3 +59,8 @@ output "resources" {
     ingress         = aws_vpc_security_group_ingress_rule.db_from_cluster
   }
 }
+
+output "engine_version_actual" {
+  description = "The PostgreSQL version RDS runs (the 15.x minor it chose; minors move in the maintenance window)."
+  value       = aws_db_instance.this.engine_version_actual
+}

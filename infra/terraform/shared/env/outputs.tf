@@ -35,6 +35,11 @@ output "db_endpoint" {
   value       = module.database.endpoint
 }
 
+output "db_engine_version" {
+  description = "PostgreSQL version RDS runs: the current 15.x minor (major pinned to 15)."
+  value       = module.database.engine_version_actual
+}
+
 output "db_master_secret_arn" {
   description = "RDS-managed master secret (JSON username/password): overlay setting DB_MASTER_SECRET_ARN, read only by the ETL Job's migrate step."
   value       = module.database.master_user_secret_arn
