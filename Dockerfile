@@ -3,12 +3,20 @@
 #   titanic-etl FILE | --migrate | --generate N --seed S, and titanic-train [--score], as the command.
 # The base images are build arguments, so the image can be built where no registry is reachable
 # (infra/tests/image/run.sh builds it from a debootstrap'ed Debian 12 imported into podman).
+# SOURCE_URL, GIT_REVISION, VERSION and CREATED (CI passes the repository URL, the commit, the
+# version and the build time) become the OCI labels; GIT_REVISION is also compiled in
+# (-DTITANIC_GIT_REVISION).
 ARG BUILD_IMAGE=debian:bookworm
 ARG RUNTIME_IMAGE=debian:bookworm-slim
+ARG SOURCE_URL=unknown
+ARG GIT_REVISION=unknown
+ARG VERSION=dev
+ARG CREATED=unknown
 
 # --- build: compile with CMake (Release) and run the unit tests that need no database ----------
 FROM ${BUILD_IMAGE} AS build
 ARG DEBIAN_FRONTEND=noninteractive
+ARG GIT_REVISION
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       build-essential cmake pkg-config \
@@ -16,7 +24,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
-RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
+RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTITANIC_GIT_REVISION="${GIT_REVISION}" \
  && cmake --build build -j"$(nproc)" \
  && ctest --test-dir build -L unit --output-on-failure \
  && DESTDIR=/out cmake --install build --prefix /usr/local \
@@ -26,6 +34,16 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
 # --- runtime: only the shared libraries, CA certificates, the binaries and the migrations ------
 FROM ${RUNTIME_IMAGE} AS runtime
 ARG DEBIAN_FRONTEND=noninteractive
+ARG SOURCE_URL
+ARG GIT_REVISION
+ARG VERSION
+ARG CREATED
+LABEL org.opencontainers.image.title="titanic" \
+      org.opencontainers.image.description="Titanic ETL and survival-prediction service (titanic-api, titanic-etl, titanic-train)" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.revision="${GIT_REVISION}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.created="${CREATED}"
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libpq5 libcsv3 libgsl27 libgslcblas0 libmicrohttpd12 libjansson4 ca-certificates \

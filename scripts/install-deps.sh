@@ -35,6 +35,17 @@ LOCK_WAIT=600 # seconds
 
 say() { echo "install-deps: $*"; }
 
+# Infra tests (ctest label infra) also need what Debian 12 does not package: kubectl (with its
+# kustomize), Terraform >= 1.10 and a filesystem mirror of the hashicorp/aws 5.100.0 provider
+# (TF_PLUGIN_MIRROR, default /opt/tf-plugins). They are not installed here; say so early (the infra
+# tests themselves fail, naming what is missing).
+for tool in kubectl terraform; do
+  command -v "$tool" >/dev/null 2>&1 ||
+    echo "install-deps: note: $tool is not installed (not a Debian 12 package); the infra tests need it" >&2
+done
+[ -d "${TF_PLUGIN_MIRROR:-/opt/tf-plugins}/registry.terraform.io/hashicorp/aws" ] ||
+  echo "install-deps: note: no hashicorp/aws provider mirror in ${TF_PLUGIN_MIRROR:-/opt/tf-plugins}; the Terraform tests need it" >&2
+
 want=("${BUILD_PACKAGES[@]}" "${RUN_PACKAGES[@]}" "${TEST_PACKAGES[@]}")
 if [ "${TITANIC_BENCH_DEPS:-0}" = 1 ]; then
   # Benchmarks only: load generator and the Python baselines for the model benchmark.

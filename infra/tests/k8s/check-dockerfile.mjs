@@ -63,6 +63,15 @@ if (text) {
   if (cmds.some((i) => i.op === "ENTRYPOINT" && /titanic-api/.test(i.args))) fail("cmd", "titanic-api as ENTRYPOINT would stop titanic-etl/titanic-train being chosen as the command");
   if (cmd && !cmd.args.trim().startsWith("[")) fail("cmd", "CMD in shell form: the binary would not be PID 1 and would miss SIGTERM");
   if (/ADD\s+https?:/i.test(text)) fail("runtime", "ADD from a URL");
+  // Provenance: OCI labels from build arguments (CI passes the commit, version and build time),
+  // and the commit compiled in.
+  const lastArgs = new Set(last.filter((i) => i.op === "ARG").map((i) => i.args.split("=")[0].trim()));
+  const labels = last.filter((i) => i.op === "LABEL").map((i) => i.args).join(" ");
+  for (const [label, arg] of [["source", "SOURCE_URL"], ["revision", "GIT_REVISION"], ["version", "VERSION"], ["created", "CREATED"]]) {
+    if (!new RegExp(`org\\.opencontainers\\.image\\.${label}="?\\$\\{?${arg}\\}?"?`).test(labels)) fail("labels", `no LABEL org.opencontainers.image.${label} from the build argument ${arg}`);
+    else if (!lastArgs.has(arg) || !globalArgs.includes(arg)) fail("labels", `build argument ${arg} is not declared globally and in the runtime stage`);
+  }
+  if (!/cmake[^\n]*-DTITANIC_GIT_REVISION="?\$\{?GIT_REVISION\}?/.test(buildRuns)) fail("labels", "the build stage does not pass -DTITANIC_GIT_REVISION=${GIT_REVISION} to cmake");
 }
 
 for (const p of problems) console.log(p);

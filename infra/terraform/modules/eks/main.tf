@@ -1,17 +1,33 @@
+# EKS: the control plane (KMS-encrypted secrets, control-plane logs, public endpoint limited to
+# listed CIDRs), one managed node group in the private subnets (grown and shrunk by the Cluster
+# Autoscaler within its min/max), the EKS add-ons the cluster needs on day one (VPC CNI with
+# network-policy enforcement, CoreDNS, kube-proxy, metrics-server, CloudWatch observability), the
+# ALB security group, and IRSA: the OIDC provider plus one IAM role per service account that needs
+# AWS (the ETL workload, External Secrets, the Load Balancer Controller, the Cluster Autoscaler,
+# the CloudWatch agent). The API and the trainer have no AWS access, so they have no role.
+
 data "aws_partition" "current" {}
+data "aws_region" "current" {}
 
 locals {
   partition = data.aws_partition.current.partition
 
-  # Service accounts that get an IAM role through IRSA. The app and External Secrets may read only
-  # the app's own secrets; the load balancer controller manages ALBs and their security groups.
+  # Service accounts that get an IAM role through IRSA, one role each. The ETL reads its input from
+  # the data bucket; External Secrets reads only the app's secrets (through a ServiceAccount in the
+  # app's namespace that its SecretStore names); the controllers manage what they control.
   irsa_service_accounts = {
-    app              = { namespace = var.app_namespace, service_account = var.app_service_account }
-    external_secrets = { namespace = var.external_secrets_namespace, service_account = var.external_secrets_service_account }
-    lb_controller    = { namespace = "kube-system", service_account = var.lb_controller_service_account }
+    etl                = { namespace = var.app_namespace, service_account = var.etl_service_account }
+    external_secrets   = { namespace = var.app_namespace, service_account = var.external_secrets_service_account }
+    lb_controller      = { namespace = "kube-system", service_account = "aws-load-balancer-controller" }
+    cluster_autoscaler = { namespace = "kube-system", service_account = "cluster-autoscaler" }
+    cloudwatch_agent   = { namespace = "amazon-cloudwatch", service_account = "cloudwatch-agent" }
   }
 
   oidc_issuer_host = replace(aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")
+
+  # Tag key the Load Balancer Controller puts on everything it creates; its policy may change only
+  # resources that carry it (the upstream policy's conditions).
+  lb_cluster_tag = "elbv2.k8s.aws/cluster"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -231,187 +247,3 @@ resource "aws_vpc_security_group_ingress_rule" "pods_from_alb" {
   to_port                      = var.app_port
 }
 
-# ---------------------------------------------------------------------------------------------
-# IRSA: OIDC provider and one role per service account
-# ---------------------------------------------------------------------------------------------
-
-data "tls_certificate" "oidc" {
-  url = aws_eks_cluster.this.identity[0].oidc[0].issuer
-}
-
-resource "aws_iam_openid_connect_provider" "this" {
-  url             = aws_eks_cluster.this.identity[0].oidc[0].issuer
-  client_id_list  = ["sts.amazonaws.com"]
-  thumbprint_list = [data.tls_certificate.oidc.certificates[0].sha1_fingerprint]
-
-  tags = var.tags
-}
-
-data "aws_iam_policy_document" "irsa_assume" {
-  for_each = local.irsa_service_accounts
-
-  statement {
-    actions = ["sts:AssumeRoleWithWebIdentity"]
-
-    principals {
-      type        = "Federated"
-      identifiers = [aws_iam_openid_connect_provider.this.arn]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_host}:sub"
-      values   = ["system:serviceaccount:${each.value.namespace}:${each.value.service_account}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "${local.oidc_issuer_host}:aud"
-      values   = ["sts.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "irsa" {
-  for_each = local.irsa_service_accounts
-
-  name               = "${var.cluster_name}-${replace(each.key, "_", "-")}"
-  assume_role_policy = data.aws_iam_policy_document.irsa_assume[each.key].json
-
-  tags = var.tags
-}
-
-# The app and External Secrets: read the app's own secrets, nothing else.
-data "aws_iam_policy_document" "read_app_secrets" {
-  statement {
-    sid = "ReadAppSecrets"
-    actions = [
-      "secretsmanager:GetSecretValue",
-      "secretsmanager:DescribeSecret",
-      "secretsmanager:ListSecretVersionIds",
-    ]
-    resources = var.app_secret_arns
-  }
-}
-
-resource "aws_iam_role_policy" "app" {
-  name   = "read-app-secrets"
-  role   = aws_iam_role.irsa["app"].id
-  policy = data.aws_iam_policy_document.read_app_secrets.json
-}
-
-resource "aws_iam_role_policy" "external_secrets" {
-  name   = "read-app-secrets"
-  role   = aws_iam_role.irsa["external_secrets"].id
-  policy = data.aws_iam_policy_document.read_app_secrets.json
-}
-
-# AWS Load Balancer Controller: discover subnets/certificates, manage ALBs, target groups and
-# the security groups it creates.
-data "aws_iam_policy_document" "lb_controller" {
-  statement {
-    sid       = "ServiceLinkedRole"
-    actions   = ["iam:CreateServiceLinkedRole"]
-    resources = ["*"]
-
-    condition {
-      test     = "StringEquals"
-      variable = "iam:AWSServiceName"
-      values   = ["elasticloadbalancing.amazonaws.com"]
-    }
-  }
-
-  statement {
-    sid = "Describe"
-    actions = [
-      "ec2:DescribeAccountAttributes",
-      "ec2:DescribeAddresses",
-      "ec2:DescribeAvailabilityZones",
-      "ec2:DescribeInternetGateways",
-      "ec2:DescribeVpcs",
-      "ec2:DescribeVpcPeeringConnections",
-      "ec2:DescribeSubnets",
-      "ec2:DescribeSecurityGroups",
-      "ec2:DescribeInstances",
-      "ec2:DescribeNetworkInterfaces",
-      "ec2:DescribeTags",
-      "ec2:DescribeRouteTables",
-      "ec2:GetCoipPoolUsage",
-      "ec2:DescribeCoipPools",
-      "ec2:GetSecurityGroupsForVpc",
-      "elasticloadbalancing:Describe*",
-      "acm:ListCertificates",
-      "acm:DescribeCertificate",
-      "iam:ListServerCertificates",
-      "iam:GetServerCertificate",
-      "cognito-idp:DescribeUserPoolClient",
-      "wafv2:GetWebACL",
-      "wafv2:GetWebACLForResource",
-      "waf-regional:GetWebACL",
-      "waf-regional:GetWebACLForResource",
-      "shield:GetSubscriptionState",
-      "shield:DescribeProtection",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "ManageSecurityGroups"
-    actions = [
-      "ec2:CreateSecurityGroup",
-      "ec2:DeleteSecurityGroup",
-      "ec2:AuthorizeSecurityGroupIngress",
-      "ec2:RevokeSecurityGroupIngress",
-      "ec2:CreateTags",
-      "ec2:DeleteTags",
-    ]
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "ManageLoadBalancers"
-    actions = [
-      "elasticloadbalancing:CreateLoadBalancer",
-      "elasticloadbalancing:DeleteLoadBalancer",
-      "elasticloadbalancing:ModifyLoadBalancerAttributes",
-      "elasticloadbalancing:SetIpAddressType",
-      "elasticloadbalancing:SetSecurityGroups",
-      "elasticloadbalancing:SetSubnets",
-      "elasticloadbalancing:CreateTargetGroup",
-      "elasticloadbalancing:DeleteTargetGroup",
-      "elasticloadbalancing:ModifyTargetGroup",
-      "elasticloadbalancing:ModifyTargetGroupAttributes",
-      "elasticloadbalancing:RegisterTargets",
-      "elasticloadbalancing:DeregisterTargets",
-      "elasticloadbalancing:CreateListener",
-      "elasticloadbalancing:DeleteListener",
-      "elasticloadbalancing:ModifyListener",
-      "elasticloadbalancing:AddListenerCertificates",
-      "elasticloadbalancing:RemoveListenerCertificates",
-      "elasticloadbalancing:CreateRule",
-      "elasticloadbalancing:DeleteRule",
-      "elasticloadbalancing:ModifyRule",
-      "elasticloadbalancing:SetWebAcl",
-      "elasticloadbalancing:AddTags",
-      "elasticloadbalancing:RemoveTags",
-      "wafv2:AssociateWebACL",
-      "wafv2:DisassociateWebACL",
-      "waf-regional:AssociateWebACL",
-      "waf-regional:DisassociateWebACL",
-    ]
-    resources = ["*"]
-  }
-}
-
-resource "aws_iam_policy" "lb_controller" {
-  name        = "${var.cluster_name}-aws-load-balancer-controller"
-  description = "AWS Load Balancer Controller for ${var.cluster_name}"
-  policy      = data.aws_iam_policy_document.lb_controller.json
-
-  tags = var.tags
-}
-
-resource "aws_iam_role_policy_attachment" "lb_controller" {
-  role       = aws_iam_role.irsa["lb_controller"].name
-  policy_arn = aws_iam_policy.lb_controller.arn
-}

@@ -1,3 +1,5 @@
+# What the environment root and the deployment (infra/k8s, the cluster add-on install script) need.
+
 output "cluster_name" {
   description = "Name of the EKS cluster (aws eks update-kubeconfig --name ...)."
   value       = aws_eks_cluster.this.name
@@ -28,22 +30,44 @@ output "oidc_provider_arn" {
   value       = aws_iam_openid_connect_provider.this.arn
 }
 
-output "app_irsa_role_arn" {
-  description = "IAM role for the app service account (eks.amazonaws.com/role-arn annotation)."
-  value       = aws_iam_role.irsa["app"].arn
+output "oidc_issuer_host" {
+  description = "Host and path of the cluster's OIDC issuer (the IRSA condition key prefix)."
+  value       = local.oidc_issuer_host
 }
 
-output "external_secrets_irsa_role_arn" {
-  description = "IAM role for the External Secrets operator service account."
-  value       = aws_iam_role.irsa["external_secrets"].arn
+output "irsa_role_arns" {
+  description = "IAM role per service account, by key: etl, external_secrets, lb_controller, cluster_autoscaler, cloudwatch_agent."
+  value       = { for k, r in aws_iam_role.irsa : k => r.arn }
 }
 
-output "lb_controller_irsa_role_arn" {
-  description = "IAM role for the AWS Load Balancer Controller service account."
-  value       = aws_iam_role.irsa["lb_controller"].arn
+output "irsa_service_accounts" {
+  description = "namespace/service-account each IRSA role trusts, by the same keys as irsa_role_arns."
+  value       = { for k, v in local.irsa_service_accounts : k => "${v.namespace}/${v.service_account}" }
+}
+
+output "node_group_name" {
+  description = "Name of the managed node group (its Auto Scaling group is what the Cluster Autoscaler resizes)."
+  value       = aws_eks_node_group.default.node_group_name
+}
+
+output "addon_names" {
+  description = "EKS add-ons installed on the cluster."
+  value       = sort(concat(keys(aws_eks_addon.before_nodes), keys(aws_eks_addon.after_nodes)))
 }
 
 output "control_plane_log_group_name" {
   description = "CloudWatch log group of the control-plane logs."
   value       = aws_cloudwatch_log_group.cluster.name
+}
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    cluster     = aws_eks_cluster.this
+    node_group  = aws_eks_node_group.default
+    addons      = merge(aws_eks_addon.before_nodes, aws_eks_addon.after_nodes)
+    irsa_roles  = aws_iam_role.irsa
+    alb_ingress = { http = aws_vpc_security_group_ingress_rule.alb_http, https = aws_vpc_security_group_ingress_rule.alb_https }
+    log_group   = aws_cloudwatch_log_group.cluster
+  }
 }

@@ -10,11 +10,11 @@ variable "cluster_name" {
 
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes minor version of the control plane and node group (e.g. 1.30)."
+  description = "Kubernetes minor version of the control plane and node group; one in EKS standard support (1.33 or newer)."
 
   validation {
-    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "kubernetes_version must look like 1.30."
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version)) && try(tonumber(split(".", var.kubernetes_version)[1]) >= 33, false)
+    error_message = "kubernetes_version must look like 1.35 and be 1.33 or newer (EKS standard support)."
   }
 }
 
@@ -50,11 +50,16 @@ variable "private_subnet_ids" {
 
 variable "endpoint_public_access_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach the public Kubernetes API endpoint (CI runners, operators)."
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint (CI runners, operators); required, never the whole internet."
 
   validation {
-    condition     = alltrue([for c in var.endpoint_public_access_cidrs : can(cidrhost(c, 0))])
-    error_message = "Every entry must be a valid CIDR."
+    condition     = length(var.endpoint_public_access_cidrs) > 0 && alltrue([for c in var.endpoint_public_access_cidrs : can(cidrhost(c, 0))])
+    error_message = "List at least one valid CIDR."
+  }
+
+  validation {
+    condition     = alltrue([for c in var.endpoint_public_access_cidrs : !contains(["0.0.0.0/0", "::/0"], c) && tonumber(split("/", c)[1]) >= 8])
+    error_message = "The public Kubernetes endpoint must not be open to the internet: list CI and operator CIDRs (/8 or narrower), not 0.0.0.0/0."
   }
 }
 
@@ -130,20 +135,31 @@ variable "app_namespace" {
   }
 }
 
-variable "app_service_account" {
+variable "etl_service_account" {
   type        = string
-  description = "Kubernetes service account of the application pods (bound to the app IRSA role)."
-  default     = "titanic-api"
+  description = "Kubernetes service account of the ETL Job (its IRSA role may read the data bucket)."
+  default     = "titanic-etl"
 
   validation {
-    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.app_service_account))
-    error_message = "app_service_account must be a DNS label."
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.etl_service_account))
+    error_message = "etl_service_account must be a DNS label."
+  }
+}
+
+variable "external_secrets_service_account" {
+  type        = string
+  description = "Service account in the app namespace that the app's SecretStore authenticates as (External Secrets' own IRSA role)."
+  default     = "titanic-external-secrets"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.external_secrets_service_account))
+    error_message = "external_secrets_service_account must be a DNS label."
   }
 }
 
 variable "app_secret_arns" {
   type        = list(string)
-  description = "Secrets Manager ARNs the application (and External Secrets on its behalf) may read; nothing else."
+  description = "Secrets Manager ARNs External Secrets may read for the app (database URLs, role passwords, master secret, API keys); nothing else."
 
   validation {
     condition     = length(var.app_secret_arns) > 0 && alltrue([for a in var.app_secret_arns : startswith(a, "arn:")])
@@ -151,37 +167,36 @@ variable "app_secret_arns" {
   }
 }
 
-variable "external_secrets_namespace" {
+variable "secrets_kms_key_arn" {
   type        = string
-  description = "Namespace of the External Secrets operator."
-  default     = "external-secrets"
+  description = "Customer-managed KMS key of the app's secrets; External Secrets may decrypt with it through Secrets Manager only."
 
   validation {
-    condition     = length(var.external_secrets_namespace) > 0
-    error_message = "external_secrets_namespace must not be empty."
+    condition     = startswith(var.secrets_kms_key_arn, "arn:")
+    error_message = "secrets_kms_key_arn must be a KMS key ARN."
   }
 }
 
-variable "external_secrets_service_account" {
+variable "data_bucket_arn" {
   type        = string
-  description = "Service account of the External Secrets operator."
-  default     = "external-secrets"
+  description = "ARN of the S3 bucket holding the ETL's input files (the ETL role may read its objects)."
 
   validation {
-    condition     = length(var.external_secrets_service_account) > 0
-    error_message = "external_secrets_service_account must not be empty."
+    condition     = startswith(var.data_bucket_arn, "arn:")
+    error_message = "data_bucket_arn must be an S3 bucket ARN."
   }
 }
 
-variable "lb_controller_service_account" {
-  type        = string
-  description = "Service account of the AWS Load Balancer Controller in kube-system."
-  default     = "aws-load-balancer-controller"
+variable "container_log_group_names" {
+  type        = list(string)
+  description = "Container Insights log groups (created with a retention elsewhere) that must exist before the CloudWatch observability add-on starts."
+  default     = []
+}
 
-  validation {
-    condition     = length(var.lb_controller_service_account) > 0
-    error_message = "lb_controller_service_account must not be empty."
-  }
+variable "addon_versions" {
+  type        = map(string)
+  description = "Optional exact versions of EKS add-ons by name (aws eks describe-addon-versions); an add-on not listed gets the EKS default for the cluster's Kubernetes version."
+  default     = {}
 }
 
 variable "app_port" {

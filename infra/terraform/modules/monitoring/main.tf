@@ -1,3 +1,9 @@
+# Monitoring of an environment: the Container Insights log groups (with a retention; the
+# amazon-cloudwatch-observability add-on's Fluent Bit writes the pods' logs there), an encrypted SNS
+# topic with an e-mail subscription, and alarms on it: RDS CPU, free storage and connections, ALB
+# 5xx and p95 latency (once the ALB exists), and prediction drift read from the API's periodic log
+# line {"msg":"prediction drift summary","model_version":N,"positive_ratio":x,...}.
+
 locals {
   alb_alarm_definitions = {
     alb_5xx = {
@@ -18,10 +24,12 @@ locals {
   alb_alarms = { for k, v in local.alb_alarm_definitions : k => v if var.alb_arn_suffix != "" }
 }
 
-resource "aws_cloudwatch_log_group" "app" {
-  for_each = toset(var.log_group_names)
+# Fluent Bit (Container Insights) sends application.* to .../application, and so on; made here
+# first so that they have a retention instead of "never expire".
+resource "aws_cloudwatch_log_group" "container" {
+  for_each = toset(var.container_log_types)
 
-  name              = "/titanic/${var.name}/${each.value}"
+  name              = "/aws/containerinsights/${var.cluster_name}/${each.value}"
   retention_in_days = var.log_retention_days
 
   tags = var.tags
@@ -174,4 +182,89 @@ resource "aws_cloudwatch_metric_alarm" "alb_latency" {
   ok_actions          = [aws_sns_topic.alarms.arn]
 
   tags = var.tags
+}
+
+# --- Prediction drift (from the API's JSON log line, through Fluent Bit) ------------------------
+# Container Insights' Fluent Bit parses a JSON log line into log_processed (Merge_Log_Key), so the
+# API's fields are $.log_processed.<field>. One metric per field, in the namespace Titanic/<name>.
+
+locals {
+  drift_fields = {
+    positive_ratio    = "DriftPositiveRatio"
+    missing_age_ratio = "DriftMissingAgeRatio"
+    female_ratio      = "DriftFemaleRatio"
+  }
+  drift_namespace = "Titanic/${var.name}"
+}
+
+resource "aws_cloudwatch_log_metric_filter" "drift" {
+  for_each = local.drift_fields
+
+  name           = "${var.name}-${replace(each.key, "_", "-")}"
+  log_group_name = aws_cloudwatch_log_group.container["application"].name
+  pattern        = "{ $.log_processed.msg = \"prediction drift summary\" && $.log_processed.predictions > 0 }"
+
+  metric_transformation {
+    name      = each.value
+    namespace = local.drift_namespace
+    value     = "$.log_processed.${each.key}"
+    unit      = "None"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "drift_positive_ratio_high" {
+  alarm_name          = "${var.name}-drift-positive-ratio-high"
+  alarm_description   = "Share of predicted survivors above ${var.drift_positive_ratio_max} for ${var.drift_evaluation_periods} hours (the training data has about 0.38)"
+  namespace           = local.drift_namespace
+  metric_name         = local.drift_fields.positive_ratio
+  statistic           = "Average"
+  period              = 3600
+  evaluation_periods  = var.drift_evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.drift_positive_ratio_max
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_metric_filter.drift]
+}
+
+resource "aws_cloudwatch_metric_alarm" "drift_positive_ratio_low" {
+  alarm_name          = "${var.name}-drift-positive-ratio-low"
+  alarm_description   = "Share of predicted survivors below ${var.drift_positive_ratio_min} for ${var.drift_evaluation_periods} hours"
+  namespace           = local.drift_namespace
+  metric_name         = local.drift_fields.positive_ratio
+  statistic           = "Average"
+  period              = 3600
+  evaluation_periods  = var.drift_evaluation_periods
+  comparison_operator = "LessThanThreshold"
+  threshold           = var.drift_positive_ratio_min
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_metric_filter.drift]
+}
+
+resource "aws_cloudwatch_metric_alarm" "drift_missing_age_high" {
+  alarm_name          = "${var.name}-drift-missing-age-high"
+  alarm_description   = "Share of requests without an age above ${var.drift_missing_age_ratio_max} for ${var.drift_evaluation_periods} hours (inputs drifting from the training data)"
+  namespace           = local.drift_namespace
+  metric_name         = local.drift_fields.missing_age_ratio
+  statistic           = "Average"
+  period              = 3600
+  evaluation_periods  = var.drift_evaluation_periods
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = var.drift_missing_age_ratio_max
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.alarms.arn]
+  ok_actions          = [aws_sns_topic.alarms.arn]
+
+  tags = var.tags
+
+  depends_on = [aws_cloudwatch_log_metric_filter.drift]
 }

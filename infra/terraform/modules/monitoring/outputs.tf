@@ -1,11 +1,13 @@
+# The alarm topic, log groups and alarm names, for the environment's outputs.
+
 output "alarm_topic_arn" {
   description = "SNS topic that receives every alarm."
   value       = aws_sns_topic.alarms.arn
 }
 
-output "log_group_names" {
-  description = "Application log groups, by component (api, etl, train)."
-  value       = { for k, g in aws_cloudwatch_log_group.app : k => g.name }
+output "container_log_group_names" {
+  description = "Container Insights log groups, by type (application, dataplane, host, performance)."
+  value       = { for k, g in aws_cloudwatch_log_group.container : k => g.name }
 }
 
 output "alarm_names" {
@@ -18,5 +20,32 @@ output "alarm_names" {
     ],
     [for a in aws_cloudwatch_metric_alarm.alb_5xx : a.alarm_name],
     aws_cloudwatch_metric_alarm.alb_latency[*].alarm_name,
+    [
+      aws_cloudwatch_metric_alarm.drift_positive_ratio_high.alarm_name,
+      aws_cloudwatch_metric_alarm.drift_positive_ratio_low.alarm_name,
+      aws_cloudwatch_metric_alarm.drift_missing_age_high.alarm_name,
+    ],
   )
+}
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    topic          = aws_sns_topic.alarms
+    subscription   = aws_sns_topic_subscription.email
+    log_groups     = aws_cloudwatch_log_group.container
+    metric_filters = aws_cloudwatch_log_metric_filter.drift
+    alarms = merge(
+      {
+        db_cpu                    = aws_cloudwatch_metric_alarm.db_cpu
+        db_free_storage           = aws_cloudwatch_metric_alarm.db_free_storage
+        db_connections            = aws_cloudwatch_metric_alarm.db_connections
+        drift_positive_ratio_high = aws_cloudwatch_metric_alarm.drift_positive_ratio_high
+        drift_positive_ratio_low  = aws_cloudwatch_metric_alarm.drift_positive_ratio_low
+        drift_missing_age_high    = aws_cloudwatch_metric_alarm.drift_missing_age_high
+      },
+      aws_cloudwatch_metric_alarm.alb_5xx,
+      { for i, a in aws_cloudwatch_metric_alarm.alb_latency : "alb_latency" => a },
+    )
+  }
 }

@@ -1,3 +1,5 @@
+# Inputs of the monitoring module: names, retention, alarm recipients and thresholds.
+
 variable "name" {
   type        = string
   description = "Name prefix of the log groups, alarms and topic (e.g. titanic-dev)."
@@ -18,14 +20,68 @@ variable "log_retention_days" {
   }
 }
 
-variable "log_group_names" {
-  type        = list(string)
-  description = "Application log groups to create (container logs are shipped there by the log agent)."
-  default     = ["api", "etl", "train"]
+variable "cluster_name" {
+  type        = string
+  description = "EKS cluster name; Container Insights writes to /aws/containerinsights/<cluster_name>/<type>."
 
   validation {
-    condition     = alltrue([for n in var.log_group_names : can(regex("^[a-z][a-z0-9-]*$", n))])
-    error_message = "log_group_names must be lowercase names."
+    condition     = length(var.cluster_name) > 0
+    error_message = "cluster_name must not be empty."
+  }
+}
+
+variable "container_log_types" {
+  type        = list(string)
+  description = "Container Insights log groups to create with a retention (application must be one: the drift metric filters read it)."
+  default     = ["application", "dataplane", "host", "performance"]
+
+  validation {
+    condition     = contains(var.container_log_types, "application")
+    error_message = "container_log_types must include application."
+  }
+}
+
+variable "drift_positive_ratio_min" {
+  type        = number
+  description = "Alarm when the hourly average share of predicted survivors falls below this."
+  default     = 0.2
+
+  validation {
+    condition     = var.drift_positive_ratio_min >= 0 && var.drift_positive_ratio_min < 1
+    error_message = "drift_positive_ratio_min must be in [0, 1)."
+  }
+}
+
+variable "drift_positive_ratio_max" {
+  type        = number
+  description = "Alarm when the hourly average share of predicted survivors rises above this."
+  default     = 0.6
+
+  validation {
+    condition     = var.drift_positive_ratio_max > 0 && var.drift_positive_ratio_max <= 1
+    error_message = "drift_positive_ratio_max must be in (0, 1]."
+  }
+}
+
+variable "drift_missing_age_ratio_max" {
+  type        = number
+  description = "Alarm when the hourly average share of requests without an age rises above this (about 0.2 in the training data)."
+  default     = 0.5
+
+  validation {
+    condition     = var.drift_missing_age_ratio_max > 0 && var.drift_missing_age_ratio_max <= 1
+    error_message = "drift_missing_age_ratio_max must be in (0, 1]."
+  }
+}
+
+variable "drift_evaluation_periods" {
+  type        = number
+  description = "Consecutive hours outside the band before a drift alarm fires."
+  default     = 3
+
+  validation {
+    condition     = var.drift_evaluation_periods >= 1 && var.drift_evaluation_periods <= 24
+    error_message = "drift_evaluation_periods must be between 1 and 24."
   }
 }
 

@@ -1,3 +1,5 @@
+# IDs the other modules need: VPC, subnets, AZs, NAT addresses, the flow log group.
+
 output "vpc_id" {
   description = "ID of the VPC."
   value       = aws_vpc.this.id
@@ -26,4 +28,24 @@ output "private_subnet_ids" {
 output "nat_public_ips" {
   description = "Elastic IPs of the NAT gateways (egress addresses of the pods)."
   value       = aws_eip.nat[*].public_ip
+}
+
+output "flow_log_group_name" {
+  description = "CloudWatch log group of the VPC flow logs."
+  value       = aws_cloudwatch_log_group.flow_logs.name
+}
+
+output "nat_gateway_count" {
+  description = "Number of NAT gateways (1 with single_nat_gateway, else one per AZ)."
+  value       = length(aws_nat_gateway.this)
+}
+
+output "resources" {
+  description = "The module's planned resources, read by the plan assertions of envs/*/tests (terraform test)."
+  value = {
+    vpc          = aws_vpc.this
+    nat_gateways = aws_nat_gateway.this
+    flow_log     = aws_flow_log.this
+    flow_logs    = aws_cloudwatch_log_group.flow_logs
+  }
 }

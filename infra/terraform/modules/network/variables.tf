@@ -46,6 +46,17 @@ variable "cluster_name" {
   }
 }
 
+variable "flow_log_retention_days" {
+  type        = number
+  description = "Retention of the VPC flow log group in days."
+  default     = 30
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.flow_log_retention_days)
+    error_message = "flow_log_retention_days must be a value CloudWatch Logs accepts (e.g. 7, 14, 30, 90)."
+  }
+}
+
 variable "tags" {
   type        = map(string)
   description = "Extra tags added to every resource."

@@ -1,3 +1,5 @@
+# ECR repository of an environment's image: immutable tags, scan on push, KMS, lifecycle policy.
+
 resource "aws_ecr_repository" "this" {
   name                 = var.repository_name
   image_tag_mutability = "IMMUTABLE"

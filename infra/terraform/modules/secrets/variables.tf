@@ -1,6 +1,6 @@
 variable "name_prefix" {
   type        = string
-  description = "Secret name prefix; secrets are named <prefix>/db-master and <prefix>/DATABASE_URL (e.g. titanic/dev)."
+  description = "Secret name prefix, e.g. titanic/dev: secrets are <prefix>/database-url/<role>, <prefix>/db-role-password/<role>, <prefix>/db-connection, <prefix>/api-keys."
 
   validation {
     condition     = can(regex("^[a-zA-Z0-9/_+=.@-]+$", var.name_prefix)) && !endswith(var.name_prefix, "/")
@@ -39,19 +39,20 @@ variable "db_name" {
   }
 }
 
-variable "db_username" {
-  type        = string
-  description = "Database user the application connects as."
+variable "db_roles" {
+  type        = list(string)
+  description = "Least-privilege database roles the migrations create (NOLOGIN); each gets a password and a DATABASE_URL secret."
+  default     = ["titanic_api", "titanic_etl", "titanic_train"]
 
   validation {
-    condition     = length(var.db_username) > 0
-    error_message = "db_username must not be empty."
+    condition     = length(var.db_roles) > 0 && alltrue([for r in var.db_roles : can(regex("^[a-z][a-z0-9_]{0,62}$", r))])
+    error_message = "db_roles must be PostgreSQL role names."
   }
 }
 
 variable "password_length" {
   type        = number
-  description = "Length of the generated master password."
+  description = "Length of the generated role passwords."
   default     = 32
 
   validation {

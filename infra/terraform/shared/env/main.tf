@@ -24,10 +24,18 @@ locals {
 module "network" {
   source = "../../modules/network"
 
-  name               = local.name
-  vpc_cidr           = var.vpc_cidr
-  single_nat_gateway = var.single_nat_gateway
-  cluster_name       = local.cluster_name
+  name                    = local.name
+  vpc_cidr                = var.vpc_cidr
+  single_nat_gateway      = var.single_nat_gateway
+  cluster_name            = local.cluster_name
+  flow_log_retention_days = var.log_retention_days
+}
+
+module "storage" {
+  source = "../../modules/storage"
+
+  name          = local.name
+  force_destroy = !var.db_deletion_protection
 }
 
 module "eks" {
@@ -46,9 +54,12 @@ module "eks" {
   node_desired_size   = var.eks_node_desired_size
   log_retention_days  = var.log_retention_days
 
-  app_namespace       = "titanic"
-  app_service_account = "titanic-api"
-  app_secret_arns     = [module.secrets.database_url_secret_arn]
+  app_namespace             = "titanic"
+  etl_service_account       = "titanic-etl"
+  data_bucket_arn           = module.storage.data_bucket_arn
+  app_secret_arns           = concat(module.secrets.secret_arns, [module.database.master_user_secret_arn])
+  secrets_kms_key_arn       = module.secrets.kms_key_arn
+  container_log_group_names = values(module.monitoring.container_log_group_names)
 }
 
 module "database" {
@@ -68,7 +79,7 @@ module "database" {
   deletion_protection          = var.db_deletion_protection
   skip_final_snapshot          = var.db_skip_final_snapshot
 
-  master_password = module.secrets.master_password
+  master_user_secret_kms_key_arn = module.secrets.kms_key_arn
 }
 
 module "secrets" {
@@ -78,18 +89,22 @@ module "secrets" {
   db_host     = module.database.address
   db_port     = module.database.port
   db_name     = module.database.database_name
-  db_username = module.database.master_username
 }
 
 module "monitoring" {
   source = "../../modules/monitoring"
 
   name                    = local.name
+  cluster_name            = local.cluster_name
   log_retention_days      = var.log_retention_days
   alarm_email             = var.alarm_email
   db_instance_identifier  = module.database.db_instance_identifier
   db_allocated_storage_gb = var.db_allocated_storage
   alb_arn_suffix          = var.alb_arn_suffix
+
+  drift_positive_ratio_min    = var.drift_positive_ratio_min
+  drift_positive_ratio_max    = var.drift_positive_ratio_max
+  drift_missing_age_ratio_max = var.drift_missing_age_ratio_max
 }
 
 module "registry" {

@@ -35,19 +35,29 @@ output "db_endpoint" {
   value       = module.database.endpoint
 }
 
-output "database_url_secret_arn" {
-  description = "ARN of the DATABASE_URL secret."
-  value       = module.secrets.database_url_secret_arn
-}
-
-output "database_url_secret_name" {
-  description = "Name of the DATABASE_URL secret (ExternalSecret remoteRef.key)."
-  value       = module.secrets.database_url_secret_name
+output "db_engine_version" {
+  description = "PostgreSQL version RDS runs: the current 15.x minor (major pinned to 15)."
+  value       = module.database.engine_version_actual
 }
 
 output "db_master_secret_arn" {
-  description = "ARN of the master credentials secret (operators only, not mounted in pods)."
-  value       = module.secrets.master_secret_arn
+  description = "RDS-managed master secret (JSON username/password): overlay setting DB_MASTER_SECRET_ARN, read only by the ETL Job's migrate step."
+  value       = module.database.master_user_secret_arn
+}
+
+output "database_url_secret_arns" {
+  description = "DATABASE_URL secret per database role (titanic_api, titanic_etl, titanic_train); the ExternalSecrets name them <prefix>/database-url/<role>."
+  value       = module.secrets.database_url_secret_arns
+}
+
+output "secret_name_prefix" {
+  description = "Prefix of the app's secret names (titanic/<env>)."
+  value       = module.secrets.secret_name_prefix
+}
+
+output "api_keys_secret_arn" {
+  description = "Secret holding the API key digests (value set by operators: infra/README.md, API keys)."
+  value       = module.secrets.api_keys_secret_arn
 }
 
 output "ecr_repository_url" {
@@ -55,19 +65,34 @@ output "ecr_repository_url" {
   value       = module.registry.repository_url
 }
 
-output "app_irsa_role_arn" {
-  description = "ServiceAccount titanic/titanic-api annotation eks.amazonaws.com/role-arn."
-  value       = module.eks.app_irsa_role_arn
+output "etl_irsa_role_arn" {
+  description = "ServiceAccount titanic/titanic-etl annotation eks.amazonaws.com/role-arn (reads the data bucket)."
+  value       = module.eks.irsa_role_arns["etl"]
 }
 
 output "external_secrets_irsa_role_arn" {
-  description = "ServiceAccount external-secrets/external-secrets annotation eks.amazonaws.com/role-arn."
-  value       = module.eks.external_secrets_irsa_role_arn
+  description = "ServiceAccount titanic/titanic-external-secrets annotation (the app SecretStore's identity: reads only the app's secrets)."
+  value       = module.eks.irsa_role_arns["external_secrets"]
 }
 
 output "lb_controller_irsa_role_arn" {
-  description = "ServiceAccount kube-system/aws-load-balancer-controller annotation eks.amazonaws.com/role-arn."
-  value       = module.eks.lb_controller_irsa_role_arn
+  description = "ServiceAccount kube-system/aws-load-balancer-controller annotation (infra/k8s/cluster-addons/install.sh)."
+  value       = module.eks.irsa_role_arns["lb_controller"]
+}
+
+output "cluster_autoscaler_irsa_role_arn" {
+  description = "ServiceAccount kube-system/cluster-autoscaler annotation (infra/k8s/cluster-addons/install.sh)."
+  value       = module.eks.irsa_role_arns["cluster_autoscaler"]
+}
+
+output "data_bucket_name" {
+  description = "Bucket of the ETL's input (CSV_S3_URI=s3://<data_bucket_name>/titanic.csv)."
+  value       = module.storage.data_bucket_name
+}
+
+output "alb_logs_bucket_name" {
+  description = "Bucket of the ALB access logs (overlay setting ALB_LOGS_BUCKET)."
+  value       = module.storage.alb_logs_bucket_name
 }
 
 output "alarm_topic_arn" {
@@ -75,7 +100,7 @@ output "alarm_topic_arn" {
   value       = module.monitoring.alarm_topic_arn
 }
 
-output "log_group_names" {
-  description = "Application log groups (api, etl, train) for the log shipper."
-  value       = module.monitoring.log_group_names
+output "container_log_group_names" {
+  description = "Container Insights log groups (application logs land in the application group)."
+  value       = module.monitoring.container_log_group_names
 }

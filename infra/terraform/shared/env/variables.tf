@@ -42,21 +42,21 @@ variable "single_nat_gateway" {
 
 variable "kubernetes_version" {
   type        = string
-  description = "Kubernetes minor version of the cluster."
+  description = "Kubernetes minor version of the cluster: one in EKS standard support (CI's kubectl is kept within one minor of it)."
 
   validation {
-    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version))
-    error_message = "kubernetes_version must look like 1.30."
+    condition     = can(regex("^1\\.[0-9]{2}$", var.kubernetes_version)) && try(tonumber(split(".", var.kubernetes_version)[1]) >= 33, false)
+    error_message = "kubernetes_version must look like 1.35 and be 1.33 or newer."
   }
 }
 
 variable "eks_public_access_cidrs" {
   type        = list(string)
-  description = "CIDRs allowed to reach the public Kubernetes API endpoint."
+  description = "CIDRs allowed to reach the public Kubernetes API endpoint: the CI runners' and operators' addresses. Required; never 0.0.0.0/0."
 
   validation {
-    condition     = length(var.eks_public_access_cidrs) > 0
-    error_message = "List at least one CIDR (narrow it to CI and operator addresses where possible)."
+    condition     = length(var.eks_public_access_cidrs) > 0 && alltrue([for c in var.eks_public_access_cidrs : can(cidrhost(c, 0)) && !contains(["0.0.0.0/0", "::/0"], c)])
+    error_message = "List the CI and operator CIDRs; 0.0.0.0/0 (the whole internet) is not allowed."
   }
 }
 
@@ -104,11 +104,11 @@ variable "eks_node_desired_size" {
 
 variable "db_engine_version" {
   type        = string
-  description = "PostgreSQL engine version (15.x)."
+  description = "PostgreSQL engine version: \"15\" pins the major; RDS creates its current default 15.x minor and applies minor upgrades in the maintenance window."
 
   validation {
-    condition     = can(regex("^15\\.[0-9]+$", var.db_engine_version))
-    error_message = "db_engine_version must be a PostgreSQL 15 version."
+    condition     = can(regex("^15(\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version must be 15 or a PostgreSQL 15 minor version."
   }
 }
 
@@ -203,4 +203,22 @@ variable "ecr_keep_tagged_images" {
     condition     = var.ecr_keep_tagged_images >= 1
     error_message = "ecr_keep_tagged_images must be at least 1."
   }
+}
+
+variable "drift_positive_ratio_min" {
+  type        = number
+  description = "Prediction drift alarm: lower bound of the hourly share of predicted survivors."
+  default     = 0.2
+}
+
+variable "drift_positive_ratio_max" {
+  type        = number
+  description = "Prediction drift alarm: upper bound of the hourly share of predicted survivors."
+  default     = 0.6
+}
+
+variable "drift_missing_age_ratio_max" {
+  type        = number
+  description = "Input drift alarm: upper bound of the hourly share of requests without an age."
+  default     = 0.5
 }

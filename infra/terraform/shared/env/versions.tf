@@ -1,18 +1,13 @@
+# Terraform >= 1.10 (the S3 backend's use_lockfile) and the AWS provider only; the exact provider
+# build is pinned by each env's own .terraform.lock.hcl.
+
 terraform {
-  required_version = ">= 1.5.0, < 2.0.0"
+  required_version = ">= 1.10.0, < 2.0.0"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.60"
-    }
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
-    }
-    tls = {
-      source  = "hashicorp/tls"
-      version = "~> 4.0"
+      version = "~> 5.100"
     }
   }
 }

@@ -15,7 +15,7 @@ const {
 // What the architecture fixes (issue 5)
 // ---------------------------------------------------------------------------------------------
 
-const MODULES = ['network', 'eks', 'database', 'secrets', 'monitoring', 'registry'];
+const MODULES = ['network', 'eks', 'database', 'secrets', 'monitoring', 'registry', 'storage'];
 const MODULE_FILES = ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'];
 const ENV_OWN_FILES = ['backend.tf', 'terraform.tfvars']; // real files, one per environment
 const ENV_FILES = [...MODULE_FILES, ...ENV_OWN_FILES];
@@ -44,13 +44,28 @@ const ENV_SIZING = {
   },
 };
 const ENV_ALLOWED_DIFFERENCES = new Set([
-  'environment', 'alb_arn_suffix', 'eks_node_desired_size', ...Object.keys(ENV_SIZING.dev),
+  'environment', 'alb_arn_suffix', 'eks_node_desired_size', 'eks_public_access_cidrs', ...Object.keys(ENV_SIZING.dev),
 ]);
 
 const DEPLOYMENT_OUTPUTS = [
-  'cluster_name', 'db_endpoint', 'database_url_secret_arn', 'ecr_repository_url',
-  'app_irsa_role_arn', 'external_secrets_irsa_role_arn', 'lb_controller_irsa_role_arn',
-  'alb_security_group_id',
+  'cluster_name', 'db_endpoint', 'db_master_secret_arn', 'database_url_secret_arns', 'api_keys_secret_arn',
+  'ecr_repository_url', 'etl_irsa_role_arn', 'external_secrets_irsa_role_arn', 'lb_controller_irsa_role_arn',
+  'cluster_autoscaler_irsa_role_arn', 'alb_security_group_id', 'alb_logs_bucket_name', 'data_bucket_name',
+];
+// Service accounts with an IRSA role in the app namespace; the API and the trainer have none.
+const APP_IRSA = { etl_service_account: 'titanic-etl', external_secrets_service_account: 'titanic-external-secrets' };
+const WORLD = ['0.0.0.0/0', '::/0'];
+// Tag the AWS Load Balancer Controller puts on what it creates (upstream policy conditions).
+const LB_TAG = 'elbv2.k8s.aws/cluster';
+// Mutating actions of the controller that upstream allows only under a tag condition.
+const LB_TAG_GUARDED = [
+  'ec2:DeleteSecurityGroup', 'ec2:CreateTags', 'ec2:DeleteTags',
+  'elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup',
+  'elasticloadbalancing:DeleteLoadBalancer', 'elasticloadbalancing:DeleteTargetGroup',
+  'elasticloadbalancing:ModifyLoadBalancerAttributes', 'elasticloadbalancing:ModifyTargetGroup',
+  'elasticloadbalancing:ModifyTargetGroupAttributes', 'elasticloadbalancing:SetSecurityGroups',
+  'elasticloadbalancing:SetSubnets', 'elasticloadbalancing:SetIpAddressType',
+  'elasticloadbalancing:AddTags', 'elasticloadbalancing:RemoveTags',
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +131,9 @@ function ingressRules(tree) {
     } else if (inst.type === 'aws_vpc_security_group_ingress_rule') {
       rules.push({
         inst, group: referencedAddress(inst.body.security_group_id),
-        cidrs: [attr(inst, 'cidr_ipv4'), attr(inst, 'cidr_ipv6')].filter((c) => c !== undefined),
+        // cidr_blocks is not an argument of this resource (terraform validate rejects it), but a
+        // rule written with it must not hide a world-open port from these checks either.
+        cidrs: [attr(inst, 'cidr_ipv4'), attr(inst, 'cidr_ipv6'), ...[].concat(attr(inst, 'cidr_blocks') || [])].filter((c) => c !== undefined),
         from: attr(inst, 'from_port'), to: attr(inst, 'to_port'), protocol: attr(inst, 'ip_protocol'),
       });
     }
@@ -352,6 +369,7 @@ const checks = [
         const used = new Set();
         for (const kind of [d.resources, d.data]) for (const type of Object.keys(kind)) used.add(providerOf(type));
         for (const p of Object.keys(d.providers)) used.add(p);
+        used.delete('terraform'); // terraform_data: Terraform's built-in provider, nothing to pin
         for (const p of used) {
           const decl = declared[p];
           if (!decl) { out.push(`${d.rel}: provider "${p}" is used but not in required_providers`); continue; }
@@ -778,8 +796,57 @@ const checks = [
     },
   },
   {
+    id: 'eks-endpoint-restricted',
+    title: 'the public EKS endpoint is limited to a required CIDR list: no world-open value, no default',
+    run: async (tree) => {
+      const out = [];
+      for (const inst of ofType(tree, 'aws_eks_cluster')) {
+        for (const vc of nestedBlock(inst.body, 'vpc_config')) {
+          const pub = evaluate(inst.ctx, vc.endpoint_public_access);
+          const cidrs = evaluate(inst.ctx, vc.public_access_cidrs);
+          if (pub === false) continue;
+          if (!Array.isArray(cidrs)) out.push(`${where(inst)}: vpc_config.public_access_cidrs must be set (AWS defaults to 0.0.0.0/0), got ${show(cidrs)}`);
+          else if (cidrs.some((c) => WORLD.includes(c))) out.push(`${where(inst)}: the public endpoint is open to the internet (${cidrs.join(', ')}); list the CI and operator CIDRs`);
+        }
+      }
+      for (const e of envRoots(tree)) {
+        const v = tree.dirs.get(e).variables.eks_public_access_cidrs;
+        if (!v) { out.push(`${e}: variable "eks_public_access_cidrs" is missing`); continue; }
+        if ('default' in v) out.push(`${v._file}: variable "eks_public_access_cidrs" must be required (no default)`);
+        if (!JSON.stringify(v.validation || '').includes('0.0.0.0/0')) out.push(`${v._file}: variable "eks_public_access_cidrs" needs a validation refusing 0.0.0.0/0`);
+      }
+      return out;
+    },
+  },
+  {
+    id: 'lb-controller-conditions',
+    title: `the Load Balancer Controller's mutating EC2/ELB actions carry the upstream ${LB_TAG} tag conditions`,
+    run: async (tree) => {
+      const out = [];
+      let found = false;
+      for (const d of tree.dirs.values()) {
+        const doc = (d.data.aws_iam_policy_document || {}).lb_controller;
+        if (!doc) continue;
+        found = true;
+        for (const st of nestedBlock(doc, 'statement')) {
+          const acts = [].concat(st.actions || []);
+          const guarded = acts.filter((a) => LB_TAG_GUARDED.includes(a) || /\*/.test(a) && /^(ec2|elasticloadbalancing):/.test(a) && !/:Describe\*?$/.test(a));
+          if (!guarded.length) continue;
+          // Condition keys may name the tag through a literal local (local.lb_cluster_tag).
+          const key = (v) => String(v || '').replace(/\$\{local\.([A-Za-z_][\w-]*)\}/g, (m, n) => (typeof d.locals[n] === 'string' ? d.locals[n] : m));
+          const tagged = nestedBlock(st, 'condition').some((c) => key(c.variable).includes(LB_TAG)
+            || (c.variable === 'ec2:CreateAction' || c.variable === 'elasticloadbalancing:CreateAction'));
+          const scoped = [].concat(st.resources || []).every((r) => r !== '*' && /listener(-rule)?\//.test(r));
+          if (!tagged && !scoped) out.push(`${doc._file}: data.aws_iam_policy_document.lb_controller statement ${st.sid || '(no sid)'} allows ${guarded.join(', ')} on ${JSON.stringify(st.resources)} without a ${LB_TAG} tag condition`);
+        }
+      }
+      if (!found) out.push('no data.aws_iam_policy_document.lb_controller (the AWS Load Balancer Controller policy) in any module');
+      return out;
+    },
+  },
+  {
     id: 'deployment-contract',
-    title: 'env outputs what the deployment needs; IRSA is bound to titanic/titanic-api',
+    title: 'env outputs what the deployment needs; IRSA roles bound to titanic/titanic-etl and titanic/titanic-external-secrets, none for the API or trainer',
     run: async (tree) => {
       const out = [];
       for (const e of envRoots(tree)) {
@@ -788,8 +855,12 @@ const checks = [
       }
       for (const inst of ofType(tree, 'aws_eks_cluster')) {
         const ns = evaluate(inst.ctx, '${var.app_namespace}');
-        const sa = evaluate(inst.ctx, '${var.app_service_account}');
-        if (ns !== 'titanic' || sa !== 'titanic-api') out.push(`${inst.root}: the app IRSA role must trust system:serviceaccount:titanic:titanic-api, got ${show(ns)}:${show(sa)}`);
+        for (const [v, want] of Object.entries(APP_IRSA)) {
+          const sa = evaluate(inst.ctx, `\${var.${v}}`);
+          if (ns !== 'titanic' || sa !== want) out.push(`${inst.root}: the ${v.replace('_service_account', '')} IRSA role must trust system:serviceaccount:titanic:${want}, got ${show(ns)}:${show(sa)}`);
+        }
+        const keys = Object.keys(evaluate(inst.ctx, '${local.irsa_service_accounts}') || {});
+        for (const k of keys) if (/api|app|train/.test(k)) out.push(`${inst.root}: IRSA role "${k}": the API and the trainer need no AWS access and get no role`);
       }
       return out;
     },
