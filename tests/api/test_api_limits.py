@@ -140,8 +140,13 @@ try:
     for path in ["/health", "/passengers/1", "/ready"]:
         r = api.get(path, timeout=5)
         worst = max(worst, r.elapsed)
-        check(r.status == 200 and r.elapsed < 1.0,
-              f"GET {path} with 306 idle/stalled connections: {r.status} in {r.elapsed:.3f} s")
+        # /health touches nothing but the server; the other two may first open a worker's
+        # database connection and prepare its statements, which on a machine loaded by other
+        # jobs alone can take most of a second. Starved by the idle clients, all would time out.
+        limit = 1.0 if path == "/health" else 2.0
+        check(r.status == 200 and r.elapsed < limit,
+              f"GET {path} with 306 idle/stalled connections: {r.status} in {r.elapsed:.3f} s "
+              f"(limit {limit} s)")
     r = api.post("/predict", OK, timeout=5)
     check(r.status == 200 and r.elapsed < 1.0, f"POST /predict meanwhile: {r.elapsed:.3f} s")
     log(f"slowest answer with 306 idle connections open: {worst * 1000:.1f} ms")
