@@ -18,7 +18,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apitest  # noqa: E402
-from apitest import Database, Server, check, finish, free_port, log, standard_setup  # noqa: E402
+from apitest import (Database, Server, check, finish, free_port, log,  # noqa: E402
+                     standard_setup, wait_until)
 
 db, api = standard_setup("lifecycle", SHUTDOWN_GRACE_SECONDS=5)
 api.stop()
@@ -125,7 +126,10 @@ def looper(i):
 threads = [threading.Thread(target=looper, args=(i,)) for i in range(4)]
 for t in threads:
     t.start()
-time.sleep(0.5)
+# Requests flowing before the signal: 20 answered (about 0.2 s here; much longer under TSan on a
+# busy machine, where a fixed 0.5 s gave as few as 35 answers in all and failed the count below).
+flowing = wait_until(lambda: sum(1 for x in list(outcomes) if x[0] == "ok") >= 20, 30, 0.05)
+check(flowing, "requests were flowing before SIGTERM: 20 answered within 30 s")
 # A keep-alive connection opened before the signal, for /ready during the drain.
 keep = http.client.HTTPConnection("127.0.0.1", api.port, timeout=10)
 keep.request("GET", "/health")
@@ -199,7 +203,7 @@ late = [x[1] - t_term for x in outcomes if x[0] == "reset" and x[1] - t_term > 0
 check(kinds["reset"] <= 4 and not late,
       f"resets only as the listener closed, at most one per client: {kinds['reset']}, "
       f"late: {late}")
-check(kinds["ok"] > 50, f"requests were flowing: {kinds['ok']} ok")
+check(kinds["ok"] >= 20, f"requests were flowing: {kinds['ok']} ok")
 check(kinds["refused"] > 0, "new connections were refused once the listener closed")
 check(kinds["failed"] == 0, f"no accepted request failed: "
       f"{[x for x in outcomes if x[0] == 'failed'][:5]}")
