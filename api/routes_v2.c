@@ -4,10 +4,10 @@
  * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N], and every row is
  * checked with /predict's rules (passenger_json.h, core/passenger.h). Errors are the protocol's
  * {"error": "..."}, with the request id beside it as in every other error of this API. */
+#include "api_db.h"
 #include "log.h"
 #include "model_cache.h"
 #include "models_store.h"
-#include "api_db.h"
 #include "monitor.h"
 #include "passenger_json.h"
 #include "routes.h"
