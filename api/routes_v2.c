@@ -64,9 +64,9 @@ enum MHD_Result route_v2_live(http_request *r) {
 /* Ready when the model can answer: inference needs no database, so none is asked (/ready is
  * the check that includes it). Not ready is a 4xx, as the protocol says. */
 enum MHD_Result route_v2_ready(http_request *r) {
-    const char *why = http_config.draining          ? "shutting down"
-                      : model_holder_version() == 0 ? "no model loaded"
-                                                    : NULL;
+    const char *why = atomic_load(&http_config.draining) ? "shutting down"
+                      : model_holder_version() == 0      ? "no model loaded"
+                                                         : NULL;
     if (why)
         return http_json(
             r, 400,

@@ -123,7 +123,8 @@ check(any("outside its family" in x for x in p), f"parser: a family split in two
 _, _, p = parse_exposition('# HELP a A\n# TYPE a gauge\na{x="1",x="2"} 1\n')
 check(any("twice" in x for x in p), f"parser: a label twice: {p}")
 
-db, api = standard_setup("metrics", HEADER_BYTES=4096, MONITOR_LOG_SECONDS=1)
+# THREADS=10: more workers than the monitor has shards (8), so both ways of counting run.
+db, api = standard_setup("metrics", HEADER_BYTES=4096, MONITOR_LOG_SECONDS=1, THREADS=10)
 
 # ---- format and conventions
 r, fams, samples, problems = scrape(api)
