@@ -4,10 +4,10 @@
  * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N], and every row is
  * checked with /predict's rules (passenger_json.h, core/passenger.h). Errors are the protocol's
  * {"error": "..."}, with the request id beside it as in every other error of this API. */
+#include "api_db.h"
 #include "log.h"
 #include "model_cache.h"
 #include "models_store.h"
-#include "api_db.h"
 #include "monitor.h"
 #include "passenger_json.h"
 #include "routes.h"
@@ -64,9 +64,9 @@ enum MHD_Result route_v2_live(http_request *r) {
 /* Ready when the model can answer: inference needs no database, so none is asked (/ready is
  * the check that includes it). Not ready is a 4xx, as the protocol says. */
 enum MHD_Result route_v2_ready(http_request *r) {
-    const char *why = http_config.draining          ? "shutting down"
-                      : model_holder_version() == 0 ? "no model loaded"
-                                                    : NULL;
+    const char *why = atomic_load(&http_config.draining) ? "shutting down"
+                      : model_holder_version() == 0      ? "no model loaded"
+                                                         : NULL;
     if (why)
         return http_json(
             r, 400,

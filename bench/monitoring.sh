@@ -56,19 +56,27 @@ start off 0
 OFF=$STARTED_PORT
 [ -n "$ON" ] && [ -n "$OFF" ] || die "a server did not start"
 
-run() { # run PORT SECONDS -> "rps p99_us"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime of a process
+run() { # run PORT SECONDS -> "rps p99_us non2xx requests"
   wrk -t1 -c64 -d"$2s" --latency -s "$ROOT/bench/predict.lua" "http://127.0.0.1:$1" 2>&1 |
-    sed -n 's/^RESULT .* rps=\([0-9.]*\) .* p99_us=\([0-9]*\) .*non2xx=\([0-9]*\).*/\1 \2 \3/p'
+    sed -n 's/^RESULT requests=\([0-9]*\) .* rps=\([0-9.]*\) .* p99_us=\([0-9]*\) .*non2xx=\([0-9]*\).*/\2 \3 \4 \1/p'
 }
 run "$ON" 2 >/dev/null
 run "$OFF" 2 >/dev/null
+# Besides requests/s (wall clock, at the mercy of whatever else runs), the server's own CPU time
+# per request (utime + stime from /proc), which other processes disturb much less.
+HZ=$(getconf CLK_TCK)
 : >"$OUT/monitoring-rounds.txt"
 for i in $(seq "$ROUNDS"); do
   for side in on off; do
-    port=$ON; [ $side = off ] && port=$OFF
-    read -r rps p99 non2xx < <(run "$port" "$DURATION")
+    port=$ON pid=${PIDS[0]}
+    [ $side = off ] && port=$OFF pid=${PIDS[1]}
+    t0=$(cpu_ticks "$pid")
+    read -r rps p99 non2xx requests < <(run "$port" "$DURATION")
+    t1=$(cpu_ticks "$pid")
     [ "$non2xx" = 0 ] || die "$side: $non2xx answers were not 2xx"
-    echo "$side $rps $p99" | tee -a "$OUT/monitoring-rounds.txt" >&2
+    cpu_us=$(awk -v d=$((t1 - t0)) -v hz="$HZ" -v n="$requests" 'BEGIN {printf "%.2f", d / hz * 1e6 / n}')
+    echo "$side $rps $p99 $cpu_us" | tee -a "$OUT/monitoring-rounds.txt" >&2
   done
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
@@ -76,11 +84,14 @@ on_rps=$(awk '$1 == "on" {print $2}' "$OUT/monitoring-rounds.txt" | median)
 off_rps=$(awk '$1 == "off" {print $2}' "$OUT/monitoring-rounds.txt" | median)
 on_p99=$(awk '$1 == "on" {print $3}' "$OUT/monitoring-rounds.txt" | median)
 off_p99=$(awk '$1 == "off" {print $3}' "$OUT/monitoring-rounds.txt" | median)
+on_cpu=$(awk '$1 == "on" {print $4}' "$OUT/monitoring-rounds.txt" | median)
+off_cpu=$(awk '$1 == "off" {print $4}' "$OUT/monitoring-rounds.txt" | median)
 {
   echo "POST /predict, wrk -t1 -c64 -d${DURATION}s, $ROUNDS alternated rounds each (median):"
-  echo "  monitoring on:  $on_rps req/s, p99 $on_p99 us"
-  echo "  monitoring off: $off_rps req/s, p99 $off_p99 us"
-  awk -v a="$on_rps" -v b="$off_rps" 'BEGIN {printf "  cost: %.1f%% of requests/s\n", (1 - a / b) * 100}'
+  echo "  monitoring on:  $on_rps req/s, p99 $on_p99 us, server CPU $on_cpu us per request"
+  echo "  monitoring off: $off_rps req/s, p99 $off_p99 us, server CPU $off_cpu us per request"
+  awk -v a="$on_rps" -v b="$off_rps" -v c="$on_cpu" -v d="$off_cpu" \
+    'BEGIN {printf "  cost: %.1f%% of requests/s, %.1f%% of CPU per request\n", (1 - a / b) * 100, (c / d - 1) * 100}'
   echo "  load average during the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/monitoring.txt"
 

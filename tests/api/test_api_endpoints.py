@@ -316,11 +316,17 @@ api.get("/passengers/999999")
 api.get("/passengers/abc")
 api.post("/predict", {"pclass": 2, "sex": "male"})
 api.request("DELETE", "/health")
-# A request is counted when its response is complete, just after the client has it: let the
-# last ones land before reading the counters.
-LAST = 'titanic_http_requests_total{route="/health",method="DELETE",code="405"}'
-after = wait_until(lambda: (lambda m: m if m.get(LAST, 0) > before.get(LAST, 0) else None)(
-    api.metrics()), 3) or api.metrics()
+# A request is counted when its response is complete, just after the client has it, by the
+# worker thread that served it: wait until every one has landed (the last request's worker may
+# finish before an earlier one's, as seen under ThreadSanitizer) before reading the counters.
+EXPECTED = {'titanic_http_requests_total{route="unmatched",method="GET",code="404"}': 3,
+            'titanic_http_requests_total{route="/passengers/{id}",method="GET",code="404"}': 1,
+            'titanic_http_requests_total{route="/passengers/{id}",method="GET",code="400"}': 1,
+            'titanic_http_requests_total{route="/predict",method="POST",code="200"}': 1,
+            'titanic_http_requests_total{route="/health",method="DELETE",code="405"}': 1}
+after = wait_until(lambda: (lambda m: m if all(m.get(k, 0) - before.get(k, 0) >= n
+                                               for k, n in EXPECTED.items()) else None)(
+    api.metrics()), 5) or api.metrics()
 
 
 def moved(key, n):
