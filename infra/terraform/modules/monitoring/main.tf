@@ -2,7 +2,7 @@
 # amazon-cloudwatch-observability add-on's Fluent Bit writes the pods' logs there), an encrypted SNS
 # topic with an e-mail subscription, and alarms on it: RDS CPU, free storage and connections, ALB
 # 5xx and p95 latency (once the ALB exists), and prediction drift read from the API's periodic log
-# line {"msg":"prediction drift summary","model_version":N,"positive_ratio":x,...}.
+# line {"message":"prediction drift summary","model_version":N,"positive_ratio":x,...}.
 
 locals {
   alb_alarm_definitions = {
@@ -186,7 +186,8 @@ resource "aws_cloudwatch_metric_alarm" "alb_latency" {
 
 # --- Prediction drift (from the API's JSON log line, through Fluent Bit) ------------------------
 # Container Insights' Fluent Bit parses a JSON log line into log_processed (Merge_Log_Key), so the
-# API's fields are $.log_processed.<field>. One metric per field, in the namespace Titanic/<name>.
+# API's fields are $.log_processed.<field>. The API's logger (core/log.c) names the text "message";
+# "msg" is matched too. One metric per field, in the namespace Titanic/<name>.
 
 locals {
   drift_fields = {
@@ -202,7 +203,7 @@ resource "aws_cloudwatch_log_metric_filter" "drift" {
 
   name           = "${var.name}-${replace(each.key, "_", "-")}"
   log_group_name = aws_cloudwatch_log_group.container["application"].name
-  pattern        = "{ $.log_processed.msg = \"prediction drift summary\" && $.log_processed.predictions > 0 }"
+  pattern        = "{ ($.log_processed.message = \"prediction drift summary\" || $.log_processed.msg = \"prediction drift summary\") && $.log_processed.predictions > 0 }"
 
   metric_transformation {
     name      = each.value

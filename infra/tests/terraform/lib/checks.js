@@ -609,7 +609,7 @@ const checks = [
   },
   {
     id: 'backend-config',
-    title: 'each env uses the bootstrap bucket and lock table, encrypted, with its own key',
+    title: 'each env uses the bootstrap bucket, S3 lock file (and the lock table), encrypted, with its own key',
     run: async (tree) => {
       const out = [];
       const boot = tree.dirs.get('bootstrap');
@@ -622,6 +622,7 @@ const checks = [
         const s3 = d.terraform.map((t) => t.backend && one(t.backend.s3)).find(Boolean);
         if (!s3) { out.push(`${e}: needs a backend "s3" block`); continue; }
         if (s3.encrypt !== true) out.push(`${e}: backend encrypt must be true`);
+        if (s3.use_lockfile !== true) out.push(`${e}: backend use_lockfile must be true (S3-native state locking, Terraform >= 1.10)`);
         if (s3.bucket !== bucket) out.push(`${e}: backend bucket ${show(s3.bucket)} is not the bootstrap bucket ${show(bucket)}`);
         if (s3.dynamodb_table !== table) out.push(`${e}: backend dynamodb_table ${show(s3.dynamodb_table)} is not the bootstrap table ${show(table)}`);
         const env = path.basename(e);
