@@ -65,17 +65,25 @@ const char *logit_check_parameter(const logit_problem *prob, const logit_paramet
     return NULL;
 }
 
-/* Values must be finite and labels exactly 0/1; counts the positives. */
-static int check_data(const logit_problem *prob, size_t *positives, char *err, size_t errlen) {
+static double row_weight(const logit_problem *prob, size_t i) {
+    return prob->weight ? prob->weight[i] : 1.0;
+}
+
+/* Values must be finite and labels exactly 0/1 (shares in [0, 1] for weighted rows, weights
+ * finite and > 0); sums the positives and the rows' weight. */
+static int check_data(const logit_problem *prob, double *positives, double *total, char *err,
+                      size_t errlen) {
     char buf[32];
-    size_t pos = 0;
+    double pos = 0.0, all = 0.0;
     for (size_t i = 0; i < prob->n; i++) {
-        double y = prob->y[i];
-        if (y != 0.0 && y != 1.0) {
-            fail(err, errlen, "label of row %zu is %g; labels must be 0 or 1", i, y);
+        double y = prob->y[i], w = row_weight(prob, i);
+        int bad = prob->weight ? !(y >= 0.0 && y <= 1.0) : (y != 0.0 && y != 1.0);
+        if (bad || !(w > 0.0) || !isfinite(w)) {
+            fail(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y, w);
             return -1;
         }
-        pos += y == 1.0;
+        pos += w * y;
+        all += w;
         const double *row = prob->x + i * prob->p;
         for (size_t j = 0; j < prob->p; j++) {
             if (!isfinite(row[j])) {
@@ -85,12 +93,13 @@ static int check_data(const logit_problem *prob, size_t *positives, char *err, s
             }
         }
     }
-    if (pos == 0 || pos == prob->n) {
-        fail(err, errlen, "only one class in the training data (all %zu rows have label %d)",
-             prob->n, pos == 0 ? 0 : 1);
+    if (pos == 0.0 || pos == all) {
+        fail(err, errlen, "only one class in the training data (all %.0f rows have label %d)", all,
+             pos == 0.0 ? 0 : 1);
         return -1;
     }
     *positives = pos;
+    *total = all;
     return 0;
 }
 
@@ -191,7 +200,7 @@ static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta, 
     for (size_t i = 0; i < prob->n; i++) {
         double e = gsl_vector_get(eta, i);
         double t = exp(-fabs(e)); /* in (0, 1]: never overflows */
-        ll += prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t);
+        ll += row_weight(prob, i) * (prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t));
         gsl_vector_set(mu, i, e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t));
     }
     return ll;
@@ -231,8 +240,9 @@ static void derivatives(const logit_problem *prob, const logit_parameter *param,
                         gsl_matrix *H, gsl_matrix *block) {
     for (size_t i = 0; i < prob->n; i++) {
         double mu = gsl_vector_get(w, i); /* loglik_from_eta left the probabilities here */
-        gsl_vector_set(w, i, mu * (1.0 - mu));
-        gsl_vector_set(resid, i, prob->y[i] - mu);
+        double weight = row_weight(prob, i);
+        gsl_vector_set(w, i, weight * mu * (1.0 - mu));
+        gsl_vector_set(resid, i, weight * (prob->y[i] - mu));
     }
     gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
     gsl_blas_dgemv(CblasTrans, 1.0, &X.matrix, resid, 0.0, grad);
@@ -420,8 +430,8 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         fail(err, errlen, "%s", bad);
         return -1;
     }
-    size_t positives = 0;
-    if (check_data(prob, &positives, err, errlen) != 0)
+    double positives = 0.0, total = 0.0;
+    if (check_data(prob, &positives, &total, err, errlen) != 0)
         return -1;
     workspace ws;
     if (workspace_alloc(&ws, prob->n, prob->p) != 0) {
@@ -430,7 +440,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     }
     int rc = -1;
     if (param->l2 == 0.0) {
-        accumulate_hessian(prob, NULL, ws.H, ws.block);
+        accumulate_hessian(prob, prob->weight, ws.H, ws.block);
         if (check_rank(prob, ws.H, err, errlen) != 0)
             goto done;
     }
@@ -438,7 +448,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         fail(err, errlen, "out of memory");
         goto done;
     }
-    double ybar = (double)positives / (double)prob->n;
+    double ybar = positives / total;
     if (param->intercept >= 0)
         gsl_vector_set(ws.beta, (size_t)param->intercept, log(ybar / (1.0 - ybar)));
     if (iterate(prob, param, &ws, out, err, errlen) != 0)
@@ -453,7 +463,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         goto done;
     out->loglik = loglik_from_eta(prob, ws.eta, ws.resid);
     out->deviance = -2.0 * out->loglik;
-    out->null_loglik = (double)positives * log(ybar) + (double)(prob->n - positives) * log1p(-ybar);
+    out->null_loglik = positives * log(ybar) + (total - positives) * log1p(-ybar);
     out->null_deviance = -2.0 * out->null_loglik;
     out->aic = 2.0 * (double)prob->p - 2.0 * out->loglik;
     rc = 0;

@@ -18,8 +18,12 @@ typedef struct logit_problem {
     size_t n;                 /* rows */
     size_t p;                 /* columns, including the intercept column when there is one */
     const double *x;          /* n * p, row-major */
-    const double *y;          /* n labels, each exactly 0 or 1 */
+    const double *y;          /* n labels, each exactly 0 or 1 (with weights: a share in [0, 1]) */
     const char *const *names; /* p column names for messages; may be NULL ("x3" is used then) */
+    /* NULL: every row is one passenger. Otherwise row i stands for weight[i] > 0 passengers with
+     * the same design row, y[i] of them surviving: the same likelihood as the rows written out,
+     * so a million passengers with a few thousand distinct rows fit in a few thousand rows. */
+    const double *weight;
 } logit_problem;
 
 /* NULL when problem and param can be fitted, else a static message saying what is wrong. Checks
