@@ -227,3 +227,87 @@ int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
     free(label_text);
     return rc;
 }
+
+/* ---- model operations (migration 004) ---- */
+
+int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
+                                   const char *reason, const char *source, char *err,
+                                   size_t errlen) {
+    static const store_statement record = {
+        NULL,
+        "INSERT INTO model_activations (version, previous_version, activated_by, reason, source) "
+        "VALUES ($1, NULLIF($2::integer, 0), $3, $4, $5)",
+        5, 0};
+    char v[24], pv[24];
+    store_text_of_long(version, v);
+    store_text_of_long(previous_version, pv);
+    const char *params[5] = {v, pv, by, reason, source};
+    return run_command(c, &record, params, err, errlen);
+}
+
+int models_store_document(store_conn c, int version, char **document, int *active, char *err,
+                          size_t errlen) {
+    static const store_statement doc = {
+        NULL, "SELECT document, active FROM models WHERE version = $1", 1, 1};
+    char v[24];
+    store_text_of_long(version, v);
+    const char *params[1] = {v};
+    *document = NULL;
+    PGresult *res = store_run(c, &doc, params, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int rc = 1;
+    if (PQntuples(res) == 1) {
+        *document = strdup(PQgetvalue(res, 0, 0));
+        *active = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+        rc = *document ? 0 : -1;
+        if (rc < 0)
+            errorf(err, errlen, "out of memory");
+    }
+    PQclear(res);
+    return rc;
+}
+
+int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err,
+                          size_t errlen) {
+    static const store_statement list = {
+        NULL,
+        "SELECT m.version, m.active, to_json(m.created_at)#>>'{}', m.training_rows, m.document, "
+        "coalesce(to_json(a.activated_at)#>>'{}', ''), coalesce(a.activated_by, ''), a.reason "
+        "FROM models m LEFT JOIN LATERAL (SELECT * FROM model_activations x "
+        "WHERE x.version = m.version ORDER BY x.activated_at DESC, x.activation_id DESC "
+        "LIMIT 1) a ON true ORDER BY m.version",
+        0, 1};
+    PGresult *res = store_run(c, &list, NULL, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    *rows = calloc((size_t)(n ? n : 1), sizeof **rows);
+    if (!*rows) {
+        PQclear(res);
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        model_ops_row *r = &(*rows)[i];
+        r->version = atoi(PQgetvalue(res, i, 0));
+        r->active = strcmp(PQgetvalue(res, i, 1), "t") == 0;
+        snprintf(r->created, sizeof r->created, "%s", PQgetvalue(res, i, 2));
+        r->training_rows = atol(PQgetvalue(res, i, 3));
+        r->document = strdup(PQgetvalue(res, i, 4));
+        snprintf(r->last_at, sizeof r->last_at, "%s", PQgetvalue(res, i, 5));
+        snprintf(r->last_by, sizeof r->last_by, "%s", PQgetvalue(res, i, 6));
+        r->last_reason = PQgetisnull(res, i, 7) ? NULL : strdup(PQgetvalue(res, i, 7));
+    }
+    *count = n;
+    PQclear(res);
+    return 0;
+}
+
+void models_store_free_ops(model_ops_row *rows, int count) {
+    for (int i = 0; rows && i < count; i++) {
+        free(rows[i].document);
+        free(rows[i].last_reason);
+    }
+    free(rows);
+}
