@@ -655,17 +655,17 @@ int train_list(PGconn *conn, FILE *out, char *err, size_t errlen) {
     int n = 0;
     if (models_store_list_ops(store_on(conn), &rows, &n, err, errlen) != 0)
         return TRAIN_EXIT_ERROR;
-    fprintf(out, "%-7s %-6s %-20s %9s  %-26s %-10s %s\n", "version", "active", "created", "rows",
+    fprintf(out, "%-7s %-6s %-19s %9s  %-26s %-10s %s\n", "version", "active", "created", "rows",
             "accuracy estimate", "servable", "last activation");
     for (int i = 0; i < n; i++) {
         char why[512], est[64];
         servable(rows[i].document, why, sizeof why);
         estimate_text(rows[i].document, est, sizeof est);
-        fprintf(out, "%-7d %-6s %-20.20s %9ld  %-26s %-10s ", rows[i].version,
+        fprintf(out, "%-7d %-6s %-19.19s %9ld  %-26s %-10s ", rows[i].version,
                 rows[i].active ? "*" : "", rows[i].created, rows[i].training_rows, est,
                 strcmp(why, "yes") ? "NO" : "yes");
         if (rows[i].last_reason)
-            fprintf(out, "%.20s by %s: %s", rows[i].last_at, rows[i].last_by, rows[i].last_reason);
+            fprintf(out, "%.19s by %s: %s", rows[i].last_at, rows[i].last_by, rows[i].last_reason);
         else
             fprintf(out, "-");
         if (strcmp(why, "yes"))
