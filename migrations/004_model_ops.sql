@@ -12,3 +12,41 @@ CREATE TABLE model_activations (
     source           text        NOT NULL CHECK (source IN ('train', 'activate'))
 );
 CREATE INDEX model_activations_version ON model_activations (version, activated_at DESC);
+
+-- predictions.model_version must name a stored model. The foreign key checked that once per row,
+-- locking the models row each time: writing a million predictions took 8 s, 6 of them in those
+-- checks (measured, titanic-train --score on 1,000,000 passengers). The same guarantee, checked
+-- and locked once per statement: the referenced versions are share-locked as a foreign key would,
+-- then any row naming a missing version fails the statement with the foreign key's error code.
+ALTER TABLE predictions DROP CONSTRAINT predictions_model_version_fkey;
+
+CREATE FUNCTION predictions_check_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM models m
+     WHERE m.version IN (SELECT DISTINCT model_version FROM new_rows) FOR KEY SHARE;
+    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT model_version FROM new_rows) n
+                WHERE NOT EXISTS (SELECT 1 FROM models m WHERE m.version = n.model_version)) THEN
+        RAISE EXCEPTION 'predictions must name a stored model version'
+              USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER predictions_versions_inserted AFTER INSERT ON predictions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION predictions_check_versions();
+CREATE TRIGGER predictions_versions_updated AFTER UPDATE ON predictions
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION predictions_check_versions();
+
+-- The other half of the foreign key: a model version with predictions is neither deleted nor
+-- renumbered.
+CREATE FUNCTION models_keep_scored() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM predictions WHERE model_version = OLD.version) THEN
+        RAISE EXCEPTION 'model version % has predictions', OLD.version
+              USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END
+$$;
+CREATE TRIGGER models_keep_scored BEFORE DELETE OR UPDATE OF version ON models
+    FOR EACH ROW EXECUTE FUNCTION models_keep_scored();

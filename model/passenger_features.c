@@ -274,10 +274,22 @@ size_t features_family_key(const passenger *p, char *buf, size_t len) {
     const char *surname;
     size_t slen;
     surname_span(p->name, &surname, &slen);
-    char port[2] = {p->embarked, '\0'};
-    int n = snprintf(buf, len, "%.*s|%d|%.*s|%s", (int)slen, surname, (int)p->pclass,
-                     (int)(tlen - 1), p->ticket, port);
-    return n < 0 ? 0 : (size_t)n < len ? (size_t)n : len - 1;
+    /* Written by hand: this runs once per passenger read by the trainer. */
+    if (slen + tlen + 8 > len)
+        slen = len > tlen + 8 ? len - tlen - 8 : 0;
+    size_t n = 0;
+    memcpy(buf, surname, slen);
+    n += slen;
+    buf[n++] = '|';
+    buf[n++] = (char)('0' + (p->pclass >= 0 && p->pclass <= 9 ? p->pclass : 0));
+    buf[n++] = '|';
+    memcpy(buf + n, p->ticket, tlen - 1);
+    n += tlen - 1;
+    buf[n++] = '|';
+    if (p->embarked)
+        buf[n++] = p->embarked;
+    buf[n] = '\0';
+    return n;
 }
 
 uint64_t features_key_hash(const char *key, size_t len) {

@@ -1,4 +1,4 @@
-/* The trainer's reads of passengers: a binary COPY of the labelled ones (no text to parse, no
+/* The trainer's reads of passengers: a binary COPY of all of them (no text to parse, no
  * result set held: one row at a time), the counts it sizes its arrays by, and a lookup by a list of
  * ids. Part of passengers_store.h: this table's SQL lives in the store. */
 #include "passengers_store.h"
@@ -18,9 +18,9 @@
     "fare::float8, cabin, embarked"
 #define COPY_FIELDS 12
 
-static const char COPY_LABELLED_SQL[] =
-    "COPY (SELECT " COPY_COLUMNS " FROM passengers WHERE survived IS NOT NULL "
-    "ORDER BY passenger_id) TO STDOUT (FORMAT binary)";
+static const char COPY_ALL_SQL[] =
+    "COPY (SELECT " COPY_COLUMNS " FROM passengers ORDER BY passenger_id) TO STDOUT "
+    "(FORMAT binary)";
 
 /* A cursor over one CopyData buffer. */
 typedef struct reader {
@@ -98,11 +98,11 @@ static int parse_fields(reader *r, passenger *p) {
         if (field(r, &len[i], &d[i]) != 0)
             return -1;
     passenger_init(p);
-    int16_t survived, pclass, sibsp, parch;
+    int16_t survived = -1, pclass, sibsp, parch;
     char sex[8];
-    if (len[0] != 4 || as_i16(len[1], d[1], &survived) || as_i16(len[2], d[2], &pclass) ||
-        as_i16(len[6], d[6], &sibsp) || as_i16(len[7], d[7], &parch) ||
-        as_text(len[3], d[3], p->name, PASSENGER_NAME_MAX) ||
+    if (len[0] != 4 || (len[1] >= 0 && as_i16(len[1], d[1], &survived)) ||
+        as_i16(len[2], d[2], &pclass) || as_i16(len[6], d[6], &sibsp) ||
+        as_i16(len[7], d[7], &parch) || as_text(len[3], d[3], p->name, PASSENGER_NAME_MAX) ||
         as_text(len[4], d[4], sex, sizeof sex - 1) ||
         as_text(len[8], d[8], p->ticket, PASSENGER_TICKET_MAX) ||
         as_text(len[10], d[10], p->cabin, PASSENGER_CABIN_MAX) || len[11] > 1)
@@ -181,22 +181,21 @@ static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger 
     return ok && !stopped ? count : -1;
 }
 
-long passengers_store_copy_labelled(PGconn *conn, int (*each)(const passenger *p, void *arg),
-                                    void *arg, char *err, size_t errlen) {
-    return copy_out(conn, COPY_LABELLED_SQL, each, arg, err, errlen);
+long passengers_store_copy_all(PGconn *conn, int (*each)(const passenger *p, void *arg), void *arg,
+                               char *err, size_t errlen) {
+    return copy_out(conn, COPY_ALL_SQL, each, arg, err, errlen);
 }
 
-int passengers_store_count_labelled(PGconn *conn, long *labelled, long *women_or_boys, char *err,
-                                    size_t errlen) {
+int passengers_store_count(PGconn *conn, long *all, long *women_or_boys, char *err, size_t errlen) {
     static const store_statement count = {
         NULL,
         "SELECT count(*), count(*) FILTER (WHERE sex = 'female' OR name LIKE '%Master.%') "
-        "FROM passengers WHERE survived IS NOT NULL",
+        "FROM passengers",
         0, 1};
     PGresult *res = store_run(store_on(conn), &count, NULL, NULL, err, errlen);
     if (!res)
         return -1;
-    *labelled = atol(PQgetvalue(res, 0, 0));
+    *all = atol(PQgetvalue(res, 0, 0));
     *women_or_boys = atol(PQgetvalue(res, 0, 1));
     PQclear(res);
     return 0;

@@ -105,16 +105,15 @@ long passengers_store_scan(PGconn *conn, int batch,
                            int (*each)(const passenger *rows, int n, void *arg), void *arg,
                            char *err, size_t errlen);
 
-/* Streams the passengers with known survival, by id, as one binary COPY (passengers_copy.c):
- * nothing is held but the row being parsed. Run it inside a REPEATABLE READ transaction with
- * passengers_store_count_labelled so the count and the rows agree. Returns the count or -1. */
-long passengers_store_copy_labelled(PGconn *conn, int (*each)(const passenger *p, void *arg),
-                                    void *arg, char *err, size_t errlen);
+/* Streams every passenger, by id, as one binary COPY (passengers_copy.c): nothing is held but the
+ * row being parsed. Run it inside a REPEATABLE READ transaction with passengers_store_count so
+ * the count and the rows agree. Returns the count or -1. */
+long passengers_store_copy_all(PGconn *conn, int (*each)(const passenger *p, void *arg), void *arg,
+                               char *err, size_t errlen);
 
-/* How many passengers have known survival, and an upper bound on how many of them are women or
- * boys (female, or "Master." in the name): what the trainer reserves memory for. */
-int passengers_store_count_labelled(PGconn *conn, long *labelled, long *women_or_boys, char *err,
-                                    size_t errlen);
+/* How many passengers there are, and an upper bound on how many are women or boys (female, or
+ * "Master." in the name): what the trainer reserves memory for. */
+int passengers_store_count(PGconn *conn, long *all, long *women_or_boys, char *err, size_t errlen);
 
 /* The passengers with the n ids given (any order; missing ids are skipped), to each. */
 long passengers_store_by_ids(PGconn *conn, const int32_t *ids, size_t n,

@@ -136,10 +136,6 @@ typedef struct patterns {
     size_t nslots;
 } patterns;
 
-static uint64_t row_hash(const double *row, size_t p) {
-    return features_key_hash((const char *)row, p * sizeof *row);
-}
-
 static int patterns_init(patterns *s, size_t max_rows, size_t p) {
     memset(s, 0, sizeof *s);
     s->p = p;
@@ -162,7 +158,7 @@ static void patterns_free(patterns *s) {
 
 /* Adds one passenger (room for it was reserved by patterns_init). */
 static void patterns_add(patterns *s, const double *row, int survived) {
-    size_t i = (size_t)row_hash(row, s->p) & (s->nslots - 1);
+    size_t i = (size_t)train_row_hash(row, s->p) & (s->nslots - 1);
     while (s->slots[i]) {
         size_t k = s->slots[i] - 1;
         if (memcmp(s->x + k * s->p, row, s->p * sizeof *row) == 0) {

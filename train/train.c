@@ -1,6 +1,7 @@
 /* titanic-train's work: load, fit, cross-validate, store, activate, notify, score. See train.h. */
 #include "train.h"
 
+#include "array.h"
 #include "clock.h"
 #include "cross_validation.h"
 #include "db.h"
@@ -24,9 +25,6 @@
 #include <string.h>
 #include <time.h>
 
-/* Rows per FETCH and per INSERT when scoring: bounded memory however many passengers. */
-#define SCORE_BATCH 5000
-
 void train_nested_options(const train_options *opt, nested_options *o);
 
 void train_default_options(train_options *opt) {
@@ -47,35 +45,37 @@ void train_default_options(train_options *opt) {
 
 /* ---- scoring ---- */
 
-/* One batch of scoring: predictions for rows, written in one statement. */
-typedef struct {
-    PGconn *conn;
+/* Scoring with a stored model: every passenger streamed by binary COPY through model_predict, the
+ * answers (16 bytes a passenger) written back by binary COPY. */
+typedef struct score_list {
     const titanic_model *model;
+    int32_t *ids;
+    double *probs;
+    size_t n, cap, pcap;
     char *err;
     size_t errlen;
-} score_batch;
+} score_list;
 
-static int score_rows(const passenger *rows, int n, void *arg) {
-    score_batch *b = arg;
-    int32_t *ids = malloc((size_t)n * sizeof *ids);
-    double *probs = malloc((size_t)n * sizeof *probs);
-    int *labels = malloc((size_t)n * sizeof *labels);
-    int rc = -1;
-    if (!ids || !probs || !labels) {
-        errorf(b->err, b->errlen, "out of memory while scoring");
-    } else {
-        for (int i = 0; i < n; i++) {
-            ids[i] = rows[i].id;
-            probs[i] = model_predict(b->model, &rows[i]);
-            labels[i] = probs[i] >= model_threshold(b->model);
-        }
-        rc = models_store_save_predictions(store_on(b->conn), model_version(b->model), ids, probs,
-                                           labels, n, b->err, b->errlen);
+static int score_one(const passenger *p, void *arg) {
+    score_list *l = arg;
+    size_t cap = l->cap;
+    if (array_reserve((void **)&l->ids, &cap, l->n + 1, sizeof *l->ids, TRAIN_MAX_ROWS) != 0 ||
+        array_reserve((void **)&l->probs, &l->pcap, l->n + 1, sizeof *l->probs, TRAIN_MAX_ROWS) !=
+            0) {
+        errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
+        return -1;
     }
-    free(ids);
-    free(probs);
-    free(labels);
-    return rc;
+    l->cap = cap;
+    l->ids[l->n] = p->id;
+    l->probs[l->n++] = model_predict(l->model, p);
+    return 0;
+}
+
+static void listed_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
+    const score_list *l = arg;
+    *id = l->ids[i];
+    *probability = l->probs[i];
+    *label = *probability >= model_threshold(l->model);
 }
 
 long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
@@ -85,10 +85,18 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     }
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    score_batch b = {conn, m, err, errlen};
-    long total = passengers_store_scan(conn, SCORE_BATCH, score_rows, &b, err, errlen);
-    if (total >= 0 && db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+    score_list l = {.model = m, .err = err, .errlen = errlen};
+    long total = passengers_store_copy_all(conn, score_one, &l, err, errlen);
+    if (total >= 0 &&
+        models_store_copy_predictions(conn, model_version(m), l.n, listed_row, &l, err, errlen) ==
+            0 &&
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
+        free(l.ids);
+        free(l.probs);
         return total;
+    }
+    free(l.ids);
+    free(l.probs);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
@@ -210,27 +218,26 @@ static int candidates_need_fare(const nested_options *o) {
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
 static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
                                 char sha[65], char *err, size_t errlen) {
-    long labelled = 0, women_or_boys = 0;
+    long all = 0, women_or_boys = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
         return NULL;
-    if (passengers_store_count_labelled(conn, &labelled, &women_or_boys, err, errlen) != 0)
+    if (passengers_store_count(conn, &all, &women_or_boys, err, errlen) != 0)
         goto rollback;
-    if (labelled > TRAIN_MAX_ROWS) {
-        errorf(err, errlen, "%ld passengers with known survival; this trainer reads at most %ld",
-               labelled, TRAIN_MAX_ROWS);
+    if (all > TRAIN_MAX_ROWS) {
+        errorf(err, errlen, "%ld passengers; this trainer reads at most %ld", all, TRAIN_MAX_ROWS);
         goto rollback;
     }
-    d = train_data_new((size_t)labelled, (size_t)women_or_boys, (size_t)labelled + 1,
+    d = train_data_new((size_t)all, (size_t)women_or_boys, (size_t)all + 1,
                        candidates_need_fare(o));
     if (!d) {
-        errorf(err, errlen, "out of memory for %ld training passengers", labelled);
+        errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
     }
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    if (passengers_store_copy_labelled(conn, load_row, &c, err, errlen) < 0 ||
+    if (passengers_store_copy_all(conn, load_row, &c, err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
         train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
@@ -413,7 +420,7 @@ static int estimate(const train_options *opt, run_state *s, char *err, size_t er
     feature_set_format(&s->o.candidates[s->choice.candidate], groups, sizeof groups);
     log_event(LOG_INFO, "nested cross-validation done",
               "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "rows",
-              (json_int_t)train_data_rows(s->d), "cv_rows", (json_int_t)ns, "outer_accuracy",
+              (json_int_t)train_data_labelled(s->d), "cv_rows", (json_int_t)ns, "outer_accuracy",
               s->est.outer.accuracy.mean, "outer_accuracy_sd", s->est.outer.accuracy.sd,
               "inner_accuracy", s->est.inner_accuracy, "outer_log_loss", s->est.outer.log_loss.mean,
               "ece", s->est.ece_raw, "chosen", groups, "l2", s->choice.l2, "temperature",
@@ -436,7 +443,7 @@ static int fit_final(const train_options *opt, run_state *s, char *err, size_t e
     size_t ns;
     train_data_sample(s->d, &ns);
     json_t *nested = nested_json(&s->o, &s->est, &s->choice, s->calibrated, ns,
-                                 train_data_rows(s->d), (size_t)opt->cv_max_rows);
+                                 train_data_labelled(s->d), (size_t)opt->cv_max_rows);
     char config[2048];
     config_text(&s->o, opt->cv_max_rows, config, sizeof config);
     if (!nested || json_object_set_new(nested, "config", json_string(config)) != 0) {
@@ -528,7 +535,7 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
         snprintf(comparison, len,
                  "Trained on the same %zu rows by the same procedure as active version %d: "
                  "kept it.",
-                 train_data_rows(s->d), expected);
+                 train_data_labelled(s->d), expected);
         log_event(LOG_INFO, "training data and configuration unchanged; keeping the active model",
                   "{s:i}", "version", expected);
         return 0;
@@ -553,7 +560,53 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
     return 0;
 }
 
-static int score_active(PGconn *conn, train_outcome *out, char *err, size_t errlen) {
+/* The fresh model's prediction for every passenger read, from the compact rows: the same
+ * features_row and model_predict_row the API's model_predict runs, with the family evidence the
+ * document's table gives (test_model_ops compares them). */
+typedef struct fresh_scorer {
+    const train_data *d;
+    const titanic_model *m;
+} fresh_scorer;
+
+static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
+    const fresh_scorer *f = arg;
+    passenger p;
+    group_evidence ev;
+    double row[FEATURES_MAX_COLUMNS];
+    train_data_passenger(f->d, i, &p);
+    train_data_evidence_all(f->d, i, &ev);
+    features_row_with_evidence(model_features(f->m), &p, 0, &ev, row);
+    *id = train_data_id(f->d, i);
+    *probability = model_predict_row(f->m, row);
+    *label = *probability >= model_threshold(f->m);
+}
+
+static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return -1;
+    fresh_scorer f = {s->d, s->fresh};
+    if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
+                                      fresh_row, &f, err, errlen) == 0 &&
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+        return (long)train_data_rows(s->d);
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    return -1;
+}
+
+static int score_active(PGconn *conn, const run_state *s, train_outcome *out, char *err,
+                        size_t errlen) {
+    /* The fresh model is the active one, or equals it (same rows, same procedure): score from
+     * the rows already read. */
+    if ((out->activated && out->active_version == model_version(s->fresh)) || out->unchanged) {
+        struct timespec start = clock_now();
+        if ((out->scored = score_fresh(conn, s, err, errlen)) < 0)
+            return -1;
+        log_event(LOG_INFO, "predictions written", "{s:i, s:I, s:f}", "version",
+                  out->active_version, "passengers", (json_int_t)out->scored, "seconds",
+                  clock_seconds_since(&start));
+        return 0;
+    }
     char why[512];
     titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
     if (!current) {
@@ -588,9 +641,10 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     struct timespec start = clock_now();
     if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, err, errlen)))
         goto done;
-    log_event(LOG_INFO, "training passengers read", "{s:I, s:f}", "rows",
-              (json_int_t)train_data_rows(s.d), "seconds", clock_seconds_since(&start));
-    if (train_data_rows(s.d) == 0) {
+    log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
+              (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
+              "seconds", clock_seconds_since(&start));
+    if (train_data_labelled(s.d) == 0) {
         errorf(err, errlen,
                "no passengers with known survival in the database; load train.csv "
                "with titanic-etl first");
@@ -616,7 +670,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
         write_outputs(opt, s.fresh, s.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
             0)
         goto done;
-    if (opt->score && score_active(conn, out, err, errlen) != 0)
+    if (opt->score && score_active(conn, &s, out, err, errlen) != 0)
         goto done;
     code = out->unchanged || out->activated ? TRAIN_EXIT_OK : TRAIN_EXIT_NOT_BETTER;
     if (code == TRAIN_EXIT_NOT_BETTER)
@@ -781,8 +835,8 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
-    json_t *nested = nested_json(&s.o, &s.est, &s.choice, s.calibrated, ns, train_data_rows(s.d),
-                                 (size_t)opt->cv_max_rows);
+    json_t *nested = nested_json(&s.o, &s.est, &s.choice, s.calibrated, ns,
+                                 train_data_labelled(s.d), (size_t)opt->cv_max_rows);
     char *text = nested ? json_dumps(nested, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(nested);
     if (!text) {

@@ -26,7 +26,9 @@ typedef struct sample_entry {
 struct train_data {
     size_t max_rows;
     train_row *rows;
-    size_t n, cap;
+    size_t n, cap, labelled;
+    int32_t *ids; /* passenger ids, for the predictions the trainer writes */
+    size_t ids_cap;
     double *fares; /* NULL unless asked for */
     size_t fare_cap;
     exact_age *ages;
@@ -87,6 +89,7 @@ void train_data_free(train_data *d) {
     if (!d)
         return;
     free(d->rows);
+    free(d->ids);
     free(d->fares);
     free(d->ages);
     free(d->families);
@@ -210,16 +213,20 @@ static int add_family(train_data *d, const passenger *p, train_row *r) {
     long f = family_of(d, features_key_hash(key, len), p->id);
     if (f < 0)
         return -1;
-    d->families[f].labelled++;
-    d->families[f].survivors += p->survived == 1;
+    if (p->survived == 0 || p->survived == 1) {
+        if (d->families[f].labelled == 0)
+            d->families[f].first_id = p->id; /* a labelled member: its key is in the document */
+        d->families[f].labelled++;
+        d->families[f].survivors += p->survived == 1;
+    }
     r->group = (int32_t)f;
     return 0;
 }
 
 int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) {
-    if (p->survived != 0 && p->survived != 1)
-        return 0;
+    int labelled = p->survived == 0 || p->survived == 1;
     if (array_reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows, d->max_rows) != 0 ||
+        array_reserve((void **)&d->ids, &d->ids_cap, d->n + 1, sizeof *d->ids, d->max_rows) != 0 ||
         (d->fares && array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares,
                                    d->max_rows) != 0)) {
         errorf(err, errlen, "more than %zu training passengers, or out of memory", d->max_rows);
@@ -229,7 +236,7 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     memset(r, 0, sizeof *r);
     r->sibsp = (int8_t)(p->sibsp > 127 ? 127 : p->sibsp);
     r->parch = (int8_t)(p->parch > 127 ? 127 : p->parch);
-    r->survived = p->survived;
+    r->survived = labelled ? p->survived : -1;
     r->pclass = p->pclass;
     r->sex = p->sex;
     r->title = (int8_t)passenger_title(p->name);
@@ -237,11 +244,14 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     r->cabin_known = p->cabin[0] != '\0';
     if (d->fares)
         d->fares[d->n] = p->fare;
-    if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 || add_sample(d, p->id) != 0) {
-        errorf(err, errlen, "out of memory at training passenger %zu", d->n + 1);
+    d->ids[d->n] = p->id;
+    if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 ||
+        (labelled && add_sample(d, p->id) != 0)) {
+        errorf(err, errlen, "out of memory at passenger %zu", d->n + 1);
         return -1;
     }
     d->n++;
+    d->labelled += labelled;
     return 0;
 }
 
@@ -257,11 +267,15 @@ static int compare_size(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Most labelled members first, then by hash: a stated, reproducible rule. */
+/* Families with labelled members; most labelled members first, then by hash: a stated,
+ * reproducible rule. */
 static int keep_families(train_data *d) {
-    if (d->nfamilies <= FEATURES_WC_GROUPS_MAX) {
+    size_t with_labels = 0;
+    for (size_t f = 0; f < d->nfamilies; f++)
+        with_labels += d->families[f].labelled > 0;
+    if (with_labels <= FEATURES_WC_GROUPS_MAX) {
         for (size_t f = 0; f < d->nfamilies; f++)
-            d->families[f].kept = 1;
+            d->families[f].kept = d->families[f].labelled > 0;
         return 0;
     }
     train_family **order = malloc(d->nfamilies * sizeof *order);
@@ -281,11 +295,14 @@ int train_data_finish(train_data *d, char *err, size_t errlen) {
     d->slots = NULL;
     if (keep_families(d) != 0)
         goto oom;
-    d->nsample = d->sample_max ? d->nheap : d->n;
+    d->nsample = d->sample_max ? d->nheap : d->labelled;
     if (!(d->sample = malloc((d->nsample ? d->nsample : 1) * sizeof *d->sample)))
         goto oom;
-    for (size_t i = 0; i < d->nsample; i++)
-        d->sample[i] = d->sample_max ? d->heap[i].row : i;
+    for (size_t i = 0, k = 0; k < d->nsample; i++)
+        if (d->sample_max)
+            d->sample[k++] = d->heap[i].row;
+        else if (d->rows[i].survived >= 0)
+            d->sample[k++] = i;
     qsort(d->sample, d->nsample, sizeof *d->sample, compare_size);
     free(d->heap);
     d->heap = NULL;
@@ -297,6 +314,14 @@ oom:
 
 size_t train_data_rows(const train_data *d) {
     return d->n;
+}
+
+size_t train_data_labelled(const train_data *d) {
+    return d->labelled;
+}
+
+int32_t train_data_id(const train_data *d, size_t i) {
+    return d->ids[i];
 }
 
 const train_row *train_data_row(const train_data *d, size_t i) {
@@ -329,9 +354,12 @@ static double row_age(const train_data *d, size_t i) {
 }
 
 void train_data_passenger(const train_data *d, size_t i, passenger *p) {
-    static const char *const words[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Dr"};
+    /* Names that parse to each title (the last: none), copied rather than printed. */
+    static const char *const names[TITLE_COUNT + 1] = {"X, Mr. Y",     "X, Mrs. Y", "X, Miss. Y",
+                                                       "X, Master. Y", "X, Dr. Y",  "X Y"};
     const train_row *r = &d->rows[i];
-    passenger_init(p);
+    p->id = 0;
+    p->ticket[0] = p->uuid[0] = '\0';
     p->survived = r->survived;
     p->pclass = r->pclass;
     p->sex = r->sex;
@@ -340,12 +368,9 @@ void train_data_passenger(const train_data *d, size_t i, passenger *p) {
     p->embarked = r->embarked;
     p->age = row_age(d, i);
     p->fare = d->fares ? d->fares[i] : NAN;
-    if (r->title >= 0 && r->title < TITLE_COUNT)
-        snprintf(p->name, sizeof p->name, "X, %s. Y", words[r->title]);
-    else
-        snprintf(p->name, sizeof p->name, "X Y");
-    if (r->cabin_known)
-        snprintf(p->cabin, sizeof p->cabin, "X");
+    const char *name = names[r->title >= 0 && r->title < TITLE_COUNT ? r->title : TITLE_COUNT];
+    memcpy(p->name, name, strlen(name) + 1);
+    memcpy(p->cabin, r->cabin_known ? "X" : "", r->cabin_known ? 2 : 1);
 }
 
 void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
@@ -353,7 +378,7 @@ void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
     const train_row *r = &d->rows[i];
     if (r->group < 0 || !d->families[r->group].kept)
         return;
-    ev->labelled = d->families[r->group].labelled - 1;
+    ev->labelled = d->families[r->group].labelled - (r->survived >= 0);
     ev->survivors = d->families[r->group].survivors - (r->survived == 1);
 }
 
@@ -366,7 +391,7 @@ static double median_where(const train_data *d, const size_t *rows, size_t n, do
     for (size_t j = 0; j < n; j++) {
         size_t i = rows ? rows[j] : j;
         double v;
-        if (key(d, i, &v) == k)
+        if (d->rows[i].survived >= 0 && key(d, i, &v) == k)
             scratch[m++] = v;
     }
     return m ? gsl_stats_median(scratch, 1, m) : NAN;
@@ -396,6 +421,8 @@ static void learn_modes(const train_data *d, const size_t *rows, size_t n, featu
     long titles[2][TITLE_COUNT] = {{0}}, ports[3] = {0};
     for (size_t j = 0; j < n; j++) {
         const train_row *r = &d->rows[rows ? rows[j] : j];
+        if (r->survived < 0)
+            continue;
         if (r->title >= 0 && (r->sex == SEX_MALE || r->sex == SEX_FEMALE))
             titles[r->sex][r->title]++;
         ports[0] += r->embarked == 'C';
@@ -455,4 +482,23 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
         return -1;
     }
     return 0;
+}
+
+void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev) {
+    ev->labelled = ev->survivors = 0;
+    const train_row *r = &d->rows[i];
+    if (r->group < 0 || !d->families[r->group].kept)
+        return;
+    ev->labelled = d->families[r->group].labelled;
+    ev->survivors = d->families[r->group].survivors;
+}
+
+uint64_t train_row_hash(const double *row, size_t p) {
+    uint64_t h = 0x243F6A8885A308D3ull;
+    for (size_t j = 0; j < p; j++) {
+        uint64_t bits;
+        memcpy(&bits, &row[j], sizeof bits);
+        h = mix64(h ^ bits);
+    }
+    return h;
 }

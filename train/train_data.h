@@ -1,8 +1,9 @@
-/* The trainer's copy of the passengers with known survival, kept compact so ten million of them fit
- * in the CronJob's memory: 16 bytes a passenger (title parsed once, age in hundredths of a year),
- * plus one hash table entry per family with labelled women or boys (the wc_group feature's
- * evidence). Rows arrive one passenger at a time (COPY from PostgreSQL, or a CSV file) and are
- * never kept as passenger records.
+/* The trainer's copy of the passengers, kept compact so ten million of them fit in the CronJob's
+ * memory: 20 bytes a passenger (title parsed once, age in hundredths of a year, id), plus one hash
+ * table entry per family of women and boys (the wc_group feature's evidence). Passengers without
+ * known survival are kept too (the trainer scores them after the fit) but take part in nothing
+ * else: no evidence, no imputation values, no fit, no CV. Rows arrive one passenger at a time (COPY
+ * from PostgreSQL, or a CSV file) and are never kept as passenger records.
  *
  * Also learns the imputation values (medians, modes) of any subset of the rows, which is how the
  * cross-validation folds and the final fit build exactly the feature_state a document stores, and
@@ -19,7 +20,7 @@
 typedef struct train_row {
     uint16_t age_cents; /* age in hundredths of a year; TRAIN_AGE_UNKNOWN, or TRAIN_AGE_EXACT */
     int8_t sibsp, parch;
-    int8_t survived, pclass, sex, title; /* title as parsed: -1 when the name has none */
+    int8_t survived, pclass, sex, title; /* survived -1: unknown; title -1: none in the name */
     char embarked;                       /* '\0' when unknown */
     uint8_t cabin_known;
     int16_t pad;
@@ -47,14 +48,16 @@ train_data *train_data_new(size_t expected_rows, size_t expected_families, size_
                            int need_fare);
 void train_data_free(train_data *d);
 
-/* Adds p when its survival is known (others are skipped: they add no evidence). */
+/* Adds p (labelled or not). */
 int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen);
 
 /* After the last row: marks the families the document keeps (at most FEATURES_WC_GROUPS_MAX, most
  * labelled members first). */
 int train_data_finish(train_data *d, char *err, size_t errlen);
 
-size_t train_data_rows(const train_data *d);
+size_t train_data_rows(const train_data *d);     /* all passengers */
+size_t train_data_labelled(const train_data *d); /* those with known survival */
+int32_t train_data_id(const train_data *d, size_t i);
 const train_row *train_data_row(const train_data *d, size_t i);
 const train_family *train_data_families(const train_data *d, size_t *count);
 
@@ -63,12 +66,18 @@ const train_family *train_data_families(const train_data *d, size_t *count);
 void train_data_passenger(const train_data *d, size_t i, passenger *p);
 
 /* Evidence of row i's family from all labelled rows but itself (kept families only). */
+/* (For an unlabelled row: all of them, as the document's table gives at prediction.) */
 void train_data_evidence(const train_data *d, size_t i, group_evidence *ev);
+/* Every labelled member, itself included: what the document's table gives a prediction. */
+void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev);
 
 /* Imputation values learned from the rows listed (rows == NULL: all of them). set is copied into
  * the state; no ticket or family tables are attached. */
 int train_data_learn(const train_data *d, const size_t *rows, size_t n, const feature_set *set,
                      feature_state *st, char *err, size_t errlen);
+
+/* Hash of a design row of p doubles (their bits), for merging identical rows. */
+uint64_t train_row_hash(const double *row, size_t p);
 
 /* The cross-validation sample: all rows when there are at most max_rows, else the max_rows rows
  * whose passenger ids hash lowest with the seed (known at add time, so no second pass). Indexes

@@ -3,8 +3,9 @@
  * records the activation; a selection that looks at an outer fold fails the run and stores
  * nothing; --list shows every version; --activate rolls back with who and why and NOTIFYs;
  * activation is refused for an unknown version and for documents the API cannot serve (a newer
- * format, a document that fails validation); --score writes the active model's exact
- * probabilities for every passenger. */
+ * format, a document that fails validation); --score writes, for every passenger, exactly the
+ * probability the stored document gives (from the trainer's compact rows for a fresh model, by
+ * streaming the passengers otherwise). */
 #include "check.h"
 #include "db.h"
 #include "models_store.h"
@@ -75,10 +76,34 @@ static void next_notification(PGconn *listener, char *payload, size_t len) {
     }
 }
 
-static void test_first_model(PGconn *conn, PGconn *listener, train_options *opt) {
+/* Stored predictions of version equal model_predict of the stored document for every passenger
+ * listed. */
+static void check_predictions(PGconn *conn, int version, const passenger *rows, size_t n) {
+    char err[512];
+    titanic_model *m = models_store_load_active(store_on(conn), err, sizeof err);
+    CHECK(m != NULL && model_version(m) == version);
+    for (size_t i = 0; m && i < n; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT probability::text FROM predictions WHERE model_version = %d "
+                 "AND passenger_id = %d",
+                 version, (int)rows[i].id);
+        char *stored = testdb_text(conn, sql);
+        CHECK(stored && strtod(stored, NULL) == model_predict(m, &rows[i]));
+        free(stored);
+    }
+    model_free(m);
+}
+
+static void test_first_model(PGconn *conn, PGconn *listener, train_options *opt,
+                             const passenger *rows, size_t n) {
     train_outcome out;
     char err[1024] = "", payload[64];
+    opt->score = 1; /* the fresh model scores from the trainer's compact rows */
     int code = train_run(conn, opt, &out, err, sizeof err);
+    opt->score = 0;
+    CHECK_INT(out.scored, 1200);
+    check_predictions(conn, 1, rows, n);
     if (code != 0)
         fprintf(stderr, "first run: %s\n", err);
     CHECK_INT(code, TRAIN_EXIT_OK);
@@ -173,7 +198,7 @@ static void test_refusals(PGconn *conn) {
     }
 }
 
-static void test_score(PGconn *conn, train_options *opt, const passenger *some) {
+static void test_score(PGconn *conn, train_options *opt, const passenger *rows, size_t n) {
     train_outcome out;
     char err[1024] = "";
     opt->score = 1;
@@ -181,19 +206,23 @@ static void test_score(PGconn *conn, train_options *opt, const passenger *some) 
     CHECK_INT(train_run(conn, opt, &out, err, sizeof err), TRAIN_EXIT_OK);
     CHECK_INT(out.unchanged, 1);
     CHECK_INT(out.scored, 1200);
-    titanic_model *m = models_store_load_active(store_on(conn), err, sizeof err);
-    CHECK(m != NULL);
-    if (m) {
-        char sql[160];
-        snprintf(sql, sizeof sql,
-                 "SELECT probability::text FROM predictions WHERE model_version = 1 "
-                 "AND passenger_id = %d",
-                 (int)some->id);
-        char *stored = testdb_text(conn, sql);
-        CHECK(stored && strtod(stored, NULL) == model_predict(m, some));
-        free(stored);
-        model_free(m);
+    check_predictions(conn, 1, rows, n);
+    /* A stored model other than the fresh one streams the passengers through model_predict. */
+    char *doc = NULL;
+    int active = 0;
+    CHECK_INT(models_store_document(store_on(conn), 2, &doc, &active, err, sizeof err), 0);
+    titanic_model *m2 = doc ? model_from_json(doc, strlen(doc), err, sizeof err) : NULL;
+    CHECK(m2 != NULL);
+    if (m2) {
+        model_set_version(m2, 2);
+        CHECK_INT(train_score(conn, m2, err, sizeof err), 1200);
+        char *p = testdb_text(conn, "SELECT probability::text FROM predictions "
+                                    "WHERE model_version = 2 AND passenger_id = 1150");
+        CHECK(p && strtod(p, NULL) == model_predict(m2, &rows[1149]));
+        free(p);
+        model_free(m2);
     }
+    free(doc);
 }
 
 int main(void) {
@@ -211,12 +240,12 @@ int main(void) {
     opt.folds = 5;
     opt.repeats = 1;
     opt.cv_max_rows = 500;
-    test_first_model(conn, listener, &opt);
+    test_first_model(conn, listener, &opt, rows, n);
     test_leak_fails(conn, &opt);
     next_notification(listener, err, sizeof err); /* version 2's */
     test_activate(conn, listener);
     test_refusals(conn);
-    test_score(conn, &opt, &rows[1100]);
+    test_score(conn, &opt, rows, n);
     PQfinish(listener);
     free(rows);
     testdb_drop(conn);

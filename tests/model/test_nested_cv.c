@@ -100,7 +100,8 @@ int main(void) {
     passenger *rows = malloc(n * sizeof *rows);
     synthetic_families(rows, n, 100, 7);
     train_data *d = load(rows, n, 1000);
-    CHECK_INT(train_data_rows(d), 600);
+    CHECK_INT(train_data_rows(d), 700);
+    CHECK_INT(train_data_labelled(d), 600);
     size_t nf;
     const train_family *fam = train_data_families(d, &nf);
     int shared = 0;
