@@ -24,6 +24,13 @@ typedef struct logit_problem {
      * the same design row, y[i] of them surviving: the same likelihood as the rows written out,
      * so a million passengers with a few thousand distinct rows fit in a few thousand rows. */
     const double *weight;
+    /* NULL: start from zeros with the intercept at the base rate. Otherwise p starting values (a
+     * neighbouring penalty's solution: cross-validation fits a path of penalties, and each
+     * starts where the last ended, in a couple of Newton steps instead of six). */
+    const double *start;
+    /* 1: only beta and the likelihoods (no standard errors, z, p or covariance), for fits whose
+     * coefficients are only used to predict a held-out fold. */
+    int estimates_only;
 } logit_problem;
 
 /* NULL when problem and param can be fitted, else a static message saying what is wrong. Checks

@@ -39,6 +39,9 @@ void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
     sha256_final_hex(&ctx, hex);
 }
 
+/* SHA-256 over one 64-bit digest per row (FNV-1a of its canonical bytes): a changed row changes
+ * the fingerprint unless two different rows collide in 64 bits, and a million rows cost 8 MB of
+ * SHA-256 instead of 90 (it was a sixth of reading them). */
 void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
     unsigned char buf[sizeof(passenger) + 64];
     size_t used = 0;
@@ -50,7 +53,8 @@ void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
     append_text(buf, &used, p->cabin);
     append_number(buf, &used, p->age);
     append_number(buf, &used, p->fare);
-    sha256_update(ctx, buf, used);
+    uint64_t digest = features_key_hash((const char *)buf, used);
+    sha256_update(ctx, &digest, sizeof digest);
 }
 
 /* Accuracy, AUC, log-loss and Brier on the training rows themselves, each row scored without its
