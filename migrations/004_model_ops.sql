@@ -21,11 +21,13 @@ CREATE INDEX model_activations_version ON model_activations (version, activated_
 ALTER TABLE predictions DROP CONSTRAINT predictions_model_version_fkey;
 
 CREATE FUNCTION predictions_check_versions() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    versions integer[] := ARRAY(SELECT DISTINCT model_version FROM new_rows);
+    locked integer;
 BEGIN
-    PERFORM 1 FROM models m
-     WHERE m.version IN (SELECT DISTINCT model_version FROM new_rows) FOR KEY SHARE;
-    IF EXISTS (SELECT 1 FROM (SELECT DISTINCT model_version FROM new_rows) n
-                WHERE NOT EXISTS (SELECT 1 FROM models m WHERE m.version = n.model_version)) THEN
+    WITH l AS (SELECT 1 FROM models WHERE version = ANY (versions) FOR KEY SHARE)
+    SELECT count(*) INTO locked FROM l;
+    IF locked <> cardinality(versions) THEN
         RAISE EXCEPTION 'predictions must name a stored model version'
               USING ERRCODE = 'foreign_key_violation';
     END IF;

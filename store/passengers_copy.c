@@ -11,16 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The columns in the order parse_tuple reads them; numerics as float8 (numeric_float8 converts
- * through the same text strtod would read, so values equal the text protocol's). */
-#define COPY_COLUMNS                                                                               \
-    "passenger_id, survived, pclass, name, sex, age::float8, sibsp, parch, ticket, "               \
-    "fare::float8, cabin, embarked"
+/* The columns in the order parse_fields reads them. Numerics travel in numeric's own binary form
+ * and are converted here (a cast to float8 in the query cost the server a fifth of the COPY); the
+ * cabin only as whether one is recorded, the fare only when a feature needs it. */
+#define COPY_HEAD                                                                                  \
+    "COPY (SELECT passenger_id, survived, pclass, name, sex, age, sibsp, parch, ticket, "
+#define COPY_TAIL                                                                                  \
+    ", cabin IS NOT NULL, embarked FROM passengers ORDER BY passenger_id) TO STDOUT "              \
+    "(FORMAT binary)"
 #define COPY_FIELDS 12
 
-static const char COPY_ALL_SQL[] =
-    "COPY (SELECT " COPY_COLUMNS " FROM passengers ORDER BY passenger_id) TO STDOUT "
-    "(FORMAT binary)";
+static const char COPY_WITH_FARE_SQL[] = COPY_HEAD "fare" COPY_TAIL;
+static const char COPY_NO_FARE_SQL[] = COPY_HEAD "NULL::numeric" COPY_TAIL;
 
 /* A cursor over one CopyData buffer. */
 typedef struct reader {
@@ -66,16 +68,27 @@ static int as_i16(int32_t len, const unsigned char *d, int16_t *v) {
     return len == 2 ? take_i16(&r, v) : -1;
 }
 
-static double as_f64(int32_t len, const unsigned char *d) {
-    if (len != 8)
+/* numeric's binary form (ndigits, weight, sign, dscale, base-10000 digits) as the double strtod
+ * gives for its text: the digits written out with an exponent denote the same decimal, and glibc's
+ * strtod rounds correctly, so the value is the text protocol's to the bit. NAN for NULL or NaN. */
+static double as_numeric(int32_t len, const unsigned char *d) {
+    reader r = {d, d + (len > 0 ? len : 0)};
+    int16_t ndigits, weight, sign, dscale;
+    if (len < 8 || take_i16(&r, &ndigits) || take_i16(&r, &weight) || take_i16(&r, &sign) ||
+        take_i16(&r, &dscale) || ndigits < 0 || ndigits > 64 || (uint16_t)sign == 0xC000)
         return NAN;
-    uint32_t hi, lo;
-    memcpy(&hi, d, 4);
-    memcpy(&lo, d + 4, 4);
-    uint64_t bits = ((uint64_t)ntohl(hi) << 32) | ntohl(lo);
-    double v;
-    memcpy(&v, &bits, sizeof v);
-    return v;
+    char text[64 * 4 + 16], *w = text;
+    if ((uint16_t)sign == 0x4000)
+        *w++ = '-';
+    *w++ = '0';
+    for (int i = 0; i < ndigits; i++) {
+        int16_t digit;
+        if (take_i16(&r, &digit) || digit < 0 || digit > 9999)
+            return NAN;
+        w += sprintf(w, "%04d", digit);
+    }
+    sprintf(w, "e%d", 4 * (weight - ndigits + 1));
+    return strtod(text, NULL);
 }
 
 static int as_text(int32_t len, const unsigned char *d, char *dst, size_t max) {
@@ -114,8 +127,8 @@ static int parse_fields(reader *r, passenger *p) {
     p->sibsp = sibsp;
     p->parch = parch;
     p->sex = !strcmp(sex, "female") ? SEX_FEMALE : !strcmp(sex, "male") ? SEX_MALE : SEX_OTHER;
-    p->age = as_f64(len[5], d[5]);
-    p->fare = as_f64(len[9], d[9]);
+    p->age = as_numeric(len[5], d[5]);
+    p->fare = as_numeric(len[9], d[9]);
     p->embarked = len[11] == 1 ? (char)d[11][0] : '\0';
     return 0;
 }
@@ -181,9 +194,11 @@ static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger 
     return ok && !stopped ? count : -1;
 }
 
-long passengers_store_copy_all(PGconn *conn, int (*each)(const passenger *p, void *arg), void *arg,
-                               char *err, size_t errlen) {
-    return copy_out(conn, COPY_ALL_SQL, each, arg, err, errlen);
+long passengers_store_copy_all(PGconn *conn, int with_fare,
+                               int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                               size_t errlen) {
+    return copy_out(conn, with_fare ? COPY_WITH_FARE_SQL : COPY_NO_FARE_SQL, each, arg, err,
+                    errlen);
 }
 
 int passengers_store_count(PGconn *conn, long *all, long *women_or_boys, char *err, size_t errlen) {

@@ -106,10 +106,13 @@ long passengers_store_scan(PGconn *conn, int batch,
                            char *err, size_t errlen);
 
 /* Streams every passenger, by id, as one binary COPY (passengers_copy.c): nothing is held but the
- * row being parsed. Run it inside a REPEATABLE READ transaction with passengers_store_count so
- * the count and the rows agree. Returns the count or -1. */
-long passengers_store_copy_all(PGconn *conn, int (*each)(const passenger *p, void *arg), void *arg,
-                               char *err, size_t errlen);
+ * row being parsed. What the model reads, not the whole record: the cabin is "X" when one is
+ * recorded, the fare unknown unless with_fare, no uuid. Run it inside a REPEATABLE READ
+ * transaction with passengers_store_count so the count and the rows agree. Returns the count or
+ * -1. */
+long passengers_store_copy_all(PGconn *conn, int with_fare,
+                               int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                               size_t errlen);
 
 /* How many passengers there are, and an upper bound on how many are women or boys (female, or
  * "Master." in the name): what the trainer reserves memory for. */

@@ -86,7 +86,10 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     score_list l = {.model = m, .err = err, .errlen = errlen};
-    long total = passengers_store_copy_all(conn, score_one, &l, err, errlen);
+    /* The fare only when the model's features use it (the store sends it then). */
+    const feature_set *set = &model_features(m)->set;
+    int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
+    long total = passengers_store_copy_all(conn, fare, score_one, &l, err, errlen);
     if (total >= 0 &&
         models_store_copy_predictions(conn, model_version(m), l.n, listed_row, &l, err, errlen) ==
             0 &&
@@ -237,7 +240,7 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    if (passengers_store_copy_all(conn, load_row, &c, err, errlen) < 0 ||
+    if (passengers_store_copy_all(conn, candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
         train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
