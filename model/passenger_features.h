@@ -52,8 +52,9 @@ typedef struct ticket_count {
 #define FEATURES_FAMILY_KEY_MAX (PASSENGER_NAME_MAX + PASSENGER_TICKET_MAX + 8)
 
 /* Most woman-child groups a document may carry: the trainer keeps at most this many (the ones with
- * the most labelled members) and the loader refuses more, so a document stays a few MB. */
-#define FEATURES_WC_GROUPS_MAX 100000
+ * the most labelled members) and the loader refuses more, so a document stays under a megabyte
+ * (the real list has 275 such families; ten times the whole ship's 2,224 people is far above). */
+#define FEATURES_WC_GROUPS_MAX 20000
 
 /* One family's women and boys with known survival, for the wc_group feature. */
 typedef struct wc_group_count {

@@ -201,17 +201,12 @@ long passengers_store_copy_all(PGconn *conn, int with_fare,
                     errlen);
 }
 
-int passengers_store_count(PGconn *conn, long *all, long *women_or_boys, char *err, size_t errlen) {
-    static const store_statement count = {
-        NULL,
-        "SELECT count(*), count(*) FILTER (WHERE sex = 'female' OR name LIKE '%Master.%') "
-        "FROM passengers",
-        0, 1};
+int passengers_store_count(PGconn *conn, long *all, char *err, size_t errlen) {
+    static const store_statement count = {NULL, "SELECT count(*) FROM passengers", 0, 1};
     PGresult *res = store_run(store_on(conn), &count, NULL, NULL, err, errlen);
     if (!res)
         return -1;
     *all = atol(PQgetvalue(res, 0, 0));
-    *women_or_boys = atol(PQgetvalue(res, 0, 1));
     PQclear(res);
     return 0;
 }

@@ -114,9 +114,8 @@ long passengers_store_copy_all(PGconn *conn, int with_fare,
                                int (*each)(const passenger *p, void *arg), void *arg, char *err,
                                size_t errlen);
 
-/* How many passengers there are, and an upper bound on how many are women or boys (female, or
- * "Master." in the name): what the trainer reserves memory for. */
-int passengers_store_count(PGconn *conn, long *all, long *women_or_boys, char *err, size_t errlen);
+/* How many passengers there are: what the trainer reserves memory for. */
+int passengers_store_count(PGconn *conn, long *all, char *err, size_t errlen);
 
 /* The passengers with the n ids given (any order; missing ids are skipped), to each. */
 long passengers_store_by_ids(PGconn *conn, const int32_t *ids, size_t n,

@@ -6,6 +6,7 @@
 #include "logit.h"
 
 #include <gsl/gsl_blas.h>
+#include <pthread.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -418,10 +419,16 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     return -1;
 }
 
+static void gsl_handler_off(void) {
+    gsl_set_error_handler_off();
+}
+
 int logit_train(const logit_problem *prob, const logit_parameter *param, logit_result *out,
                 char *err, size_t errlen) {
-    /* GSL's default handler aborts the process; errors must come back as return codes. */
-    gsl_set_error_handler_off();
+    /* GSL's default handler aborts the process; errors must come back as return codes. Once per
+     * process: cross-validation fits on several threads at a time. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, gsl_handler_off);
     memset(out, 0, sizeof *out);
     const char *bad = logit_check_parameter(prob, param);
     if (bad) {

@@ -5,6 +5,7 @@
 #include "logit.h"
 
 #include <gsl/gsl_randist.h>
+#include <pthread.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdlib.h>
@@ -505,8 +506,12 @@ typedef struct outer_buffers {
     int *fold;
     size_t *rows, *test, *scratch;
     double *prob, *y, *cal, *raw_oof, *cal_oof, *ally;
-    double *values; /* [fold][5]: accuracy, auc, log-loss, Brier, calibrated log-loss */
+    /* [run][7]: accuracy, AUC, log-loss, Brier, calibrated log-loss, and the chosen candidate's
+     * inner accuracy and log-loss */
+    double *values;
 } outer_buffers;
+
+#define OUTER_VALUES 7
 
 static void outer_free(outer_buffers *b) {
     free(b->fold);
@@ -534,7 +539,7 @@ static int outer_alloc(outer_buffers *b, size_t n, size_t runs) {
     b->raw_oof = malloc(n * sizeof *b->raw_oof);
     b->cal_oof = malloc(n * sizeof *b->cal_oof);
     b->ally = malloc(n * sizeof *b->ally);
-    b->values = malloc(runs * 5 * sizeof *b->values);
+    b->values = malloc(runs * OUTER_VALUES * sizeof *b->values);
     return b->fold && b->rows && b->test && b->scratch && b->prob && b->y && b->cal && b->raw_oof &&
                    b->cal_oof && b->ally && b->values
                ? 0
@@ -598,17 +603,17 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
         b->raw_oof[b->test[j]] = b->prob[j];
         b->cal_oof[b->test[j]] = b->cal[j];
     }
-    double *v = b->values + run * 5;
+    double *v = b->values + run * OUTER_VALUES;
     v[0] = metric_accuracy(b->prob, b->y, ntest, 0.5);
     v[1] = metric_auc(b->prob, b->y, ntest);
     v[2] = metric_log_loss(b->prob, b->y, ntest);
     v[3] = metric_brier(b->prob, b->y, ntest);
     v[4] = metric_log_loss(b->cal, b->y, ntest);
+    v[5] = ch.inner_accuracy;
+    v[6] = ch.inner_log_loss;
     for (int l = 0; l < o->nl2; l++)
         if (o->l2s[l] == ch.l2)
             out->choices[ch.candidate][l]++;
-    out->inner_accuracy += ch.inner_accuracy;
-    out->inner_log_loss += ch.inner_log_loss;
     return 0;
 }
 
@@ -618,12 +623,88 @@ static void outer_summary(const outer_buffers *b, size_t runs, nested_result *ou
                                  &out->outer.brier, &out->log_loss_calibrated};
     for (int m = 0; col && m < 5; m++) {
         for (size_t i = 0; i < runs; i++)
-            col[i] = b->values[i * 5 + (size_t)m];
+            col[i] = b->values[i * OUTER_VALUES + (size_t)m];
         spread_of(col, runs, targets[m]);
     }
     free(col);
-    out->inner_accuracy /= (double)runs;
-    out->inner_log_loss /= (double)runs;
+    out->inner_accuracy = out->inner_log_loss = 0.0;
+    for (size_t i = 0; i < runs; i++) {
+        out->inner_accuracy += b->values[i * OUTER_VALUES + 5] / (double)runs;
+        out->inner_log_loss += b->values[i * OUTER_VALUES + 6] / (double)runs;
+    }
+}
+
+/* ---- outer folds on threads ---- */
+
+/* The outer folds of a repeat are independent: each worker has its own context and scratch and
+ * takes every NESTED_THREADS-th fold; they share only the fold numbers (read) and the outputs,
+ * which they write at disjoint places (their folds' rows and runs). The results do not depend on
+ * the number of workers. */
+#define NESTED_THREADS 2
+
+typedef struct worker {
+    pthread_t thread;
+    cv_ctx ctx;
+    outer_buffers scratch; /* rows, test, prob, y, cal of its own; the rest shared */
+    outer_buffers *shared;
+    int repeat, first;
+    nested_result part; /* choices and labels read */
+    char err[512];
+    int rc;
+} worker;
+
+static void *worker_run(void *arg) {
+    worker *w = arg;
+    const nested_options *o = w->ctx.o;
+    outer_buffers b = w->scratch;
+    b.fold = w->shared->fold;
+    b.raw_oof = w->shared->raw_oof;
+    b.cal_oof = w->shared->cal_oof;
+    b.values = w->shared->values;
+    w->rc = 0;
+    for (int k = w->first; k < o->outer_folds && w->rc == 0; k += NESTED_THREADS)
+        w->rc = outer_fold(&w->ctx, &b, w->repeat, k,
+                           (size_t)w->repeat * (size_t)o->outer_folds + (size_t)k, &w->part, w->err,
+                           sizeof w->err);
+    return NULL;
+}
+
+/* One repeat's folds on the workers; their error, if any, into err. */
+static int run_repeat(worker *w, int nw, outer_buffers *b, int r, nested_result *out, char *err,
+                      size_t errlen) {
+    int started = 0, rc = 0;
+    for (int t = 0; t < nw; t++) {
+        w[t].shared = b;
+        w[t].repeat = r;
+        w[t].first = t;
+        memset(&w[t].part, 0, sizeof w[t].part);
+        if (pthread_create(&w[t].thread, NULL, worker_run, &w[t]) != 0) {
+            worker_run(&w[t]); /* no thread to be had: this one does it */
+            w[t].thread = pthread_self();
+        } else {
+            started |= 1 << t;
+        }
+    }
+    for (int t = 0; t < nw; t++) {
+        if (started & (1 << t))
+            pthread_join(w[t].thread, NULL);
+        if (w[t].rc != 0 && rc == 0) {
+            errorf(err, errlen, "%s", w[t].err);
+            rc = -1;
+        }
+        out->labels_read += w[t].part.labels_read;
+        for (int c = 0; c < NESTED_MAX_CANDIDATES; c++)
+            for (int l = 0; l < NESTED_MAX_L2; l++)
+                out->choices[c][l] += w[t].part.choices[c][l];
+    }
+    return rc;
+}
+
+static void workers_free(worker *w, int nw) {
+    for (int t = 0; t < nw; t++) {
+        ctx_free(&w[t].ctx);
+        outer_free(&w[t].scratch);
+    }
 }
 
 int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out, char *err,
@@ -631,11 +712,15 @@ int nested_cv_run(const train_data *d, const nested_options *o, nested_result *o
     memset(out, 0, sizeof *out);
     cv_ctx c;
     outer_buffers b = {0};
+    worker w[NESTED_THREADS];
+    memset(w, 0, sizeof w);
     size_t runs = (size_t)o->outer_folds * (size_t)o->outer_repeats;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = -1;
-    if (ctx_init(&c, d, o) != 0 || outer_alloc(&b, c.n, runs) != 0 || !rng ||
-        !(out->outer.oof = calloc(c.n ? c.n : 1, sizeof(double)))) {
+    int rc = -1, ok = ctx_init(&c, d, o) == 0 && outer_alloc(&b, c.n, runs) == 0 && rng &&
+                      (out->outer.oof = calloc(c.n ? c.n : 1, sizeof(double)));
+    for (int t = 0; ok && t < NESTED_THREADS; t++)
+        ok = ctx_init(&w[t].ctx, d, o) == 0 && outer_alloc(&w[t].scratch, c.n, 1) == 0;
+    if (!ok) {
         errorf(err, errlen, "out of memory for the nested cross-validation");
         goto done;
     }
@@ -645,21 +730,15 @@ int nested_cv_run(const train_data *d, const nested_options *o, nested_result *o
         goto done;
     }
     gsl_rng_set(rng, o->seed);
-    for (size_t j = 0; j < c.n; j++)
-        b.rows[j] = j;
     for (int r = 0; r < o->outer_repeats; r++) {
+        for (size_t j = 0; j < c.n; j++)
+            b.rows[j] = j;
         assign_folds(&c, b.rows, c.n, o->outer_folds, rng, b.fold, b.scratch);
-        for (int k = 0; k < o->outer_folds; k++) {
-            for (size_t j = 0; j < c.n; j++)
-                b.rows[j] = j;
-            if (outer_fold(&c, &b, r, k, (size_t)r * (size_t)o->outer_folds + (size_t)k, out, err,
-                           errlen) != 0)
-                goto done;
-        }
+        if (run_repeat(w, NESTED_THREADS, &b, r, out, err, errlen) != 0)
+            goto done;
         for (size_t j = 0; j < c.n; j++) {
             b.ally[j] = c.label[j];
             out->outer.oof[j] += b.cal_oof[j] / o->outer_repeats;
-            b.rows[j] = j;
         }
         out->ece_raw += nested_ece(b.raw_oof, b.ally, c.n) / o->outer_repeats;
         out->ece_calibrated += nested_ece(b.cal_oof, b.ally, c.n) / o->outer_repeats;
@@ -676,6 +755,7 @@ done:
         out->outer.oof = NULL;
     }
     gsl_rng_free(rng);
+    workers_free(w, NESTED_THREADS);
     outer_free(&b);
     ctx_free(&c);
     return rc;

@@ -221,18 +221,19 @@ static int candidates_need_fare(const nested_options *o) {
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
 static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
                                 char sha[65], char *err, size_t errlen) {
-    long all = 0, women_or_boys = 0;
+    long all = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
         return NULL;
-    if (passengers_store_count(conn, &all, &women_or_boys, err, errlen) != 0)
+    if (passengers_store_count(conn, &all, err, errlen) != 0)
         goto rollback;
     if (all > TRAIN_MAX_ROWS) {
         errorf(err, errlen, "%ld passengers; this trainer reads at most %ld", all, TRAIN_MAX_ROWS);
         goto rollback;
     }
-    d = train_data_new((size_t)all, (size_t)women_or_boys, (size_t)all + 1,
-                       candidates_need_fare(o));
+    /* Families: about half the passengers are women or boys, each at most one family; the table
+     * grows if the data has more. */
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, candidates_need_fare(o));
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
