@@ -67,7 +67,7 @@ static void drop_connection(void) {
     atomic_fetch_add(&stat_dropped, 1);
 }
 
-PGconn *api_db_get(char *err, size_t errlen) {
+static PGconn *api_db_get(char *err, size_t errlen) {
     if (thread_conn)
         return thread_conn;
     struct timespec ts = clock_now();

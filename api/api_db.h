@@ -14,10 +14,6 @@
 /* Sets the connection string every worker uses (copied). */
 void api_db_configure(const char *conninfo);
 
-/* This thread's connection, connecting if needed; NULL with a reason in err while the database
- * is unreachable. */
-PGconn *api_db_get(char *err, size_t errlen);
-
 /* Runs a store statement on this thread's connection (prepared when it has a name). On a broken
  * connection drops it and reconnects; only read-only statements are sent again. NULL with err on
  * any failure; *unavailable is set to 1 when the failure was the database being unreachable. */

@@ -2,11 +2,13 @@
  * parameters. See http.h. */
 #include "http.h"
 
+#include "log.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-http_settings http_config = {1 << 20, 1000, 100000, 0};
+http_settings http_config = {1 << 20, 1000, 1000, 0, 0, 0};
 
 /* ---- responses ---- */
 
@@ -15,7 +17,8 @@ static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Respon
     if (!response)
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
-    if (http_config.draining)
+    MHD_add_response_header(response, "X-Request-Id", r->request_id);
+    if (atomic_load_explicit(&http_config.draining, memory_order_relaxed))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
     r->bytes = len;
@@ -56,32 +59,66 @@ enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
     return http_owned(r, status, "application/json", text, strlen(text));
 }
 
-enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
-                           const char *field) {
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value) {
+    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(body);
+    if (!text)
+        return http_text(r, 500, "application/json",
+                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
+    size_t len = strlen(text);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(response, header, value);
+    return queue(r, status, response, "application/json", len);
+}
+
+/* {"error":{...}}, with the request id a client quotes when reporting it. On the Open Inference
+ * Protocol's routes, the protocol's {"error": message} with the request id beside it, whoever
+ * answers (a route, or the server refusing a key or a body before the route runs). */
+static json_t *error_body(const http_request *r, unsigned status, const char *message,
+                          const char *field) {
+    if (route_is_open_inference(r->route))
+        return json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id);
     json_t *error = json_pack("{s:i, s:s}", "status", (int)status, "message", message);
     json_object_set_new(error, "field", field && *field ? json_string(field) : json_null());
-    return http_json(r, status, json_pack("{s:o}", "error", error));
+    json_object_set_new(error, "request_id", json_string(r->request_id));
+    return json_pack("{s:o}", "error", error);
+}
+
+enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
+                           const char *field) {
+    return http_json(r, status, error_body(r, status, message, field));
+}
+
+enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
+                                       const char *header, const char *value) {
+    return http_json_with_header(r, status, error_body(r, status, message, NULL), header, value);
 }
 
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {
-    return unavailable ? http_error(r, 503, "database unavailable; try again shortly", NULL)
-                       : http_error(r, 500, err, NULL);
+    /* The detail (SQL, host, port, user) is for operators: logged under the request id (the
+     * server sets it for every line logged while the request runs), never sent. */
+    log_event(unavailable ? LOG_WARN : LOG_ERROR, "database error", "{s:s, s:s}", "error", err,
+              "route", route_template(r->route));
+    return unavailable
+               ? http_error(r, 503, "database unavailable; try again shortly", NULL)
+               : http_error(r, 500, "internal error; quote the request_id when reporting it", NULL);
+}
+
+const char *http_writer_label(const http_request *r) {
+    return r->who.role != AUTH_NONE ? r->who.label : "anonymous";
 }
 
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
     char message[96];
     snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
              allow);
-    json_t *body =
-        json_pack("{s:{s:i, s:s, s:n}}", "error", "status", 405, "message", message, "field");
-    char *text = json_dumps(body, JSON_COMPACT);
-    json_decref(body);
-    if (!text)
-        return MHD_NO;
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
-    MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, allow);
-    return queue(r, 405, response, "application/json", strlen(text));
+    return http_error_with_header(r, 405, message, MHD_HTTP_HEADER_ALLOW, allow);
 }
 
 const char *http_query(http_request *r, const char *key) {

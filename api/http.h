@@ -4,10 +4,13 @@
 #ifndef TITANIC_HTTP_H
 #define TITANIC_HTTP_H
 
+#include "auth.h"
 #include "metrics.h"
+#include "request_id.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -24,7 +27,9 @@ typedef struct http_request {
     int body_too_large;
     unsigned status;
     size_t bytes;
-    char path[HTTP_PATH_LOG_MAX + 1]; /* for the access log, bounded */
+    char path[HTTP_PATH_LOG_MAX + 1];    /* for the access log, bounded */
+    char request_id[REQUEST_ID_MAX + 1]; /* sent back, logged, in error bodies */
+    auth_identity who;                   /* the caller's key (role AUTH_NONE: none or unknown) */
 } http_request;
 
 /* Limits and switches, from the environment (main.c). */
@@ -32,13 +37,19 @@ typedef struct {
     size_t max_body_bytes;
     int max_batch;
     size_t people_list_max;
-    int draining; /* set on SIGTERM: answers carry Connection: close */
+    atomic_int draining;  /* set on SIGTERM by the signal thread, read by the workers: answers
+                           * carry Connection: close */
+    int reads_need_key;   /* AUTH_REQUIRED_FOR_READS=1 */
+    int metrics_separate; /* METRICS_PORT set: /metrics only there, 404 on the public port */
 } http_settings;
 
 extern http_settings http_config;
 
 /* Answers with a JSON value (stolen) and status. */
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
+/* Answers with a JSON value (stolen) and one extra header, e.g. Link to a list's next page. */
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value);
 /* Answers {"error":{"status":..,"message":..,"field":..}}; field may be NULL. */
 enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
                            const char *field);
@@ -48,14 +59,22 @@ enum MHD_Result http_text(http_request *r, unsigned status, const char *content_
 /* Answers with a malloc'd buffer, which the server frees after sending. */
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
                            size_t len);
-/* After a failed query: 503 when the database is unreachable (clients should retry), else 500
- * with the database's message. */
+/* After a failed query: 503 when the database is unreachable (clients should retry), else 500.
+ * Either way the client gets a generic message and the request id; err (which may hold SQL and
+ * connection details) goes only to the log, under that id. */
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err);
+/* An error answer with one extra header (WWW-Authenticate on a 401, Allow on a 405). */
+enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
+                                       const char *header, const char *value);
 /* 405 with the Allow header. */
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 
 /* A real number as http_json writes it: 15 significant digits, and ".0" on whole numbers. */
 void http_format_real(double value, char *out, size_t len);
+
+/* The name a write through the API is recorded under: the key's label, or "anonymous" when the
+ * server runs without API_KEYS_FILE. */
+const char *http_writer_label(const http_request *r);
 
 /* A query-string value, or NULL. */
 const char *http_query(http_request *r, const char *key);

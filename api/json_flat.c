@@ -133,8 +133,10 @@ static int pair(cursor *c, json_t *obj) {
 }
 
 json_t *json_flat_object(const char *text, size_t len) {
+    if (!text) /* an empty body: NULL + 0 would be undefined behaviour */
+        return NULL;
     cursor c = {text, text + len};
-    if (!text || !take(&c, '{'))
+    if (!take(&c, '{'))
         return NULL;
     json_t *obj = json_object();
     if (!obj)

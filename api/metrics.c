@@ -1,6 +1,9 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
+#include "conn_guard.h"
+#include "process_metrics.h"
+
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +12,15 @@
 static const char *const method_names[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OTHER"};
 #define METHOD_COUNT 6
 
-static const unsigned status_codes[] = {200, 201, 204, 400, 404, 405, 413, 431, 500, 503, 0};
-#define STATUS_COUNT 11 /* the last slot counts any other status */
+/* Every status is counted as itself: the slots are seeded with the statuses this server and
+ * libmicrohttpd answer with, and a status not among them takes a free slot the first time it is
+ * seen. The label set stays bounded by STATUS_COUNT; only if that many distinct statuses ever
+ * appeared (none of the code paths can produce them) would the last slot count the rest, as
+ * code="other". */
+#define STATUS_COUNT 32
+static atomic_uint status_codes[STATUS_COUNT] = {200, 201, 204, 400, 401, 403, 404, 405,
+                                                 408, 411, 413, 414, 415, 417, 422, 429,
+                                                 431, 499, 500, 501, 503, 505};
 
 static const double bucket_bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                        0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   5.0};
@@ -30,8 +40,12 @@ static int method_index(const char *method) {
 
 static int status_index(unsigned status) {
     for (int i = 0; i < STATUS_COUNT - 1; i++) {
-        if (status_codes[i] == status)
+        unsigned seen = atomic_load_explicit(&status_codes[i], memory_order_relaxed);
+        if (seen == status)
             return i;
+        if (seen == 0 &&
+            (atomic_compare_exchange_strong(&status_codes[i], &seen, status) || seen == status))
+            return i; /* claimed for this status, by us or by another thread just now */
     }
     return STATUS_COUNT - 1;
 }
@@ -51,7 +65,7 @@ void metrics_record(route_id route, const char *method, unsigned status, double 
 
 static void render_requests(FILE *out) {
     fputs("# HELP titanic_http_requests_total HTTP requests by route template, method and "
-          "status.\n# TYPE titanic_http_requests_total counter\n",
+          "status code.\n# TYPE titanic_http_requests_total counter\n",
           out);
     for (int r = 0; r < ROUTE_COUNT; r++)
         for (int m = 0; m < METHOD_COUNT; m++)
@@ -59,15 +73,15 @@ static void render_requests(FILE *out) {
                 unsigned long n = atomic_load(&requests[r][m][s]);
                 if (n == 0)
                     continue;
-                char status[8];
+                char code[8];
                 if (s < STATUS_COUNT - 1)
-                    snprintf(status, sizeof status, "%u", status_codes[s]);
+                    snprintf(code, sizeof code, "%u", atomic_load(&status_codes[s]));
                 else
-                    snprintf(status, sizeof status, "other");
+                    snprintf(code, sizeof code, "other");
                 fprintf(out,
-                        "titanic_http_requests_total{route=\"%s\",method=\"%s\",status=\"%s\"} "
+                        "titanic_http_requests_total{route=\"%s\",method=\"%s\",code=\"%s\"} "
                         "%lu\n",
-                        route_template((route_id)r), method_names[m], status, n);
+                        route_template((route_id)r), method_names[m], code, n);
             }
 }
 
@@ -104,4 +118,11 @@ static void render_histograms(FILE *out) {
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
+    fprintf(out,
+            "# HELP titanic_http_header_timeouts_total Connections closed for not completing a "
+            "request header within HEADER_TIMEOUT_SECONDS.\n"
+            "# TYPE titanic_http_header_timeouts_total counter\n"
+            "titanic_http_header_timeouts_total %ld\n",
+            conn_guard_header_timeouts());
+    process_metrics_render(out);
 }

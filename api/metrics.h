@@ -1,6 +1,7 @@
-/* Prometheus metrics of the HTTP layer: request counts by route, method and status and latency
- * histograms by route. Counters are lock-free atomics so recording costs nothing measurable on
- * the request path. The API's own gauges (model, database) are written by its /metrics route. */
+/* Prometheus metrics of the HTTP layer: request counts by route, method and status code, latency
+ * histograms by route, and the process_* metrics every Prometheus client library exports. Counters
+ * are lock-free atomics so recording costs nothing measurable on the request path. The API's own
+ * gauges (model, database) are written by its /metrics route. */
 #ifndef TITANIC_METRICS_H
 #define TITANIC_METRICS_H
 

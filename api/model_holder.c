@@ -21,6 +21,8 @@ struct model_ref {
     atomic_int refs;
 };
 
+model_limits model_holder_limits = {4u << 20, 50000};
+
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static model_ref *current;
 static atomic_int current_version;
@@ -59,14 +61,25 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-void model_holder_install(titanic_model *m) {
+model_ref *model_ref_wrap(titanic_model *m) {
     model_ref *ref = calloc(1, sizeof *ref);
     if (!ref) {
         model_free(m);
-        return;
+        return NULL;
     }
     ref->model = m;
-    atomic_init(&ref->refs, 1); /* the holder's own reference */
+    atomic_init(&ref->refs, 1);
+    return ref;
+}
+
+void model_ref_retain(model_ref *ref) {
+    atomic_fetch_add(&ref->refs, 1);
+}
+
+static void model_holder_install(titanic_model *m) {
+    model_ref *ref = model_ref_wrap(m); /* the holder's own reference */
+    if (!ref)
+        return;
     pthread_mutex_lock(&current_lock);
     model_ref *old = current;
     current = ref;
@@ -85,7 +98,8 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
     }
     if (version == model_holder_version())
         return 0;
-    titanic_model *m = models_store_load_active(store_on(conn), err, errlen);
+    titanic_model *m =
+        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
     if (!m)
         return -1;
     int old = model_holder_version();
@@ -103,7 +117,8 @@ int model_holder_schema_problem(char *reason, size_t len) {
     return problem;
 }
 
-void model_holder_set_schema_problem(const char *reason) {
+/* NULL clears. */
+static void model_holder_set_schema_problem(const char *reason) {
     pthread_mutex_lock(&schema_lock);
     snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
     pthread_mutex_unlock(&schema_lock);

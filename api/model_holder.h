@@ -18,11 +18,20 @@ model_ref *model_holder_acquire(void);
 const titanic_model *model_ref_model(const model_ref *ref);
 void model_holder_release(model_ref *ref);
 
+/* A reference-counted model that is not the holder's (model_cache.h keeps other versions):
+ * takes m and one reference; model_holder_release drops it, the last one frees m. NULL (m freed)
+ * when out of memory. */
+model_ref *model_ref_wrap(titanic_model *m);
+/* One more reference to ref, dropped with model_holder_release. */
+void model_ref_retain(model_ref *ref);
+
 /* Version of the current model (0 when none). */
 int model_holder_version(void);
 
-/* Installs m (taking ownership) as the current model. */
-void model_holder_install(titanic_model *m);
+/* The largest document and ticket-group count the server loads (MODEL_DOCUMENT_MAX_BYTES,
+ * MODEL_TICKET_GROUPS_MAX; set before the reloader starts). A model beyond them is refused and
+ * the current one kept. */
+extern model_limits model_holder_limits;
 
 /* Loads the active model from conn when its version differs from the current one. Returns 1 when
  * a new model was installed, 0 when unchanged, -1 with err on failure (the old model stays). */
@@ -30,7 +39,6 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen);
 
 /* Schema state seen by the reloader, for /ready: 0 ok, else a message is in reason. */
 int model_holder_schema_problem(char *reason, size_t len);
-void model_holder_set_schema_problem(const char *reason); /* NULL clears */
 
 /* Starts the reloader thread (LISTEN + periodic check every poll_seconds). */
 int model_holder_start_reloader(const char *conninfo, int poll_seconds);

@@ -15,8 +15,21 @@ static const char *const route_names[ROUTE_COUNT] = {"/health",
                                                      "/people/{uuid}",
                                                      "/metrics",
                                                      "/openapi.json",
+                                                     "/v2",
+                                                     "/v2/health/live",
+                                                     "/v2/health/ready",
+                                                     "/v2/models/{name}",
+                                                     "/v2/models/{name}/ready",
+                                                     "/v2/models/{name}/infer",
+                                                     "/v2/models/{name}/versions/{version}",
+                                                     "/v2/models/{name}/versions/{version}/ready",
+                                                     "/v2/models/{name}/versions/{version}/infer",
                                                      "unmatched"};
 
 const char *route_template(route_id route) {
     return route < ROUTE_COUNT ? route_names[route] : "unmatched";
+}
+
+int route_is_open_inference(route_id route) {
+    return route >= ROUTE_V2_SERVER && route <= ROUTE_V2_VERSION_INFER;
 }

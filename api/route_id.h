@@ -19,10 +19,23 @@ typedef enum {
     ROUTE_PERSON,
     ROUTE_METRICS,
     ROUTE_OPENAPI,
+    /* The Open Inference Protocol (routes_v2.c) */
+    ROUTE_V2_SERVER,
+    ROUTE_V2_LIVE,
+    ROUTE_V2_READY,
+    ROUTE_V2_MODEL,
+    ROUTE_V2_MODEL_READY,
+    ROUTE_V2_INFER,
+    ROUTE_V2_VERSION,
+    ROUTE_V2_VERSION_READY,
+    ROUTE_V2_VERSION_INFER,
     ROUTE_UNKNOWN,
     ROUTE_COUNT
 } route_id;
 
 const char *route_template(route_id route);
+
+/* Whether route is one of the Open Inference Protocol's (/v2...), whose errors have its shape. */
+int route_is_open_inference(route_id route);
 
 #endif

@@ -3,32 +3,36 @@
 #define TITANIC_ROUTES_H
 
 #include "http.h"
-#include "passenger.h"
 
 /* Finds the route for r->url and r->method and runs it (sets r->route for metrics). */
 enum MHD_Result routes_dispatch(http_request *r);
+/* The internal METRICS_PORT listener: /metrics and /health, 404 for anything else. */
+enum MHD_Result routes_dispatch_internal(http_request *r);
 
-enum MHD_Result route_health(http_request *r);
-enum MHD_Result route_ready(http_request *r);
+/* The route template of a raw request path (query string allowed), for the server to count a
+ * request it refuses before dispatch (server_options.classify). */
+route_id routes_classify(const char *url);
+route_id routes_classify_internal(const char *url);
+
 enum MHD_Result route_passenger(http_request *r, const char *id_text);
 enum MHD_Result route_passenger_list(http_request *r);
 enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text);
 enum MHD_Result route_stats(http_request *r);
 enum MHD_Result route_predict(http_request *r);
-enum MHD_Result route_model(http_request *r);
-enum MHD_Result route_models(http_request *r);
-enum MHD_Result route_model_report(http_request *r);
 enum MHD_Result route_people_list(http_request *r);
 enum MHD_Result route_people_create(http_request *r);
 enum MHD_Result route_person_get(http_request *r, const char *uuid);
 enum MHD_Result route_person_put(http_request *r, const char *uuid);
 enum MHD_Result route_person_delete(http_request *r, const char *uuid);
-enum MHD_Result route_metrics(http_request *r);
-enum MHD_Result route_openapi(http_request *r);
 
-/* Shared by the passenger, prediction and people routes (defined in routes.c): fetches one
- * stored passenger. Returns 1 found, 0 not found, -1 after answering the request with an error
- * (503/500). */
-int fetch_passenger(http_request *r, int32_t id, passenger *out);
+/* The Open Inference Protocol v2 (routes_v2.c). route_v2_model serves r->route's metadata,
+ * readiness or inference for model name, at version (NULL: the active one). */
+enum MHD_Result route_v2_server(http_request *r);
+enum MHD_Result route_v2_live(http_request *r);
+enum MHD_Result route_v2_ready(http_request *r);
+enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version);
+/* The protocol's error object {"error": message}, with the request id beside it, whatever
+ * r->route is (http_error gives it on the protocol's routes). */
+enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *message);
 
 #endif

@@ -3,8 +3,10 @@
  * string is validated and sent as a parameter; only whitelisted SQL fragments are ever joined. */
 #include "api_db.h"
 #include "config.h"
+#include "passenger_cursor.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 #include "text.h"
 
@@ -41,7 +43,7 @@ enum MHD_Result route_passenger(http_request *r, const char *id_text) {
 /* ---- lists ---- */
 
 static int bad_param(http_request *r, const char *name, const char *expected) {
-    char message[160];
+    char message[200];
     snprintf(message, sizeof message, "query parameter %s: expected %s", name, expected);
     http_error(r, 400, message, name);
     return -1;
@@ -80,17 +82,68 @@ static int parse_paging(http_request *r, passenger_query *q) {
         return bad_param(r, "limit", "an integer from 1 to 1000");
     if ((v = http_query(r, "offset")) && config_parse_long(v, 0, 2147483647L, &q->offset) != 0)
         return bad_param(r, "offset", "a non-negative integer");
+    if (q->offset > PASSENGER_LIST_MAX_OFFSET)
+        return bad_param(r, "offset",
+                         "at most 10000; to read further, follow next (an after= cursor)");
     v = http_query(r, "sort");
     if (passenger_sort_parse(v ? v : "passenger_id", &q->sort, &q->descending) != 0)
         return bad_param(r, "sort",
                          "one of passenger_id, name, age, fare, pclass, survived (- for desc)");
+    if ((v = http_query(r, "after")) &&
+        passenger_cursor_decode(v, q->sort, q->descending, &q->after) != 0)
+        return bad_param(r, "after", "the cursor of a page with the same sort (its next link)");
     return 0;
+}
+
+/* Appends "&key=value" (percent-encoded) when the request has key. */
+static void link_param(http_request *r, const char *key, char *out, size_t len) {
+    const char *v = http_query(r, key);
+    if (!v)
+        return;
+    size_t o = strlen(out);
+    o += (size_t)snprintf(out + o, len - o, "&%s=", key);
+    for (const unsigned char *p = (const unsigned char *)v; *p && o + 4 < len; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+            strchr("-._~", *p))
+            out[o++] = (char)*p;
+        else
+            o += (size_t)snprintf(out + o, len - o, "%%%02X", *p);
+    }
+    out[o] = '\0';
+}
+
+/* Room for a next link: the cursor and every kept parameter percent-encoded (a name filter
+ * triples at most). */
+#define NEXT_LINK_MAX (PASSENGER_CURSOR_TOKEN_MAX + 3 * PASSENGER_NAME_MAX + 256)
+
+/* The path of the next page: the same filters, sort and limit from the position next; no
+ * offset (the cursor is the position). */
+static void next_link(http_request *r, const passenger_query *q, const passenger_cursor *next,
+                      char *out, size_t len) {
+    static const char *const kept[] = {"pclass",  "sex",  "survived", "embarked", "min_age",
+                                       "max_age", "name", "sort",     "limit",    NULL};
+    char token[PASSENGER_CURSOR_TOKEN_MAX];
+    passenger_cursor_encode(q->sort, q->descending, next, token);
+    snprintf(out, len, "/passengers?after=%s", token);
+    for (int i = 0; kept[i]; i++)
+        link_param(r, kept[i], out, len);
+}
+
+static json_t *page_body(passenger *rows, int count, long total, int exact,
+                         const passenger_query *q, const char *next) {
+    json_t *items = json_array();
+    for (int i = 0; i < count; i++)
+        json_array_append_new(items, passenger_to_json(&rows[i]));
+    return json_pack("{s:o, s:I, s:s, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
+                     "total_is", exact ? "exact" : "estimate", "limit", (json_int_t)q->limit,
+                     "offset", (json_int_t)q->offset, "next",
+                     next ? json_string(next) : json_null());
 }
 
 enum MHD_Result route_passenger_list(http_request *r) {
     static const char *const allowed[] = {"pclass",  "sex",     "survived", "embarked",
                                           "min_age", "max_age", "name",     "sort",
-                                          "limit",   "offset",  NULL};
+                                          "limit",   "offset",  "after",    NULL};
     const char *unknown = http_unknown_query(r, allowed);
     if (unknown) {
         http_error(r, 400, "unknown query parameter (see /openapi.json)", unknown);
@@ -100,20 +153,27 @@ enum MHD_Result route_passenger_list(http_request *r) {
     memset(&q, 0, sizeof q);
     if (parse_list_filters(r, &q) != 0 || parse_paging(r, &q) != 0)
         return MHD_YES;
-    int unavailable, count = 0;
+    int unavailable, count = 0, exact = 0;
     long total = 0;
     char err[512];
     passenger *rows = NULL;
-    if (passengers_store_list(api_db_store(), &q, &rows, &count, &total, &unavailable, err,
+    passenger_cursor next;
+    if (passengers_store_count(api_db_store(), &q, &total, &exact, &unavailable, err, sizeof err) !=
+            0 ||
+        passengers_store_list(api_db_store(), &q, &rows, &count, &next, &unavailable, err,
                               sizeof err) != 0)
         return http_database_error(r, unavailable, err);
-    json_t *items = json_array();
-    for (int i = 0; i < count; i++)
-        json_array_append_new(items, passenger_to_json(&rows[i]));
+    if (!next.present) {
+        enum MHD_Result rc = http_json(r, 200, page_body(rows, count, total, exact, &q, NULL));
+        free(rows);
+        return rc;
+    }
+    char path[NEXT_LINK_MAX], link[NEXT_LINK_MAX + 16];
+    next_link(r, &q, &next, path, sizeof path);
+    snprintf(link, sizeof link, "<%s>; rel=\"next\"", path);
+    json_t *body = page_body(rows, count, total, exact, &q, path);
     free(rows);
-    return http_json(r, 200,
-                     json_pack("{s:o, s:I, s:I, s:I}", "items", items, "total", (json_int_t)total,
-                               "limit", (json_int_t)q.limit, "offset", (json_int_t)q.offset));
+    return http_json_with_header(r, 200, body, "Link", link);
 }
 
 /* ---- survival statistics ---- */

@@ -1,10 +1,14 @@
 /* The "Titanic API" contract (Container Solutions' Swagger exercise): /people and
  * /people/{uuid}, backed by the same passengers table. A person's uuid is derived from its
  * passenger id, so a lookup by uuid is a primary-key lookup; people created here take ids from
- * passenger_api_id_seq, far above any file's. */
+ * passenger_api_id_seq, far above any file's. Writes are recorded under the caller's key label
+ * (passengers_store.h says how that keeps them out of the trainer's default data). */
 #include "api_db.h"
+#include "config.h"
+#include "passenger_cache.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 
 #include <math.h>
@@ -12,18 +16,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID; answers 400 itself. */
+static int parse_people_page(http_request *r, long *limit, int32_t *after) {
+    static const char *const allowed[] = {"limit", "after", NULL};
+    const char *unknown = http_unknown_query(r, allowed), *v;
+    char message[160], reason[160];
+    if (unknown) {
+        http_error(r, 400, "unknown query parameter (only limit and after)", unknown);
+        return -1;
+    }
+    *limit = (long)http_config.people_list_max;
+    *after = 0;
+    if ((v = http_query(r, "limit")) &&
+        config_parse_long(v, 1, (long)http_config.people_list_max, limit) != 0) {
+        snprintf(message, sizeof message,
+                 "query parameter limit: expected an integer from 1 to %zu",
+                 http_config.people_list_max);
+        http_error(r, 400, message, "limit");
+        return -1;
+    }
+    if ((v = http_query(r, "after")) &&
+        passenger_parse_id(v, strlen(v), after, reason, sizeof reason) != 0) {
+        http_error(r, 400, "query parameter after: expected the id from a next link", "after");
+        return -1;
+    }
+    return 0;
+}
+
+/* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
+ * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
+ * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 enum MHD_Result route_people_list(http_request *r) {
+    long limit;
+    int32_t after;
+    if (parse_people_page(r, &limit, &after) != 0)
+        return MHD_YES;
     char err[512];
     int unavailable, count = 0;
     passenger *rows = NULL;
-    if (passengers_store_first(api_db_store(), (long)http_config.people_list_max, &rows, &count,
-                               &unavailable, err, sizeof err) != 0)
+    /* One row more than the page: whether a next page exists. */
+    if (passengers_store_by_id_after(api_db_store(), after, limit + 1, &rows, &count, &unavailable,
+                                     err, sizeof err) != 0)
         return http_database_error(r, unavailable, err);
+    int shown = count > limit ? (int)limit : count;
     json_t *list = json_array();
-    for (int i = 0; i < count; i++)
+    for (int i = 0; i < shown; i++)
         json_array_append_new(list, passenger_to_person(&rows[i]));
+    int32_t last = shown ? rows[shown - 1].id : 0;
     free(rows);
-    return http_json(r, 200, list);
+    if (count <= limit)
+        return http_json(r, 200, list);
+    char link[96];
+    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
+    return http_json_with_header(r, 200, list, "Link", link);
 }
 
 static int parse_person_body(http_request *r, passenger *p) {
@@ -56,7 +101,10 @@ enum MHD_Result route_people_create(http_request *r) {
         return MHD_YES;
     int unavailable;
     char err[512];
-    if (passengers_store_create(api_db_store(), &p, &unavailable, err, sizeof err) != 0)
+    int rc = passengers_store_create(api_db_store(), &p, http_writer_label(r), &unavailable, err,
+                                     sizeof err);
+    passenger_cache_invalidate(); /* after any attempt: a failed answer may hide a commit */
+    if (rc != 0)
         return http_database_error(r, unavailable, err);
     return answer_person(r, 201, p.id);
 }
@@ -87,7 +135,9 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
     p.id = id;
     int unavailable;
     char err[512];
-    int updated = passengers_store_update_person(api_db_store(), &p, &unavailable, err, sizeof err);
+    int updated = passengers_store_update_person(api_db_store(), &p, http_writer_label(r),
+                                                 &unavailable, err, sizeof err);
+    passenger_cache_invalidate(); /* before the read-back, and even when the answer failed */
     if (updated < 0)
         return http_database_error(r, unavailable, err);
     if (!updated)
@@ -101,7 +151,9 @@ enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
         return MHD_YES;
     char err[512];
     int unavailable;
-    int deleted = passengers_store_delete(api_db_store(), id, &unavailable, err, sizeof err);
+    int deleted = passengers_store_delete(api_db_store(), id, http_writer_label(r), &unavailable,
+                                          err, sizeof err);
+    passenger_cache_invalidate();
     if (deleted < 0)
         return http_database_error(r, unavailable, err);
     if (!deleted)

@@ -2,7 +2,9 @@
  * GET /passengers/{id}/prediction. The model is taken once per request, so a batch is scored
  * by one model version even while a reload swaps it. */
 #include "model_holder.h"
+#include "monitor.h"
 #include "passenger_json.h"
+#include "passenger_fetch.h"
 #include "routes.h"
 
 #include <stdio.h>
@@ -11,8 +13,10 @@
 
 static json_t *prediction_json(const titanic_model *m, const passenger *p, int explain) {
     double probability = model_predict(m, p);
-    json_t *o = json_pack("{s:f, s:b, s:i}", "probability", probability, "survived",
-                          probability >= model_threshold(m), "model_version", model_version(m));
+    int survived = probability >= model_threshold(m);
+    monitor_record(model_version(m), p, probability, survived);
+    json_t *o = json_pack("{s:f, s:b, s:i}", "probability", probability, "survived", survived,
+                          "model_version", model_version(m));
     if (explain)
         json_object_set_new(o, "explanation", model_explain(m, p));
     return o;
@@ -23,11 +27,12 @@ static json_t *prediction_json(const titanic_model *m, const passenger *p, int e
  * the request's cost). */
 static enum MHD_Result answer_single(http_request *r, const titanic_model *m, const passenger *p) {
     double probability = model_predict(m, p);
+    int survived = probability >= model_threshold(m);
+    monitor_record(model_version(m), p, probability, survived);
     char number[40], body[160];
     http_format_real(probability, number, sizeof number);
-    int n =
-        snprintf(body, sizeof body, "{\"probability\":%s,\"survived\":%s,\"model_version\":%d}",
-                 number, probability >= model_threshold(m) ? "true" : "false", model_version(m));
+    int n = snprintf(body, sizeof body, "{\"probability\":%s,\"survived\":%s,\"model_version\":%d}",
+                     number, survived ? "true" : "false", model_version(m));
     return http_text(r, 200, "application/json", body, (size_t)n);
 }
 
@@ -79,21 +84,27 @@ static enum MHD_Result predict_batch(http_request *r, const titanic_model *m, js
                  http_config.max_batch, n);
         return http_error(r, 400, message, "passengers");
     }
-    json_t *out = json_array();
+    /* Every passenger is checked before any is scored, so a refused batch leaves no prediction
+     * counted in the monitoring. n <= MAX_BATCH bounds the array. */
+    passenger *batch = calloc(n, sizeof *batch);
+    if (!batch)
+        return http_error(r, 500, "out of memory", NULL);
     for (size_t i = 0; i < n; i++) {
         char prefix[48];
         snprintf(prefix, sizeof prefix, "passengers[%zu].", i);
-        passenger p;
         input_error e;
-        if (passenger_from_predict_json(json_array_get(list, i), prefix, &p, &e) != 0) {
-            json_decref(out);
+        if (passenger_from_predict_json(json_array_get(list, i), prefix, &batch[i], &e) != 0) {
+            free(batch);
             size_t len = strlen(e.field);
             if (len > 0 && e.field[len - 1] == '.') /* the element itself, not a field */
                 e.field[len - 1] = '\0';
             return invalid(r, &e);
         }
-        json_array_append_new(out, prediction_json(m, &p, explain));
     }
+    json_t *out = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(out, prediction_json(m, &batch[i], explain));
+    free(batch);
     return http_json(
         r, 200, json_pack("{s:o, s:i}", "predictions", out, "model_version", model_version(m)));
 }

@@ -3,7 +3,9 @@
 #include "server.h"
 
 #include "access_log.h"
+#include "auth.h"
 #include "clock.h"
+#include "conn_guard.h"
 #include "log.h"
 #include "metrics.h"
 
@@ -20,24 +22,38 @@ struct server {
     struct MHD_Daemon *daemon;
     int port;
     server_handler handler;
+    route_id (*classify)(const char *url);
+    int authenticate;
 };
 
 static atomic_int in_flight;
 
 /* ---- request lifecycle ---- */
 
-static http_request *new_request(struct MHD_Connection *c, const char *url, const char *method) {
+/* libmicrohttpd's URI callback, run as soon as the request line is read and before any header:
+ * the request's state starts here, so that one refused while its headers are read (431) still
+ * has its route and its start time. The result becomes the request's *state. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+    (void)c;
+    const server *s = cls;
     http_request *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
     r->started = clock_now();
+    r->route = s->classify ? s->classify(uri) : ROUTE_UNKNOWN;
+    snprintf(r->path, sizeof r->path, "%s", uri);
+    atomic_fetch_add(&in_flight, 1);
+    return r;
+}
+
+/* Completes the state on_uri began, once the headers are in. */
+static void begin_request(http_request *r, struct MHD_Connection *c, const char *url,
+                          const char *method) {
     r->connection = c;
     r->method = method;
     r->url = url;
-    r->route = ROUTE_UNKNOWN;
     snprintf(r->path, sizeof r->path, "%s", url);
-    atomic_fetch_add(&in_flight, 1);
-    return r;
+    request_id_for(c, r->request_id);
 }
 
 /* Accumulates the body up to the limit; past it, the rest is read and dropped and the request
@@ -75,30 +91,79 @@ static enum MHD_Result too_large(http_request *r) {
     return http_error(r, 413, message, NULL);
 }
 
+/* Who is calling, and whether they may: answers 401/403 (and returns 1) when not. A key is
+ * looked up even where none is needed, so the access log names every known caller. */
+static int refused(http_request *r) {
+    const char *authorization =
+        MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    int malformed = auth_identify(authorization, &r->who) != 0;
+    if (!auth_enabled())
+        return 0; /* no keys configured: open (main.c warns at every start) */
+    auth_need need = auth_requirement(r->method, r->url, http_config.reads_need_key);
+    if (need == AUTH_NEED_NOTHING)
+        return 0;
+    if (r->who.role == AUTH_NONE) {
+        const char *message = malformed ? "malformed Authorization header; expected: Bearer KEY"
+                              : authorization ? "unknown API key"
+                                              : "this request needs an API key (Authorization: "
+                                                "Bearer KEY)";
+        http_error_with_header(r, 401, message, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                               authorization
+                                   ? "Bearer realm=\"titanic-api\", error=\"invalid_token\""
+                                   : "Bearer realm=\"titanic-api\"");
+        return 1;
+    }
+    if (need == AUTH_NEED_WRITER && r->who.role < AUTH_WRITER) {
+        http_error(r, 403, "this key may only read; writes need a writer or admin key", NULL);
+        return 1;
+    }
+    return 0;
+}
+
+/* Checks made once the header is complete, before any of the body is read. Returns 1 when the
+ * request has been answered. */
+static int answered_early(http_request *r, const server *s) {
+    conn_guard_header_complete(r->connection);
+    if (conn_guard_saw_nul(r->connection)) {
+        http_error(r, 400, "NUL byte (%00) in the path or query", NULL);
+        return 1;
+    }
+    if (s->authenticate && refused(r))
+        return 1;
+    if (declared_too_large(r->connection)) { /* refuse before reading a byte of it */
+        too_large(r);
+        return 1;
+    }
+    return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
     (void)version;
+    const server *s = cls;
     http_request *r = *state;
-    if (!r) {
-        if (!(r = new_request(c, url, method)))
-            return MHD_NO;
-        *state = r;
-        if (declared_too_large(c)) /* refuse before reading a byte of it */
-            return too_large(r);
+    if (!r) /* on_uri could not allocate */
+        return MHD_NO;
+    if (!r->connection) {
+        begin_request(r, c, url, method);
+        answered_early(r, s);
         return MHD_YES;
     }
     if (*upload_size > 0) {
-        take_body(r, upload_data, *upload_size);
+        if (!r->status) /* a body after an early answer is read and dropped */
+            take_body(r, upload_data, *upload_size);
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->status) /* already answered (413 on Content-Length) */
+    if (r->status) /* already answered (400, 401, 403, 413 before the body) */
         return MHD_YES;
     if (r->body_too_large)
         return too_large(r);
-    server *s = cls;
-    return s->handler(r);
+    log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
+    enum MHD_Result rc = s->handler(r);
+    log_set_request_id(NULL);
+    return rc;
 }
 
 /* Broken-down UTC time of a second, recomputed only when the second changes (per thread). */
@@ -112,20 +177,33 @@ static const struct tm *cached_utc(time_t second) {
     return &cached;
 }
 
+/* Writes at most max bytes of text into out as the inside of a JSON string: quotes, backslashes
+ * and control or non-ASCII bytes escaped, so no client-sent text (path, method) can end the
+ * string and forge fields. */
+static void json_escape_into(const char *text, size_t max, char *out, size_t outlen) {
+    size_t o = 0, i = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p && i < max && o + 7 < outlen;
+         p++, i++) {
+        if (*p == '"' || *p == '\\')
+            o += (size_t)snprintf(out + o, outlen - o, "\\%c", *p);
+        else if (*p < 0x20 || *p >= 0x7F)
+            o += (size_t)snprintf(out + o, outlen - o, "\\u%04x", *p);
+        else
+            out[o++] = (char)*p;
+    }
+    out[o] = '\0';
+}
+
+#define METHOD_LOG_MAX 16
+
 /* The access log: one line per request, in the log's format (buffered per worker thread, see
  * access_log.h). */
 static void write_access_log(const http_request *r, double seconds) {
-    char path[HTTP_PATH_LOG_MAX * 6 + 1];
-    size_t o = 0;
-    for (const unsigned char *p = (const unsigned char *)r->path; *p && o + 7 < sizeof path; p++) {
-        if (*p == '"' || *p == '\\')
-            o += (size_t)snprintf(path + o, sizeof path - o, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7F)
-            o += (size_t)snprintf(path + o, sizeof path - o, "\\u%04x", *p);
-        else
-            path[o++] = (char)*p;
-    }
-    path[o] = '\0';
+    char path[HTTP_PATH_LOG_MAX * 6 + 1], method[METHOD_LOG_MAX * 6 + 1];
+    json_escape_into(r->path, HTTP_PATH_LOG_MAX, path, sizeof path);
+    json_escape_into(r->method, METHOD_LOG_MAX, method, sizeof method);
+    /* Labels and request ids are checked against a safe charset when they are accepted. */
+    const char *key = r->who.role != AUTH_NONE ? r->who.label : "";
     char line[2048];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -135,14 +213,16 @@ static void write_access_log(const http_request *r, double seconds) {
     if (log_is_json())
         n = snprintf(line, sizeof line,
                      "{\"time\":\"%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ\",\"level\":\"info\","
-                     "\"component\":\"api\",\"message\":\"request\",\"method\":\"%.16s\","
-                     "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%ld,\"bytes\":%zu}\n",
+                     "\"component\":\"api\",\"message\":\"request\",\"method\":\"%s\","
+                     "\"path\":\"%s\",\"route\":\"%s\",\"status\":%u,\"us\":%ld,\"bytes\":%zu,"
+                     "\"request_id\":\"%s\",\"key\":\"%s\"}\n",
                      tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min,
-                     tm->tm_sec, now.tv_nsec / 1000000L, r->method, path, route_template(r->route),
-                     r->status, micros, r->bytes);
+                     tm->tm_sec, now.tv_nsec / 1000000L, method, path, route_template(r->route),
+                     r->status, micros, r->bytes, r->request_id, key);
     else
-        n = snprintf(line, sizeof line, "%02d:%02d:%02d %.16s %s %u %ldus %zub\n", tm->tm_hour,
-                     tm->tm_min, tm->tm_sec, r->method, path, r->status, micros, r->bytes);
+        n = snprintf(line, sizeof line, "%02d:%02d:%02d %s %s %u %ldus %zub id=%s key=%s\n",
+                     tm->tm_hour, tm->tm_min, tm->tm_sec, method, path, r->status, micros, r->bytes,
+                     r->request_id, key[0] ? key : "-");
     if (n > 0)
         access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -150,12 +230,20 @@ static void write_access_log(const http_request *r, double seconds) {
 static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode code) {
     (void)cls;
-    (void)c;
     http_request *r = *state;
+    conn_guard_request_done(c); /* the next request's header is due from now */
     if (!r)
         return;
-    if (code != MHD_REQUEST_TERMINATED_COMPLETED_OK && r->status == 0)
-        r->status = 499; /* the client went away before an answer */
+    if (r->status == 0) {
+        /* Not answered by a handler: libmicrohttpd's own answer (431, 414, 400), or none. */
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+        r->status = info && info->http_status ? info->http_status : 0;
+        if (r->status == 0 && code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
+            r->status = 499; /* the client went away before an answer */
+    }
+    if (!r->method) /* the headers never completed: the method is libmicrohttpd's secret */
+        r->method = "OTHER";
     double seconds = clock_seconds_since(&r->started);
     metrics_record(r->route, r->method, r->status, seconds);
     if (log_enabled(LOG_INFO))
@@ -189,14 +277,19 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     if (!s)
         return NULL;
     s->handler = o->handler;
+    s->classify = o->classify;
+    s->authenticate = o->authenticate;
+    /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL,
-        NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT, o->connection_limit,
+        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
+        o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit,
         MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
+        on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
+        on_uri, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d (address in use, or not allowed)", o->bind,
                  o->port);
@@ -213,7 +306,7 @@ int server_port(const server *s) {
 }
 
 int server_drain_and_stop(server *s, double grace_seconds) {
-    http_config.draining = 1;
+    atomic_store(&http_config.draining, 1);
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);

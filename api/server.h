@@ -17,9 +17,15 @@ typedef struct {
     int port;
     int threads; /* worker threads, each with its own epoll loop */
     unsigned connection_limit;
+    unsigned per_ip_connection_limit;    /* concurrent connections per client address (0: none) */
     unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
     size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
     server_handler handler;
+    /* The route template of a raw request path, known before any header is read, so that a
+     * request refused before the handler runs (413, or 431 from libmicrohttpd itself) is still
+     * counted under its route. NULL: such requests count as unmatched. */
+    route_id (*classify)(const char *url);
+    int authenticate; /* check API keys (auth.h): the public listener, not the metrics one */
 } server_options;
 
 typedef struct server server;

@@ -126,6 +126,12 @@ static char *render_text(const char *when, log_level level, const char *message,
     return buf;
 }
 
+static _Thread_local const char *thread_request_id;
+
+void log_set_request_id(const char *request_id) {
+    thread_request_id = request_id;
+}
+
 void log_event(log_level level, const char *message, const char *fields_format, ...) {
     if (!log_enabled(level))
         return;
@@ -141,6 +147,8 @@ void log_event(log_level level, const char *message, const char *fields_format, 
     }
     if (!fields)
         fields = json_object();
+    if (thread_request_id && !json_object_get(fields, "request_id"))
+        json_object_set_new(fields, "request_id", json_string(thread_request_id));
     char when[40];
     format_time(when, sizeof when);
     char *text = logger.json ? render_json(when, level, message, fields)

@@ -22,6 +22,11 @@ void log_set_level(log_level level);
 int log_enabled(log_level level);
 int log_is_json(void);
 
+/* Names the request this thread is handling (NULL: none): every line logged meanwhile carries it
+ * as "request_id", so one request can be followed through all its lines. The text is not copied;
+ * it must stay valid until the thread sets another or NULL. */
+void log_set_request_id(const char *request_id);
+
 /* Logs message with optional fields given as a jansson json_pack() format and its arguments,
  * e.g. log_event(LOG_INFO, "loaded", "{s:i, s:s}", "rows", n, "file", path). fields_format may
  * be NULL. A field that cannot be packed is reported inside the line, never dropped silently. */

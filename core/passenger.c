@@ -47,7 +47,8 @@ static int parse_digits(const char *text, size_t len, size_t max_digits, long *o
     return 0;
 }
 
-/* A plain decimal: 1-7 digits, optionally '.' and 1-6 digits. No sign, exponent, inf or nan:
+/* A plain decimal: 1 to PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to
+ * PASSENGER_DECIMAL_FRAC_DIGITS digits. No sign, exponent, inf or nan:
  * exactly what PostgreSQL's numeric reads back as the same value. */
 static int parse_plain_decimal(const char *text, size_t len, double *out) {
     size_t i = 0, int_digits = 0, frac_digits = 0;
@@ -64,7 +65,8 @@ static int parse_plain_decimal(const char *text, size_t len, double *out) {
         if (frac_digits == 0)
             return -1;
     }
-    if (i != len || int_digits == 0 || int_digits > 7 || frac_digits > 6)
+    if (i != len || int_digits == 0 || int_digits > PASSENGER_DECIMAL_INT_DIGITS ||
+        frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
         return -1;
     char buf[16];
     memcpy(buf, text, len);

@@ -14,6 +14,10 @@
 #define PASSENGER_FAMILY_MAX 50 /* sibsp and parch each */
 #define PASSENGER_FARE_MAX 100000.0
 #define PASSENGER_ID_MAX 2147483647L
+/* Ages and fares are plain decimals: at most this many digits before and after the point, which
+ * PostgreSQL's numeric reads back as exactly the same value. */
+#define PASSENGER_DECIMAL_INT_DIGITS 7
+#define PASSENGER_DECIMAL_FRAC_DIGITS 6
 
 typedef enum { SEX_MALE = 0, SEX_FEMALE = 1, SEX_OTHER = 2 } passenger_sex;
 

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-size_t text_utf8_sequence_length(const unsigned char *s, size_t len) {
+static size_t text_utf8_sequence_length(const unsigned char *s, size_t len) {
     unsigned char c = s[0];
     if (c < 0x80)
         return 1;

@@ -13,10 +13,6 @@
  * "invalid UTF-8 at byte 7" in reason. */
 int text_validate(const char *text, size_t len, size_t max_bytes, char *reason, size_t reasonlen);
 
-/* Length in bytes of the valid UTF-8 sequence starting at s (at most len bytes), or 0 when the
- * bytes there are not valid UTF-8. */
-size_t text_utf8_sequence_length(const unsigned char *s, size_t len);
-
 /* Copies at most max bytes of src into dst (size max + 1), cut back to a whole UTF-8 character
  * and NUL-terminated. Used to bound text we echo back in error messages. */
 void text_copy_bounded(char *dst, const char *src, size_t len, size_t max);

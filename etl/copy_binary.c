@@ -76,8 +76,8 @@ int copy_binary_numeric(char **at, const char *text, size_t len) {
     while (point < len && text[point] >= '0' && text[point] <= '9')
         point++;
     size_t frac_digits = point < len ? len - point - 1 : 0;
-    if (point == 0 || point > 7 || (point < len && text[point] != '.') ||
-        (point < len && frac_digits == 0) || frac_digits > 6)
+    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS || (point < len && text[point] != '.') ||
+        (point < len && frac_digits == 0) || frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
         return -1;
     for (size_t i = point + 1; i < len; i++) {
         if (text[i] < '0' || text[i] > '9')

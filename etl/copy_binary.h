@@ -5,10 +5,13 @@
 #ifndef TITANIC_COPY_BINARY_H
 #define TITANIC_COPY_BINARY_H
 
+#include "passenger.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-/* The most bytes one numeric from a plain decimal of up to 7+6 digits can take. */
+/* The most bytes one numeric from a plain decimal (passenger.h) can take: length, header, and
+ * at most 6 base-10000 digit groups (a generous bound for 7 + 6 decimal digits). */
 #define COPY_BINARY_NUMERIC_MAX (4 + 8 + 2 * 6)
 
 void copy_binary_header(char **at);
@@ -20,8 +23,9 @@ void copy_binary_int4(char **at, int32_t value);
 void copy_binary_int8(char **at, int64_t value);
 void copy_binary_bytes(char **at, const void *data, size_t len); /* text, uuid */
 
-/* A plain decimal ("71.2833", "0.42", "28.50": digits, optionally '.' and digits, at most 7
- * before and 6 after the point, as passenger_parse_age/fare accept) as a numeric keeping its
+/* A plain decimal ("71.2833", "0.42", "28.50": digits, optionally '.' and digits, at most
+ * PASSENGER_DECIMAL_INT_DIGITS before and PASSENGER_DECIMAL_FRAC_DIGITS after the point, as
+ * passenger_parse_age/fare accept) as a numeric keeping its
  * written scale. Returns 0, or -1 (nothing written) for text of any other form. */
 int copy_binary_numeric(char **at, const char *text, size_t len);
 

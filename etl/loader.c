@@ -359,7 +359,9 @@ static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
     copy_binary_header(&at);
     s->copy_used = (size_t)(at - s->copy_buf);
     if (s->direct)
-        return start_copy(s->conn, PASSENGERS_COPY_SQL, err, errlen);
+        return db_exec(s->conn, PASSENGERS_DEFER_INDEXES_SQL, 0, NULL, err, errlen) == 0
+                   ? start_copy(s->conn, PASSENGERS_COPY_SQL, err, errlen)
+                   : -1;
     /* Temporary tables live in per-session buffers (8 MB by default); a larger pool keeps a big
      * staging table in memory instead of spilling it to disk. Allowed only before the session's
      * first temporary table, which this is. */
@@ -563,6 +565,8 @@ static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, c
         return -1;
     if (s->direct) {
         s->result->inserted = s->valid;
+        if (db_exec(s->conn, PASSENGERS_RESTORE_INDEXES_SQL, 0, NULL, err, errlen) != 0)
+            return -1;
     } else if (merge_stage(s, duplicates_unchecked, err, errlen) != 0) {
         return -1;
     }
@@ -584,8 +588,10 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     int rc = read_all(s, reader, fd, &hash, err, errlen);
     if (rc != 0)
         explain_stop(s, err, errlen);
+    char streamed[65];
+    sha256_final_hex(&hash, streamed); /* always: it also frees the digest context */
     if (!s->prehashed)
-        sha256_final_hex(&hash, r->sha256);
+        memcpy(r->sha256, streamed, sizeof streamed);
     r->layout = csv_reader_layout(reader);
     int duplicates_unchecked = csv_reader_duplicates_unchecked(reader);
     csv_reader_free(reader);

@@ -1,15 +1,18 @@
 /* titanic-etl: loads a Titanic passenger CSV into PostgreSQL (what the Kubernetes Job runs on
  * every data refresh), applies schema migrations, and generates synthetic passengers.
  * This file turns the command line into calls of the loader and generator in libtitanic. */
+#include "build_info.h"
 #include "config.h"
 #include "db.h"
 #include "generate.h"
 #include "loader.h"
 #include "log.h"
 #include "migrate.h"
+#include "role_passwords.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,12 +44,14 @@ static void usage(FILE *out) {
           "  --help, --version\n"
           "\n"
           "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
+          "With --migrate and ROLE_PASSWORDS_DIR=DIR: each of titanic_api, titanic_etl,\n"
+          "titanic_train with a file DIR/<role> gets LOGIN and that file's content as password.\n"
           "Exit status: 0 committed; 1 nothing committed (see the error); 2 usage error.\n",
           out);
 }
 
 typedef struct {
-    int migrate_only, dry_run, no_progress, generate;
+    int migrate_only, dry_run, no_progress, generate, help, version;
     long generate_count, seed, id_base;
     long max_rejects;
     double max_rejects_pct;
@@ -58,50 +63,89 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
     return -1;
 }
 
+enum {
+    OPT_MIGRATE = 256,
+    OPT_DRY_RUN,
+    OPT_NO_PROGRESS,
+    OPT_MAX_REJECTS,
+    OPT_ID_BASE,
+    OPT_GENERATE,
+    OPT_SEED,
+    OPT_HELP,
+    OPT_VERSION
+};
+
+static const struct option options[] = {
+    {"migrate", no_argument, NULL, OPT_MIGRATE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
+    {"id-base", required_argument, NULL, OPT_ID_BASE},
+    {"generate", required_argument, NULL, OPT_GENERATE},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option's value into c. Returns 0, or -1 after printing the error. */
+static int take_option(int opt, const char *value, cli *c) {
+    switch (opt) {
+    case OPT_MIGRATE:
+        c->migrate_only = 1;
+        return 0;
+    case OPT_DRY_RUN:
+        c->dry_run = 1;
+        return 0;
+    case OPT_NO_PROGRESS:
+        c->no_progress = 1;
+        return 0;
+    case OPT_MAX_REJECTS:
+        return etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) == 0
+                   ? 0
+                   : bad_value("--max-rejects", value,
+                               "a count such as 10 or a percentage such as 1.5%");
+    case OPT_ID_BASE:
+        return config_parse_long(value, 0, 2000000000L, &c->id_base) == 0
+                   ? 0
+                   : bad_value("--id-base", value, "an integer from 0 to 2000000000");
+    case OPT_GENERATE:
+        c->generate = 1;
+        return config_parse_long(value, 0, 2000000000L, &c->generate_count) == 0
+                   ? 0
+                   : bad_value("--generate", value, "a row count from 0 to 2000000000");
+    case OPT_SEED:
+        return config_parse_long(value, 0, 2147483647L, &c->seed) == 0
+                   ? 0
+                   : bad_value("--seed", value, "an integer from 0 to 2147483647");
+    case OPT_HELP:
+        c->help = 1;
+        return 0;
+    case OPT_VERSION:
+        c->version = 1;
+        return 0;
+    default: /* getopt_long has printed what was wrong */
+        return -1;
+    }
+}
+
+/* GNU long options: "--max-rejects 5" and "--max-rejects=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
     *c = (cli){
         .seed = 1912, .id_base = CSV_DEFAULT_ID_BASE, .max_rejects = -1, .max_rejects_pct = -1};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
-        int takes_value = !strcmp(a, "--max-rejects") || !strcmp(a, "--id-base") ||
-                          !strcmp(a, "--generate") || !strcmp(a, "--seed");
-        if (takes_value && !value) {
-            fprintf(stderr, "titanic-etl: %s needs a value\n", a);
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (take_option(opt, optarg, c) != 0)
             return -1;
-        }
-        if (!strcmp(a, "--migrate")) {
-            c->migrate_only = 1;
-        } else if (!strcmp(a, "--dry-run")) {
-            c->dry_run = 1;
-        } else if (!strcmp(a, "--no-progress")) {
-            c->no_progress = 1;
-        } else if (!strcmp(a, "--max-rejects")) {
-            if (etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) != 0)
-                return bad_value(a, value, "a count such as 10 or a percentage such as 1.5%");
-            i++;
-        } else if (!strcmp(a, "--id-base")) {
-            if (config_parse_long(value, 0, 2000000000L, &c->id_base) != 0)
-                return bad_value(a, value, "an integer from 0 to 2000000000");
-            i++;
-        } else if (!strcmp(a, "--generate")) {
-            c->generate = 1;
-            if (config_parse_long(value, 0, 2000000000L, &c->generate_count) != 0)
-                return bad_value(a, value, "a row count from 0 to 2000000000");
-            i++;
-        } else if (!strcmp(a, "--seed")) {
-            if (config_parse_long(value, 0, 2147483647L, &c->seed) != 0)
-                return bad_value(a, value, "an integer from 0 to 2147483647");
-            i++;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr, "titanic-etl: unknown option %s\n", a);
-            return -1;
-        } else if (c->file) {
-            fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file, a);
-            return -1;
-        } else {
-            c->file = a;
-        }
+    }
+    if (c->help || c->version)
+        return 0;
+    if (optind < argc)
+        c->file = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file,
+                argv[optind]);
+        return -1;
     }
     if (!c->migrate_only && !c->generate && !c->file) {
         fputs("titanic-etl: no input file (use - for stdin)\n", stderr);
@@ -140,6 +184,21 @@ static int migrate(PGconn *conn) {
     }
     log_info("schema up to date", "{s:i, s:i}", "applied", applied, "version",
              migrate_latest(embedded_migrations, embedded_migration_count));
+    return 0;
+}
+
+/* With ROLE_PASSWORDS_DIR, gives the workload roles their passwords (migration step only). */
+static int set_role_passwords(PGconn *conn) {
+    const char *dir = getenv("ROLE_PASSWORDS_DIR");
+    if (!dir || !*dir)
+        return 0;
+    char err[1024];
+    int set = role_passwords_apply(conn, dir, err, sizeof err);
+    if (set < 0) {
+        log_error("setting workload role passwords failed", "{s:s}", "error", err);
+        return -1;
+    }
+    log_info("workload role passwords set", "{s:i, s:s}", "roles", set, "dir", dir);
     return 0;
 }
 
@@ -205,21 +264,21 @@ static int run_load(const cli *c) {
 
 int main(int argc, char **argv) {
     char err[1024];
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
+    cli c;
+    if (parse_args(argc, argv, &c) != 0) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    if (c.help) {
         usage(stdout);
         return 0;
     }
-    if (argc == 2 && !strcmp(argv[1], "--version")) {
-        printf("titanic-etl %s\n", TITANIC_VERSION);
+    if (c.version) {
+        printf("titanic-etl %s (git %s)\n", TITANIC_VERSION, titanic_git_revision);
         return 0;
     }
     if (log_init("etl", err, sizeof err) != 0) {
         fprintf(stderr, "titanic-etl: %s\n", err);
-        return EXIT_USAGE;
-    }
-    cli c;
-    if (parse_args(argc, argv, &c) != 0) {
-        usage(stderr);
         return EXIT_USAGE;
     }
     if (c.generate)
@@ -236,6 +295,8 @@ int main(int argc, char **argv) {
             return EXIT_LOAD_FAILED;
         }
         int rc = migrate(conn);
+        if (rc == 0)
+            rc = set_role_passwords(conn);
         PQfinish(conn);
         return rc == 0 ? 0 : EXIT_LOAD_FAILED;
     }

@@ -52,3 +52,7 @@ END
 $$;
 CREATE TRIGGER models_keep_scored BEFORE DELETE OR UPDATE OF version ON models
     FOR EACH ROW EXECUTE FUNCTION models_keep_scored();
+
+-- The trainer records activations and lists them (migration 002's least-privilege roles).
+GRANT SELECT, INSERT ON model_activations TO titanic_train;
+GRANT USAGE, SELECT ON SEQUENCE model_activations_activation_id_seq TO titanic_train;

@@ -438,13 +438,19 @@ static int compare_ticket_entries(const void *a, const void *b) {
     return strcmp(((const ticket_count *)a)->ticket, ((const ticket_count *)b)->ticket);
 }
 
-static int read_tickets(titanic_model *m, json_t *features, char *err, size_t errlen) {
+static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, char *err,
+                        size_t errlen) {
     json_t *tickets = json_object_get(features, "ticket_groups");
     if (!tickets)
         return 0;
     size_t n = json_array_size(tickets);
     if (!json_is_array(tickets)) {
         fail(err, errlen, "model document: features.ticket_groups must be an array");
+        return -1;
+    }
+    if (n > max_groups) {
+        fail(err, errlen, "model document: %zu ticket groups exceed the limit of %zu", n,
+             max_groups);
         return -1;
     }
     m->st.tickets = calloc(n ? n : 1, sizeof *m->st.tickets);
@@ -681,14 +687,21 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     return 0;
 }
 
+const model_limits model_default_limits = {MODEL_DOCUMENT_MAX, (size_t)-1};
+
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
+    return model_from_json_limited(text, len, &model_default_limits, err, errlen);
+}
+
+titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
+                                       char *err, size_t errlen) {
+    size_t max = limits->max_bytes < MODEL_DOCUMENT_MAX ? limits->max_bytes : MODEL_DOCUMENT_MAX;
     if (!text || len == 0) {
         fail(err, errlen, "model document is empty");
         return NULL;
     }
-    if (len > MODEL_DOCUMENT_MAX) {
-        fail(err, errlen, "model document of %zu bytes exceeds the %u-byte limit", len,
-             MODEL_DOCUMENT_MAX);
+    if (len > max) {
+        fail(err, errlen, "model document of %zu bytes exceeds the %zu-byte limit", len, max);
         return NULL;
     }
     json_error_t jerr;
@@ -721,7 +734,7 @@ titanic_model *model_from_json(const char *text, size_t len, char *err, size_t e
     if (rc == 0)
         rc = read_imputation(m, features, err, errlen);
     if (rc == 0)
-        rc = read_tickets(m, features, err, errlen);
+        rc = read_tickets(m, features, limits->max_ticket_groups, err, errlen);
     if (rc == 0)
         rc = read_wc_groups(m, features, err, errlen);
     if (rc == 0)

@@ -28,6 +28,19 @@ typedef struct titanic_model titanic_model;
 
 /* Parses a model document. NULL with a message naming what is malformed or incompatible. */
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen);
+
+/* What a reader accepts: a server caps both so that no stored document can make every replica run
+ * out of memory at once (parsing costs about 20 times the document's size). */
+typedef struct {
+    size_t max_bytes;         /* document size */
+    size_t max_ticket_groups; /* entries of features.ticket_groups */
+} model_limits;
+/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes and any number of ticket groups (the trainer
+ * reads back what it wrote). */
+extern const model_limits model_default_limits;
+/* model_from_json within limits; a document beyond them is refused with a message saying which. */
+titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
+                                       char *err, size_t errlen);
 void model_free(titanic_model *m);
 /* The models.version the document was stored as; 0 if never stored. */
 int model_version(const titanic_model *m);

@@ -314,7 +314,7 @@ int features_title_for_sex(int title, int sex) {
     return title == TITLE_RARE && sex == SEX_FEMALE ? TITLE_MRS : title;
 }
 
-const ticket_count *features_find_ticket(const feature_state *st, const char *ticket) {
+static const ticket_count *features_find_ticket(const feature_state *st, const char *ticket) {
     if (!ticket[0] || st->ticket_count == 0)
         return NULL;
     ticket_count key;

@@ -151,9 +151,6 @@ int features_compare_tickets(const void *a, const void *b);
 /* A parsed title as the model counts it: women's rare honorifics (Lady, Countess, Dr) are Mrs. */
 int features_title_for_sex(int title, int sex);
 
-/* The ticket's counts, or NULL when no training passenger held it. */
-const ticket_count *features_find_ticket(const feature_state *state, const char *ticket);
-
 void feature_state_free(feature_state *state);
 
 /* P(survived) of p under a fitted pipeline: the one formula training, CV and the API share. */

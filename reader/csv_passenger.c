@@ -181,10 +181,6 @@ const char *csv_layout_name(csv_layout layout) {
     return "unknown";
 }
 
-long csv_reader_rows(const csv_reader *r) {
-    return r->rows;
-}
-
 int csv_reader_duplicates_unchecked(const csv_reader *r) {
     return r->duplicates_unchecked;
 }

@@ -60,7 +60,6 @@ int csv_reader_finish(csv_reader *r, char *err, size_t errlen);
 
 csv_layout csv_reader_layout(const csv_reader *r);
 const char *csv_layout_name(csv_layout layout);
-long csv_reader_rows(const csv_reader *r); /* data records seen so far (valid + rejected) */
 
 /* 1 when duplicate PassengerIds could not all be checked in bounded memory (ids spread over
  * too many ranges); the loader then checks the remainder in SQL. */

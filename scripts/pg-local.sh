@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # The project's private PostgreSQL 15 cluster for local runs (not for tests: they use
 # pg_virtualenv). Data lives in .run/pg (git-ignored); the server listens on 127.0.0.1 at a free
-# port with a generated password, and .run/database_url holds the URL (read it through
+# port with a generated password, and .run/database_url holds the owner's URL (read it through
 # DATABASE_URL_FILE). PostgreSQL refuses to run as root, so as root the server runs as the
 # `postgres` system user.
+#
+# The workloads run as their own roles (migration 002; docs/security.md): start also keeps one
+# generated password per role in .run/role_passwords/ (for `ROLE_PASSWORDS_DIR=.run/role_passwords
+# titanic-etl --migrate`, which creates the roles and gives them LOGIN) and writes their URLs to
+# .run/api_database_url, .run/etl_database_url and .run/train_database_url. All mode 600.
 #
 #   scripts/pg-local.sh start    start (initialising on first use); prints the URL file's path
 #   scripts/pg-local.sh stop     stop the server (data is kept)
@@ -16,6 +21,8 @@ RUN_DIR=${TITANIC_RUN_DIR:-$ROOT/.run}
 PG_VERSION=15
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_VERSION/bin}
 URL_FILE=$RUN_DIR/database_url
+ROLE_PASSWORDS_DIR=$RUN_DIR/role_passwords
+WORKLOADS="api etl train" # roles titanic_api, titanic_etl, titanic_train
 PORT_FILE=$RUN_DIR/pg.port
 DB_NAME=titanic
 DB_USER=titanic
@@ -95,9 +102,11 @@ is_running() {
   [ -f "$dir/PG_VERSION" ] && as_owner "$PG_BIN/pg_ctl" -D "$dir" status >/dev/null 2>&1
 }
 
+new_password() { head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24; }
+
 initialise() {
   local dir=$1 password pwfile
-  password=$(head -c 24 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 24)
+  password=$(new_password)
   pwfile=$(mktemp)
   printf '%s\n' "$password" >"$pwfile"
   [ "$(id -u)" -eq 0 ] && chown postgres "$pwfile"
@@ -107,6 +116,19 @@ initialise() {
   rm -f "$pwfile"
   printf '%s' "$password" >"$RUN_DIR/pg.password"
   chmod 600 "$RUN_DIR/pg.password"
+}
+
+# One password per workload role, made once and kept (the roles keep theirs across restarts), and
+# each role's URL for this port. Alphanumeric passwords need no escaping in a URL.
+role_urls() {
+  local port=$1 w role
+  (umask 077 && mkdir -p "$ROLE_PASSWORDS_DIR")
+  for w in $WORKLOADS; do
+    role=titanic_$w
+    [ -s "$ROLE_PASSWORDS_DIR/$role" ] || (umask 077 && new_password >"$ROLE_PASSWORDS_DIR/$role")
+    (umask 077 && printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$role" \
+      "$(cat "$ROLE_PASSWORDS_DIR/$role")" "$port" "$DB_NAME" >"$RUN_DIR/${w}_database_url")
+  done
 }
 
 start() {
@@ -129,6 +151,7 @@ start() {
   fi
   (umask 077 && printf 'postgresql://%s:%s@127.0.0.1:%s/%s\n' "$DB_USER" "$password" "$port" \
     "$DB_NAME" >"$URL_FILE")
+  role_urls "$port"
   say "running on 127.0.0.1:$port (database $DB_NAME); URL in $URL_FILE"
   echo "$URL_FILE"
 }
@@ -160,7 +183,9 @@ destroy() {
   local dir
   dir=$(data_dir)
   rm -rf "$dir"
-  rm -rf "$RUN_DIR/pg" "$URL_FILE" "$PORT_FILE" "$RUN_DIR/pg.password"
+  rm -rf "$RUN_DIR/pg" "$URL_FILE" "$PORT_FILE" "$RUN_DIR/pg.password" "$ROLE_PASSWORDS_DIR"
+  local w
+  for w in $WORKLOADS; do rm -f "$RUN_DIR/${w}_database_url"; done
   say "data deleted"
 }
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what it needs, builds twice (plain, and with ASan+UBSan), then runs
-# ctest for both builds inside a throwaway PostgreSQL cluster from Debian's pg_virtualenv. The
-# infrastructure checks (Terraform, Kubernetes, container image) do not depend on the C build type
-# and run once, with the plain build. Ends with one line "tests: N passed, N failed, N skipped".
+# The whole test suite: installs what it needs, builds three times (plain, ASan+UBSan, and
+# ThreadSanitizer, which cannot be combined with ASan), then runs ctest for each build inside a
+# throwaway PostgreSQL cluster from Debian's pg_virtualenv. The infrastructure checks (Terraform,
+# Kubernetes, container image) do not depend on the C build type and run once, with the plain
+# build; the TSan pass runs the API tests (label api: the multi-threaded server under real
+# concurrent clients). Ends with one line "tests: N passed, N failed, N skipped".
 #
 #   scripts/test.sh                    everything
-#   TITANIC_TEST_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   TITANIC_TEST_SANITIZE=0 scripts/test.sh   skip the ASan+UBSan and TSan passes
 #   TITANIC_TEST_ARGS="-R etl" scripts/test.sh  extra ctest arguments (e.g. a subset)
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -30,6 +32,8 @@ passes=("$ROOT/build/test|")
 if [ "${TITANIC_TEST_SANITIZE:-1}" = 1 ]; then
   build "$ROOT/build/asan" -DTITANIC_SANITIZE=ON
   passes+=("$ROOT/build/asan|-LE infra|fuzz|node")
+  build "$ROOT/build/tsan" -DTITANIC_TSAN=ON
+  passes+=("$ROOT/build/tsan|-L api")
 fi
 
 log=$(mktemp)
@@ -40,13 +44,15 @@ for pass in "${passes[@]}"; do
   extra=${pass#*|}
   echo "test: ctest in $dir ${extra}"
   # shellcheck disable=SC2086 # extra and TITANIC_TEST_ARGS are deliberately word-split
+  # A TSan report makes the server exit 66 (halt_on_error): the test sees an unclean stop.
   pg_virtualenv -t -- env ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     ctest --test-dir "$dir" -j "$jobs" --output-on-failure --timeout 1800 $extra \
     ${TITANIC_TEST_ARGS:-} 2>&1 | tee -a "$log" || status=1
 done
 
-# One closing line for the whole suite, summed over both passes.
+# One closing line for the whole suite, summed over all passes.
 total=$(grep -Eo 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log" |
   awk '{failed += $3; total += $NF} END {print failed + 0, total + 0}')
 failed=${total% *}

@@ -9,11 +9,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
+                                   char *err, size_t errlen);
+
 titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) {
+    return models_store_load_active_limited(c, &model_default_limits, err, errlen);
+}
+
+titanic_model *models_store_load_active_limited(store_conn c, const model_limits *limits, char *err,
+                                                size_t errlen) {
+    /* The size first, the document only when it is within the cap: a huge row never crosses the
+     * network, let alone gets parsed. */
     static const store_statement active = {
-        NULL, "SELECT version, document FROM models WHERE active", 0, 1};
-    char why[512];
-    PGresult *res = store_run(c, &active, NULL, NULL, why, sizeof why);
+        NULL,
+        "SELECT version, octet_length(document), "
+        "CASE WHEN octet_length(document) <= $1::bigint THEN document END "
+        "FROM models WHERE active",
+        1, 1};
+    char why[512], max[24];
+    snprintf(max, sizeof max, "%zu", limits->max_bytes);
+    const char *params[] = {max};
+    PGresult *res = store_run(c, &active, params, NULL, why, sizeof why);
     if (!res) {
         errorf(err, errlen, "reading the active model: %s", why);
         return NULL;
@@ -23,16 +39,59 @@ titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) 
         errorf(err, errlen, "no active model");
         return NULL;
     }
+    return model_of_row(res, "active model", limits, err, errlen);
+}
+
+/* The model in the one row (version, octet_length(document), document or NULL when over the
+ * cap) of res, which it clears. what names it in errors. */
+static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
+                                   char *err, size_t errlen) {
+    char why[512];
     int version = atoi(PQgetvalue(res, 0, 0));
-    titanic_model *m =
-        model_from_json(PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1), why, sizeof why);
+    if (PQgetisnull(res, 0, 2)) {
+        errorf(err, errlen, "%s version %d: document of %s bytes exceeds the %zu-byte limit", what,
+               version, PQgetvalue(res, 0, 1), limits->max_bytes);
+        PQclear(res);
+        return NULL;
+    }
+    titanic_model *m = model_from_json_limited(
+        PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), limits, why, sizeof why);
     PQclear(res);
     if (!m) {
-        errorf(err, errlen, "active model version %d: %s", version, why);
+        errorf(err, errlen, "%s version %d: %s", what, version, why);
         return NULL;
     }
     model_set_version(m, version);
     return m;
+}
+
+titanic_model *models_store_load_version_limited(store_conn c, int version,
+                                                 const model_limits *limits, int *found,
+                                                 int *unavailable, char *err, size_t errlen) {
+    /* As for the active model: the size first, the document only within the cap. */
+    static const store_statement one = {
+        NULL,
+        "SELECT version, octet_length(document), "
+        "CASE WHEN octet_length(document) <= $2::bigint THEN document END "
+        "FROM models WHERE version = $1::integer",
+        2, 1};
+    char why[512], max[24], v[24];
+    snprintf(max, sizeof max, "%zu", limits->max_bytes);
+    store_text_of_long(version, v);
+    const char *params[] = {v, max};
+    *found = 0;
+    PGresult *res = store_run(c, &one, params, unavailable, why, sizeof why);
+    if (!res) {
+        errorf(err, errlen, "reading model version %d: %s", version, why);
+        return NULL;
+    }
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        errorf(err, errlen, "no model version %d", version);
+        return NULL;
+    }
+    *found = 1;
+    return model_of_row(res, "model", limits, err, errlen);
 }
 
 int models_store_active_version(store_conn c, char *err, size_t errlen) {
@@ -366,19 +425,46 @@ static void put_prediction(copy_buffer *b, int version, int32_t id, double proba
     put_i16(b, (int16_t)label);
 }
 
+/* 1 when version has predictions already, 0 when not, -1 on error. */
+static int has_predictions(PGconn *conn, const char *version, char *err, size_t errlen) {
+    static const store_statement any = {
+        NULL, "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1)", 1, 1};
+    const char *params[1] = {version};
+    PGresult *res = store_run(store_on(conn), &any, params, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
 int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                   void (*row)(void *arg, size_t i, int32_t *id, double *probability,
                                               int *label),
                                   void *arg, char *err, size_t errlen) {
-    static const store_statement clear = {NULL, "DELETE FROM predictions WHERE model_version = $1",
-                                          1, 0};
+    /* A new version (the usual case) is copied straight in; a version scored before goes through
+     * a staging table and one upsert (the trainer's role may insert and update, not delete). */
+    static const store_statement stage = {
+        NULL,
+        "CREATE TEMP TABLE predictions_stage (LIKE predictions INCLUDING DEFAULTS) "
+        "ON COMMIT DROP",
+        0, 0};
+    static const store_statement upsert = {
+        NULL,
+        "INSERT INTO predictions (model_version, passenger_id, probability, label) "
+        "SELECT model_version, passenger_id, probability, label FROM predictions_stage "
+        "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
+        "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
+        0, 0};
     char v[24];
     store_text_of_long(version, v);
-    const char *params[1] = {v};
-    if (run_command(store_on(conn), &clear, params, err, errlen) != 0)
+    int again = has_predictions(conn, v, err, errlen);
+    if (again < 0 || (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
         return -1;
-    PGresult *res = PQexec(conn, "COPY predictions (model_version, passenger_id, probability, "
-                                 "label) FROM STDIN (FORMAT binary)");
+    PGresult *res = PQexec(conn, again ? "COPY predictions_stage (model_version, passenger_id, "
+                                         "probability, label) FROM STDIN (FORMAT binary)"
+                                       : "COPY predictions (model_version, passenger_id, "
+                                         "probability, label) FROM STDIN (FORMAT binary)");
     int status = PQresultStatus(res);
     PQclear(res);
     if (status != PGRES_COPY_IN) {
@@ -408,5 +494,7 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
     PQclear(res);
     while ((res = PQgetResult(conn)))
         PQclear(res);
+    if (ok && again && run_command(store_on(conn), &upsert, NULL, err, errlen) != 0)
+        return -1;
     return ok ? 0 : -1;
 }

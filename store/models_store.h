@@ -15,6 +15,16 @@
 /* The active model, parsed. NULL with "no active model" when there is none, or with the reason
  * the stored document cannot be used. */
 titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen);
+/* The same within limits (model.h): a document over limits->max_bytes is refused by its stored
+ * size, before any of it is fetched. */
+titanic_model *models_store_load_active_limited(store_conn c, const model_limits *limits, char *err,
+                                                size_t errlen);
+
+/* One stored version, active or not, within limits: NULL with *found 0 when there is no such
+ * version, NULL with *found 1 when it cannot be used (err says why); *unavailable as store_run. */
+titanic_model *models_store_load_version_limited(store_conn c, int version,
+                                                 const model_limits *limits, int *found,
+                                                 int *unavailable, char *err, size_t errlen);
 
 /* The active version, 0 when none; -1 with err on failure. */
 int models_store_active_version(store_conn c, char *err, size_t errlen);

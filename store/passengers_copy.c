@@ -16,13 +16,17 @@
  * cabin only as whether one is recorded, the fare only when a feature needs it. */
 #define COPY_HEAD                                                                                  \
     "COPY (SELECT passenger_id, survived, pclass, name, sex, age, sibsp, parch, ticket, "
-#define COPY_TAIL                                                                                  \
-    ", cabin IS NOT NULL, embarked FROM passengers ORDER BY passenger_id) TO STDOUT "              \
-    "(FORMAT binary)"
+#define COPY_MID ", cabin IS NOT NULL, embarked FROM "
+#define COPY_TAIL " ORDER BY passenger_id) TO STDOUT (FORMAT binary)"
 #define COPY_FIELDS 12
 
-static const char COPY_WITH_FARE_SQL[] = COPY_HEAD "fare" COPY_TAIL;
-static const char COPY_NO_FARE_SQL[] = COPY_HEAD "NULL::numeric" COPY_TAIL;
+/* Fixed statements, not a table name spliced in: [all rows][with fare]. */
+static const char *const COPY_SQL[2][2] = {
+    {COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view" COPY_TAIL,
+     COPY_HEAD "fare" COPY_MID "passengers_etl_view" COPY_TAIL},
+    {COPY_HEAD "NULL::numeric" COPY_MID "passengers" COPY_TAIL,
+     COPY_HEAD "fare" COPY_MID "passengers" COPY_TAIL},
+};
 
 /* A cursor over one CopyData buffer. */
 typedef struct reader {
@@ -194,59 +198,26 @@ static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger 
     return ok && !stopped ? count : -1;
 }
 
-long passengers_store_copy_all(PGconn *conn, int with_fare,
-                               int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                               size_t errlen) {
-    return copy_out(conn, with_fare ? COPY_WITH_FARE_SQL : COPY_NO_FARE_SQL, each, arg, err,
-                    errlen);
+long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
+                                    int (*each)(const passenger *p, void *arg), void *arg,
+                                    char *err, size_t errlen) {
+    return copy_out(conn, COPY_SQL[all_rows != 0][with_fare != 0], each, arg, err, errlen);
 }
 
-int passengers_store_count(PGconn *conn, long *all, char *err, size_t errlen) {
-    static const store_statement count = {NULL, "SELECT count(*) FROM passengers", 0, 1};
-    PGresult *res = store_run(store_on(conn), &count, NULL, NULL, err, errlen);
+int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
+                                        char *err, size_t errlen) {
+    static const store_statement etl = {
+        NULL,
+        "SELECT (SELECT count(*) FROM passengers_etl_view), "
+        "NOT EXISTS (SELECT 1 FROM passengers WHERE api_writer IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM passengers_etl_saved)",
+        0, 1};
+    static const store_statement all = {NULL, "SELECT count(*), true FROM passengers", 0, 1};
+    PGresult *res = store_run(store_on(conn), all_rows ? &all : &etl, NULL, NULL, err, errlen);
     if (!res)
         return -1;
-    *all = atol(PQgetvalue(res, 0, 0));
+    *count = atol(PQgetvalue(res, 0, 0));
+    *current = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
     PQclear(res);
     return 0;
-}
-
-long passengers_store_by_ids(PGconn *conn, const int32_t *ids, size_t n,
-                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                             size_t errlen) {
-    /* Batches keep each array parameter well under a megabyte. */
-    enum { BATCH = 20000 };
-    long total = 0;
-    for (size_t start = 0; start < n; start += BATCH) {
-        size_t m = n - start < BATCH ? n - start : BATCH;
-        char *list = malloc(m * 12 + 3), *w = list;
-        if (!list) {
-            errorf(err, errlen, "out of memory");
-            return -1;
-        }
-        *w++ = '{';
-        for (size_t i = 0; i < m; i++)
-            w += sprintf(w, "%s%d", i ? "," : "", (int)ids[start + i]);
-        strcpy(w, "}");
-        const char *params[1] = {list};
-        static const store_statement by_ids = {
-            NULL,
-            "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = ANY($1::integer[])",
-            1, 1};
-        PGresult *res = store_run(store_on(conn), &by_ids, params, NULL, err, errlen);
-        free(list);
-        if (!res)
-            return -1;
-        int rc = 0;
-        for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
-            passenger p;
-            passenger_from_row(res, i, &p);
-            rc = each(&p, arg);
-            total++;
-        }
-        PQclear(res);
-        if (rc != 0)
-            return -1;
-    }
-    return total;
 }

@@ -2,8 +2,10 @@
 #include "passengers_store.h"
 
 #include "errors.h"
+#include "text.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +32,7 @@ static void copy_column(const PGresult *res, int row, int col, char *dst, size_t
     snprintf(dst, size, "%s", PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
 }
 
-void passenger_from_row(const PGresult *res, int row, passenger *p) {
+static void passenger_from_row(const PGresult *res, int row, passenger *p) {
     passenger_init(p);
     p->id = (int32_t)atol(PQgetvalue(res, row, COL_ID));
     copy_column(res, row, COL_UUID, p->uuid, sizeof p->uuid);
@@ -88,26 +90,26 @@ int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavaila
 
 /* ---- filtered lists ---- */
 
-/* Whole ORDER BY clauses, so nothing is formatted per request (and nothing is shared between
- * threads but these constants). */
-static const char *const sort_names[PASSENGER_SORT_COUNT] = {"passenger_id", "name",   "age",
-                                                             "fare",         "pclass", "survived"};
-static const char *const sort_clauses[PASSENGER_SORT_COUNT][2] = {
-    {" ORDER BY passenger_id ASC NULLS LAST, passenger_id",
-     " ORDER BY passenger_id DESC NULLS LAST, passenger_id"},
-    {" ORDER BY name ASC NULLS LAST, passenger_id", " ORDER BY name DESC NULLS LAST, passenger_id"},
-    {" ORDER BY age ASC NULLS LAST, passenger_id", " ORDER BY age DESC NULLS LAST, passenger_id"},
-    {" ORDER BY fare ASC NULLS LAST, passenger_id", " ORDER BY fare DESC NULLS LAST, passenger_id"},
-    {" ORDER BY pclass ASC NULLS LAST, passenger_id",
-     " ORDER BY pclass DESC NULLS LAST, passenger_id"},
-    {" ORDER BY survived ASC NULLS LAST, passenger_id",
-     " ORDER BY survived DESC NULLS LAST, passenger_id"},
+typedef struct {
+    const char *name; /* the column, as in sort= and in SQL */
+    const char *type; /* the cast of a cursor value */
+    int column;       /* its position in PASSENGER_COLUMNS */
+    int nullable;     /* NULLs sort last both ways: a second index range (nullable_page) */
+} sort_info;
+
+static const sort_info sorts[PASSENGER_SORT_COUNT] = {
+    [PASSENGER_SORT_ID] = {"passenger_id", "integer", COL_ID, 0},
+    [PASSENGER_SORT_NAME] = {"name", "text", COL_NAME, 0},
+    [PASSENGER_SORT_AGE] = {"age", "numeric", COL_AGE, 1},
+    [PASSENGER_SORT_FARE] = {"fare", "numeric", COL_FARE, 1},
+    [PASSENGER_SORT_PCLASS] = {"pclass", "smallint", COL_PCLASS, 0},
+    [PASSENGER_SORT_SURVIVED] = {"survived", "smallint", COL_SURVIVED, 1},
 };
 
 int passenger_sort_parse(const char *text, passenger_sort *sort, int *descending) {
     *descending = text[0] == '-';
     for (int i = 0; i < PASSENGER_SORT_COUNT; i++) {
-        if (strcmp(text + *descending, sort_names[i]) == 0) {
+        if (strcmp(text + *descending, sorts[i].name) == 0) {
             *sort = (passenger_sort)i;
             return 0;
         }
@@ -115,106 +117,290 @@ int passenger_sort_parse(const char *text, passenger_sort *sort, int *descending
     return -1;
 }
 
-#define LIST_MAX_FILTERS 8
-
-/* A WHERE clause with its parameters, built from validated filters. */
-typedef struct {
-    char sql[1024];
-    size_t used;
-    const char *params[LIST_MAX_FILTERS];
-    int nparams;
-    char *name_pattern; /* malloc'd: as long as the escaped filter needs */
-} where_clause;
-
-static void add_filter(where_clause *w, const char *condition_format, const char *value) {
-    if (!value)
-        return;
-    int n = ++w->nparams;
-    w->params[n - 1] = value;
-    w->used += (size_t)snprintf(w->sql + w->used, sizeof w->sql - w->used, " AND ");
-    w->used += (size_t)snprintf(w->sql + w->used, sizeof w->sql - w->used, condition_format, n);
+const char *passenger_sort_name(passenger_sort sort) {
+    return sorts[sort].name;
 }
 
-/* %text% with LIKE's wildcards escaped, so a name filter is a plain substring. */
-static char *like_pattern(const char *text) {
-    size_t len = strlen(text);
-    char *out = malloc(2 * len + 3);
-    if (!out)
-        return NULL;
+int passenger_cursor_check(passenger_sort sort, const passenger_cursor *cursor) {
+    const char *v = cursor->value;
+    double d;
+    char reason[160];
+    if (cursor->id < 1)
+        return -1;
+    if (cursor->value_is_null)
+        return sorts[sort].nullable && !*v ? 0 : -1;
+    switch (sort) {
+    case PASSENGER_SORT_ID:
+        return 0; /* the id is the value */
+    case PASSENGER_SORT_AGE:
+        return passenger_parse_age(v, strlen(v), &d, reason, sizeof reason);
+    case PASSENGER_SORT_FARE:
+        return passenger_parse_fare(v, strlen(v), &d, reason, sizeof reason);
+    case PASSENGER_SORT_PCLASS:
+        return strlen(v) == 1 && v[0] >= '1' && v[0] <= '3' ? 0 : -1;
+    case PASSENGER_SORT_SURVIVED:
+        return strcmp(v, "0") == 0 || strcmp(v, "1") == 0 ? 0 : -1;
+    case PASSENGER_SORT_NAME:
+        return *v && text_validate(v, strlen(v), PASSENGER_NAME_MAX, reason, sizeof reason) == 0
+                   ? 0
+                   : -1;
+    default:
+        return -1;
+    }
+}
+
+#define LIST_MAX_PARAMS 10
+
+/* A statement being built: SQL from fixed fragments and parameter numbers, and its parameters
+ * (validated filter values, and the two below that are formatted here). */
+typedef struct {
+    char sql[4096];
+    const char *params[LIST_MAX_PARAMS];
+    int nparams;
+    char id[24];
+    char pattern[2 * PASSENGER_NAME_MAX + 3]; /* a name filter, every byte escaped, in %...% */
+} list_sql;
+
+static void append(list_sql *q, const char *format, ...) {
+    size_t used = strlen(q->sql);
+    va_list ap;
+    va_start(ap, format);
+    /* Fixed fragments and numbers only: 4096 bytes hold the longest statement (checked by
+     * test_passengers_store). */
+    vsnprintf(q->sql + used, sizeof q->sql - used, format, ap);
+    va_end(ap);
+}
+
+/* Binds value as the next parameter and returns its number. */
+static int bind(list_sql *q, const char *value) {
+    q->params[q->nparams] = value;
+    return ++q->nparams;
+}
+
+/* %text% with LIKE's wildcards escaped, so a name filter is a plain substring. -1 when text is
+ * longer than a name can be (the API refuses that before). */
+static int like_pattern(const char *text, char *out, size_t len) {
+    if (strlen(text) > PASSENGER_NAME_MAX)
+        return -1;
     size_t o = 0;
     out[o++] = '%';
-    for (const char *p = text; *p; p++) {
+    for (const char *p = text; *p && o + 3 < len; p++) {
         if (*p == '%' || *p == '_' || *p == '\\')
             out[o++] = '\\';
         out[o++] = *p;
     }
     out[o++] = '%';
     out[o] = '\0';
-    return out;
-}
-
-static int build_where(const passenger_query *q, where_clause *w) {
-    memset(w, 0, sizeof *w);
-    w->used = (size_t)snprintf(w->sql, sizeof w->sql, " FROM passengers WHERE true");
-    add_filter(w, "pclass = $%d::smallint", q->pclass);
-    add_filter(w, "sex = $%d", q->sex);
-    add_filter(w, "survived = $%d::smallint", q->survived);
-    add_filter(w, "embarked = $%d", q->embarked);
-    add_filter(w, "age >= $%d::numeric", q->min_age);
-    add_filter(w, "age <= $%d::numeric", q->max_age);
-    if (q->name) {
-        if (!(w->name_pattern = like_pattern(q->name)))
-            return -1;
-        add_filter(w, "name ILIKE $%d", w->name_pattern);
-    }
     return 0;
 }
 
-static long count_matching(store_conn c, const where_clause *w, int *unavailable, char *err,
-                           size_t errlen) {
-    char sql[1200];
-    snprintf(sql, sizeof sql, "SELECT count(*)%s", w->sql);
-    store_statement st = {NULL, sql, w->nparams, 1};
-    PGresult *res = store_run(c, &st, w->params, unavailable, err, errlen);
-    if (!res)
+/* Binds the filters once and writes " AND ..." conditions that name them (every branch of a
+ * page uses the same text). */
+static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t len) {
+    size_t o = 0;
+    out[0] = '\0';
+    const struct {
+        const char *value, *condition;
+    } filters[] = {
+        {f->pclass, " AND pclass = $%d::smallint"},     {f->sex, " AND sex = $%d"},
+        {f->survived, " AND survived = $%d::smallint"}, {f->embarked, " AND embarked = $%d"},
+        {f->min_age, " AND age >= $%d::numeric"},       {f->max_age, " AND age <= $%d::numeric"}};
+    for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
+        if (filters[i].value)
+            o +=
+                (size_t)snprintf(out + o, len - o, filters[i].condition, bind(q, filters[i].value));
+    }
+    if (!f->name)
+        return 0;
+    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0)
         return -1;
-    long total = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return total;
+    snprintf(out + o, len - o, " AND name ILIKE $%d", bind(q, q->pattern));
+    return 0;
+}
+
+/* One range of the (column, passenger_id) index: the non-NULL values after the cursor's (when
+ * value_p), or the NULLs (after the cursor's id when id_p). */
+static void index_range(list_sql *q, const passenger_query *r, const char *filters, int nulls,
+                        int value_p, int id_p, long rows) {
+    const sort_info *s = &sorts[r->sort];
+    const char *dir = r->descending ? " DESC" : "";
+    append(q, "(SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s AND %s IS %sNULL",
+           filters, s->name, nulls ? "" : "NOT ");
+    if (value_p)
+        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name,
+               r->descending ? "<" : ">", value_p, s->type, id_p);
+    else if (id_p)
+        append(q, " AND passenger_id %s $%d::integer", r->descending ? "<" : ">", id_p);
+    append(q, " ORDER BY %s%s, passenger_id%s LIMIT %ld)", s->name, dir, dir, rows);
+}
+
+/* A nullable column: the non-NULL range in index order, then the NULLs (last both ways: a
+ * backward index scan alone would put them first). A cursor among the NULLs skips the first. */
+static void nullable_page(list_sql *q, const passenger_query *r, const char *filters, int id_p) {
+    const sort_info *s = &sorts[r->sort];
+    const char *dir = r->descending ? " DESC" : "";
+    long rows = r->offset + r->limit + 1;
+    int in_nulls = r->after.present && r->after.value_is_null;
+    append(q, "SELECT * FROM (");
+    if (!in_nulls) {
+        int value_p = r->after.present ? bind(q, r->after.value) : 0;
+        index_range(q, r, filters, 0, value_p, id_p, rows);
+        append(q, " UNION ALL ");
+    }
+    index_range(q, r, filters, 1, 0, in_nulls ? id_p : 0, rows);
+    append(q, ") page ORDER BY %s%s NULLS LAST, passenger_id%s LIMIT %ld OFFSET %ld", s->name, dir,
+           dir, r->limit + 1, r->offset);
+}
+
+/* A column without NULLs: one range of one index (the primary key for passenger_id). */
+static void plain_page(list_sql *q, const passenger_query *r, const char *filters, int id_p) {
+    const sort_info *s = &sorts[r->sort];
+    const char *dir = r->descending ? " DESC" : "";
+    const char *cmp = r->descending ? "<" : ">";
+    append(q, "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s", filters);
+    if (id_p && r->sort == PASSENGER_SORT_ID)
+        append(q, " AND passenger_id %s $%d::integer", cmp, id_p);
+    else if (id_p)
+        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name, cmp,
+               bind(q, r->after.value), s->type, id_p);
+    if (r->sort == PASSENGER_SORT_ID)
+        append(q, " ORDER BY passenger_id%s", dir);
+    else
+        append(q, " ORDER BY %s%s, passenger_id%s", s->name, dir, dir);
+    append(q, " LIMIT %ld OFFSET %ld", r->limit + 1, r->offset);
+}
+
+/* The page's statement: limit + 1 rows, the extra one saying that a next page exists. */
+static int page_sql(const passenger_query *r, list_sql *q) {
+    char filters[1024];
+    memset(q, 0, sizeof *q);
+    if (filter_sql(q, r, filters, sizeof filters) != 0)
+        return -1;
+    int id_p = 0;
+    if (r->after.present) {
+        snprintf(q->id, sizeof q->id, "%d", (int)r->after.id);
+        id_p = bind(q, q->id);
+    }
+    if (sorts[r->sort].nullable)
+        nullable_page(q, r, filters, id_p);
+    else
+        plain_page(q, r, filters, id_p);
+    return 0;
+}
+
+static void cursor_of_row(const PGresult *res, int row, passenger_sort sort,
+                          passenger_cursor *out) {
+    int column = sorts[sort].column;
+    memset(out, 0, sizeof *out);
+    out->present = 1;
+    out->id = (int32_t)atol(PQgetvalue(res, row, COL_ID));
+    out->value_is_null = PQgetisnull(res, row, column);
+    copy_column(res, row, column, out->value, sizeof out->value);
 }
 
 int passengers_store_list(store_conn c, const passenger_query *q, passenger **rows, int *count,
-                          long *total, int *unavailable, char *err, size_t errlen) {
-    where_clause w;
+                          passenger_cursor *next, int *unavailable, char *err, size_t errlen) {
+    list_sql sql;
     *rows = NULL;
-    if (build_where(q, &w) != 0) {
-        errorf(err, errlen, "out of memory");
+    memset(next, 0, sizeof *next);
+    if (page_sql(q, &sql) != 0) {
+        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
         return -1;
     }
-    char sql[1600];
-    /* The numbers are validated integers and the clause a constant. */
-    snprintf(sql, sizeof sql,
-             "SELECT " PASSENGER_COLUMNS ", count(*) OVER ()%s%s LIMIT %ld OFFSET %ld", w.sql,
-             sort_clauses[q->sort][q->descending ? 1 : 0], q->limit, q->offset);
-    store_statement st = {NULL, sql, w.nparams, 1};
-    PGresult *res = store_run(c, &st, w.params, unavailable, err, errlen);
-    int rc = -1;
-    if (res) {
-        *total = PQntuples(res) ? atol(PQgetvalue(res, 0, PASSENGER_COLUMN_COUNT)) : 0;
-        *rows = rows_of(res, count, err, errlen);
-        PQclear(res);
-        rc = *rows ? 0 : -1;
+    store_statement st = {NULL, sql.sql, sql.nparams, 1};
+    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    if (n > q->limit) {
+        cursor_of_row(res, (int)q->limit - 1, q->sort, next);
+        n = (int)q->limit;
     }
-    /* Past the end the window count has no row to ride on: count separately. */
-    if (rc == 0 && *count == 0 && q->offset > 0 &&
-        (*total = count_matching(c, &w, unavailable, err, errlen)) < 0)
-        rc = -1;
-    free(w.name_pattern);
-    if (rc != 0) {
-        free(*rows);
-        *rows = NULL;
+    *rows = malloc((size_t)(n ? n : 1) * sizeof **rows);
+    if (*rows) {
+        for (int i = 0; i < n; i++)
+            passenger_from_row(res, i, &(*rows)[i]);
+        *count = n;
+    } else {
+        errorf(err, errlen, "out of memory for %d passengers", n);
     }
-    return rc;
+    PQclear(res);
+    return *rows ? 0 : -1;
+}
+
+/* The total from the summary, for filters that are its keys (survived is a measure there:
+ * survivors are "survived", the others "known - survived"). 0 when the filters need rows. */
+static int summary_total_sql(const passenger_query *f, list_sql *q) {
+    if (f->min_age || f->max_age || f->name)
+        return 0;
+    memset(q, 0, sizeof *q);
+    const char *measure = !f->survived                    ? "passengers"
+                          : strcmp(f->survived, "1") == 0 ? "survived"
+                                                          : "known - survived";
+    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true", measure);
+    if (f->pclass)
+        append(q, " AND pclass = $%d::smallint", bind(q, f->pclass));
+    if (f->sex)
+        append(q, " AND sex = $%d", bind(q, f->sex));
+    if (f->embarked)
+        append(q, " AND embarked = $%d", bind(q, f->embarked));
+    return 1;
+}
+
+/* Runs a filtered statement: "<prefix> FROM passengers WHERE true <filters> <suffix>". */
+static PGresult *run_filtered(store_conn c, const passenger_query *q, const char *prefix,
+                              const char *suffix, int *unavailable, char *err, size_t errlen) {
+    list_sql sql;
+    char filters[1024];
+    memset(&sql, 0, sizeof sql);
+    if (filter_sql(&sql, q, filters, sizeof filters) != 0) {
+        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
+        return NULL;
+    }
+    append(&sql, "%s FROM passengers WHERE true%s%s", prefix, filters, suffix);
+    store_statement st = {NULL, sql.sql, sql.nparams, 1};
+    return store_run(c, &st, sql.params, unavailable, err, errlen);
+}
+
+/* The planner's estimate of the rows the filters match: planning only, nothing is read. */
+static long estimated_rows(store_conn c, const passenger_query *q, int *unavailable, char *err,
+                           size_t errlen) {
+    PGresult *res =
+        run_filtered(c, q, "EXPLAIN (FORMAT JSON) SELECT 1", "", unavailable, err, errlen);
+    if (!res)
+        return -1;
+    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
+    long estimate = rows ? (long)strtod(rows + 13, NULL) : 0;
+    PQclear(res);
+    return estimate;
+}
+
+int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
+                           int *unavailable, char *err, size_t errlen) {
+    list_sql sql;
+    PGresult *res;
+    char capped[48];
+    snprintf(capped, sizeof capped, " LIMIT %ld) m", PASSENGER_COUNT_CAP + 1);
+    if ((*exact = summary_total_sql(q, &sql))) {
+        store_statement st = {NULL, sql.sql, sql.nparams, 1};
+        res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    } else {
+        res =
+            run_filtered(c, q, "SELECT count(*) FROM (SELECT 1", capped, unavailable, err, errlen);
+    }
+    if (!res)
+        return -1;
+    *total = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (*exact || *total <= PASSENGER_COUNT_CAP) {
+        *exact = 1;
+        return 0;
+    }
+    long estimate = estimated_rows(c, q, unavailable, err, errlen);
+    if (estimate < 0)
+        return -1;
+    *total = estimate > PASSENGER_COUNT_CAP ? estimate : PASSENGER_COUNT_CAP + 1;
+    return 0;
 }
 
 /* ---- survival statistics ---- */
@@ -223,31 +409,28 @@ const survival_dimension survival_dimensions[] = {
     {"pclass", 1}, {"sex", 0}, {"embarked", 0}, {"age_band", 0}, {"family_size_band", 0}, {NULL, 0},
 };
 
-/* The SQL expression of each dimension, in the order of survival_dimensions. */
-static const char *const dimension_sql[] = {
-    "pclass",
-    "sex",
-    "embarked",
-    "CASE WHEN age IS NULL THEN 'unknown' WHEN age < 12 THEN '0-11' WHEN age < 18 THEN '12-17' "
-    "WHEN age < 30 THEN '18-29' WHEN age < 45 THEN '30-44' WHEN age < 60 THEN '45-59' "
-    "ELSE '60+' END",
-    "CASE WHEN sibsp + parch = 0 THEN 'alone' WHEN sibsp + parch <= 3 THEN '2-4' ELSE '5+' END",
-};
-
+/* The groups (GROUPING 0) in key order, then the overall row (the empty grouping set), in one
+ * statement: both come from one snapshot. Columns: the keys, passengers, known, survived. The
+ * dimension names are the summary's columns; a group whose rows all left keeps a row of zeros
+ * there, which HAVING skips. */
 static void build_survival_sql(const int *dimensions, int count, char *sql, size_t len) {
-    char keys[1024] = "";
+    char keys[128] = "";
     size_t used = 0;
     for (int k = 0; k < count; k++)
         used += (size_t)snprintf(keys + used, sizeof keys - used, "%s%s", k ? ", " : "",
-                                 dimension_sql[dimensions[k]]);
+                                 survival_dimensions[dimensions[k]].name);
     if (count == 0)
         snprintf(sql, len,
-                 "SELECT count(*), count(survived), coalesce(sum(survived), 0) FROM passengers");
+                 "SELECT coalesce(sum(passengers), 0), coalesce(sum(known), 0), "
+                 "coalesce(sum(survived), 0) FROM passenger_survival_summary");
     else
-        snprintf(sql, len,
-                 "SELECT %s, count(*), count(survived), coalesce(sum(survived), 0) "
-                 "FROM passengers GROUP BY %s ORDER BY %s",
-                 keys, keys, keys);
+        snprintf(
+            sql, len,
+            "SELECT %s, coalesce(sum(passengers), 0), coalesce(sum(known), 0), "
+            "coalesce(sum(survived), 0) FROM passenger_survival_summary "
+            "GROUP BY GROUPING SETS ((%s), ()) HAVING sum(passengers) > 0 OR GROUPING(%s) <> 0 "
+            "ORDER BY GROUPING(%s), %s",
+            keys, keys, keys, keys, keys);
 }
 
 static void group_of_row(const PGresult *res, int row, int count, survival_group *g) {
@@ -261,31 +444,19 @@ static void group_of_row(const PGresult *res, int row, int count, survival_group
     g->survived = atol(PQgetvalue(res, row, count + 2));
 }
 
-static PGresult *run_survival(store_conn c, const int *dimensions, int count, int *unavailable,
-                              char *err, size_t errlen) {
-    char sql[4096];
-    build_survival_sql(dimensions, count, sql, sizeof sql);
-    store_statement st = {NULL, sql, 0, 1};
-    return store_run(c, &st, NULL, unavailable, err, errlen);
-}
-
 int passengers_store_survival(store_conn c, const int *dimensions, int count,
                               survival_group **groups, int *ngroups, survival_group *overall,
                               int *unavailable, char *err, size_t errlen) {
+    char sql[1024];
+    build_survival_sql(dimensions, count, sql, sizeof sql);
+    store_statement st = {NULL, sql, 0, 1};
     *groups = NULL;
     *ngroups = 0;
-    PGresult *all = run_survival(c, dimensions, 0, unavailable, err, errlen);
-    if (!all)
-        return -1;
-    group_of_row(all, 0, 0, overall);
-    PQclear(all);
-    if (count == 0)
-        return 0;
-    PGresult *res = run_survival(c, dimensions, count, unavailable, err, errlen);
+    PGresult *res = store_run(c, &st, NULL, unavailable, err, errlen);
     if (!res)
         return -1;
-    int n = PQntuples(res);
-    *groups = malloc((size_t)(n ? n : 1) * sizeof **groups);
+    int n = PQntuples(res) - 1; /* the last row is the overall one, always there */
+    *groups = malloc((size_t)(n > 0 ? n : 1) * sizeof **groups);
     if (!*groups) {
         PQclear(res);
         errorf(err, errlen, "out of memory");
@@ -293,6 +464,9 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
     }
     for (int i = 0; i < n; i++)
         group_of_row(res, i, count, &(*groups)[i]);
+    group_of_row(res, n, count, overall);
+    memset(overall->value, 0, sizeof overall->value);
+    memset(overall->is_null, 0, sizeof overall->is_null);
     *ngroups = n;
     PQclear(res);
     return 0;
@@ -300,15 +474,18 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 
 /* ---- the /people contract ---- */
 
-int passengers_store_first(store_conn c, long limit, passenger **rows, int *count, int *unavailable,
-                           char *err, size_t errlen) {
-    static const store_statement first = {
-        NULL, "SELECT " PASSENGER_COLUMNS " FROM passengers ORDER BY passenger_id LIMIT $1::bigint",
-        1, 1};
-    char limit_text[24];
+int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
+                                 int *count, int *unavailable, char *err, size_t errlen) {
+    static const store_statement page = {NULL,
+                                         "SELECT " PASSENGER_COLUMNS
+                                         " FROM passengers WHERE passenger_id > $1::integer "
+                                         "ORDER BY passenger_id LIMIT $2::bigint",
+                                         2, 1};
+    char after_text[24], limit_text[24];
+    store_text_of_long(after, after_text);
     store_text_of_long(limit, limit_text);
-    const char *params[] = {limit_text};
-    PGresult *res = store_run(c, &first, params, unavailable, err, errlen);
+    const char *params[] = {after_text, limit_text};
+    PGresult *res = store_run(c, &page, params, unavailable, err, errlen);
     if (!res)
         return -1;
     *rows = rows_of(res, count, err, errlen);
@@ -316,13 +493,14 @@ int passengers_store_first(store_conn c, long limit, passenger **rows, int *coun
     return *rows ? 0 : -1;
 }
 
-/* Text parameters for a Person's stored columns, in the order of the statements below. */
+/* Text parameters for a Person's stored columns, in the order of the statements below, then the
+ * writer's label ($11). */
 typedef struct {
     char id[16], uuid[37], survived[8], pclass[8], age[32], sibsp[8], parch[8], fare[32];
-    const char *values[10];
+    const char *values[11];
 } person_params;
 
-static void bind_person(person_params *b, const passenger *p) {
+static void bind_person(person_params *b, const passenger *p, const char *writer) {
     snprintf(b->id, sizeof b->id, "%d", (int)p->id);
     passenger_uuid_for_id(p->id, b->uuid);
     snprintf(b->survived, sizeof b->survived, "%d", p->survived);
@@ -333,9 +511,30 @@ static void bind_person(person_params *b, const passenger *p) {
     snprintf(b->fare, sizeof b->fare, "%.10g", p->fare);
     const char *v[] = {
         b->id,  b->uuid,  b->survived, b->pclass, p->name, passenger_sex_name(p->sex),
-        b->age, b->sibsp, b->parch,    b->fare};
+        b->age, b->sibsp, b->parch,    b->fare,   writer};
     memcpy(b->values, v, sizeof v);
 }
+
+/* Provenance (migration 002): every write records the writer's label in api_writer, and a change
+ * or delete of a row as an ETL run left it first saves that version in passengers_etl_saved, in
+ * the same statement, so the trainer's default data (passengers_etl_view) stays exactly what the
+ * ETL loaded. SAVE_ETL_VERSION_SQL(w) is the first part of such a statement for passenger $1
+ * (uuid $2) and writer parameter w; it reads the row as it was before the statement, and skips a
+ * row the API already changed (the saved copy is then the ETL's and must stay). */
+/* clang-format off */
+#define SAVE_ETL_VERSION_SQL(w)                                                                    \
+    "WITH saved AS (INSERT INTO passengers_etl_saved (passenger_id, uuid, survived, pclass, name,"  \
+    " sex, age, sibsp, parch, ticket, fare, cabin, embarked, inserted_run, updated_run, saved_by)"  \
+    " SELECT passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare,"     \
+    " cabin, embarked, inserted_run, updated_run, " w " FROM passengers"                            \
+    " WHERE passenger_id = $1 AND uuid = $2 AND api_writer IS NULL"                                 \
+    " ON CONFLICT (passenger_id) DO UPDATE SET uuid = EXCLUDED.uuid,"                               \
+    " survived = EXCLUDED.survived, pclass = EXCLUDED.pclass, name = EXCLUDED.name,"                \
+    " sex = EXCLUDED.sex, age = EXCLUDED.age, sibsp = EXCLUDED.sibsp, parch = EXCLUDED.parch,"      \
+    " ticket = EXCLUDED.ticket, fare = EXCLUDED.fare, cabin = EXCLUDED.cabin,"                      \
+    " embarked = EXCLUDED.embarked, inserted_run = EXCLUDED.inserted_run,"                          \
+    " updated_run = EXCLUDED.updated_run, saved_at = now(), saved_by = EXCLUDED.saved_by) "
+/* clang-format on */
 
 /* The number of rows a write changed, or -1. */
 static int changed_rows(store_conn c, const store_statement *st, const char *const *params,
@@ -348,58 +547,71 @@ static int changed_rows(store_conn c, const store_statement *st, const char *con
     return changed;
 }
 
-int passengers_store_create(store_conn c, passenger *p, int *unavailable, char *err,
-                            size_t errlen) {
+int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
+                            char *err, size_t errlen) {
     static const store_statement next_id = {NULL, "SELECT nextval('passenger_api_id_seq')", 0, 0};
     static const store_statement insert = {
         NULL,
         "INSERT INTO passengers (passenger_id, uuid, survived, pclass, name, sex, age, sibsp, "
-        "parch, fare) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        10, 0};
+        "parch, fare, api_writer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        11, 0};
     PGresult *res = store_run(c, &next_id, NULL, unavailable, err, errlen);
     if (!res)
         return -1;
     p->id = (int32_t)atol(PQgetvalue(res, 0, 0));
     PQclear(res);
     person_params b;
-    bind_person(&b, p);
+    bind_person(&b, p, writer);
     return changed_rows(c, &insert, b.values, unavailable, err, errlen) < 0 ? -1 : 0;
 }
 
-int passengers_store_update_person(store_conn c, const passenger *p, int *unavailable, char *err,
-                                   size_t errlen) {
+int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
+                                   int *unavailable, char *err, size_t errlen) {
     /* The contract's Person has no ticket, cabin or port: an update leaves those as they were. */
     static const store_statement update = {
         NULL,
-        "UPDATE passengers SET survived = $3, pclass = $4, name = $5, sex = $6, age = $7, "
-        "sibsp = $8, parch = $9, fare = $10, updated_at = now() "
-        "WHERE passenger_id = $1 AND uuid = $2",
-        10, 0};
+        SAVE_ETL_VERSION_SQL("$11") "UPDATE passengers SET survived = $3, pclass = $4, name = $5, "
+                                    "sex = $6, age = $7, sibsp = $8, parch = $9, fare = $10, "
+                                    "api_writer = $11, updated_at = now() "
+                                    "WHERE passenger_id = $1 AND uuid = $2",
+        11, 0};
     person_params b;
-    bind_person(&b, p);
+    bind_person(&b, p, writer);
     return changed_rows(c, &update, b.values, unavailable, err, errlen);
 }
 
-int passengers_store_delete(store_conn c, int32_t id, int *unavailable, char *err, size_t errlen) {
-    static const store_statement delete = {NULL, "DELETE FROM passengers WHERE passenger_id = $1",
-                                           1, 0};
-    char id_text[24];
+int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
+                            char *err, size_t errlen) {
+    static const store_statement delete = {
+        NULL,
+        SAVE_ETL_VERSION_SQL("$3") "DELETE FROM passengers WHERE passenger_id = $1 AND uuid = $2",
+        3, 0};
+    char id_text[24], uuid_text[37];
     store_text_of_long(id, id_text);
-    const char *params[] = {id_text};
+    passenger_uuid_for_id(id, uuid_text);
+    const char *params[] = {id_text, uuid_text, writer};
     return changed_rows(c, &delete, params, unavailable, err, errlen);
 }
 
 /* ---- the trainer ---- */
 
-long passengers_store_labelled(store_conn c, passenger **rows, char *err, size_t errlen) {
-    static const store_statement labelled = {NULL,
+long passengers_store_labelled(store_conn c, int include_api_rows, passenger **rows, char *err,
+                               size_t errlen) {
+    /* Two fixed statements, not a table name spliced in. */
+    static const store_statement etl_data = {NULL,
+                                             "SELECT " PASSENGER_COLUMNS
+                                             " FROM passengers_etl_view WHERE survived IS NOT NULL "
+                                             "ORDER BY passenger_id",
+                                             0, 1};
+    static const store_statement all_rows = {NULL,
                                              "SELECT " PASSENGER_COLUMNS
                                              " FROM passengers WHERE survived IS NOT NULL "
                                              "ORDER BY passenger_id",
                                              0, 1};
     char why[512];
     *rows = NULL;
-    PGresult *res = store_run(c, &labelled, NULL, NULL, why, sizeof why);
+    PGresult *res =
+        store_run(c, include_api_rows ? &all_rows : &etl_data, NULL, NULL, why, sizeof why);
     if (!res) {
         errorf(err, errlen, "reading training passengers: %s", why);
         return -1;
@@ -463,6 +675,11 @@ const char PASSENGERS_EMPTY_SQL[] = "SELECT NOT EXISTS (SELECT 1 FROM passengers
 const char PASSENGERS_COPY_SQL[] =
     "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
 
+/* Around that COPY: the secondary indexes (migration 003) are dropped while the table is empty
+ * and built once after the rows are in, instead of maintained row by row (13x slower). */
+const char PASSENGERS_DEFER_INDEXES_SQL[] = "SELECT passengers_defer_indexes()";
+const char PASSENGERS_RESTORE_INDEXES_SQL[] = "SELECT passengers_restore_indexes()";
+
 /* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
 const char PASSENGERS_CREATE_STAGE_SQL[] =
     "CREATE TEMP TABLE etl_stage (line bigint NOT NULL, passenger_id integer, uuid uuid,"
@@ -475,21 +692,69 @@ const char PASSENGERS_COPY_STAGE_SQL[] =
 
 /* One join classifies every staged row as new, changed or identical; new rows are inserted,
  * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
- * same file writes nothing. The table lock makes the insert race-free without ON CONFLICT's
- * per-row speculation. Returns (inserted, updated). */
+ * same file writes nothing. A row the API wrote since (api_writer set) counts as changed: the
+ * file reclaims it. The table lock makes the insert race-free without ON CONFLICT's per-row
+ * speculation. Returns (inserted, updated). */
 const char PASSENGERS_MERGE_STAGE_SQL[] =
     "WITH diff AS MATERIALIZED ("
     "  SELECT s.*, p.passenger_id IS NULL AS is_new FROM etl_stage s"
     "  LEFT JOIN passengers p ON p.passenger_id = s.passenger_id"
-    "  WHERE p.passenger_id IS NULL"
+    "  WHERE p.passenger_id IS NULL OR p.api_writer IS NOT NULL"
     "   OR (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
     "    p.cabin, p.embarked) IS DISTINCT FROM (s.survived, s.pclass, s.name, s.sex, s.age,"
     "    s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked)),"
     " updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
     "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
     "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"
-    "  updated_run = d.updated_run, updated_at = now()"
+    "  updated_run = d.updated_run, api_writer = NULL, updated_at = now()"
     "  FROM diff d WHERE NOT d.is_new AND p.passenger_id = d.passenger_id RETURNING 1),"
     " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
     "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"
     " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)";
+
+long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
+                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                             size_t errlen) {
+    /* Batches keep each array parameter well under a megabyte. */
+    enum { BATCH = 20000 };
+    long total = 0;
+    for (size_t start = 0; start < n; start += BATCH) {
+        size_t m = n - start < BATCH ? n - start : BATCH;
+        char *list = malloc(m * 12 + 3), *w = list;
+        if (!list) {
+            errorf(err, errlen, "out of memory");
+            return -1;
+        }
+        *w++ = '{';
+        for (size_t i = 0; i < m; i++)
+            w += sprintf(w, "%s%d", i ? "," : "", (int)ids[start + i]);
+        strcpy(w, "}");
+        const char *params[1] = {list};
+        /* The same rows the trainer read: the ETL's data unless all_rows. */
+        static const store_statement etl_ids = {NULL,
+                                                "SELECT " PASSENGER_COLUMNS
+                                                " FROM passengers_etl_view WHERE passenger_id = "
+                                                "ANY($1::integer[])",
+                                                1, 1};
+        static const store_statement all_ids = {
+            NULL,
+            "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = ANY($1::integer[])",
+            1, 1};
+        PGresult *res =
+            store_run(store_on(conn), all_rows ? &all_ids : &etl_ids, params, NULL, err, errlen);
+        free(list);
+        if (!res)
+            return -1;
+        int rc = 0;
+        for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+            passenger p;
+            passenger_from_row(res, i, &p);
+            rc = each(&p, arg);
+            total++;
+        }
+        PQclear(res);
+        if (rc != 0)
+            return -1;
+    }
+    return total;
+}

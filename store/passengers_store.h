@@ -18,9 +18,9 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
-/* Fills p from row of a result whose first PASSENGER_COLUMN_COUNT columns are
- * PASSENGER_COLUMNS (text format). */
-void passenger_from_row(const PGresult *res, int row, passenger *p);
+/* Every statement that writes passengers NOTIFYs this channel (no payload) when it commits
+ * (trigger passengers_notify, migration 003): the API's lookup cache listens. */
+#define PASSENGERS_NOTIFY_CHANNEL "titanic_passengers"
 
 extern const store_statement PASSENGER_BY_ID;
 extern const store_statement STORE_PING;
@@ -41,21 +41,53 @@ typedef enum {
     PASSENGER_SORT_COUNT
 } passenger_sort;
 
-/* Filters as validated text (NULL = no filter); name is matched as a case-insensitive substring. */
+/* Offsets deeper than this are refused by the API: an offset reads and drops every row before
+ * it, so its cost grows with the table; the cursor (after) does not. */
+#define PASSENGER_LIST_MAX_OFFSET 10000L
+/* A total the summary cannot give is counted up to this many rows (a page holds at most 1000);
+ * above it the planner's estimate is given, labelled so (passengers_store_count). */
+#define PASSENGER_COUNT_CAP 1000L
+
+/* Where a page ended: the last row's id and its value of the sort column (text as PostgreSQL
+ * writes it, so it compares exactly). Used as the position after which the next page starts. */
+typedef struct passenger_cursor {
+    int present;
+    int32_t id;
+    int value_is_null;
+    char value[PASSENGER_NAME_MAX + 1];
+} passenger_cursor;
+
+/* Filters as validated text (NULL = no filter); name is matched as a case-insensitive substring
+ * of at most PASSENGER_NAME_MAX bytes. */
 typedef struct passenger_query {
     const char *pclass, *sex, *survived, *embarked, *min_age, *max_age, *name;
     passenger_sort sort;
     int descending;
-    long limit, offset;
+    long limit, offset;     /* offset counts from the cursor when there is one */
+    passenger_cursor after; /* not present: from the start */
 } passenger_query;
 
 /* The sort key a query parameter names ("fare", "-age"), or -1. */
 int passenger_sort_parse(const char *text, passenger_sort *sort, int *descending);
+/* The column's name ("fare"). */
+const char *passenger_sort_name(passenger_sort sort);
+/* 0 when cursor (from a client) fits sort: its value parses as that column's type, and it is
+ * NULL only where the column can be. */
+int passenger_cursor_check(passenger_sort sort, const passenger_cursor *cursor);
 
-/* The page of q (at most q->limit rows, malloc'd; free with free) and the number of matching rows
- * in *total. -1 with err on failure. */
+/* The page of q, at most q->limit rows (malloc'd; free with free), in the order "column ASC
+ * NULLS LAST, passenger_id" or, descending, "column DESC NULLS LAST, passenger_id DESC": each is
+ * an index of migration 003 read forwards or backwards, so a page costs the same at any depth.
+ * *next is the cursor of the last row when more rows follow, else not present. */
 int passengers_store_list(store_conn c, const passenger_query *q, passenger **rows, int *count,
-                          long *total, int *unavailable, char *err, size_t errlen);
+                          passenger_cursor *next, int *unavailable, char *err, size_t errlen);
+
+/* The number of rows q's filters match, and whether it is exact. Exact from the survival summary
+ * when the filters are only pclass, sex, survived and embarked (any size); otherwise counted up
+ * to PASSENGER_COUNT_CAP rows, exact at or below it, and above it PostgreSQL's estimate of the
+ * matching rows (at least the cap + 1) with *exact 0. Each way reads a bounded number of rows. */
+int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
+                           int *unavailable, char *err, size_t errlen);
 
 /* ---- survival statistics (GET /stats/survival) ---- */
 
@@ -76,28 +108,39 @@ typedef struct survival_group {
 } survival_group;
 
 /* Counts grouped by the chosen dimensions (indexes into survival_dimensions), ordered by them,
- * and overall. *groups is malloc'd. */
+ * and overall, in one statement (one snapshot) over passenger_survival_summary, which triggers
+ * keep current in every writer's transaction (migration 003): its cost does not depend on the
+ * number of passengers. *groups is malloc'd. */
 int passengers_store_survival(store_conn c, const int *dimensions, int count,
                               survival_group **groups, int *ngroups, survival_group *overall,
                               int *unavailable, char *err, size_t errlen);
 
 /* ---- the /people contract ---- */
 
-/* The first limit passengers by id (malloc'd). */
-int passengers_store_first(store_conn c, long limit, passenger **rows, int *count, int *unavailable,
-                           char *err, size_t errlen);
+/* Up to limit passengers with ids above after, by id (malloc'd); after 0 is the start. */
+int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
+                                 int *count, int *unavailable, char *err, size_t errlen);
+/* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
+ * ETL left it first saves that version in passengers_etl_saved (migration 002), in the same
+ * statement, so no API write changes what the trainer learns from by default. */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
-int passengers_store_create(store_conn c, passenger *p, int *unavailable, char *err, size_t errlen);
+int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
+                            char *err, size_t errlen);
 /* Rewrites the Person fields of p->id (ticket, cabin and port stay). 1 updated, 0 no such row. */
-int passengers_store_update_person(store_conn c, const passenger *p, int *unavailable, char *err,
-                                   size_t errlen);
+int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
+                                   int *unavailable, char *err, size_t errlen);
 /* 1 deleted, 0 no such row. */
-int passengers_store_delete(store_conn c, int32_t id, int *unavailable, char *err, size_t errlen);
+int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
+                            char *err, size_t errlen);
 
 /* ---- the trainer ---- */
 
-/* Every passenger with known survival, by id (malloc'd). Returns the count or -1. */
-long passengers_store_labelled(store_conn c, passenger **rows, char *err, size_t errlen);
+/* Every passenger with known survival, by id (malloc'd). Returns the count or -1. By default only
+ * the data as ETL runs wrote it (view passengers_etl_view: rows the API changed or deleted count
+ * as the ETL left them, rows the API created not at all); with include_api_rows every row as it
+ * is now. */
+long passengers_store_labelled(store_conn c, int include_api_rows, passenger **rows, char *err,
+                               size_t errlen);
 
 /* Streams every passenger by id through a cursor, batch rows at a time, to each(batch, n, arg)
  * (which returns 0 to go on), inside the caller's transaction. Returns the count or -1. */
@@ -105,20 +148,24 @@ long passengers_store_scan(PGconn *conn, int batch,
                            int (*each)(const passenger *rows, int n, void *arg), void *arg,
                            char *err, size_t errlen);
 
-/* Streams every passenger, by id, as one binary COPY (passengers_copy.c): nothing is held but the
- * row being parsed. What the model reads, not the whole record: the cabin is "X" when one is
- * recorded, the fare unknown unless with_fare, no uuid. Run it inside a REPEATABLE READ
- * transaction with passengers_store_count so the count and the rows agree. Returns the count or
- * -1. */
-long passengers_store_copy_all(PGconn *conn, int with_fare,
-                               int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                               size_t errlen);
+/* Streams every passenger the trainer learns from, by id, as one binary COPY (passengers_copy.c):
+ * nothing is held but the row being parsed. As passengers_store_labelled: the ETL's data
+ * (passengers_etl_view) unless all_rows, then every row as stored now; labelled or not. What the
+ * model reads, not the whole record: the cabin is "X" when one is recorded, the fare unknown
+ * unless with_fare, no uuid. Run it inside a REPEATABLE READ transaction with
+ * passengers_store_count_for_training so the count and the rows agree. Returns the count or -1. */
+long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
+                                    int (*each)(const passenger *p, void *arg), void *arg,
+                                    char *err, size_t errlen);
 
-/* How many passengers there are: what the trainer reserves memory for. */
-int passengers_store_count(PGconn *conn, long *all, char *err, size_t errlen);
+/* How many passengers that COPY will send (what the trainer reserves memory for), and whether
+ * they are exactly the passengers as stored now (all_rows, or no row written through the API). */
+int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
+                                        char *err, size_t errlen);
 
-/* The passengers with the n ids given (any order; missing ids are skipped), to each. */
-long passengers_store_by_ids(PGconn *conn, const int32_t *ids, size_t n,
+/* The passengers with the n ids given (any order; missing ids are skipped), to each: from the
+ * ETL's data (passengers_etl_view) unless all_rows, as passengers_store_copy_training. */
+long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
                              int (*each)(const passenger *p, void *arg), void *arg, char *err,
                              size_t errlen);
 
@@ -127,6 +174,8 @@ long passengers_store_by_ids(PGconn *conn, const int32_t *ids, size_t n,
 extern const char PASSENGERS_LOCK_SQL[];
 extern const char PASSENGERS_EMPTY_SQL[];
 extern const char PASSENGERS_COPY_SQL[];
+extern const char PASSENGERS_DEFER_INDEXES_SQL[];
+extern const char PASSENGERS_RESTORE_INDEXES_SQL[];
 extern const char PASSENGERS_CREATE_STAGE_SQL[];
 extern const char PASSENGERS_COPY_STAGE_SQL[];
 extern const char PASSENGERS_MERGE_STAGE_SQL[];

@@ -1,6 +1,6 @@
 /* A minimal test harness: CHECK-style assertions that count failures and keep going, so one run
  * shows every broken expectation. A test program returns check_exit_code(): 0 all passed, 1 some
- * failed, 77 skipped (ctest's SKIP_RETURN_CODE). */
+ * failed or no check was made at all; check_skip() exits 77 (ctest's SKIP_RETURN_CODE). */
 #ifndef TITANIC_CHECK_H
 #define TITANIC_CHECK_H
 
@@ -68,7 +68,8 @@ extern int check_count;
         }                                                                                          \
     } while (0)
 
-/* Prints the summary line and returns the process exit code. */
+/* Prints the summary line and returns the process exit code: 0 when at least one check ran and
+ * none failed, 1 otherwise (zero checks is a failure, with a message). */
 int check_exit_code(const char *suite);
 
 /* Skips the whole program (exit 77) with a reason printed for the log. */

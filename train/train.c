@@ -89,7 +89,7 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     /* The fare only when the model's features use it (the store sends it then). */
     const feature_set *set = &model_features(m)->set;
     int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
-    long total = passengers_store_copy_all(conn, fare, score_one, &l, err, errlen);
+    long total = passengers_store_copy_training(conn, 1, fare, score_one, &l, err, errlen);
     if (total >= 0 &&
         models_store_copy_predictions(conn, model_version(m), l.n, listed_row, &l, err, errlen) ==
             0 &&
@@ -220,12 +220,13 @@ static int candidates_need_fare(const nested_options *o) {
 
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
 static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
-                                char sha[65], char *err, size_t errlen) {
+                                char sha[65], int *current, char *err, size_t errlen) {
     long all = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
         return NULL;
-    if (passengers_store_count(conn, &all, err, errlen) != 0)
+    if (passengers_store_count_for_training(conn, opt->include_api_rows, &all, current, err,
+                                            errlen) != 0)
         goto rollback;
     if (all > TRAIN_MAX_ROWS) {
         errorf(err, errlen, "%ld passengers; this trainer reads at most %ld", all, TRAIN_MAX_ROWS);
@@ -241,7 +242,8 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    if (passengers_store_copy_all(conn, candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
+    if (passengers_store_copy_training(conn, opt->include_api_rows, candidates_need_fare(o),
+                                       load_row, &c, err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
         train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
@@ -306,7 +308,8 @@ static void free_keys(char **keys, size_t n) {
 }
 
 /* keys[f] for every kept family, read back through its first member's row. */
-static char **family_keys(PGconn *conn, const train_data *d, char *err, size_t errlen) {
+static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char *err,
+                          size_t errlen) {
     size_t nf;
     const train_family *fam = train_data_families(d, &nf);
     key_ctx c = {.fam = fam, .err = err, .errlen = errlen};
@@ -323,7 +326,7 @@ static char **family_keys(PGconn *conn, const train_data *d, char *err, size_t e
         errorf(err, errlen, "out of memory");
     else
         qsort(c.ids, c.n, sizeof *c.ids, compare_id);
-    if (ok && passengers_store_by_ids(conn, ids, c.n, key_row, &c, err, errlen) < 0)
+    if (ok && passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err, errlen) < 0)
         ok = 0;
     free(ids);
     free(c.ids);
@@ -390,6 +393,7 @@ typedef struct run_state {
     double *y; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
     char **keys;
+    int current; /* the rows read are every passenger as stored now (scoring may use them) */
 } run_state;
 
 static void run_state_free(run_state *s) {
@@ -600,9 +604,11 @@ static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errl
 
 static int score_active(PGconn *conn, const run_state *s, train_outcome *out, char *err,
                         size_t errlen) {
-    /* The fresh model is the active one, or equals it (same rows, same procedure): score from
-     * the rows already read. */
-    if ((out->activated && out->active_version == model_version(s->fresh)) || out->unchanged) {
+    /* The fresh model is the active one, or equals it (same rows, same procedure), and the rows
+     * read are the passengers as stored now (not the ETL's versions of rows the API changed):
+     * score from them. */
+    if (s->current &&
+        ((out->activated && out->active_version == model_version(s->fresh)) || out->unchanged)) {
         struct timespec start = clock_now();
         if ((out->scored = score_fresh(conn, s, err, errlen)) < 0)
             return -1;
@@ -643,7 +649,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (supported(&s.o, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
-    if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, err, errlen)))
+    if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, &s.current, err, errlen)))
         goto done;
     log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
               (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
@@ -657,7 +663,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
     if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, s.d, err, errlen)))
+        !(s.keys = family_keys(conn, opt->include_api_rows, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;

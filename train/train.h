@@ -39,6 +39,7 @@ typedef struct train_options {
     int force;
     double min_improvement;
     int score;
+    int include_api_rows;   /* train on rows written through the API too (default: ETL data) */
     const char *out_path;   /* also write the document here */
     const char *report_dir; /* also write index.html here */
     int features_given;     /* --features: this one set instead of the default candidates */

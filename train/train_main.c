@@ -1,11 +1,13 @@
 /* titanic-train: fits the survival model on the passengers in PostgreSQL, stores it as a new
  * model version, activates it per the policy in train.h, and notifies running API servers. What
  * the retraining CronJob runs. This file only turns the command line into train_options. */
+#include "build_info.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
 #include "train.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,8 @@ static void usage(FILE *out) {
         "options:\n"
         "  --force               store and activate the new model whatever the comparison\n"
         "  --score               write predictions for every stored passenger (active model)\n"
+        "  --include-api-rows    also learn from passengers written through the API (default:\n"
+        "                        only the data as the ETL loaded it)\n"
         "  --out FILE            also write the model document to FILE\n"
         "  --report DIR          also write the HTML report to DIR/index.html\n"
         "  --folds K             cross-validation folds, 2..100 (default 10)\n"
@@ -63,7 +67,7 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
 typedef struct {
     train_options opt;
     const char *evaluate_csv, *bench_csv, *reason;
-    int list;
+    int help, version, list;
     long activate; /* 0: not asked */
 } cli;
 
@@ -134,46 +138,90 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
     return 0;
 }
 
+/* Long options: flags set their field; valued ones go through parse_valued under their name. */
+static const struct option options[] = {
+    {"force", no_argument, NULL, 'f'},
+    {"score", no_argument, NULL, 's'},
+    {"include-api-rows", no_argument, NULL, 'a'},
+    {"list", no_argument, NULL, 'l'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'v'},
+    {"out", required_argument, NULL, 0},
+    {"report", required_argument, NULL, 0},
+    {"folds", required_argument, NULL, 0},
+    {"repeats", required_argument, NULL, 0},
+    {"seed", required_argument, NULL, 0},
+    {"l2", required_argument, NULL, 0},
+    {"max-iter", required_argument, NULL, 0},
+    {"min-improvement", required_argument, NULL, 0},
+    {"features", required_argument, NULL, 0},
+    {"evaluate-csv", required_argument, NULL, 0},
+    {"bench-csv", required_argument, NULL, 0},
+    {"activate", required_argument, NULL, 0},
+    {"by", required_argument, NULL, 0},
+    {"reason", required_argument, NULL, 0},
+    {"cv-max-rows", required_argument, NULL, 0},
+    {NULL, 0, NULL, 0},
+};
+
+/* GNU long options: "--folds 5" and "--folds=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
     train_default_options(&c->opt);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "--force")) {
+    int opt, index = 0;
+    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
+        char flag[40];
+        switch (opt) {
+        case 'f':
             c->opt.force = 1;
-        } else if (!strcmp(a, "--score")) {
+            break;
+        case 's':
             c->opt.score = 1;
-        } else if (!strcmp(a, "--list")) {
+            break;
+        case 'a':
+            c->opt.include_api_rows = 1;
+            break;
+        case 'l':
             c->list = 1;
-        } else if (!strncmp(a, "--", 2) && strcmp(a, "--help") && strcmp(a, "--version")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "titanic-train: %s needs a value (see --help)\n", a);
+            break;
+        case 'h':
+            c->help = 1;
+            break;
+        case 'v':
+            c->version = 1;
+            break;
+        case 0:
+            snprintf(flag, sizeof flag, "--%s", options[index].name);
+            if (parse_valued(c, flag, optarg) != 0)
                 return -1;
-            }
-            if (parse_valued(c, a, argv[++i]) != 0)
-                return -1;
-        } else {
-            fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n", a);
+            break;
+        default: /* getopt_long has printed what was wrong */
             return -1;
         }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n",
+                argv[optind]);
+        return -1;
     }
     return 0;
 }
 
 int main(int argc, char **argv) {
-    if (argc == 2 && !strcmp(argv[1], "--help")) {
+    cli c = {0};
+    if (parse_args(argc, argv, &c) != 0)
+        return TRAIN_EXIT_USAGE;
+    if (c.help) {
         usage(stdout);
         return TRAIN_EXIT_OK;
     }
-    if (argc == 2 && !strcmp(argv[1], "--version")) {
-        printf("titanic-train %s (model format %d)\n", TITANIC_VERSION, MODEL_FORMAT_VERSION);
+    if (c.version) {
+        printf("titanic-train %s (git %s, model format %d)\n", TITANIC_VERSION,
+               titanic_git_revision, MODEL_FORMAT_VERSION);
         return TRAIN_EXIT_OK;
     }
     char err[1024] = "";
     if (log_init("titanic-train", err, sizeof err) != 0)
         fprintf(stderr, "titanic-train: %s\n", err);
-    cli c = {0};
-    if (parse_args(argc, argv, &c) != 0)
-        return TRAIN_EXIT_USAGE;
     if (c.bench_csv || c.evaluate_csv) {
         int code = c.bench_csv ? train_bench_csv(c.bench_csv, &c.opt, err, sizeof err)
                                : train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);

@@ -4,7 +4,8 @@ Each test script: requires PostgreSQL (PGHOST from pg_virtualenv, else exit 77),
 database (dropped at exit), loads generated passengers with titanic-etl, trains with
 titanic-train, and starts titanic-api on a free port bound to 127.0.0.1 with stderr captured to a
 file. Every check prints one FAIL line when it fails; finish() prints a summary and exits
-0 (pass) / 1 (fail). Binaries come from TITANIC_API, TITANIC_ETL and TITANIC_TRAIN.
+0 (pass) / 1 (fail, or no check made at all). Binaries come from TITANIC_API, TITANIC_ETL and
+TITANIC_TRAIN.
 """
 
 import atexit
@@ -45,7 +46,12 @@ def skip(reason):
 
 
 def finish():
+    """Exits 0 when at least one check ran and none failed; a script that checked nothing fails
+    (skip() is the way to test nothing)."""
     print(f"{NAME}: {_checks} checks, {len(_failures)} failed", flush=True)
+    if _checks == 0:
+        print(f"FAIL: {NAME}: no checks were made", flush=True)
+        sys.exit(1)
     sys.exit(1 if _failures else 0)
 
 

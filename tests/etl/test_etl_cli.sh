@@ -19,7 +19,8 @@ trap 'psql -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" postgres >/dev/null; r
 q() { psql "$DATABASE_URL" -Atc "$1"; }
 
 expect_exit 2 "no file" "$ETL"
-expect_exit 2 "unknown option" "$ETL" --frobnicate x.csv
+expect_exit 2 "unrecognized option" "$ETL" --frobnicate x.csv
+expect_exit 2 "--max-rejects: expected" "$ETL" --max-rejects=abc x.csv # GNU --opt=value form
 expect_exit 2 "bad --max-rejects" "$ETL" --max-rejects lots x.csv
 grep -q -- "--max-rejects: expected" /tmp/etl-cli-out.$$ || fail "bad --max-rejects not named"
 expect_exit 2 "bad --generate" "$ETL" --generate -5
@@ -38,6 +39,7 @@ case "$out" in *"read 2000, inserted 2000, updated 0, unchanged 0, rejected 0"*)
 # JSON log lines on a non-TTY stderr.
 "$ETL" --dry-run /tmp/etl-cli-gen.$$ 2>&1 >/dev/null | tail -1 | jq -e '.message == "dry run finished" and .read == 2000' >/dev/null ||
   fail "dry-run log line"
+expect_exit 0 "--max-rejects=5 (GNU --opt=value) accepted" "$ETL" --dry-run --max-rejects=5 /tmp/etl-cli-gen.$$
 
 # A load killed half-way commits nothing: kill it once its COPY is under way.
 big=/tmp/etl-cli-big.$$

@@ -1,25 +1,33 @@
-/* The fitter against statsmodels: the plain design of logit_reference.json on train.csv must give
- * the same coefficients, standard errors, z values and log-likelihood to 1e-6 relative. */
+/* The fitter against statsmodels: the plain design (feature_set_reference: sex, class, age with
+ * the median for unknown ages, sibsp, parch, fare) fitted by pipeline_fit must give statsmodels'
+ * coefficients, standard errors, z values and log-likelihood to 1e-6 relative.
+ *
+ *   test_logit_reference            on train.csv (TITANIC_DATA_DIR; skips without it), against
+ *                                   tests/fixtures/logit_reference.json (label data)
+ *   test_logit_reference generated  on 891 generated passengers (seed 1, written as CSV and read
+ *                                   back like train.csv), against tests/fixtures/
+ *                                   logit_generated.json (made by logit_generated.py); always runs
+ *
+ * TITANIC_REFERENCE_DIR, when set, is read instead of tests/fixtures. */
 #include "check.h"
 #include "cross_validation.h"
 #include "feature_learning.h"
-#include "model_fit.h"
+#include "generate.h"
 #include "kaggle_csv.h"
+#include "model_fit.h"
 #include "testdb.h"
 
 #include <jansson.h>
+#include <unistd.h>
 
-static const char *reference_path(void) {
+#ifndef TITANIC_FIXTURES_DIR
+#error "TITANIC_FIXTURES_DIR (tests/fixtures) must be defined by the build"
+#endif
+
+static const char *fixture_path(const char *name) {
     static char path[1024];
     const char *dir = getenv("TITANIC_REFERENCE_DIR");
-    if (dir && *dir) {
-        snprintf(path, sizeof path, "%s/logit_reference.json", dir);
-    } else {
-        const char *data = getenv("TITANIC_DATA_DIR");
-        if (!data || !*data)
-            check_skip("logit_reference", "neither TITANIC_REFERENCE_DIR nor TITANIC_DATA_DIR set");
-        snprintf(path, sizeof path, "%s/../../reference/logit_reference.json", data);
-    }
+    snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir : TITANIC_FIXTURES_DIR, name);
     return path;
 }
 
@@ -30,19 +38,51 @@ static const char *reference_name(const char *column) {
     return column;
 }
 
-int main(void) {
-    const char *train = testdb_data_file("logit_reference", "train.csv");
-    json_error_t jerr;
-    json_t *ref = json_load_file(reference_path(), 0, &jerr);
-    if (!ref)
-        check_skip("logit_reference", "reference file not readable");
-    char err[512];
+/* Writes n generated passengers (seed) as a Kaggle train CSV to a temporary file and reads it
+ * back with the trainer's reader. Returns the row count, or -1 with err. */
+static long generated_rows(long n, uint64_t seed, passenger **rows, char *err, size_t errlen) {
+    const char *tmp = getenv("TMPDIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/logit_generated.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        snprintf(err, errlen, "cannot create a temporary file in %.400s", path);
+        return -1;
+    }
+    int wrote = generate_csv(f, n, seed);
+    if (fclose(f) != 0 || wrote != 0) {
+        snprintf(err, errlen, "cannot write %.400s", path);
+        unlink(path);
+        return -1;
+    }
+    long got = kaggle_csv_load(path, rows, err, errlen);
+    unlink(path);
+    return got;
+}
+
+int main(int argc, char **argv) {
+    int generated = argc > 1 && strcmp(argv[1], "generated") == 0;
+    const char *suite = generated ? "logit_generated" : "logit_reference";
+    char err[512] = "";
     passenger *rows = NULL;
-    long n = kaggle_csv_load(train, &rows, err, sizeof err);
+    long n = generated
+                 ? generated_rows(891, 1, &rows, err, sizeof err)
+                 : kaggle_csv_load(testdb_data_file(suite, "train.csv"), &rows, err, sizeof err);
+    const char *fixture = fixture_path(generated ? "logit_generated.json" : "logit_reference.json");
+    json_error_t jerr;
+    json_t *ref = json_load_file(fixture, 0, &jerr);
+    CHECK(ref != NULL);
+    if (!ref) {
+        fprintf(stderr, "%s: %s\n", fixture, jerr.text);
+        free(rows);
+        return check_exit_code(suite);
+    }
     CHECK_INT(n, json_integer_value(json_object_get(ref, "n")));
     if (n <= 0) {
         fprintf(stderr, "%s\n", err);
-        return check_exit_code("logit_reference");
+        json_decref(ref);
+        return check_exit_code(suite);
     }
     feature_set set;
     feature_set_reference(&set);
@@ -54,7 +94,9 @@ int main(void) {
     CHECK_INT(rc, 0);
     if (rc != 0) {
         fprintf(stderr, "%s\n", err);
-        return check_exit_code("logit_reference");
+        free(rows);
+        json_decref(ref);
+        return check_exit_code(suite);
     }
     CHECK_CLOSE(st.age_median, json_number_value(json_object_get(ref, "age_median")), 0);
     const char *names[FEATURES_MAX_COLUMNS];
@@ -76,5 +118,5 @@ int main(void) {
     feature_state_free(&st);
     free(rows);
     json_decref(ref);
-    return check_exit_code("logit_reference");
+    return check_exit_code(suite);
 }

@@ -1,8 +1,16 @@
 /* The default model on train.csv: the JSON document round-trips to bit-identical predictions (on
  * train.csv and on test.csv, whose passengers it never saw), malformed or incompatible documents
  * fail with clear errors, explanations add up, unknown fields are imputed, and cross-validation is
- * deterministic for a seed. */
+ * deterministic for a seed.
+ *
+ *   test_model_document            on train.csv and test.csv (TITANIC_DATA_DIR; label data)
+ *   test_model_document generated  the same on generated passengers (891 to train, seed 1; 418
+ *                                  unseen ones, seed 2, survival hidden), so the prediction
+ *                                  library is tested on every machine; the real-data-only
+ *                                  figures (CV accuracy and AUC, the default design's margin
+ *                                  over the plain one) are replaced by the generator's own. */
 #include "check.h"
+#include "generate.h"
 #include "kaggle_csv.h"
 #include "cross_validation.h"
 #include "model_fit.h"
@@ -12,6 +20,7 @@
 
 static passenger *train, *test;
 static long ntrain, ntest;
+static int generated; /* the passengers come from the generator, not the Kaggle files */
 
 static titanic_model *fit_default(void) {
     feature_set set;
@@ -202,10 +211,21 @@ static void test_cv_deterministic(void) {
     feature_set_reference(&ref);
     cv_result r;
     CHECK_INT(cv_run(&ref, &param, train, (size_t)ntrain, 5, 2, 11, &r, err, sizeof err), 0);
-    CHECK(a.log_loss.mean < r.log_loss.mean - 0.03);
+    if (generated) {
+        /* The generator draws survival from a model close to the plain design (data/README.md),
+         * so the default design has no real-data margin over it here; both must still reach
+         * what that truth allows out of sample. */
+        printf("generated: CV log-loss %.4f (plain %.4f), accuracy %.4f, AUC %.4f\n",
+               a.log_loss.mean, r.log_loss.mean, a.accuracy.mean, a.auc.mean);
+        CHECK(a.log_loss.mean < 0.53 && r.log_loss.mean < 0.53);
+        CHECK(a.accuracy.mean > 0.75);
+        CHECK(a.auc.mean > 0.82);
+    } else {
+        CHECK(a.log_loss.mean < r.log_loss.mean - 0.03);
+        CHECK(a.accuracy.mean > 0.82);
+        CHECK(a.auc.mean > 0.85);
+    }
     cv_result_free(&r);
-    CHECK(a.accuracy.mean > 0.82);
-    CHECK(a.auc.mean > 0.85);
     CHECK(a.accuracy.sd > 0.0 && a.accuracy.min <= a.accuracy.mean);
     CHECK_INT(cv_run(&set, &param, train, (size_t)ntrain, 1, 2, 11, &r, err, sizeof err), -1);
     CHECK_CONTAINS(err, "folds");
@@ -214,11 +234,42 @@ static void test_cv_deterministic(void) {
     cv_result_free(&c);
 }
 
-int main(void) {
-    char err[512];
-    ntrain =
-        kaggle_csv_load(testdb_data_file("model_document", "train.csv"), &train, err, sizeof err);
-    ntest = kaggle_csv_load(testdb_data_file("model_document", "test.csv"), &test, err, sizeof err);
+/* n generated passengers with ids first_id.., survival hidden when unseen. */
+static long generate_rows(passenger **rows, long n, uint64_t seed, int32_t first_id, int unseen) {
+    *rows = calloc((size_t)n, sizeof **rows);
+    generator g;
+    generator_init(&g, seed);
+    for (long i = 0; i < n; i++) {
+        generator_next(&g, first_id + (int32_t)i, &(*rows)[i]);
+        if (unseen)
+            (*rows)[i].survived = -1;
+    }
+    return n;
+}
+
+/* The generator gives every passenger a ticket of their own, which leaves the default design's
+ * ticket-group columns all zero. Travelling parties, as on the real list: every fourth training
+ * passenger shares the next one's ticket, and every third unseen one a training party's. */
+static void share_tickets(void) {
+    for (long i = 0; i + 1 < ntrain; i += 4)
+        memcpy(train[i + 1].ticket, train[i].ticket, sizeof train[i].ticket);
+    for (long j = 0; j < ntest && 4 * j < ntrain; j += 3)
+        memcpy(test[j].ticket, train[4 * j].ticket, sizeof test[j].ticket);
+}
+
+int main(int argc, char **argv) {
+    char err[512] = "";
+    generated = argc > 1 && strcmp(argv[1], "generated") == 0;
+    if (generated) {
+        ntrain = generate_rows(&train, 891, 1, 1, 0);
+        ntest = generate_rows(&test, 418, 2, 892, 1);
+        share_tickets();
+    } else {
+        ntrain = kaggle_csv_load(testdb_data_file("model_document", "train.csv"), &train, err,
+                                 sizeof err);
+        ntest =
+            kaggle_csv_load(testdb_data_file("model_document", "test.csv"), &test, err, sizeof err);
+    }
     CHECK_INT(ntrain, 891);
     CHECK_INT(ntest, 418);
     if (ntrain != 891 || ntest != 418) {

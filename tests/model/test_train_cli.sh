@@ -27,8 +27,9 @@ expect_usage "--min-improvement: expected" --min-improvement 2
 expect_usage "--max-iter: expected" --max-iter 0
 expect_usage "unknown feature group \"horoscope\"" --features sex,horoscope
 expect_usage "given twice" --features sex,sex
-expect_usage "--out needs a value" --out
-expect_usage "unknown option --frobnicate" --frobnicate 1
+expect_usage "--folds: expected an integer from 2 to 100" --folds=1 # GNU --opt=value form
+expect_usage "option '--out' requires an argument" --out
+expect_usage "unrecognized option '--frobnicate'" --frobnicate 1
 expect_usage "unexpected argument" stray
 expect_usage "--activate: expected a model version" --activate x
 expect_usage "--activate needs --reason" --activate 3

@@ -5,7 +5,10 @@
 //   - path templates and path parameters agree; operationIds are unique;
 //   - the query parameters of /passengers, /stats/survival and /predict are the contract's;
 //   - every example (schema, media type, parameter) validates against its schema (Ajv, with OpenAPI
-//     3.0's `nullable` turned into JSON Schema).
+//     3.0's `nullable` turned into JSON Schema);
+//   - authentication (issue 10): the bearerKey scheme exists; every operation states its `security`;
+//     writes require a key (no anonymous alternative) and document 401 and 403; probes need none;
+//     every operation that accepts a key documents 401 with WWW-Authenticate.
 // Usage: node check.mjs FILE. Prints one line per problem; exit 0 when there are none, 1 otherwise.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -43,6 +46,16 @@ const CONTRACT = [
   ["delete", "/people/{uuid}", [204, 404]],
   ["get", "/metrics", [200]],
   ["get", "/openapi.json", [200]],
+  // The Open Inference Protocol v2 (issue 13): errors in the protocol's shape (V2Error).
+  ["get", "/v2", [200]],
+  ["get", "/v2/health/live", [200]],
+  ["get", "/v2/health/ready", [200, 400]],
+  ["get", "/v2/models/{name}", [200, 404]],
+  ["get", "/v2/models/{name}/ready", [200, 400, 404]],
+  ["post", "/v2/models/{name}/infer", [200, 400, 404, 413, 503]],
+  ["get", "/v2/models/{name}/versions/{version}", [200, 404, 503]],
+  ["get", "/v2/models/{name}/versions/{version}/ready", [200, 404, 503]],
+  ["post", "/v2/models/{name}/versions/{version}/infer", [200, 400, 404, 413, 503]],
 ];
 const ALWAYS = [431, 500];
 const METHODS = ["get", "put", "post", "delete", "options", "head", "patch", "trace"];
@@ -123,8 +136,12 @@ for (const [path, item] of Object.entries(paths)) {
         continue;
       }
       const schema = resp.content && resp.content["application/json"] && resp.content["application/json"].schema;
-      if (!schema || schema !== doc.components.schemas.Error)
-        problem(`${where}: error response ${code} is not application/json with the Error schema`);
+      // The protocol's own paths answer its error object, {"error": "message"}.
+      const v2 = path === "/v2" || path.startsWith("/v2/");
+      const want = v2 ? doc.components.schemas.V2Error : doc.components.schemas.Error;
+      if (!schema || schema !== want)
+        problem(`${where}: error response ${code} is not application/json with the ${v2 ? "V2Error" : "Error"} schema`);
+      if (v2) continue; // its examples are checked against V2Error below, like every example
       // Examples of an error response must carry the response's own status code.
       const media = (resp.content && resp.content["application/json"]) || {};
       const exs = [];
@@ -183,10 +200,40 @@ if (pred && !pred.has("explain")) problem("POST /predict: query parameter explai
 const pp = queryParams("/passengers/{id}/prediction", "get");
 if (pp && !pp.has("explain")) problem("GET /passengers/{id}/prediction: query parameter explain is not documented");
 
+// ---- authentication (issue 10)
+const scheme = raw.components && raw.components.securitySchemes && raw.components.securitySchemes.bearerKey;
+if (!scheme || scheme.type !== "http" || scheme.scheme !== "bearer")
+  problem("components.securitySchemes.bearerKey must be an http bearer scheme");
+const WRITES = [["post", "/people"], ["put", "/people/{uuid}"], ["delete", "/people/{uuid}"]];
+const PROBES = [["get", "/health"], ["get", "/ready"]];
+for (const [path, item] of Object.entries(raw.paths || {}))
+  for (const m of METHODS) {
+    const op = item[m];
+    if (!op) continue;
+    const where = `${m.toUpperCase()} ${path}`;
+    if (!Array.isArray(op.security)) {
+      problem(`${where}: no security requirement stated`);
+      continue;
+    }
+    const anonymous = op.security.length === 0 || op.security.some((r) => Object.keys(r).length === 0);
+    const keyed = op.security.some((r) => r.bearerKey);
+    const isWrite = WRITES.some(([wm, wp]) => wm === m && wp === path);
+    const isProbe = PROBES.some(([pm, pp]) => pm === m && pp === path);
+    if (isWrite && (anonymous || !keyed)) problem(`${where}: must require bearerKey`);
+    if (isWrite && !(op.responses || {})["403"]) problem(`${where}: response 403 is not documented`);
+    if (isProbe && op.security.length !== 0) problem(`${where}: a probe must need no key`);
+    if (keyed) {
+      const r401 = (paths[path][m].responses || {})["401"];
+      if (!r401) problem(`${where}: response 401 is not documented`);
+      else if (!r401.headers || !r401.headers["WWW-Authenticate"])
+        problem(`${where}: response 401 must have a WWW-Authenticate header`);
+    }
+  }
+
 // ---- media types the contract fixes
 const mediaOf = (path, method, code) => Object.keys((((paths[path] || {})[method] || {}).responses || {})[code]?.content || {});
-if (paths["/metrics"] && !mediaOf("/metrics", "get", "200").includes("text/plain; version=0.0.4"))
-  problem("GET /metrics: 200 must be text/plain; version=0.0.4");
+if (paths["/metrics"] && !mediaOf("/metrics", "get", "200").includes("text/plain; version=0.0.4; charset=utf-8"))
+  problem("GET /metrics: 200 must be text/plain; version=0.0.4; charset=utf-8");
 if (paths["/model/report"] && !mediaOf("/model/report", "get", "200").includes("text/html"))
   problem("GET /model/report: 200 must be text/html");
 const mna = doc.components && doc.components.responses && doc.components.responses.MethodNotAllowed;

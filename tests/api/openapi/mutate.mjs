@@ -22,12 +22,20 @@ const MUTATIONS = {
   "predict-without-413": () => { delete doc.paths["/predict"].post.responses["413"]; },
   // An error response that is not the Error schema.
   "error-not-error-schema": () => { doc.paths["/ready"].get.responses["503"].content["application/json"].schema = { type: "object" }; },
+  // An Open Inference Protocol error documented with this API's own Error shape.
+  "v2-error-not-protocol-shape": () => { doc.paths["/v2/models/{name}/infer"].post.responses["400"] = { $ref: "#/components/responses/BadRequest" }; },
+  // An inference example whose input is not one of the model's.
+  "v2-example-unknown-input": () => { doc.paths["/v2/models/{name}/infer"].post.requestBody.content["application/json"].example.inputs[0].name = "Pclass"; },
   // The 400 response used for a 404.
   "wrong-error-example": () => { doc.paths["/people/{uuid}"].get.responses["404"] = { $ref: "#/components/responses/BadRequest" }; },
   // An example that contradicts its schema.
   "example-off-schema": () => { s.Passenger.example.pclass = 4; },
   // A contract parameter missing.
   "missing-query-parameter": () => { doc.paths["/passengers"].get.parameters.pop(); },
+  // A write that anyone may send.
+  "anonymous-write": () => { doc.paths["/people/{uuid}"].delete.security = [{}, { bearerKey: [] }]; },
+  // An operation that says nothing about keys.
+  "no-security": () => { delete doc.paths["/predict"].post.security; },
   // Not JSON at all.
   "truncated-json": () => null,
 };

@@ -82,7 +82,11 @@ mutant error-not-error-schema "GET /ready: error response 503 is not application
 mutant wrong-error-example "GET /people/{uuid}: response 404 example says status 400"
 mutant example-off-schema "/pclass must be <= 3"
 mutant missing-query-parameter "GET /passengers: query parameter offset is not documented"
+mutant anonymous-write "DELETE /people/{uuid}: must require bearerKey"
+mutant no-security "POST /predict: no security requirement stated"
 mutant truncated-json "not valid JSON"
+mutant v2-error-not-protocol-shape "POST /v2/models/{name}/infer: error response 400 is not application/json with the V2Error schema"
+mutant v2-example-unknown-input "must be equal to one of the allowed values"
 
 echo "openapi: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

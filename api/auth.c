@@ -1,0 +1,378 @@
+/* API keys: the key file, constant-time lookup, the access policy and new keys. See auth.h. */
+#include "auth.h"
+
+#include "sha256.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define LINE_MAX_BYTES 1024
+#define KEYS_MAX 10000
+#define KEY_PREFIX "ttk_"
+#define KEY_RANDOM_BYTES 32
+
+typedef struct {
+    auth_role role;
+    unsigned char digest[32];
+    char label[AUTH_LABEL_MAX + 1];
+} key_entry;
+
+typedef struct {
+    key_entry *keys;
+    size_t count;
+} key_set;
+
+/* Readers (every request) take the lock shared; a reload swaps the set under it exclusively. */
+static pthread_rwlock_t keys_lock = PTHREAD_RWLOCK_INITIALIZER;
+static key_set *current_keys;
+
+/* ---- parsing ---- */
+
+auth_role auth_role_parse(const char *text) {
+    if (!strcmp(text, "reader"))
+        return AUTH_READER;
+    if (!strcmp(text, "writer"))
+        return AUTH_WRITER;
+    if (!strcmp(text, "admin"))
+        return AUTH_ADMIN;
+    return AUTH_NONE;
+}
+
+const char *auth_role_name(auth_role role) {
+    static const char *const names[] = {"none", "reader", "writer", "admin"};
+    return names[role];
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int parse_digest(const char *hex, unsigned char out[32]) {
+    if (strlen(hex) != 64)
+        return -1;
+    for (int i = 0; i < 32; i++) {
+        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return -1;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return 0;
+}
+
+/* Labels go into JSON log lines and a database column: a plain, short charset keeps them safe to
+ * write anywhere without escaping. */
+static int valid_label(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > AUTH_LABEL_MAX)
+        return 0;
+    for (; *s; s++) {
+        if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@:/+", *s))
+            return 0;
+    }
+    return 1;
+}
+
+/* One line, comments and blanks already removed from consideration: fields into e. */
+static int parse_line(char *line, key_entry *e, char *why, size_t whylen) {
+    char *fields[4];
+    int n = 0;
+    char *save = NULL;
+    for (char *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
+        if (n == 3) {
+            snprintf(why, whylen, "too many fields (expected ROLE SHA256HEX [LABEL])");
+            return -1;
+        }
+        fields[n++] = tok;
+    }
+    if (n < 2) {
+        snprintf(why, whylen, "expected ROLE SHA256HEX [LABEL]");
+        return -1;
+    }
+    if ((e->role = auth_role_parse(fields[0])) == AUTH_NONE) {
+        snprintf(why, whylen, "unknown role \"%.20s\" (reader, writer or admin)", fields[0]);
+        return -1;
+    }
+    if (parse_digest(fields[1], e->digest) != 0) {
+        snprintf(why, whylen, "the digest must be 64 hex digits (SHA-256 of the key), not a key");
+        return -1;
+    }
+    if (n == 3 && !valid_label(fields[2])) {
+        snprintf(why, whylen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+                 AUTH_LABEL_MAX);
+        return -1;
+    }
+    if (n == 3)
+        snprintf(e->label, sizeof e->label, "%s", fields[2]);
+    else /* a digest prefix names the key without revealing it */
+        snprintf(e->label, sizeof e->label, "key-%.8s", fields[1]);
+    return 0;
+}
+
+static int duplicate(const key_set *set, const key_entry *e) {
+    for (size_t i = 0; i < set->count; i++) {
+        if (!memcmp(set->keys[i].digest, e->digest, 32))
+            return 1;
+    }
+    return 0;
+}
+
+static void free_set(key_set *set) {
+    if (set) {
+        free(set->keys);
+        free(set);
+    }
+}
+
+/* Parses every line of text; NULL with err naming origin and the line on the first problem. */
+static key_set *parse_keys(const char *text, size_t len, const char *origin, char *err,
+                           size_t errlen) {
+    key_set *set = calloc(1, sizeof *set);
+    if (set)
+        set->keys = calloc(KEYS_MAX, sizeof *set->keys);
+    if (!set || !set->keys) {
+        free_set(set);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    size_t pos = 0;
+    for (int number = 1; pos < len; number++) {
+        const char *end = memchr(text + pos, '\n', len - pos);
+        size_t n = (end ? (size_t)(end - text) : len) - pos;
+        char line[LINE_MAX_BYTES + 1], why[160] = "";
+        if (n > LINE_MAX_BYTES)
+            snprintf(why, sizeof why, "line longer than %d bytes", LINE_MAX_BYTES);
+        else if (memchr(text + pos, '\0', n))
+            snprintf(why, sizeof why, "NUL byte");
+        memcpy(line, text + pos, n <= LINE_MAX_BYTES ? n : 0);
+        line[n <= LINE_MAX_BYTES ? n : 0] = '\0';
+        pos += n + 1;
+        char *hash = strchr(line, '#');
+        if (hash)
+            *hash = '\0';
+        if (!why[0] && strspn(line, " \t\r") == strlen(line))
+            continue; /* blank or comment only */
+        key_entry e = {0};
+        if (!why[0] && set->count == KEYS_MAX)
+            snprintf(why, sizeof why, "more than %d keys", KEYS_MAX);
+        if (!why[0] && parse_line(line, &e, why, sizeof why) == 0 && duplicate(set, &e))
+            snprintf(why, sizeof why, "this digest appears on an earlier line");
+        if (why[0]) {
+            snprintf(err, errlen, "%s line %d: %s", origin, number, why);
+            free_set(set);
+            return NULL;
+        }
+        set->keys[set->count++] = e;
+    }
+    return set;
+}
+
+static void install(key_set *set) {
+    pthread_rwlock_wrlock(&keys_lock);
+    key_set *old = current_keys;
+    current_keys = set;
+    pthread_rwlock_unlock(&keys_lock);
+    free_set(old);
+}
+
+int auth_load_text(const char *text, size_t len, const char *origin, char *err, size_t errlen) {
+    key_set *set = parse_keys(text, len, origin, err, errlen);
+    if (!set)
+        return -1;
+    int count = (int)set->count;
+    install(set);
+    return count;
+}
+
+/* Reads at most AUTH_FILE_MAX bytes of path into a malloc'd buffer. */
+static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "API_KEYS_FILE %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(AUTH_FILE_MAX + 1);
+    size_t used = 0;
+    ssize_t n = 0;
+    while (buf && used <= AUTH_FILE_MAX && (n = read(fd, buf + used, AUTH_FILE_MAX + 1 - used)) > 0)
+        used += (size_t)n;
+    close(fd);
+    if (!buf || n < 0 || used > AUTH_FILE_MAX) {
+        snprintf(err, errlen, "API_KEYS_FILE %s: %s", path,
+                 !buf    ? "out of memory"
+                 : n < 0 ? strerror(errno)
+                         : "larger than 1 MiB");
+        free(buf);
+        return NULL;
+    }
+    *len = used;
+    return buf;
+}
+
+int auth_load(const char *path, char *err, size_t errlen) {
+    size_t len = 0;
+    char *text = read_file(path, &len, err, errlen);
+    if (!text)
+        return -1;
+    char origin[300];
+    snprintf(origin, sizeof origin, "API_KEYS_FILE %.256s", path);
+    int rc = auth_load_text(text, len, origin, err, errlen);
+    free(text);
+    return rc;
+}
+
+int auth_enabled(void) {
+    pthread_rwlock_rdlock(&keys_lock);
+    int enabled = current_keys != NULL;
+    pthread_rwlock_unlock(&keys_lock);
+    return enabled;
+}
+
+void auth_free(void) {
+    install(NULL);
+}
+
+/* ---- identifying a caller ---- */
+
+/* Compares every stored digest, all bytes each, whatever matched: the time taken does not depend
+ * on which key (if any) the digest equals, nor on how much of it. */
+static const key_entry *find_constant_time(const key_set *set, const unsigned char digest[32]) {
+    const key_entry *found = NULL;
+    for (size_t i = 0; i < set->count; i++) {
+        unsigned char diff = 0;
+        for (int b = 0; b < 32; b++)
+            diff |= (unsigned char)(set->keys[i].digest[b] ^ digest[b]);
+        /* Branch-free select of the matching entry. */
+        uintptr_t mask = (uintptr_t)0 - (uintptr_t)(diff == 0);
+        found = (const key_entry *)(((uintptr_t)&set->keys[i] & mask) | ((uintptr_t)found & ~mask));
+    }
+    return found;
+}
+
+int auth_identify(const char *authorization, auth_identity *who) {
+    who->role = AUTH_NONE;
+    who->label[0] = '\0';
+    if (!authorization)
+        return 0;
+    static const char scheme[] = "Bearer ";
+    if (strncasecmp(authorization, scheme, sizeof scheme - 1) != 0)
+        return -1;
+    const char *token = authorization + sizeof scheme - 1;
+    while (*token == ' ')
+        token++;
+    size_t len = strlen(token);
+    if (len == 0 || len > AUTH_KEY_MAX)
+        return -1;
+    char hex[65];
+    unsigned char digest[32];
+    sha256_hex(token, len, hex);
+    parse_digest(hex, digest);
+    pthread_rwlock_rdlock(&keys_lock);
+    const key_entry *e = current_keys ? find_constant_time(current_keys, digest) : NULL;
+    if (e) {
+        who->role = e->role;
+        memcpy(who->label, e->label, sizeof who->label);
+    }
+    pthread_rwlock_unlock(&keys_lock);
+    return 0;
+}
+
+/* ---- policy ---- */
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+auth_need auth_requirement(const char *method, const char *path, int reads_need_key) {
+    /* Probes (kubelet, the ALB health check, the inference protocol's health) send no keys. */
+    if (!strcmp(path, "/health") || !strcmp(path, "/ready") || !strcmp(path, "/v2/health/live") ||
+        !strcmp(path, "/v2/health/ready"))
+        return AUTH_NEED_NOTHING;
+    /* Metrics tell an outsider about traffic and the model: never anonymous when keys exist. */
+    if (!strcmp(path, "/metrics"))
+        return AUTH_NEED_KEY;
+    int read = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
+    /* Predictions compute, they store nothing: reads, whatever the method. */
+    int compute =
+        !strcmp(method, "POST") && (!strcmp(path, "/predict") || ends_with(path, "/infer"));
+    if (read || compute)
+        return reads_need_key ? AUTH_NEED_KEY : AUTH_NEED_NOTHING;
+    /* Every other method changes state, on any path, including routes added later. */
+    return AUTH_NEED_WRITER;
+}
+
+/* ---- new keys ---- */
+
+static int random_bytes(unsigned char *out, size_t len) {
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = getrandom(out + got, len - got, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static void base64url(const unsigned char *in, size_t len, char *out) {
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        acc = (acc << 8) | in[i];
+        bits += 8;
+        while (bits >= 6) {
+            bits -= 6;
+            out[o++] = alphabet[(acc >> bits) & 63];
+        }
+    }
+    if (bits > 0)
+        out[o++] = alphabet[(acc << (6 - bits)) & 63];
+    out[o] = '\0';
+}
+
+int auth_new_key(const char *role, const char *label, char *key, size_t keylen, char *line,
+                 size_t linelen, char *err, size_t errlen) {
+    if (auth_role_parse(role) == AUTH_NONE) {
+        snprintf(err, errlen, "role must be reader, writer or admin");
+        return -1;
+    }
+    if (label && !valid_label(label)) {
+        snprintf(err, errlen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+                 AUTH_LABEL_MAX);
+        return -1;
+    }
+    unsigned char raw[KEY_RANDOM_BYTES];
+    char encoded[KEY_RANDOM_BYTES * 4 / 3 + 4];
+    if (random_bytes(raw, sizeof raw) != 0) {
+        snprintf(err, errlen, "no randomness from the kernel: %s", strerror(errno));
+        return -1;
+    }
+    base64url(raw, sizeof raw, encoded);
+    snprintf(key, keylen, "%s%s", KEY_PREFIX, encoded);
+    char hex[65];
+    sha256_hex(key, strlen(key), hex);
+    if (label)
+        snprintf(line, linelen, "%s %s %s", role, hex, label);
+    else
+        snprintf(line, linelen, "%s %s", role, hex);
+    return 0;
+}

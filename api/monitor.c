@@ -1,0 +1,424 @@
+/* Prediction monitoring counters, their exposition and the drift log line. See monitor.h.
+ *
+ * Layout: a few version slots, each with one shard of counters per worker thread (threads beyond
+ * MON_SHARDS share). A shard holds the cumulative counters and a ring of MON_SLICES time slices
+ * of MON_SLICE_SECONDS each; a slice is zeroed by the first writer of a new period, and the
+ * reader adds up the slices of the last MONITOR_WINDOW_SECONDS. Everything is a relaxed atomic:
+ * a reader may see a prediction half-counted, or a slice reset a moment early, which a gauge
+ * over thousands of predictions does not notice; nothing on the hot path ever waits. */
+#include "monitor.h"
+
+#include "log.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+int monitor_enabled = 1;
+
+#define MON_VERSIONS 8 /* the active one, the cached ones (model_cache.h) and a few retired */
+#define MON_SHARDS 8
+#define MON_SLICE_SECONDS 10
+#define MON_SLICES (MONITOR_WINDOW_SECONDS / MON_SLICE_SECONDS)
+#define PROB_BUCKETS 10 /* le 0.1, 0.2, ..., 1.0 */
+/* Fares: bucket 0 holds [0, 1); then four buckets per doubling up to 2^17 > PASSENGER_FARE_MAX,
+ * so a quantile is known within a factor 2^(1/4) (19%), whatever the traffic, in fixed memory. */
+#define FARE_SUBBUCKETS 4
+#define FARE_OCTAVES 17
+#define FARE_BUCKETS (1 + FARE_OCTAVES * FARE_SUBBUCKETS)
+
+typedef struct {
+    atomic_long period; /* seconds / MON_SLICE_SECONDS that the counts below belong to */
+    atomic_ulong n, positive, missing_age, female, pclass[3], fares, fare[FARE_BUCKETS];
+} window_slice;
+
+typedef struct {
+    _Alignas(64) atomic_ulong prob[PROB_BUCKETS];
+    atomic_ulong prob_sum_nano; /* sum of probabilities, in 1e-9 */
+    atomic_ulong predicted[2];
+    window_slice slices[MON_SLICES];
+} shard;
+
+typedef struct {
+    atomic_int version; /* 0: free */
+    shard shards[MON_SHARDS];
+} version_slot;
+
+static version_slot slots[MON_VERSIONS];
+static pthread_mutex_t claim_lock = PTHREAD_MUTEX_INITIALIZER;
+static atomic_int next_shard;
+
+/* ---- recording ---- */
+
+static long current_period(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &now); /* vDSO, no system call */
+    return (long)now.tv_sec / MON_SLICE_SECONDS;
+}
+
+static void zero_shard(shard *s) {
+    for (int b = 0; b < PROB_BUCKETS; b++)
+        atomic_store_explicit(&s->prob[b], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->prob_sum_nano, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->predicted[0], 0, memory_order_relaxed);
+    atomic_store_explicit(&s->predicted[1], 0, memory_order_relaxed);
+    for (int i = 0; i < MON_SLICES; i++)
+        atomic_store_explicit(&s->slices[i].period, -1, memory_order_relaxed);
+}
+
+/* The slot of version, claiming one the first time a version is seen: a free one, else the one
+ * of the oldest version (versions only grow, and the oldest is the least interesting). Rare, so
+ * it may lock. */
+static version_slot *claim_slot(int version) {
+    pthread_mutex_lock(&claim_lock);
+    version_slot *victim = NULL;
+    for (int i = 0; i < MON_VERSIONS; i++) {
+        int v = atomic_load(&slots[i].version);
+        if (v == version) {
+            pthread_mutex_unlock(&claim_lock);
+            return &slots[i];
+        }
+        if (!victim || v < atomic_load(&victim->version))
+            victim = &slots[i];
+    }
+    atomic_store(&victim->version, 0); /* readers skip it while it is reset */
+    for (int s = 0; s < MON_SHARDS; s++)
+        zero_shard(&victim->shards[s]);
+    atomic_store(&victim->version, version);
+    pthread_mutex_unlock(&claim_lock);
+    return victim;
+}
+
+static version_slot *slot_of(int version) {
+    for (int i = 0; i < MON_VERSIONS; i++) {
+        if (atomic_load_explicit(&slots[i].version, memory_order_relaxed) == version)
+            return &slots[i];
+    }
+    return claim_slot(version);
+}
+
+static shard *my_shard(version_slot *slot) {
+    static _Thread_local int mine = -1;
+    if (mine < 0)
+        mine = atomic_fetch_add(&next_shard, 1) % MON_SHARDS;
+    return &slot->shards[mine];
+}
+
+static int fare_bucket(double fare) {
+    if (!(fare >= 1.0))
+        return 0;
+    int octave;
+    double m = frexp(fare, &octave); /* fare = m * 2^octave, m in [0.5, 1) */
+    if (octave > FARE_OCTAVES)
+        return FARE_BUCKETS - 1;
+    static const double quarter[FARE_SUBBUCKETS - 1] = {0.59460355750136051, 0.70710678118654757,
+                                                        0.84089641525371450}; /* 2^(k/4) / 2 */
+    int sub = 0;
+    while (sub < FARE_SUBBUCKETS - 1 && m >= quarter[sub])
+        sub++;
+    return 1 + (octave - 1) * FARE_SUBBUCKETS + sub;
+}
+
+static void add(atomic_ulong *counter) {
+    atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+}
+
+/* The slice of period in s, zeroed first when it still holds an older period. */
+static window_slice *slice_for(shard *s, long period) {
+    window_slice *w = &s->slices[period % MON_SLICES];
+    long seen = atomic_load_explicit(&w->period, memory_order_relaxed);
+    if (seen != period &&
+        atomic_compare_exchange_strong_explicit(&w->period, &seen, period, memory_order_relaxed,
+                                                memory_order_relaxed)) {
+        atomic_store_explicit(&w->n, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->positive, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->missing_age, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->female, 0, memory_order_relaxed);
+        atomic_store_explicit(&w->fares, 0, memory_order_relaxed);
+        for (int c = 0; c < 3; c++)
+            atomic_store_explicit(&w->pclass[c], 0, memory_order_relaxed);
+        for (int b = 0; b < FARE_BUCKETS; b++)
+            atomic_store_explicit(&w->fare[b], 0, memory_order_relaxed);
+    }
+    return w;
+}
+
+void monitor_record(int version, const passenger *p, double probability, int predicted) {
+    if (!monitor_enabled || version <= 0)
+        return;
+    shard *s = my_shard(slot_of(version));
+    int b = 0;
+    while (b < PROB_BUCKETS - 1 && probability > (b + 1) / (double)PROB_BUCKETS)
+        b++;
+    add(&s->prob[b]);
+    atomic_fetch_add_explicit(&s->prob_sum_nano, (unsigned long)llround(probability * 1e9),
+                              memory_order_relaxed);
+    add(&s->predicted[predicted ? 1 : 0]);
+    window_slice *w = slice_for(s, current_period());
+    add(&w->n);
+    if (predicted)
+        add(&w->positive);
+    if (isnan(p->age))
+        add(&w->missing_age);
+    if (p->sex == SEX_FEMALE)
+        add(&w->female);
+    if (p->pclass >= 1 && p->pclass <= 3)
+        add(&w->pclass[p->pclass - 1]);
+    if (!isnan(p->fare)) {
+        add(&w->fares);
+        add(&w->fare[fare_bucket(p->fare)]);
+    }
+}
+
+/* ---- reading ---- */
+
+static unsigned long load(const atomic_ulong *counter) {
+    return atomic_load_explicit(counter, memory_order_relaxed);
+}
+
+typedef struct {
+    unsigned long n, positive, missing_age, female, pclass[3], fares, fare[FARE_BUCKETS];
+} window_totals;
+
+/* The window's slices of every shard of slot added up. */
+static void window_of(const version_slot *slot, long now, window_totals *t) {
+    memset(t, 0, sizeof *t);
+    for (int s = 0; s < MON_SHARDS; s++) {
+        for (int i = 0; i < MON_SLICES; i++) {
+            const window_slice *w = &slot->shards[s].slices[i];
+            long period = atomic_load_explicit(&w->period, memory_order_relaxed);
+            if (period < 0 || period <= now - MON_SLICES || period > now)
+                continue;
+            t->n += load(&w->n);
+            t->positive += load(&w->positive);
+            t->missing_age += load(&w->missing_age);
+            t->female += load(&w->female);
+            t->fares += load(&w->fares);
+            for (int c = 0; c < 3; c++)
+                t->pclass[c] += load(&w->pclass[c]);
+            for (int b = 0; b < FARE_BUCKETS; b++)
+                t->fare[b] += load(&w->fare[b]);
+        }
+    }
+}
+
+/* The geometric middle of the bucket holding quantile q (bucket 0, [0, 1), reads 0.5). */
+static double fare_quantile(const window_totals *t, double q) {
+    if (t->fares == 0)
+        return NAN;
+    double rank = q * (double)t->fares;
+    unsigned long seen = 0;
+    int b = 0;
+    for (; b < FARE_BUCKETS - 1; b++) {
+        seen += t->fare[b];
+        if ((double)seen >= rank && seen > 0)
+            break;
+    }
+    if (b == 0)
+        return 0.5;
+    return pow(2.0, (double)(b - 1) / FARE_SUBBUCKETS + 1.0 / (2 * FARE_SUBBUCKETS));
+}
+
+static double ratio(unsigned long part, unsigned long whole) {
+    return whole ? (double)part / (double)whole : NAN;
+}
+
+static void summarize(int version, const window_totals *t, monitor_summary *m) {
+    m->version = version;
+    m->predictions = t->n;
+    m->positive_ratio = ratio(t->positive, t->n);
+    m->missing_age_ratio = ratio(t->missing_age, t->n);
+    m->female_ratio = ratio(t->female, t->n);
+    for (int c = 0; c < 3; c++)
+        m->pclass_ratio[c] = ratio(t->pclass[c], t->n);
+    m->fare_p50 = fare_quantile(t, 0.5);
+    m->fare_p90 = fare_quantile(t, 0.9);
+}
+
+int monitor_summaries(monitor_summary *out, int max) {
+    long now = current_period();
+    int count = 0;
+    for (int i = 0; i < MON_VERSIONS && count < max; i++) {
+        int version = atomic_load(&slots[i].version);
+        if (version <= 0)
+            continue;
+        window_totals t;
+        window_of(&slots[i], now, &t);
+        if (t.n > 0)
+            summarize(version, &t, &out[count++]);
+    }
+    return count;
+}
+
+/* ---- exposition ---- */
+
+static void render_probability(FILE *out, const version_slot *slot, int version) {
+    unsigned long counts[PROB_BUCKETS] = {0}, sum_nano = 0;
+    for (int s = 0; s < MON_SHARDS; s++) {
+        for (int b = 0; b < PROB_BUCKETS; b++)
+            counts[b] += load(&slot->shards[s].prob[b]);
+        sum_nano += load(&slot->shards[s].prob_sum_nano);
+    }
+    unsigned long cumulative = 0;
+    for (int b = 0; b < PROB_BUCKETS; b++) {
+        cumulative += counts[b];
+        fprintf(out,
+                "titanic_prediction_probability_bucket{model_version=\"%d\",le=\"%.1f\"} %lu\n",
+                version, (b + 1) / (double)PROB_BUCKETS, cumulative);
+    }
+    fprintf(out, "titanic_prediction_probability_bucket{model_version=\"%d\",le=\"+Inf\"} %lu\n",
+            version, cumulative);
+    fprintf(out, "titanic_prediction_probability_sum{model_version=\"%d\"} %.9f\n", version,
+            (double)sum_nano / 1e9);
+    fprintf(out, "titanic_prediction_probability_count{model_version=\"%d\"} %lu\n", version,
+            cumulative);
+}
+
+static void render_predicted(FILE *out, const version_slot *slot, int version) {
+    for (int label = 0; label < 2; label++) {
+        unsigned long n = 0;
+        for (int s = 0; s < MON_SHARDS; s++)
+            n += load(&slot->shards[s].predicted[label]);
+        fprintf(out, "titanic_predictions_total{model_version=\"%d\",predicted=\"%d\"} %lu\n",
+                version, label, n);
+    }
+}
+
+/* One gauge sample; NAN (nothing in the window) writes none rather than a made-up 0. */
+static void gauge(FILE *out, const char *name, int version, const char *label, double value) {
+    if (!isnan(value))
+        fprintf(out, "%s{model_version=\"%d\"%s} %.6g\n", name, version, label, value);
+}
+
+/* Family h's samples (h indexes help[] below) for summary m. */
+static void render_window(FILE *out, int h, const monitor_summary *m) {
+    static const char *const pclass[3] = {",pclass=\"1\"", ",pclass=\"2\"", ",pclass=\"3\""};
+    switch (h) {
+    case 2:
+        fprintf(out, "titanic_prediction_input_window_predictions{model_version=\"%d\"} %lu\n",
+                m->version, m->predictions);
+        break;
+    case 3:
+        gauge(out, "titanic_prediction_input_missing_age_ratio", m->version, "",
+              m->missing_age_ratio);
+        break;
+    case 4:
+        gauge(out, "titanic_prediction_input_female_ratio", m->version, "", m->female_ratio);
+        break;
+    case 5:
+        for (int c = 0; c < 3; c++)
+            gauge(out, "titanic_prediction_input_pclass_ratio", m->version, pclass[c],
+                  m->pclass_ratio[c]);
+        break;
+    default:
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",quantile=\"0.5\"",
+              m->fare_p50);
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",quantile=\"0.9\"",
+              m->fare_p90);
+    }
+}
+
+static const char *const help[][3] = {
+    {"titanic_prediction_probability", "histogram",
+     "Predicted survival probabilities, by model version."},
+    {"titanic_predictions_total", "counter", "Predictions by model version and predicted class."},
+    {"titanic_prediction_input_window_predictions", "gauge",
+     "Predictions in the last 60 s, which the input ratios and quantiles describe."},
+    {"titanic_prediction_input_missing_age_ratio", "gauge",
+     "Share of predictions in the last 60 s asked without an age."},
+    {"titanic_prediction_input_female_ratio", "gauge",
+     "Share of predictions in the last 60 s for women."},
+    {"titanic_prediction_input_pclass_ratio", "gauge",
+     "Share of predictions in the last 60 s by passenger class."},
+    {"titanic_prediction_input_fare_quantile", "gauge",
+     "Fare quantiles of predictions in the last 60 s (log-spaced buckets, within 19%)."},
+};
+
+static void header(FILE *out, int i) {
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2], help[i][0], help[i][1]);
+}
+
+void monitor_render(FILE *out) {
+    int versions[MON_VERSIONS], count = 0;
+    for (int i = 0; i < MON_VERSIONS; i++)
+        versions[count++] = atomic_load(&slots[i].version);
+    header(out, 0);
+    for (int i = 0; i < count; i++)
+        if (versions[i] > 0)
+            render_probability(out, &slots[i], versions[i]);
+    header(out, 1);
+    for (int i = 0; i < count; i++)
+        if (versions[i] > 0)
+            render_predicted(out, &slots[i], versions[i]);
+    monitor_summary m[MON_VERSIONS];
+    int n = monitor_summaries(m, MON_VERSIONS);
+    for (int h = 2; h < (int)(sizeof help / sizeof help[0]); h++) {
+        header(out, h); /* each family's samples right after its own HELP and TYPE */
+        for (int i = 0; i < n; i++)
+            render_window(out, h, &m[i]);
+    }
+}
+
+/* ---- the drift log line ---- */
+
+static pthread_t logger;
+static int logger_running;
+static int log_seconds;
+static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
+static int stopping;
+
+/* One line per version with predictions in the window; the field names are what the CloudWatch
+ * metric filter reads (infra), so they are part of the contract. */
+static void log_summaries(void) {
+    monitor_summary m[MON_VERSIONS];
+    int n = monitor_summaries(m, MON_VERSIONS);
+    for (int i = 0; i < n; i++)
+        log_info("prediction drift summary", "{s:i, s:I, s:f, s:f, s:f, s:o}", "model_version",
+                 m[i].version, "predictions", (json_int_t)m[i].predictions, "positive_ratio",
+                 m[i].positive_ratio, "missing_age_ratio", m[i].missing_age_ratio, "female_ratio",
+                 m[i].female_ratio, "fare_p50",
+                 isnan(m[i].fare_p50) ? json_null() : json_real(m[i].fare_p50));
+}
+
+static void *log_loop(void *arg) {
+    (void)arg;
+    pthread_mutex_lock(&stop_lock);
+    while (!stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += log_seconds;
+        while (!stopping && pthread_cond_timedwait(&stop_cond, &stop_lock, &until) == 0) {
+        }
+        if (stopping)
+            break;
+        pthread_mutex_unlock(&stop_lock);
+        log_summaries();
+        pthread_mutex_lock(&stop_lock);
+    }
+    pthread_mutex_unlock(&stop_lock);
+    return NULL;
+}
+
+int monitor_start(int seconds) {
+    if (seconds <= 0 || !monitor_enabled)
+        return 0;
+    log_seconds = seconds;
+    if (pthread_create(&logger, NULL, log_loop, NULL) != 0)
+        return -1;
+    logger_running = 1;
+    return 0;
+}
+
+void monitor_stop(void) {
+    if (!logger_running)
+        return;
+    pthread_mutex_lock(&stop_lock);
+    stopping = 1;
+    pthread_cond_signal(&stop_cond);
+    pthread_mutex_unlock(&stop_lock);
+    pthread_join(logger, NULL);
+    logger_running = 0;
+}

@@ -1,0 +1,502 @@
+/* The Open Inference Protocol v2 (KServe v2, also spoken by Triton and MLServer) for the model
+ * "titanic-survival": server metadata, liveness and readiness, model metadata and readiness, and
+ * inference on a batch given as named tensors, for the active version or any stored one
+ * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N], and every row is
+ * checked with /predict's rules (passenger_json.h, core/passenger.h). Errors are the protocol's
+ * {"error": "..."}, with the request id beside it as in every other error of this API. */
+#include "log.h"
+#include "model_cache.h"
+#include "models_store.h"
+#include "api_db.h"
+#include "monitor.h"
+#include "passenger_json.h"
+#include "routes.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define V2_MODEL_NAME "titanic-survival"
+#define V2_PLATFORM "titanic_logistic_regression"
+
+typedef enum { KIND_INT, KIND_REAL, KIND_TEXT } tensor_kind;
+
+/* The model's inputs, in /predict's names; only pclass and sex are required. */
+static const struct {
+    const char *name;
+    const char *datatype;
+    tensor_kind kind;
+} v2_inputs[] = {
+    {"pclass", "INT64", KIND_INT},    {"sex", "BYTES", KIND_TEXT},  {"age", "FP64", KIND_REAL},
+    {"sibsp", "INT64", KIND_INT},     {"parch", "INT64", KIND_INT}, {"fare", "FP64", KIND_REAL},
+    {"embarked", "BYTES", KIND_TEXT}, {"name", "BYTES", KIND_TEXT}, {"ticket", "BYTES", KIND_TEXT},
+    {"cabin", "BYTES", KIND_TEXT},
+};
+#define V2_INPUTS (int)(sizeof v2_inputs / sizeof v2_inputs[0])
+
+static const char *const v2_outputs[2][2] = {{"probability", "FP64"}, {"survived", "BOOL"}};
+
+/* ---- answers ---- */
+
+enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *message) {
+    return http_json(r, status,
+                     json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id));
+}
+
+static enum MHD_Result database_unavailable(http_request *r, const char *err) {
+    log_warn("database error", "{s:s, s:s}", "error", err, "route", route_template(r->route));
+    return route_v2_error(r, 503, "database unavailable; try again shortly");
+}
+
+/* ---- server ---- */
+
+enum MHD_Result route_v2_server(http_request *r) {
+    return http_json(r, 200,
+                     json_pack("{s:s, s:s, s:[]}", "name", "titanic-api", "version",
+                               TITANIC_VERSION, "extensions"));
+}
+
+enum MHD_Result route_v2_live(http_request *r) {
+    return http_json(r, 200, json_pack("{s:b}", "live", 1));
+}
+
+/* Ready when the model can answer: inference needs no database, so none is asked (/ready is
+ * the check that includes it). Not ready is a 4xx, as the protocol says. */
+enum MHD_Result route_v2_ready(http_request *r) {
+    const char *why = http_config.draining          ? "shutting down"
+                      : model_holder_version() == 0 ? "no model loaded"
+                                                    : NULL;
+    if (why)
+        return http_json(
+            r, 400,
+            json_pack("{s:b, s:s, s:s}", "ready", 0, "error", why, "request_id", r->request_id));
+    return http_json(r, 200, json_pack("{s:b}", "ready", 1));
+}
+
+/* ---- model metadata ---- */
+
+static json_t *tensor_metadata(const char *name, const char *datatype) {
+    return json_pack("{s:s, s:s, s:[i]}", "name", name, "datatype", datatype, "shape", -1);
+}
+
+/* The stored versions as strings, newest first; only the active one when the database is away. */
+static json_t *stored_versions(http_request *r) {
+    int unavailable, count = 0;
+    char err[512], text[24];
+    model_row *rows = NULL;
+    json_t *list = json_array();
+    if (models_store_list(api_db_store(), &rows, &count, &unavailable, err, sizeof err) != 0) {
+        log_warn("model versions not listed", "{s:s, s:s}", "error", err, "route",
+                 route_template(r->route));
+        if (model_holder_version() > 0) {
+            snprintf(text, sizeof text, "%d", model_holder_version());
+            json_array_append_new(list, json_string(text));
+        }
+        return list;
+    }
+    for (int i = 0; i < count; i++) {
+        snprintf(text, sizeof text, "%d", rows[i].version);
+        json_array_append_new(list, json_string(text));
+    }
+    models_store_free_rows(rows, count);
+    return list;
+}
+
+static enum MHD_Result model_metadata(http_request *r, json_t *versions) {
+    json_t *inputs = json_array(), *outputs = json_array();
+    for (int i = 0; i < V2_INPUTS; i++)
+        json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
+    for (int i = 0; i < 2; i++)
+        json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
+    return http_json(r, 200,
+                     json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions",
+                               versions, "platform", V2_PLATFORM, "inputs", inputs, "outputs",
+                               outputs));
+}
+
+/* ---- inference: the request ---- */
+
+/* Copies body with every bare NaN token outside strings turned into null: Python's json module
+ * (and so most clients) writes a missing FP64 as NaN, which is not JSON. NULL when there is none
+ * (the body is used as it is); the copy is at most a third longer than the body. */
+static char *nan_to_null(const char *body, size_t len, size_t *out_len) {
+    if (!body || !strstr(body, "NaN")) /* the server ends every body with a NUL */
+        return NULL;
+    char *out = malloc(len + len / 3 + 1);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = body[i];
+        if (in_string) {
+            if (c == '\\' && i + 1 < len)
+                out[o++] = body[i++];
+            else if (c == '"')
+                in_string = 0;
+        } else if (c == '"') {
+            in_string = 1;
+        } else if (c == 'N' && i + 3 <= len && memcmp(body + i, "NaN", 3) == 0) {
+            memcpy(out + o, "null", 4);
+            o += 4;
+            i += 2;
+            continue;
+        }
+        out[o++] = body[i];
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+static json_t *parse_infer_body(const http_request *r, char *message, size_t len) {
+    size_t fixed_len = 0;
+    char *fixed = nan_to_null(r->body, r->body_len, &fixed_len);
+    json_error_t error;
+    json_t *root =
+        fixed ? json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES, &error)
+              : json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &error);
+    free(fixed);
+    if (!root)
+        snprintf(message, len, "malformed JSON at line %d column %d: %s", error.line, error.column,
+                 error.text);
+    return root;
+}
+
+static int input_index(const char *name) {
+    for (int i = 0; i < V2_INPUTS; i++) {
+        if (strcmp(name, v2_inputs[i].name) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Whether datatype is acceptable for an input of kind: any integer type for INT64 inputs, FP32 or
+ * FP64 for FP64 ones (the protocol lets a server coerce), BYTES for text. */
+static int datatype_fits(tensor_kind kind, const char *datatype) {
+    static const char *const ints[] = {"INT8",  "INT16",  "INT32",  "INT64",
+                                       "UINT8", "UINT16", "UINT32", "UINT64"};
+    if (kind == KIND_TEXT)
+        return strcmp(datatype, "BYTES") == 0;
+    if (kind == KIND_REAL)
+        return strcmp(datatype, "FP64") == 0 || strcmp(datatype, "FP32") == 0;
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (strcmp(datatype, ints[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The batch size from one input's shape, which must be [N] with 1 <= N <= MAX_BATCH. */
+static long batch_of_shape(json_t *shape, const char *name, char *message, size_t len) {
+    json_t *n = json_array_get(shape, 0);
+    if (!json_is_array(shape) || json_array_size(shape) != 1 || !json_is_integer(n)) {
+        snprintf(message, len, "input '%s': shape must be [N], one dimension", name);
+        return -1;
+    }
+    json_int_t rows = json_integer_value(n);
+    if (rows < 1 || rows > http_config.max_batch) {
+        snprintf(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
+                 (long long)rows, http_config.max_batch);
+        return -1;
+    }
+    return (long)rows;
+}
+
+/* Checks one input tensor and files its data under its field; returns its row count or -1. */
+static long take_input(json_t *input, json_t *data_of[V2_INPUTS], char *message, size_t len) {
+    json_t *name = json_object_get(input, "name"), *datatype = json_object_get(input, "datatype");
+    json_t *data = json_object_get(input, "data");
+    if (!json_is_object(input) || !json_is_string(name) || !json_is_string(datatype) ||
+        !json_object_get(input, "shape") || !data) {
+        snprintf(message, len, "each input needs name, shape, datatype and data");
+        return -1;
+    }
+    const char *n = json_string_value(name);
+    int f = input_index(n);
+    if (f < 0) {
+        snprintf(message, len,
+                 "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, "
+                 "fare, embarked, name, ticket, cabin)",
+                 n);
+        return -1;
+    }
+    if (data_of[f]) {
+        snprintf(message, len, "input '%s' given twice", n);
+        return -1;
+    }
+    if (!datatype_fits(v2_inputs[f].kind, json_string_value(datatype))) {
+        snprintf(message, len, "input '%s': datatype %.16s, expected %s", n,
+                 json_string_value(datatype), v2_inputs[f].datatype);
+        return -1;
+    }
+    long rows = batch_of_shape(json_object_get(input, "shape"), n, message, len);
+    if (rows < 0)
+        return -1;
+    if (!json_is_array(data) || json_array_size(data) != (size_t)rows) {
+        snprintf(message, len, "input '%s': data must be an array of %ld elements (its shape)", n,
+                 rows);
+        return -1;
+    }
+    data_of[f] = data;
+    return rows;
+}
+
+/* Every input filed under its field, all of one batch size, which is returned (-1 on error). */
+static long take_inputs(json_t *inputs, json_t *data_of[V2_INPUTS], char *message, size_t len) {
+    if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
+        snprintf(message, len, "inputs: expected a non-empty array of input tensors");
+        return -1;
+    }
+    long batch = 0;
+    size_t i;
+    json_t *input;
+    json_array_foreach(inputs, i, input) {
+        long rows = take_input(input, data_of, message, len);
+        if (rows < 0)
+            return -1;
+        if (batch && rows != batch) {
+            snprintf(message, len, "every input must have the same shape: [%ld] and [%ld]", batch,
+                     rows);
+            return -1;
+        }
+        batch = rows;
+    }
+    return batch;
+}
+
+/* Row i of the tensors as a /predict passenger object: the element type is checked here, the
+ * values by passenger_from_predict_json. Missing values: null (NaN) numbers, "" texts. */
+static int row_passenger(json_t *data_of[V2_INPUTS], size_t i, passenger *p, char *message,
+                         size_t len) {
+    json_t *obj = json_object();
+    for (int f = 0; f < V2_INPUTS; f++) {
+        if (!data_of[f])
+            continue;
+        json_t *v = json_array_get(data_of[f], i);
+        tensor_kind kind = v2_inputs[f].kind;
+        int ok = kind == KIND_INT    ? json_is_integer(v)
+                 : kind == KIND_REAL ? json_is_number(v) || json_is_null(v)
+                                     : json_is_string(v);
+        if (!ok) {
+            json_decref(obj);
+            snprintf(message, len, "input '%s' element %zu: expected %s", v2_inputs[f].name, i,
+                     kind == KIND_INT    ? "an integer"
+                     : kind == KIND_REAL ? "a number, or null or NaN when unknown"
+                                         : "a string");
+            return -1;
+        }
+        if (kind == KIND_TEXT && json_string_length(v) == 0)
+            continue; /* "" is unknown (and a missing sex is then "required") */
+        json_object_set(obj, v2_inputs[f].name, v);
+    }
+    input_error e;
+    int rc = passenger_from_predict_json(obj, "", p, &e);
+    json_decref(obj);
+    if (rc != 0)
+        snprintf(message, len, "input '%s' element %zu: %s", e.field[0] ? e.field : "?", i,
+                 e.reason);
+    return rc;
+}
+
+/* The outputs asked for, as flags over v2_outputs (both when the request names none). */
+static int requested_outputs(json_t *outputs, int wanted[2], char *message, size_t len) {
+    wanted[0] = wanted[1] = !outputs;
+    if (!outputs)
+        return 0;
+    if (!json_is_array(outputs)) {
+        snprintf(message, len, "outputs: expected an array of {\"name\": ...}");
+        return -1;
+    }
+    size_t i;
+    json_t *o;
+    json_array_foreach(outputs, i, o) {
+        json_t *name = json_object_get(o, "name");
+        const char *n = json_is_string(name) ? json_string_value(name) : "";
+        int k = strcmp(n, "probability") == 0 ? 0 : strcmp(n, "survived") == 0 ? 1 : -1;
+        if (k < 0) {
+            snprintf(message, len, "unknown output '%.64s' (outputs: probability, survived)", n);
+            return -1;
+        }
+        wanted[k] = 1;
+    }
+    return 0;
+}
+
+static int check_request_keys(json_t *body, char *message, size_t len) {
+    if (!json_is_object(body)) {
+        snprintf(message, len, "expected an inference request object");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(body, key, v) {
+        if (strcmp(key, "id") && strcmp(key, "parameters") && strcmp(key, "inputs") &&
+            strcmp(key, "outputs")) {
+            snprintf(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)", key);
+            return -1;
+        }
+    }
+    json_t *id = json_object_get(body, "id"), *parameters = json_object_get(body, "parameters");
+    if (id && !json_is_string(id)) {
+        snprintf(message, len, "id: expected a string");
+        return -1;
+    }
+    if (parameters && !json_is_object(parameters)) {
+        snprintf(message, len, "parameters: expected an object");
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- inference: the answer ---- */
+
+static json_t *output_tensor(int k, long rows, json_t *data) {
+    return json_pack("{s:s, s:s, s:[I], s:o}", "name", v2_outputs[k][0], "datatype",
+                     v2_outputs[k][1], "shape", (json_int_t)rows, "data", data);
+}
+
+/* Scores every row (all checked first, so a bad row leaves no prediction counted). */
+static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_t *body,
+                                  json_t *data_of[V2_INPUTS], long rows, const int wanted[2]) {
+    char message[512];
+    passenger *batch = calloc((size_t)rows, sizeof *batch); /* rows <= MAX_BATCH */
+    if (!batch)
+        return route_v2_error(r, 500, "out of memory");
+    for (long i = 0; i < rows; i++) {
+        if (row_passenger(data_of, (size_t)i, &batch[i], message, sizeof message) != 0) {
+            free(batch);
+            return route_v2_error(r, 400, message);
+        }
+    }
+    json_t *probability = json_array(), *survived = json_array();
+    int version = model_version(m);
+    for (long i = 0; i < rows; i++) {
+        double p = model_predict(m, &batch[i]);
+        int label = p >= model_threshold(m);
+        monitor_record(version, &batch[i], p, label);
+        json_array_append_new(probability, json_real(p));
+        json_array_append_new(survived, json_boolean(label));
+    }
+    free(batch);
+    json_t *outputs = json_array();
+    json_t *data[2] = {probability, survived};
+    for (int k = 0; k < 2; k++) {
+        if (wanted[k])
+            json_array_append_new(outputs, output_tensor(k, rows, data[k]));
+        else
+            json_decref(data[k]);
+    }
+    /* The protocol echoes the request's id; without one, the request id names the answer. */
+    json_t *id = json_object_get(body, "id");
+    char version_text[24];
+    snprintf(version_text, sizeof version_text, "%d", version);
+    return http_json(r, 200,
+                     json_pack("{s:s, s:s, s:s, s:o}", "model_name", V2_MODEL_NAME, "model_version",
+                               version_text, "id", id ? json_string_value(id) : r->request_id,
+                               "outputs", outputs));
+}
+
+static enum MHD_Result infer(http_request *r, const titanic_model *m) {
+    char message[512];
+    json_t *body = parse_infer_body(r, message, sizeof message);
+    if (!body)
+        return route_v2_error(r, 400, message);
+    json_t *data_of[V2_INPUTS] = {0};
+    int wanted[2];
+    long rows = -1;
+    if (check_request_keys(body, message, sizeof message) == 0 &&
+        requested_outputs(json_object_get(body, "outputs"), wanted, message, sizeof message) == 0)
+        rows = take_inputs(json_object_get(body, "inputs"), data_of, message, sizeof message);
+    enum MHD_Result rc =
+        rows < 0 ? route_v2_error(r, 400, message) : infer_rows(r, m, body, data_of, rows, wanted);
+    json_decref(body);
+    return rc;
+}
+
+/* ---- model routes ---- */
+
+/* "7" -> 7; 0 for anything that is not a stored version's form. */
+static int parse_version(const char *text) {
+    char *end;
+    long v = strtol(text, &end, 10);
+    if (!text[0] || *end || text[0] == '+' || text[0] == '-' || text[0] == '0' || v > INT_MAX)
+        return 0;
+    return (int)v;
+}
+
+/* The model of version (NULL: the active one) with a reference taken, or answers and NULL. */
+static model_ref *model_for(http_request *r, const char *version, enum MHD_Result *answered) {
+    model_ref *ref = NULL;
+    char err[600], message[160];
+    if (!version) {
+        if (!(ref = model_holder_acquire()))
+            *answered = route_v2_error(r, 503, "no model loaded (train one with titanic-train)");
+        return ref;
+    }
+    int v = parse_version(version);
+    model_cache_status status =
+        v ? model_cache_acquire(v, &ref, err, sizeof err) : MODEL_CACHE_NOT_FOUND;
+    if (status == MODEL_CACHE_OK)
+        return ref;
+    snprintf(message, sizeof message, "model %s has no version '%.24s'", V2_MODEL_NAME, version);
+    if (status == MODEL_CACHE_NOT_FOUND)
+        *answered = route_v2_error(r, 404, message);
+    else if (status == MODEL_CACHE_UNAVAILABLE)
+        *answered = database_unavailable(r, err);
+    else {
+        log_error("model version unusable", "{s:s}", "error", err);
+        *answered =
+            route_v2_error(r, 500, "internal error; quote the request_id when reporting it");
+    }
+    return NULL;
+}
+
+static int is(const http_request *r, const char *method) {
+    return strcmp(r->method, method) == 0;
+}
+
+static enum MHD_Result model_ready(http_request *r, const char *version) {
+    if (!version && model_holder_version() == 0)
+        return http_json(r, 400,
+                         json_pack("{s:s, s:b, s:s, s:s}", "name", V2_MODEL_NAME, "ready", 0,
+                                   "error", "no model loaded", "request_id", r->request_id));
+    enum MHD_Result answered = MHD_YES;
+    model_ref *ref = model_for(r, version, &answered);
+    if (!ref)
+        return answered;
+    model_holder_release(ref);
+    return http_json(r, 200, json_pack("{s:s, s:b}", "name", V2_MODEL_NAME, "ready", 1));
+}
+
+enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version) {
+    int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
+    const char *allow = infer_route ? "POST" : "GET";
+    if (!(is(r, allow) || (!infer_route && is(r, "HEAD"))))
+        return http_method_not_allowed(r, allow); /* in the protocol's shape (http.h) */
+    if (strcmp(name, V2_MODEL_NAME) != 0) {
+        char message[160];
+        snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,
+                 V2_MODEL_NAME);
+        return route_v2_error(r, 404, message);
+    }
+    if (r->route == ROUTE_V2_MODEL_READY || r->route == ROUTE_V2_VERSION_READY)
+        return model_ready(r, version);
+    if (!infer_route && !version)
+        return model_metadata(r, stored_versions(r));
+    enum MHD_Result answered = MHD_YES;
+    model_ref *ref = model_for(r, version, &answered);
+    if (!ref)
+        return answered;
+    enum MHD_Result rc;
+    if (infer_route) {
+        rc = infer(r, model_ref_model(ref));
+    } else {
+        char text[24];
+        snprintf(text, sizeof text, "%d", model_version(model_ref_model(ref)));
+        rc = model_metadata(r, json_pack("[s]", text));
+    }
+    model_holder_release(ref);
+    return rc;
+}
