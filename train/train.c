@@ -242,15 +242,17 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    if (passengers_store_copy_training(conn, opt->include_api_rows, candidates_need_fare(o),
+    int failed =
+        passengers_store_copy_training(conn, opt->include_api_rows, candidates_need_fare(o),
                                        load_row, &c, err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
-        train_data_finish(d, err, errlen) != 0) {
+        train_data_finish(d, err, errlen) != 0;
+    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
+    if (failed) {
         train_data_free(d);
         d = NULL;
         goto rollback;
     }
-    sha256_final_hex(&c.sha, sha);
     return d;
 rollback:;
     char ignored[256];
@@ -820,15 +822,14 @@ static train_data *load_csvs(const char *paths, const train_options *opt, const 
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     csv_ctx c = {.load = {.d = d, .err = err, .errlen = errlen}};
     sha256_init(&c.load.sha);
-    char list[4096];
+    char list[4096], digest[65];
     snprintf(list, sizeof list, "%s", paths);
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
+    int failed = 0;
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path && !failed;
          path = strtok_r(NULL, ",", &save))
-        if (kaggle_csv_read(path, csv_row, &c, err, errlen) < 0) {
-            train_data_free(d);
-            return NULL;
-        }
-    if (train_data_finish(d, err, errlen) != 0) {
+        failed = kaggle_csv_read(path, csv_row, &c, err, errlen) < 0;
+    sha256_final_hex(&c.load.sha, digest); /* unused here, but frees the digest's context */
+    if (failed || train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
         return NULL;
     }
