@@ -242,9 +242,11 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
+    /* With no row written through the API the ETL's view is the table itself: read the table
+     * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
     int failed =
-        passengers_store_copy_training(conn, opt->include_api_rows, candidates_need_fare(o),
-                                       load_row, &c, err, errlen) < 0 ||
+        passengers_store_copy_training(conn, opt->include_api_rows || *current,
+                                       candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
         train_data_finish(d, err, errlen) != 0;
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
@@ -665,7 +667,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
     if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, opt->include_api_rows, s.d, err, errlen)))
+        !(s.keys = family_keys(conn, opt->include_api_rows || s.current, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
