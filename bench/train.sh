@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Benchmark of titanic-train's read + fit against scikit-learn and statsmodels (issue 4).
+# Benchmark of the real retraining job (issues 4 and 14): `titanic-train --score`, exactly what the
+# CronJob runs (read every passenger, nested CV, fit, store, activate, NOTIFY, write a prediction
+# for every passenger), on N synthetic passengers in PostgreSQL, against statsmodels reading the
+# same N rows from CSV with pandas and fitting the reference design (bench/train_baseline.py), in
+# the same run: the two alternate (A B A B ...), each in its own process under /usr/bin/time -v
+# (wall time and peak RSS), and the ratio is taken pair by pair so a machine that slows down
+# during the run moves both.
 #
-# Generates N synthetic passengers (default 1,000,000) with `titanic-etl --generate`, then times,
-# in one run and each in its own process under /usr/bin/time -v (wall time and peak RSS):
-#   titanic-train --bench-csv FILE --features reference --l2 0  (CSV read + design + Newton fit, no CV)
-#   bench/train_baseline.py FILE sklearn                  (pandas read + same design + lbfgs)
-#   bench/train_baseline.py FILE statsmodels              (pandas read + same design + Newton)
-# The design is the "reference" one (intercept, female, pclass2, pclass3, age with missing ages set
-# to the median, sibsp, parch, fare): simple enough to reproduce exactly in numpy, so all three fit
-# the same rows and columns. Prints a table with ratios and the largest coefficient differences.
+# Each size gets a throwaway cluster (pg_virtualenv), loaded once with titanic-etl (not timed). Before
+# every titanic-train run the models and predictions are emptied, so every run does the whole job
+# of a first training (no active model to compare with; docs/model.md says what a weekly run adds).
 #
-# usage: bench/train.sh [ROWS] [SEED]     env: BUILD_DIR (default build-bench, built Release here),
-#        PYTHON (default /usr/bin/python3, Debian's, which has python3-sklearn/-statsmodels)
+# usage: bench/train.sh [ROWS...]            default: 1000000 10000000
+#   env: RUNS   pairs per size (default 3; 1 above 2,000,000 rows)
+#        BUILD_DIR (default build-bench, built Release here), PYTHON (default /usr/bin/python3)
+#        SEED (default 42)
+# Results: bench/out/train-N.txt (one line per run) and a table on stdout.
 set -euo pipefail
 
-ROWS=${1:-1000000}
-SEED=${2:-42}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 PYTHON=${PYTHON:-/usr/bin/python3}
+SEED=${SEED:-42}
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(1000000 10000000)
+OUT=$ROOT/bench/out
+mkdir -p "$OUT"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -26,54 +33,61 @@ echo "building Release binaries in $BUILD_DIR" >&2 # incremental: never measures
 cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DTITANIC_TESTS=OFF >/dev/null
 cmake --build "$BUILD_DIR" -j2 --target titanic-train titanic-etl >/dev/null
 
-CSV=$WORK/passengers.csv
-echo "generating $ROWS synthetic passengers (seed $SEED)" >&2
-"$BUILD_DIR/etl/titanic-etl" --generate "$ROWS" --seed "$SEED" >"$CSV"
-# Warm the page cache so the first contender does not pay for the disk.
-cat "$CSV" >/dev/null
-
-# run NAME COMMAND...: JSON result in $WORK/NAME.json, /usr/bin/time -v report in $WORK/NAME.time
-run() {
-  local name=$1
-  shift
-  echo "running $name" >&2
-  /usr/bin/time -v -o "$WORK/$name.time" "$@" >"$WORK/$name.json"
+# The part that runs inside the cluster: load once, then alternate the two contenders.
+cat >"$WORK/inside.sh" <<'INSIDE'
+set -euo pipefail
+export LOG_LEVEL=warn
+"$BUILD_DIR/etl/titanic-etl" --migrate >/dev/null
+"$BUILD_DIR/etl/titanic-etl" --no-progress "$CSV" >/dev/null
+psql -qc "VACUUM ANALYZE passengers"
+: >"$RESULTS"
+# field FILE NAME: one figure of a /usr/bin/time -v report (wall seconds, peak RSS MiB)
+figures() {
+  awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, t, ":"); s = 0;
+                 for (i = 1; i <= n; i++) s = s * 60 + t[i]; wall = s }
+              /Maximum resident set size/ { rss = $2 / 1024 }
+              /Exit status/ { code = $2 }
+              END { printf "%.2f %.1f %s", wall, rss, code }' "$1"
 }
+for run in $(seq "$RUNS"); do
+  psql -qc "TRUNCATE predictions, model_activations; DELETE FROM models"
+  /usr/bin/time -v -o "$WORK/a.time" "$BUILD_DIR/train/titanic-train" --score \
+    2>"$WORK/train-$run.log" || true
+  /usr/bin/time -v -o "$WORK/b.time" "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" statsmodels \
+    >"$WORK/statsmodels-$run.json" || true
+  echo "$run titanic-train $(figures "$WORK/a.time") statsmodels $(figures "$WORK/b.time")" \
+    | tee -a "$RESULTS" >&2
+done
+grep -h '"message":"passengers read"\|"message":"nested cross-validation done"\|"message":"predictions written"' \
+  "$WORK"/train-*.log | sed 's/^/  log: /' >&2 || true
+INSIDE
 
-run titanic-train "$BUILD_DIR/train/titanic-train" --bench-csv "$CSV" --features reference --l2 0
-run sklearn "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" sklearn
-run statsmodels "$PYTHON" "$ROOT/bench/train_baseline.py" "$CSV" statsmodels
+for rows in "${SIZES[@]}"; do
+  runs=${RUNS:-$([ "$rows" -gt 2000000 ] && echo 1 || echo 3)}
+  echo "generating $rows synthetic passengers (seed $SEED)" >&2
+  "$BUILD_DIR/etl/titanic-etl" --generate "$rows" --seed "$SEED" >"$WORK/p.csv"
+  cat "$WORK/p.csv" >/dev/null # warm the page cache for the CSV reader
+  echo "loading and running $runs pair(s) at $rows rows" >&2
+  BUILD_DIR=$BUILD_DIR ROOT=$ROOT PYTHON=$PYTHON CSV=$WORK/p.csv RUNS=$runs WORK=$WORK \
+    RESULTS=$OUT/train-$rows.txt pg_virtualenv -t -- bash "$WORK/inside.sh" 2>&1 |
+    grep -v '^\(Creating\|Dropping\)\|LOG:' >&2 || true
+  rm -f "$WORK/p.csv"
+done
 
-"$PYTHON" - "$WORK" "$ROWS" <<'PY'
-import json, re, sys
-work, rows = sys.argv[1], int(sys.argv[2])
-names = ["titanic-train", "sklearn", "statsmodels"]
-res, wall, rss = {}, {}, {}
-for n in names:
-    res[n] = json.load(open(f"{work}/{n}.json"))
-    t = open(f"{work}/{n}.time").read()
-    m = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", t)
-    wall[n] = (int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3)))
-    rss[n] = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
-c = res["titanic-train"]
-cols = list(c["coefficients"])
-p = len(cols)
-print(f"\n{rows} passengers, {p} columns (reference design); design matrix = "
-      f"{rows * p * 8 / 2**20:.0f} MiB\n")
-print(f"{'':14} {'read s':>8} {'fit s':>8} {'total s':>8} {'wall s':>8} {'peak RSS MiB':>13} "
-      f"{'wall vs C':>10} {'max |dbeta|':>12} {'max rel':>9}")
-for n in names:
-    r = res[n]
-    d = [abs(r["coefficients"][k][0] - c["coefficients"][k][0]) for k in cols]
-    rel = [d[i] / abs(c["coefficients"][k][0]) for i, k in enumerate(cols)]
-    print(f"{n:14} {r['read_seconds']:8.3f} {r['fit_seconds']:8.3f} {r['total_seconds']:8.3f} "
-          f"{wall[n]:8.2f} {rss[n]:13.0f} {wall[n] / wall['titanic-train']:9.1f}x "
-          f"{max(d):12.2e} {max(rel):9.1e}")
-s = res["statsmodels"]
-se = max(abs(s["coefficients"][k][1] - c["coefficients"][k][1]) / s["coefficients"][k][1]
-         for k in cols)
-print(f"\nstandard errors vs statsmodels: max relative difference {se:.1e}; log-likelihood "
-      f"{c['log_likelihood']:.6f} vs {s['log_likelihood']:.6f}")
-print(f"speed-up over sklearn end to end (wall): {wall['sklearn'] / wall['titanic-train']:.1f}x "
-      f"(target >= 5x); over statsmodels: {wall['statsmodels'] / wall['titanic-train']:.1f}x")
+"$PYTHON" - "$OUT" "${SIZES[@]}" <<'PY'
+import statistics, sys
+out, sizes = sys.argv[1], sys.argv[2:]
+print(f"\n{'rows':>10} {'runs':>4} {'titanic-train s':>16} {'RSS MiB':>8} {'statsmodels s':>14} "
+      f"{'RSS MiB':>8} {'ratio (pairs)':>14}")
+for n in sizes:
+    rows = [l.split() for l in open(f"{out}/train-{n}.txt") if l.strip()]
+    a = [float(r[2]) for r in rows]; ar = [float(r[3]) for r in rows]
+    b = [float(r[6]) for r in rows]; br = [float(r[7]) for r in rows]
+    codes = {r[4] for r in rows} | {r[8] for r in rows}
+    ratio = statistics.median(x / y for x, y in zip(a, b))
+    print(f"{int(n):>10,} {len(rows):>4} {statistics.median(a):>16.2f} {max(ar):>8.0f} "
+          f"{statistics.median(b):>14.2f} {max(br):>8.0f} {ratio:>13.2f}x"
+          + ("" if codes == {"0"} else f"   exit codes {sorted(codes)}"))
+print("\nmedian wall seconds; RSS: the largest peak of the runs; ratio: titanic-train / statsmodels, "
+      "median of the pairs (below 1: the whole job is faster than statsmodels' read and fit)")
 PY

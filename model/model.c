@@ -27,6 +27,8 @@ struct titanic_model {
     int has_cv;
     cv_result cv;            /* oof is kept only in the training process, never in the document */
     double train_metrics[4]; /* accuracy, auc, log_loss, brier on the training rows */
+    double temperature;      /* calibration: P = logistic(temperature * eta); 1 = none */
+    json_t *nested;          /* metrics.nested, kept as stored so /model shows it unchanged */
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -49,7 +51,25 @@ void model_free(titanic_model *m) {
     feature_state_free(&m->st);
     logit_result_free(&m->fit);
     cv_result_free(&m->cv);
+    json_decref(m->nested);
     free(m);
+}
+
+void model_set_temperature(titanic_model *m, double t) {
+    m->temperature = t;
+}
+
+double model_temperature(const titanic_model *m) {
+    return m->temperature;
+}
+
+void model_set_nested(titanic_model *m, json_t *nested) {
+    json_decref(m->nested);
+    m->nested = nested;
+}
+
+json_t *model_nested(const titanic_model *m) {
+    return m->nested;
 }
 
 int model_version(const titanic_model *m) {
@@ -96,8 +116,14 @@ const cv_result *model_cv(const titanic_model *m) {
     return m->has_cv ? &m->cv : NULL;
 }
 
+double model_predict_row(const titanic_model *m, const double *row) {
+    return logit_probability(m->temperature * logit_linear(m->fit.beta, row, m->ncols));
+}
+
 double model_predict(const titanic_model *m, const passenger *p) {
-    return pipeline_predict(&m->st, m->fit.beta, p);
+    double row[FEATURES_MAX_COLUMNS];
+    features_row(&m->st, p, 0, row);
+    return model_predict_row(m, row);
 }
 
 json_t *model_explain(const titanic_model *m, const passenger *p) {
@@ -108,7 +134,7 @@ json_t *model_explain(const titanic_model *m, const passenger *p) {
         return NULL;
     for (size_t j = 0; j < m->ncols; j++) {
         /* + 0.0 turns the -0.0 of a negative coefficient times an absent feature into 0.0. */
-        double contribution = m->fit.beta[j] * row[j] + 0.0;
+        double contribution = m->temperature * m->fit.beta[j] * row[j] + 0.0;
         if (json_object_set_new(out, m->names[j], json_real(contribution)) != 0) {
             json_decref(out);
             return NULL;
@@ -123,6 +149,7 @@ static titanic_model *model_new(const feature_set *set) {
         return NULL;
     m->ncols = features_columns(set, m->names);
     m->threshold = MODEL_DEFAULT_THRESHOLD;
+    m->temperature = 1.0;
     return m;
 }
 
@@ -177,6 +204,8 @@ json_t *model_metrics_json(const titanic_model *m) {
                       "log_loss", spread_json(&m->cv.log_loss), "brier",
                       spread_json(&m->cv.brier)));
     }
+    if (m->nested)
+        json_object_set(out, "nested", m->nested);
     return out;
 }
 
@@ -220,7 +249,26 @@ static json_t *features_json(const titanic_model *m, int with_tickets) {
         json_object_set_new(out, "ticket_group_count",
                             json_integer((json_int_t)m->st.ticket_count));
     }
+    if (feature_set_has(&m->st.set, FEATURE_WC_GROUP)) {
+        if (with_tickets) {
+            json_t *groups = json_array();
+            for (size_t i = 0; i < m->st.wc_count; i++) {
+                const wc_group_count *g = &m->st.wc_groups[i];
+                json_array_append_new(
+                    groups, json_pack("[s, i, i]", g->key, (int)g->labelled, (int)g->survivors));
+            }
+            json_object_set_new(out, "wc_groups", groups);
+        } else {
+            json_object_set_new(out, "wc_group_count", json_integer((json_int_t)m->st.wc_count));
+        }
+    }
     return out;
+}
+
+static json_t *calibration_json(const titanic_model *m) {
+    if (m->temperature == 1.0)
+        return json_pack("{s:s}", "method", "none");
+    return json_pack("{s:s, s:f}", "method", "temperature", "temperature", m->temperature);
 }
 
 static json_t *coefficients_json(const titanic_model *m) {
@@ -242,12 +290,13 @@ static json_t *fit_json(const titanic_model *m) {
 }
 
 static json_t *document_json(const titanic_model *m, int with_tickets) {
-    return json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:{s:I, s:s}}", "format",
+    return json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
                      MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
                      "created", m->created, "features", features_json(m, with_tickets),
-                     "coefficients", coefficients_json(m), "threshold", m->threshold, "fit",
-                     fit_json(m), "metrics", model_metrics_json(m), "training", "rows",
-                     (json_int_t)m->training_rows, "sha256", m->training_sha256);
+                     "coefficients", coefficients_json(m), "threshold", m->threshold, "calibration",
+                     calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
+                     "training", "rows", (json_int_t)m->training_rows, "sha256",
+                     m->training_sha256);
 }
 
 char *model_to_json_text(const titanic_model *m) {
@@ -441,6 +490,79 @@ static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, c
     return 0;
 }
 
+/* One [key, labelled >= 1, 0 <= survivors <= labelled] entry of features.wc_groups. */
+static int read_wc_entry(json_t *e, size_t i, wc_group_count *g, char *err, size_t errlen) {
+    const char *k = json_string_value(json_array_get(e, 0));
+    json_t *nl = json_array_get(e, 1), *ns = json_array_get(e, 2);
+    if (!k || !*k || strlen(k) > FEATURES_FAMILY_KEY_MAX || !json_is_integer(nl) ||
+        !json_is_integer(ns) || json_integer_value(nl) < 1 || json_integer_value(nl) > 2147483647 ||
+        json_integer_value(ns) < 0 || json_integer_value(ns) > json_integer_value(nl)) {
+        fail(err, errlen,
+             "model document: features.wc_groups[%zu] must be [family key, labelled >= 1, "
+             "0 <= survivors <= labelled]",
+             i);
+        return -1;
+    }
+    if (!(g->key = strdup(k))) {
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    g->hash = features_key_hash(k, strlen(k));
+    g->labelled = (int32_t)json_integer_value(nl);
+    g->survivors = (int32_t)json_integer_value(ns);
+    return 0;
+}
+
+static int read_wc_groups(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    json_t *groups = json_object_get(features, "wc_groups");
+    if (!groups)
+        return 0;
+    size_t n = json_array_size(groups);
+    if (!json_is_array(groups) || n > FEATURES_WC_GROUPS_MAX) {
+        fail(err, errlen, "model document: features.wc_groups must be an array of at most %d",
+             FEATURES_WC_GROUPS_MAX);
+        return -1;
+    }
+    if (!(m->st.wc_groups = calloc(n ? n : 1, sizeof *m->st.wc_groups))) {
+        fail(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++, m->st.wc_count++)
+        if (read_wc_entry(json_array_get(groups, i), i, &m->st.wc_groups[i], err, errlen) != 0)
+            return -1;
+    qsort(m->st.wc_groups, n, sizeof *m->st.wc_groups, features_compare_wc);
+    for (size_t i = 1; i < n; i++) {
+        if (m->st.wc_groups[i - 1].hash == m->st.wc_groups[i].hash) {
+            fail(err, errlen, "model document: features.wc_groups has two entries for \"%s\"",
+                 m->st.wc_groups[i].key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* calibration: absent or "none", or a temperature in (0, 100]. */
+static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t errlen) {
+    m->temperature = 1.0;
+    json_t *cal = json_object_get(doc, "calibration");
+    const char *method = json_string_value(json_object_get(cal, "method"));
+    if (!cal || (method && strcmp(method, "none") == 0))
+        return 0;
+    double t;
+    if (!method || strcmp(method, "temperature") != 0) {
+        fail(err, errlen, "model document: calibration.method must be \"none\" or \"temperature\"");
+        return -1;
+    }
+    if (get_number(cal, "temperature", "calibration", &t, err, errlen) != 0)
+        return -1;
+    if (!(t > 0.0 && t <= 100.0)) {
+        fail(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
+        return -1;
+    }
+    m->temperature = t;
+    return 0;
+}
+
 static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     json_t *coefs = json_object_get(doc, "coefficients");
     if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols) {
@@ -503,6 +625,9 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
     const char *keys[4] = {"accuracy", "auc", "log_loss", "brier"};
     for (int k = 0; k < 4; k++)
         m->train_metrics[k] = json_number_value(json_object_get(train, keys[k]));
+    json_t *nested = json_object_get(metrics, "nested");
+    if (json_is_object(nested))
+        m->nested = json_incref(nested);
     json_t *cv = json_object_get(metrics, "cv");
     if (json_is_object(cv)) {
         m->has_cv = 1;
@@ -525,11 +650,13 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
         return -1;
     }
     json_t *fv = json_object_get(doc, "format_version");
-    if (!json_is_integer(fv) || json_integer_value(fv) != MODEL_FORMAT_VERSION) {
+    if (!json_is_integer(fv) || json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN ||
+        json_integer_value(fv) > MODEL_FORMAT_VERSION) {
         fail(err, errlen,
              "model document format_version %lld is not supported by this build "
-             "(reads %d)",
-             json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL, MODEL_FORMAT_VERSION);
+             "(reads %d to %d)",
+             json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
+             MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
         return -1;
     }
     json_t *v = json_object_get(doc, "version");
@@ -608,6 +735,10 @@ titanic_model *model_from_json_limited(const char *text, size_t len, const model
         rc = read_imputation(m, features, err, errlen);
     if (rc == 0)
         rc = read_tickets(m, features, limits->max_ticket_groups, err, errlen);
+    if (rc == 0)
+        rc = read_wc_groups(m, features, err, errlen);
+    if (rc == 0)
+        rc = read_calibration(m, doc, err, errlen);
     if (rc == 0)
         rc = read_coefficients(m, doc, err, errlen);
     if (rc == 0)

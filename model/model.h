@@ -15,9 +15,12 @@
 #include <jansson.h>
 #include <stddef.h>
 
-/* The document layout this build writes and reads ("format_version"). */
+/* The document layout this build writes ("format_version"); it reads every version from
+ * MODEL_FORMAT_VERSION_MIN on (1: no woman-child groups, calibration or nested CV), so an older
+ * stored model can be activated again. */
 #define MODEL_FORMAT "titanic-survival-logit"
-#define MODEL_FORMAT_VERSION 1
+#define MODEL_FORMAT_VERSION 2
+#define MODEL_FORMAT_VERSION_MIN 1
 
 typedef struct titanic_model titanic_model;
 
@@ -42,12 +45,14 @@ void model_free(titanic_model *m);
 /* The models.version the document was stored as; 0 if never stored. */
 int model_version(const titanic_model *m);
 /* P(survived). Unknown fields (NAN age/fare, "" name/ticket/cabin, embarked '\0') are imputed
- * exactly as in training. */
+ * exactly as in training; the document's calibration (temperature) is applied. */
 double model_predict(const titanic_model *m, const passenger *p);
+/* The same from a design row already built (features_row): the trainer scores with this. */
+double model_predict_row(const titanic_model *m, const double *row);
 /* The label is probability >= threshold. */
 double model_threshold(const titanic_model *m);
-/* {"intercept": b0, "female": b * x, ...}: each column's contribution to the log-odds; the values
- * sum to logit(model_predict). */
+/* {"intercept": b0, "female": b * x, ...}: each column's contribution to the log-odds, scaled by
+ * the calibration temperature; the values sum to logit(model_predict). */
 json_t *model_explain(const titanic_model *m, const passenger *p);
 /* For GET /model: version, created, format, features (groups with definitions, learned
  * imputation values), coefficients with standard errors, fit statistics, metrics, training set. */
@@ -65,6 +70,13 @@ titanic_model *model_assemble(const feature_state *state, const logit_parameter 
                               const char *training_sha256, const double train_metrics[4]);
 /* Records cross-validated metrics (copied) in the model. */
 void model_set_cv(titanic_model *m, const cv_result *cv);
+/* Temperature scaling: P = 1 / (1 + exp(-t * eta)). 1 means none. */
+void model_set_temperature(titanic_model *m, double t);
+double model_temperature(const titanic_model *m);
+/* The nested cross-validation record (metrics.nested in the document; the model takes the
+ * reference). NULL when the model has none (documents before format 2). */
+void model_set_nested(titanic_model *m, json_t *nested);
+json_t *model_nested(const titanic_model *m);
 void model_set_version(titanic_model *m, int version);
 /* The whole document as text; doubles are written with 17 significant digits, so reading it back
  * gives bit-identical coefficients and imputation values. Caller frees. */

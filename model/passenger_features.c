@@ -12,7 +12,7 @@
 
 static const char *const group_names[FEATURE_GROUP_COUNT] = {
     "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median",   "sibsp_parch",
-    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "ticket_group",
+    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "ticket_group", "wc_group",
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -37,6 +37,10 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "ticket_group_survivor, ticket_group_died: other training passengers held the same ticket "
     "and at least one of them survived / none of them did (a training passenger's own survival "
     "never counts)",
+    "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its "
+    "last character, port) has other women and boys (title Master) of known survival, and the "
+    "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
+    "own survival never counts)",
 };
 
 static const char *const title_names[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Rare"};
@@ -105,7 +109,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
             snprintf(err, errlen,
                      "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
                      "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, ticket_group; or default, reference)",
+                     "cabin_known, ticket_group, wc_group; or default, reference)",
                      (int)(len > 40 ? 40 : len), s);
             return -1;
         }
@@ -150,6 +154,7 @@ static size_t group_columns(feature_group g, const char **names) {
         {"embarked_c", "embarked_q"},
         {"cabin_known"},
         {"ticket_group_survivor", "ticket_group_died"},
+        {"female:wc_died", "boy:wc_lived"},
     };
     size_t n = 0;
     while (n < 4 && cols[g][n]) {
@@ -229,6 +234,76 @@ void feature_state_free(feature_state *state) {
     free(state->tickets);
     state->tickets = NULL;
     state->ticket_count = 0;
+    for (size_t i = 0; i < state->wc_count; i++)
+        free(state->wc_groups[i].key);
+    free(state->wc_groups);
+    state->wc_groups = NULL;
+    state->wc_count = 0;
+}
+
+/* ---- families ---- */
+
+/* [*start, *start + *len): the surname, without surrounding blanks. */
+static void surname_span(const char *name, const char **start, size_t *len) {
+    const char *comma = strchr(name, ',');
+    const char *b = name, *e = comma ? comma : name + strlen(name);
+    if (!comma) {
+        /* First-name-first ("Mr. Owen Harris Braund"): the last word. */
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        const char *w = e;
+        while (w > b && !isspace((unsigned char)w[-1]))
+            w--;
+        b = w;
+    }
+    while (b < e && isspace((unsigned char)*b))
+        b++;
+    while (e > b && isspace((unsigned char)e[-1]))
+        e--;
+    *start = b;
+    *len = (size_t)(e - b);
+}
+
+size_t features_family_key(const passenger *p, char *buf, size_t len) {
+    size_t tlen = strlen(p->ticket);
+    if (tlen == 0 || len == 0) {
+        if (len)
+            buf[0] = '\0';
+        return 0;
+    }
+    const char *surname;
+    size_t slen;
+    surname_span(p->name, &surname, &slen);
+    /* Written by hand: this runs once per passenger read by the trainer. */
+    if (slen + tlen + 8 > len)
+        slen = len > tlen + 8 ? len - tlen - 8 : 0;
+    size_t n = 0;
+    memcpy(buf, surname, slen);
+    n += slen;
+    buf[n++] = '|';
+    buf[n++] = (char)('0' + (p->pclass >= 0 && p->pclass <= 9 ? p->pclass : 0));
+    buf[n++] = '|';
+    memcpy(buf + n, p->ticket, tlen - 1);
+    n += tlen - 1;
+    buf[n++] = '|';
+    if (p->embarked)
+        buf[n++] = p->embarked;
+    buf[n] = '\0';
+    return n;
+}
+
+uint64_t features_key_hash(const char *key, size_t len) {
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)key[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+int features_compare_wc(const void *a, const void *b) {
+    uint64_t x = ((const wc_group_count *)a)->hash, y = ((const wc_group_count *)b)->hash;
+    return x < y ? -1 : x > y;
 }
 
 int features_compare_tickets(const void *a, const void *b) {
@@ -270,6 +345,40 @@ static double fare_value(const feature_state *st, const passenger *p) {
     return st->fare_by_pclass[c];
 }
 
+int features_is_woman_or_boy(const feature_state *st, const passenger *p) {
+    return p->sex == SEX_FEMALE || effective_title(st, p) == TITLE_MASTER;
+}
+
+void features_wc_evidence(const feature_state *st, const passenger *p, int exclude_self,
+                          group_evidence *ev) {
+    ev->labelled = ev->survivors = 0;
+    char key[FEATURES_FAMILY_KEY_MAX + 1];
+    size_t len = features_family_key(p, key, sizeof key);
+    if (len == 0 || st->wc_count == 0)
+        return;
+    wc_group_count probe = {.hash = features_key_hash(key, len)};
+    const wc_group_count *g =
+        bsearch(&probe, st->wc_groups, st->wc_count, sizeof probe, features_compare_wc);
+    /* Equal hashes of different keys would merge two families: the key decides. */
+    if (!g || strcmp(g->key, key) != 0)
+        return;
+    ev->labelled = g->labelled;
+    ev->survivors = g->survivors;
+    if (exclude_self && p->survived >= 0 && features_is_woman_or_boy(st, p)) {
+        ev->labelled -= 1;
+        ev->survivors -= p->survived == 1;
+    }
+}
+
+/* Women whose family's other women and boys all died; boys whose family's all lived. */
+static void wc_columns(const feature_state *st, const passenger *p, const group_evidence *ev,
+                       double *died, double *lived) {
+    int known = ev->labelled > 0;
+    *died = known && ev->survivors == 0 && p->sex == SEX_FEMALE;
+    *lived = known && ev->survivors == ev->labelled && p->sex != SEX_FEMALE &&
+             effective_title(st, p) == TITLE_MASTER;
+}
+
 /* Other training holders of p's ticket: counts without p itself when p is a training row. */
 static void ticket_group(const feature_state *st, const passenger *p, int exclude_self,
                          double *survivor, double *died) {
@@ -289,6 +398,14 @@ static void ticket_group(const feature_state *st, const passenger *p, int exclud
 }
 
 void features_row(const feature_state *st, const passenger *p, int exclude_self, double *out) {
+    group_evidence wc = {0, 0};
+    if (feature_set_has(&st->set, FEATURE_WC_GROUP))
+        features_wc_evidence(st, p, exclude_self, &wc);
+    features_row_with_evidence(st, p, exclude_self, &wc, out);
+}
+
+void features_row_with_evidence(const feature_state *st, const passenger *p, int exclude_self,
+                                const group_evidence *wc, double *out) {
     size_t k = 0;
     out[k++] = 1.0;
     double female = female_value(p->sex);
@@ -349,6 +466,10 @@ void features_row(const feature_state *st, const passenger *p, int exclude_self,
             ticket_group(st, p, exclude_self, &out[k], &out[k + 1]);
             k += 2;
             break;
+        case FEATURE_WC_GROUP:
+            wc_columns(st, p, wc, &out[k], &out[k + 1]);
+            k += 2;
+            break;
         case FEATURE_GROUP_COUNT:
             break;
         }
@@ -380,6 +501,7 @@ int features_row_needs_state(const feature_set *set, const passenger *p) {
                 return 1;
             break;
         case FEATURE_TICKET_GROUP:
+        case FEATURE_WC_GROUP:
             return 1;
         default:
             break;

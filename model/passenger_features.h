@@ -27,6 +27,7 @@ typedef enum {
     FEATURE_EMBARKED,     /* embarked_c, embarked_q (Southampton is the base) */
     FEATURE_CABIN_KNOWN,  /* cabin_known */
     FEATURE_TICKET_GROUP, /* ticket_group_survivor, ticket_group_died: fellow ticket holders */
+    FEATURE_WC_GROUP,     /* female:wc_died, boy:wc_lived: the family's women and boys */
     FEATURE_GROUP_COUNT
 } feature_group;
 
@@ -47,6 +48,26 @@ typedef struct ticket_count {
     int32_t survivors;
 } ticket_count;
 
+/* Longest family key: surname, class digit, ticket stem, port and three separators. */
+#define FEATURES_FAMILY_KEY_MAX (PASSENGER_NAME_MAX + PASSENGER_TICKET_MAX + 8)
+
+/* Most woman-child groups a document may carry: the trainer keeps at most this many (the ones with
+ * the most labelled members) and the loader refuses more, so a document stays under a megabyte
+ * (the real list has 275 such families; ten times the whole ship's 2,224 people is far above). */
+#define FEATURES_WC_GROUPS_MAX 20000
+
+/* One family's women and boys with known survival, for the wc_group feature. */
+typedef struct wc_group_count {
+    uint64_t hash; /* features_key_hash of key: the table is sorted by it */
+    char *key;     /* "surname|pclass|ticket stem|port" (features_family_key) */
+    int32_t labelled, survivors;
+} wc_group_count;
+
+/* Survival evidence from a passenger's group: labelled members other than the passenger. */
+typedef struct group_evidence {
+    int32_t labelled, survivors;
+} group_evidence;
+
 /* What training learned; everything a prediction needs besides the coefficients. */
 typedef struct feature_state {
     feature_set set;
@@ -57,6 +78,8 @@ typedef struct feature_state {
     char embarked_mode;               /* most common port */
     size_t ticket_count;              /* sorted by ticket for bsearch */
     ticket_count *tickets;
+    size_t wc_count; /* sorted by hash for bsearch */
+    wc_group_count *wc_groups;
 } feature_state;
 
 const char *feature_group_name(feature_group group);
@@ -97,6 +120,30 @@ void features_row(const feature_state *state, const passenger *p, int exclude_se
  * be imputed, a name without a known title, ticket groups), so a reader that builds rows while
  * it streams must rebuild this one once the state is known. */
 int features_row_needs_state(const feature_set *set, const passenger *p);
+
+/* The family key of p, "surname|pclass|ticket without its last character|port" (the surname is
+ * the text before the first comma, or the last word of a name without one): namesakes in other
+ * classes, on other tickets or from other ports are other families. Returns its length, 0 when p
+ * has no ticket (no family can be told). buf holds FEATURES_FAMILY_KEY_MAX + 1 bytes. */
+size_t features_family_key(const passenger *p, char *buf, size_t len);
+
+/* FNV-1a, 64 bits: how training tells families apart without keeping their keys. */
+uint64_t features_key_hash(const char *key, size_t len);
+
+/* 1 when p counts in a woman-child group: a woman, or a boy (title Master). */
+int features_is_woman_or_boy(const feature_state *state, const passenger *p);
+
+/* p's woman-child group evidence from the state's table; exclude_self as in features_row. */
+void features_wc_evidence(const feature_state *state, const passenger *p, int exclude_self,
+                          group_evidence *ev);
+
+/* features_row with the woman-child evidence given instead of looked up: the trainer computes it
+ * with the cross-validation folds' passengers hidden. */
+void features_row_with_evidence(const feature_state *state, const passenger *p, int exclude_self,
+                                const group_evidence *wc, double *out);
+
+/* Orders wc_group_count entries by hash. */
+int features_compare_wc(const void *a, const void *b);
 
 /* Orders ticket_count entries by ticket (the state's table is sorted so for bsearch). */
 int features_compare_tickets(const void *a, const void *b);

@@ -3,6 +3,8 @@
 
 #include "errors.h"
 
+#include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,4 +287,214 @@ int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
     free(prob_text);
     free(label_text);
     return rc;
+}
+
+/* ---- model operations (migration 004) ---- */
+
+int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
+                                   const char *reason, const char *source, char *err,
+                                   size_t errlen) {
+    static const store_statement record = {
+        NULL,
+        "INSERT INTO model_activations (version, previous_version, activated_by, reason, source) "
+        "VALUES ($1, NULLIF($2::integer, 0), $3, $4, $5)",
+        5, 0};
+    char v[24], pv[24];
+    store_text_of_long(version, v);
+    store_text_of_long(previous_version, pv);
+    const char *params[5] = {v, pv, by, reason, source};
+    return run_command(c, &record, params, err, errlen);
+}
+
+int models_store_document(store_conn c, int version, char **document, int *active, char *err,
+                          size_t errlen) {
+    static const store_statement doc = {
+        NULL, "SELECT document, active FROM models WHERE version = $1", 1, 1};
+    char v[24];
+    store_text_of_long(version, v);
+    const char *params[1] = {v};
+    *document = NULL;
+    PGresult *res = store_run(c, &doc, params, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int rc = 1;
+    if (PQntuples(res) == 1) {
+        *document = strdup(PQgetvalue(res, 0, 0));
+        *active = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+        rc = *document ? 0 : -1;
+        if (rc < 0)
+            errorf(err, errlen, "out of memory");
+    }
+    PQclear(res);
+    return rc;
+}
+
+int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err,
+                          size_t errlen) {
+    static const store_statement list = {
+        NULL,
+        "SELECT m.version, m.active, to_json(m.created_at)#>>'{}', m.training_rows, m.document, "
+        "coalesce(to_json(a.activated_at)#>>'{}', ''), coalesce(a.activated_by, ''), a.reason "
+        "FROM models m LEFT JOIN LATERAL (SELECT * FROM model_activations x "
+        "WHERE x.version = m.version ORDER BY x.activated_at DESC, x.activation_id DESC "
+        "LIMIT 1) a ON true ORDER BY m.version",
+        0, 1};
+    PGresult *res = store_run(c, &list, NULL, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    *rows = calloc((size_t)(n ? n : 1), sizeof **rows);
+    if (!*rows) {
+        PQclear(res);
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        model_ops_row *r = &(*rows)[i];
+        r->version = atoi(PQgetvalue(res, i, 0));
+        r->active = strcmp(PQgetvalue(res, i, 1), "t") == 0;
+        snprintf(r->created, sizeof r->created, "%s", PQgetvalue(res, i, 2));
+        r->training_rows = atol(PQgetvalue(res, i, 3));
+        r->document = strdup(PQgetvalue(res, i, 4));
+        snprintf(r->last_at, sizeof r->last_at, "%s", PQgetvalue(res, i, 5));
+        snprintf(r->last_by, sizeof r->last_by, "%s", PQgetvalue(res, i, 6));
+        r->last_reason = PQgetisnull(res, i, 7) ? NULL : strdup(PQgetvalue(res, i, 7));
+    }
+    *count = n;
+    PQclear(res);
+    return 0;
+}
+
+void models_store_free_ops(model_ops_row *rows, int count) {
+    for (int i = 0; rows && i < count; i++) {
+        free(rows[i].document);
+        free(rows[i].last_reason);
+    }
+    free(rows);
+}
+
+/* ---- predictions by binary COPY ---- */
+
+typedef struct copy_buffer {
+    PGconn *conn;
+    char data[65536];
+    size_t used;
+    int failed;
+} copy_buffer;
+
+static void copy_flush(copy_buffer *b) {
+    if (b->used && !b->failed && PQputCopyData(b->conn, b->data, (int)b->used) != 1)
+        b->failed = 1;
+    b->used = 0;
+}
+
+static void copy_put(copy_buffer *b, const void *bytes, size_t n) {
+    if (b->used + n > sizeof b->data)
+        copy_flush(b);
+    memcpy(b->data + b->used, bytes, n);
+    b->used += n;
+}
+
+static void put_i16(copy_buffer *b, int16_t v) {
+    uint16_t x = htons((uint16_t)v);
+    copy_put(b, &x, 2);
+}
+
+static void put_i32(copy_buffer *b, int32_t v) {
+    uint32_t x = htonl((uint32_t)v);
+    copy_put(b, &x, 4);
+}
+
+static void put_f64(copy_buffer *b, double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    put_i32(b, (int32_t)(uint32_t)(bits >> 32));
+    put_i32(b, (int32_t)(uint32_t)bits);
+}
+
+/* One tuple: model_version, passenger_id, probability, label. */
+static void put_prediction(copy_buffer *b, int version, int32_t id, double probability, int label) {
+    put_i16(b, 4);
+    put_i32(b, 4);
+    put_i32(b, version);
+    put_i32(b, 4);
+    put_i32(b, id);
+    put_i32(b, 8);
+    put_f64(b, probability);
+    put_i32(b, 2);
+    put_i16(b, (int16_t)label);
+}
+
+/* 1 when version has predictions already, 0 when not, -1 on error. */
+static int has_predictions(PGconn *conn, const char *version, char *err, size_t errlen) {
+    static const store_statement any = {
+        NULL, "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1)", 1, 1};
+    const char *params[1] = {version};
+    PGresult *res = store_run(store_on(conn), &any, params, NULL, err, errlen);
+    if (!res)
+        return -1;
+    int yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    return yes;
+}
+
+int models_store_copy_predictions(PGconn *conn, int version, size_t n,
+                                  void (*row)(void *arg, size_t i, int32_t *id, double *probability,
+                                              int *label),
+                                  void *arg, char *err, size_t errlen) {
+    /* A new version (the usual case) is copied straight in; a version scored before goes through
+     * a staging table and one upsert (the trainer's role may insert and update, not delete). */
+    static const store_statement stage = {
+        NULL,
+        "CREATE TEMP TABLE predictions_stage (LIKE predictions INCLUDING DEFAULTS) "
+        "ON COMMIT DROP",
+        0, 0};
+    static const store_statement upsert = {
+        NULL,
+        "INSERT INTO predictions (model_version, passenger_id, probability, label) "
+        "SELECT model_version, passenger_id, probability, label FROM predictions_stage "
+        "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
+        "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
+        0, 0};
+    char v[24];
+    store_text_of_long(version, v);
+    int again = has_predictions(conn, v, err, errlen);
+    if (again < 0 || (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
+        return -1;
+    PGresult *res = PQexec(conn, again ? "COPY predictions_stage (model_version, passenger_id, "
+                                         "probability, label) FROM STDIN (FORMAT binary)"
+                                       : "COPY predictions (model_version, passenger_id, "
+                                         "probability, label) FROM STDIN (FORMAT binary)");
+    int status = PQresultStatus(res);
+    PQclear(res);
+    if (status != PGRES_COPY_IN) {
+        errorf(err, errlen, "COPY into predictions: %s", PQerrorMessage(conn));
+        return -1;
+    }
+    static copy_buffer b; /* 64 KB: not on the stack */
+    b.conn = conn;
+    b.used = 0;
+    b.failed = 0;
+    static const char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', 0};
+    copy_put(&b, header, sizeof header);
+    for (size_t i = 0; i < n && !b.failed; i++) {
+        int32_t id;
+        double probability;
+        int label;
+        row(arg, i, &id, &probability, &label);
+        put_prediction(&b, version, id, probability, label);
+    }
+    put_i16(&b, -1);
+    copy_flush(&b);
+    int ok = !b.failed && PQputCopyEnd(conn, NULL) == 1;
+    res = PQgetResult(conn);
+    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        errorf(err, errlen, "COPY into predictions: %s", PQerrorMessage(conn));
+    PQclear(res);
+    while ((res = PQgetResult(conn)))
+        PQclear(res);
+    if (ok && again && run_command(store_on(conn), &upsert, NULL, err, errlen) != 0)
+        return -1;
+    return ok ? 0 : -1;
 }

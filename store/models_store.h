@@ -64,6 +64,38 @@ int models_store_insert(store_conn c, const model_record *m, char *err, size_t e
 /* Makes version the active one and NOTIFYs MODEL_NOTIFY_CHANNEL (delivered at COMMIT). */
 int models_store_activate(store_conn c, int version, char *err, size_t errlen);
 
+/* Records an activation (model_activations, migration 004) in the caller's transaction. source:
+ * "train" or "activate". previous_version 0 = none. */
+int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
+                                   const char *reason, const char *source, char *err,
+                                   size_t errlen);
+
+/* The stored document of version (malloc'd text) in *document; 0 found, 1 no such version. */
+int models_store_document(store_conn c, int version, char **document, int *active, char *err,
+                          size_t errlen);
+
+/* One row of `titanic-train --list`. */
+typedef struct model_ops_row {
+    int version, active;
+    char created[40];
+    long training_rows;
+    char *document;                /* malloc'd: to check it can be served */
+    char last_at[40], last_by[64]; /* the latest activation, "" when never recorded */
+    char *last_reason;             /* malloc'd, NULL when never recorded */
+} model_ops_row;
+
+/* Every stored version, oldest first. */
+int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err, size_t errlen);
+void models_store_free_ops(model_ops_row *rows, int count);
+
+/* Replaces every prediction of version by n rows sent as one binary COPY (row(arg, i, ...) gives
+ * row i), inside the caller's transaction: a million rows in about a second, where one INSERT a
+ * batch took twenty. */
+int models_store_copy_predictions(PGconn *conn, int version, size_t n,
+                                  void (*row)(void *arg, size_t i, int32_t *id, double *probability,
+                                              int *label),
+                                  void *arg, char *err, size_t errlen);
+
 /* Writes (or replaces) the predictions of version for n passengers. */
 int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
                                   const double *probabilities, const int *labels, int n, char *err,

@@ -697,3 +697,50 @@ const char PASSENGERS_MERGE_STAGE_SQL[] =
     " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
     "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"
     " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)";
+
+long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
+                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                             size_t errlen) {
+    /* Batches keep each array parameter well under a megabyte. */
+    enum { BATCH = 20000 };
+    long total = 0;
+    for (size_t start = 0; start < n; start += BATCH) {
+        size_t m = n - start < BATCH ? n - start : BATCH;
+        char *list = malloc(m * 12 + 3), *w = list;
+        if (!list) {
+            errorf(err, errlen, "out of memory");
+            return -1;
+        }
+        *w++ = '{';
+        for (size_t i = 0; i < m; i++)
+            w += sprintf(w, "%s%d", i ? "," : "", (int)ids[start + i]);
+        strcpy(w, "}");
+        const char *params[1] = {list};
+        /* The same rows the trainer read: the ETL's data unless all_rows. */
+        static const store_statement etl_ids = {NULL,
+                                                "SELECT " PASSENGER_COLUMNS
+                                                " FROM passengers_etl_view WHERE passenger_id = "
+                                                "ANY($1::integer[])",
+                                                1, 1};
+        static const store_statement all_ids = {
+            NULL,
+            "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = ANY($1::integer[])",
+            1, 1};
+        PGresult *res =
+            store_run(store_on(conn), all_rows ? &all_ids : &etl_ids, params, NULL, err, errlen);
+        free(list);
+        if (!res)
+            return -1;
+        int rc = 0;
+        for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+            passenger p;
+            passenger_from_row(res, i, &p);
+            rc = each(&p, arg);
+            total++;
+        }
+        PQclear(res);
+        if (rc != 0)
+            return -1;
+    }
+    return total;
+}

@@ -1,11 +1,12 @@
 /* Newton/IRLS logistic regression with GSL. See logit.h.
  *
  * Each iteration makes three passes over the design: eta = X beta (dgemv), the gradient X'(y - mu)
- * (dgemv), and the Hessian X'WX accumulated block by block with dsyrk on a small scratch block of
- * sqrt(w)-scaled rows, so the only O(n) memory besides the caller's X is a few n-vectors. */
+ * (dgemv), and the Hessian X'WX accumulated row by row (zeros skipped), so the only O(n) memory
+ * besides the caller's X is a few n-vectors. */
 #include "logit.h"
 
 #include <gsl/gsl_blas.h>
+#include <pthread.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
@@ -18,8 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Rows per dsyrk block: big enough for BLAS to be efficient, small enough to stay in cache. */
-#define HESSIAN_BLOCK_ROWS 512
 /* A fitted |eta| beyond this means a probability within ~1e-11 of 0 or 1: the likelihood is
  * being pushed to its supremum by separation, not converging to an interior maximum. */
 #define SEPARATION_ETA 25.0
@@ -65,17 +64,25 @@ const char *logit_check_parameter(const logit_problem *prob, const logit_paramet
     return NULL;
 }
 
-/* Values must be finite and labels exactly 0/1; counts the positives. */
-static int check_data(const logit_problem *prob, size_t *positives, char *err, size_t errlen) {
+static double row_weight(const logit_problem *prob, size_t i) {
+    return prob->weight ? prob->weight[i] : 1.0;
+}
+
+/* Values must be finite and labels exactly 0/1 (shares in [0, 1] for weighted rows, weights
+ * finite and > 0); sums the positives and the rows' weight. */
+static int check_data(const logit_problem *prob, double *positives, double *total, char *err,
+                      size_t errlen) {
     char buf[32];
-    size_t pos = 0;
+    double pos = 0.0, all = 0.0;
     for (size_t i = 0; i < prob->n; i++) {
-        double y = prob->y[i];
-        if (y != 0.0 && y != 1.0) {
-            fail(err, errlen, "label of row %zu is %g; labels must be 0 or 1", i, y);
+        double y = prob->y[i], w = row_weight(prob, i);
+        int bad = prob->weight ? !(y >= 0.0 && y <= 1.0) : (y != 0.0 && y != 1.0);
+        if (bad || !(w > 0.0) || !isfinite(w)) {
+            fail(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y, w);
             return -1;
         }
-        pos += y == 1.0;
+        pos += w * y;
+        all += w;
         const double *row = prob->x + i * prob->p;
         for (size_t j = 0; j < prob->p; j++) {
             if (!isfinite(row[j])) {
@@ -85,35 +92,38 @@ static int check_data(const logit_problem *prob, size_t *positives, char *err, s
             }
         }
     }
-    if (pos == 0 || pos == prob->n) {
-        fail(err, errlen, "only one class in the training data (all %zu rows have label %d)",
-             prob->n, pos == 0 ? 0 : 1);
+    if (pos == 0.0 || pos == all) {
+        fail(err, errlen, "only one class in the training data (all %.0f rows have label %d)", all,
+             pos == 0.0 ? 0 : 1);
         return -1;
     }
     *positives = pos;
+    *total = all;
     return 0;
 }
 
-/* H = X' diag(w) X (w NULL: all ones), lower triangle filled by blocks, then mirrored. */
-static void accumulate_hessian(const logit_problem *prob, const double *w, gsl_matrix *H,
-                               gsl_matrix *block) {
+/* H = X' diag(w) X (w NULL: all ones): the lower triangle row by row, then mirrored. Zeros are
+ * skipped: most design columns are indicators, and a row of them costs a few multiplications
+ * instead of p * (p + 1) / 2 (this loop was a third of a cross-validation run under dsyrk). */
+static void accumulate_hessian(const logit_problem *prob, const double *w, gsl_matrix *H) {
     gsl_matrix_set_zero(H);
-    size_t p = prob->p;
-    for (size_t start = 0; start < prob->n; start += HESSIAN_BLOCK_ROWS) {
-        size_t rows = prob->n - start < HESSIAN_BLOCK_ROWS ? prob->n - start : HESSIAN_BLOCK_ROWS;
-        for (size_t r = 0; r < rows; r++) {
-            double s = w ? sqrt(w[start + r]) : 1.0;
-            const double *src = prob->x + (start + r) * p;
-            double *dst = gsl_matrix_ptr(block, r, 0);
-            for (size_t j = 0; j < p; j++)
-                dst[j] = s * src[j];
+    size_t p = prob->p, tda = H->tda;
+    double *h = H->data;
+    for (size_t i = 0; i < prob->n; i++) {
+        const double *x = prob->x + i * p;
+        double wi = w ? w[i] : 1.0;
+        for (size_t a = 0; a < p; a++) {
+            double s = wi * x[a];
+            if (s == 0.0)
+                continue;
+            double *row = h + a * tda;
+            for (size_t b = 0; b <= a; b++)
+                row[b] += s * x[b];
         }
-        gsl_matrix_view part = gsl_matrix_submatrix(block, 0, 0, rows, p);
-        gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0, &part.matrix, 1.0, H);
     }
     for (size_t a = 0; a < p; a++)
         for (size_t b = a + 1; b < p; b++)
-            gsl_matrix_set(H, a, b, gsl_matrix_get(H, b, a));
+            h[a * tda + b] = h[b * tda + a];
 }
 
 /* Rank check on X'X scaled to unit diagonal, by Cholesky with greedy pivoting: when the largest
@@ -191,7 +201,7 @@ static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta, 
     for (size_t i = 0; i < prob->n; i++) {
         double e = gsl_vector_get(eta, i);
         double t = exp(-fabs(e)); /* in (0, 1]: never overflows */
-        ll += prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t);
+        ll += row_weight(prob, i) * (prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t));
         gsl_vector_set(mu, i, e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t));
     }
     return ll;
@@ -228,15 +238,16 @@ static int newton_direction(const gsl_matrix *H, const gsl_vector *g, gsl_vector
  * loglik. */
 static void derivatives(const logit_problem *prob, const logit_parameter *param,
                         const gsl_vector *beta, gsl_vector *w, gsl_vector *resid, gsl_vector *grad,
-                        gsl_matrix *H, gsl_matrix *block) {
+                        gsl_matrix *H) {
     for (size_t i = 0; i < prob->n; i++) {
         double mu = gsl_vector_get(w, i); /* loglik_from_eta left the probabilities here */
-        gsl_vector_set(w, i, mu * (1.0 - mu));
-        gsl_vector_set(resid, i, prob->y[i] - mu);
+        double weight = row_weight(prob, i);
+        gsl_vector_set(w, i, weight * mu * (1.0 - mu));
+        gsl_vector_set(resid, i, weight * (prob->y[i] - mu));
     }
     gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
     gsl_blas_dgemv(CblasTrans, 1.0, &X.matrix, resid, 0.0, grad);
-    accumulate_hessian(prob, w->data, H, block);
+    accumulate_hessian(prob, w->data, H);
     if (param->l2 > 0.0) {
         for (size_t j = 0; j < prob->p; j++) {
             if ((int)j == param->intercept)
@@ -317,7 +328,7 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
 
 typedef struct {
     gsl_vector *beta, *trial, *eta, *trial_eta, *w, *resid, *grad, *dir;
-    gsl_matrix *H, *work, *block;
+    gsl_matrix *H, *work;
     gsl_permutation *perm;
 } workspace;
 
@@ -332,7 +343,6 @@ static void workspace_free(workspace *ws) {
     gsl_vector_free(ws->dir);
     gsl_matrix_free(ws->H);
     gsl_matrix_free(ws->work);
-    gsl_matrix_free(ws->block);
     gsl_permutation_free(ws->perm);
 }
 
@@ -348,10 +358,9 @@ static int workspace_alloc(workspace *ws, size_t n, size_t p) {
     ws->resid = gsl_vector_calloc(n);
     ws->H = gsl_matrix_calloc(p, p);
     ws->work = gsl_matrix_calloc(p, p);
-    ws->block = gsl_matrix_calloc(HESSIAN_BLOCK_ROWS, p);
     ws->perm = gsl_permutation_calloc(p);
     if (!ws->beta || !ws->trial || !ws->grad || !ws->dir || !ws->eta || !ws->trial_eta || !ws->w ||
-        !ws->resid || !ws->H || !ws->work || !ws->block || !ws->perm) {
+        !ws->resid || !ws->H || !ws->work || !ws->perm) {
         workspace_free(ws);
         return -1;
     }
@@ -387,7 +396,7 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->beta, 0.0, ws->eta);
     double dev = -2.0 * loglik_from_eta(prob, ws->eta, ws->w) + penalty(param, ws->beta);
     for (int it = 1; it <= param->max_iter; it++) {
-        derivatives(prob, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H, ws->block);
+        derivatives(prob, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
         if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
             fail(err, errlen, "Newton step failed: the information matrix cannot be factored");
             return -1;
@@ -410,18 +419,24 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     return -1;
 }
 
+static void gsl_handler_off(void) {
+    gsl_set_error_handler_off();
+}
+
 int logit_train(const logit_problem *prob, const logit_parameter *param, logit_result *out,
                 char *err, size_t errlen) {
-    /* GSL's default handler aborts the process; errors must come back as return codes. */
-    gsl_set_error_handler_off();
+    /* GSL's default handler aborts the process; errors must come back as return codes. Once per
+     * process: cross-validation fits on several threads at a time. */
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, gsl_handler_off);
     memset(out, 0, sizeof *out);
     const char *bad = logit_check_parameter(prob, param);
     if (bad) {
         fail(err, errlen, "%s", bad);
         return -1;
     }
-    size_t positives = 0;
-    if (check_data(prob, &positives, err, errlen) != 0)
+    double positives = 0.0, total = 0.0;
+    if (check_data(prob, &positives, &total, err, errlen) != 0)
         return -1;
     workspace ws;
     if (workspace_alloc(&ws, prob->n, prob->p) != 0) {
@@ -430,7 +445,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     }
     int rc = -1;
     if (param->l2 == 0.0) {
-        accumulate_hessian(prob, NULL, ws.H, ws.block);
+        accumulate_hessian(prob, prob->weight, ws.H);
         if (check_rank(prob, ws.H, err, errlen) != 0)
             goto done;
     }
@@ -438,8 +453,11 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         fail(err, errlen, "out of memory");
         goto done;
     }
-    double ybar = (double)positives / (double)prob->n;
-    if (param->intercept >= 0)
+    double ybar = positives / total;
+    if (prob->start)
+        for (size_t j = 0; j < prob->p; j++)
+            gsl_vector_set(ws.beta, j, prob->start[j]);
+    else if (param->intercept >= 0)
         gsl_vector_set(ws.beta, (size_t)param->intercept, log(ybar / (1.0 - ybar)));
     if (iterate(prob, param, &ws, out, err, errlen) != 0)
         goto done;
@@ -448,12 +466,14 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         goto done;
     for (size_t j = 0; j < prob->p; j++)
         out->beta[j] = gsl_vector_get(ws.beta, j);
-    derivatives(prob, param, ws.beta, ws.w, ws.resid, ws.grad, ws.H, ws.block);
-    if (fill_statistics(prob, ws.H, out, err, errlen) != 0)
-        goto done;
+    if (!prob->estimates_only) {
+        derivatives(prob, param, ws.beta, ws.w, ws.resid, ws.grad, ws.H);
+        if (fill_statistics(prob, ws.H, out, err, errlen) != 0)
+            goto done;
+    }
     out->loglik = loglik_from_eta(prob, ws.eta, ws.resid);
     out->deviance = -2.0 * out->loglik;
-    out->null_loglik = (double)positives * log(ybar) + (double)(prob->n - positives) * log1p(-ybar);
+    out->null_loglik = positives * log(ybar) + (total - positives) * log1p(-ybar);
     out->null_deviance = -2.0 * out->null_loglik;
     out->aic = 2.0 * (double)prob->p - 2.0 * out->loglik;
     rc = 0;

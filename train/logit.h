@@ -18,8 +18,19 @@ typedef struct logit_problem {
     size_t n;                 /* rows */
     size_t p;                 /* columns, including the intercept column when there is one */
     const double *x;          /* n * p, row-major */
-    const double *y;          /* n labels, each exactly 0 or 1 */
+    const double *y;          /* n labels, each exactly 0 or 1 (with weights: a share in [0, 1]) */
     const char *const *names; /* p column names for messages; may be NULL ("x3" is used then) */
+    /* NULL: every row is one passenger. Otherwise row i stands for weight[i] > 0 passengers with
+     * the same design row, y[i] of them surviving: the same likelihood as the rows written out,
+     * so a million passengers with a few thousand distinct rows fit in a few thousand rows. */
+    const double *weight;
+    /* NULL: start from zeros with the intercept at the base rate. Otherwise p starting values (a
+     * neighbouring penalty's solution: cross-validation fits a path of penalties, and each
+     * starts where the last ended, in a couple of Newton steps instead of six). */
+    const double *start;
+    /* 1: only beta and the likelihoods (no standard errors, z, p or covariance), for fits whose
+     * coefficients are only used to predict a held-out fold. */
+    int estimates_only;
 } logit_problem;
 
 /* NULL when problem and param can be fitted, else a static message saying what is wrong. Checks

@@ -3,7 +3,9 @@
 #include "model_fit.h"
 
 #include "cross_validation.h"
+#include "array.h"
 #include "errors.h"
+#include "logit.h"
 #include "sha256.h"
 
 #include <math.h>
@@ -11,39 +13,48 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void append_field(sha256_ctx *ctx, const char *text) {
-    sha256_update(ctx, text, strlen(text));
-    sha256_update(ctx, "\t", 1);
+/* A text field with its length, so no separator inside it can make two rows hash alike. */
+static void append_text(unsigned char *buf, size_t *used, const char *text) {
+    uint32_t len = (uint32_t)strlen(text);
+    memcpy(buf + *used, &len, sizeof len);
+    memcpy(buf + *used + sizeof len, text, len);
+    *used += sizeof len + len;
 }
 
-static void append_number(sha256_ctx *ctx, double v) {
-    char buf[40];
-    if (isnan(v))
-        snprintf(buf, sizeof buf, "NA");
-    else
-        snprintf(buf, sizeof buf, "%.17g", v);
-    append_field(ctx, buf);
+/* The double's bits (every NAN as one): exact, and no printf per value (a third of reading a
+ * million passengers went into formatting them). */
+static void append_number(unsigned char *buf, size_t *used, double v) {
+    uint64_t bits = 0x7ff8000000000000ull;
+    if (!isnan(v))
+        memcpy(&bits, &v, sizeof bits);
+    memcpy(buf + *used, &bits, sizeof bits);
+    *used += sizeof bits;
 }
 
-static void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
+void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
     sha256_ctx ctx;
     sha256_init(&ctx);
-    for (size_t i = 0; i < n; i++) {
-        const passenger *p = &rows[i];
-        char buf[64];
-        snprintf(buf, sizeof buf, "%d\t%d\t%d\t%s\t%c", (int)p->id, (int)p->survived,
-                 (int)p->pclass, passenger_sex_name(p->sex), p->embarked ? p->embarked : '-');
-        append_field(&ctx, buf);
-        append_field(&ctx, p->name);
-        append_number(&ctx, p->age);
-        snprintf(buf, sizeof buf, "%d\t%d", (int)p->sibsp, (int)p->parch);
-        append_field(&ctx, buf);
-        append_field(&ctx, p->ticket);
-        append_number(&ctx, p->fare);
-        append_field(&ctx, p->cabin);
-        sha256_update(&ctx, "\n", 1);
-    }
+    for (size_t i = 0; i < n; i++)
+        model_fingerprint_add(&ctx, &rows[i]);
     sha256_final_hex(&ctx, hex);
+}
+
+/* SHA-256 over one 64-bit digest per row (FNV-1a of its canonical bytes): a changed row changes
+ * the fingerprint unless two different rows collide in 64 bits, and a million rows cost 8 MB of
+ * SHA-256 instead of 90 (it was a sixth of reading them). */
+void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
+    unsigned char buf[sizeof(passenger) + 64];
+    size_t used = 0;
+    int32_t head[7] = {p->id, p->survived, p->pclass, p->sex, p->embarked, p->sibsp, p->parch};
+    memcpy(buf, head, sizeof head);
+    used += sizeof head;
+    append_text(buf, &used, p->name);
+    append_text(buf, &used, p->ticket);
+    append_text(buf, &used, p->cabin);
+    append_number(buf, &used, p->age);
+    append_number(buf, &used, p->fare);
+    uint64_t digest = features_key_hash((const char *)buf, used);
+    sha256_update(ctx, &digest, sizeof digest);
 }
 
 /* Accuracy, AUC, log-loss and Brier on the training rows themselves, each row scored without its
@@ -89,6 +100,206 @@ titanic_model *model_train(const passenger *rows, size_t n, const feature_set *s
         feature_state_free(&st);
         logit_result_free(&fit);
         errorf(err, errlen, "out of memory");
+    }
+    return m;
+}
+
+/* ---- the final fit on compact rows ---- */
+
+/* Distinct design rows with their passenger counts; grows as rows come. */
+typedef struct pattern_table {
+    double *x, *w, *y;
+    size_t n, cap, p, max;
+    uint32_t *slots;
+    size_t nslots;
+} pattern_table;
+
+static void table_free(pattern_table *t) {
+    free(t->x);
+    free(t->w);
+    free(t->y);
+    free(t->slots);
+}
+
+static int table_rehash(pattern_table *t, size_t nslots) {
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = (size_t)train_row_hash(t->x + k * t->p, t->p) & (nslots - 1);
+        while (s[i])
+            i = (i + 1) & (nslots - 1);
+        s[i] = (uint32_t)(k + 1);
+    }
+    free(t->slots);
+    t->slots = s;
+    t->nslots = nslots;
+    return 0;
+}
+
+static int table_add(pattern_table *t, const double *row, int survived) {
+    size_t bytes = t->p * sizeof *row;
+    size_t i = (size_t)train_row_hash(row, t->p) & (t->nslots - 1);
+    while (t->slots[i]) {
+        size_t k = t->slots[i] - 1;
+        if (memcmp(t->x + k * t->p, row, bytes) == 0) {
+            t->w[k] += 1.0;
+            t->y[k] += survived;
+            return 0;
+        }
+        i = (i + 1) & (t->nslots - 1);
+    }
+    size_t cap = t->cap, wcap = t->cap, ycap = t->cap;
+    if (t->n >= UINT32_MAX - 1 ||
+        array_reserve((void **)&t->x, &cap, t->n + 1, bytes, t->max) != 0 ||
+        array_reserve((void **)&t->w, &wcap, t->n + 1, sizeof(double), t->max) != 0 ||
+        array_reserve((void **)&t->y, &ycap, t->n + 1, sizeof(double), t->max) != 0)
+        return -1;
+    t->cap = cap;
+    memcpy(t->x + t->n * t->p, row, bytes);
+    t->w[t->n] = 1.0;
+    t->y[t->n] = survived;
+    t->slots[i] = (uint32_t)++t->n;
+    return 2 * t->n > t->nslots ? table_rehash(t, 2 * t->nslots) : 0;
+}
+
+/* Every row's design (family evidence without itself) merged into t. */
+static int build_patterns(const train_data *d, const feature_state *st, pattern_table *t, char *err,
+                          size_t errlen) {
+    size_t n = train_data_rows(d);
+    t->p = features_columns(&st->set, NULL);
+    t->max = train_data_labelled(d) ? train_data_labelled(d) : 1;
+    if (table_rehash(t, 1024) != 0)
+        goto oom;
+    for (size_t i = 0; i < n; i++) {
+        passenger p;
+        group_evidence ev;
+        double row[FEATURES_MAX_COLUMNS];
+        if (train_data_row(d, i)->survived < 0)
+            continue;
+        train_data_passenger(d, i, &p);
+        train_data_evidence(d, i, &ev);
+        features_row_with_evidence(st, &p, 0, &ev, row);
+        if (table_add(t, row, train_data_row(d, i)->survived) != 0)
+            goto oom;
+    }
+    for (size_t k = 0; k < t->n; k++)
+        t->y[k] /= t->w[k];
+    return 0;
+oom:
+    errorf(err, errlen, "out of memory building the design of %zu passengers", n);
+    return -1;
+}
+
+typedef struct scored {
+    double prob, w, pos;
+} scored;
+
+static int compare_scored(const void *a, const void *b) {
+    double x = ((const scored *)a)->prob, y = ((const scored *)b)->prob;
+    return x < y ? -1 : x > y;
+}
+
+/* Accuracy, AUC (ties half), log-loss and Brier of weighted rows. */
+static int weighted_metrics(scored *s, size_t n, double out[4]) {
+    double all = 0, hit = 0, ll = 0, brier = 0, pos = 0;
+    for (size_t k = 0; k < n; k++) {
+        double p = fmin(fmax(s[k].prob, 1e-15), 1 - 1e-15), neg = s[k].w - s[k].pos;
+        all += s[k].w;
+        pos += s[k].pos;
+        hit += s[k].prob >= MODEL_DEFAULT_THRESHOLD ? s[k].pos : neg;
+        ll -= s[k].pos * log(p) + neg * log1p(-p);
+        brier += s[k].pos * (1 - s[k].prob) * (1 - s[k].prob) + neg * s[k].prob * s[k].prob;
+    }
+    qsort(s, n, sizeof *s, compare_scored);
+    double below = 0, pairs = 0; /* negatives with a lower probability */
+    for (size_t k = 0; k < n;) {
+        size_t e = k;
+        double tpos = 0, tneg = 0;
+        while (e < n && s[e].prob == s[k].prob) {
+            tpos += s[e].pos;
+            tneg += s[e].w - s[e].pos;
+            e++;
+        }
+        pairs += tpos * (below + 0.5 * tneg);
+        below += tneg;
+        k = e;
+    }
+    out[0] = hit / all;
+    out[1] = pos > 0 && pos < all ? pairs / (pos * (all - pos)) : NAN;
+    out[2] = ll / all;
+    out[3] = brier / all;
+    return 0;
+}
+
+static int table_metrics(const pattern_table *t, const logit_result *fit, double out[4]) {
+    scored *s = malloc((t->n ? t->n : 1) * sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t k = 0; k < t->n; k++)
+        s[k] = (scored){logit_probability(logit_linear(fit->beta, t->x + k * t->p, t->p)), t->w[k],
+                        t->y[k] * t->w[k]};
+    weighted_metrics(s, t->n, out);
+    free(s);
+    return 0;
+}
+
+/* The kept families, with their keys, as the document's table. */
+static int attach_families(const train_data *d, char *const *keys, feature_state *st) {
+    size_t nf;
+    const train_family *fam = train_data_families(d, &nf);
+    size_t kept = 0;
+    for (size_t f = 0; f < nf; f++)
+        kept += fam[f].kept && keys[f];
+    st->wc_groups = calloc(kept ? kept : 1, sizeof *st->wc_groups);
+    if (!st->wc_groups)
+        return -1;
+    for (size_t f = 0; f < nf; f++) {
+        if (!fam[f].kept || !keys[f])
+            continue;
+        wc_group_count *g = &st->wc_groups[st->wc_count];
+        if (!(g->key = strdup(keys[f])))
+            return -1;
+        g->hash = fam[f].hash;
+        g->labelled = fam[f].labelled;
+        g->survivors = fam[f].survivors;
+        st->wc_count++;
+    }
+    qsort(st->wc_groups, st->wc_count, sizeof *st->wc_groups, features_compare_wc);
+    return 0;
+}
+
+titanic_model *model_train_data(const train_data *d, const feature_set *set,
+                                const logit_parameter *param, char *const *keys,
+                                const char *training_sha256, char *err, size_t errlen) {
+    feature_state st;
+    pattern_table t = {0};
+    logit_result fit = {0};
+    titanic_model *m = NULL;
+    double metrics[4];
+    if (train_data_learn(d, NULL, train_data_rows(d), set, &st, err, errlen) != 0)
+        return NULL;
+    if (build_patterns(d, &st, &t, err, errlen) != 0)
+        goto done;
+    const char *names[FEATURES_MAX_COLUMNS];
+    features_columns(set, names);
+    logit_problem prob = {.n = t.n, .p = t.p, .x = t.x, .y = t.y, .names = names, .weight = t.w};
+    if (logit_train(&prob, param, &fit, err, errlen) != 0)
+        goto done;
+    if (table_metrics(&t, &fit, metrics) != 0 ||
+        (feature_set_has(set, FEATURE_WC_GROUP) && attach_families(d, keys, &st) != 0)) {
+        errorf(err, errlen, "out of memory");
+        goto done;
+    }
+    fit.n = train_data_labelled(d);
+    m = model_assemble(&st, param, &fit, train_data_labelled(d), training_sha256, metrics);
+    if (!m)
+        errorf(err, errlen, "out of memory");
+done:
+    table_free(&t);
+    if (!m) {
+        feature_state_free(&st);
+        logit_result_free(&fit);
     }
     return m;
 }

@@ -3,10 +3,26 @@
 #define TITANIC_MODEL_FIT_H
 
 #include "model.h"
+#include "sha256.h"
+#include "train_data.h"
 
 /* Fits the pipeline on n passengers with known survival. training_sha256 fingerprints them
  * (model_fingerprint). The model has no metrics until model_set_cv. */
 titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
                            const logit_parameter *param, char *err, size_t errlen);
+
+/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
+ */
+void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
+/* The same, one passenger at a time (sha256_init first, sha256_final_hex after the last). */
+void model_fingerprint_add(sha256_ctx *ctx, const passenger *p);
+
+/* Fits set with param on every row of d, each passenger's family evidence without its own label,
+ * identical design rows merged (so memory follows the distinct rows, a few thousand for the
+ * default candidates, not the passengers). keys[f] is the family key of kept family f (the
+ * document's wc_groups). The model has no metrics until model_set_cv. */
+titanic_model *model_train_data(const train_data *d, const feature_set *set,
+                                const logit_parameter *param, char *const *keys,
+                                const char *training_sha256, char *err, size_t errlen);
 
 #endif

@@ -352,8 +352,132 @@ static void definitions(FILE *b, const titanic_model *m) {
             title_name(st->title_for_sex[SEX_MALE]), title_name(st->title_for_sex[SEX_FEMALE]));
 }
 
+static double jnum(json_t *obj, const char *path) {
+    /* path: "a.b.c" */
+    char key[64];
+    json_t *v = obj;
+    while (v && *path) {
+        size_t len = strcspn(path, ".");
+        snprintf(key, sizeof key, "%.*s", (int)(len < 63 ? len : 63), path);
+        v = json_object_get(v, key);
+        path += len + (path[len] == '.');
+    }
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* The honest estimate: outer folds against the inner scores of what the selection chose. */
+static void nested_panel(FILE *b, const titanic_model *m) {
+    json_t *n = model_nested(m);
+    if (!n)
+        return;
+    fprintf(b,
+            "<div class='panel' style='margin-top:18px'><h2>Nested cross-validation</h2>"
+            "<table><tr><th></th><th>accuracy</th><th>log-loss</th></tr>"
+            "<tr><td>outer held-out folds (the estimate)</td><td>%.3f &plusmn; %.3f</td>"
+            "<td>%.3f &plusmn; %.3f</td></tr>"
+            "<tr><td>inner CV of the chosen candidates</td><td>%.3f</td><td>%.3f</td></tr>"
+            "<tr><td>optimism (inner &minus; outer)</td><td>%+.3f</td><td>%+.3f</td></tr>"
+            "</table>",
+            jnum(n, "outer.accuracy.mean"), jnum(n, "outer.accuracy.sd"),
+            jnum(n, "outer.log_loss.mean"), jnum(n, "outer.log_loss.sd"), jnum(n, "inner.accuracy"),
+            jnum(n, "inner.log_loss"), jnum(n, "optimism.accuracy"), -jnum(n, "optimism.log_loss"));
+    json_t *cal = json_object_get(n, "calibration");
+    fprintf(b,
+            "<p class='note'>Outer: %g-fold &times; %g repeats on %g passengers (of %g); each "
+            "outer fold's feature set, L2 and temperature were chosen by a %g &times; %g inner CV "
+            "of its training part only. Expected calibration error (10 bins, held-out): "
+            "%.3f raw, %.3f with temperature %.3f; outer log-loss %.4f raw, %.4f calibrated: "
+            "temperature %s.</p>",
+            jnum(n, "outer.folds"), jnum(n, "outer.repeats"), jnum(n, "sample.rows"),
+            jnum(n, "sample.of"), jnum(n, "inner.folds"), jnum(n, "inner.repeats"),
+            jnum(n, "ece.raw"), jnum(n, "ece.calibrated"), jnum(cal, "temperature"),
+            jnum(cal, "outer_log_loss_raw"), jnum(cal, "outer_log_loss_calibrated"),
+            json_is_true(json_object_get(cal, "kept")) ? "kept" : "not kept (no gain)");
+    json_t *cands = json_object_get(json_object_get(n, "selection"), "candidates");
+    fprintf(b, "<table><tr><th>candidate features</th><th>columns</th><th>chosen in outer "
+               "folds (by L2)</th></tr>");
+    for (size_t i = 0; i < json_array_size(cands); i++) {
+        json_t *c = json_array_get(cands, i);
+        char *chosen = json_dumps(json_object_get(c, "outer_folds_chosen"), JSON_COMPACT);
+        fprintf(b, "<tr><td>");
+        html_escape(b, json_string_value(json_object_get(c, "features")));
+        fprintf(b, "</td><td>%g</td><td>", jnum(c, "columns"));
+        html_escape(b, chosen ? chosen : "");
+        fprintf(b, "</td></tr>");
+        free(chosen);
+    }
+    fprintf(b, "</table></div>");
+}
+
+/* Coefficient of the named column in m, NAN when m has no such column. */
+static double coefficient(const titanic_model *m, const char *name) {
+    for (size_t j = 0; j < model_fit(m)->p; j++)
+        if (!strcmp(model_column_name(m, j), name))
+            return model_fit(m)->beta[j];
+    return NAN;
+}
+
+static void cell_number(FILE *b, double v, const char *fmt) {
+    if (isnan(v))
+        fprintf(b, "<td>&mdash;</td>");
+    else {
+        fprintf(b, "<td>");
+        fprintf(b, fmt, v);
+        fprintf(b, "</td>");
+    }
+}
+
+/* The model this one replaces, side by side: estimates, then every coefficient of either. */
+static void comparison_panel(FILE *b, const titanic_model *m, const titanic_model *old) {
+    if (!old)
+        return;
+    const cv_result *a = model_cv(m), *o = model_cv(old);
+    json_t *on = model_nested(old);
+    fprintf(b,
+            "<div class='panel' style='margin-top:18px'><h2>Compared with version %d (the "
+            "model it replaces)</h2><table><tr><th></th><th>this model</th><th>version %d</th>"
+            "</tr><tr><td>estimate</td><td>nested CV (outer folds)</td><td>%s</td></tr>",
+            model_version(old), model_version(old),
+            on ? "nested CV (outer folds)" : "plain CV (selection not nested: optimistic)");
+    const char *labels[4] = {"accuracy", "ROC AUC", "log-loss", "Brier"};
+    for (int k = 0; k < 4; k++) {
+        const metric_spread *x[2] = {a ? &a->accuracy : NULL, o ? &o->accuracy : NULL};
+        for (int w = 0; w < 2; w++) {
+            const cv_result *cv = w ? o : a;
+            x[w] = !cv      ? NULL
+                   : k == 0 ? &cv->accuracy
+                   : k == 1 ? &cv->auc
+                   : k == 2 ? &cv->log_loss
+                            : &cv->brier;
+        }
+        fprintf(b, "<tr><td>%s</td>", labels[k]);
+        cell_number(b, x[0] ? x[0]->mean : NAN, "%.3f");
+        cell_number(b, x[1] ? x[1]->mean : NAN, "%.3f");
+        fprintf(b, "</tr>");
+    }
+    fprintf(b,
+            "<tr><td>training rows</td><td>%zu</td><td>%zu</td></tr></table>"
+            "<table><tr><th>coefficient</th><th>this model</th><th>version %d</th></tr>",
+            model_training_rows(m), model_training_rows(old), model_version(old));
+    for (int w = 0; w < 2; w++) {
+        const titanic_model *x = w ? old : m, *other = w ? m : old;
+        for (size_t j = 0; j < model_fit(x)->p; j++) {
+            const char *name = model_column_name(x, j);
+            if (w && !isnan(coefficient(other, name)))
+                continue; /* listed with this model's columns already */
+            fprintf(b, "<tr><td>");
+            html_escape(b, name);
+            fprintf(b, "</td>");
+            cell_number(b, coefficient(m, name), "%.3f");
+            cell_number(b, coefficient(old, name), "%.3f");
+            fprintf(b, "</tr>");
+        }
+    }
+    fprintf(b, "</table></div>");
+}
+
 char *report_html(const titanic_model *m, const double *oof, const double *y, size_t n,
-                  const char *comparison) {
+                  const char *comparison, const titanic_model *previous) {
     char *text = NULL;
     size_t len = 0;
     FILE *b = open_memstream(&text, &len);
@@ -392,6 +516,8 @@ char *report_html(const titanic_model *m, const double *oof, const double *y, si
                 "repeats.</p>",
                 cv->folds, cv->repeats, cv->seed, cv->folds * cv->repeats);
     }
+    nested_panel(b, m);
+    comparison_panel(b, m, previous);
     fprintf(b, "<div class='grid'>");
     int plotted = 0;
     if (oof && y && n > 0) {

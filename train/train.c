@@ -1,6 +1,7 @@
 /* titanic-train's work: load, fit, cross-validate, store, activate, notify, score. See train.h. */
 #include "train.h"
 
+#include "array.h"
 #include "clock.h"
 #include "cross_validation.h"
 #include "db.h"
@@ -12,6 +13,9 @@
 #include "migrate.h"
 #include "model_fit.h"
 #include "models_store.h"
+#include "nested_cv.h"
+#include "sha256.h"
+#include "train_data.h"
 #include "passengers_store.h"
 #include "report.h"
 
@@ -21,8 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-/* Rows per FETCH and per INSERT when scoring: bounded memory however many passengers. */
-#define SCORE_BATCH 5000
+void train_nested_options(const train_options *opt, nested_options *o);
 
 void train_default_options(train_options *opt) {
     memset(opt, 0, sizeof *opt);
@@ -35,52 +38,68 @@ void train_default_options(train_options *opt) {
     opt->repeats = 5;
     opt->seed = 1912;
     opt->min_improvement = 0.0;
+    opt->cv_max_rows = TRAIN_CV_MAX_ROWS;
+    const char *user = getenv("USER");
+    opt->by = user && *user ? user : "titanic-train";
 }
 
 /* ---- scoring ---- */
 
-/* One batch of scoring: predictions for rows, written in one statement. */
-typedef struct {
-    PGconn *conn;
+/* Scoring with a stored model: every passenger streamed by binary COPY through model_predict, the
+ * answers (16 bytes a passenger) written back by binary COPY. */
+typedef struct score_list {
     const titanic_model *model;
+    int32_t *ids;
+    double *probs;
+    size_t n, cap, pcap;
     char *err;
     size_t errlen;
-} score_batch;
+} score_list;
 
-static int score_rows(const passenger *rows, int n, void *arg) {
-    score_batch *b = arg;
-    int32_t *ids = malloc((size_t)n * sizeof *ids);
-    double *probs = malloc((size_t)n * sizeof *probs);
-    int *labels = malloc((size_t)n * sizeof *labels);
-    int rc = -1;
-    if (!ids || !probs || !labels) {
-        errorf(b->err, b->errlen, "out of memory while scoring");
-    } else {
-        for (int i = 0; i < n; i++) {
-            ids[i] = rows[i].id;
-            probs[i] = model_predict(b->model, &rows[i]);
-            labels[i] = probs[i] >= model_threshold(b->model);
-        }
-        rc = models_store_save_predictions(store_on(b->conn), model_version(b->model), ids, probs,
-                                           labels, n, b->err, b->errlen);
+static int score_one(const passenger *p, void *arg) {
+    score_list *l = arg;
+    size_t cap = l->cap;
+    if (array_reserve((void **)&l->ids, &cap, l->n + 1, sizeof *l->ids, TRAIN_MAX_ROWS) != 0 ||
+        array_reserve((void **)&l->probs, &l->pcap, l->n + 1, sizeof *l->probs, TRAIN_MAX_ROWS) !=
+            0) {
+        errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
+        return -1;
     }
-    free(ids);
-    free(probs);
-    free(labels);
-    return rc;
+    l->cap = cap;
+    l->ids[l->n] = p->id;
+    l->probs[l->n++] = model_predict(l->model, p);
+    return 0;
 }
 
-static long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
+static void listed_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
+    const score_list *l = arg;
+    *id = l->ids[i];
+    *probability = l->probs[i];
+    *label = *probability >= model_threshold(l->model);
+}
+
+long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
     if (model_version(m) <= 0) {
         errorf(err, errlen, "only a stored model can score (predictions reference models.version)");
         return -1;
     }
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    score_batch b = {conn, m, err, errlen};
-    long total = passengers_store_scan(conn, SCORE_BATCH, score_rows, &b, err, errlen);
-    if (total >= 0 && db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+    score_list l = {.model = m, .err = err, .errlen = errlen};
+    /* The fare only when the model's features use it (the store sends it then). */
+    const feature_set *set = &model_features(m)->set;
+    int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
+    long total = passengers_store_copy_training(conn, 1, fare, score_one, &l, err, errlen);
+    if (total >= 0 &&
+        models_store_copy_predictions(conn, model_version(m), l.n, listed_row, &l, err, errlen) ==
+            0 &&
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
+        free(l.ids);
+        free(l.probs);
         return total;
+    }
+    free(l.ids);
+    free(l.probs);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
@@ -88,31 +107,11 @@ static long train_score(PGconn *conn, const titanic_model *m, char *err, size_t 
 
 /* ---- activation ---- */
 
-static int same_set(const feature_set *a, const feature_set *b) {
-    if (a->count != b->count)
-        return 0;
-    for (int i = 0; i < a->count; i++)
-        if (a->groups[i] != b->groups[i])
-            return 0;
-    return 1;
-}
-
-/* Trained on the same rows with the same configuration: retraining cannot change anything. */
-static int same_as_active(const titanic_model *active, const titanic_model *fresh,
-                          const train_options *opt) {
-    const cv_result *cv = model_cv(active);
-    return strcmp(model_training_sha256(active), model_training_sha256(fresh)) == 0 &&
-           model_training_rows(active) == model_training_rows(fresh) &&
-           same_set(&model_features(active)->set, &opt->features) &&
-           model_parameter(active)->l2 == opt->param.l2 && cv && cv->folds == opt->folds &&
-           cv->repeats == opt->repeats && cv->seed == opt->seed;
-}
-
 /* Stores m as the next version (and activates it) in one transaction, under a lock so two
  * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
 static int store_model(PGconn *conn, titanic_model *m, int activate, int expected_active,
                        const double *oof, const double *y, size_t n, const char *comparison,
-                       char *err, size_t errlen) {
+                       const titanic_model *previous, const char *by, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     char *document = NULL, *html = NULL, *metrics = NULL;
@@ -130,7 +129,7 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
     }
     model_set_version(m, version);
     document = model_to_json_text(m);
-    html = report_html(m, oof, y, n, comparison);
+    html = report_html(m, oof, y, n, comparison, previous);
     json_t *mj = model_metrics_json(m);
     metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(mj);
@@ -141,7 +140,9 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
     model_record record = {
         version, (long)model_training_rows(m), model_training_sha256(m), metrics, document, html};
     if (models_store_insert(c, &record, err, errlen) != 0 ||
-        (activate && models_store_activate(c, version, err, errlen) != 0))
+        (activate && (models_store_activate(c, version, err, errlen) != 0 ||
+                      models_store_record_activation(c, version, expected_active, by, comparison,
+                                                     "train", err, errlen) != 0)))
         goto done;
     if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
         goto done_no_rollback;
@@ -174,8 +175,8 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 
 /* --out and --report for the model that is now current. */
 static int write_outputs(const train_options *opt, const titanic_model *m, const double *oof,
-                         const double *y, size_t n, const char *comparison, char *err,
-                         size_t errlen) {
+                         const double *y, size_t n, const char *comparison,
+                         const titanic_model *previous, char *err, size_t errlen) {
     if (opt->out_path) {
         char *doc = model_to_json_text(m);
         int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
@@ -184,7 +185,7 @@ static int write_outputs(const train_options *opt, const titanic_model *m, const
             return -1;
     }
     if (opt->report_dir) {
-        char *html = report_html(m, oof, y, n, comparison);
+        char *html = report_html(m, oof, y, n, comparison, previous);
         int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
         free(html);
         if (rc != 0)
@@ -193,63 +194,447 @@ static int write_outputs(const train_options *opt, const titanic_model *m, const
     return 0;
 }
 
-typedef struct {
-    passenger *rows;
-    long n;
-    double *y;
-    titanic_model *fresh, *active;
-    cv_result cv;
-} run_state;
+/* ---- reading the training passengers ---- */
 
-static void run_state_free(run_state *s) {
-    free(s->rows);
-    free(s->y);
-    model_free(s->fresh);
-    model_free(s->active);
-    cv_result_free(&s->cv);
+typedef struct load_ctx {
+    train_data *d;
+    sha256_ctx sha;
+    char *err;
+    size_t errlen;
+} load_ctx;
+
+static int load_row(const passenger *p, void *arg) {
+    load_ctx *c = arg;
+    if (p->survived == 0 || p->survived == 1)
+        model_fingerprint_add(&c->sha, p);
+    return train_data_add(c->d, p, c->err, c->errlen);
 }
 
-/* Fits and cross-validates the new model on the loaded rows. */
-static int fit_new(const train_options *opt, run_state *s, char *err, size_t errlen) {
-    struct timespec start = clock_now();
-    s->fresh = model_train(s->rows, (size_t)s->n, &opt->features, &opt->param, err, errlen);
-    if (!s->fresh)
-        return -1;
-    if (cv_run(&opt->features, &opt->param, s->rows, (size_t)s->n, opt->folds, opt->repeats,
-               opt->seed, &s->cv, err, errlen) != 0)
-        return -1;
-    model_set_cv(s->fresh, &s->cv);
-    s->y = malloc((size_t)s->n * sizeof *s->y);
-    if (!s->y) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (long i = 0; i < s->n; i++)
-        s->y[i] = s->rows[i].survived;
-    log_event(LOG_INFO, "model fitted and cross-validated",
-              "{s:I, s:i, s:f, s:f, s:f, s:f, s:f, s:i, s:i, s:f}", "rows", (json_int_t)s->n,
-              "iterations", model_fit(s->fresh)->iterations, "log_likelihood",
-              model_fit(s->fresh)->loglik, "cv_accuracy", s->cv.accuracy.mean, "cv_auc",
-              s->cv.auc.mean, "cv_log_loss", s->cv.log_loss.mean, "cv_brier", s->cv.brier.mean,
-              "folds", opt->folds, "repeats", opt->repeats, "seconds", clock_seconds_since(&start));
+static int candidates_need_fare(const nested_options *o) {
+    for (int i = 0; i < o->ncandidates; i++)
+        if (feature_set_has(&o->candidates[i], FEATURE_FARE) ||
+            feature_set_has(&o->candidates[i], FEATURE_LOG_FARE))
+            return 1;
     return 0;
 }
 
-/* The active configuration's CV log-loss on the current rows, same folds as the new model. */
+/* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
+static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
+                                char sha[65], int *current, char *err, size_t errlen) {
+    long all = 0;
+    train_data *d = NULL;
+    if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
+        return NULL;
+    if (passengers_store_count_for_training(conn, opt->include_api_rows, &all, current, err,
+                                            errlen) != 0)
+        goto rollback;
+    if (all > TRAIN_MAX_ROWS) {
+        errorf(err, errlen, "%ld passengers; this trainer reads at most %ld", all, TRAIN_MAX_ROWS);
+        goto rollback;
+    }
+    /* Families: about half the passengers are women or boys, each at most one family; the table
+     * grows if the data has more. */
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, candidates_need_fare(o));
+    if (!d) {
+        errorf(err, errlen, "out of memory for %ld passengers", all);
+        goto rollback;
+    }
+    train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
+    load_ctx c = {.d = d, .err = err, .errlen = errlen};
+    sha256_init(&c.sha);
+    /* With no row written through the API the ETL's view is the table itself: read the table
+     * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
+    int failed =
+        passengers_store_copy_training(conn, opt->include_api_rows || *current,
+                                       candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
+        train_data_finish(d, err, errlen) != 0;
+    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
+    if (failed) {
+        train_data_free(d);
+        d = NULL;
+        goto rollback;
+    }
+    return d;
+rollback:;
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    train_data_free(d);
+    return NULL;
+}
+
+/* ---- the family keys the document keeps ---- */
+
+typedef struct id_family {
+    int32_t id;
+    size_t family;
+} id_family;
+
+static int compare_id(const void *a, const void *b) {
+    int32_t x = ((const id_family *)a)->id, y = ((const id_family *)b)->id;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct key_ctx {
+    const train_family *fam;
+    id_family *ids;
+    size_t n;
+    char **keys;
+    char *err;
+    size_t errlen;
+} key_ctx;
+
+static int key_row(const passenger *p, void *arg) {
+    key_ctx *c = arg;
+    id_family probe = {p->id, 0};
+    const id_family *hit = bsearch(&probe, c->ids, c->n, sizeof probe, compare_id);
+    if (!hit)
+        return 0;
+    char key[FEATURES_FAMILY_KEY_MAX + 1];
+    size_t len = features_family_key(p, key, sizeof key);
+    if (features_key_hash(key, len) != c->fam[hit->family].hash) {
+        errorf(c->err, c->errlen,
+               "passenger %d changed while the model trained (its family key differs); run again",
+               (int)p->id);
+        return -1;
+    }
+    if (!(c->keys[hit->family] = strdup(key))) {
+        errorf(c->err, c->errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void free_keys(char **keys, size_t n) {
+    for (size_t i = 0; keys && i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
+/* keys[f] for every kept family, read back through its first member's row. */
+static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char *err,
+                          size_t errlen) {
+    size_t nf;
+    const train_family *fam = train_data_families(d, &nf);
+    key_ctx c = {.fam = fam, .err = err, .errlen = errlen};
+    c.keys = calloc(nf ? nf : 1, sizeof *c.keys);
+    c.ids = malloc((nf ? nf : 1) * sizeof *c.ids);
+    int32_t *ids = malloc((nf ? nf : 1) * sizeof *ids);
+    int ok = c.keys && c.ids && ids;
+    for (size_t f = 0; ok && f < nf; f++)
+        if (fam[f].kept) {
+            ids[c.n] = fam[f].first_id;
+            c.ids[c.n++] = (id_family){fam[f].first_id, f};
+        }
+    if (!ok)
+        errorf(err, errlen, "out of memory");
+    else
+        qsort(c.ids, c.n, sizeof *c.ids, compare_id);
+    if (ok && passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err, errlen) < 0)
+        ok = 0;
+    free(ids);
+    free(c.ids);
+    if (!ok) {
+        free_keys(c.keys, nf);
+        return NULL;
+    }
+    return c.keys;
+}
+
+/* ---- estimate, choose, fit ---- */
+
+void train_nested_options(const train_options *opt, nested_options *o) {
+    nested_default_options(o);
+    o->outer_folds = opt->folds;
+    o->outer_repeats = opt->repeats;
+    o->seed = opt->seed;
+    o->param = opt->param;
+    if (opt->features_given) {
+        o->candidates[0] = opt->features;
+        o->ncandidates = 1;
+    }
+    if (opt->l2_given) {
+        o->l2s[0] = opt->param.l2;
+        o->nl2 = 1;
+    }
+    o->leak_outer_fold = opt->leak_outer_fold;
+}
+
+/* The procedure's identity: a model trained on the same rows with the same one is the same. */
+static void config_text(const nested_options *o, long cv_max_rows, char *buf, size_t len) {
+    size_t used = (size_t)snprintf(buf, len, "candidates=");
+    for (int i = 0; i < o->ncandidates && used < len; i++) {
+        char g[256];
+        feature_set_format(&o->candidates[i], g, sizeof g);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", g);
+    }
+    for (int l = 0; l < o->nl2 && used < len; l++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%g", l ? "," : ";l2=", o->l2s[l]);
+    if (used < len)
+        snprintf(buf + used, len - used, ";outer=%dx%d;inner=%dx%d;seed=%lu;cv_max_rows=%ld",
+                 o->outer_folds, o->outer_repeats, o->inner_folds, o->inner_repeats, o->seed,
+                 cv_max_rows);
+}
+
+static int supported(const nested_options *o, char *err, size_t errlen) {
+    for (int i = 0; i < o->ncandidates; i++)
+        if (feature_set_has(&o->candidates[i], FEATURE_TICKET_GROUP)) {
+            errorf(err, errlen,
+                   "feature group ticket_group is no longer trained (wc_group replaces it, "
+                   "docs/model.md); stored models that use it can still be served and activated");
+            return -1;
+        }
+    return 0;
+}
+
+typedef struct run_state {
+    train_data *d;
+    char sha[65];
+    nested_options o;
+    nested_result est;
+    nested_choice choice;
+    int calibrated;
+    double *y; /* labels of the CV sample, for the report's plots */
+    titanic_model *fresh, *active;
+    char **keys;
+    int current; /* the rows read are every passenger as stored now (scoring may use them) */
+} run_state;
+
+static void run_state_free(run_state *s) {
+    size_t nf = 0;
+    if (s->d)
+        train_data_families(s->d, &nf);
+    free_keys(s->keys, nf);
+    train_data_free(s->d);
+    nested_result_free(&s->est);
+    free(s->y);
+    model_free(s->fresh);
+    model_free(s->active);
+}
+
+/* Nested estimate and the final choice; logs both. */
+static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    struct timespec start = clock_now();
+    if (nested_cv_run(s->d, &s->o, &s->est, err, errlen) != 0 ||
+        nested_select(s->d, &s->o, &s->choice, err, errlen) != 0)
+        return -1;
+    /* Kept only when it lowered the held-out log-loss of the outer folds. */
+    s->calibrated = s->est.log_loss_calibrated.mean < s->est.outer.log_loss.mean;
+    size_t ns;
+    const size_t *sample = train_data_sample(s->d, &ns);
+    if (!(s->y = malloc((ns ? ns : 1) * sizeof *s->y))) {
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t k = 0; k < ns; k++)
+        s->y[k] = train_data_row(s->d, sample[k])->survived;
+    char groups[256];
+    feature_set_format(&s->o.candidates[s->choice.candidate], groups, sizeof groups);
+    log_event(LOG_INFO, "nested cross-validation done",
+              "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "rows",
+              (json_int_t)train_data_labelled(s->d), "cv_rows", (json_int_t)ns, "outer_accuracy",
+              s->est.outer.accuracy.mean, "outer_accuracy_sd", s->est.outer.accuracy.sd,
+              "inner_accuracy", s->est.inner_accuracy, "outer_log_loss", s->est.outer.log_loss.mean,
+              "ece", s->est.ece_raw, "chosen", groups, "l2", s->choice.l2, "temperature",
+              s->choice.temperature, "calibrated", s->calibrated, "seconds",
+              clock_seconds_since(&start));
+    (void)opt;
+    return 0;
+}
+
+/* The final model: the choice fitted on every row, with its nested record. */
+static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    logit_parameter param = opt->param;
+    param.l2 = s->choice.l2;
+    s->fresh = model_train_data(s->d, &s->o.candidates[s->choice.candidate], &param, s->keys,
+                                s->sha, err, errlen);
+    if (!s->fresh)
+        return -1;
+    if (s->calibrated)
+        model_set_temperature(s->fresh, s->choice.temperature);
+    size_t ns;
+    train_data_sample(s->d, &ns);
+    json_t *nested = nested_json(&s->o, &s->est, &s->choice, s->calibrated, ns,
+                                 train_data_labelled(s->d), (size_t)opt->cv_max_rows);
+    char config[2048];
+    config_text(&s->o, opt->cv_max_rows, config, sizeof config);
+    if (!nested || json_object_set_new(nested, "config", json_string(config)) != 0) {
+        json_decref(nested);
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    model_set_nested(s->fresh, nested);
+    model_set_cv(s->fresh, &s->est.outer);
+    return 0;
+}
+
+/* ---- activation ---- */
+
+static const char *config_of(const titanic_model *m) {
+    return m ? json_string_value(json_object_get(model_nested(m), "config")) : NULL;
+}
+
+/* Trained on the same rows by the same procedure: retraining cannot change anything. */
+static int same_as_active(const titanic_model *active, const titanic_model *fresh) {
+    const char *a = config_of(active), *f = config_of(fresh);
+    return a && f && strcmp(a, f) == 0 &&
+           strcmp(model_training_sha256(active), model_training_sha256(fresh)) == 0 &&
+           model_training_rows(active) == model_training_rows(fresh);
+}
+
+/* The active configuration (features and penalty fixed) through the same outer folds. */
 static int active_log_loss(const train_options *opt, run_state *s, double *out, char *err,
                            size_t errlen) {
-    cv_result cv;
+    nested_options o = s->o;
+    o.candidates[0] = model_features(s->active)->set;
+    o.ncandidates = 1;
+    o.l2s[0] = model_parameter(s->active)->l2;
+    o.nl2 = 1;
+    o.leak_outer_fold = 0;
+    nested_result r;
     char why[512];
-    if (cv_run(&model_features(s->active)->set, model_parameter(s->active), s->rows, (size_t)s->n,
-               opt->folds, opt->repeats, opt->seed, &cv, why, sizeof why) != 0) {
+    if (nested_cv_run(s->d, &o, &r, why, sizeof why) != 0) {
         errorf(err, errlen,
                "cross-validating the active model's configuration (version %d) on the "
                "current data failed: %s; use --force to replace it",
                model_version(s->active), why);
         return -1;
     }
-    *out = cv.log_loss.mean;
-    cv_result_free(&cv);
+    (void)opt;
+    *out = r.outer.log_loss.mean;
+    nested_result_free(&r);
+    return 0;
+}
+
+/* Decides whether the new model replaces the active one; writes the reason. */
+static int decide(const train_options *opt, run_state *s, train_outcome *out, char *comparison,
+                  size_t len, char *err, size_t errlen) {
+    int expected = s->active ? model_version(s->active) : 0;
+    if (!s->active || opt->force) {
+        snprintf(comparison, len, "%s",
+                 opt->force ? "Activated by --force." : "First model: activated.");
+        return 1;
+    }
+    if (feature_set_has(&model_features(s->active)->set, FEATURE_TICKET_GROUP)) {
+        snprintf(comparison, len,
+                 "Active version %d uses ticket_group, which this trainer no longer fits, so it "
+                 "cannot be run through the same outer folds; its stored CV figure (log-loss "
+                 "%.4f) was not nested and is optimistic. Activated the new model (nested outer "
+                 "log-loss %.4f).",
+                 expected, model_cv(s->active) ? model_cv(s->active)->log_loss.mean : NAN,
+                 s->est.outer.log_loss.mean);
+        return 1;
+    }
+    if (active_log_loss(opt, s, &out->active_log_loss, err, errlen) != 0)
+        return -1;
+    int activate = out->new_log_loss <= out->active_log_loss - opt->min_improvement;
+    snprintf(comparison, len,
+             "Outer-fold log-loss %.4f vs %.4f for the active version %d's configuration on the "
+             "same folds: %s.",
+             out->new_log_loss, out->active_log_loss, expected,
+             activate ? "activated" : "not activated (worse)");
+    return activate;
+}
+
+/* Stores (and maybe activates) the new model, or keeps the active one when nothing changed. */
+static int publish(PGconn *conn, const train_options *opt, run_state *s, train_outcome *out,
+                   char *comparison, size_t len, char *err, size_t errlen) {
+    int expected = s->active ? model_version(s->active) : 0;
+    if (s->active && !opt->force && same_as_active(s->active, s->fresh)) {
+        out->unchanged = 1;
+        out->active_version = expected;
+        model_set_version(s->fresh, expected);
+        snprintf(comparison, len,
+                 "Trained on the same %zu rows by the same procedure as active version %d: "
+                 "kept it.",
+                 train_data_labelled(s->d), expected);
+        log_event(LOG_INFO, "training data and configuration unchanged; keeping the active model",
+                  "{s:i}", "version", expected);
+        return 0;
+    }
+    int activate = decide(opt, s, out, comparison, len, err, errlen);
+    if (activate < 0)
+        return -1;
+    size_t ns;
+    train_data_sample(s->d, &ns);
+    if (store_model(conn, s->fresh, activate, expected, s->est.outer.oof, s->y, ns, comparison,
+                    s->active, opt->by, err, errlen) != 0)
+        return -1;
+    out->stored_version = model_version(s->fresh);
+    out->activated = activate;
+    out->active_version = activate ? out->stored_version : expected;
+    log_event(activate ? LOG_INFO : LOG_WARN,
+              activate ? "model stored and activated" : "model stored but not activated",
+              "{s:i, s:i, s:f, s:o, s:s}", "version", out->stored_version, "active_version",
+              out->active_version, "outer_log_loss", out->new_log_loss, "active_outer_log_loss",
+              isnan(out->active_log_loss) ? json_null() : json_real(out->active_log_loss), "reason",
+              comparison);
+    return 0;
+}
+
+/* The fresh model's prediction for every passenger read, from the compact rows: the same
+ * features_row and model_predict_row the API's model_predict runs, with the family evidence the
+ * document's table gives (test_model_ops compares them). */
+typedef struct fresh_scorer {
+    const train_data *d;
+    const titanic_model *m;
+} fresh_scorer;
+
+static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
+    const fresh_scorer *f = arg;
+    passenger p;
+    group_evidence ev;
+    double row[FEATURES_MAX_COLUMNS];
+    train_data_passenger(f->d, i, &p);
+    train_data_evidence_all(f->d, i, &ev);
+    features_row_with_evidence(model_features(f->m), &p, 0, &ev, row);
+    *id = train_data_id(f->d, i);
+    *probability = model_predict_row(f->m, row);
+    *label = *probability >= model_threshold(f->m);
+}
+
+static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return -1;
+    fresh_scorer f = {s->d, s->fresh};
+    if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
+                                      fresh_row, &f, err, errlen) == 0 &&
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+        return (long)train_data_rows(s->d);
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    return -1;
+}
+
+static int score_active(PGconn *conn, const run_state *s, train_outcome *out, char *err,
+                        size_t errlen) {
+    /* The fresh model is the active one, or equals it (same rows, same procedure), and the rows
+     * read are the passengers as stored now (not the ETL's versions of rows the API changed):
+     * score from them. */
+    if (s->current &&
+        ((out->activated && out->active_version == model_version(s->fresh)) || out->unchanged)) {
+        struct timespec start = clock_now();
+        if ((out->scored = score_fresh(conn, s, err, errlen)) < 0)
+            return -1;
+        log_event(LOG_INFO, "predictions written", "{s:i, s:I, s:f}", "version",
+                  out->active_version, "passengers", (json_int_t)out->scored, "seconds",
+                  clock_seconds_since(&start));
+        return 0;
+    }
+    char why[512];
+    titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
+    if (!current) {
+        errorf(err, errlen, "scoring: %s", why);
+        return -1;
+    }
+    struct timespec start = clock_now();
+    out->scored = train_score(conn, current, err, errlen);
+    int version = model_version(current);
+    model_free(current);
+    if (out->scored < 0)
+        return -1;
+    log_event(LOG_INFO, "predictions written", "{s:i, s:I, s:f}", "version", version, "passengers",
+              (json_int_t)out->scored, "seconds", clock_seconds_since(&start));
     return 0;
 }
 
@@ -264,79 +649,43 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    s.n = passengers_store_labelled(store_on(conn), opt->include_api_rows, &s.rows, err, errlen);
-    if (s.n < 0)
+    train_nested_options(opt, &s.o);
+    if (supported(&s.o, err, errlen) != 0)
         goto done;
-    if (s.n == 0) {
+    struct timespec start = clock_now();
+    if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, &s.current, err, errlen)))
+        goto done;
+    log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
+              (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
+              "seconds", clock_seconds_since(&start));
+    if (train_data_labelled(s.d) == 0) {
         errorf(err, errlen,
                "no passengers with known survival in the database; load train.csv "
                "with titanic-etl first");
         goto done;
     }
-    if (fit_new(opt, &s, err, errlen) != 0)
+    if (estimate(opt, &s, err, errlen) != 0)
         goto done;
-    out->new_log_loss = s.cv.log_loss.mean;
+    if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
+        !(s.keys = family_keys(conn, opt->include_api_rows || s.current, s.d, err, errlen)))
+        goto done;
+    if (fit_final(opt, &s, err, errlen) != 0)
+        goto done;
+    out->new_log_loss = s.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
     }
-    int expected_active = s.active ? model_version(s.active) : 0;
-    char comparison[512];
-    int activate = 1;
-    if (s.active && !opt->force && same_as_active(s.active, s.fresh, opt)) {
-        out->unchanged = 1;
-        out->active_version = expected_active;
-        model_set_version(s.fresh, expected_active);
-        snprintf(comparison, sizeof comparison,
-                 "Trained on the same %ld rows with the same "
-                 "configuration as active version %d: kept it.",
-                 s.n, expected_active);
-        log_event(LOG_INFO, "training data and configuration unchanged; keeping the active model",
-                  "{s:i}", "version", expected_active);
-    } else {
-        if (s.active && !opt->force) {
-            if (active_log_loss(opt, &s, &out->active_log_loss, err, errlen) != 0)
-                goto done;
-            activate = out->new_log_loss <= out->active_log_loss - opt->min_improvement;
-            snprintf(comparison, sizeof comparison,
-                     "CV log-loss %.4f vs %.4f for the active version %d's configuration on the "
-                     "same folds: %s.",
-                     out->new_log_loss, out->active_log_loss, expected_active,
-                     activate ? "activated" : "not activated (worse)");
-        } else {
-            snprintf(comparison, sizeof comparison, "%s",
-                     opt->force ? "Activated by --force." : "First model: activated.");
-        }
-        if (store_model(conn, s.fresh, activate, expected_active, s.cv.oof, s.y, (size_t)s.n,
-                        comparison, err, errlen) != 0)
-            goto done;
-        out->stored_version = model_version(s.fresh);
-        out->activated = activate;
-        out->active_version = activate ? out->stored_version : expected_active;
-        log_event(activate ? LOG_INFO : LOG_WARN,
-                  activate ? "model stored and activated" : "model stored but not activated",
-                  "{s:i, s:i, s:f, s:o, s:s}", "version", out->stored_version, "active_version",
-                  out->active_version, "cv_log_loss", out->new_log_loss, "active_cv_log_loss",
-                  isnan(out->active_log_loss) ? json_null() : json_real(out->active_log_loss),
-                  "reason", comparison);
-    }
-    if (write_outputs(opt, s.fresh, s.cv.oof, s.y, (size_t)s.n, comparison, err, errlen) != 0)
+    char comparison[1024];
+    size_t ns;
+    train_data_sample(s.d, &ns);
+    if (publish(conn, opt, &s, out, comparison, sizeof comparison, err, errlen) != 0 ||
+        write_outputs(opt, s.fresh, s.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
+            0)
         goto done;
-    if (opt->score) {
-        titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
-        if (!current) {
-            errorf(err, errlen, "scoring: %s", why);
-            goto done;
-        }
-        out->scored = train_score(conn, current, err, errlen);
-        int version = model_version(current);
-        model_free(current);
-        if (out->scored < 0)
-            goto done;
-        log_event(LOG_INFO, "predictions written", "{s:i, s:I}", "version", version, "passengers",
-                  (json_int_t)out->scored);
-    }
+    if (opt->score && score_active(conn, &s, out, err, errlen) != 0)
+        goto done;
     code = out->unchanged || out->activated ? TRAIN_EXIT_OK : TRAIN_EXIT_NOT_BETTER;
     if (code == TRAIN_EXIT_NOT_BETTER)
         errorf(err, errlen, "%s", comparison);
@@ -345,30 +694,174 @@ done:
     return code;
 }
 
-/* ---- without a database ---- */
+/* ---- model operations ---- */
 
-int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
-    passenger *rows = NULL;
-    long n = kaggle_csv_load(path, &rows, err, errlen);
-    if (n < 0)
+/* "yes", or why this build cannot serve the document. */
+static void servable(const char *document, char *why, size_t len) {
+    titanic_model *m = model_from_json(document, strlen(document), why, len);
+    if (m)
+        snprintf(why, len, "yes");
+    model_free(m);
+}
+
+static void estimate_text(const char *document, char *buf, size_t len) {
+    json_t *doc = json_loads(document, 0, NULL);
+    json_t *metrics = json_object_get(doc, "metrics");
+    json_t *nested = json_object_get(json_object_get(metrics, "nested"), "outer");
+    json_t *cv = nested ? nested : json_object_get(metrics, "cv");
+    json_t *acc = json_object_get(cv, "accuracy");
+    if (acc)
+        snprintf(buf, len, "%.3f +- %.3f %s", json_number_value(json_object_get(acc, "mean")),
+                 json_number_value(json_object_get(acc, "sd")), nested ? "nested" : "plain CV");
+    else
+        snprintf(buf, len, "-");
+    json_decref(doc);
+}
+
+int train_list(PGconn *conn, FILE *out, char *err, size_t errlen) {
+    model_ops_row *rows = NULL;
+    int n = 0;
+    if (models_store_list_ops(store_on(conn), &rows, &n, err, errlen) != 0)
         return TRAIN_EXIT_ERROR;
-    cv_result cv;
-    if (cv_run(&opt->features, &opt->param, rows, (size_t)n, opt->folds, opt->repeats, opt->seed,
-               &cv, err, errlen) != 0) {
-        free(rows);
+    fprintf(out, "%-7s %-6s %-19s %9s  %-26s %-10s %s\n", "version", "active", "created", "rows",
+            "accuracy estimate", "servable", "last activation");
+    for (int i = 0; i < n; i++) {
+        char why[512], est[64];
+        servable(rows[i].document, why, sizeof why);
+        estimate_text(rows[i].document, est, sizeof est);
+        fprintf(out, "%-7d %-6s %-19.19s %9ld  %-26s %-10s ", rows[i].version,
+                rows[i].active ? "*" : "", rows[i].created, rows[i].training_rows, est,
+                strcmp(why, "yes") ? "NO" : "yes");
+        if (rows[i].last_reason)
+            fprintf(out, "%.19s by %s: %s", rows[i].last_at, rows[i].last_by, rows[i].last_reason);
+        else
+            fprintf(out, "-");
+        if (strcmp(why, "yes"))
+            fprintf(out, " [cannot be served: %s]", why);
+        fputc('\n', out);
+    }
+    models_store_free_ops(rows, n);
+    return TRAIN_EXIT_OK;
+}
+
+/* Inside the caller's transaction: the checks and the switch. */
+static int activate_locked(store_conn c, int version, const char *by, const char *reason, char *err,
+                           size_t errlen) {
+    int next, active;
+    char *document = NULL, why[512];
+    int is_active = 0;
+    if (models_store_lock_next(c, &next, &active, err, errlen) != 0)
+        return -1;
+    int found = models_store_document(c, version, &document, &is_active, err, errlen);
+    if (found != 0) {
+        if (found == 1)
+            errorf(err, errlen,
+                   "no model version %d is stored (titanic-train --list shows the versions)",
+                   version);
+        return -1;
+    }
+    titanic_model *m = model_from_json(document, strlen(document), why, sizeof why);
+    free(document);
+    if (!m) {
+        errorf(err, errlen,
+               "refused: model version %d cannot be served by this build (titanic-api would "
+               "not load it): %s",
+               version, why);
+        return -1;
+    }
+    model_free(m);
+    if (is_active) {
+        errorf(err, errlen, "model version %d is already the active one; nothing changed", version);
+        return 1;
+    }
+    return models_store_activate(c, version, err, errlen) != 0 ||
+                   models_store_record_activation(c, version, active, by, reason, "activate", err,
+                                                  errlen) != 0
+               ? -1
+               : 0;
+}
+
+int train_activate(PGconn *conn, int version, const char *by, const char *reason, char *err,
+                   size_t errlen) {
+    char why[512];
+    if (migrate_check(conn, embedded_migrations, embedded_migration_count, why, sizeof why) != 0) {
+        errorf(err, errlen, "database schema: %s", why);
         return TRAIN_EXIT_ERROR;
     }
-    char groups[512];
-    feature_set_format(&opt->features, groups, sizeof groups);
-    printf("{\"features\": \"%s\", \"l2\": %.17g, \"rows\": %ld, \"folds\": %d, \"repeats\": %d, "
-           "\"seed\": %lu,\n \"accuracy\": [%.4f, %.4f], \"auc\": [%.4f, %.4f], "
-           "\"log_loss\": [%.4f, %.4f], \"brier\": [%.4f, %.4f]}\n",
-           groups, opt->param.l2, n, cv.folds, cv.repeats, cv.seed, cv.accuracy.mean,
-           cv.accuracy.sd, cv.auc.mean, cv.auc.sd, cv.log_loss.mean, cv.log_loss.sd, cv.brier.mean,
-           cv.brier.sd);
-    cv_result_free(&cv);
-    free(rows);
-    return TRAIN_EXIT_OK;
+    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+        return TRAIN_EXIT_ERROR;
+    int rc = activate_locked(store_on(conn), version, by, reason, err, errlen);
+    if (rc == 0 && db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
+        log_event(LOG_INFO, "model activated", "{s:i, s:s, s:s}", "version", version, "by", by,
+                  "reason", reason);
+        return TRAIN_EXIT_OK;
+    }
+    char ignored[256];
+    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    return rc == 1 ? TRAIN_EXIT_OK : TRAIN_EXIT_ERROR;
+}
+
+/* ---- without a database ---- */
+
+typedef struct csv_ctx {
+    load_ctx load;
+    long rows;
+} csv_ctx;
+
+static int csv_row(const passenger *p, void *arg) {
+    csv_ctx *c = arg;
+    c->rows++;
+    return load_row(p, &c->load);
+}
+
+static train_data *load_csvs(const char *paths, const train_options *opt, const nested_options *o,
+                             char *err, size_t errlen) {
+    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, candidates_need_fare(o));
+    if (!d) {
+        errorf(err, errlen, "out of memory");
+        return NULL;
+    }
+    train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
+    csv_ctx c = {.load = {.d = d, .err = err, .errlen = errlen}};
+    sha256_init(&c.load.sha);
+    char list[4096], digest[65];
+    snprintf(list, sizeof list, "%s", paths);
+    int failed = 0;
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path && !failed;
+         path = strtok_r(NULL, ",", &save))
+        failed = kaggle_csv_read(path, csv_row, &c, err, errlen) < 0;
+    sha256_final_hex(&c.load.sha, digest); /* unused here, but frees the digest's context */
+    if (failed || train_data_finish(d, err, errlen) != 0) {
+        train_data_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
+    run_state s = {0};
+    train_nested_options(opt, &s.o);
+    int code = TRAIN_EXIT_ERROR;
+    if (supported(&s.o, err, errlen) != 0)
+        return TRAIN_EXIT_USAGE;
+    if (!(s.d = load_csvs(path, opt, &s.o, err, errlen)) || estimate(opt, &s, err, errlen) != 0)
+        goto done;
+    size_t ns;
+    train_data_sample(s.d, &ns);
+    json_t *nested = nested_json(&s.o, &s.est, &s.choice, s.calibrated, ns,
+                                 train_data_labelled(s.d), (size_t)opt->cv_max_rows);
+    char *text = nested ? json_dumps(nested, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(nested);
+    if (!text) {
+        errorf(err, errlen, "out of memory");
+        goto done;
+    }
+    printf("%s\n", text);
+    free(text);
+    code = TRAIN_EXIT_OK;
+done:
+    run_state_free(&s);
+    return code;
 }
 
 /* What the single-pass benchmark reader keeps of a row whose design values wait for the learned

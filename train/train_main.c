@@ -13,36 +13,50 @@
 #include <string.h>
 
 static void usage(FILE *out) {
-    fputs("usage: titanic-train [options]\n"
-          "Fits the logistic-regression survival model on the passengers with known survival,\n"
-          "cross-validates it, stores it as a new models version and activates it when it is at\n"
-          "least as good on CV as the active model's configuration (see docs/model.md).\n"
-          "\n"
-          "options:\n"
-          "  --force               store and activate the new model whatever the comparison\n"
-          "  --score               write predictions for every stored passenger (active model)\n"
-          "  --include-api-rows    also learn from passengers written through the API (default:\n"
-          "                        only the data as the ETL loaded it)\n"
-          "  --out FILE            also write the model document to FILE\n"
-          "  --report DIR          also write the HTML report to DIR/index.html\n"
-          "  --folds K             cross-validation folds, 2..100 (default 10)\n"
-          "  --repeats R           cross-validation repeats, 1..100 (default 5)\n"
-          "  --seed S              cross-validation seed, 0..4294967295 (default 1912)\n"
-          "  --l2 LAMBDA           ridge penalty on all but the intercept, 0..1e6 (default 0.1;\n"
-          "                        0 is plain maximum likelihood)\n"
-          "  --min-improvement X   activate only when CV log-loss improves by X, 0..1 (default 0)\n"
-          "  --features LIST       default, reference, or comma-separated groups (docs/model.md)\n"
-          "  --max-iter N          Newton iterations, 1..1000 (default 50)\n"
-          "\n"
-          "without a database:\n"
-          "  --evaluate-csv FILE   cross-validate on a Kaggle-layout CSV and print the metrics\n"
-          "  --bench-csv FILE      read + fit a Kaggle-layout CSV (no CV), print timings\n"
-          "  --help, --version\n"
-          "\n"
-          "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
-          "Exit status: 0 a model is active (the new one, or the unchanged one kept); 1 error,\n"
-          "nothing activated; 2 usage error; 3 new model stored but not activated (worse).\n",
-          out);
+    fputs(
+        "usage: titanic-train [options]\n"
+        "Fits the logistic-regression survival model on the passengers with known survival:\n"
+        "features, L2 penalty and calibration chosen by inner cross-validation, the whole\n"
+        "procedure estimated by nested cross-validation; stores it as a new models version and\n"
+        "activates it when it is at least as good as the active model's configuration on the\n"
+        "same outer folds (see docs/model.md).\n"
+        "\n"
+        "options:\n"
+        "  --force               store and activate the new model whatever the comparison\n"
+        "  --score               write predictions for every stored passenger (active model)\n"
+        "  --include-api-rows    also learn from passengers written through the API (default:\n"
+        "                        only the data as the ETL loaded it)\n"
+        "  --out FILE            also write the model document to FILE\n"
+        "  --report DIR          also write the HTML report to DIR/index.html\n"
+        "  --folds K             cross-validation folds, 2..100 (default 10)\n"
+        "  --repeats R           cross-validation repeats, 1..100 (default 5)\n"
+        "  --seed S              cross-validation seed, 0..4294967295 (default 1912)\n"
+        "  --l2 LAMBDA           ridge penalty on all but the intercept, 0..1e6 (default: chosen\n"
+        "                        by inner CV from 0.1, 0.3, 1, 3, 10)\n"
+        "  --min-improvement X   activate only when CV log-loss improves by X, 0..1 (default 0)\n"
+        "  --features LIST       one feature set instead of the candidates chosen among by\n"
+        "                        inner CV: reference, or comma-separated groups (docs/model.md)\n"
+        "  --cv-max-rows N       CV sample above which the CV subsamples, 100..1000000\n"
+        "                        (default 1000; docs/model.md)\n"
+        "  --max-iter N          Newton iterations, 1..1000 (default 50)\n"
+        "\n"
+        "model operations:\n"
+        "  --list                every stored version: estimate, servable, last activation\n"
+        "  --activate VERSION    make VERSION the active model (roll back or forward), NOTIFY\n"
+        "                        titanic_model; refused for a document this build cannot serve\n"
+        "  --by NAME             who, recorded with the activation (default $USER)\n"
+        "  --reason TEXT         why, recorded with the activation (required with --activate)\n"
+        "\n"
+        "without a database:\n"
+        "  --evaluate-csv FILES  nested CV on Kaggle-layout CSVs (comma-separated; rows without\n"
+        "                        Survived form families only) and print the estimate\n"
+        "  --bench-csv FILE      read + fit a Kaggle-layout CSV (no CV), print timings\n"
+        "  --help, --version\n"
+        "\n"
+        "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
+        "Exit status: 0 a model is active (the new one, or the unchanged one kept); 1 error,\n"
+        "nothing activated; 2 usage error; 3 new model stored but not activated (worse).\n",
+        out);
 }
 
 static int bad_value(const char *flag, const char *value, const char *expected) {
@@ -52,8 +66,9 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
 
 typedef struct {
     train_options opt;
-    const char *evaluate_csv, *bench_csv;
-    int help, version;
+    const char *evaluate_csv, *bench_csv, *reason;
+    int help, version, list;
+    long activate; /* 0: not asked */
 } cli;
 
 /* Parses one flag that takes a value. Returns 0, or -1 after printing the error. */
@@ -69,6 +84,22 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
         c->evaluate_csv = value;
     } else if (!strcmp(flag, "--bench-csv")) {
         c->bench_csv = value;
+    } else if (!strcmp(flag, "--activate")) {
+        if (config_parse_long(value, 1, 2147483647L, &l) != 0)
+            return bad_value(flag, value, "a model version (an integer >= 1)");
+        c->activate = l;
+    } else if (!strcmp(flag, "--by")) {
+        if (!*value || strlen(value) > 60)
+            return bad_value(flag, value, "a name of 1 to 60 bytes");
+        c->opt.by = value;
+    } else if (!strcmp(flag, "--reason")) {
+        if (!*value || strlen(value) > 500)
+            return bad_value(flag, value, "a reason of 1 to 500 bytes");
+        c->reason = value;
+    } else if (!strcmp(flag, "--cv-max-rows")) {
+        if (config_parse_long(value, 100, 1000000, &l) != 0)
+            return bad_value(flag, value, "an integer from 100 to 1000000");
+        c->opt.cv_max_rows = l;
     } else if (!strcmp(flag, "--folds")) {
         if (config_parse_long(value, 2, 100, &l) != 0)
             return bad_value(flag, value, "an integer from 2 to 100");
@@ -89,6 +120,7 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
         if (config_parse_double(value, 0.0, 1e6, &d) != 0)
             return bad_value(flag, value, "a number from 0 to 1e6");
         c->opt.param.l2 = d;
+        c->opt.l2_given = 1;
     } else if (!strcmp(flag, "--min-improvement")) {
         if (config_parse_double(value, 0.0, 1.0, &d) != 0)
             return bad_value(flag, value, "a number from 0 to 1");
@@ -98,6 +130,7 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
             fprintf(stderr, "titanic-train: --features: %s\n", err);
             return -1;
         }
+        c->opt.features_given = strcmp(value, "default") != 0;
     } else {
         fprintf(stderr, "titanic-train: unknown option %s (see --help)\n", flag);
         return -1;
@@ -110,6 +143,7 @@ static const struct option options[] = {
     {"force", no_argument, NULL, 'f'},
     {"score", no_argument, NULL, 's'},
     {"include-api-rows", no_argument, NULL, 'a'},
+    {"list", no_argument, NULL, 'l'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'v'},
     {"out", required_argument, NULL, 0},
@@ -123,6 +157,10 @@ static const struct option options[] = {
     {"features", required_argument, NULL, 0},
     {"evaluate-csv", required_argument, NULL, 0},
     {"bench-csv", required_argument, NULL, 0},
+    {"activate", required_argument, NULL, 0},
+    {"by", required_argument, NULL, 0},
+    {"reason", required_argument, NULL, 0},
+    {"cv-max-rows", required_argument, NULL, 0},
     {NULL, 0, NULL, 0},
 };
 
@@ -141,6 +179,9 @@ static int parse_args(int argc, char **argv, cli *c) {
             break;
         case 'a':
             c->opt.include_api_rows = 1;
+            break;
+        case 'l':
+            c->list = 1;
             break;
         case 'h':
             c->help = 1;
@@ -188,10 +229,27 @@ int main(int argc, char **argv) {
             log_event(LOG_ERROR, "titanic-train failed", "{s:s}", "error", err);
         return code;
     }
+    if (c.activate && !c.reason) {
+        fprintf(stderr, "titanic-train: --activate needs --reason TEXT (recorded with it)\n");
+        return TRAIN_EXIT_USAGE;
+    }
     PGconn *conn = db_connect_from_env("titanic-train", err, sizeof err);
     if (!conn) {
         log_event(LOG_ERROR, "cannot connect to the database", "{s:s}", "error", err);
         return TRAIN_EXIT_ERROR;
+    }
+    if (c.list || c.activate) {
+        int code = c.list
+                       ? train_list(conn, stdout, err, sizeof err)
+                       : train_activate(conn, (int)c.activate, c.opt.by, c.reason, err, sizeof err);
+        PQfinish(conn);
+        if (code != TRAIN_EXIT_OK || err[0])
+            log_event(code == TRAIN_EXIT_OK ? LOG_INFO : LOG_ERROR,
+                      code == TRAIN_EXIT_OK ? "nothing to do" : "titanic-train failed", "{s:s}",
+                      "error", err);
+        if (code != TRAIN_EXIT_OK)
+            fprintf(stderr, "titanic-train: %s\n", err);
+        return code;
     }
     train_outcome out;
     int code = train_run(conn, &c.opt, &out, err, sizeof err);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # titanic-train's command line without a database: every bad flag value is refused with exit 2
 # and a message naming the flag; --bench-csv on train.csv with the reference design reproduces
-# statsmodels' coefficients (logit_reference.json); --help and --evaluate-csv work.
+# statsmodels' coefficients (logit_reference.json); --help and --evaluate-csv (the nested
+# estimate) work.
 set -u
 TRAIN="$TITANIC_BUILD_DIR/train/titanic-train"
 failures=0
@@ -30,6 +31,9 @@ expect_usage "--folds: expected an integer from 2 to 100" --folds=1 # GNU --opt=
 expect_usage "option '--out' requires an argument" --out
 expect_usage "unrecognized option '--frobnicate'" --frobnicate 1
 expect_usage "unexpected argument" stray
+expect_usage "--activate: expected a model version" --activate x
+expect_usage "--activate needs --reason" --activate 3
+expect_usage "--cv-max-rows: expected" --cv-max-rows 5
 "$TRAIN" --help | grep -q -- "--min-improvement" || fail "--help does not document --min-improvement"
 
 if [ -z "${TITANIC_DATA_DIR:-}" ] || [ ! -r "$TITANIC_DATA_DIR/train.csv" ]; then
@@ -50,9 +54,14 @@ for name, (beta, se) in got["coefficients"].items():
 if abs(got["log_likelihood"] - ref["log_likelihood"]) > 1e-6 * abs(ref["log_likelihood"]):
     sys.exit("log-likelihood differs")
 PY
-out=$("$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv" --folds 5 --repeats 1) ||
-  fail "--evaluate-csv failed"
-case "$out" in *'"accuracy": [0.8'*) ;; *) fail "--evaluate-csv: unexpected output $out" ;; esac
+out=$("$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv,$TITANIC_DATA_DIR/test.csv" \
+  --folds 5 --repeats 1 2>/dev/null) || fail "--evaluate-csv failed"
+/usr/bin/python3 - "$out" <<'PY' || fail "--evaluate-csv: unexpected output $out"
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["outer"]["accuracy"]["mean"] > 0.8 and r["outer"]["rows"] == 891, r["outer"]
+assert r["sample"]["of"] == 891 and "optimism" in r and "ece" in r
+PY
 "$TRAIN" --bench-csv "$TITANIC_DATA_DIR/train.csv" >/dev/null 2>&1
 [ $? -eq 2 ] || fail "--bench-csv with ticket groups should be refused with exit 2"
 "$TRAIN" --evaluate-csv /nonexistent.csv 2>&1 | grep -q "cannot open /nonexistent.csv" ||

@@ -1,7 +1,9 @@
-/* titanic-train's pipeline against a real PostgreSQL: on train.csv it stores and activates
- * version 1 and NOTIFYs; a second run on unchanged data keeps it; --force stores version 2; a worse
- * configuration is stored inactive with exit code 3; --score fills predictions with the active
- * model's exact probabilities; no data fails clearly and activates nothing. */
+/* titanic-train's pipeline against a real PostgreSQL on the real Kaggle rows (train.csv labelled,
+ * test.csv not): it stores and activates version 1 with a nested estimate above 0.8 and NOTIFYs; a
+ * second run on unchanged data keeps it; --force stores version 2; a worse configuration is stored
+ * inactive with exit code 3; --score fills predictions with the active model's exact
+ * probabilities; no data fails clearly and activates nothing. (test_model_ops covers the same
+ * machinery on synthetic passengers, without the Kaggle files.) */
 #include "check.h"
 #include "db.h"
 #include "kaggle_csv.h"
@@ -154,8 +156,9 @@ int main(void) {
     CHECK_STR(payload, "2");
     opt.force = 0;
 
-    /* The plain reference design is worse on the same folds: stored inactive, exit 3. */
+    /* The plain reference design is worse on the same outer folds: stored inactive, exit 3. */
     feature_set_reference(&opt.features);
+    opt.features_given = 1;
     code = train_run(conn, &opt, &out, err, sizeof err);
     CHECK_INT(code, TRAIN_EXIT_NOT_BETTER);
     CHECK_CONTAINS(err, "not activated");
@@ -165,6 +168,7 @@ int main(void) {
     CHECK_INT(testdb_long(conn, "SELECT version FROM models WHERE active"), 2);
     CHECK_INT(testdb_long(conn, "SELECT count(*) FROM models"), 3);
     feature_set_default(&opt.features);
+    opt.features_given = 0;
 
     /* --score: every stored passenger, with the active model's exact probability. */
     opt.score = 1;
@@ -196,6 +200,7 @@ int main(void) {
               0);
     opt.score = 0;
     feature_set_reference(&opt.features);
+    opt.features_given = 1;
     CHECK_INT(train_run(conn, &opt, &out, err, sizeof err), TRAIN_EXIT_ERROR);
     CHECK_CONTAINS(err, "not a model document");
     CHECK_INT(testdb_long(conn, "SELECT count(*) FROM models"), 3);

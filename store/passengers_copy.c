@@ -1,0 +1,223 @@
+/* The trainer's reads of passengers: a binary COPY of all of them (no text to parse, no
+ * result set held: one row at a time), the counts it sizes its arrays by, and a lookup by a list of
+ * ids. Part of passengers_store.h: this table's SQL lives in the store. */
+#include "passengers_store.h"
+
+#include "errors.h"
+
+#include <arpa/inet.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The columns in the order parse_fields reads them. Numerics travel in numeric's own binary form
+ * and are converted here (a cast to float8 in the query cost the server a fifth of the COPY); the
+ * cabin only as whether one is recorded, the fare only when a feature needs it. */
+#define COPY_HEAD                                                                                  \
+    "COPY (SELECT passenger_id, survived, pclass, name, sex, age, sibsp, parch, ticket, "
+#define COPY_MID ", cabin IS NOT NULL, embarked FROM "
+#define COPY_TAIL " ORDER BY passenger_id) TO STDOUT (FORMAT binary)"
+#define COPY_FIELDS 12
+
+/* Fixed statements, not a table name spliced in: [all rows][with fare]. */
+static const char *const COPY_SQL[2][2] = {
+    {COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view" COPY_TAIL,
+     COPY_HEAD "fare" COPY_MID "passengers_etl_view" COPY_TAIL},
+    {COPY_HEAD "NULL::numeric" COPY_MID "passengers" COPY_TAIL,
+     COPY_HEAD "fare" COPY_MID "passengers" COPY_TAIL},
+};
+
+/* A cursor over one CopyData buffer. */
+typedef struct reader {
+    const unsigned char *p, *end;
+} reader;
+
+static int take(reader *r, void *out, size_t n) {
+    if ((size_t)(r->end - r->p) < n)
+        return -1;
+    memcpy(out, r->p, n);
+    r->p += n;
+    return 0;
+}
+
+static int take_i16(reader *r, int16_t *v) {
+    uint16_t x;
+    if (take(r, &x, 2) != 0)
+        return -1;
+    *v = (int16_t)ntohs(x);
+    return 0;
+}
+
+static int take_i32(reader *r, int32_t *v) {
+    uint32_t x;
+    if (take(r, &x, 4) != 0)
+        return -1;
+    *v = (int32_t)ntohl(x);
+    return 0;
+}
+
+/* One field: its length (-1 for NULL) and bytes. */
+static int field(reader *r, int32_t *len, const unsigned char **data) {
+    if (take_i32(r, len) != 0 || *len < -1 || (*len > 0 && (size_t)(r->end - r->p) < (size_t)*len))
+        return -1;
+    *data = r->p;
+    if (*len > 0)
+        r->p += *len;
+    return 0;
+}
+
+static int as_i16(int32_t len, const unsigned char *d, int16_t *v) {
+    reader r = {d, d + (len > 0 ? len : 0)};
+    return len == 2 ? take_i16(&r, v) : -1;
+}
+
+/* numeric's binary form (ndigits, weight, sign, dscale, base-10000 digits) as the double strtod
+ * gives for its text: the digits written out with an exponent denote the same decimal, and glibc's
+ * strtod rounds correctly, so the value is the text protocol's to the bit. NAN for NULL or NaN. */
+static double as_numeric(int32_t len, const unsigned char *d) {
+    reader r = {d, d + (len > 0 ? len : 0)};
+    int16_t ndigits, weight, sign, dscale;
+    if (len < 8 || take_i16(&r, &ndigits) || take_i16(&r, &weight) || take_i16(&r, &sign) ||
+        take_i16(&r, &dscale) || ndigits < 0 || ndigits > 64 || (uint16_t)sign == 0xC000)
+        return NAN;
+    char text[64 * 4 + 16], *w = text;
+    if ((uint16_t)sign == 0x4000)
+        *w++ = '-';
+    *w++ = '0';
+    for (int i = 0; i < ndigits; i++) {
+        int16_t digit;
+        if (take_i16(&r, &digit) || digit < 0 || digit > 9999)
+            return NAN;
+        w += sprintf(w, "%04d", digit);
+    }
+    sprintf(w, "e%d", 4 * (weight - ndigits + 1));
+    return strtod(text, NULL);
+}
+
+static int as_text(int32_t len, const unsigned char *d, char *dst, size_t max) {
+    if (len < 0) {
+        dst[0] = '\0';
+        return 0;
+    }
+    if ((size_t)len > max)
+        return -1;
+    memcpy(dst, d, (size_t)len);
+    dst[len] = '\0';
+    return 0;
+}
+
+/* Fills p from the fields of one tuple (COPY_COLUMNS order). */
+static int parse_fields(reader *r, passenger *p) {
+    int32_t len[COPY_FIELDS];
+    const unsigned char *d[COPY_FIELDS];
+    for (int i = 0; i < COPY_FIELDS; i++)
+        if (field(r, &len[i], &d[i]) != 0)
+            return -1;
+    passenger_init(p);
+    int16_t survived = -1, pclass, sibsp, parch;
+    char sex[8];
+    if (len[0] != 4 || (len[1] >= 0 && as_i16(len[1], d[1], &survived)) ||
+        as_i16(len[2], d[2], &pclass) || as_i16(len[6], d[6], &sibsp) ||
+        as_i16(len[7], d[7], &parch) || as_text(len[3], d[3], p->name, PASSENGER_NAME_MAX) ||
+        as_text(len[4], d[4], sex, sizeof sex - 1) ||
+        as_text(len[8], d[8], p->ticket, PASSENGER_TICKET_MAX) ||
+        as_text(len[10], d[10], p->cabin, PASSENGER_CABIN_MAX) || len[11] > 1)
+        return -1;
+    reader id = {d[0], d[0] + 4};
+    take_i32(&id, &p->id);
+    p->survived = (int8_t)survived;
+    p->pclass = (int8_t)pclass;
+    p->sibsp = sibsp;
+    p->parch = parch;
+    p->sex = !strcmp(sex, "female") ? SEX_FEMALE : !strcmp(sex, "male") ? SEX_MALE : SEX_OTHER;
+    p->age = as_numeric(len[5], d[5]);
+    p->fare = as_numeric(len[9], d[9]);
+    p->embarked = len[11] == 1 ? (char)d[11][0] : '\0';
+    return 0;
+}
+
+/* One CopyData message: the file header (first message only), a tuple, or the trailer. */
+static int parse_message(const char *buf, int n, int first, passenger *p, int *is_tuple) {
+    static const unsigned char magic[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
+                                            '\n', 0xFF, '\r', '\n', 0};
+    reader r = {(const unsigned char *)buf, (const unsigned char *)buf + n};
+    if (first) {
+        int32_t flags, ext;
+        unsigned char head[11];
+        if (take(&r, head, 11) || memcmp(head, magic, 11) || take_i32(&r, &flags) ||
+            take_i32(&r, &ext) || ext < 0 || (size_t)(r.end - r.p) < (size_t)ext)
+            return -1;
+        r.p += ext;
+    }
+    int16_t count;
+    if (take_i16(&r, &count) != 0)
+        return -1;
+    *is_tuple = count != -1;
+    if (count == -1)
+        return 0;
+    return count == COPY_FIELDS ? parse_fields(&r, p) : -1;
+}
+
+/* Reads the COPY started by sql to its end, each tuple to each. */
+static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger *p, void *arg),
+                     void *arg, char *err, size_t errlen) {
+    PGresult *res = PQexec(conn, sql);
+    if (PQresultStatus(res) != PGRES_COPY_OUT) {
+        errorf(err, errlen, "COPY of passengers failed: %s", PQerrorMessage(conn));
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+    long count = 0;
+    int stopped = 0, header = 1;
+    char *buf;
+    int n;
+    while ((n = PQgetCopyData(conn, &buf, 0)) > 0) {
+        passenger p;
+        int tuple = 0;
+        int rc = stopped ? 0 : parse_message(buf, n, header, &p, &tuple);
+        header = 0;
+        if (rc != 0) {
+            errorf(err, errlen, "COPY of passengers: malformed row %ld", count + 1);
+            stopped = 1;
+        } else if (!stopped && tuple) {
+            if (each(&p, arg) != 0)
+                stopped = 1;
+            count++;
+        }
+        PQfreemem(buf);
+    }
+    res = PQgetResult(conn);
+    int ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok && !stopped)
+        errorf(err, errlen, "COPY of passengers failed: %s", PQerrorMessage(conn));
+    PQclear(res);
+    while ((res = PQgetResult(conn)))
+        PQclear(res);
+    return ok && !stopped ? count : -1;
+}
+
+long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
+                                    int (*each)(const passenger *p, void *arg), void *arg,
+                                    char *err, size_t errlen) {
+    return copy_out(conn, COPY_SQL[all_rows != 0][with_fare != 0], each, arg, err, errlen);
+}
+
+int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
+                                        char *err, size_t errlen) {
+    static const store_statement etl = {
+        NULL,
+        "SELECT (SELECT count(*) FROM passengers_etl_view), "
+        "NOT EXISTS (SELECT 1 FROM passengers WHERE api_writer IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM passengers_etl_saved)",
+        0, 1};
+    static const store_statement all = {NULL, "SELECT count(*), true FROM passengers", 0, 1};
+    PGresult *res = store_run(store_on(conn), all_rows ? &all : &etl, NULL, NULL, err, errlen);
+    if (!res)
+        return -1;
+    *count = atol(PQgetvalue(res, 0, 0));
+    *current = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+    PQclear(res);
+    return 0;
+}

@@ -1,0 +1,253 @@
+/* Model operations against a real PostgreSQL, on synthetic passengers (no Kaggle files needed):
+ * titanic-train stores a model with its nested estimate (CV subsampled above --cv-max-rows) and
+ * records the activation; a selection that looks at an outer fold fails the run and stores
+ * nothing; --list shows every version; --activate rolls back with who and why and NOTIFYs;
+ * activation is refused for an unknown version and for documents the API cannot serve (a newer
+ * format, a document that fails validation); --score writes, for every passenger, exactly the
+ * probability the stored document gives (from the trainer's compact rows for a fresh model, by
+ * streaming the passengers otherwise). */
+#include "check.h"
+#include "db.h"
+#include "models_store.h"
+#include "passengers_store.h"
+#include "synthetic_families.h"
+#include "testdb.h"
+#include "train.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <sys/select.h>
+
+static void insert_passengers(PGconn *conn, const passenger *rows, size_t n) {
+    char err[512];
+    CHECK_INT(db_exec(conn, "BEGIN", 0, NULL, err, sizeof err), 0);
+    for (size_t i = 0; i < n; i++) {
+        const passenger *p = &rows[i];
+        char id[16], surv[8], pclass[8], age[32], sibsp[8], parch[8], fare[32], emb[2] = {0};
+        char uuid[37];
+        snprintf(id, sizeof id, "%d", (int)p->id);
+        snprintf(surv, sizeof surv, "%d", (int)p->survived);
+        snprintf(pclass, sizeof pclass, "%d", (int)p->pclass);
+        snprintf(age, sizeof age, "%.17g", p->age);
+        snprintf(sibsp, sizeof sibsp, "%d", (int)p->sibsp);
+        snprintf(parch, sizeof parch, "%d", (int)p->parch);
+        snprintf(fare, sizeof fare, "%.17g", p->fare);
+        passenger_uuid_for_id(p->id, uuid);
+        emb[0] = p->embarked;
+        const char *params[13] = {id,
+                                  uuid,
+                                  p->survived >= 0 ? surv : NULL,
+                                  pclass,
+                                  p->name,
+                                  passenger_sex_name(p->sex),
+                                  isnan(p->age) ? NULL : age,
+                                  sibsp,
+                                  parch,
+                                  p->ticket[0] ? p->ticket : NULL,
+                                  isnan(p->fare) ? NULL : fare,
+                                  p->cabin[0] ? p->cabin : NULL,
+                                  p->embarked ? emb : NULL};
+        CHECK_INT(db_exec(conn,
+                          "INSERT INTO passengers (" PASSENGER_COLUMNS ") VALUES "
+                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                          13, params, err, sizeof err),
+                  0);
+    }
+    CHECK_INT(db_exec(conn, "COMMIT", 0, NULL, err, sizeof err), 0);
+}
+
+/* The first pending titanic_model payload on listener, or "" after a short wait. */
+static void next_notification(PGconn *listener, char *payload, size_t len) {
+    payload[0] = '\0';
+    for (int attempt = 0; attempt < 20; attempt++) {
+        PQconsumeInput(listener);
+        PGnotify *n = PQnotifies(listener);
+        if (n) {
+            snprintf(payload, len, "%s", n->extra);
+            PQfreemem(n);
+            return;
+        }
+        int sock = PQsocket(listener);
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(sock, &fds);
+        struct timeval tv = {0, 100000};
+        select(sock + 1, &fds, NULL, NULL, &tv);
+    }
+}
+
+/* Stored predictions of version equal model_predict of the stored document for every passenger
+ * listed. */
+static void check_predictions(PGconn *conn, int version, const passenger *rows, size_t n) {
+    char err[512];
+    titanic_model *m = models_store_load_active(store_on(conn), err, sizeof err);
+    CHECK(m != NULL && model_version(m) == version);
+    for (size_t i = 0; m && i < n; i++) {
+        char sql[160];
+        snprintf(sql, sizeof sql,
+                 "SELECT probability::text FROM predictions WHERE model_version = %d "
+                 "AND passenger_id = %d",
+                 version, (int)rows[i].id);
+        char *stored = testdb_text(conn, sql);
+        CHECK(stored && strtod(stored, NULL) == model_predict(m, &rows[i]));
+        free(stored);
+    }
+    model_free(m);
+}
+
+static void test_first_model(PGconn *conn, PGconn *listener, train_options *opt,
+                             const passenger *rows, size_t n) {
+    train_outcome out;
+    char err[1024] = "", payload[64];
+    opt->score = 1; /* the fresh model scores from the trainer's compact rows */
+    int code = train_run(conn, opt, &out, err, sizeof err);
+    opt->score = 0;
+    CHECK_INT(out.scored, 1200);
+    check_predictions(conn, 1, rows, n);
+    if (code != 0)
+        fprintf(stderr, "first run: %s\n", err);
+    CHECK_INT(code, TRAIN_EXIT_OK);
+    CHECK_INT(out.stored_version, 1);
+    next_notification(listener, payload, sizeof payload);
+    CHECK_STR(payload, "1");
+    /* The nested record as stored: outer spread, inner, optimism, ECE, calibration, sample. */
+    char *ok = testdb_text(
+        conn, "SELECT (d->'outer'->'accuracy'->>'sd')::float8 > 0 "
+              "AND d->'inner'->>'accuracy' IS NOT NULL AND d->'optimism' IS NOT NULL "
+              "AND (d->'ece'->>'raw')::float8 >= 0 AND d->'calibration'->>'method' = 'temperature' "
+              "AND (d->'sample'->>'rows')::int = 500 AND (d->'sample'->>'of')::int = 1000 "
+              "FROM (SELECT document::jsonb->'metrics'->'nested' AS d FROM models "
+              "WHERE version = 1) x");
+    CHECK_STR(ok, "t");
+    free(ok);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM model_activations WHERE version = 1 "
+                                "AND source = 'train' AND previous_version IS NULL"),
+              1);
+}
+
+static void test_leak_fails(PGconn *conn, train_options *opt) {
+    train_outcome out;
+    char err[1024] = "";
+    opt->leak_outer_fold = 1;
+    opt->force = 1;
+    CHECK_INT(train_run(conn, opt, &out, err, sizeof err), TRAIN_EXIT_ERROR);
+    CHECK_CONTAINS(err, "leak: the selection of outer fold");
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM models"), 1);
+    opt->leak_outer_fold = 0;
+    /* --force stores version 2; its report puts version 1 beside it. */
+    CHECK_INT(train_run(conn, opt, &out, err, sizeof err), TRAIN_EXIT_OK);
+    CHECK_INT(out.stored_version, 2);
+    opt->force = 0;
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM models WHERE version = 2 AND active "
+                                "AND report_html LIKE '%Compared with version 1%'"),
+              1);
+}
+
+static char *list_text(PGconn *conn) {
+    char *text = NULL, err[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    CHECK_INT(train_list(conn, f, err, sizeof err), TRAIN_EXIT_OK);
+    fclose(f);
+    return text;
+}
+
+static void test_activate(PGconn *conn, PGconn *listener) {
+    char err[1024] = "", payload[64];
+    CHECK_INT(train_activate(conn, 1, "alice", "roll back: checking v2", err, sizeof err),
+              TRAIN_EXIT_OK);
+    CHECK_INT(testdb_long(conn, "SELECT version FROM models WHERE active"), 1);
+    next_notification(listener, payload, sizeof payload);
+    CHECK_STR(payload, "1");
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM model_activations WHERE version = 1 "
+                                "AND activated_by = 'alice' AND reason = 'roll back: checking v2' "
+                                "AND previous_version = 2 AND source = 'activate'"),
+              1);
+    /* Already active: nothing changes, nothing is recorded. */
+    CHECK_INT(train_activate(conn, 1, "alice", "again", err, sizeof err), TRAIN_EXIT_OK);
+    CHECK_CONTAINS(err, "already the active one");
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM model_activations"), 3);
+    CHECK_INT(train_activate(conn, 99, "alice", "typo", err, sizeof err), TRAIN_EXIT_ERROR);
+    CHECK_CONTAINS(err, "no model version 99");
+}
+
+/* Version 3: a document from a newer build; version 4: one that fails validation. */
+static void test_refusals(PGconn *conn) {
+    char err[1024] = "";
+    CHECK_INT(db_exec(conn,
+                      "INSERT INTO models (version, training_rows, training_sha256, metrics, "
+                      "document) SELECT v, training_rows, training_sha256, metrics, "
+                      "CASE v WHEN 3 THEN replace(document, '\"format_version\": 2', "
+                      "'\"format_version\": 99') ELSE replace(document, '\"coefficients\"', "
+                      "'\"coefficients_gone\"') END FROM models, (VALUES (3), (4)) t(v) "
+                      "WHERE version = 2",
+                      0, NULL, err, sizeof err),
+              0);
+    CHECK_INT(train_activate(conn, 3, "bob", "forward", err, sizeof err), TRAIN_EXIT_ERROR);
+    CHECK_CONTAINS(err, "cannot be served by this build");
+    CHECK_CONTAINS(err, "format_version 99 is not supported");
+    CHECK_INT(train_activate(conn, 4, "bob", "forward", err, sizeof err), TRAIN_EXIT_ERROR);
+    CHECK_CONTAINS(err, "coefficients must be an array");
+    CHECK_INT(testdb_long(conn, "SELECT version FROM models WHERE active"), 1);
+    char *list = list_text(conn);
+    CHECK(list != NULL);
+    if (list) {
+        CHECK_CONTAINS(list, "by alice: roll back: checking v2");
+        CHECK_CONTAINS(list, "[cannot be served: model document format_version 99");
+        free(list);
+    }
+}
+
+static void test_score(PGconn *conn, train_options *opt, const passenger *rows, size_t n) {
+    train_outcome out;
+    char err[1024] = "";
+    opt->score = 1;
+    /* Same rows, same procedure as the active version 1: kept, then scored with it. */
+    CHECK_INT(train_run(conn, opt, &out, err, sizeof err), TRAIN_EXIT_OK);
+    CHECK_INT(out.unchanged, 1);
+    CHECK_INT(out.scored, 1200);
+    check_predictions(conn, 1, rows, n);
+    /* A stored model other than the fresh one streams the passengers through model_predict. */
+    char *doc = NULL;
+    int active = 0;
+    CHECK_INT(models_store_document(store_on(conn), 2, &doc, &active, err, sizeof err), 0);
+    titanic_model *m2 = doc ? model_from_json(doc, strlen(doc), err, sizeof err) : NULL;
+    CHECK(m2 != NULL);
+    if (m2) {
+        model_set_version(m2, 2);
+        CHECK_INT(train_score(conn, m2, err, sizeof err), 1200);
+        char *p = testdb_text(conn, "SELECT probability::text FROM predictions "
+                                    "WHERE model_version = 2 AND passenger_id = 1150");
+        CHECK(p && strtod(p, NULL) == model_predict(m2, &rows[1149]));
+        free(p);
+        model_free(m2);
+    }
+    free(doc);
+}
+
+int main(void) {
+    PGconn *conn = testdb_create("model_ops");
+    size_t n = 1200;
+    passenger *rows = malloc(n * sizeof *rows);
+    synthetic_families(rows, n, 200, 11);
+    insert_passengers(conn, rows, n);
+    char err[512];
+    PGconn *listener = db_connect(testdb_conninfo(), "listener", err, sizeof err);
+    CHECK(listener != NULL);
+    CHECK_INT(db_exec(listener, "LISTEN " MODEL_NOTIFY_CHANNEL, 0, NULL, err, sizeof err), 0);
+    train_options opt;
+    train_default_options(&opt);
+    opt.folds = 5;
+    opt.repeats = 1;
+    opt.cv_max_rows = 500;
+    test_first_model(conn, listener, &opt, rows, n);
+    test_leak_fails(conn, &opt);
+    next_notification(listener, err, sizeof err); /* version 2's */
+    test_activate(conn, listener);
+    test_refusals(conn);
+    test_score(conn, &opt, rows, n);
+    PQfinish(listener);
+    free(rows);
+    testdb_drop(conn);
+    return check_exit_code("model_ops");
+}

@@ -1,0 +1,822 @@
+/* Nested cross-validation of the selection procedure. See nested_cv.h. */
+#include "nested_cv.h"
+
+#include "errors.h"
+#include "logit.h"
+
+#include <gsl/gsl_randist.h>
+#include <pthread.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ECE_BINS 10
+
+void nested_default_options(nested_options *o) {
+    memset(o, 0, sizeof *o);
+    /* docs/model.md: nested from the woman-child evidence with titles and class upwards. */
+    static const feature_group c1[] = {FEATURE_TITLE, FEATURE_PCLASS, FEATURE_WC_GROUP};
+    static const feature_group extra[] = {FEATURE_SEX_PCLASS, FEATURE_FAMILY_SIZE, FEATURE_AGE};
+    feature_set s = {0};
+    for (size_t i = 0; i < 3; i++)
+        s.groups[s.count++] = c1[i];
+    o->candidates[o->ncandidates++] = s;
+    for (size_t i = 0; i < 3; i++) {
+        s.groups[s.count++] = extra[i];
+        o->candidates[o->ncandidates++] = s;
+    }
+    static const double l2s[] = {0.1, 0.3, 1.0, 3.0, 10.0};
+    for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
+        o->l2s[o->nl2++] = l2s[i];
+    o->outer_folds = 10;
+    o->outer_repeats = 5;
+    o->inner_folds = 5;
+    o->inner_repeats = 2;
+    o->seed = 1912;
+    logit_default_parameter(&o->param);
+}
+
+/* ---- the CV sample and its labels ---- */
+
+typedef struct cv_ctx {
+    const train_data *d;
+    const nested_options *o;
+    size_t n;           /* sample rows */
+    const size_t *rows; /* sample row -> data row */
+    int32_t *group;     /* sample row -> local family, -1 none */
+    size_t ngroups;
+    int32_t *base_lab, *base_surv; /* evidence from labelled passengers outside the sample */
+    int8_t *label;                 /* read only through label_of */
+    uint8_t *seen;                 /* labels read since the last reset (the leak check) */
+    size_t reads;
+    int32_t *lab, *surv; /* per-fold scratch, ngroups each */
+    double *x;           /* n x FEATURES_MAX_COLUMNS design scratch */
+} cv_ctx;
+
+static int label_of(cv_ctx *c, size_t k) {
+    if (!c->seen[k]) {
+        c->seen[k] = 1;
+        c->reads++;
+    }
+    return c->label[k];
+}
+
+static void ctx_free(cv_ctx *c) {
+    free(c->group);
+    free(c->base_lab);
+    free(c->base_surv);
+    free(c->label);
+    free(c->seen);
+    free(c->lab);
+    free(c->surv);
+    free(c->x);
+}
+
+/* Dense local numbers for the sample's families, and the evidence of everyone outside it. */
+static int ctx_groups(cv_ctx *c) {
+    size_t nfam;
+    const train_family *fam = train_data_families(c->d, &nfam);
+    int32_t *local = malloc((nfam ? nfam : 1) * sizeof *local);
+    if (!local)
+        return -1;
+    for (size_t f = 0; f < nfam; f++)
+        local[f] = -1;
+    for (size_t k = 0; k < c->n; k++) {
+        int32_t g = train_data_row(c->d, c->rows[k])->group;
+        if (g >= 0 && fam[g].kept && local[g] < 0)
+            local[g] = (int32_t)c->ngroups++;
+        c->group[k] = g >= 0 && fam[g].kept ? local[g] : -1;
+    }
+    size_t ng = c->ngroups ? c->ngroups : 1;
+    c->base_lab = calloc(ng, sizeof(int32_t));
+    c->base_surv = calloc(ng, sizeof(int32_t));
+    c->lab = calloc(ng, sizeof(int32_t));
+    c->surv = calloc(ng, sizeof(int32_t));
+    int ok = c->base_lab && c->base_surv && c->lab && c->surv;
+    for (size_t f = 0; ok && f < nfam; f++)
+        if (local[f] >= 0) {
+            c->base_lab[local[f]] = fam[f].labelled;
+            c->base_surv[local[f]] = fam[f].survivors;
+        }
+    /* Sample members come off the base here, before any fold exists, so a fold's evidence is
+     * built by adding its training labels, never by subtracting held-out ones. */
+    for (size_t k = 0; ok && k < c->n; k++)
+        if (c->group[k] >= 0) {
+            c->base_lab[c->group[k]]--;
+            c->base_surv[c->group[k]] -= c->label[k] == 1;
+        }
+    free(local);
+    return ok ? 0 : -1;
+}
+
+static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->o = o;
+    c->rows = train_data_sample(d, &c->n);
+    size_t n = c->n ? c->n : 1;
+    c->group = malloc(n * sizeof *c->group);
+    c->label = malloc(n);
+    c->seen = calloc(n, 1);
+    c->x = malloc(n * FEATURES_MAX_COLUMNS * sizeof *c->x);
+    if (!c->group || !c->label || !c->seen || !c->x)
+        return -1;
+    for (size_t k = 0; k < c->n; k++)
+        c->label[k] = train_data_row(d, c->rows[k])->survived;
+    return ctx_groups(c);
+}
+
+/* ---- one fit on a fold ---- */
+
+/* Identical design rows merged: the fit's cost follows the distinct rows, not the passengers. */
+typedef struct patterns {
+    double *x, *w, *y; /* y: survivors until divided by w */
+    size_t n, p;
+    uint32_t *slots;
+    size_t nslots;
+} patterns;
+
+static int patterns_init(patterns *s, size_t max_rows, size_t p) {
+    memset(s, 0, sizeof *s);
+    s->p = p;
+    s->nslots = 16;
+    while (s->nslots < 2 * max_rows)
+        s->nslots *= 2;
+    s->x = malloc((max_rows ? max_rows : 1) * p * sizeof *s->x);
+    s->w = malloc((max_rows ? max_rows : 1) * sizeof *s->w);
+    s->y = malloc((max_rows ? max_rows : 1) * sizeof *s->y);
+    s->slots = calloc(s->nslots, sizeof *s->slots);
+    return s->x && s->w && s->y && s->slots ? 0 : -1;
+}
+
+static void patterns_free(patterns *s) {
+    free(s->x);
+    free(s->w);
+    free(s->y);
+    free(s->slots);
+}
+
+/* Adds one passenger (room for it was reserved by patterns_init). */
+static void patterns_add(patterns *s, const double *row, int survived) {
+    size_t i = (size_t)train_row_hash(row, s->p) & (s->nslots - 1);
+    while (s->slots[i]) {
+        size_t k = s->slots[i] - 1;
+        if (memcmp(s->x + k * s->p, row, s->p * sizeof *row) == 0) {
+            s->w[k] += 1.0;
+            s->y[k] += survived;
+            return;
+        }
+        i = (i + 1) & (s->nslots - 1);
+    }
+    memcpy(s->x + s->n * s->p, row, s->p * sizeof *row);
+    s->w[s->n] = 1.0;
+    s->y[s->n] = survived;
+    s->slots[i] = (uint32_t)++s->n;
+}
+
+static void patterns_shares(patterns *s) {
+    for (size_t k = 0; k < s->n; k++)
+        s->y[k] /= s->w[k];
+}
+
+/* The fold's family evidence: outside passengers plus the training part's labels. */
+static void fold_evidence(cv_ctx *c, const uint8_t *train) {
+    if (c->ngroups) {
+        memcpy(c->lab, c->base_lab, c->ngroups * sizeof *c->lab);
+        memcpy(c->surv, c->base_surv, c->ngroups * sizeof *c->surv);
+    }
+    for (size_t k = 0; k < c->n; k++)
+        if (train[k] && c->group[k] >= 0) {
+            c->lab[c->group[k]]++;
+            c->surv[c->group[k]] += label_of(c, k) == 1;
+        }
+}
+
+/* Design rows of every sample row for set, with the fold's evidence (a training row's own label
+ * taken out); p.survived stays unknown so no feature can see it. */
+static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, size_t ntrain,
+                       const size_t *train_rows, feature_state *st, char *err, size_t errlen) {
+    if (train_data_learn(c->d, train_rows, ntrain, set, st, err, errlen) != 0)
+        return -1;
+    for (size_t k = 0; k < c->n; k++) {
+        passenger p;
+        train_data_passenger(c->d, c->rows[k], &p);
+        p.survived = -1;
+        group_evidence ev = {0, 0};
+        if (c->group[k] >= 0) {
+            ev.labelled = c->lab[c->group[k]];
+            ev.survivors = c->surv[c->group[k]];
+            if (train[k]) {
+                ev.labelled -= 1;
+                ev.survivors -= label_of(c, k) == 1;
+            }
+        }
+        features_row_with_evidence(st, &p, 0, &ev, c->x + k * FEATURES_MAX_COLUMNS);
+    }
+    return 0;
+}
+
+/* Fits set on the training part with each penalty and writes the probabilities of the rows in
+ * pred (nl2 x npred). */
+static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, const double *l2s,
+                    int nl2, const size_t *pred, size_t npred, double *probs, char *err,
+                    size_t errlen) {
+    size_t ntrain = 0, p = features_columns(set, NULL);
+    size_t *train_rows = malloc((c->n ? c->n : 1) * sizeof *train_rows);
+    patterns pat = {0};
+    feature_state st = {0};
+    int rc = -1;
+    if (!train_rows || patterns_init(&pat, c->n, p) != 0) {
+        errorf(err, errlen, "out of memory for a cross-validation fold");
+        goto done;
+    }
+    for (size_t k = 0; k < c->n; k++)
+        if (train[k])
+            train_rows[ntrain++] = c->rows[k];
+    fold_evidence(c, train);
+    if (fold_design(c, train, set, ntrain, train_rows, &st, err, errlen) != 0)
+        goto done;
+    for (size_t k = 0; k < c->n; k++)
+        if (train[k])
+            patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k));
+    patterns_shares(&pat);
+    for (int l = 0; l < nl2; l++) {
+        logit_parameter param = c->o->param;
+        param.l2 = l2s[l];
+        logit_problem prob = {.n = pat.n, .p = p, .x = pat.x, .y = pat.y, .weight = pat.w};
+        logit_result fit;
+        if (logit_train(&prob, &param, &fit, err, errlen) != 0)
+            goto done;
+        for (size_t j = 0; j < npred; j++)
+            probs[(size_t)l * npred + j] =
+                logit_probability(logit_linear(fit.beta, c->x + pred[j] * FEATURES_MAX_COLUMNS, p));
+        logit_result_free(&fit);
+    }
+    rc = 0;
+done:
+    free(train_rows);
+    patterns_free(&pat);
+    feature_state_free(&st);
+    return rc;
+}
+
+/* ---- folds ---- */
+
+/* Stratified folds of the rows listed: each class shuffled and dealt round-robin. */
+static void assign_folds(cv_ctx *c, const size_t *rows, size_t n, int folds, gsl_rng *rng,
+                         int *fold, size_t *scratch) {
+    size_t dealt = 0;
+    for (int cls = 0; cls <= 1; cls++) {
+        size_t m = 0;
+        for (size_t j = 0; j < n; j++)
+            if (label_of(c, rows[j]) == cls)
+                scratch[m++] = rows[j];
+        gsl_ran_shuffle(rng, scratch, m, sizeof *scratch);
+        for (size_t k = 0; k < m; k++)
+            fold[scratch[k]] = (int)((dealt + k) % (size_t)folds);
+        dealt += m;
+    }
+}
+
+static double temperature_fit(const double *prob, const double *y, size_t n) {
+    /* Newton on t for P = logistic(t * logit(prob)); t = 1 when it will not converge. */
+    double t = 1.0;
+    for (int it = 0; it < 50; it++) {
+        double g = 0.0, h = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double pr = fmin(fmax(prob[i], 1e-15), 1 - 1e-15);
+            double z = log(pr / (1 - pr)), mu = logit_probability(t * z);
+            g += (y[i] - mu) * z;
+            h += mu * (1 - mu) * z * z;
+        }
+        if (!(h > 0))
+            return 1.0;
+        double step = g / h;
+        t += step;
+        if (fabs(step) < 1e-10)
+            break;
+    }
+    return isfinite(t) && t > 0.0 && t <= 100.0 ? t : 1.0;
+}
+
+static double calibrate(double prob, double t) {
+    double pr = fmin(fmax(prob, 1e-15), 1 - 1e-15);
+    return logit_probability(t * log(pr / (1 - pr)));
+}
+
+/* Inner-CV bookkeeping for one selection. */
+typedef struct inner_scores {
+    double *acc, *ll; /* [cand][l2][fold] */
+    double *oof;      /* [cand][l2][sample row], averaged over the repeats */
+    int nfolds;
+} inner_scores;
+
+static size_t cell(const nested_options *o, int c, int l) {
+    return (size_t)c * (size_t)o->nl2 + (size_t)l;
+}
+
+/* One inner fold: every candidate and penalty fitted on the rest, scored on the fold. */
+static int inner_fold(cv_ctx *c, const size_t *rows, size_t n, const int *fold, int k, int f,
+                      inner_scores *s, double *probs, size_t *val, double *yv, char *err,
+                      size_t errlen) {
+    const nested_options *o = c->o;
+    uint8_t *train = calloc(c->n ? c->n : 1, 1);
+    if (!train) {
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t nv = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (fold[rows[j]] == k)
+            val[nv++] = rows[j];
+        else
+            train[rows[j]] = 1;
+    }
+    int rc = 0;
+    for (int ci = 0; ci < o->ncandidates && rc == 0; ci++) {
+        rc = fold_fit(c, train, &o->candidates[ci], o->l2s, o->nl2, val, nv, probs, err, errlen);
+        for (int l = 0; l < o->nl2 && rc == 0; l++) {
+            const double *pr = probs + (size_t)l * nv;
+            for (size_t j = 0; j < nv; j++) {
+                yv[j] = label_of(c, val[j]);
+                s->oof[cell(o, ci, l) * c->n + val[j]] += pr[j] / o->inner_repeats;
+            }
+            s->acc[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] =
+                metric_accuracy(pr, yv, nv, 0.5);
+            s->ll[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] = metric_log_loss(pr, yv, nv);
+        }
+    }
+    free(train);
+    return rc;
+}
+
+static double mean_of(const double *v, int n) {
+    double s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += v[i];
+    return s / n;
+}
+
+static double sd_of(const double *v, int n) {
+    double m = mean_of(v, n), s = 0.0;
+    for (int i = 0; i < n; i++)
+        s += (v[i] - m) * (v[i] - m);
+    return n > 1 ? sqrt(s / (n - 1)) : 0.0;
+}
+
+/* Best mean inner accuracy, then the one-standard-error rule: fewest columns, strongest penalty,
+ * lowest log-loss. */
+static void choose(const nested_options *o, const inner_scores *s, nested_choice *out) {
+    int bc = 0, bl = 0, nf = s->nfolds;
+    for (int ci = 0; ci < o->ncandidates; ci++)
+        for (int l = 0; l < o->nl2; l++)
+            if (mean_of(s->acc + cell(o, ci, l) * nf, nf) >
+                mean_of(s->acc + cell(o, bc, bl) * nf, nf)) {
+                bc = ci;
+                bl = l;
+            }
+    const double *best = s->acc + cell(o, bc, bl) * nf;
+    double floor = mean_of(best, nf) - sd_of(best, nf) / sqrt(nf);
+    int cc = bc, cl = bl;
+    for (int ci = 0; ci < o->ncandidates; ci++)
+        for (int l = 0; l < o->nl2; l++) {
+            if (mean_of(s->acc + cell(o, ci, l) * nf, nf) < floor)
+                continue;
+            size_t cols = features_columns(&o->candidates[ci], NULL);
+            size_t ccols = features_columns(&o->candidates[cc], NULL);
+            double ll = mean_of(s->ll + cell(o, ci, l) * nf, nf);
+            double cll = mean_of(s->ll + cell(o, cc, cl) * nf, nf);
+            if (cols < ccols || (cols == ccols && (o->l2s[l] > o->l2s[cl] ||
+                                                   (o->l2s[l] == o->l2s[cl] && ll < cll)))) {
+                cc = ci;
+                cl = l;
+            }
+        }
+    out->candidate = cc;
+    out->l2 = o->l2s[cl];
+    out->inner_accuracy = mean_of(s->acc + cell(o, cc, cl) * nf, nf);
+    out->inner_log_loss = mean_of(s->ll + cell(o, cc, cl) * nf, nf);
+}
+
+/* The procedure on the sample rows listed: inner CV, choice, temperature. */
+static int select_on(cv_ctx *c, const size_t *rows, size_t n, unsigned long seed,
+                     nested_choice *out, char *err, size_t errlen) {
+    const nested_options *o = c->o;
+    size_t cells = (size_t)o->ncandidates * (size_t)o->nl2;
+    inner_scores s = {.nfolds = o->inner_folds * o->inner_repeats};
+    s.acc = calloc(cells * (size_t)s.nfolds, sizeof *s.acc);
+    s.ll = calloc(cells * (size_t)s.nfolds, sizeof *s.ll);
+    s.oof = calloc(cells * c->n, sizeof *s.oof);
+    int *fold = malloc((c->n ? c->n : 1) * sizeof *fold);
+    size_t *scratch = malloc((c->n ? c->n : 1) * sizeof *scratch);
+    double *probs = malloc((size_t)o->nl2 * (c->n ? c->n : 1) * sizeof *probs);
+    double *yv = malloc((c->n ? c->n : 1) * sizeof *yv);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = -1;
+    if (!s.acc || !s.ll || !s.oof || !fold || !scratch || !probs || !yv || !rng) {
+        errorf(err, errlen, "out of memory for the inner cross-validation");
+        goto done;
+    }
+    gsl_rng_set(rng, seed);
+    for (int r = 0, f = 0; r < o->inner_repeats; r++) {
+        assign_folds(c, rows, n, o->inner_folds, rng, fold, scratch);
+        for (int k = 0; k < o->inner_folds; k++, f++)
+            if (inner_fold(c, rows, n, fold, k, f, &s, probs, scratch, yv, err, errlen) != 0)
+                goto done;
+    }
+    choose(o, &s, out);
+    const double *oof = s.oof + cell(o, out->candidate, 0) * c->n;
+    for (int l = 0; l < o->nl2; l++)
+        if (o->l2s[l] == out->l2)
+            oof = s.oof + cell(o, out->candidate, l) * c->n;
+    for (size_t j = 0; j < n; j++) {
+        probs[j] = oof[rows[j]];
+        yv[j] = label_of(c, rows[j]);
+    }
+    out->temperature = temperature_fit(probs, yv, n);
+    rc = 0;
+done:
+    free(s.acc);
+    free(s.ll);
+    free(s.oof);
+    free(fold);
+    free(scratch);
+    free(probs);
+    free(yv);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+double nested_ece(const double *prob, const double *y, size_t n) {
+    double sp[ECE_BINS] = {0}, sy[ECE_BINS] = {0};
+    size_t cnt[ECE_BINS] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int b = (int)(prob[i] * ECE_BINS);
+        b = b < 0 ? 0 : b >= ECE_BINS ? ECE_BINS - 1 : b;
+        sp[b] += prob[i];
+        sy[b] += y[i];
+        cnt[b]++;
+    }
+    double e = 0.0;
+    for (int b = 0; b < ECE_BINS; b++)
+        if (cnt[b])
+            e += fabs(sp[b] - sy[b]) / (double)n;
+    return e;
+}
+
+int nested_select(const train_data *d, const nested_options *o, nested_choice *out, char *err,
+                  size_t errlen) {
+    cv_ctx c;
+    size_t *all = NULL;
+    int rc = -1;
+    if (ctx_init(&c, d, o) != 0 || !(all = malloc((c.n ? c.n : 1) * sizeof *all))) {
+        errorf(err, errlen, "out of memory for cross-validation");
+        goto done;
+    }
+    if (c.n < (size_t)o->inner_folds * 2) {
+        errorf(err, errlen, "%zu passengers with known survival are too few to cross-validate",
+               c.n);
+        goto done;
+    }
+    for (size_t k = 0; k < c.n; k++)
+        all[k] = k;
+    rc = select_on(&c, all, c.n, o->seed * 1000003ul + 7, out, err, errlen);
+done:
+    free(all);
+    ctx_free(&c);
+    return rc;
+}
+
+/* ---- the outer loop ---- */
+
+static void spread_of(const double *v, size_t n, metric_spread *out) {
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        lo = fmin(lo, v[i]);
+        hi = fmax(hi, v[i]);
+    }
+    out->mean = mean_of(v, (int)n);
+    out->sd = sd_of(v, (int)n);
+    out->min = lo;
+    out->max = hi;
+}
+
+typedef struct outer_buffers {
+    int *fold;
+    size_t *rows, *test, *scratch;
+    double *prob, *y, *cal, *raw_oof, *cal_oof, *ally;
+    /* [run][7]: accuracy, AUC, log-loss, Brier, calibrated log-loss, and the chosen candidate's
+     * inner accuracy and log-loss */
+    double *values;
+} outer_buffers;
+
+#define OUTER_VALUES 7
+
+static void outer_free(outer_buffers *b) {
+    free(b->fold);
+    free(b->rows);
+    free(b->test);
+    free(b->scratch);
+    free(b->prob);
+    free(b->y);
+    free(b->cal);
+    free(b->raw_oof);
+    free(b->cal_oof);
+    free(b->ally);
+    free(b->values);
+}
+
+static int outer_alloc(outer_buffers *b, size_t n, size_t runs) {
+    n = n ? n : 1;
+    b->fold = malloc(n * sizeof *b->fold);
+    b->rows = malloc(n * sizeof *b->rows);
+    b->test = malloc(n * sizeof *b->test);
+    b->scratch = malloc(n * sizeof *b->scratch);
+    b->prob = malloc(n * sizeof *b->prob);
+    b->y = malloc(n * sizeof *b->y);
+    b->cal = malloc(n * sizeof *b->cal);
+    b->raw_oof = malloc(n * sizeof *b->raw_oof);
+    b->cal_oof = malloc(n * sizeof *b->cal_oof);
+    b->ally = malloc(n * sizeof *b->ally);
+    b->values = malloc(runs * OUTER_VALUES * sizeof *b->values);
+    return b->fold && b->rows && b->test && b->scratch && b->prob && b->y && b->cal && b->raw_oof &&
+                   b->cal_oof && b->ally && b->values
+               ? 0
+               : -1;
+}
+
+/* The leak check: the selection just run must have read no label of the held-out rows. */
+static int check_no_leak(const cv_ctx *c, const outer_buffers *b, size_t ntest, int r, int k,
+                         char *err, size_t errlen) {
+    for (size_t j = 0; j < ntest; j++)
+        if (c->seen[b->test[j]]) {
+            errorf(err, errlen,
+                   "leak: the selection of outer fold %d (repeat %d) read the survival of a "
+                   "held-out passenger (sample row %zu); its estimate would not be honest",
+                   k + 1, r + 1, b->test[j]);
+            return -1;
+        }
+    return 0;
+}
+
+/* One outer fold: select on the rest, refit the choice, score the fold. */
+static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nested_result *out,
+                      char *err, size_t errlen) {
+    const nested_options *o = c->o;
+    size_t ntrain = 0, ntest = 0;
+    uint8_t *train = calloc(c->n ? c->n : 1, 1);
+    if (!train) {
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t j = 0; j < c->n; j++) {
+        if (b->fold[j] == k) {
+            b->test[ntest++] = j;
+        } else {
+            b->rows[ntrain++] = j;
+            train[j] = 1;
+        }
+    }
+    /* The hook hands the selection every row, held-out ones included. */
+    if (o->leak_outer_fold)
+        for (size_t j = 0; j < c->n; j++)
+            b->rows[j] = j;
+    size_t nsel = o->leak_outer_fold ? c->n : ntrain;
+    memset(c->seen, 0, c->n);
+    c->reads = 0;
+    nested_choice ch;
+    int rc = select_on(c, b->rows, nsel, o->seed * 1000003ul + run + 1, &ch, err, errlen);
+    out->labels_read += c->reads;
+    c->reads = 0;
+    if (rc == 0)
+        rc = check_no_leak(c, b, ntest, r, k, err, errlen);
+    if (rc == 0)
+        rc = fold_fit(c, train, &o->candidates[ch.candidate], &ch.l2, 1, b->test, ntest, b->prob,
+                      err, errlen);
+    free(train);
+    if (rc != 0)
+        return -1;
+    for (size_t j = 0; j < ntest; j++) {
+        b->y[j] = c->label[b->test[j]];
+        b->cal[j] = calibrate(b->prob[j], ch.temperature);
+        b->raw_oof[b->test[j]] = b->prob[j];
+        b->cal_oof[b->test[j]] = b->cal[j];
+    }
+    double *v = b->values + run * OUTER_VALUES;
+    v[0] = metric_accuracy(b->prob, b->y, ntest, 0.5);
+    v[1] = metric_auc(b->prob, b->y, ntest);
+    v[2] = metric_log_loss(b->prob, b->y, ntest);
+    v[3] = metric_brier(b->prob, b->y, ntest);
+    v[4] = metric_log_loss(b->cal, b->y, ntest);
+    v[5] = ch.inner_accuracy;
+    v[6] = ch.inner_log_loss;
+    for (int l = 0; l < o->nl2; l++)
+        if (o->l2s[l] == ch.l2)
+            out->choices[ch.candidate][l]++;
+    return 0;
+}
+
+static void outer_summary(const outer_buffers *b, size_t runs, nested_result *out) {
+    double *col = malloc(runs * sizeof *col);
+    metric_spread *targets[5] = {&out->outer.accuracy, &out->outer.auc, &out->outer.log_loss,
+                                 &out->outer.brier, &out->log_loss_calibrated};
+    for (int m = 0; col && m < 5; m++) {
+        for (size_t i = 0; i < runs; i++)
+            col[i] = b->values[i * OUTER_VALUES + (size_t)m];
+        spread_of(col, runs, targets[m]);
+    }
+    free(col);
+    out->inner_accuracy = out->inner_log_loss = 0.0;
+    for (size_t i = 0; i < runs; i++) {
+        out->inner_accuracy += b->values[i * OUTER_VALUES + 5] / (double)runs;
+        out->inner_log_loss += b->values[i * OUTER_VALUES + 6] / (double)runs;
+    }
+}
+
+/* ---- outer folds on threads ---- */
+
+/* The outer folds of a repeat are independent: each worker has its own context and scratch and
+ * takes every NESTED_THREADS-th fold; they share only the fold numbers (read) and the outputs,
+ * which they write at disjoint places (their folds' rows and runs). The results do not depend on
+ * the number of workers. */
+#define NESTED_THREADS 2
+
+typedef struct worker {
+    pthread_t thread;
+    cv_ctx ctx;
+    outer_buffers scratch; /* rows, test, prob, y, cal of its own; the rest shared */
+    outer_buffers *shared;
+    int repeat, first;
+    nested_result part; /* choices and labels read */
+    char err[512];
+    int rc;
+} worker;
+
+static void *worker_run(void *arg) {
+    worker *w = arg;
+    const nested_options *o = w->ctx.o;
+    outer_buffers b = w->scratch;
+    b.fold = w->shared->fold;
+    b.raw_oof = w->shared->raw_oof;
+    b.cal_oof = w->shared->cal_oof;
+    b.values = w->shared->values;
+    w->rc = 0;
+    for (int k = w->first; k < o->outer_folds && w->rc == 0; k += NESTED_THREADS)
+        w->rc = outer_fold(&w->ctx, &b, w->repeat, k,
+                           (size_t)w->repeat * (size_t)o->outer_folds + (size_t)k, &w->part, w->err,
+                           sizeof w->err);
+    return NULL;
+}
+
+/* One repeat's folds on the workers; their error, if any, into err. */
+static int run_repeat(worker *w, int nw, outer_buffers *b, int r, nested_result *out, char *err,
+                      size_t errlen) {
+    int started = 0, rc = 0;
+    for (int t = 0; t < nw; t++) {
+        w[t].shared = b;
+        w[t].repeat = r;
+        w[t].first = t;
+        memset(&w[t].part, 0, sizeof w[t].part);
+        if (pthread_create(&w[t].thread, NULL, worker_run, &w[t]) != 0) {
+            worker_run(&w[t]); /* no thread to be had: this one does it */
+            w[t].thread = pthread_self();
+        } else {
+            started |= 1 << t;
+        }
+    }
+    for (int t = 0; t < nw; t++) {
+        if (started & (1 << t))
+            pthread_join(w[t].thread, NULL);
+        if (w[t].rc != 0 && rc == 0) {
+            errorf(err, errlen, "%s", w[t].err);
+            rc = -1;
+        }
+        out->labels_read += w[t].part.labels_read;
+        for (int c = 0; c < NESTED_MAX_CANDIDATES; c++)
+            for (int l = 0; l < NESTED_MAX_L2; l++)
+                out->choices[c][l] += w[t].part.choices[c][l];
+    }
+    return rc;
+}
+
+static void workers_free(worker *w, int nw) {
+    for (int t = 0; t < nw; t++) {
+        ctx_free(&w[t].ctx);
+        outer_free(&w[t].scratch);
+    }
+}
+
+int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out, char *err,
+                  size_t errlen) {
+    memset(out, 0, sizeof *out);
+    cv_ctx c;
+    outer_buffers b = {0};
+    worker w[NESTED_THREADS];
+    memset(w, 0, sizeof w);
+    size_t runs = (size_t)o->outer_folds * (size_t)o->outer_repeats;
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    int rc = -1, ok = ctx_init(&c, d, o) == 0 && outer_alloc(&b, c.n, runs) == 0 && rng &&
+                      (out->outer.oof = calloc(c.n ? c.n : 1, sizeof(double)));
+    for (int t = 0; ok && t < NESTED_THREADS; t++)
+        ok = ctx_init(&w[t].ctx, d, o) == 0 && outer_alloc(&w[t].scratch, c.n, 1) == 0;
+    if (!ok) {
+        errorf(err, errlen, "out of memory for the nested cross-validation");
+        goto done;
+    }
+    if (c.n < (size_t)o->outer_folds * (size_t)o->inner_folds * 2) {
+        errorf(err, errlen, "%zu passengers with known survival are too few for %d x %d folds", c.n,
+               o->outer_folds, o->inner_folds);
+        goto done;
+    }
+    gsl_rng_set(rng, o->seed);
+    for (int r = 0; r < o->outer_repeats; r++) {
+        for (size_t j = 0; j < c.n; j++)
+            b.rows[j] = j;
+        assign_folds(&c, b.rows, c.n, o->outer_folds, rng, b.fold, b.scratch);
+        if (run_repeat(w, NESTED_THREADS, &b, r, out, err, errlen) != 0)
+            goto done;
+        for (size_t j = 0; j < c.n; j++) {
+            b.ally[j] = c.label[j];
+            out->outer.oof[j] += b.cal_oof[j] / o->outer_repeats;
+        }
+        out->ece_raw += nested_ece(b.raw_oof, b.ally, c.n) / o->outer_repeats;
+        out->ece_calibrated += nested_ece(b.cal_oof, b.ally, c.n) / o->outer_repeats;
+    }
+    outer_summary(&b, runs, out);
+    out->outer.folds = o->outer_folds;
+    out->outer.repeats = o->outer_repeats;
+    out->outer.seed = o->seed;
+    out->outer.n = c.n;
+    rc = 0;
+done:
+    if (rc != 0) {
+        free(out->outer.oof);
+        out->outer.oof = NULL;
+    }
+    gsl_rng_free(rng);
+    workers_free(w, NESTED_THREADS);
+    outer_free(&b);
+    ctx_free(&c);
+    return rc;
+}
+
+void nested_result_free(nested_result *r) {
+    cv_result_free(&r->outer);
+}
+
+static json_t *spread_json(const metric_spread *s) {
+    return json_pack("{s:f, s:f, s:f, s:f}", "mean", s->mean, "sd", s->sd, "min", s->min, "max",
+                     s->max);
+}
+
+static json_t *candidates_json(const nested_options *o, const nested_result *r) {
+    json_t *out = json_array();
+    for (int ci = 0; ci < o->ncandidates; ci++) {
+        char groups[512];
+        feature_set_format(&o->candidates[ci], groups, sizeof groups);
+        json_t *chosen = json_object();
+        for (int l = 0; l < o->nl2; l++)
+            if (r->choices[ci][l]) {
+                char key[32];
+                snprintf(key, sizeof key, "%g", o->l2s[l]);
+                json_object_set_new(chosen, key, json_integer(r->choices[ci][l]));
+            }
+        json_array_append_new(out, json_pack("{s:s, s:I, s:o}", "features", groups, "columns",
+                                             (json_int_t)features_columns(&o->candidates[ci], NULL),
+                                             "outer_folds_chosen", chosen));
+    }
+    return out;
+}
+
+json_t *nested_json(const nested_options *o, const nested_result *r, const nested_choice *final,
+                    int calibrated, size_t sample_rows, size_t rows, size_t sample_max) {
+    json_t *l2s = json_array();
+    for (int l = 0; l < o->nl2; l++)
+        json_array_append_new(l2s, json_real(o->l2s[l]));
+    char chosen[512];
+    feature_set_format(&o->candidates[final->candidate], chosen, sizeof chosen);
+    const cv_result *cv = &r->outer;
+    return json_pack(
+        "{s:{s:i, s:i, s:I, s:I, s:o, s:o, s:o, s:o, s:o}, s:{s:i, s:i, s:f, s:f},"
+        " s:{s:f, s:f}, s:{s:i, s:f, s:f}, s:{s:s, s:b, s:f, s:f, s:f},"
+        " s:{s:s, s:o, s:o, s:{s:s, s:f, s:f, s:f}}, s:{s:I, s:I, s:I, s:s}, s:I}",
+        "outer", "folds", cv->folds, "repeats", cv->repeats, "seed", (json_int_t)cv->seed, "rows",
+        (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy), "auc", spread_json(&cv->auc),
+        "log_loss", spread_json(&cv->log_loss), "brier", spread_json(&cv->brier),
+        "log_loss_calibrated", spread_json(&r->log_loss_calibrated), "inner", "folds",
+        o->inner_folds, "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss",
+        r->inner_log_loss, "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean,
+        "log_loss", cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw",
+        r->ece_raw, "calibrated", r->ece_calibrated, "calibration", "method", "temperature", "kept",
+        calibrated, "temperature", final->temperature, "outer_log_loss_raw", cv->log_loss.mean,
+        "outer_log_loss_calibrated", r->log_loss_calibrated.mean, "selection", "rule",
+        "best mean inner accuracy, then one standard error: fewest columns, strongest l2",
+        "candidates", candidates_json(o, r), "l2_grid", l2s, "chosen", "features", chosen, "l2",
+        final->l2, "inner_accuracy", final->inner_accuracy, "inner_log_loss", final->inner_log_loss,
+        "sample", "rows", (json_int_t)sample_rows, "of", (json_int_t)rows, "max_rows",
+        (json_int_t)sample_max, "rule",
+        "all passengers with known survival up to max_rows; above it, the max_rows whose "
+        "passenger_id hashes lowest (splitmix64 with the seed)",
+        "labels_read_by_selection", (json_int_t)r->labels_read);
+}
