@@ -55,8 +55,12 @@ keys_file = os.path.join(TMP, "api_keys")
 
 
 def write_keys(*lines):
-    with open(keys_file, "w") as f:
+    # Replaced atomically, as a Kubernetes secret mount does: a SIGHUP still being handled from
+    # the previous write must never read a truncated file (an empty key set answers 401).
+    tmp = keys_file + ".new"
+    with open(tmp, "w") as f:
         f.write("# API keys for the test (digests only)\n\n" + "\n".join(lines) + "\n")
+    os.replace(tmp, keys_file)
 
 
 write_keys(reader_line + "   # the dashboard", writer_line, admin_line)
