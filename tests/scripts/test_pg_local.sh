@@ -60,6 +60,11 @@ before=$(user_state)
 # LOGIN and each logs in through its URL.
 ETL=${TITANIC_BUILD_DIR:+$TITANIC_BUILD_DIR/etl/titanic-etl}
 [ -n "$ETL" ] && [ ! -x "$ETL" ] && ETL=""
+# A copy beside the script copy: the build tree may sit where nobody cannot enter (/root/...).
+# (The project's own libraries are static; the copy needs only system libraries.)
+if [ -n "$ETL" ]; then
+  cp "$ETL" "$work/titanic-etl" && chmod 755 "$work/titanic-etl" && ETL=$work/titanic-etl
+fi
 roles_check() { # $1 = run dir, rest = command prefix to run as someone
   local run=$1 w role; shift
   [ "$(stat -c %a "$run/role_passwords")" = 700 ] || fail "role_passwords is not mode 700"
