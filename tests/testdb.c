@@ -4,6 +4,9 @@
 #include "check.h"
 #include "db.h"
 #include "migrate.h"
+#include "passengers_store.h"
+
+#include <math.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,4 +108,45 @@ const char *testdb_data_file(const char *suite, const char *name) {
         check_skip(suite, reason);
     }
     return path;
+}
+
+void testdb_insert_passengers(PGconn *conn, const passenger *rows, long n) {
+    char err[512];
+    CHECK_INT(db_exec(conn, "BEGIN", 0, NULL, err, sizeof err), 0);
+    for (long i = 0; i < n; i++) {
+        const passenger *p = &rows[i];
+        char id[16], surv[8], pclass[8], age[32], sibsp[8], parch[8], fare[32], emb[2] = {0};
+        snprintf(id, sizeof id, "%d", (int)p->id);
+        snprintf(surv, sizeof surv, "%d", (int)p->survived);
+        snprintf(pclass, sizeof pclass, "%d", (int)p->pclass);
+        snprintf(age, sizeof age, "%.17g", p->age);
+        snprintf(sibsp, sizeof sibsp, "%d", (int)p->sibsp);
+        snprintf(parch, sizeof parch, "%d", (int)p->parch);
+        snprintf(fare, sizeof fare, "%.17g", p->fare);
+        char uuid[37];
+        passenger_uuid_for_id(p->id, uuid);
+        emb[0] = p->embarked;
+        const char *params[13] = {id,
+                                  uuid,
+                                  p->survived >= 0 ? surv : NULL,
+                                  pclass,
+                                  p->name,
+                                  passenger_sex_name(p->sex),
+                                  isnan(p->age) ? NULL : age,
+                                  sibsp,
+                                  parch,
+                                  p->ticket[0] ? p->ticket : NULL,
+                                  isnan(p->fare) ? NULL : fare,
+                                  p->cabin[0] ? p->cabin : NULL,
+                                  p->embarked ? emb : NULL};
+        if (db_exec(conn,
+                    "INSERT INTO passengers (" PASSENGER_COLUMNS ") VALUES "
+                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                    13, params, err, sizeof err) != 0) {
+            fprintf(stderr, "insert passenger %d: %s\n", (int)p->id, err);
+            CHECK(0);
+            break;
+        }
+    }
+    CHECK_INT(db_exec(conn, "COMMIT", 0, NULL, err, sizeof err), 0);
 }

@@ -4,6 +4,8 @@
 #ifndef TITANIC_TESTDB_H
 #define TITANIC_TESTDB_H
 
+#include "passenger.h"
+
 #include <libpq-fe.h>
 
 /* Creates database "t_<suite>_<pid>", migrates it to the embedded schema, points DATABASE_URL at
@@ -26,5 +28,9 @@ char *testdb_text(PGconn *conn, const char *sql);
 /* Path of a real data file in TITANIC_DATA_DIR, or skips the test (exit 77) saying so. The path
  * stays valid for the next three calls (rotating static buffers). */
 const char *testdb_data_file(const char *suite, const char *name);
+
+/* Inserts n passengers as they are (ids, NULLs for unknown values) in one transaction; a failed
+ * insert fails the test. For tests of code that reads passengers without the ETL. */
+void testdb_insert_passengers(PGconn *conn, const passenger *rows, long n);
 
 #endif

@@ -14,47 +14,6 @@
 
 #include <sys/select.h>
 
-static void insert_passengers(PGconn *conn, const passenger *rows, long n) {
-    char err[512];
-    CHECK_INT(db_exec(conn, "BEGIN", 0, NULL, err, sizeof err), 0);
-    for (long i = 0; i < n; i++) {
-        const passenger *p = &rows[i];
-        char id[16], surv[8], pclass[8], age[32], sibsp[8], parch[8], fare[32], emb[2] = {0};
-        snprintf(id, sizeof id, "%d", (int)p->id);
-        snprintf(surv, sizeof surv, "%d", (int)p->survived);
-        snprintf(pclass, sizeof pclass, "%d", (int)p->pclass);
-        snprintf(age, sizeof age, "%.17g", p->age);
-        snprintf(sibsp, sizeof sibsp, "%d", (int)p->sibsp);
-        snprintf(parch, sizeof parch, "%d", (int)p->parch);
-        snprintf(fare, sizeof fare, "%.17g", p->fare);
-        char uuid[37];
-        passenger_uuid_for_id(p->id, uuid);
-        emb[0] = p->embarked;
-        const char *params[13] = {id,
-                                  uuid,
-                                  p->survived >= 0 ? surv : NULL,
-                                  pclass,
-                                  p->name,
-                                  passenger_sex_name(p->sex),
-                                  isnan(p->age) ? NULL : age,
-                                  sibsp,
-                                  parch,
-                                  p->ticket[0] ? p->ticket : NULL,
-                                  isnan(p->fare) ? NULL : fare,
-                                  p->cabin[0] ? p->cabin : NULL,
-                                  p->embarked ? emb : NULL};
-        if (db_exec(conn,
-                    "INSERT INTO passengers (" PASSENGER_COLUMNS ") VALUES "
-                    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-                    13, params, err, sizeof err) != 0) {
-            fprintf(stderr, "insert passenger %d: %s\n", (int)p->id, err);
-            CHECK(0);
-            break;
-        }
-    }
-    CHECK_INT(db_exec(conn, "COMMIT", 0, NULL, err, sizeof err), 0);
-}
-
 /* The payload of the first pending notification on listener, or "" after a short wait. */
 static void next_notification(PGconn *listener, char *payload, size_t len) {
     payload[0] = '\0';
@@ -103,8 +62,8 @@ int main(void) {
     long nt = kaggle_csv_load(test_csv, &test_rows, err, sizeof err);
     CHECK_INT(n, 891);
     CHECK_INT(nt, 418);
-    insert_passengers(conn, rows, n);
-    insert_passengers(conn, test_rows, nt);
+    testdb_insert_passengers(conn, rows, n);
+    testdb_insert_passengers(conn, test_rows, nt);
 
     PGconn *listener = db_connect(testdb_conninfo(), "listener", err, sizeof err);
     CHECK(listener != NULL);
