@@ -114,6 +114,23 @@ static int by_prob_desc(const void *a, const void *b) {
     return (x < z) - (x > z);
 }
 
+/* Writes the ROC curve's points (pts sorted by falling probability, pos of them positive), one
+ * per distinct threshold, each as fmt with its x and y: ties move diagonally, as they should. */
+static void roc_steps(FILE *b, const point *pts, size_t n, size_t pos, const char *fmt) {
+    size_t tp = 0, fp = 0, neg = n - pos;
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && pts[j].prob == pts[i].prob) {
+            tp += pts[j].y == 1.0;
+            fp += pts[j].y != 1.0;
+            j++;
+        }
+        fprintf(b, fmt, px(neg ? (double)fp / (double)neg : 0),
+                py(pos ? (double)tp / (double)pos : 0));
+        i = j;
+    }
+}
+
 /* -1 when out of memory (the report is then not written at all). */
 static int roc_plot(FILE *b, const double *oof, const double *y, size_t n, double auc) {
     point *pts = malloc((n ? n : 1) * sizeof *pts);
@@ -130,34 +147,12 @@ static int roc_plot(FILE *b, const double *oof, const double *y, size_t n, doubl
     square_axes(b, "false positive rate", "true positive rate");
     /* The polyline steps at each distinct threshold; ties move diagonally, as they should. */
     fprintf(b, "<path d='M%.1f %.1f", px(0), py(0));
-    size_t tp = 0, fp = 0, neg = n - pos;
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && pts[j].prob == pts[i].prob) {
-            tp += pts[j].y == 1.0;
-            fp += pts[j].y != 1.0;
-            j++;
-        }
-        fprintf(b, " L%.1f %.1f", px(neg ? (double)fp / (double)neg : 0),
-                py(pos ? (double)tp / (double)pos : 0));
-        i = j;
-    }
+    roc_steps(b, pts, n, pos, " L%.1f %.1f");
     fprintf(b, " L%.1f %.1f L%.1f %.1f Z' fill='rgba(46,111,219,.12)' stroke='none'/>", px(1),
             py(0), px(0), py(0));
-    tp = fp = 0;
     fprintf(b, "<polyline fill='none' stroke='#2e6fdb' stroke-width='2.2' points='%.1f,%.1f", px(0),
             py(0));
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && pts[j].prob == pts[i].prob) {
-            tp += pts[j].y == 1.0;
-            fp += pts[j].y != 1.0;
-            j++;
-        }
-        fprintf(b, " %.1f,%.1f", px(neg ? (double)fp / (double)neg : 0),
-                py(pos ? (double)tp / (double)pos : 0));
-        i = j;
-    }
+    roc_steps(b, pts, n, pos, " %.1f,%.1f");
     fprintf(b, "'/>");
     fprintf(b,
             "<text x='%.1f' y='%.1f' font-size='20' font-weight='600' text-anchor='end' "
