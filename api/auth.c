@@ -36,7 +36,7 @@ static key_set *current_keys;
 
 /* ---- parsing ---- */
 
-auth_role auth_role_parse(const char *text) {
+static auth_role auth_role_parse(const char *text) {
     if (!strcmp(text, "reader"))
         return AUTH_READER;
     if (!strcmp(text, "writer"))
@@ -44,11 +44,6 @@ auth_role auth_role_parse(const char *text) {
     if (!strcmp(text, "admin"))
         return AUTH_ADMIN;
     return AUTH_NONE;
-}
-
-const char *auth_role_name(auth_role role) {
-    static const char *const names[] = {"none", "reader", "writer", "admin"};
-    return names[role];
 }
 
 static int hex_value(char c) {
@@ -188,7 +183,8 @@ static void install(key_set *set) {
     free_set(old);
 }
 
-int auth_load_text(const char *text, size_t len, const char *origin, char *err, size_t errlen) {
+static int auth_load_text(const char *text, size_t len, const char *origin, char *err,
+                          size_t errlen) {
     key_set *set = parse_keys(text, len, origin, err, errlen);
     if (!set)
         return -1;

@@ -30,9 +30,6 @@ typedef enum { AUTH_NEED_NOTHING, AUTH_NEED_KEY, AUTH_NEED_WRITER } auth_need;
  * (the keys in force stay). */
 int auth_load(const char *path, char *err, size_t errlen);
 
-/* Parses keys from text (exposed for tests); same results as auth_load. */
-int auth_load_text(const char *text, size_t len, const char *origin, char *err, size_t errlen);
-
 /* Whether keys are configured at all (API_KEYS_FILE set and loaded). */
 int auth_enabled(void);
 
@@ -42,10 +39,6 @@ int auth_identify(const char *authorization, auth_identity *who);
 
 /* What a request with this method and path needs, given whether reads need a key. */
 auth_need auth_requirement(const char *method, const char *path, int reads_need_key);
-
-/* "reader", "writer", "admin" to a role; AUTH_NONE for anything else. */
-auth_role auth_role_parse(const char *text);
-const char *auth_role_name(auth_role role);
 
 /* Makes a new random key for role: writes the key (to give the client) and the line for
  * API_KEYS_FILE. Returns 0, or -1 with err (no randomness, bad role or label). */

@@ -256,7 +256,7 @@ static void summarize(int version, const window_totals *t, monitor_summary *m) {
     m->fare_p90 = fare_quantile(t, 0.9);
 }
 
-int monitor_summaries(monitor_summary *out, int max) {
+static int monitor_summaries(monitor_summary *out, int max) {
     long now = current_period();
     int count = 0;
     for (int i = 0; i < MON_VERSIONS && count < max; i++) {

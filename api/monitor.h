@@ -32,9 +32,6 @@ typedef struct {
     double fare_p50, fare_p90; /* NAN when no prediction in the window had a fare */
 } monitor_summary;
 
-/* Summaries of every version with predictions in the window, at most max; returns the count. */
-int monitor_summaries(monitor_summary *out, int max);
-
 /* Starts the thread that logs "prediction drift summary" every log_seconds (0: never). */
 int monitor_start(int log_seconds);
 void monitor_stop(void);

@@ -7,7 +7,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-int request_id_valid(const char *text) {
+static int request_id_valid(const char *text) {
     size_t n = text ? strlen(text) : 0;
     if (n == 0 || n > REQUEST_ID_MAX)
         return 0;

@@ -12,7 +12,4 @@
 /* Fills out (REQUEST_ID_MAX + 1 bytes) with the id for the request on c. */
 void request_id_for(struct MHD_Connection *c, char *out);
 
-/* Whether text is acceptable as a request id: 1..REQUEST_ID_MAX of A-Z a-z 0-9 - _ . : ; = / +. */
-int request_id_valid(const char *text);
-
 #endif

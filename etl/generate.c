@@ -56,7 +56,7 @@ void generator_init(generator *g, uint64_t seed) {
     g->state = seed ^ 0x7469746169636B31ull; /* "titanic1": seed 0 is not a degenerate state */
 }
 
-double generator_survival_probability(const passenger *p) {
+static double generator_survival_probability(const passenger *p) {
     double age = isnan(p->age) ? 30.0 : p->age;
     double fare = isnan(p->fare) ? 15.0 : (p->fare > 100 ? 100 : p->fare);
     double logit = -0.15 + 2.5 * (p->sex == SEX_FEMALE) - 1.1 * (p->pclass == 2) -

@@ -21,9 +21,6 @@ void generator_init(generator *g, uint64_t seed);
 /* Fills p with passenger number id (survived drawn from the documented model). */
 void generator_next(generator *g, int32_t id, passenger *p);
 
-/* The true survival probability the generator uses for p (for tests of the fitter). */
-double generator_survival_probability(const passenger *p);
-
 /* Writes a Kaggle-train-layout CSV with n passengers (ids 1..n) to out. Returns 0 or -1 on a
  * write error. */
 int generate_csv(FILE *out, long n, uint64_t seed);

@@ -59,10 +59,6 @@ void model_set_temperature(titanic_model *m, double t) {
     m->temperature = t;
 }
 
-double model_temperature(const titanic_model *m) {
-    return m->temperature;
-}
-
 void model_set_nested(titanic_model *m, json_t *nested) {
     json_decref(m->nested);
     m->nested = nested;

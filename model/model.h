@@ -72,7 +72,6 @@ titanic_model *model_assemble(const feature_state *state, const logit_parameter 
 void model_set_cv(titanic_model *m, const cv_result *cv);
 /* Temperature scaling: P = 1 / (1 + exp(-t * eta)). 1 means none. */
 void model_set_temperature(titanic_model *m, double t);
-double model_temperature(const titanic_model *m);
 /* The nested cross-validation record (metrics.nested in the document; the model takes the
  * reference). NULL when the model has none (documents before format 2). */
 void model_set_nested(titanic_model *m, json_t *nested);

@@ -345,12 +345,12 @@ static double fare_value(const feature_state *st, const passenger *p) {
     return st->fare_by_pclass[c];
 }
 
-int features_is_woman_or_boy(const feature_state *st, const passenger *p) {
+static int features_is_woman_or_boy(const feature_state *st, const passenger *p) {
     return p->sex == SEX_FEMALE || effective_title(st, p) == TITLE_MASTER;
 }
 
-void features_wc_evidence(const feature_state *st, const passenger *p, int exclude_self,
-                          group_evidence *ev) {
+static void features_wc_evidence(const feature_state *st, const passenger *p, int exclude_self,
+                                 group_evidence *ev) {
     ev->labelled = ev->survivors = 0;
     char key[FEATURES_FAMILY_KEY_MAX + 1];
     size_t len = features_family_key(p, key, sizeof key);

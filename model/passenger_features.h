@@ -130,13 +130,6 @@ size_t features_family_key(const passenger *p, char *buf, size_t len);
 /* FNV-1a, 64 bits: how training tells families apart without keeping their keys. */
 uint64_t features_key_hash(const char *key, size_t len);
 
-/* 1 when p counts in a woman-child group: a woman, or a boy (title Master). */
-int features_is_woman_or_boy(const feature_state *state, const passenger *p);
-
-/* p's woman-child group evidence from the state's table; exclude_self as in features_row. */
-void features_wc_evidence(const feature_state *state, const passenger *p, int exclude_self,
-                          group_evidence *ev);
-
 /* features_row with the woman-child evidence given instead of looked up: the trainer computes it
  * with the cross-validation folds' passengers hidden. */
 void features_row_with_evidence(const feature_state *state, const passenger *p, int exclude_self,

@@ -227,68 +227,6 @@ int models_store_activate(store_conn c, int version, char *err, size_t errlen) {
                : 0;
 }
 
-/* "{a,b,c}" of n values printed by put(i); malloc'd text, NULL when out of memory. */
-static char *array_literal(int n, void (*put)(FILE *out, int i, const void *values),
-                           const void *values) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    if (!out)
-        return NULL;
-    fputc('{', out);
-    for (int i = 0; i < n; i++) {
-        if (i)
-            fputc(',', out);
-        put(out, i, values);
-    }
-    fputc('}', out);
-    if (fclose(out) != 0) {
-        free(text);
-        return NULL;
-    }
-    return text;
-}
-
-static void put_id(FILE *out, int i, const void *values) {
-    fprintf(out, "%d", (int)((const int32_t *)values)[i]);
-}
-static void put_probability(FILE *out, int i, const void *values) {
-    fprintf(out, "%.17g", ((const double *)values)[i]);
-}
-static void put_label(FILE *out, int i, const void *values) {
-    fprintf(out, "%d", ((const int *)values)[i]);
-}
-
-int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
-                                  const double *probabilities, const int *labels, int n, char *err,
-                                  size_t errlen) {
-    /* One statement a batch, the columns passed as three array parameters. */
-    static const store_statement save = {
-        NULL,
-        "INSERT INTO predictions (model_version, passenger_id, probability, label) "
-        "SELECT $1::integer, unnest($2::integer[]), unnest($3::float8[]), "
-        "unnest($4::smallint[]) "
-        "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
-        "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
-        4, 0};
-    char vtext[24];
-    store_text_of_long(version, vtext);
-    char *id_text = array_literal(n, put_id, ids);
-    char *prob_text = array_literal(n, put_probability, probabilities);
-    char *label_text = array_literal(n, put_label, labels);
-    int rc = -1;
-    if (!id_text || !prob_text || !label_text) {
-        errorf(err, errlen, "out of memory while scoring");
-    } else {
-        const char *params[4] = {vtext, id_text, prob_text, label_text};
-        rc = run_command(c, &save, params, err, errlen);
-    }
-    free(id_text);
-    free(prob_text);
-    free(label_text);
-    return rc;
-}
-
 /* ---- model operations (migration 004) ---- */
 
 int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,

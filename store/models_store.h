@@ -96,9 +96,4 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                               int *label),
                                   void *arg, char *err, size_t errlen);
 
-/* Writes (or replaces) the predictions of version for n passengers. */
-int models_store_save_predictions(store_conn c, int version, const int32_t *ids,
-                                  const double *probabilities, const int *labels, int n, char *err,
-                                  size_t errlen);
-
 #endif

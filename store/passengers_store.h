@@ -128,19 +128,6 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
 
 /* ---- the trainer ---- */
 
-/* Every passenger with known survival, by id (malloc'd). Returns the count or -1. By default only
- * the data as ETL runs wrote it (view passengers_etl_view: rows the API changed or deleted count
- * as the ETL left them, rows the API created not at all); with include_api_rows every row as it
- * is now. */
-long passengers_store_labelled(store_conn c, int include_api_rows, passenger **rows, char *err,
-                               size_t errlen);
-
-/* Streams every passenger by id through a cursor, batch rows at a time, to each(batch, n, arg)
- * (which returns 0 to go on), inside the caller's transaction. Returns the count or -1. */
-long passengers_store_scan(PGconn *conn, int batch,
-                           int (*each)(const passenger *rows, int n, void *arg), void *arg,
-                           char *err, size_t errlen);
-
 /* Streams every passenger the trainer learns from, by id, as one binary COPY (passengers_copy.c):
  * nothing is held but the row being parsed. As passengers_store_labelled: the ETL's data
  * (passengers_etl_view) unless all_rows, then every row as stored now; labelled or not. What the

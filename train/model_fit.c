@@ -31,7 +31,7 @@ static void append_number(unsigned char *buf, size_t *used, double v) {
     *used += sizeof bits;
 }
 
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
+static void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
     sha256_ctx ctx;
     sha256_init(&ctx);
     for (size_t i = 0; i < n; i++)

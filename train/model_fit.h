@@ -11,9 +11,6 @@
 titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
                            const logit_parameter *param, char *err, size_t errlen);
 
-/* SHA-256 over a canonical text form of the passengers, in order: identical rows, identical hash.
- */
-void model_fingerprint(const passenger *rows, size_t n, char hex[65]);
 /* The same, one passenger at a time (sha256_init first, sha256_final_hex after the last). */
 void model_fingerprint_add(sha256_ctx *ctx, const passenger *p);
 

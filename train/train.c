@@ -25,7 +25,7 @@
 #include <string.h>
 #include <time.h>
 
-void train_nested_options(const train_options *opt, nested_options *o);
+static void train_nested_options(const train_options *opt, nested_options *o);
 
 void train_default_options(train_options *opt) {
     memset(opt, 0, sizeof *opt);

@@ -144,8 +144,9 @@ static long family_of(train_data *d, uint64_t hash, int32_t id) {
 
 /* ---- rows ---- */
 
-/* The effective title the model would give p (features_is_woman_or_boy needs a state only for a
- * name without a title; the defaults are those a state learns from any real data). */
+/* The effective title the model would give p (passenger_features.c's woman-or-boy test needs a
+ * state only for a name without a title; the defaults are those a state learns from any real data).
+ */
 static int woman_or_boy(const passenger *p, int title) {
     if (p->sex == SEX_FEMALE)
         return 1;
