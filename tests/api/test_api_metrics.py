@@ -255,8 +255,10 @@ check(not problems, f"exposition problems without monitoring: {problems[:5]}")
 check(not any(n.startswith("titanic_prediction") for n, _, _ in samples),
       f"no prediction series when monitoring is off: "
       f"{[n for n, _, _ in samples if n.startswith('titanic_prediction')][:3]}")
-check(value(samples, "titanic_http_requests_total", route="/predict", method="POST",
-            code=200) == 5, "the requests themselves are still counted")
+# Each request is counted by its worker just after the client has its answer: wait for the last.
+counted = wait_until(lambda: value(scrape(off)[2], "titanic_http_requests_total",
+                                   route="/predict", method="POST", code=200) == 5, 5)
+check(counted, "the requests themselves are still counted")
 time.sleep(1.5)
 check(not any(x.get("message") == "prediction drift summary" for x in off.log_lines()),
       "no drift lines when monitoring is off")
