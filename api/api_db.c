@@ -42,19 +42,37 @@ void api_db_configure(const char *conninfo) {
     configured_conninfo = strdup(conninfo ? conninfo : "");
 }
 
-static int prepare_all(PGconn *conn, char *err, size_t errlen) {
-    if (db_exec(conn, STATEMENT_TIMEOUT_SQL, 0, NULL, err, errlen) != 0)
-        return -1;
-    for (const store_statement *const *st = store_prepared_statements; *st; st++) {
-        PGresult *res = PQprepare(conn, (*st)->name, (*st)->sql, (*st)->nparams, NULL);
-        int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-        if (!ok)
-            db_error_text(conn, res, err, errlen);
-        PQclear(res);
-        if (!ok)
-            return -1;
-    }
-    return 0;
+/* Which named statements this thread's connection has prepared, by position in
+ * store_prepared_statements. Each is prepared on its first use, not all at connect: a statement
+ * that cannot be prepared (a column renamed under us) then fails alone, as an error of that
+ * request, instead of making the whole connection look unavailable. */
+#define PREPARED_MAX 64
+static _Thread_local unsigned char thread_prepared[PREPARED_MAX];
+
+static int set_statement_timeout(PGconn *conn, char *err, size_t errlen) {
+    memset(thread_prepared, 0, sizeof thread_prepared);
+    return db_exec(conn, STATEMENT_TIMEOUT_SQL, 0, NULL, err, errlen);
+}
+
+static int prepared_slot(const store_statement *st) {
+    for (int i = 0; i < PREPARED_MAX && store_prepared_statements[i]; i++)
+        if (store_prepared_statements[i] == st)
+            return i;
+    return -1;
+}
+
+/* Prepares st (at slot) on conn unless done already. 0, or -1 with err. */
+static int ensure_prepared(PGconn *conn, const store_statement *st, int slot, char *err,
+                           size_t errlen) {
+    if (thread_prepared[slot])
+        return 0;
+    PGresult *res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
+    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        db_error_text(conn, res, err, errlen);
+    PQclear(res);
+    thread_prepared[slot] = (unsigned char)ok;
+    return ok ? 0 : -1;
 }
 
 static void drop_connection(void) {
@@ -79,7 +97,7 @@ static PGconn *api_db_get(char *err, size_t errlen) {
     thread_next_attempt = now + RETRY_INTERVAL_SECONDS;
     PGconn *conn = db_connect_timeout(configured_conninfo ? configured_conninfo : "", "titanic-api",
                                       CONNECT_TIMEOUT_SECONDS, err, errlen);
-    if (conn && prepare_all(conn, err, errlen) != 0) {
+    if (conn && set_statement_timeout(conn, err, errlen) != 0) {
         PQfinish(conn);
         conn = NULL;
     }
@@ -97,7 +115,10 @@ static PGconn *api_db_get(char *err, size_t errlen) {
 
 static PGresult *run_once(PGconn *conn, const store_statement *st, const char *const *params,
                           char *err, size_t errlen) {
-    PGresult *res = st->name
+    int slot = st->name ? prepared_slot(st) : -1; /* a name not in the list: sent as text */
+    if (slot >= 0 && ensure_prepared(conn, st, slot, err, errlen) != 0)
+        return NULL;
+    PGresult *res = slot >= 0
                         ? PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0)
                         : PQexecParams(conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;

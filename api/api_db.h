@@ -2,7 +2,8 @@
  * statements it runs on every request prepared once. When the database goes away a worker
  * drops its connection and retries at most once a second, so requests meanwhile fail fast with
  * 503 instead of waiting on a dead socket; after a restart the next request reconnects. The
- * statements prepared are the stores' named ones (store_prepared_statements). */
+ * statements prepared are the stores' named ones (store_prepared_statements), each on its first
+ * use. */
 #ifndef TITANIC_API_DB_H
 #define TITANIC_API_DB_H
 
