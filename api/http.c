@@ -47,6 +47,18 @@ void http_format_real(double value, char *out, size_t len) {
     int n = snprintf(out, len, "%.15g", value);
     if (n > 0 && (size_t)n + 2 < len && !strpbrk(out, ".eEn"))
         memcpy(out + n, ".0", 3);
+    /* jansson writes an exponent without "+" or leading zeros: 1e15, 1e-7 (not 1e+15, 1e-07) */
+    char *e = strchr(out, 'e');
+    if (!e)
+        return;
+    char *digits = e + 1 + (e[1] == '-'), *from = e + 1;
+    if (*from == '+')
+        from++;
+    else if (*from == '-')
+        from++;
+    while (*from == '0' && from[1])
+        from++;
+    memmove(digits, from, strlen(from) + 1);
 }
 
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {

@@ -30,6 +30,10 @@ typedef struct http_request {
     char path[HTTP_PATH_LOG_MAX + 1];    /* for the access log, bounded */
     char request_id[REQUEST_ID_MAX + 1]; /* sent back, logged, in error bodies */
     auth_identity who;                   /* the caller's key (role AUTH_NONE: none or unknown) */
+    /* While parked (server_park): what answers the request once it is unparked, and its data
+     * (freed by the server after that). */
+    enum MHD_Result (*resume)(struct http_request *r);
+    void *resume_data;
 } http_request;
 
 /* Limits and switches, from the environment (main.c). */
@@ -69,7 +73,8 @@ enum MHD_Result http_error_with_header(http_request *r, unsigned status, const c
 /* 405 with the Allow header. */
 enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 
-/* A real number as http_json writes it: 15 significant digits, and ".0" on whole numbers. */
+/* A real number as http_json (jansson) writes it: 15 significant digits, ".0" on whole numbers,
+ * an exponent without "+" or leading zeros. */
 void http_format_real(double value, char *out, size_t len);
 
 /* The name a write through the API is recorded under: the key's label, or "anonymous" when the

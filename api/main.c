@@ -10,6 +10,7 @@
 #include "db.h"
 #include "http.h"
 #include "log.h"
+#include "lookup_batch.h"
 #include "migrate.h"
 #include "model_cache.h"
 #include "model_holder.h"
@@ -37,6 +38,8 @@ typedef struct {
     long grace_seconds;
     long poll_seconds;
     long monitor_log_seconds; /* 0: no drift summary in the log */
+    long lookup_threads;      /* batched GET /passengers/{id} (lookup_batch.h) */
+    long lookup_wait_us;      /* how long a busy lookup thread waits to fill a batch */
     char *conninfo;
 } api_config;
 
@@ -48,6 +51,7 @@ static void usage(void) {
         "\n"
         "environment:\n"
         "  PORT (5000)  BIND (0.0.0.0)  THREADS (CPU count)\n"
+        "  LOOKUP_THREADS (2)  LOOKUP_BATCH_WAIT_US (200; 0: send every batch at once)\n"
         "  DATABASE_URL or DATABASE_URL_FILE, else libpq's PG* variables\n"
         "  API_KEYS_FILE (unset: writes unauthenticated)  AUTH_REQUIRED_FOR_READS (0)\n"
         "  METRICS_PORT (unset: /metrics on PORT, behind a key when API_KEYS_FILE is set)\n"
@@ -82,6 +86,8 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
+        config_env_long("LOOKUP_THREADS", 2, 1, 16, &c->lookup_threads, err, errlen) ||
+        config_env_long("LOOKUP_BATCH_WAIT_US", 200, 0, 100000, &c->lookup_wait_us, err, errlen) ||
         config_env_long("MAX_BODY_BYTES", 1 << 20, 1024, 64L << 20, &body, err, errlen) ||
         config_env_long("MAX_BATCH", 1000, 1, 100000, &batch, err, errlen) ||
         config_env_long("PEOPLE_LIST_MAX", 1000, 1, 100000, &people, err, errlen) ||
@@ -283,6 +289,10 @@ int main(int argc, char **argv) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");
         return 1;
     }
+    if (lookup_batch_start((int)c.lookup_threads, c.lookup_wait_us, err, sizeof err) != 0) {
+        log_error("cannot start", "{s:s}", "error", err);
+        return 1;
+    }
     server *s = server_start(&c.server, err, sizeof err);
     server *metrics = s && c.metrics_port ? start_metrics_server(&c, err, sizeof err) : NULL;
     if (!s || (c.metrics_port && !metrics) ||
@@ -302,6 +312,7 @@ int main(int argc, char **argv) {
     serve_until_terminated(s, &c);
     if (metrics)
         server_drain_and_stop(metrics, 0);
+    lookup_batch_stop(); /* after the server: nothing is parked any more */
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();

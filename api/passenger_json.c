@@ -1,10 +1,12 @@
 /* JSON conversions and validation for passengers. See passenger_json.h. */
 #include "passenger_json.h"
 
+#include "http.h"
 #include "json_flat.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -312,6 +314,121 @@ json_t *passenger_to_json(const passenger *p) {
     json_object_set_new(o, "cabin", optional_text(p->cabin));
     json_object_set_new(o, "embarked", p->embarked ? json_string(embarked) : json_null());
     return o;
+}
+
+/* Text written into a buffer sized beforehand for the worst case (json_text_bound). */
+typedef struct {
+    char *at;
+} json_out;
+
+static void put(json_out *o, const char *s) {
+    size_t n = strlen(s);
+    memcpy(o->at, s, n);
+    o->at += n;
+}
+
+/* A JSON string as jansson writes it without JSON_ENSURE_ASCII: quote, backslash and control
+ * characters escaped, everything else (UTF-8 included) as it is. At most 6 bytes per byte. */
+static void put_string(json_out *o, const char *s) {
+    static const char hex[] = "0123456789ABCDEF";
+    *o->at++ = '"';
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        const char *escape = c == '"'    ? "\\\""
+                             : c == '\\' ? "\\\\"
+                             : c == '\b' ? "\\b"
+                             : c == '\f' ? "\\f"
+                             : c == '\n' ? "\\n"
+                             : c == '\r' ? "\\r"
+                             : c == '\t' ? "\\t"
+                                         : NULL;
+        if (escape) {
+            put(o, escape);
+        } else if (c < 0x20) {
+            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
+            put(o, u);
+        } else {
+            *o->at++ = (char)c;
+        }
+    }
+    *o->at++ = '"';
+}
+
+static void put_optional_string(json_out *o, const char *s) {
+    if (s[0])
+        put_string(o, s);
+    else
+        put(o, "null");
+}
+
+/* Decimal digits without snprintf, which cost more than the rest of the object. */
+static void put_long(json_out *o, long v) {
+    char text[24], *at = text + sizeof text;
+    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+    do {
+        *--at = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--at = '-';
+    memcpy(o->at, at, (size_t)(text + sizeof text - at));
+    o->at += text + sizeof text - at;
+}
+
+static void put_optional_real(json_out *o, double v) {
+    char text[40];
+    if (isnan(v)) {
+        put(o, "null");
+        return;
+    }
+    http_format_real(v, text, sizeof text);
+    put(o, text);
+}
+
+/* Keys, punctuation and numbers take under 300 bytes; strings at most 6 bytes per byte. */
+static size_t json_text_bound(const passenger *p) {
+    return 300 + 6 * (strlen(p->uuid) + strlen(p->name) + strlen(p->ticket) + strlen(p->cabin));
+}
+
+char *passenger_json_text(const passenger *p, size_t *len) {
+    char *text = malloc(json_text_bound(p));
+    if (!text)
+        return NULL;
+    json_out o = {text};
+    put(&o, "{\"passenger_id\":");
+    put_long(&o, p->id);
+    put(&o, ",\"uuid\":");
+    put_string(&o, p->uuid);
+    put(&o, ",\"survived\":");
+    if (p->survived < 0)
+        put(&o, "null");
+    else
+        put_long(&o, p->survived);
+    put(&o, ",\"pclass\":");
+    put_long(&o, p->pclass);
+    put(&o, ",\"name\":");
+    put_string(&o, p->name);
+    put(&o, ",\"sex\":");
+    put_string(&o, passenger_sex_name(p->sex));
+    put(&o, ",\"age\":");
+    put_optional_real(&o, p->age);
+    put(&o, ",\"sibsp\":");
+    put_long(&o, p->sibsp);
+    put(&o, ",\"parch\":");
+    put_long(&o, p->parch);
+    put(&o, ",\"ticket\":");
+    put_optional_string(&o, p->ticket);
+    put(&o, ",\"fare\":");
+    put_optional_real(&o, p->fare);
+    put(&o, ",\"cabin\":");
+    put_optional_string(&o, p->cabin);
+    put(&o, ",\"embarked\":");
+    char embarked[4] = {'"', p->embarked, '"', '\0'};
+    put(&o, p->embarked ? embarked : "null");
+    put(&o, "}");
+    *o.at = '\0';
+    *len = (size_t)(o.at - text);
+    return text;
 }
 
 json_t *passenger_to_person(const passenger *p) {

@@ -4,6 +4,7 @@
 #include "routes.h"
 
 #include "api_db.h"
+#include "lookup_batch.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_holder.h"
@@ -313,6 +314,15 @@ static void render_gauges(FILE *out) {
             "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
             "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
             db.connects, db.connect_failures, db.dropped);
+    long batches, lookups;
+    lookup_batch_counts(&batches, &lookups);
+    fprintf(out,
+            "# HELP titanic_lookup_statements_total Statements run for batched passenger lookups.\n"
+            "# TYPE titanic_lookup_statements_total counter\n"
+            "titanic_lookup_statements_total %ld\n"
+            "# HELP titanic_lookups_total Passenger lookups answered by those statements.\n"
+            "# TYPE titanic_lookups_total counter\ntitanic_lookups_total %ld\n",
+            batches, lookups);
     fprintf(out,
             "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
             "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",

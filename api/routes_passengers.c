@@ -3,6 +3,7 @@
  * string is validated and sent as a parameter; only whitelisted SQL fragments are ever joined. */
 #include "api_db.h"
 #include "config.h"
+#include "lookup_batch.h"
 #include "passenger_cursor.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
@@ -27,17 +28,24 @@ static int parse_path_id(http_request *r, const char *text, int32_t *id) {
     return 0;
 }
 
+static enum MHD_Result answer_passenger(http_request *r, const lookup_result *found) {
+    if (found->found < 0)
+        return http_database_error(r, found->unavailable, found->err);
+    if (!found->found)
+        return http_error(r, 404, "no passenger with this id", "id");
+    size_t len;
+    char *text = passenger_json_text(&found->row, &len);
+    if (!text)
+        return http_error(r, 500, "out of memory", NULL);
+    return http_owned(r, 200, "application/json", text, len);
+}
+
+/* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
 enum MHD_Result route_passenger(http_request *r, const char *id_text) {
     int32_t id;
     if (parse_path_id(r, id_text, &id) != 0)
         return MHD_YES;
-    passenger p;
-    int found = fetch_passenger(r, id, &p);
-    if (found < 0)
-        return MHD_YES;
-    if (!found)
-        return http_error(r, 404, "no passenger with this id", "id");
-    return http_json(r, 200, passenger_to_json(&p));
+    return lookup_batch_park(r, id, answer_passenger);
 }
 
 /* ---- lists ---- */

@@ -27,6 +27,7 @@ struct server {
 };
 
 static atomic_int in_flight;
+static atomic_int parked; /* requests between server_park and their continuation */
 
 /* ---- request lifecycle ---- */
 
@@ -137,6 +138,33 @@ static int answered_early(http_request *r, const server *s) {
     return 0;
 }
 
+/* ---- parking ---- */
+
+void server_park(http_request *r, server_continuation then, void *data) {
+    r->resume = then;
+    r->resume_data = data;
+    atomic_fetch_add(&parked, 1);
+    /* Suspended before the caller hands r to another thread: a resume must never come first. */
+    MHD_suspend_connection(r->connection);
+}
+
+void server_unpark(http_request *r) {
+    /* Counted here, not when the continuation runs: a client that went away while parked is
+     * closed on resume without it. */
+    atomic_fetch_sub(&parked, 1);
+    MHD_resume_connection(r->connection);
+}
+
+/* libmicrohttpd calls on_request again once a parked connection is resumed. */
+static enum MHD_Result resume_parked(http_request *r) {
+    server_continuation then = r->resume;
+    r->resume = NULL;
+    enum MHD_Result rc = then(r);
+    free(r->resume_data);
+    r->resume_data = NULL;
+    return rc;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
@@ -161,7 +189,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r->body_too_large)
         return too_large(r);
     log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
-    enum MHD_Result rc = s->handler(r);
+    enum MHD_Result rc = r->resume ? resume_parked(r) : s->handler(r);
     log_set_request_id(NULL);
     return rc;
 }
@@ -242,7 +270,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
         if (r->status == 0 && code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
             r->status = 499; /* the client went away before an answer */
     }
-    if (!r->method) /* the headers never completed: the method is libmicrohttpd's secret */
+    free(r->resume_data); /* only set if the request ended while parked */
+    if (!r->method)       /* the headers never completed: the method is libmicrohttpd's secret */
         r->method = "OTHER";
     double seconds = clock_seconds_since(&r->started);
     metrics_record(r->route, r->method, r->status, seconds);
@@ -281,11 +310,11 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     s->authenticate = o->authenticate;
     /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
-        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG, (uint16_t)o->port, NULL,
-        NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads, MHD_OPTION_CONNECTION_LIMIT,
-        o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_connection_limit,
-        MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
+        MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+        (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
+        MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
+        MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        o->per_ip_connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, NULL,
         MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
@@ -316,6 +345,10 @@ int server_drain_and_stop(server *s, double grace_seconds) {
         nanosleep(&tick, NULL);
     }
     int left = atomic_load(&in_flight);
+    while (atomic_load(&parked) > 0) { /* bounded: parkers promise an answer (server.h) */
+        struct timespec tick = {0, 5 * 1000 * 1000};
+        nanosleep(&tick, NULL);
+    }
     MHD_stop_daemon(s->daemon);
     free(s);
     return left;

@@ -36,8 +36,18 @@ server *server_start(const server_options *options, char *err, size_t errlen);
 /* The port actually bound (useful with port 0). */
 int server_port(const server *s);
 
+/* Parking: a handler that waits on something slow (a database round trip) without holding its
+ * worker thread. It calls server_park and returns MHD_YES without answering; whoever finishes the
+ * work calls server_unpark (from any thread), and the server then calls then(r) on a worker
+ * thread to answer, and frees data afterwards. Every parked request must be unparked in bounded
+ * time: server_drain_and_stop waits for them. */
+typedef enum MHD_Result (*server_continuation)(http_request *r);
+void server_park(http_request *r, server_continuation then, void *data);
+void server_unpark(http_request *r);
+
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
- * number of requests still in flight when it gave up (0 for a clean drain). */
+ * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are
+ * always waited for: libmicrohttpd cannot stop with a connection suspended. */
 int server_drain_and_stop(server *s, double grace_seconds);
 
 #endif

@@ -11,4 +11,7 @@ struct timespec clock_now(void);
 /* Seconds from start to now (CLOCK_MONOTONIC). */
 double clock_seconds_since(const struct timespec *start);
 
+/* now + microseconds on CLOCK_MONOTONIC: a deadline for a condition variable on that clock. */
+struct timespec clock_after_us(long microseconds);
+
 #endif

@@ -71,6 +71,14 @@ static passenger *rows_of(const PGresult *res, int *count, char *err, size_t err
 const store_statement PASSENGER_BY_ID = {
     "passenger_by_id", "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = $1", 1,
     1};
+const store_statement PASSENGERS_BY_IDS = {
+    "passengers_by_ids",
+    /* One index probe per id: "passenger_id = ANY ($1)" gets a sequential scan from the planner
+     * whenever the table is small, and LIMIT 1 keeps the subquery from being flattened into a
+     * hash join. */
+    "SELECT p.* FROM unnest ($1::integer[]) AS wanted (id) CROSS JOIN LATERAL "
+    "(SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = wanted.id LIMIT 1) AS p",
+    1, 1};
 const store_statement STORE_PING = {"ping", "SELECT 1", 0, 1};
 
 int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavailable, char *err,
@@ -86,6 +94,49 @@ int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavaila
         passenger_from_row(res, 0, out);
     PQclear(res);
     return found;
+}
+
+/* ids as an array literal, "{1,2,3}"; out holds PASSENGER_BATCH_MAX ids of 11 characters. */
+static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
+    size_t used = 0;
+    out[used++] = '{';
+    for (int i = 0; i < n; i++)
+        used += (size_t)snprintf(out + used, size - used, i ? ",%ld" : "%ld", (long)ids[i]);
+    snprintf(out + used, size - used, "}");
+}
+
+int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *out, int *found,
+                              int *unavailable, char *err, size_t errlen) {
+    if (n < 0 || n > PASSENGER_BATCH_MAX) {
+        errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
+        return -1;
+    }
+    char array[PASSENGER_BATCH_MAX * 12 + 3];
+    id_array_text(ids, n, array, sizeof array);
+    const char *params[] = {array};
+    PGresult *res = store_run(c, &PASSENGERS_BY_IDS, params, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    memset(found, 0, (size_t)n * sizeof *found);
+    /* At most PASSENGER_BATCH_MAX rows against as many ids: a plain scan costs less than a
+     * sort at these sizes. */
+    int rows = PQntuples(res);
+    for (int row = 0; row < rows; row++) {
+        int32_t id = (int32_t)atol(PQgetvalue(res, row, COL_ID));
+        int first = -1;
+        for (int i = 0; i < n; i++) {
+            if (ids[i] != id)
+                continue;
+            if (first < 0)
+                passenger_from_row(res, row, &out[i]);
+            else
+                out[i] = out[first];
+            found[i] = 1;
+            first = first < 0 ? i : first;
+        }
+    }
+    PQclear(res);
+    return 0;
 }
 
 /* ---- filtered lists ---- */

@@ -32,6 +32,7 @@ PGresult *store_run(store_conn c, const store_statement *st, const char *const *
 
 const store_statement *const store_prepared_statements[] = {
     &PASSENGER_BY_ID,
+    &PASSENGERS_BY_IDS,
     &STORE_PING,
     NULL,
 };

@@ -5,6 +5,7 @@ this). Each round reads a passenger twice (warm), changes it from another proces
 the ETL and other replicas do, and reads it again at once: through /passengers/{id} and
 /people/{uuid}. Writers: a psql session (UPDATE, DELETE, INSERT, TRUNCATE), titanic-etl reloads,
 and this server's own /people writes."""
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -94,6 +95,30 @@ rows = dict(line.split("|", 1) for line in db.q(
     .splitlines())
 stale = [pid for pid in range(100, 140) if name_of(api, pid) != rows[str(pid)]]
 check(not stale, f"after an ETL reload every cached passenger is read anew: stale {stale[:5]}")
+
+# ---- concurrent lookups share statements (lookup_batch.c): each still gets its own row ----
+names = dict(line.split("|", 1) for line in db.q(
+    "SELECT passenger_id, name FROM passengers ORDER BY passenger_id").splitlines())
+wanted = [1 + (i * 37) % 1200 for i in range(2400)]  # ids above 891 do not exist: 404
+before = api.metrics()
+
+
+def lookup(pid):
+    r = api.get(f"/passengers/{pid}")
+    return pid, r.status, (r.json() or {}).get("name") if r.status == 200 else None
+
+
+with concurrent.futures.ThreadPoolExecutor(max_workers=32) as pool:
+    answers = list(pool.map(lookup, wanted))
+wrong = [(pid, status, name) for pid, status, name in answers
+         if (status, name) != ((200, names[str(pid)]) if str(pid) in names else (404, None))]
+check(not wrong, f"2400 lookups from 32 clients: {len(wrong)} wrong: {wrong[:3]}")
+after = api.metrics()
+statements = after.get("titanic_lookup_statements_total", 0) - before.get(
+    "titanic_lookup_statements_total", 0)
+lookups = after.get("titanic_lookups_total", 0) - before.get("titanic_lookups_total", 0)
+check(lookups == 2400 and 0 < statements < lookups,
+      f"they were batched: {lookups} lookups in {statements} statements")
 
 s.run("TRUNCATE passengers")
 check(name_of(api, 5) == 404, "after TRUNCATE every lookup is 404 at once")

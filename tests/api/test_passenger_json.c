@@ -1,0 +1,78 @@
+/* passenger_json_text, the lookup's hand-written JSON, against jansson's compact dump of
+ * passenger_to_json: byte for byte, on generated passengers and on strings that need escaping. */
+#include "check.h"
+#include "passenger_json.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int same_as_jansson(const passenger *p) {
+    json_t *tree = passenger_to_json(p);
+    char *expected = json_dumps(tree, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    json_decref(tree);
+    size_t len = 0;
+    char *actual = passenger_json_text(p, &len);
+    int same = expected && actual && strlen(actual) == len && strcmp(expected, actual) == 0;
+    if (!same)
+        fprintf(stderr, "expected %s\n     got %s\n", expected ? expected : "(null)",
+                actual ? actual : "(null)");
+    free(expected);
+    free(actual);
+    return same;
+}
+
+/* Passengers with every field varied by a small deterministic generator. */
+static void varied(passenger *p, unsigned i) {
+    static const double ages[] = {NAN, 0.42, 22, 38.5, 80, 1e-7, 123456.125};
+    static const double fares[] = {NAN, 0, 7.25, 71.2833, 512.3292, 8.05, 1e15, 3.14159265358979};
+    passenger_init(p);
+    p->id = (int32_t)(i * 7919 % 2147483647) + 1;
+    p->survived = (int8_t)((int)(i % 3) - 1);
+    p->pclass = (int8_t)(1 + i % 3);
+    p->sex = (int8_t)(i % 3);
+    p->age = ages[i % (sizeof ages / sizeof *ages)];
+    p->fare = fares[i % (sizeof fares / sizeof *fares)];
+    p->sibsp = (int16_t)(i % 9);
+    p->parch = (int16_t)(i % 7);
+    p->embarked = "CQS"[i % 4 < 3 ? i % 4 : 0] * (i % 4 != 3);
+    snprintf(p->name, sizeof p->name, "Passenger %u, Mr. O'Brien", i);
+    snprintf(p->ticket, sizeof p->ticket, i % 5 ? "A/5 %u" : "", i);
+    snprintf(p->cabin, sizeof p->cabin, i % 2 ? "C%u" : "", i % 150);
+    snprintf(p->uuid, sizeof p->uuid, "%08x-0000-4000-8000-%012x", i, i * 31);
+}
+
+int main(void) {
+    passenger p;
+    for (unsigned i = 0; i < 2000; i++) {
+        varied(&p, i);
+        CHECK(same_as_jansson(&p));
+    }
+    /* Integers at their limits. */
+    varied(&p, 3);
+    p.id = 2147483647;
+    p.sibsp = -32768;
+    p.parch = 32767;
+    CHECK(same_as_jansson(&p));
+    p.id = 0;
+    p.sibsp = 0;
+    CHECK(same_as_jansson(&p));
+    /* Every byte that needs escaping, and UTF-8 left as it is. */
+    varied(&p, 1);
+    char *at = p.name;
+    for (int c = 1; c < 0x20; c++)
+        *at++ = (char)c;
+    strcpy(at, "\"quoted\" back\\slash /slash \xc3\xa9l\xc3\xa8ve \xe2\x80\xa8");
+    CHECK(same_as_jansson(&p));
+    /* The longest strings, all escaped: the buffer is sized for the worst case. */
+    memset(p.name, '\n', sizeof p.name - 1);
+    p.name[sizeof p.name - 1] = '\0';
+    memset(p.ticket, '"', sizeof p.ticket - 1);
+    p.ticket[sizeof p.ticket - 1] = '\0';
+    memset(p.cabin, 1, sizeof p.cabin - 1);
+    p.cabin[sizeof p.cabin - 1] = '\0';
+    CHECK(same_as_jansson(&p));
+    return check_exit_code("test_passenger_json");
+}
