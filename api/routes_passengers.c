@@ -7,7 +7,6 @@
 #include "passenger_cursor.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
-#include "passenger_fetch.h"
 #include "routes.h"
 #include "text.h"
 

@@ -336,9 +336,12 @@ int server_port(const server *s) {
 
 int server_drain_and_stop(server *s, double grace_seconds) {
     atomic_store(&http_config.draining, 1);
+    /* New clients are refused from now on: shutdown takes the socket out of LISTEN at once.
+     * It is closed only after MHD_stop_daemon: the worker threads remove it from their epoll
+     * sets some time after quiescing, and closing it earlier races with them (TSan). */
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
-        close(listener);
+        shutdown(listener, SHUT_RDWR);
     struct timespec start = clock_now();
     while (atomic_load(&in_flight) > 0 && clock_seconds_since(&start) < grace_seconds) {
         struct timespec tick = {0, 5 * 1000 * 1000};
@@ -350,6 +353,8 @@ int server_drain_and_stop(server *s, double grace_seconds) {
         nanosleep(&tick, NULL);
     }
     MHD_stop_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
     free(s);
     return left;
 }
