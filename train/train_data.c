@@ -383,6 +383,93 @@ void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
     ev->survivors = d->families[r->group].survivors - (r->survived == 1);
 }
 
+/* ---- design rows, remembered ---- */
+
+/* Everything a design row is computed from. Built with memset so padding compares equal. */
+typedef struct design_input {
+    train_row row; /* group set to 0: the evidence stands for the family */
+    int32_t labelled, survivors;
+    uint64_t fare_bits;
+} design_input;
+
+#define MEMO_SLOTS (2 * TRAIN_DESIGN_MEMO_MAX)
+
+_Static_assert(sizeof(design_input) % sizeof(uint64_t) == 0, "design_input hashed by words");
+
+struct train_design_memo {
+    size_t p, n;
+    design_input *inputs; /* TRAIN_DESIGN_MEMO_MAX */
+    double *rows;         /* TRAIN_DESIGN_MEMO_MAX x p */
+    uint32_t *slots;      /* MEMO_SLOTS: input index + 1, 0 = empty */
+};
+
+train_design_memo *train_design_memo_new(const feature_state *st) {
+    train_design_memo *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->p = features_columns(&st->set, NULL);
+    m->inputs = malloc(TRAIN_DESIGN_MEMO_MAX * sizeof *m->inputs);
+    m->rows = malloc(TRAIN_DESIGN_MEMO_MAX * m->p * sizeof *m->rows);
+    m->slots = calloc(MEMO_SLOTS, sizeof *m->slots);
+    if (!m->inputs || !m->rows || !m->slots) {
+        train_design_memo_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void train_design_memo_free(train_design_memo *m) {
+    if (!m)
+        return;
+    free(m->inputs);
+    free(m->rows);
+    free(m->slots);
+    free(m);
+}
+
+static void compute_design(const train_data *d, const feature_state *st, size_t i,
+                           const group_evidence *ev, double *row) {
+    passenger p;
+    train_data_passenger(d, i, &p);
+    features_row_with_evidence(st, &p, 0, ev, row);
+}
+
+void train_data_design(const train_data *d, train_design_memo *memo, const feature_state *st,
+                       size_t i, const group_evidence *ev, double *row) {
+    /* An age beyond hundredths lives in the side list, not in the row: not remembered. */
+    if (!memo || d->rows[i].age_cents == TRAIN_AGE_EXACT) {
+        compute_design(d, st, i, ev, row);
+        return;
+    }
+    design_input in;
+    memset(&in, 0, sizeof in);
+    in.row = d->rows[i];
+    in.row.group = 0;
+    in.labelled = ev->labelled;
+    in.survivors = ev->survivors;
+    if (d->fares)
+        memcpy(&in.fare_bits, &d->fares[i], sizeof in.fare_bits);
+    uint64_t words[sizeof in / sizeof(uint64_t)], h = 0x243F6A8885A308D3ull;
+    memcpy(words, &in, sizeof in);
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+        h = mix64(h ^ words[w]);
+    size_t slot = (size_t)h & (MEMO_SLOTS - 1);
+    while (memo->slots[slot]) {
+        size_t k = memo->slots[slot] - 1;
+        if (memcmp(&memo->inputs[k], &in, sizeof in) == 0) {
+            memcpy(row, memo->rows + k * memo->p, memo->p * sizeof *row);
+            return;
+        }
+        slot = (slot + 1) & (MEMO_SLOTS - 1);
+    }
+    compute_design(d, st, i, ev, row);
+    if (memo->n < TRAIN_DESIGN_MEMO_MAX) {
+        memo->inputs[memo->n] = in;
+        memcpy(memo->rows + memo->n * memo->p, row, memo->p * sizeof *row);
+        memo->slots[slot] = (uint32_t)++memo->n;
+    }
+}
+
 /* ---- imputation values ---- */
 
 /* Median of the values of rows whose key(row) == k, NAN when none; scratch holds n doubles. */
