@@ -18,15 +18,34 @@ void sha256_init(sha256_ctx *ctx) {
     if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
         out_of_memory();
     ctx->md = md;
+    ctx->npending = 0;
 }
 
-void sha256_update(sha256_ctx *ctx, const void *data, size_t len) {
-    if (len > 0 && EVP_DigestUpdate(ctx->md, data, len) != 1)
+static void flush_pending(sha256_ctx *ctx) {
+    if (ctx->npending > 0 && EVP_DigestUpdate(ctx->md, ctx->pending, ctx->npending) != 1)
         out_of_memory();
+    ctx->npending = 0;
+}
+
+/* The digest of the concatenated input does not depend on how it was split into updates. */
+void sha256_update(sha256_ctx *ctx, const void *data, size_t len) {
+    if (len <= sizeof ctx->pending - ctx->npending) {
+        memcpy(ctx->pending + ctx->npending, data, len);
+        ctx->npending += len;
+        return;
+    }
+    flush_pending(ctx);
+    if (len < sizeof ctx->pending) {
+        memcpy(ctx->pending, data, len);
+        ctx->npending = len;
+    } else if (EVP_DigestUpdate(ctx->md, data, len) != 1) {
+        out_of_memory();
+    }
 }
 
 static void sha256_final(sha256_ctx *ctx, unsigned char digest[32]) {
     unsigned int n = 0;
+    flush_pending(ctx);
     if (EVP_DigestFinal_ex(ctx->md, digest, &n) != 1 || n != 32)
         out_of_memory();
     EVP_MD_CTX_free(ctx->md);

@@ -9,6 +9,10 @@
 
 typedef struct sha256_ctx {
     void *md; /* EVP_MD_CTX */
+    /* Small updates gather here: a call into EVP costs as much as hashing a few hundred bytes,
+     * and the trainer's fingerprint sends 8 bytes per passenger. */
+    unsigned char pending[2048];
+    size_t npending;
 } sha256_ctx;
 
 void sha256_init(sha256_ctx *ctx);

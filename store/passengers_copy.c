@@ -72,6 +72,32 @@ static int as_i16(int32_t len, const unsigned char *d, int16_t *v) {
     return len == 2 ? take_i16(&r, v) : -1;
 }
 
+/* Powers of ten a double holds exactly. */
+static const double EXACT_TENS[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The common case without text: up to three base-10000 digits make an integer below 2^53 and a
+ * scale of at most 10^20, both exact doubles, so one multiplication or division rounds correctly
+ * and gives the very double strtod gives for the same decimal (Clinger's fast path). A million
+ * ages went through sprintf and strtod in a third of the client's reading time. */
+static int numeric_fast(reader *r, int16_t ndigits, int16_t weight, int negative, double *out) {
+    int exponent = 4 * (weight - ndigits + 1);
+    if (ndigits > 3 || exponent > 20 || exponent < -20)
+        return -1;
+    uint64_t whole = 0;
+    for (int i = 0; i < ndigits; i++) {
+        int16_t digit;
+        if (take_i16(r, &digit) || digit < 0 || digit > 9999)
+            return -1;
+        whole = whole * 10000 + (uint64_t)digit;
+    }
+    double v = (double)whole;
+    v = exponent >= 0 ? v * EXACT_TENS[exponent] : v / EXACT_TENS[-exponent];
+    *out = negative ? -v : v;
+    return 0;
+}
+
 /* numeric's binary form (ndigits, weight, sign, dscale, base-10000 digits) as the double strtod
  * gives for its text: the digits written out with an exponent denote the same decimal, and glibc's
  * strtod rounds correctly, so the value is the text protocol's to the bit. NAN for NULL or NaN. */
@@ -81,6 +107,11 @@ static double as_numeric(int32_t len, const unsigned char *d) {
     if (len < 8 || take_i16(&r, &ndigits) || take_i16(&r, &weight) || take_i16(&r, &sign) ||
         take_i16(&r, &dscale) || ndigits < 0 || ndigits > 64 || (uint16_t)sign == 0xC000)
         return NAN;
+    double fast;
+    reader digits = r;
+    if (((uint16_t)sign == 0 || (uint16_t)sign == 0x4000) &&
+        numeric_fast(&digits, ndigits, weight, (uint16_t)sign == 0x4000, &fast) == 0)
+        return fast;
     char text[64 * 4 + 16], *w = text;
     if ((uint16_t)sign == 0x4000)
         *w++ = '-';

@@ -1,8 +1,9 @@
 /* Newton/IRLS logistic regression with GSL. See logit.h.
  *
- * Each iteration makes three passes over the design: eta = X beta (dgemv), the gradient X'(y - mu)
- * (dgemv), and the Hessian X'WX accumulated row by row (zeros skipped), so the only O(n) memory
- * besides the caller's X is a few n-vectors. */
+ * Each iteration makes three passes over the design: eta = X beta, the gradient X'(y - mu), and the
+ * Hessian X'WX accumulated row by row, each visiting only the row's nonzero columns (listed once
+ * per fit, 2 bytes a cell), so the only O(n) memory besides the caller's X is that list and a few
+ * n-vectors. */
 #include "logit.h"
 
 #include <gsl/gsl_blas.h>
@@ -15,6 +16,7 @@
 #include <gsl/gsl_vector.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,8 @@ const char *logit_check_parameter(const logit_problem *prob, const logit_paramet
         return "design matrix or labels missing";
     if (prob->n > (size_t)-1 / prob->p / sizeof(double))
         return "design too large";
+    if (prob->p > UINT16_MAX)
+        return "more than 65535 columns";
     if (!(param->l2 >= 0.0) || !isfinite(param->l2))
         return "l2 must be a finite number >= 0";
     if (!(param->tol > 0.0) || !(param->tol < 1.0))
@@ -102,23 +106,81 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
     return 0;
 }
 
-/* H = X' diag(w) X (w NULL: all ones): the lower triangle row by row, then mirrored. Zeros are
- * skipped: most design columns are indicators, and a row of them costs a few multiplications
- * instead of p * (p + 1) / 2 (this loop was a third of a cross-validation run under dsyrk). */
-static void accumulate_hessian(const logit_problem *prob, const double *w, gsl_matrix *H) {
+/* The nonzero columns of each row, in column order. Most design columns are indicators, so a row
+ * has a few nonzeros of its p columns, and every pass of every Newton iteration visits only those.
+ * Leaving out a zero term changes no bit: with finite values x * 0 is a zero, and adding a zero to
+ * a sum that started at +0 leaves it as it was (such a sum is never -0). */
+typedef struct nonzeros {
+    uint16_t *col; /* row i's in col[i * p ...], count[i] of them */
+    uint16_t *count;
+} nonzeros;
+
+static void nonzeros_free(nonzeros *nz) {
+    free(nz->col);
+    free(nz->count);
+}
+
+static int nonzeros_build(const logit_problem *prob, nonzeros *nz) {
+    nz->col = malloc(prob->n * prob->p * sizeof *nz->col);
+    nz->count = malloc(prob->n * sizeof *nz->count);
+    if (!nz->col || !nz->count) {
+        nonzeros_free(nz);
+        return -1;
+    }
+    for (size_t i = 0; i < prob->n; i++) {
+        const double *x = prob->x + i * prob->p;
+        uint16_t *c = nz->col + i * prob->p, k = 0;
+        for (size_t j = 0; j < prob->p; j++)
+            if (x[j] != 0.0)
+                c[k++] = (uint16_t)j;
+        nz->count[i] = k;
+    }
+    return 0;
+}
+
+/* eta = X beta, each row's terms summed in column order as dgemv does. */
+static void linear_predictor(const logit_problem *prob, const nonzeros *nz, const double *beta,
+                             double *eta) {
+    for (size_t i = 0; i < prob->n; i++) {
+        const double *x = prob->x + i * prob->p;
+        const uint16_t *c = nz->col + i * prob->p;
+        double t = 0.0;
+        for (size_t k = 0; k < nz->count[i]; k++)
+            t += x[c[k]] * beta[c[k]];
+        eta[i] = t;
+    }
+}
+
+/* grad = X' r, row by row as dgemv (transposed) does. */
+static void gradient(const logit_problem *prob, const nonzeros *nz, const double *r, double *grad) {
+    memset(grad, 0, prob->p * sizeof *grad);
+    for (size_t i = 0; i < prob->n; i++) {
+        const double *x = prob->x + i * prob->p;
+        const uint16_t *c = nz->col + i * prob->p;
+        for (size_t k = 0; k < nz->count[i]; k++)
+            grad[c[k]] += r[i] * x[c[k]];
+    }
+}
+
+/* H = X' diag(w) X (w NULL: all ones): the lower triangle row by row over the row's nonzeros,
+ * then mirrored (this loop was a third of a cross-validation run under dsyrk). */
+static void accumulate_hessian(const logit_problem *prob, const nonzeros *nz, const double *w,
+                               gsl_matrix *H) {
     gsl_matrix_set_zero(H);
     size_t p = prob->p, tda = H->tda;
     double *h = H->data;
     for (size_t i = 0; i < prob->n; i++) {
         const double *x = prob->x + i * p;
+        const uint16_t *c = nz->col + i * p;
         double wi = w ? w[i] : 1.0;
-        for (size_t a = 0; a < p; a++) {
+        for (size_t ka = 0; ka < nz->count[i]; ka++) {
+            size_t a = c[ka];
             double s = wi * x[a];
             if (s == 0.0)
                 continue;
             double *row = h + a * tda;
-            for (size_t b = 0; b <= a; b++)
-                row[b] += s * x[b];
+            for (size_t kb = 0; kb <= ka; kb++)
+                row[c[kb]] += s * x[c[kb]];
         }
     }
     for (size_t a = 0; a < p; a++)
@@ -198,11 +260,13 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
  * next iteration's weights need no second exp() (transcendentals dominate a pass over the rows). */
 static double loglik_from_eta(const logit_problem *prob, const gsl_vector *eta, gsl_vector *mu) {
     double ll = 0.0;
+    const double *e_of = eta->data; /* the workspace's vectors are contiguous */
+    double *mu_of = mu->data;
     for (size_t i = 0; i < prob->n; i++) {
-        double e = gsl_vector_get(eta, i);
+        double e = e_of[i];
         double t = exp(-fabs(e)); /* in (0, 1]: never overflows */
         ll += row_weight(prob, i) * (prob->y[i] * e - (e > 0 ? e : 0.0) - log1p(t));
-        gsl_vector_set(mu, i, e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t));
+        mu_of[i] = e >= 0 ? 1.0 / (1.0 + t) : t / (1.0 + t);
     }
     return ll;
 }
@@ -236,18 +300,18 @@ static int newton_direction(const gsl_matrix *H, const gsl_vector *g, gsl_vector
 
 /* Weights and residuals from the probabilities in w; then gradient and Hessian of the penalised
  * loglik. */
-static void derivatives(const logit_problem *prob, const logit_parameter *param,
+static void derivatives(const logit_problem *prob, const nonzeros *nz, const logit_parameter *param,
                         const gsl_vector *beta, gsl_vector *w, gsl_vector *resid, gsl_vector *grad,
                         gsl_matrix *H) {
+    double *w_of = w->data, *r_of = resid->data;
     for (size_t i = 0; i < prob->n; i++) {
-        double mu = gsl_vector_get(w, i); /* loglik_from_eta left the probabilities here */
+        double mu = w_of[i]; /* loglik_from_eta left the probabilities here */
         double weight = row_weight(prob, i);
-        gsl_vector_set(w, i, weight * mu * (1.0 - mu));
-        gsl_vector_set(resid, i, weight * (prob->y[i] - mu));
+        w_of[i] = weight * mu * (1.0 - mu);
+        r_of[i] = weight * (prob->y[i] - mu);
     }
-    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
-    gsl_blas_dgemv(CblasTrans, 1.0, &X.matrix, resid, 0.0, grad);
-    accumulate_hessian(prob, w->data, H);
+    gradient(prob, nz, r_of, grad->data);
+    accumulate_hessian(prob, nz, w_of, H);
     if (param->l2 > 0.0) {
         for (size_t j = 0; j < prob->p; j++) {
             if ((int)j == param->intercept)
@@ -330,9 +394,11 @@ typedef struct {
     gsl_vector *beta, *trial, *eta, *trial_eta, *w, *resid, *grad, *dir;
     gsl_matrix *H, *work;
     gsl_permutation *perm;
+    nonzeros nz;
 } workspace;
 
 static void workspace_free(workspace *ws) {
+    nonzeros_free(&ws->nz);
     gsl_vector_free(ws->beta);
     gsl_vector_free(ws->trial);
     gsl_vector_free(ws->eta);
@@ -346,7 +412,8 @@ static void workspace_free(workspace *ws) {
     gsl_permutation_free(ws->perm);
 }
 
-static int workspace_alloc(workspace *ws, size_t n, size_t p) {
+static int workspace_alloc(workspace *ws, const logit_problem *prob) {
+    size_t n = prob->n, p = prob->p;
     memset(ws, 0, sizeof *ws);
     ws->beta = gsl_vector_calloc(p);
     ws->trial = gsl_vector_calloc(p);
@@ -360,7 +427,7 @@ static int workspace_alloc(workspace *ws, size_t n, size_t p) {
     ws->work = gsl_matrix_calloc(p, p);
     ws->perm = gsl_permutation_calloc(p);
     if (!ws->beta || !ws->trial || !ws->grad || !ws->dir || !ws->eta || !ws->trial_eta || !ws->w ||
-        !ws->resid || !ws->H || !ws->work || !ws->perm) {
+        !ws->resid || !ws->H || !ws->work || !ws->perm || nonzeros_build(prob, &ws->nz) != 0) {
         workspace_free(ws);
         return -1;
     }
@@ -371,12 +438,11 @@ static int workspace_alloc(workspace *ws, size_t n, size_t p) {
  * increase. Returns the new penalised deviance, or NAN when no step helps. */
 static double newton_step(const logit_problem *prob, const logit_parameter *param, workspace *ws,
                           double dev_old) {
-    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
     double step = 1.0;
     for (int h = 0; h <= MAX_HALVINGS; h++, step *= 0.5) {
         gsl_vector_memcpy(ws->trial, ws->beta);
         gsl_blas_daxpy(step, ws->dir, ws->trial);
-        gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->trial, 0.0, ws->trial_eta);
+        linear_predictor(prob, &ws->nz, ws->trial->data, ws->trial_eta->data);
         double dev =
             -2.0 * loglik_from_eta(prob, ws->trial_eta, ws->resid) + penalty(param, ws->trial);
         /* Tiny increases are rounding at the optimum, not divergence. */
@@ -392,11 +458,10 @@ static double newton_step(const logit_problem *prob, const logit_parameter *para
 
 static int iterate(const logit_problem *prob, const logit_parameter *param, workspace *ws,
                    logit_result *out, char *err, size_t errlen) {
-    gsl_matrix_const_view X = gsl_matrix_const_view_array(prob->x, prob->n, prob->p);
-    gsl_blas_dgemv(CblasNoTrans, 1.0, &X.matrix, ws->beta, 0.0, ws->eta);
+    linear_predictor(prob, &ws->nz, ws->beta->data, ws->eta->data);
     double dev = -2.0 * loglik_from_eta(prob, ws->eta, ws->w) + penalty(param, ws->beta);
     for (int it = 1; it <= param->max_iter; it++) {
-        derivatives(prob, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
+        derivatives(prob, &ws->nz, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
         if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
             fail(err, errlen, "Newton step failed: the information matrix cannot be factored");
             return -1;
@@ -439,13 +504,13 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     if (check_data(prob, &positives, &total, err, errlen) != 0)
         return -1;
     workspace ws;
-    if (workspace_alloc(&ws, prob->n, prob->p) != 0) {
+    if (workspace_alloc(&ws, prob) != 0) {
         fail(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
         return -1;
     }
     int rc = -1;
     if (param->l2 == 0.0) {
-        accumulate_hessian(prob, prob->weight, ws.H);
+        accumulate_hessian(prob, &ws.nz, prob->weight, ws.H);
         if (check_rank(prob, ws.H, err, errlen) != 0)
             goto done;
     }
@@ -467,7 +532,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     for (size_t j = 0; j < prob->p; j++)
         out->beta[j] = gsl_vector_get(ws.beta, j);
     if (!prob->estimates_only) {
-        derivatives(prob, param, ws.beta, ws.w, ws.resid, ws.grad, ws.H);
+        derivatives(prob, &ws.nz, param, ws.beta, ws.w, ws.resid, ws.grad, ws.H);
         if (fill_statistics(prob, ws.H, out, err, errlen) != 0)
             goto done;
     }

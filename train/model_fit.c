@@ -169,24 +169,25 @@ static int build_patterns(const train_data *d, const feature_state *st, pattern_
     size_t n = train_data_rows(d);
     t->p = features_columns(&st->set, NULL);
     t->max = train_data_labelled(d) ? train_data_labelled(d) : 1;
+    train_design_memo *memo = train_design_memo_new(st);
     if (table_rehash(t, 1024) != 0)
         goto oom;
     for (size_t i = 0; i < n; i++) {
-        passenger p;
         group_evidence ev;
         double row[FEATURES_MAX_COLUMNS];
         if (train_data_row(d, i)->survived < 0)
             continue;
-        train_data_passenger(d, i, &p);
         train_data_evidence(d, i, &ev);
-        features_row_with_evidence(st, &p, 0, &ev, row);
+        train_data_design(d, memo, st, i, &ev, row);
         if (table_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
     }
+    train_design_memo_free(memo);
     for (size_t k = 0; k < t->n; k++)
         t->y[k] /= t->w[k];
     return 0;
 oom:
+    train_design_memo_free(memo);
     errorf(err, errlen, "out of memory building the design of %zu passengers", n);
     return -1;
 }

@@ -241,13 +241,24 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
         if (train[k])
             patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k));
     patterns_shares(&pat);
+    /* The penalties as a path: each fit starts where the previous one ended (a couple of Newton
+     * steps instead of six), and only the estimates are computed, since a fold's fit only
+     * predicts its held-out rows. */
+    double start[FEATURES_MAX_COLUMNS];
     for (int l = 0; l < nl2; l++) {
         logit_parameter param = c->o->param;
         param.l2 = l2s[l];
-        logit_problem prob = {.n = pat.n, .p = p, .x = pat.x, .y = pat.y, .weight = pat.w};
+        logit_problem prob = {.n = pat.n,
+                              .p = p,
+                              .x = pat.x,
+                              .y = pat.y,
+                              .weight = pat.w,
+                              .start = l > 0 ? start : NULL,
+                              .estimates_only = 1};
         logit_result fit;
         if (logit_train(&prob, &param, &fit, err, errlen) != 0)
             goto done;
+        memcpy(start, fit.beta, p * sizeof *start);
         for (size_t j = 0; j < npred; j++)
             probs[(size_t)l * npred + j] =
                 logit_probability(logit_linear(fit.beta, c->x + pred[j] * FEATURES_MAX_COLUMNS, p));

@@ -574,20 +574,19 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
 
 /* The fresh model's prediction for every passenger read, from the compact rows: the same
  * features_row and model_predict_row the API's model_predict runs, with the family evidence the
- * document's table gives (test_model_ops compares them). */
+ * document's table gives (test_model_ops compares them); computed once per distinct input. */
 typedef struct fresh_scorer {
     const train_data *d;
     const titanic_model *m;
+    train_design_memo *memo;
 } fresh_scorer;
 
 static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
     const fresh_scorer *f = arg;
-    passenger p;
     group_evidence ev;
     double row[FEATURES_MAX_COLUMNS];
-    train_data_passenger(f->d, i, &p);
     train_data_evidence_all(f->d, i, &ev);
-    features_row_with_evidence(model_features(f->m), &p, 0, &ev, row);
+    train_data_design(f->d, f->memo, model_features(f->m), i, &ev, row);
     *id = train_data_id(f->d, i);
     *probability = model_predict_row(f->m, row);
     *label = *probability >= model_threshold(f->m);
@@ -596,11 +595,14 @@ static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    fresh_scorer f = {s->d, s->fresh};
+    fresh_scorer f = {s->d, s->fresh, train_design_memo_new(model_features(s->fresh))};
     if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
                                       fresh_row, &f, err, errlen) == 0 &&
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0)
+        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
+        train_design_memo_free(f.memo);
         return (long)train_data_rows(s->d);
+    }
+    train_design_memo_free(f.memo);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
