@@ -26,7 +26,7 @@ static inline void synthetic_families(passenger *rows, size_t n, size_t unlabell
             snprintf(rows[i].name, sizeof rows[i].name, "%s", name);
             rows[i].pclass = prev->pclass;
             rows[i].embarked = prev->embarked;
-            snprintf(rows[i].ticket, sizeof rows[i].ticket, "%s", prev->ticket);
+            memcpy(rows[i].ticket, prev->ticket, sizeof rows[i].ticket); /* same-size fields */
             /* Families share a fate more often than strangers: what the feature is for. */
             if (g.state % 4 != 0)
                 rows[i].survived = prev->survived;
