@@ -38,8 +38,10 @@ typedef struct {
     long grace_seconds;
     long poll_seconds;
     long monitor_log_seconds; /* 0: no drift summary in the log */
-    long lookup_threads;      /* batched GET /passengers/{id} (lookup_batch.h) */
-    long lookup_wait_us;      /* how long a busy lookup thread waits to fill a batch */
+    /* Batched GET /passengers/{id} (lookup_batch.h). 3 threads waiting up to 200 us: the best
+     * of 2-4 threads and 0-200 us at wrk -c64 on the 2-core bench machine (bench/api.sh). */
+    long lookup_threads;
+    long lookup_wait_us; /* how long a busy lookup thread waits to fill a batch */
     char *conninfo;
 } api_config;
 
@@ -51,7 +53,7 @@ static void usage(void) {
         "\n"
         "environment:\n"
         "  PORT (5000)  BIND (0.0.0.0)  THREADS (CPU count)\n"
-        "  LOOKUP_THREADS (2)  LOOKUP_BATCH_WAIT_US (200; 0: send every batch at once)\n"
+        "  LOOKUP_THREADS (3)  LOOKUP_BATCH_WAIT_US (200; 0: send every batch at once)\n"
         "  DATABASE_URL or DATABASE_URL_FILE, else libpq's PG* variables\n"
         "  API_KEYS_FILE (unset: writes unauthenticated)  AUTH_REQUIRED_FOR_READS (0)\n"
         "  METRICS_PORT (unset: /metrics on PORT, behind a key when API_KEYS_FILE is set)\n"
@@ -86,7 +88,7 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
-        config_env_long("LOOKUP_THREADS", 2, 1, 16, &c->lookup_threads, err, errlen) ||
+        config_env_long("LOOKUP_THREADS", 3, 1, 16, &c->lookup_threads, err, errlen) ||
         config_env_long("LOOKUP_BATCH_WAIT_US", 200, 0, 100000, &c->lookup_wait_us, err, errlen) ||
         config_env_long("MAX_BODY_BYTES", 1 << 20, 1024, 64L << 20, &body, err, errlen) ||
         config_env_long("MAX_BATCH", 1000, 1, 100000, &batch, err, errlen) ||
