@@ -53,7 +53,7 @@ static int digits(cursor *c) {
 }
 
 /* A JSON number, as jansson makes it: an integer when there is no fraction or exponent. */
-static json_t *number(cursor *c) {
+static int number(cursor *c, flat_value *v) {
     const char *start = c->p;
     int real = 0;
     if (c->p < c->end && *c->p == '-')
@@ -61,12 +61,12 @@ static json_t *number(cursor *c) {
     if (c->p < c->end && *c->p == '0')
         c->p++;
     else if (!digits(c))
-        return NULL;
+        return 0;
     if (c->p < c->end && *c->p == '.') {
         c->p++;
         real = 1;
         if (!digits(c))
-            return NULL;
+            return 0;
     }
     if (c->p < c->end && (*c->p == 'e' || *c->p == 'E')) {
         c->p++;
@@ -74,21 +74,23 @@ static json_t *number(cursor *c) {
         if (c->p < c->end && (*c->p == '+' || *c->p == '-'))
             c->p++;
         if (!digits(c))
-            return NULL;
+            return 0;
     }
     size_t len = (size_t)(c->p - start);
     if (len >= NUMBER_MAX || (!real && len > 18)) /* leave overflow to jansson's errors */
-        return NULL;
+        return 0;
     char text[NUMBER_MAX];
     memcpy(text, start, len);
     text[len] = '\0';
-    if (!real)
-        return json_integer(strtoll(text, NULL, 10));
+    if (!real) {
+        v->type = FLAT_INTEGER;
+        v->integer = strtoll(text, NULL, 10);
+        return 1;
+    }
     errno = 0;
-    double value = strtod(text, NULL);
-    if (errno == ERANGE && isinf(value))
-        return NULL;
-    return json_real(value);
+    v->type = FLAT_REAL;
+    v->real = strtod(text, NULL);
+    return !(errno == ERANGE && isinf(v->real));
 }
 
 static int literal(cursor *c, const char *word) {
@@ -99,57 +101,87 @@ static int literal(cursor *c, const char *word) {
     return 1;
 }
 
-static json_t *value(cursor *c) {
+static int value(cursor *c, flat_value *v) {
     skip_space(c);
     if (c->p == c->end)
-        return NULL;
-    const char *s;
-    size_t len;
+        return 0;
     switch (*c->p) {
     case '"':
-        /* Printable ASCII is valid UTF-8: jansson's check would only repeat ours. */
-        return plain_string(c, &s, &len) ? json_stringn_nocheck(s, len) : NULL;
+        v->type = FLAT_STRING;
+        return plain_string(c, &v->text, &v->len);
     case 't':
-        return literal(c, "true") ? json_true() : NULL;
+        v->type = FLAT_TRUE;
+        return literal(c, "true");
     case 'f':
-        return literal(c, "false") ? json_false() : NULL;
+        v->type = FLAT_FALSE;
+        return literal(c, "false");
     case 'n':
-        return literal(c, "null") ? json_null() : NULL;
+        v->type = FLAT_NULL;
+        return literal(c, "null");
     default:
-        return number(c);
+        return number(c, v);
     }
 }
 
-/* One "key": value pair into obj; 0 when the text is outside the fast subset. */
-static int pair(cursor *c, json_t *obj) {
+/* One "key": value pair, handed to visit; 0 when the text is outside the fast subset. */
+static int pair(cursor *c, flat_visit visit, void *ctx) {
     const char *key;
     size_t key_len;
+    flat_value v = {FLAT_NULL, NULL, 0, 0, 0.0};
     if (!plain_string(c, &key, &key_len) || key_len > KEY_MAX || !take(c, ':'))
         return 0;
-    if (json_object_getn(obj, key, key_len)) /* a duplicate: jansson refuses it, with words */
-        return 0;
-    json_t *v = value(c);
-    return v && json_object_setn_new_nocheck(obj, key, key_len, v) == 0;
+    return value(c, &v) && visit(ctx, key, key_len, &v);
 }
 
-json_t *json_flat_object(const char *text, size_t len) {
+int json_flat_scan(const char *text, size_t len, flat_visit visit, void *ctx) {
     if (!text) /* an empty body: NULL + 0 would be undefined behaviour */
-        return NULL;
+        return 0;
     cursor c = {text, text + len};
     if (!take(&c, '{'))
-        return NULL;
-    json_t *obj = json_object();
-    if (!obj)
-        return NULL;
+        return 0;
     int ok = 1;
     if (!take(&c, '}')) {
         do {
-            ok = pair(&c, obj);
+            ok = pair(&c, visit, ctx);
         } while (ok && take(&c, ','));
         ok = ok && take(&c, '}');
     }
     skip_space(&c);
-    if (!ok || c.p != c.end) {
+    return ok && c.p == c.end;
+}
+
+/* The jansson value of a scanned one (printable ASCII is valid UTF-8: jansson's check would
+ * only repeat ours). */
+static json_t *jansson_of(const flat_value *v) {
+    switch (v->type) {
+    case FLAT_STRING:
+        return json_stringn_nocheck(v->text, v->len);
+    case FLAT_TRUE:
+        return json_true();
+    case FLAT_FALSE:
+        return json_false();
+    case FLAT_INTEGER:
+        return json_integer(v->integer);
+    case FLAT_REAL:
+        return json_real(v->real);
+    default:
+        return json_null();
+    }
+}
+
+static int add_to_object(void *ctx, const char *key, size_t key_len, const flat_value *v) {
+    json_t *obj = ctx;
+    if (json_object_getn(obj, key, key_len)) /* a duplicate: jansson refuses it, with words */
+        return 0;
+    json_t *value = jansson_of(v);
+    return value && json_object_setn_new_nocheck(obj, key, key_len, value) == 0;
+}
+
+json_t *json_flat_object(const char *text, size_t len) {
+    json_t *obj = text ? json_object() : NULL;
+    if (!obj)
+        return NULL;
+    if (!json_flat_scan(text, len, add_to_object, obj)) {
         json_decref(obj);
         return NULL;
     }

@@ -48,20 +48,56 @@ static int fail(input_error *e, const char *prefix, const char *key, const char 
     return -1;
 }
 
-static const char *type_name(const json_t *v) {
-    switch (json_typeof(v)) {
+/* A jansson value described as the flat scanner describes its own (json_flat.h), so the checks
+ * below serve both the fast path and jansson's. */
+static flat_value flat_of(json_t *v) {
+    flat_value f = {FLAT_NULL, NULL, 0, 0, 0.0};
+    switch (v ? json_typeof(v) : JSON_NULL) {
     case JSON_OBJECT:
-        return "an object";
+        f.type = FLAT_OBJECT;
+        break;
     case JSON_ARRAY:
-        return "an array";
+        f.type = FLAT_ARRAY;
+        break;
     case JSON_STRING:
-        return "a string";
+        f.type = FLAT_STRING;
+        f.text = json_string_value(v);
+        f.len = json_string_length(v);
+        break;
     case JSON_INTEGER:
-        return "an integer";
+        f.type = FLAT_INTEGER;
+        f.integer = json_integer_value(v);
+        break;
     case JSON_REAL:
-        return "a number";
+        f.type = FLAT_REAL;
+        f.real = json_real_value(v);
+        break;
     case JSON_TRUE:
+        f.type = FLAT_TRUE;
+        break;
     case JSON_FALSE:
+        f.type = FLAT_FALSE;
+        break;
+    default:
+        break;
+    }
+    return f;
+}
+
+static const char *type_name(const flat_value *v) {
+    switch (v->type) {
+    case FLAT_OBJECT:
+        return "an object";
+    case FLAT_ARRAY:
+        return "an array";
+    case FLAT_STRING:
+        return "a string";
+    case FLAT_INTEGER:
+        return "an integer";
+    case FLAT_REAL:
+        return "a number";
+    case FLAT_TRUE:
+    case FLAT_FALSE:
         return "a boolean";
     default:
         return "null";
@@ -69,41 +105,42 @@ static const char *type_name(const json_t *v) {
 }
 
 static int wrong_type(input_error *e, const char *prefix, const char *key, const char *expected,
-                      const json_t *v) {
+                      const flat_value *v) {
     char reason[128];
     snprintf(reason, sizeof reason, "expected %s, got %s", expected, type_name(v));
     return fail(e, prefix, key, reason);
 }
 
-static int get_int(json_t *v, const char *prefix, const char *key, long min, long max, long *out,
-                   input_error *e) {
-    if (!json_is_integer(v))
+static int get_int(const flat_value *v, const char *prefix, const char *key, long min, long max,
+                   long *out, input_error *e) {
+    if (v->type != FLAT_INTEGER)
         return wrong_type(e, prefix, key, "an integer", v);
-    json_int_t n = json_integer_value(v);
+    long long n = v->integer;
     if (n < min || n > max) {
         char reason[128];
         snprintf(reason, sizeof reason, "expected an integer from %ld to %ld, got %lld", min, max,
-                 (long long)n);
+                 n);
         return fail(e, prefix, key, reason);
     }
     *out = (long)n;
     return 0;
 }
 
-static int get_number(json_t *v, const char *prefix, const char *key, double *out, input_error *e) {
-    if (!json_is_number(v))
+static int get_number(const flat_value *v, const char *prefix, const char *key, double *out,
+                      input_error *e) {
+    if (v->type != FLAT_INTEGER && v->type != FLAT_REAL)
         return wrong_type(e, prefix, key, "a number", v);
-    *out = json_number_value(v);
+    *out = v->type == FLAT_INTEGER ? (double)v->integer : v->real;
     return 0;
 }
 
-static int get_sex(json_t *v, const char *prefix, const char *key, int8_t *out, input_error *e) {
-    if (!json_is_string(v))
+static int get_sex(const flat_value *v, const char *prefix, const char *key, int8_t *out,
+                   input_error *e) {
+    if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
-    const char *s = json_string_value(v);
     static const char *const names[] = {"male", "female", "other"};
     for (int i = 0; i < 3; i++) {
-        if (strcasecmp(s, names[i]) == 0 && strlen(s) == strlen(names[i])) {
+        if (v->len == strlen(names[i]) && strncasecmp(v->text, names[i], v->len) == 0) {
             *out = (int8_t)i;
             return 0;
         }
@@ -111,42 +148,37 @@ static int get_sex(json_t *v, const char *prefix, const char *key, int8_t *out, 
     return fail(e, prefix, key, "expected male, female or other");
 }
 
-static int get_text(json_t *v, const char *prefix, const char *key, size_t max, char *dst,
+static int get_text(const flat_value *v, const char *prefix, const char *key, size_t max, char *dst,
                     input_error *e) {
-    if (json_is_null(v)) {
+    if (v->type == FLAT_NULL) {
         dst[0] = '\0';
         return 0;
     }
-    if (!json_is_string(v))
+    if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
     char reason[200];
-    if (passenger_parse_text(json_string_value(v), json_string_length(v), max, dst, reason,
-                             sizeof reason) != 0)
+    if (passenger_parse_text(v->text, v->len, max, dst, reason, sizeof reason) != 0)
         return fail(e, prefix, key, reason);
     return 0;
 }
 
-static int get_embarked(json_t *v, const char *prefix, const char *key, char *out, input_error *e) {
-    if (json_is_null(v)) {
+static int get_embarked(const flat_value *v, const char *prefix, const char *key, char *out,
+                        input_error *e) {
+    if (v->type == FLAT_NULL || (v->type == FLAT_STRING && v->len == 0)) {
         *out = '\0';
         return 0;
     }
-    if (!json_is_string(v))
+    if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
-    const char *s = json_string_value(v);
-    if (s[0] == '\0' && json_string_length(v) == 0) {
-        *out = '\0';
-        return 0;
-    }
-    char c = (char)(s[0] >= 'a' && s[0] <= 'z' ? s[0] - 'a' + 'A' : s[0]);
-    if (json_string_length(v) != 1 || !(c == 'C' || c == 'Q' || c == 'S'))
+    char c = (char)(v->text[0] >= 'a' && v->text[0] <= 'z' ? v->text[0] - 'a' + 'A' : v->text[0]);
+    if (v->len != 1 || !(c == 'C' || c == 'Q' || c == 'S'))
         return fail(e, prefix, key, "expected C, Q, S or null");
     *out = c;
     return 0;
 }
 
-static int set_predict_field(predict_field f, json_t *v, const char *prefix, const char *key,
-                             passenger *p, input_error *e) {
+static int set_predict_field(predict_field f, const flat_value *v, const char *prefix,
+                             const char *key, passenger *p, input_error *e) {
     long n;
     char reason[128];
     switch (f) {
@@ -158,14 +190,14 @@ static int set_predict_field(predict_field f, json_t *v, const char *prefix, con
     case F_SEX:
         return get_sex(v, prefix, key, &p->sex, e);
     case F_AGE:
-        if (json_is_null(v))
+        if (v->type == FLAT_NULL)
             return 0;
         if (get_number(v, prefix, key, &p->age, e) != 0)
             return -1;
         return passenger_check_age(p->age, reason, sizeof reason) ? fail(e, prefix, key, reason)
                                                                   : 0;
     case F_FARE:
-        if (json_is_null(v))
+        if (v->type == FLAT_NULL)
             return 0;
         if (get_number(v, prefix, key, &p->fare, e) != 0)
             return -1;
@@ -173,7 +205,7 @@ static int set_predict_field(predict_field f, json_t *v, const char *prefix, con
                                                                     : 0;
     case F_SIBSP:
     case F_PARCH:
-        if (json_is_null(v))
+        if (v->type == FLAT_NULL)
             return 0;
         if (get_int(v, prefix, key, 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
             return -1;
@@ -204,8 +236,9 @@ int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, i
     passenger_init(p);
     p->pclass = 0;
     p->sex = -1;
-    if (!json_is_object(obj))
-        return wrong_type(e, prefix, "", "a passenger object", obj);
+    flat_value whole = flat_of(obj);
+    if (whole.type != FLAT_OBJECT)
+        return wrong_type(e, prefix, "", "a passenger object", &whole);
     int seen[F_COUNT] = {0};
     const char *key;
     json_t *value;
@@ -218,7 +251,8 @@ int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, i
         }
         if (f != F_IGNORED && seen[f]++)
             return fail(e, prefix, key, "given twice (in two spellings)");
-        if (set_predict_field((predict_field)f, value, prefix, key, p, e) != 0)
+        flat_value v = flat_of(value);
+        if (set_predict_field((predict_field)f, &v, prefix, key, p, e) != 0)
             return -1;
     }
     if (!seen[F_PCLASS])
@@ -228,12 +262,57 @@ int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, i
     return 0;
 }
 
+/* ---- the fast path for one /predict passenger ---- */
+
+#define PREDICT_KEY_COUNT (sizeof predict_keys / sizeof predict_keys[0])
+
+typedef struct {
+    passenger *p;
+    unsigned char key_seen[PREDICT_KEY_COUNT];
+    int field_seen[F_COUNT];
+} fast_predict;
+
+static int predict_key_index(const char *key, size_t len) {
+    for (size_t i = 0; i < PREDICT_KEY_COUNT; i++) {
+        if (strlen(predict_keys[i].key) == len && memcmp(key, predict_keys[i].key, len) == 0)
+            return (int)i;
+    }
+    return -1;
+}
+
+/* One pair of the body; 0 (decline) on anything the full path would refuse, so that path words
+ * the error: an unknown or repeated key, a field in two spellings, a value set_predict_field
+ * refuses. */
+static int take_predict_pair(void *ctx, const char *key, size_t len, const flat_value *v) {
+    fast_predict *f = ctx;
+    int i = predict_key_index(key, len);
+    if (i < 0 || f->key_seen[i]++)
+        return 0;
+    predict_field field = predict_keys[i].field;
+    if (field != F_IGNORED && f->field_seen[field]++)
+        return 0;
+    input_error e;
+    return set_predict_field(field, v, "", predict_keys[i].key, f->p, &e) == 0;
+}
+
+int passenger_from_predict_text(const char *body, size_t len, passenger *p) {
+    fast_predict f;
+    memset(&f, 0, sizeof f);
+    f.p = p;
+    passenger_init(p);
+    p->pclass = 0;
+    p->sex = -1;
+    return json_flat_scan(body, len, take_predict_pair, &f) && f.field_seen[F_PCLASS] &&
+           f.field_seen[F_SEX];
+}
+
 /* ---- the /people contract ---- */
 
 int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     passenger_init(p);
-    if (!json_is_object(obj))
-        return wrong_type(e, "", "", "a Person object", obj);
+    flat_value whole = flat_of(obj);
+    if (whole.type != FLAT_OBJECT)
+        return wrong_type(e, "", "", "a Person object", &whole);
     static const char *const known[] = {
         "uuid", "survived", "passengerClass",          "name",
         "sex",  "age",      "siblingsOrSpousesAboard", "parentsOrChildrenAboard",
@@ -254,35 +333,39 @@ int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
         if (!json_object_get(obj, known[i]))
             return fail(e, "", known[i], "required");
     }
-    json_t *survived = json_object_get(obj, "survived");
-    if (!json_is_boolean(survived))
-        return wrong_type(e, "", "survived", "a boolean", survived);
-    p->survived = json_is_true(survived) ? 1 : 0;
+    flat_value survived = flat_of(json_object_get(obj, "survived"));
+    if (survived.type != FLAT_TRUE && survived.type != FLAT_FALSE)
+        return wrong_type(e, "", "survived", "a boolean", &survived);
+    p->survived = survived.type == FLAT_TRUE ? 1 : 0;
     long n;
     char reason[128];
-    if (get_int(json_object_get(obj, "passengerClass"), "", "passengerClass", 1, 3, &n, e) != 0)
+    flat_value v = flat_of(json_object_get(obj, "passengerClass"));
+    if (get_int(&v, "", "passengerClass", 1, 3, &n, e) != 0)
         return -1;
     p->pclass = (int8_t)n;
-    json_t *name = json_object_get(obj, "name");
-    if (get_text(name, "", "name", PASSENGER_NAME_MAX, p->name, e) != 0)
+    v = flat_of(json_object_get(obj, "name"));
+    if (get_text(&v, "", "name", PASSENGER_NAME_MAX, p->name, e) != 0)
         return -1;
     if (p->name[0] == '\0')
         return fail(e, "", "name", "required: a non-empty string");
-    if (get_sex(json_object_get(obj, "sex"), "", "sex", &p->sex, e) != 0)
+    v = flat_of(json_object_get(obj, "sex"));
+    if (get_sex(&v, "", "sex", &p->sex, e) != 0)
         return -1;
-    if (get_number(json_object_get(obj, "age"), "", "age", &p->age, e) != 0)
+    v = flat_of(json_object_get(obj, "age"));
+    if (get_number(&v, "", "age", &p->age, e) != 0)
         return -1;
     if (passenger_check_age(p->age, reason, sizeof reason) != 0)
         return fail(e, "", "age", reason);
-    if (get_int(json_object_get(obj, "siblingsOrSpousesAboard"), "", "siblingsOrSpousesAboard", 0,
-                PASSENGER_FAMILY_MAX, &n, e) != 0)
+    v = flat_of(json_object_get(obj, "siblingsOrSpousesAboard"));
+    if (get_int(&v, "", "siblingsOrSpousesAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
         return -1;
     p->sibsp = (int16_t)n;
-    if (get_int(json_object_get(obj, "parentsOrChildrenAboard"), "", "parentsOrChildrenAboard", 0,
-                PASSENGER_FAMILY_MAX, &n, e) != 0)
+    v = flat_of(json_object_get(obj, "parentsOrChildrenAboard"));
+    if (get_int(&v, "", "parentsOrChildrenAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
         return -1;
     p->parch = (int16_t)n;
-    if (get_number(json_object_get(obj, "fare"), "", "fare", &p->fare, e) != 0)
+    v = flat_of(json_object_get(obj, "fare"));
+    if (get_number(&v, "", "fare", &p->fare, e) != 0)
         return -1;
     if (passenger_check_fare(p->fare, reason, sizeof reason) != 0)
         return fail(e, "", "fare", reason);

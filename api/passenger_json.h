@@ -21,6 +21,12 @@ typedef struct {
  * default to 0. */
 int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, input_error *e);
 
+/* The fast path for the common /predict body, one flat passenger object (json_flat.h's subset),
+ * read straight into p with the same checks as passenger_from_predict_json and no JSON tree.
+ * 1 when p is the passenger that function would give; 0 when it declines (anything outside the
+ * subset, or any error: the full path then answers with its words). */
+int passenger_from_predict_text(const char *body, size_t len, passenger *p);
+
 /* A /people PersonData object: every field required; "uuid" is ignored when present. */
 int passenger_from_person_json(json_t *obj, passenger *p, input_error *e);
 

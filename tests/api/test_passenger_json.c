@@ -1,5 +1,10 @@
-/* passenger_json_text, the lookup's hand-written JSON, against jansson's compact dump of
- * passenger_to_json: byte for byte, on generated passengers and on strings that need escaping. */
+/* The hand-written JSON paths against jansson's:
+ *   - passenger_json_text, the lookup's answer, against jansson's compact dump of
+ *     passenger_to_json: byte for byte, on generated passengers and on strings that need
+ *     escaping;
+ *   - passenger_from_predict_text, /predict's reader without a JSON tree, against
+ *     passenger_from_predict_json: what it accepts is the same passenger, and everything the
+ *     full path refuses (or words an error for) it declines. */
 #include "check.h"
 #include "passenger_json.h"
 
@@ -44,7 +49,76 @@ static void varied(passenger *p, unsigned i) {
     snprintf(p->uuid, sizeof p->uuid, "%08x-0000-4000-8000-%012x", i, i * 31);
 }
 
+static int same_passenger(const passenger *a, const passenger *b) {
+    return a->pclass == b->pclass && a->sex == b->sex && a->sibsp == b->sibsp &&
+           a->parch == b->parch && a->embarked == b->embarked && a->survived == b->survived &&
+           (a->age == b->age || (isnan(a->age) && isnan(b->age))) &&
+           (a->fare == b->fare || (isnan(a->fare) && isnan(b->fare))) &&
+           !strcmp(a->name, b->name) && !strcmp(a->ticket, b->ticket) &&
+           !strcmp(a->cabin, b->cabin);
+}
+
+/* 1 when the fast path accepts body and the full path gives the same passenger. */
+static int fast_accepts_same(const char *body) {
+    passenger fast, slow;
+    input_error e;
+    if (!passenger_from_predict_text(body, strlen(body), &fast))
+        return 0;
+    json_t *tree = parse_json_body(body, strlen(body), &e);
+    int same = tree && passenger_from_predict_json(tree, "", &slow, &e) == 0 &&
+               same_passenger(&fast, &slow);
+    json_decref(tree);
+    return same;
+}
+
+static void check_predict_fast_path(void) {
+    static const char *const accepted[] = {
+        "{\"pclass\":3,\"sex\":\"male\",\"age\":22,\"sibsp\":1,\"parch\":0,\"fare\":7.25,"
+        "\"embarked\":\"S\",\"name\":\"Braund, Mr. Owen Harris\",\"ticket\":\"A/5 21171\","
+        "\"cabin\":null}",
+        "{\"Pclass\":1,\"Sex\":\"FEMALE\",\"Age\":38.5,\"Fare\":71.2833,\"Embarked\":\"c\","
+        "\"PassengerId\":2,\"Survived\":1}",
+        " { \"pclass\" : 2 , \"sex\" : \"other\" , \"age\" : null, \"fare\": null } ",
+        "{\"sex\":\"female\",\"pclass\":1,\"age\":0.42,\"fare\":0,\"embarked\":\"\"}",
+        "{\"pclass\":3,\"sex\":\"male\",\"age\":1e1,\"fare\":5E-1,\"sibsp\":8,\"parch\":9}",
+    };
+    for (size_t i = 0; i < sizeof accepted / sizeof *accepted; i++) {
+        if (!fast_accepts_same(accepted[i]))
+            fprintf(stderr, "not accepted alike: %s\n", accepted[i]);
+        CHECK(fast_accepts_same(accepted[i]));
+    }
+    static const char *const declined[] = {
+        "{\"pclass\":3}",                                     /* sex required */
+        "{\"sex\":\"male\"}",                                 /* pclass required */
+        "{\"pclass\":3,\"sex\":\"male\",\"colour\":\"red\"}", /* unknown field */
+        "{\"pclass\":3,\"sex\":\"male\",\"pclass\":3}",       /* a key twice */
+        "{\"pclass\":3,\"sex\":\"male\",\"PassengerId\":1,\"PassengerId\":1}",
+        "{\"pclass\":3,\"Pclass\":3,\"sex\":\"male\"}", /* two spellings */
+        "{\"pclass\":4,\"sex\":\"male\"}",              /* out of range */
+        "{\"pclass\":3.0,\"sex\":\"male\"}",            /* a real for an integer */
+        "{\"pclass\":\"3\",\"sex\":\"male\"}",          /* a string for a number */
+        "{\"pclass\":3,\"sex\":\"man\"}",
+        "{\"pclass\":3,\"sex\":\"male\",\"age\":-1}",
+        "{\"pclass\":3,\"sex\":\"male\",\"embarked\":\"X\"}",
+        "{\"pclass\":3,\"sex\":\"male\",\"name\":\"O\\u2019Brien\"}", /* an escape: jansson's */
+        "{\"pclass\":3,\"sex\":\"male\",\"name\":{\"a\":1}}",         /* nesting */
+        "{\"passenger_id\":5}",
+        "{\"passengers\":[]}",
+        "{\"pclass\":3,\"sex\":\"male\"", /* unterminated */
+        "[]",
+        "",
+    };
+    for (size_t i = 0; i < sizeof declined / sizeof *declined; i++) {
+        passenger p;
+        int taken = passenger_from_predict_text(declined[i], strlen(declined[i]), &p);
+        if (taken)
+            fprintf(stderr, "accepted, should decline: %s\n", declined[i]);
+        CHECK(!taken);
+    }
+}
+
 int main(void) {
+    check_predict_fast_path();
     passenger p;
     for (unsigned i = 0; i < 2000; i++) {
         varied(&p, i);

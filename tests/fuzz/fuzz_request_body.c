@@ -51,14 +51,39 @@ static void check_fast_path_agrees(const uint8_t *data, size_t size) {
     json_decref(slow);
 }
 
+static int same_passenger(const passenger *a, const passenger *b) {
+    return a->pclass == b->pclass && a->sex == b->sex && a->sibsp == b->sibsp &&
+           a->parch == b->parch && a->embarked == b->embarked && a->survived == b->survived &&
+           (a->age == b->age || (isnan(a->age) && isnan(b->age))) &&
+           (a->fare == b->fare || (isnan(a->fare) && isnan(b->fare))) &&
+           !strcmp(a->name, b->name) && !strcmp(a->ticket, b->ticket) &&
+           !strcmp(a->cabin, b->cabin);
+}
+
+/* /predict's fast path (no JSON tree) accepts only what the full path accepts, as the same
+ * passenger; it may decline anything, the full path then answers. */
+static void check_predict_fast_path_agrees(const uint8_t *data, size_t size) {
+    passenger fast, slow;
+    if (!passenger_from_predict_text((const char *)data, size, &fast))
+        return;
+    input_error e;
+    json_t *body = parse_json_body((const char *)data, size, &e);
+    require(body != NULL && passenger_from_predict_json(body, "", &slow, &e) == 0);
+    require(same_passenger(&fast, &slow));
+    json_decref(body);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_fast_path_agrees(data, size);
+    check_predict_fast_path_agrees(data, size);
     input_error e;
     if (size == 0) {
         /* The server hands an empty body over as NULL (it allocated nothing), which libFuzzer
          * never does: that is where clang's UBSan caught NULL + 0 in json_flat (issue 10).
          * libFuzzer runs the empty input first, so this runs in every smoke test. */
         require(json_flat_object(NULL, 0) == NULL);
+        passenger none_p;
+        require(passenger_from_predict_text(NULL, 0, &none_p) == 0);
         json_t *none = parse_json_body(NULL, 0, &e);
         require(none == NULL && e.reason[0] != '\0');
     }
