@@ -3,6 +3,7 @@
 
 #include "http.h"
 #include "json_flat.h"
+#include "text_out.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -399,20 +400,9 @@ json_t *passenger_to_json(const passenger *p) {
     return o;
 }
 
-/* Text written into a buffer sized beforehand for the worst case (json_text_bound). */
-typedef struct {
-    char *at;
-} json_out;
-
-static void put(json_out *o, const char *s) {
-    size_t n = strlen(s);
-    memcpy(o->at, s, n);
-    o->at += n;
-}
-
 /* A JSON string as jansson writes it without JSON_ENSURE_ASCII: quote, backslash and control
  * characters escaped, everything else (UTF-8 included) as it is. At most 6 bytes per byte. */
-static void put_string(json_out *o, const char *s) {
+static void put_string(text_out *o, const char *s) {
     static const char hex[] = "0123456789ABCDEF";
     *o->at++ = '"';
     for (; *s; s++) {
@@ -426,10 +416,10 @@ static void put_string(json_out *o, const char *s) {
                              : c == '\t' ? "\\t"
                                          : NULL;
         if (escape) {
-            put(o, escape);
+            out_str(o, escape);
         } else if (c < 0x20) {
             char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
-            put(o, u);
+            out_str(o, u);
         } else {
             *o->at++ = (char)c;
         }
@@ -437,35 +427,21 @@ static void put_string(json_out *o, const char *s) {
     *o->at++ = '"';
 }
 
-static void put_optional_string(json_out *o, const char *s) {
+static void put_optional_string(text_out *o, const char *s) {
     if (s[0])
         put_string(o, s);
     else
-        put(o, "null");
+        out_str(o, "null");
 }
 
-/* Decimal digits without snprintf, which cost more than the rest of the object. */
-static void put_long(json_out *o, long v) {
-    char text[24], *at = text + sizeof text;
-    unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
-    do {
-        *--at = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        *--at = '-';
-    memcpy(o->at, at, (size_t)(text + sizeof text - at));
-    o->at += text + sizeof text - at;
-}
-
-static void put_optional_real(json_out *o, double v) {
+static void put_optional_real(text_out *o, double v) {
     char text[40];
     if (isnan(v)) {
-        put(o, "null");
+        out_str(o, "null");
         return;
     }
     http_format_real(v, text, sizeof text);
-    put(o, text);
+    out_str(o, text);
 }
 
 /* Keys, punctuation and numbers take under 300 bytes; strings at most 6 bytes per byte. */
@@ -477,38 +453,38 @@ char *passenger_json_text(const passenger *p, size_t *len) {
     char *text = malloc(json_text_bound(p));
     if (!text)
         return NULL;
-    json_out o = {text};
-    put(&o, "{\"passenger_id\":");
-    put_long(&o, p->id);
-    put(&o, ",\"uuid\":");
+    text_out o = {text};
+    out_str(&o, "{\"passenger_id\":");
+    out_long(&o, p->id);
+    out_str(&o, ",\"uuid\":");
     put_string(&o, p->uuid);
-    put(&o, ",\"survived\":");
+    out_str(&o, ",\"survived\":");
     if (p->survived < 0)
-        put(&o, "null");
+        out_str(&o, "null");
     else
-        put_long(&o, p->survived);
-    put(&o, ",\"pclass\":");
-    put_long(&o, p->pclass);
-    put(&o, ",\"name\":");
+        out_long(&o, p->survived);
+    out_str(&o, ",\"pclass\":");
+    out_long(&o, p->pclass);
+    out_str(&o, ",\"name\":");
     put_string(&o, p->name);
-    put(&o, ",\"sex\":");
+    out_str(&o, ",\"sex\":");
     put_string(&o, passenger_sex_name(p->sex));
-    put(&o, ",\"age\":");
+    out_str(&o, ",\"age\":");
     put_optional_real(&o, p->age);
-    put(&o, ",\"sibsp\":");
-    put_long(&o, p->sibsp);
-    put(&o, ",\"parch\":");
-    put_long(&o, p->parch);
-    put(&o, ",\"ticket\":");
+    out_str(&o, ",\"sibsp\":");
+    out_long(&o, p->sibsp);
+    out_str(&o, ",\"parch\":");
+    out_long(&o, p->parch);
+    out_str(&o, ",\"ticket\":");
     put_optional_string(&o, p->ticket);
-    put(&o, ",\"fare\":");
+    out_str(&o, ",\"fare\":");
     put_optional_real(&o, p->fare);
-    put(&o, ",\"cabin\":");
+    out_str(&o, ",\"cabin\":");
     put_optional_string(&o, p->cabin);
-    put(&o, ",\"embarked\":");
+    out_str(&o, ",\"embarked\":");
     char embarked[4] = {'"', p->embarked, '"', '\0'};
-    put(&o, p->embarked ? embarked : "null");
-    put(&o, "}");
+    out_str(&o, p->embarked ? embarked : "null");
+    out_str(&o, "}");
     *o.at = '\0';
     *len = (size_t)(o.at - text);
     return text;

@@ -1,6 +1,8 @@
 /* Request ids. See request_id.h. */
 #include "request_id.h"
 
+#include "text_out.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +44,8 @@ void request_id_for(struct MHD_Connection *c, char *out) {
         snprintf(out, REQUEST_ID_MAX + 1, "%s", given);
         return;
     }
-    snprintf(out, REQUEST_ID_MAX + 1, "%016llx%016llx", (unsigned long long)next_random(),
-             (unsigned long long)next_random());
+    text_out o = {out}; /* 32 hex digits: far below REQUEST_ID_MAX */
+    out_hex64(&o, next_random());
+    out_hex64(&o, next_random());
+    *o.at = '\0';
 }

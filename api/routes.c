@@ -32,8 +32,11 @@ typedef struct {
  * segments ("//", trailing "/") count too, so "/passengers/" matches nothing rather than the
  * list. */
 static void split_path(const char *url, path_parts *p) {
-    snprintf(p->buf, sizeof p->buf, "%s", url);
-    p->buf[strcspn(p->buf, "?")] = '\0';
+    size_t len = strcspn(url, "?"); /* memcpy, not snprintf: this runs on every request */
+    if (len >= sizeof p->buf)
+        len = sizeof p->buf - 1;
+    memcpy(p->buf, url, len);
+    p->buf[len] = '\0';
     p->n = -1;
     if (p->buf[0] != '/')
         return;
@@ -121,13 +124,14 @@ static route_id match_v2_model(const path_parts *p) {
 /* The route template of a path: the one matcher behind both dispatching and classifying, so a
  * request refused before routing (413, 431) is counted under the route it would have had. */
 static route_id match_route(const char *url, path_parts *p) {
-    split_path(url, p);
+    p->n = -1; /* fixed routes need no segments */
     for (size_t i = 0; i < FIXED_ROUTES; i++) {
         if (path_is(url, fixed_routes[i].path))
             return fixed_routes[i].route == ROUTE_METRICS && http_config.metrics_separate
                        ? ROUTE_UNKNOWN /* served on the internal METRICS_PORT only */
                        : fixed_routes[i].route;
     }
+    split_path(url, p);
     if (p->n >= 1 && strcmp(p->seg[0], "passengers") == 0) {
         if (p->n == 1)
             return ROUTE_PASSENGERS;
