@@ -15,6 +15,18 @@ void passenger_init(passenger *p) {
     p->fare = NAN;
 }
 
+static int same_real(double a, double b) {
+    return a == b || (isnan(a) && isnan(b));
+}
+
+int passenger_same(const passenger *a, const passenger *b) {
+    return a->pclass == b->pclass && a->sex == b->sex && a->sibsp == b->sibsp &&
+           a->parch == b->parch && a->embarked == b->embarked && a->survived == b->survived &&
+           same_real(a->age, b->age) && same_real(a->fare, b->fare) &&
+           strcmp(a->name, b->name) == 0 && strcmp(a->ticket, b->ticket) == 0 &&
+           strcmp(a->cabin, b->cabin) == 0;
+}
+
 const char *passenger_sex_name(int sex) {
     switch (sex) {
     case SEX_MALE:

@@ -40,6 +40,10 @@ typedef struct passenger {
 /* A passenger with every optional field unknown (survived -1, age/fare NAN, texts ""). */
 void passenger_init(passenger *p);
 
+/* 1 when a and b hold the same passenger: every field alike, an unknown age or fare equal to
+ * an unknown one (NAN), the id and uuid not compared (where it was stored is not what it is). */
+int passenger_same(const passenger *a, const passenger *b);
+
 const char *passenger_sex_name(int sex);
 
 /* Field parsers for text input (CSV cells, query strings). Each takes the exact bytes, stores the

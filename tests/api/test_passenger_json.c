@@ -49,15 +49,6 @@ static void varied(passenger *p, unsigned i) {
     snprintf(p->uuid, sizeof p->uuid, "%08x-0000-4000-8000-%012x", i, i * 31);
 }
 
-static int same_passenger(const passenger *a, const passenger *b) {
-    return a->pclass == b->pclass && a->sex == b->sex && a->sibsp == b->sibsp &&
-           a->parch == b->parch && a->embarked == b->embarked && a->survived == b->survived &&
-           (a->age == b->age || (isnan(a->age) && isnan(b->age))) &&
-           (a->fare == b->fare || (isnan(a->fare) && isnan(b->fare))) &&
-           !strcmp(a->name, b->name) && !strcmp(a->ticket, b->ticket) &&
-           !strcmp(a->cabin, b->cabin);
-}
-
 /* 1 when the fast path accepts body and the full path gives the same passenger. */
 static int fast_accepts_same(const char *body) {
     passenger fast, slow;
@@ -66,7 +57,7 @@ static int fast_accepts_same(const char *body) {
         return 0;
     json_t *tree = parse_json_body(body, strlen(body), &e);
     int same = tree && passenger_from_predict_json(tree, "", &slow, &e) == 0 &&
-               same_passenger(&fast, &slow);
+               passenger_same(&fast, &slow);
     json_decref(tree);
     return same;
 }

@@ -51,15 +51,6 @@ static void check_fast_path_agrees(const uint8_t *data, size_t size) {
     json_decref(slow);
 }
 
-static int same_passenger(const passenger *a, const passenger *b) {
-    return a->pclass == b->pclass && a->sex == b->sex && a->sibsp == b->sibsp &&
-           a->parch == b->parch && a->embarked == b->embarked && a->survived == b->survived &&
-           (a->age == b->age || (isnan(a->age) && isnan(b->age))) &&
-           (a->fare == b->fare || (isnan(a->fare) && isnan(b->fare))) &&
-           !strcmp(a->name, b->name) && !strcmp(a->ticket, b->ticket) &&
-           !strcmp(a->cabin, b->cabin);
-}
-
 /* /predict's fast path (no JSON tree) accepts only what the full path accepts, as the same
  * passenger; it may decline anything, the full path then answers. */
 static void check_predict_fast_path_agrees(const uint8_t *data, size_t size) {
@@ -69,7 +60,7 @@ static void check_predict_fast_path_agrees(const uint8_t *data, size_t size) {
     input_error e;
     json_t *body = parse_json_body((const char *)data, size, &e);
     require(body != NULL && passenger_from_predict_json(body, "", &slow, &e) == 0);
-    require(same_passenger(&fast, &slow));
+    require(passenger_same(&fast, &slow));
     json_decref(body);
 }
 
