@@ -200,8 +200,11 @@ json_t *model_metrics_json(const titanic_model *m) {
                       "log_loss", spread_json(&m->cv.log_loss), "brier",
                       spread_json(&m->cv.brier)));
     }
+    /* A copy, not a shared reference: the caller may still be writing this out on its own
+     * thread after the model is released and freed by a reload on another (the API's /model;
+     * jansson's reference counts are not something TSan, or a reader, can rely on here). */
     if (m->nested)
-        json_object_set(out, "nested", m->nested);
+        json_object_set_new(out, "nested", json_deep_copy(m->nested));
     return out;
 }
 
