@@ -171,8 +171,13 @@ enum MHD_Result lookup_batch_park(http_request *r, int32_t id, lookup_answer ans
     else
         queue_head = w;
     queue_tail = w;
-    queue_length++;
-    pthread_cond_signal(&queue_ready);
+    /* Wake a thread only when it has something new to do: the queue was empty (an idle thread
+     * waits for that), or it just filled a batch (a lingering thread waits for that). Waking on
+     * every arrival woke the lingering thread up to 32 times per batch for nothing. */
+    if (++queue_length == 1)
+        pthread_cond_signal(&queue_ready);
+    else if (queue_length == FULL_BATCH)
+        pthread_cond_broadcast(&queue_ready);
     pthread_mutex_unlock(&queue_lock);
     return MHD_YES;
 }
