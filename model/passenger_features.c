@@ -57,6 +57,12 @@ const char *title_name(int t) {
     return t >= 0 && t < TITLE_COUNT ? title_names[t] : "?";
 }
 
+const char *title_sample_name(int t) {
+    static const char *const names[TITLE_COUNT] = {"X, Mr. Y", "X, Mrs. Y", "X, Miss. Y",
+                                                   "X, Master. Y", "X, Dr. Y"};
+    return t >= 0 && t < TITLE_COUNT ? names[t] : "X Y";
+}
+
 static void set_from(feature_set *set, const feature_group *groups, int count) {
     set->count = count;
     for (int i = 0; i < count; i++)

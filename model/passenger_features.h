@@ -87,6 +87,10 @@ const char *feature_group_name(feature_group group);
 const char *feature_group_definition(feature_group group);
 const char *title_name(int title);
 
+/* A name that passenger_title reads as title ("X, Mr. Y", ...); any other value gives one with
+ * no title. For rebuilding a passenger from a compact row that kept only its title. */
+const char *title_sample_name(int title);
+
 /* The default model's groups (chosen by cross-validation; docs/model.md) and the plain reference
  * design of logit_reference.json. */
 void feature_set_default(feature_set *set);

@@ -887,23 +887,10 @@ typedef struct {
     size_t errlen;
 } bench_pass;
 
-static int grow(void **ptr, size_t *cap, size_t need, size_t unit) {
-    if (need <= *cap)
-        return 0;
-    size_t cap2 = *cap ? *cap : 4096;
-    while (cap2 < need)
-        cap2 *= 2;
-    void *p = realloc(*ptr, cap2 * unit);
-    if (!p)
-        return -1;
-    *ptr = p;
-    *cap = cap2;
-    return 0;
-}
-
 static int defer_row(bench_pass *b, const passenger *p) {
     size_t cap = b->deferred_cap;
-    if (grow((void **)&b->deferred, &cap, b->ndeferred + 1, sizeof *b->deferred) != 0)
+    if (array_reserve((void **)&b->deferred, &cap, b->ndeferred + 1, sizeof *b->deferred,
+                      TRAIN_MAX_ROWS) != 0)
         return -1;
     b->deferred_cap = cap;
     b->deferred[b->ndeferred++] = (deferred_row){
@@ -925,7 +912,6 @@ static int defer_row(bench_pass *b, const passenger *p) {
 /* A passenger that features_row treats exactly like the original row: the name reduced to its
  * title word, the cabin to known / unknown. */
 static void rebuild_passenger(const deferred_row *d, passenger *p) {
-    static const char *const words[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Dr"};
     passenger_init(p);
     p->age = d->age;
     p->fare = d->fare;
@@ -935,10 +921,7 @@ static void rebuild_passenger(const deferred_row *d, passenger *p) {
     p->pclass = d->pclass;
     p->sex = d->sex;
     p->embarked = d->embarked;
-    if (d->title >= 0 && d->title < TITLE_COUNT)
-        snprintf(p->name, sizeof p->name, "X, %s. Y", words[d->title]);
-    else
-        snprintf(p->name, sizeof p->name, "X Y");
+    snprintf(p->name, sizeof p->name, "%s", title_sample_name(d->title));
     if (d->cabin_known)
         snprintf(p->cabin, sizeof p->cabin, "X");
 }
@@ -953,9 +936,10 @@ static int bench_row(const passenger *p, void *arg) {
     if (features_learner_add(b->learner, p, b->err, b->errlen) != 0)
         return -1;
     size_t cap = b->cap, ycap = b->cap;
-    if (grow((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double)) != 0 ||
-        grow((void **)&b->y, &ycap, b->n + 1, sizeof(double)) != 0) {
-        errorf(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
+    if (array_reserve((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double), TRAIN_MAX_ROWS) != 0 ||
+        array_reserve((void **)&b->y, &ycap, b->n + 1, sizeof(double), TRAIN_MAX_ROWS) != 0) {
+        errorf(b->err, b->errlen, "out of memory or over %ld rows at row %zu", TRAIN_MAX_ROWS,
+               b->n + 1);
         return -1;
     }
     b->cap = cap;

@@ -355,9 +355,6 @@ static double row_age(const train_data *d, size_t i) {
 }
 
 void train_data_passenger(const train_data *d, size_t i, passenger *p) {
-    /* Names that parse to each title (the last: none), copied rather than printed. */
-    static const char *const names[TITLE_COUNT + 1] = {"X, Mr. Y",     "X, Mrs. Y", "X, Miss. Y",
-                                                       "X, Master. Y", "X, Dr. Y",  "X Y"};
     const train_row *r = &d->rows[i];
     p->id = 0;
     p->ticket[0] = p->uuid[0] = '\0';
@@ -369,7 +366,7 @@ void train_data_passenger(const train_data *d, size_t i, passenger *p) {
     p->embarked = r->embarked;
     p->age = row_age(d, i);
     p->fare = d->fares ? d->fares[i] : NAN;
-    const char *name = names[r->title >= 0 && r->title < TITLE_COUNT ? r->title : TITLE_COUNT];
+    const char *name = title_sample_name(r->title); /* copied rather than printed */
     memcpy(p->name, name, strlen(name) + 1);
     memcpy(p->cabin, r->cabin_known ? "X" : "", r->cabin_known ? 2 : 1);
 }
