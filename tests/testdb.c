@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 static char database_name[64];
@@ -149,4 +150,24 @@ void testdb_insert_passengers(PGconn *conn, const passenger *rows, long n) {
         }
     }
     CHECK_INT(db_exec(conn, "COMMIT", 0, NULL, err, sizeof err), 0);
+}
+
+void testdb_next_notification(PGconn *listener, const char *channel, char *payload, size_t len) {
+    payload[0] = '\0';
+    for (int attempt = 0; attempt < 20; attempt++) {
+        PQconsumeInput(listener);
+        PGnotify *n = PQnotifies(listener);
+        if (n) {
+            if (strcmp(n->relname, channel) == 0)
+                snprintf(payload, len, "%s", n->extra);
+            PQfreemem(n);
+            return;
+        }
+        int sock = PQsocket(listener);
+        fd_set fds;
+        FD_ZERO(&fds);
+        FD_SET(sock, &fds);
+        struct timeval tv = {0, 100000};
+        select(sock + 1, &fds, NULL, NULL, &tv);
+    }
 }

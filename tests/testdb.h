@@ -33,4 +33,8 @@ const char *testdb_data_file(const char *suite, const char *name);
  * insert fails the test. For tests of code that reads passengers without the ETL. */
 void testdb_insert_passengers(PGconn *conn, const passenger *rows, long n);
 
+/* The payload of the first notification pending on listener (which has LISTENed), waiting up to
+ * 2 s; "" when none came, or when it came on another channel than channel. */
+void testdb_next_notification(PGconn *listener, const char *channel, char *payload, size_t len);
+
 #endif

@@ -16,27 +16,6 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <sys/select.h>
-
-/* The first pending titanic_model payload on listener, or "" after a short wait. */
-static void next_notification(PGconn *listener, char *payload, size_t len) {
-    payload[0] = '\0';
-    for (int attempt = 0; attempt < 20; attempt++) {
-        PQconsumeInput(listener);
-        PGnotify *n = PQnotifies(listener);
-        if (n) {
-            snprintf(payload, len, "%s", n->extra);
-            PQfreemem(n);
-            return;
-        }
-        int sock = PQsocket(listener);
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(sock, &fds);
-        struct timeval tv = {0, 100000};
-        select(sock + 1, &fds, NULL, NULL, &tv);
-    }
-}
 
 /* Stored predictions of version equal model_predict of the stored document for every passenger
  * listed. */
@@ -70,7 +49,7 @@ static void test_first_model(PGconn *conn, PGconn *listener, train_options *opt,
         fprintf(stderr, "first run: %s\n", err);
     CHECK_INT(code, TRAIN_EXIT_OK);
     CHECK_INT(out.stored_version, 1);
-    next_notification(listener, payload, sizeof payload);
+    testdb_next_notification(listener, MODEL_NOTIFY_CHANNEL, payload, sizeof payload);
     CHECK_STR(payload, "1");
     /* The nested record as stored: outer spread, inner, optimism, ECE, calibration, sample. */
     char *ok = testdb_text(
@@ -119,7 +98,7 @@ static void test_activate(PGconn *conn, PGconn *listener) {
     CHECK_INT(train_activate(conn, 1, "alice", "roll back: checking v2", err, sizeof err),
               TRAIN_EXIT_OK);
     CHECK_INT(testdb_long(conn, "SELECT version FROM models WHERE active"), 1);
-    next_notification(listener, payload, sizeof payload);
+    testdb_next_notification(listener, MODEL_NOTIFY_CHANNEL, payload, sizeof payload);
     CHECK_STR(payload, "1");
     CHECK_INT(testdb_long(conn, "SELECT count(*) FROM model_activations WHERE version = 1 "
                                 "AND activated_by = 'alice' AND reason = 'roll back: checking v2' "
@@ -204,7 +183,7 @@ int main(void) {
     opt.cv_max_rows = 500;
     test_first_model(conn, listener, &opt, rows, n);
     test_leak_fails(conn, &opt);
-    next_notification(listener, err, sizeof err); /* version 2's */
+    testdb_next_notification(listener, MODEL_NOTIFY_CHANNEL, err, sizeof err); /* version 2's */
     test_activate(conn, listener);
     test_refusals(conn);
     test_score(conn, &opt, rows, n);

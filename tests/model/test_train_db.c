@@ -12,29 +12,6 @@
 #include "train.h"
 #include "testdb.h"
 
-#include <sys/select.h>
-
-/* The payload of the first pending notification on listener, or "" after a short wait. */
-static void next_notification(PGconn *listener, char *payload, size_t len) {
-    payload[0] = '\0';
-    for (int attempt = 0; attempt < 20; attempt++) {
-        PQconsumeInput(listener);
-        PGnotify *n = PQnotifies(listener);
-        if (n) {
-            if (strcmp(n->relname, MODEL_NOTIFY_CHANNEL) == 0)
-                snprintf(payload, len, "%s", n->extra);
-            PQfreemem(n);
-            return;
-        }
-        int sock = PQsocket(listener);
-        fd_set fds;
-        FD_ZERO(&fds);
-        FD_SET(sock, &fds);
-        struct timeval tv = {0, 100000};
-        select(sock + 1, &fds, NULL, NULL, &tv);
-    }
-}
-
 static train_options quick_options(void) {
     train_options opt;
     train_default_options(&opt);
@@ -86,7 +63,7 @@ int main(void) {
     CHECK_STR(good, "t");
     free(good);
     char payload[64];
-    next_notification(listener, payload, sizeof payload);
+    testdb_next_notification(listener, MODEL_NOTIFY_CHANNEL, payload, sizeof payload);
     CHECK_STR(payload, "1");
     FILE *f = fopen("train_db_report/index.html", "r");
     CHECK(f != NULL);
@@ -111,7 +88,7 @@ int main(void) {
     CHECK_INT(train_run(conn, &opt, &out, err, sizeof err), TRAIN_EXIT_OK);
     CHECK_INT(out.stored_version, 2);
     CHECK_INT(testdb_long(conn, "SELECT version FROM models WHERE active"), 2);
-    next_notification(listener, payload, sizeof payload);
+    testdb_next_notification(listener, MODEL_NOTIFY_CHANNEL, payload, sizeof payload);
     CHECK_STR(payload, "2");
     opt.force = 0;
 
