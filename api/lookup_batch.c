@@ -74,11 +74,13 @@ static waiting *take_batch(int linger) {
 /* Runs one statement for the batch and fills every result. */
 static int read_batch(waiting *batch) {
     int32_t ids[PASSENGER_BATCH_MAX];
-    passenger rows[PASSENGER_BATCH_MAX];
+    passenger *rows[PASSENGER_BATCH_MAX]; /* decoded straight into each result */
     int found[PASSENGER_BATCH_MAX];
     int n = 0;
-    for (waiting *w = batch; w; w = w->next)
-        ids[n++] = w->result.id;
+    for (waiting *w = batch; w; w = w->next, n++) {
+        ids[n] = w->result.id;
+        rows[n] = &w->result.row;
+    }
     char err[256];
     int unavailable = 0;
     int rc = passengers_store_get_many(api_db_store(), ids, n, rows, found, &unavailable, err,
@@ -89,8 +91,6 @@ static int read_batch(waiting *batch) {
         w->result.unavailable = unavailable;
         if (rc < 0)
             memcpy(w->result.err, err, sizeof err);
-        else if (found[i])
-            w->result.row = rows[i];
     }
     atomic_fetch_add(&batch_count, 1);
     atomic_fetch_add(&lookup_count, n);

@@ -105,8 +105,8 @@ static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
     snprintf(out + used, size - used, "}");
 }
 
-int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *out, int *found,
-                              int *unavailable, char *err, size_t errlen) {
+int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *const *out,
+                              int *found, int *unavailable, char *err, size_t errlen) {
     if (n < 0 || n > PASSENGER_BATCH_MAX) {
         errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
         return -1;
@@ -119,20 +119,21 @@ int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger
         return -1;
     memset(found, 0, (size_t)n * sizeof *found);
     /* At most PASSENGER_BATCH_MAX rows against as many ids: a plain scan costs less than a
-     * sort at these sizes. */
+     * sort at these sizes. A repeated id comes back once per repetition; each row is decoded
+     * once, into the first place still waiting for it, and copied to the others. */
     int rows = PQntuples(res);
     for (int row = 0; row < rows; row++) {
         int32_t id = (int32_t)atol(PQgetvalue(res, row, COL_ID));
-        int first = -1;
+        const passenger *decoded = NULL;
         for (int i = 0; i < n; i++) {
-            if (ids[i] != id)
+            if (ids[i] != id || found[i])
                 continue;
-            if (first < 0)
-                passenger_from_row(res, row, &out[i]);
+            if (decoded)
+                *out[i] = *decoded;
             else
-                out[i] = out[first];
+                passenger_from_row(res, row, out[i]);
+            decoded = out[i];
             found[i] = 1;
-            first = first < 0 ? i : first;
         }
     }
     PQclear(res);

@@ -30,10 +30,11 @@ int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavaila
                          size_t errlen);
 
 /* Up to PASSENGER_BATCH_MAX passengers in one statement (the API's batched lookups; an id may
- * repeat): found[i] is 1 and out[i] the passenger when ids[i] exists, else found[i] is 0.
+ * repeat): found[i] is 1 and *out[i] the passenger when ids[i] exists, else found[i] is 0. out
+ * points into the callers' own records, so rows are decoded where they are wanted.
  * 0, or -1 on error. */
-int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *out, int *found,
-                              int *unavailable, char *err, size_t errlen);
+int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *const *out,
+                              int *found, int *unavailable, char *err, size_t errlen);
 
 /* ---- filtered lists (GET /passengers) ---- */
 
