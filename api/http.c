@@ -51,11 +51,8 @@ void http_format_real(double value, char *out, size_t len) {
     char *e = strchr(out, 'e');
     if (!e)
         return;
-    char *digits = e + 1 + (e[1] == '-'), *from = e + 1;
-    if (*from == '+')
-        from++;
-    else if (*from == '-')
-        from++;
+    char *digits = e + 1 + (e[1] == '-'); /* a minus stays */
+    char *from = digits + (*digits == '+');
     while (*from == '0' && from[1])
         from++;
     memmove(digits, from, strlen(from) + 1);

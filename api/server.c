@@ -28,7 +28,7 @@ struct server {
 };
 
 static atomic_int in_flight;
-static atomic_int parked; /* requests between server_park and their continuation */
+static atomic_int parked; /* requests between server_park and server_unpark */
 
 /* ---- request lifecycle ---- */
 
