@@ -5,6 +5,7 @@
 #include "access_log.h"
 #include "api_db.h"
 #include "auth.h"
+#include "clock.h"
 #include "config.h"
 #include "conn_guard.h"
 #include "db.h"
@@ -24,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 #define EXIT_CONFIG 2
@@ -260,8 +260,7 @@ int main(int argc, char **argv) {
         usage();
         return strcmp(argv[1], "--help") == 0 ? 0 : EXIT_CONFIG;
     }
-    struct timespec started;
-    clock_gettime(CLOCK_MONOTONIC, &started);
+    struct timespec started = clock_now();
     api_config c;
     if (log_init("api", err, sizeof err) != 0 || read_config(&c, err, sizeof err) != 0) {
         fprintf(stderr, "titanic-api: %s\n", err);
@@ -303,14 +302,10 @@ int main(int argc, char **argv) {
                   s && (metrics || !c.metrics_port) ? "reloader thread" : err);
         return 1;
     }
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
     log_info("listening", "{s:s, s:i, s:i, s:i, s:i, s:i, s:f}", "bind", c.server.bind, "port",
              server_port(s), "metrics_port", metrics ? server_port(metrics) : 0, "threads",
              c.server.threads, "connection_limit", (int)c.server.connection_limit, "model_version",
-             model_holder_version(), "startup_ms",
-             (double)(now.tv_sec - started.tv_sec) * 1e3 +
-                 (double)(now.tv_nsec - started.tv_nsec) / 1e6);
+             model_holder_version(), "startup_ms", clock_seconds_since(&started) * 1e3);
     serve_until_terminated(s, &c);
     if (metrics)
         server_drain_and_stop(metrics, 0);

@@ -1,6 +1,7 @@
 /* Request ids. See request_id.h. */
 #include "request_id.h"
 
+#include "splitmix.h"
 #include "text_out.h"
 
 #include <stdint.h>
@@ -30,10 +31,7 @@ static uint64_t next_random(void) {
         }
         seeded = 1;
     }
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64_next(&state);
 }
 
 void request_id_for(struct MHD_Connection *c, char *out) {

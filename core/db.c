@@ -142,6 +142,20 @@ int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *param
     return 0;
 }
 
+int db_begin(PGconn *conn, char *err, size_t errlen) {
+    return db_exec(conn, "BEGIN", 0, NULL, err, errlen);
+}
+
+int db_end(PGconn *conn, int ok, char *err, size_t errlen) {
+    if (ok)
+        return db_exec(conn, "COMMIT", 0, NULL, err, errlen);
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        char ignored[256];
+        db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    }
+    return -1;
+}
+
 PGconn *db_connect_from_env(const char *app, char *err, size_t errlen) {
     char *conninfo = NULL;
     if (config_database_url(&conninfo, err, errlen) != 0)

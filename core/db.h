@@ -34,6 +34,15 @@ PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const
 int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
             size_t errlen);
 
+/* BEGIN, as db_exec. Pair it with db_end. */
+int db_begin(PGconn *conn, char *err, size_t errlen);
+
+/* Ends the open transaction: COMMIT when ok, else ROLLBACK. Returns 0 only when it committed;
+ * err then or after a failed COMMIT says why, and a rollback leaves err as the caller's failed
+ * step wrote it (the rollback's own error would hide the reason). No statement when no
+ * transaction is open. */
+int db_end(PGconn *conn, int ok, char *err, size_t errlen);
+
 /* Copies PQerrorMessage (or a result's message) into err without the trailing newline. */
 void db_error_text(PGconn *conn, const PGresult *res, char *err, size_t errlen);
 

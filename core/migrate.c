@@ -197,21 +197,20 @@ static int verify_applied_checksums(PGconn *conn, const struct migration *list, 
 }
 
 static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen) {
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return -1;
     struct run_context ctx = {conn, err, errlen};
     char version[16], hex[65];
     snprintf(version, sizeof version, "%d", m->version);
     checksum_of(m->sql, hex);
     const char *params[] = {version, m->name, hex};
-    if (migrate_split_sql(m->sql, run_statement, &ctx) != 0 ||
+    int ok =
+        migrate_split_sql(m->sql, run_statement, &ctx) == 0 &&
         db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
-                3, params, err, errlen) != 0 ||
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0) {
-        char ignored[256];
+                3, params, err, errlen) == 0;
+    if (db_end(conn, ok, err, errlen) != 0) {
         char reason[512];
         snprintf(reason, sizeof reason, "%s", err);
-        db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
         snprintf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
         return -1;
     }

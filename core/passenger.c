@@ -1,6 +1,7 @@
 /* Passenger record: validation rules, stable UUIDs, and conversion from query results. */
 #include "passenger.h"
 
+#include "splitmix.h"
 #include "text.h"
 
 #include <math.h>
@@ -184,20 +185,12 @@ int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, ch
     return 0;
 }
 
-/* One splitmix64 step: a fast, well-mixed bijection on 64 bits. */
-static uint64_t mix64(uint64_t z) {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void passenger_uuid_bytes(int32_t id, unsigned char bytes[16]) {
     /* The id in the first 4 bytes; 12 bytes of a keyed mix of it after, so UUIDs of
      * neighbouring ids look unrelated. Not a secret (GET /people lists them), so a fast mix
      * serves: the ETL derives one per row. */
     uint32_t u = (uint32_t)id;
-    uint64_t a = mix64(u ^ 0x7469746169636B21ull), b = mix64(a ^ 0x70617373656E6765ull);
+    uint64_t a = splitmix64(u ^ 0x7469746169636B21ull), b = splitmix64(a ^ 0x70617373656E6765ull);
     for (int i = 0; i < 4; i++)
         bytes[i] = (unsigned char)(u >> (24 - 8 * i));
     for (int i = 0; i < 8; i++)

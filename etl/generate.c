@@ -1,6 +1,8 @@
 /* Synthetic passenger generator. See generate.h; the survival model is in data/README.md. */
 #include "generate.h"
 
+#include "splitmix.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -20,16 +22,9 @@ static const char *const female_names[] = {
     "Agnes", "Catherine", "Ruth",      "Marguerite", "Eleanor", "Juliette", "Sigrid",  "Nora"};
 #define COUNT(a) (sizeof a / sizeof a[0])
 
-/* splitmix64: tiny, fast, and the same sequence on every platform for a seed. */
-static uint64_t next_u64(generator *g) {
-    uint64_t z = (g->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
+/* splitmix64: the same sequence on every platform for a seed. */
 static double uniform(generator *g) {
-    return (double)(next_u64(g) >> 11) * 0x1.0p-53;
+    return (double)(splitmix64_next(&g->state) >> 11) * 0x1.0p-53;
 }
 
 static double normal(generator *g) {

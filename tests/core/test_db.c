@@ -46,10 +46,44 @@ static void test_queries(PGconn *conn) {
     CHECK_INT(db_exec(conn, "SELECT 1; SELECT 2", 0, NULL, err, sizeof err), -1);
 }
 
+/* db_begin/db_end: ok commits; a failed step rolls back and err keeps that step's reason; a
+ * COMMIT the server refuses (a deferred check) is a failure with its reason; with no transaction
+ * open, db_end(0) sends nothing. */
+static void test_transactions(PGconn *conn) {
+    char err[1024];
+    CHECK_INT(db_exec(conn,
+                      "CREATE TABLE txn_probe (v int PRIMARY KEY, parent int REFERENCES "
+                      "txn_probe DEFERRABLE INITIALLY DEFERRED)",
+                      0, NULL, err, sizeof err),
+              0);
+    CHECK_INT(db_begin(conn, err, sizeof err), 0);
+    CHECK_INT(
+        db_end(conn,
+               db_exec(conn, "INSERT INTO txn_probe VALUES (1)", 0, NULL, err, sizeof err) == 0,
+               err, sizeof err),
+        0);
+    CHECK_INT(db_begin(conn, err, sizeof err), 0);
+    int ok = db_exec(conn, "INSERT INTO txn_probe VALUES (2)", 0, NULL, err, sizeof err) == 0 &&
+             db_exec(conn, "INSERT INTO txn_probe VALUES (1)", 0, NULL, err, sizeof err) == 0;
+    CHECK_INT(db_end(conn, ok, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "duplicate key");
+    CHECK_INT(PQtransactionStatus(conn), PQTRANS_IDLE);
+    CHECK_INT(db_begin(conn, err, sizeof err), 0);
+    ok = db_exec(conn, "INSERT INTO txn_probe VALUES (3, 99)", 0, NULL, err, sizeof err) == 0;
+    CHECK_INT(db_end(conn, ok, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "foreign key");
+    CHECK_INT(testdb_long(conn, "SELECT count(*) * 10 + max(v) FROM txn_probe"), 11);
+    snprintf(err, sizeof err, "earlier reason");
+    CHECK_INT(db_end(conn, 0, err, sizeof err), -1);
+    CHECK_STR(err, "earlier reason");
+    CHECK_INT(PQtransactionStatus(conn), PQTRANS_IDLE);
+}
+
 int main(void) {
     PGconn *conn = testdb_create("db");
     test_url_file();
     test_queries(conn);
+    test_transactions(conn);
     testdb_drop(conn);
     return check_exit_code("test_db");
 }
