@@ -6,7 +6,8 @@
 #    said at configure time), never "unknown";
 #  - configuring with -DTITANIC_GIT_REVISION=... (what the container build passes) wins over git,
 #    and a value that could break the C string it becomes is refused.
-set -euo pipefail
+# No -e: a failed command must not end the script before check() records which check it was.
+set -uo pipefail
 BUILD=${TITANIC_BUILD_DIR:?run through ctest (TITANIC_BUILD_DIR)}
 SRC=${TITANIC_SOURCE_DIR:?run through ctest (TITANIC_SOURCE_DIR)}
 WANT=${TITANIC_REVISION:?run through ctest (TITANIC_REVISION)}
@@ -19,7 +20,7 @@ check() { # check CONDITION-STATUS MESSAGE
 
 for bin in "$TITANIC_ETL" "$TITANIC_TRAIN" "$TITANIC_API"; do
   name=$(basename "$bin")
-  out=$("$bin" --version)
+  out=$("$bin" --version 2>&1)
   echo "$out"
   [[ "$out" =~ ^$name\ [0-9]+\.[0-9]+\.[0-9]+\ \(git\ ([A-Za-z0-9._+-]+)[,\)] ]]
   check $? "$name --version: '$out' is not 'NAME X.Y.Z (git REVISION)'"
