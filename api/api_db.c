@@ -66,10 +66,9 @@ static int ensure_prepared(PGconn *conn, const store_statement *st, int slot, ch
                            size_t errlen) {
     if (thread_prepared[slot])
         return 0;
-    PGresult *res = PQprepare(conn, st->name, st->sql, st->nparams, NULL);
-    int ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        db_error_text(conn, res, err, errlen);
+    PGresult *res =
+        db_result(conn, PQprepare(conn, st->name, st->sql, st->nparams, NULL), err, errlen);
+    int ok = res != NULL;
     PQclear(res);
     thread_prepared[slot] = (unsigned char)ok;
     return ok ? 0 : -1;
@@ -118,15 +117,11 @@ static PGresult *run_once(PGconn *conn, const store_statement *st, const char *c
     int slot = st->name ? prepared_slot(st) : -1; /* a name not in the list: sent as text */
     if (slot >= 0 && ensure_prepared(conn, st, slot, err, errlen) != 0)
         return NULL;
-    PGresult *res = slot >= 0
-                        ? PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0)
-                        : PQexecParams(conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
-    ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
-        return res;
-    db_error_text(conn, res, err, errlen);
-    PQclear(res);
-    return NULL;
+    return db_result(conn,
+                     slot >= 0
+                         ? PQexecPrepared(conn, st->name, st->nparams, params, NULL, NULL, 0)
+                         : PQexecParams(conn, st->sql, st->nparams, NULL, params, NULL, NULL, 0),
+                     err, errlen);
 }
 
 PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,

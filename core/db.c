@@ -122,15 +122,19 @@ PGconn *db_connect_timeout(const char *conninfo, const char *app, int timeout_se
     return conn;
 }
 
-PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
-                   size_t errlen) {
-    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+PGresult *db_result(PGconn *conn, PGresult *res, char *err, size_t errlen) {
     ExecStatusType status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK)
         return res;
     db_error_text(conn, res, err, errlen);
     PQclear(res);
     return NULL;
+}
+
+PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
+                   size_t errlen) {
+    return db_result(conn, PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0), err,
+                     errlen);
 }
 
 int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,

@@ -30,6 +30,10 @@ void db_describe(const char *conninfo, char *out, size_t len);
 PGresult *db_query(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
                    size_t errlen);
 
+/* The check behind db_query, for results of other libpq calls (prepared statements): res when its
+ * statement succeeded (tuples or command), otherwise NULL with the message in err (res cleared). */
+PGresult *db_result(PGconn *conn, PGresult *res, char *err, size_t errlen);
+
 /* Like db_query for statements whose result is not needed. Returns 0 or -1 with err. */
 int db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *err,
             size_t errlen);

@@ -44,6 +44,13 @@ static void test_queries(PGconn *conn) {
     CHECK_INT(testdb_long(conn, "SELECT count(*) FROM pg_tables WHERE tablename='passengers'"), 1);
     /* Two statements in one call are refused by the extended protocol. */
     CHECK_INT(db_exec(conn, "SELECT 1; SELECT 2", 0, NULL, err, sizeof err), -1);
+    /* db_result checks what other libpq calls return: a failed PREPARE, and no result at all. */
+    CHECK(db_result(conn, PQprepare(conn, "bad", "SELEKT $1", 1, NULL), err, sizeof err) == NULL);
+    CHECK_CONTAINS(err, "syntax error");
+    res = db_result(conn, PQprepare(conn, "good", "SELECT $1::int + 1", 1, NULL), err, sizeof err);
+    CHECK(res != NULL);
+    PQclear(res);
+    CHECK(db_result(conn, NULL, err, sizeof err) == NULL);
 }
 
 /* db_begin/db_end: ok commits; a failed step rolls back and err keeps that step's reason; a
