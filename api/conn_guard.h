@@ -40,11 +40,12 @@ typedef struct conn_state {
     struct conn_state *prev, *next;
     const void *owner; /* the server (listener) whose caps count this connection */
     int fd;
-    uint32_t addr;                          /* IPv4 address of the client, network order */
-    atomic_int phase;                       /* idle, busy (a request in progress) or yielded */
-    atomic_llong idle_ms;                   /* when it became idle (monotonic ms) */
-    atomic_llong deadline;                  /* monotonic ms; 0: none (a handler is working) */
-    long long request_end;                  /* worker only: the request's own deadline */
+    uint32_t addr;         /* IPv4 address of the client, network order */
+    atomic_int phase;      /* idle, busy (a request in progress) or yielded */
+    atomic_llong idle_ms;  /* when it became idle (monotonic ms) */
+    atomic_llong deadline; /* monotonic ms; 0: none (a handler is working) */
+    long long request_end; /* worker only: the request's own deadline */
+    int gone_seen;         /* sweeper only: the client's end-of-file seen on the last look */
     atomic_int saw_nul, timed_out, in_body; /* in_body: the header is complete */
 } conn_state;
 

@@ -61,7 +61,7 @@ static void usage(void) {
         "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (1000)\n"
         "  BODY_BUDGET_BYTES (67108864: all buffered request bodies together)\n"
         "  CONNECTION_LIMIT (4096, at most the open-file limit less a reserve)\n"
-        "  PER_IP_CONNECTION_LIMIT (a quarter of CONNECTION_LIMIT)  HEADER_TIMEOUT_SECONDS (10)\n"
+        "  PER_IP_CONNECTION_LIMIT (an eighth of CONNECTION_LIMIT)  HEADER_TIMEOUT_SECONDS (10)\n"
         "  REQUEST_TIMEOUT_SECONDS (30: header and body of a request)\n"
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
         "  SHUTDOWN_GRACE_SECONDS (20)  MODEL_POLL_SECONDS (30)  LOG_LEVEL  LOG_FORMAT\n"
@@ -99,9 +99,10 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("PEOPLE_LIST_MAX", 1000, 1, 100000, &people, err, errlen) ||
         config_env_long("CONNECTION_LIMIT", default_connection_limit(threads), 16, 1000000, &limit,
                         err, errlen) ||
-        /* A quarter: an ALB node (one per zone, more as it scales) can hold that many without
-         * leaving the others short, and idle ones yield to new connections anyway. */
-        config_env_long("PER_IP_CONNECTION_LIMIT", limit / 4, 0, 1000000, &per_ip, err, errlen) ||
+        /* An eighth: an ALB node (one per zone, more as it scales) holds far more than a pod
+         * serves at once, idle ones yield to new connections anyway, and a few addresses that
+         * hold theirs with slow requests still leave room for everyone else. */
+        config_env_long("PER_IP_CONNECTION_LIMIT", limit / 8, 0, 1000000, &per_ip, err, errlen) ||
         config_env_long("HEADER_TIMEOUT_SECONDS", 10, 1, 3600, &c->header_timeout_seconds, err,
                         errlen) ||
         config_env_long("REQUEST_TIMEOUT_SECONDS", 30, 1, 3600, &c->request_timeout_seconds, err,
