@@ -15,7 +15,6 @@
 #include <time.h>
 
 #define HTTP_PATH_LOG_MAX 200
-#define HTTP_TARGET_MAX 4096         /* longest request target (path and query): longer is a 414 */
 #define HTTP_QUERY_ARGS_MAX 64       /* most query parameters: more is a 414 */
 #define HTTP_SEGMENTS_MAX 6          /* /v2/models/{name}/versions/{version}/infer */
 #define HTTP_PREDICT_ITEM_BYTES 2048 /* room per passenger in a /predict or infer body */

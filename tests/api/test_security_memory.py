@@ -52,7 +52,7 @@ def in_flight():
 
 # An immediate 414, whichever way the target is too big.
 for what, request in (("200 query parameters", MANY),
-                      ("a 5000-byte target", b"GET /health?q=" + b"x" * 5000 +
+                      ("a 9000-byte target", b"GET /health?q=" + b"x" * 9000 +
                        b" HTTP/1.1\r\nHost: x\r\n\r\n")):
     t0 = time.monotonic()
     with socket.create_connection(("127.0.0.1", api.port)) as s:
@@ -77,7 +77,7 @@ refused_bad = 0
 
 
 def send_bad(i):
-    with socket.create_connection(("127.0.0.1", api.port)) as s:
+    with socket.create_connection(("127.0.0.1", api.port), timeout=2) as s:
         kind = i % 4
         if kind < 2:  # gone at once, or after reading the 414
             s.sendall(MANY)
