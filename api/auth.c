@@ -4,6 +4,7 @@
 #include "sha256.h"
 
 #include <errno.h>
+#include <openssl/crypto.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -243,16 +244,14 @@ void auth_free(void) {
 
 /* ---- identifying a caller ---- */
 
-/* Compares every stored digest, all bytes each, whatever matched: the time taken does not depend
- * on which key (if any) the digest equals, nor on how much of it. */
+/* Compares every stored digest, all bytes each (CRYPTO_memcmp), whatever matched: the time
+ * taken does not depend on which key (if any) the digest equals, nor on how much of it. */
 static const key_entry *find_constant_time(const key_set *set, const unsigned char digest[32]) {
     const key_entry *found = NULL;
     for (size_t i = 0; i < set->count; i++) {
-        unsigned char diff = 0;
-        for (int b = 0; b < 32; b++)
-            diff |= (unsigned char)(set->keys[i].digest[b] ^ digest[b]);
         /* Branch-free select of the matching entry. */
-        uintptr_t mask = (uintptr_t)0 - (uintptr_t)(diff == 0);
+        uintptr_t mask =
+            (uintptr_t)0 - (uintptr_t)(CRYPTO_memcmp(set->keys[i].digest, digest, 32) == 0);
         found = (const key_entry *)(((uintptr_t)&set->keys[i] & mask) | ((uintptr_t)found & ~mask));
     }
     return found;
@@ -288,26 +287,21 @@ int auth_identify(const char *authorization, auth_identity *who) {
 
 /* ---- policy ---- */
 
-static int ends_with(const char *s, const char *suffix) {
-    size_t n = strlen(s), m = strlen(suffix);
-    return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-auth_need auth_requirement(const char *method, const char *path, int reads_need_key) {
+auth_need auth_requirement(const char *method, route_id route, int reads_need_key) {
     /* Probes (kubelet, the ALB health check, the inference protocol's health) send no keys. */
-    if (!strcmp(path, "/health") || !strcmp(path, "/ready") || !strcmp(path, "/v2/health/live") ||
-        !strcmp(path, "/v2/health/ready"))
+    if (route == ROUTE_HEALTH || route == ROUTE_READY || route == ROUTE_V2_LIVE ||
+        route == ROUTE_V2_READY)
         return AUTH_NEED_NOTHING;
     /* Metrics tell an outsider about traffic and the model: never anonymous when keys exist. */
-    if (!strcmp(path, "/metrics"))
+    if (route == ROUTE_METRICS)
         return AUTH_NEED_KEY;
     int read = !strcmp(method, "GET") || !strcmp(method, "HEAD") || !strcmp(method, "OPTIONS");
     /* Predictions compute, they store nothing: reads, whatever the method. */
-    int compute =
-        !strcmp(method, "POST") && (!strcmp(path, "/predict") || ends_with(path, "/infer"));
+    int compute = !strcmp(method, "POST") && (route == ROUTE_PREDICT || route == ROUTE_V2_INFER ||
+                                              route == ROUTE_V2_VERSION_INFER);
     if (read || compute)
         return reads_need_key ? AUTH_NEED_KEY : AUTH_NEED_NOTHING;
-    /* Every other method changes state, on any path, including routes added later. */
+    /* Every other method changes state, on any route, including routes added later. */
     return AUTH_NEED_WRITER;
 }
 

@@ -10,6 +10,8 @@
 #ifndef TITANIC_AUTH_H
 #define TITANIC_AUTH_H
 
+#include "route_id.h"
+
 #include <stddef.h>
 
 typedef enum { AUTH_NONE = 0, AUTH_READER, AUTH_WRITER, AUTH_ADMIN } auth_role;
@@ -37,8 +39,9 @@ int auth_enabled(void);
  * set (role AUTH_NONE for no or unknown key), or -1 when the header is not "Bearer <token>". */
 int auth_identify(const char *authorization, auth_identity *who);
 
-/* What a request with this method and path needs, given whether reads need a key. */
-auth_need auth_requirement(const char *method, const char *path, int reads_need_key);
+/* What a request with this method needs on the route it resolved to (routes_resolve: the route
+ * that will run, never a re-reading of the path), given whether reads need a key. */
+auth_need auth_requirement(const char *method, route_id route, int reads_need_key);
 
 /* Makes a new random key for role: writes the key (to give the client) and the line for
  * API_KEYS_FILE. Returns 0, or -1 with err (no randomness, bad role or label). */

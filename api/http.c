@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-http_settings http_config = {1 << 20, 1000, 1000, 0, 0, 0};
+http_settings http_config = {1 << 20, 64 << 20, 1000, 1000, 0, 0, 0};
 
 /* ---- responses ---- */
 
@@ -18,6 +18,10 @@ static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Respon
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", r->request_id);
+    if (status == 503) /* every 503 is transient here: a restart, the database, the budget */
+        MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    if (status == 201 && r->location[0])
+        MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, r->location);
     if (atomic_load_explicit(&http_config.draining, memory_order_relaxed))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
@@ -117,6 +121,11 @@ enum MHD_Result http_database_error(http_request *r, int unavailable, const char
     return unavailable
                ? http_error(r, 503, "database unavailable; try again shortly", NULL)
                : http_error(r, 500, "internal error; quote the request_id when reporting it", NULL);
+}
+
+int http_method_is(const http_request *r, const char *method) {
+    return strcmp(r->method, method) == 0 ||
+           (strcmp(method, "GET") == 0 && strcmp(r->method, "HEAD") == 0);
 }
 
 const char *http_writer_label(const http_request *r) {

@@ -15,19 +15,36 @@
 #include <time.h>
 
 #define HTTP_PATH_LOG_MAX 200
+#define HTTP_QUERY_ARGS_MAX 64       /* most query parameters: more is a 414 */
+#define HTTP_SEGMENTS_MAX 6          /* /v2/models/{name}/versions/{version}/infer */
+#define HTTP_PREDICT_ITEM_BYTES 2048 /* room per passenger in a /predict or infer body */
+
+/* What a raw request target resolves to (routes_resolve): the route the dispatcher will run and
+ * the decoded path segments it runs with. Authorisation, metrics and the access log all use it. */
+typedef struct {
+    char buf[512];                /* the decoded path, cut into segments */
+    char *seg[HTTP_SEGMENTS_MAX]; /* pointing into buf */
+    int n;                        /* segments; 0 when the path names no route */
+    unsigned refuse;              /* 0, or 400/414: the target itself is unacceptable */
+    const char *why;              /* the reason, for the error body */
+    size_t body_max;              /* the largest body this route takes */
+} http_target;
 
 typedef struct http_request {
     struct MHD_Connection *connection;
     const char *method;
-    const char *url;
     route_id route;
+    http_target target;
+    int open;           /* the server counts it in flight until it is finished */
+    size_t budget_held; /* bytes of the server-wide body budget this request holds */
+    char location[96];  /* Location header of a 201 (empty: none) */
     struct timespec started;
     char *body;
     size_t body_len;
-    int body_too_large;
+    unsigned body_refusal; /* 413 or 503 once the body outgrew its limit or the budget */
     unsigned status;
     size_t bytes;
-    char path[HTTP_PATH_LOG_MAX + 1];    /* for the access log, bounded */
+    char path[HTTP_PATH_LOG_MAX + 1];    /* the raw path as sent, for the access log, bounded */
     char request_id[REQUEST_ID_MAX + 1]; /* sent back, logged, in error bodies */
     auth_identity who;                   /* the caller's key (role AUTH_NONE: none or unknown) */
     /* While parked (server_park): what answers the request once it is unparked, and its data
@@ -39,6 +56,7 @@ typedef struct http_request {
 /* Limits and switches, from the environment (main.c). */
 typedef struct {
     size_t max_body_bytes;
+    size_t body_budget_bytes; /* all buffered request bodies together (BODY_BUDGET_BYTES) */
     int max_batch;
     size_t people_list_max;
     atomic_int draining;  /* set on SIGTERM by the signal thread, read by the workers: answers
@@ -49,7 +67,8 @@ typedef struct {
 
 extern http_settings http_config;
 
-/* Answers with a JSON value (stolen) and status. */
+/* Answers with a JSON value (stolen) and status. Every answer carries X-Request-Id; a 503 also
+ * Retry-After, a 201 the Location set in r->location. */
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
 /* Answers with a JSON value (stolen) and one extra header, e.g. Link to a list's next page. */
 enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
@@ -76,6 +95,10 @@ enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 /* A real number as http_json (jansson) writes it: 15 significant digits, ".0" on whole numbers,
  * an exponent without "+" or leading zeros. */
 void http_format_real(double value, char *out, size_t len);
+
+/* Whether r's method is method, HEAD counting as GET (RFC 9110: HEAD is GET without the body,
+ * which libmicrohttpd leaves out). */
+int http_method_is(const http_request *r, const char *method);
 
 /* The name a write through the API is recorded under: the key's label, or "anonymous" when the
  * server runs without API_KEYS_FILE. */

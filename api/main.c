@@ -34,6 +34,7 @@ typedef struct {
     server_options server;
     long metrics_port; /* 0: /metrics on the public port */
     long header_timeout_seconds;
+    long request_timeout_seconds;
     const char *keys_file; /* NULL: no authentication */
     long grace_seconds;
     long poll_seconds;
@@ -58,8 +59,10 @@ static void usage(void) {
         "  API_KEYS_FILE (unset: writes unauthenticated)  AUTH_REQUIRED_FOR_READS (0)\n"
         "  METRICS_PORT (unset: /metrics on PORT, behind a key when API_KEYS_FILE is set)\n"
         "  MAX_BODY_BYTES (1048576)  MAX_BATCH (1000)  PEOPLE_LIST_MAX (1000)\n"
+        "  BODY_BUDGET_BYTES (67108864: all buffered request bodies together)\n"
         "  CONNECTION_LIMIT (4096, at most the open-file limit less a reserve)\n"
-        "  PER_IP_CONNECTION_LIMIT (256)  HEADER_TIMEOUT_SECONDS (10)\n"
+        "  PER_IP_CONNECTION_LIMIT (an eighth of CONNECTION_LIMIT)  HEADER_TIMEOUT_SECONDS (10)\n"
+        "  REQUEST_TIMEOUT_SECONDS (30: header and body of a request)\n"
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
         "  SHUTDOWN_GRACE_SECONDS (20)  MODEL_POLL_SECONDS (30)  LOG_LEVEL  LOG_FORMAT\n"
         "  MODEL_DOCUMENT_MAX_BYTES (4194304)  MODEL_TICKET_GROUPS_MAX (50000)\n"
@@ -83,7 +86,7 @@ static long default_connection_limit(long threads) {
 }
 
 static int read_config(api_config *c, char *err, size_t errlen) {
-    long port, threads, body, batch, people, limit, per_ip, timeout, header, reads, doc_max,
+    long port, threads, body, budget, batch, people, limit, per_ip, timeout, header, reads, doc_max,
         groups_max, monitoring;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
@@ -91,12 +94,18 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("LOOKUP_THREADS", 3, 1, 16, &c->lookup_threads, err, errlen) ||
         config_env_long("LOOKUP_BATCH_WAIT_US", 200, 0, 100000, &c->lookup_wait_us, err, errlen) ||
         config_env_long("MAX_BODY_BYTES", 1 << 20, 1024, 64L << 20, &body, err, errlen) ||
+        config_env_long("BODY_BUDGET_BYTES", 64L << 20, 1024, 1L << 40, &budget, err, errlen) ||
         config_env_long("MAX_BATCH", 1000, 1, 100000, &batch, err, errlen) ||
         config_env_long("PEOPLE_LIST_MAX", 1000, 1, 100000, &people, err, errlen) ||
         config_env_long("CONNECTION_LIMIT", default_connection_limit(threads), 16, 1000000, &limit,
                         err, errlen) ||
-        config_env_long("PER_IP_CONNECTION_LIMIT", 256, 0, 1000000, &per_ip, err, errlen) ||
+        /* An eighth: an ALB node (one per zone, more as it scales) holds far more than a pod
+         * serves at once, idle ones yield to new connections anyway, and a few addresses that
+         * hold theirs with slow requests still leave room for everyone else. */
+        config_env_long("PER_IP_CONNECTION_LIMIT", limit / 8, 0, 1000000, &per_ip, err, errlen) ||
         config_env_long("HEADER_TIMEOUT_SECONDS", 10, 1, 3600, &c->header_timeout_seconds, err,
+                        errlen) ||
+        config_env_long("REQUEST_TIMEOUT_SECONDS", 30, 1, 3600, &c->request_timeout_seconds, err,
                         errlen) ||
         config_env_long("METRICS_PORT", 0, 0, 65535, &c->metrics_port, err, errlen) ||
         config_env_long("AUTH_REQUIRED_FOR_READS", 0, 0, 1, &reads, err, errlen) ||
@@ -119,15 +128,16 @@ static int read_config(api_config *c, char *err, size_t errlen) {
                                  .connection_timeout_seconds = (unsigned)timeout,
                                  .header_memory = (size_t)header,
                                  .handler = routes_dispatch,
-                                 .classify = routes_classify};
+                                 .resolve = routes_resolve};
     monitor_enabled = (int)monitoring;
     http_config.max_body_bytes = (size_t)body;
+    http_config.body_budget_bytes = (size_t)budget;
     http_config.max_batch = (int)batch;
     http_config.people_list_max = (size_t)people;
     http_config.reads_need_key = (int)reads;
     model_holder_limits = (model_limits){(size_t)doc_max, (size_t)groups_max};
     http_config.metrics_separate = c->metrics_port != 0;
-    c->keys_file = config_env_string("API_KEYS_FILE", NULL);
+    c->keys_file = getenv("API_KEYS_FILE"); /* set but empty is an error (load_keys) */
     return config_database_url(&c->conninfo, err, errlen);
 }
 
@@ -140,7 +150,7 @@ static server *start_metrics_server(const api_config *c, char *err, size_t errle
     o.connection_limit = 64;
     o.per_ip_connection_limit = 0;
     o.handler = routes_dispatch_internal;
-    o.classify = routes_classify_internal;
+    o.resolve = routes_resolve_internal;
     o.authenticate = 0;
     return server_start(&o, err, errlen);
 }
@@ -177,9 +187,15 @@ static int load_keys(const api_config *c) {
                  NULL);
         return 0;
     }
-    int n = auth_load(c->keys_file, err, sizeof err);
-    if (n < 0) {
-        log_error("refusing to start: API_KEYS_FILE is malformed", "{s:s}", "error", err);
+    /* Set but empty, missing or without a key: a mistake in the deployment, never a reason to
+     * run open (unset is the only way to run without keys). */
+    int n = c->keys_file[0] ? auth_load(c->keys_file, err, sizeof err) : -1;
+    if (!c->keys_file[0])
+        snprintf(err, sizeof err, "API_KEYS_FILE is set but empty (unset it to run without keys)");
+    else if (n == 0)
+        snprintf(err, sizeof err, "API_KEYS_FILE %.256s holds no key", c->keys_file);
+    if (n <= 0) {
+        log_error("refusing to start: no usable API_KEYS_FILE", "{s:s}", "error", err);
         return -1;
     }
     log_info("API keys loaded", "{s:s, s:i, s:b}", "file", c->keys_file, "keys", n,
@@ -286,7 +302,8 @@ int main(int argc, char **argv) {
         log_warn("access log unbuffered: cannot start its flusher thread", NULL);
     if (monitor_start((int)c.monitor_log_seconds) != 0)
         log_warn("no drift summary lines: cannot start the monitor's thread", NULL);
-    if (conn_guard_start((unsigned)c.header_timeout_seconds) != 0) {
+    if (conn_guard_start((unsigned)c.header_timeout_seconds, (unsigned)c.request_timeout_seconds) !=
+        0) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");
         return 1;
     }

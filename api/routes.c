@@ -4,6 +4,7 @@
 #include "routes.h"
 
 #include "api_db.h"
+#include "conn_guard.h"
 #include "lookup_batch.h"
 #include "log.h"
 #include "metrics.h"
@@ -11,6 +12,7 @@
 #include "models_store.h"
 #include "monitor.h"
 #include "passengers_store.h"
+#include "server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,54 +21,12 @@
 extern const char openapi_document[];
 extern const size_t openapi_document_length;
 
-#define PATH_SEGMENTS_MAX 6 /* /v2/models/{name}/versions/{version}/infer */
-
-/* A path split into its segments, pointing into buf. */
-typedef struct {
-    char buf[512];
-    char *seg[PATH_SEGMENTS_MAX];
-    int n; /* -1: deeper than any route, or not a path */
-} path_parts;
-
-/* Splits "/a/b/c" (any query string dropped) into at most PATH_SEGMENTS_MAX segments. Empty
- * segments ("//", trailing "/") count too, so "/passengers/" matches nothing rather than the
- * list. */
-static void split_path(const char *url, path_parts *p) {
-    size_t len = strcspn(url, "?"); /* memcpy, not snprintf: this runs on every request */
-    if (len >= sizeof p->buf)
-        len = sizeof p->buf - 1;
-    memcpy(p->buf, url, len);
-    p->buf[len] = '\0';
-    p->n = -1;
-    if (p->buf[0] != '/')
-        return;
-    int n = 0;
-    char *s = p->buf + 1;
-    for (;;) {
-        if (n == PATH_SEGMENTS_MAX)
-            return;
-        p->seg[n++] = s;
-        char *slash = strchr(s, '/');
-        if (!slash)
-            break;
-        *slash = '\0';
-        s = slash + 1;
-    }
-    p->n = n;
-}
-
-/* Whether url, less any query string, is exactly path. */
-static int path_is(const char *url, const char *path) {
-    size_t len = strcspn(url, "?");
-    return strlen(path) == len && strncmp(url, path, len) == 0;
-}
-
 static int is(const http_request *r, const char *method) {
-    return strcmp(r->method, method) == 0;
+    return http_method_is(r, method);
 }
 
-static int seg_is(const path_parts *p, int i, const char *text) {
-    return i < p->n && strcmp(p->seg[i], text) == 0;
+static int seg_is(const http_target *t, int i, const char *text) {
+    return i < t->n && strcmp(t->seg[i], text) == 0;
 }
 
 /* The small routes of this file, answered from the fixed table below. */
@@ -103,65 +63,150 @@ static const fixed_route fixed_routes[] = {
 #define FIXED_ROUTES (sizeof fixed_routes / sizeof fixed_routes[0])
 
 /* /v2/models/{name}[/versions/{version}][/ready|/infer] */
-static route_id match_v2_model(const path_parts *p) {
-    if (!seg_is(p, 1, "models"))
+static route_id match_v2_model(const http_target *t) {
+    if (!seg_is(t, 1, "models"))
         return ROUTE_UNKNOWN;
-    if (p->n == 3)
+    if (t->n == 3)
         return ROUTE_V2_MODEL;
-    if (p->n == 4)
-        return seg_is(p, 3, "ready")   ? ROUTE_V2_MODEL_READY
-               : seg_is(p, 3, "infer") ? ROUTE_V2_INFER
+    if (t->n == 4)
+        return seg_is(t, 3, "ready")   ? ROUTE_V2_MODEL_READY
+               : seg_is(t, 3, "infer") ? ROUTE_V2_INFER
                                        : ROUTE_UNKNOWN;
-    if (!seg_is(p, 3, "versions"))
+    if (!seg_is(t, 3, "versions"))
         return ROUTE_UNKNOWN;
-    if (p->n == 5)
+    if (t->n == 5)
         return ROUTE_V2_VERSION;
-    return seg_is(p, 5, "ready")   ? ROUTE_V2_VERSION_READY
-           : seg_is(p, 5, "infer") ? ROUTE_V2_VERSION_INFER
+    return seg_is(t, 5, "ready")   ? ROUTE_V2_VERSION_READY
+           : seg_is(t, 5, "infer") ? ROUTE_V2_VERSION_INFER
                                    : ROUTE_UNKNOWN;
 }
 
-/* The route template of a path: the one matcher behind both dispatching and classifying, so a
- * request refused before routing (413, 431) is counted under the route it would have had. */
-static route_id match_route(const char *url, path_parts *p) {
-    p->n = -1; /* fixed routes need no segments */
-    for (size_t i = 0; i < FIXED_ROUTES; i++) {
-        if (path_is(url, fixed_routes[i].path))
-            return fixed_routes[i].route == ROUTE_METRICS && http_config.metrics_separate
-                       ? ROUTE_UNKNOWN /* served on the internal METRICS_PORT only */
-                       : fixed_routes[i].route;
+static int hex_digit(char c) {
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static int refuse(http_target *t, unsigned status, const char *why) {
+    t->refuse = status;
+    t->why = why;
+    t->n = 0;
+    return -1;
+}
+
+/* Percent-decodes the path of raw (up to any '?') into t->buf, once. A decoded '?', '#', NUL or
+ * '/' would make the path mean one thing here and another to whoever decodes it again (the
+ * key check once read "/people%3F/infer" as an inference, the router as POST /people): 400. */
+static int decode_path(const char *raw, http_target *t) {
+    /* libmicrohttpd answers a target longer than its header buffer with 414 itself. */
+    size_t len = strlen(raw), query = strcspn(raw, "?");
+    int args = query < len;
+    for (const char *q = raw + query; *q; q++)
+        args += *q == '&';
+    if (args > HTTP_QUERY_ARGS_MAX)
+        return refuse(t, 414, "more than 64 query parameters");
+    if (raw[0] != '/' || memchr(raw, '#', len))
+        return refuse(t, 400, "the request target must be a path starting with '/', without '#'");
+    size_t o = 0;
+    for (size_t i = 0; i < query; i++) {
+        char c = raw[i];
+        if (c == '%') {
+            int hi = i + 2 < query ? hex_digit(raw[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+            if (lo < 0)
+                return refuse(t, 400, "malformed percent-encoding in the path");
+            c = (char)(hi << 4 | lo);
+            i += 2;
+            if (c == '?' || c == '#' || c == '\0' || c == '/')
+                return refuse(t, 400, "the path decodes to '?', '#', NUL or '/' inside a segment");
+        }
+        if (o + 1 >= sizeof t->buf)
+            return 0; /* longer than any route: no route (404) */
+        t->buf[o++] = c;
     }
-    split_path(url, p);
-    if (p->n >= 1 && strcmp(p->seg[0], "passengers") == 0) {
-        if (p->n == 1)
+    t->buf[o] = '\0';
+    return 1;
+}
+
+/* Cuts the decoded path in t->buf into segments. Empty ones ("//", a trailing "/") count too,
+ * so "/passengers/1/" matches nothing rather than the passenger; more than any route has leaves
+ * n at 0: no route. */
+static void split_segments(http_target *t) {
+    char *s = t->buf + 1;
+    for (int n = 0; n < HTTP_SEGMENTS_MAX; n++) {
+        char *slash = strchr(s, '/');
+        t->seg[n] = s;
+        if (!slash) {
+            t->n = n + 1;
+            return;
+        }
+        *slash = '\0';
+        s = slash + 1;
+    }
+}
+
+/* The route of a decoded target's segments. */
+static route_id match_segments(const http_target *t) {
+    if (t->n >= 1 && strcmp(t->seg[0], "passengers") == 0) {
+        if (t->n == 1)
             return ROUTE_PASSENGERS;
-        if (p->n == 2)
+        if (t->n == 2)
             return ROUTE_PASSENGER;
-        if (p->n == 3 && strcmp(p->seg[2], "prediction") == 0)
+        if (t->n == 3 && strcmp(t->seg[2], "prediction") == 0)
             return ROUTE_PASSENGER_PREDICTION;
     }
-    if (p->n >= 1 && strcmp(p->seg[0], "people") == 0)
-        return p->n == 1 ? ROUTE_PEOPLE : p->n == 2 ? ROUTE_PERSON : ROUTE_UNKNOWN;
-    if (p->n >= 3 && strcmp(p->seg[0], "v2") == 0)
-        return match_v2_model(p);
+    if (t->n >= 1 && strcmp(t->seg[0], "people") == 0)
+        return t->n == 1 ? ROUTE_PEOPLE : t->n == 2 ? ROUTE_PERSON : ROUTE_UNKNOWN;
+    if (t->n >= 3 && strcmp(t->seg[0], "v2") == 0)
+        return match_v2_model(t);
     return ROUTE_UNKNOWN;
 }
 
-route_id routes_classify(const char *url) {
-    path_parts p;
-    return match_route(url, &p);
+/* The one place a raw request target becomes the route that will run: called before any header
+ * is read (server_options.resolve), so a request refused early (401, 413, 431) is counted,
+ * logged and authorised under the same route the dispatcher uses. */
+static route_id resolve(const char *raw, http_target *t, int internal) {
+    *t = (http_target){.body_max = http_config.max_body_bytes};
+    if (decode_path(raw, t) <= 0)
+        return ROUTE_UNKNOWN;
+    route_id route = ROUTE_UNKNOWN;
+    for (size_t i = 0; i < FIXED_ROUTES && route == ROUTE_UNKNOWN; i++) {
+        if (strcmp(t->buf, fixed_routes[i].path) == 0)
+            route = fixed_routes[i].route;
+    }
+    if (internal) /* the METRICS_PORT listener: /metrics and /health only */
+        return route == ROUTE_METRICS || route == ROUTE_HEALTH ? route : ROUTE_UNKNOWN;
+    if (route == ROUTE_METRICS && http_config.metrics_separate)
+        return ROUTE_UNKNOWN; /* served on the internal METRICS_PORT only */
+    split_segments(t);
+    if (route == ROUTE_UNKNOWN)
+        route = match_segments(t);
+    if (route == ROUTE_PREDICT || route == ROUTE_V2_INFER || route == ROUTE_V2_VERSION_INFER) {
+        /* a batch of at most MAX_BATCH passengers, and no more */
+        size_t batch = 1024 + (size_t)http_config.max_batch * HTTP_PREDICT_ITEM_BYTES;
+        t->body_max = batch < t->body_max ? batch : t->body_max;
+    }
+    return route;
+}
+
+route_id routes_resolve(const char *raw_target, http_target *t) {
+    return resolve(raw_target, t, 0);
+}
+
+route_id routes_resolve_internal(const char *raw_target, http_target *t) {
+    return resolve(raw_target, t, 1);
 }
 
 static enum MHD_Result not_found(http_request *r) {
     r->route = ROUTE_UNKNOWN;
-    if (strncmp(r->url, "/v2/", 4) == 0) /* the protocol's own error shape there */
+    if (seg_is(&r->target, 0, "v2")) /* the protocol's own error shape there */
         return route_v2_error(r, 404, "no such endpoint");
     return http_error(r, 404, "no such resource", NULL);
 }
 
 static enum MHD_Result dispatch_fixed(http_request *r, const fixed_route *f) {
-    /* HEAD is answered like GET; libmicrohttpd drops the body. */
-    if (is(r, f->method) || (is(r, "HEAD") && strcmp(f->method, "GET") == 0))
+    if (is(r, f->method))
         return f->handler(r);
     return http_method_not_allowed(r, f->method);
 }
@@ -177,8 +222,7 @@ static enum MHD_Result dispatch_person(http_request *r, const char *uuid) {
 }
 
 enum MHD_Result routes_dispatch(http_request *r) {
-    path_parts p;
-    r->route = match_route(r->url, &p);
+    const http_target *p = &r->target; /* r->route and this: routes_resolve's */
     for (size_t i = 0; i < FIXED_ROUTES; i++) {
         if (fixed_routes[i].route == r->route)
             return dispatch_fixed(r, &fixed_routes[i]);
@@ -187,9 +231,9 @@ enum MHD_Result routes_dispatch(http_request *r) {
     case ROUTE_PASSENGERS:
         return is(r, "GET") ? route_passenger_list(r) : http_method_not_allowed(r, "GET");
     case ROUTE_PASSENGER:
-        return is(r, "GET") ? route_passenger(r, p.seg[1]) : http_method_not_allowed(r, "GET");
+        return is(r, "GET") ? route_passenger(r, p->seg[1]) : http_method_not_allowed(r, "GET");
     case ROUTE_PASSENGER_PREDICTION:
-        return is(r, "GET") ? route_passenger_prediction(r, p.seg[1])
+        return is(r, "GET") ? route_passenger_prediction(r, p->seg[1])
                             : http_method_not_allowed(r, "GET");
     case ROUTE_PEOPLE:
         if (is(r, "GET"))
@@ -198,29 +242,22 @@ enum MHD_Result routes_dispatch(http_request *r) {
             return route_people_create(r);
         return http_method_not_allowed(r, "GET, POST");
     case ROUTE_PERSON:
-        return dispatch_person(r, p.seg[1]);
+        return dispatch_person(r, p->seg[1]);
     case ROUTE_V2_MODEL:
     case ROUTE_V2_MODEL_READY:
     case ROUTE_V2_INFER:
-        return route_v2_model(r, p.seg[2], NULL);
+        return route_v2_model(r, p->seg[2], NULL);
     case ROUTE_V2_VERSION:
     case ROUTE_V2_VERSION_READY:
     case ROUTE_V2_VERSION_INFER:
-        return route_v2_model(r, p.seg[2], p.seg[4]);
+        return route_v2_model(r, p->seg[2], p->seg[4]);
     default:
         return not_found(r);
     }
 }
 
-route_id routes_classify_internal(const char *url) {
-    return path_is(url, "/metrics")  ? ROUTE_METRICS
-           : path_is(url, "/health") ? ROUTE_HEALTH
-                                     : ROUTE_UNKNOWN;
-}
-
 enum MHD_Result routes_dispatch_internal(http_request *r) {
-    int get = is(r, "GET") || is(r, "HEAD");
-    r->route = routes_classify_internal(r->url);
+    int get = is(r, "GET");
     if (r->route == ROUTE_METRICS)
         return get ? route_metrics(r) : http_method_not_allowed(r, "GET");
     if (r->route == ROUTE_HEALTH)
@@ -327,6 +364,23 @@ static void render_gauges(FILE *out) {
             "# HELP titanic_lookups_total Passenger lookups answered by those statements.\n"
             "# TYPE titanic_lookups_total counter\ntitanic_lookups_total %ld\n",
             batches, lookups);
+    conn_guard_counts conns;
+    conn_guard_get_counts(&conns);
+    fprintf(out,
+            "# HELP titanic_http_requests_in_flight Requests begun and not finished (this one "
+            "included).\n# TYPE titanic_http_requests_in_flight gauge\n"
+            "titanic_http_requests_in_flight %d\n"
+            "# HELP titanic_http_body_budget_bytes Request body bytes buffered now "
+            "(BODY_BUDGET_BYTES caps them).\n# TYPE titanic_http_body_budget_bytes gauge\n"
+            "titanic_http_body_budget_bytes %zu\n"
+            "# HELP titanic_http_connections_closed_total Connections the server closed: request "
+            "deadline missed, idle ones yielding to new ones, new ones refused (all slots busy).\n"
+            "# TYPE titanic_http_connections_closed_total counter\n"
+            "titanic_http_connections_closed_total{reason=\"request_timeout\"} %ld\n"
+            "titanic_http_connections_closed_total{reason=\"idle_yield\"} %ld\n"
+            "titanic_http_connections_closed_total{reason=\"refused\"} %ld\n",
+            server_in_flight(), server_body_budget_used(), conns.request_timeouts,
+            conns.idle_yields, conns.refused);
     fprintf(out,
             "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
             "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",

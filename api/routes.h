@@ -4,15 +4,15 @@
 
 #include "http.h"
 
-/* Finds the route for r->url and r->method and runs it (sets r->route for metrics). */
+/* Runs the route routes_resolve found (r->route, r->target) for r->method. */
 enum MHD_Result routes_dispatch(http_request *r);
 /* The internal METRICS_PORT listener: /metrics and /health, 404 for anything else. */
 enum MHD_Result routes_dispatch_internal(http_request *r);
 
-/* The route template of a raw request path (query string allowed), for the server to count a
- * request it refuses before dispatch (server_options.classify). */
-route_id routes_classify(const char *url);
-route_id routes_classify_internal(const char *url);
+/* The route a raw request target (path and query, as sent) will run, and its decoded segments
+ * in *t; t->refuse is 400 or 414 when the target is unacceptable (server_options.resolve). */
+route_id routes_resolve(const char *raw_target, http_target *t);
+route_id routes_resolve_internal(const char *raw_target, http_target *t);
 
 enum MHD_Result route_passenger(http_request *r, const char *id_text);
 enum MHD_Result route_passenger_list(http_request *r);

@@ -91,7 +91,11 @@ static enum MHD_Result answer_person(http_request *r, unsigned status, int32_t i
         return MHD_YES;
     if (!found)
         return http_error(r, 404, "no person with this uuid", "uuid");
-    return http_json(r, status, passenger_to_person(&stored));
+    json_t *person = passenger_to_person(&stored);
+    if (status == 201) /* RFC 9110: a 201 names what it created */
+        snprintf(r->location, sizeof r->location, "/people/%s",
+                 json_string_value(json_object_get(person, "uuid")));
+    return http_json(r, status, person);
 }
 
 enum MHD_Result route_people_create(http_request *r) {

@@ -11,6 +11,7 @@
 #include "text_out.h"
 
 #include <arpa/inet.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,73 +24,144 @@ struct server {
     struct MHD_Daemon *daemon;
     int port;
     server_handler handler;
-    route_id (*classify)(const char *url);
+    route_id (*resolve)(const char *raw_target, http_target *t);
+    conn_caps caps;
     int authenticate;
 };
 
+#define CLOSING_SLACK 32
+
 static atomic_int in_flight;
-static atomic_int parked; /* requests between server_park and server_unpark */
+static atomic_int parked;         /* requests between server_park and server_unpark */
+static atomic_size_t budget_used; /* bytes of request bodies buffered, by every request */
+
+int server_in_flight(void) {
+    return atomic_load(&in_flight);
+}
+
+size_t server_body_budget_used(void) {
+    return atomic_load(&budget_used);
+}
 
 /* ---- request lifecycle ---- */
+
+static void finish_request(http_request *r, struct MHD_Connection *c, int timed_out);
+
+/* Connections (MHD_OPTION_NOTIFY_CONNECTION): each carries its request's state (conn_guard.h),
+ * so whatever becomes of a request, its state is freed with the connection at the latest. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code) {
+    server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        *socket_context = conn_guard_open(c, s, &s->caps);
+        const union MHD_ConnectionInfo *fd =
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (!*socket_context && fd) /* every slot busy with a request: refused */
+            shutdown(fd->connect_fd, SHUT_RDWR);
+        return;
+    }
+    conn_state *cs = *socket_context;
+    if (cs && cs->request.open) /* its client left, or it was cut, before it completed */
+        finish_request(&cs->request, c, atomic_load(&cs->timed_out));
+    conn_guard_close(cs);
+    *socket_context = NULL;
+}
+
+/* Refuses the request at once, before libmicrohttpd parses its target: it answers a target
+ * longer than its buffer with 414 itself, but one with a few hundred query parameters outgrows
+ * its memory pool while parsing them and then answers nothing until the header deadline. The
+ * answer is written straight to the socket (nothing else is being sent on this connection) and
+ * the connection closed. */
+static void refuse_at_once(http_request *r, conn_state *cs) {
+    char body[160], head[160];
+    int body_len =
+        snprintf(body, sizeof body,
+                 "{\"error\":{\"status\":414,\"message\":\"%s\",\"field\":null}}", r->target.why);
+    int head_len = snprintf(head, sizeof head,
+                            "HTTP/1.1 414 URI Too Long\r\nConnection: close\r\nContent-Type: "
+                            "application/json\r\nContent-Length: %d\r\n\r\n",
+                            body_len);
+    if (send(cs->fd, head, (size_t)head_len, MSG_NOSIGNAL | MSG_DONTWAIT | MSG_MORE) == head_len)
+        send(cs->fd, body, (size_t)body_len, MSG_NOSIGNAL | MSG_DONTWAIT);
+    shutdown(cs->fd, SHUT_WR); /* reading goes on: closing with unread input would reset */
+    r->status = 414;
+    r->bytes = (size_t)body_len;
+    conn_guard_close_within(cs, 1000);
+}
+
+/* Whether the request line on_uri was given ended in a bare LF (or CR). libmicrohttpd 0.9.75
+ * accepts those; it ends each line it has read by overwriting its terminator with NUL bytes in
+ * place, both bytes of a CRLF, so the byte after the version's NUL is NUL only for a CRLF. */
+static int bare_line_end(const char *text) {
+    return text[strlen(text) + 1] != '\0';
+}
 
 /* libmicrohttpd's URI callback, run as soon as the request line is read and before any header:
  * the request's state starts here, so that one refused while its headers are read (431) still
  * has its route and its start time. The result becomes the request's *state. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
-    (void)c;
     const server *s = cls;
-    http_request *r = calloc(1, sizeof *r);
-    if (!r)
-        return NULL;
-    r->started = clock_now();
-    r->route = s->classify ? s->classify(uri) : ROUTE_UNKNOWN;
-    snprintf(r->path, sizeof r->path, "%s", uri);
+    conn_state *cs = conn_guard_of(c);
+    if (!cs)
+        return NULL; /* not admitted: on_request closes it */
+    http_request *r = &cs->request;
+    if (r->open) /* libmicrohttpd dropped the previous request without completing it */
+        finish_request(r, c, 0);
+    *r = (http_request){.open = 1, .started = clock_now(), .route = ROUTE_UNKNOWN};
+    r->target.body_max = http_config.max_body_bytes;
     atomic_fetch_add(&in_flight, 1);
+    conn_guard_request_line(cs);
+    if (s->resolve)
+        r->route = s->resolve(uri, &r->target);
+    snprintf(r->path, sizeof r->path, "%.*s", (int)strcspn(uri, "?"), uri);
+    const char *version = uri + strlen(uri) + 1;
+    if (!r->target.refuse && bare_line_end(version))
+        r->target = (http_target){.refuse = 400, .why = "request line not ended by CRLF"};
+    if (r->target.refuse == 414)
+        refuse_at_once(r, cs);
     return r;
 }
 
-/* Completes the state on_uri began, once the headers are in. */
-static void begin_request(http_request *r, struct MHD_Connection *c, const char *url,
-                          const char *method) {
-    r->connection = c;
-    r->method = method;
-    r->url = url;
-    snprintf(r->path, sizeof r->path, "%s", url);
-    request_id_for(c, r->request_id);
+/* Takes n bytes of the server-wide body budget for r. Returns 0, or -1 when they do not fit. */
+static int budget_take(http_request *r, size_t n) {
+    size_t before = atomic_fetch_add(&budget_used, n);
+    if (before + n > http_config.body_budget_bytes) {
+        atomic_fetch_sub(&budget_used, n);
+        return -1;
+    }
+    r->budget_held += n;
+    return 0;
 }
 
-/* Accumulates the body up to the limit; past it, the rest is read and dropped and the request
- * answered 413 at the end (a client must be able to read the answer). */
+/* Accumulates the body up to the route's limit and within the budget; past either, the rest is
+ * dropped and the request answered 413 or 503 at its end (a client must be able to read the
+ * answer). */
 static void take_body(http_request *r, const char *data, size_t len) {
-    if (r->body_too_large)
+    if (r->body_refusal)
         return;
-    if (r->body_len + len > http_config.max_body_bytes) {
-        r->body_too_large = 1;
+    size_t want = r->body_len + len;
+    if (want > r->target.body_max)
+        r->body_refusal = 413;
+    else if (want > r->budget_held && budget_take(r, want - r->budget_held) != 0)
+        r->body_refusal = 503; /* a chunked body outgrew the budget */
+    char *grown = r->body_refusal ? NULL : realloc(r->body, want + 1);
+    if (!grown) {
+        r->body_refusal = r->body_refusal ? r->body_refusal : 503;
         free(r->body);
         r->body = NULL;
         return;
     }
-    char *grown = realloc(r->body, r->body_len + len + 1);
-    if (!grown) {
-        r->body_too_large = 1;
-        return;
-    }
     memcpy(grown + r->body_len, data, len);
     r->body = grown;
-    r->body_len += len;
-    r->body[r->body_len] = '\0';
+    r->body_len = want;
+    r->body[want] = '\0';
 }
 
-static int declared_too_large(struct MHD_Connection *c) {
-    const char *length =
-        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    return length && strtoull(length, NULL, 10) > http_config.max_body_bytes;
-}
-
-static enum MHD_Result too_large(http_request *r) {
+static enum MHD_Result refuse_body(http_request *r, unsigned status) {
     char message[96];
-    snprintf(message, sizeof message, "request body larger than %zu bytes",
-             http_config.max_body_bytes);
+    if (status == 503)
+        return http_error(r, 503, "too many request bodies in progress; retry shortly", NULL);
+    snprintf(message, sizeof message, "request body larger than %zu bytes", r->target.body_max);
     return http_error(r, 413, message, NULL);
 }
 
@@ -101,7 +173,7 @@ static int refused(http_request *r) {
     int malformed = auth_identify(authorization, &r->who) != 0;
     if (!auth_enabled())
         return 0; /* no keys configured: open (main.c warns at every start) */
-    auth_need need = auth_requirement(r->method, r->url, http_config.reads_need_key);
+    auth_need need = auth_requirement(r->method, r->route, http_config.reads_need_key);
     if (need == AUTH_NEED_NOTHING)
         return 0;
     if (r->who.role == AUTH_NONE) {
@@ -122,21 +194,74 @@ static int refused(http_request *r) {
     return 0;
 }
 
-/* Checks made once the header is complete, before any of the body is read. Returns 1 when the
- * request has been answered. */
-static int answered_early(http_request *r, const server *s) {
-    conn_guard_header_complete(r->connection);
-    if (conn_guard_saw_nul(r->connection)) {
-        http_error(r, 400, "NUL byte (%00) in the path or query", NULL);
-        return 1;
-    }
-    if (s->authenticate && refused(r))
-        return 1;
-    if (declared_too_large(r->connection)) { /* refuse before reading a byte of it */
-        too_large(r);
-        return 1;
-    }
+/* What the header says about the body's framing (RFC 9112 section 6). */
+typedef struct {
+    int lengths, codings, bare_lf;
+    const char *coding;
+} framing;
+
+static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value) {
+    (void)kind;
+    framing *f = cls;
+    if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
+        f->lengths++; /* one that is not a number libmicrohttpd refuses itself (400) */
+    else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
+        f->coding = f->codings++ ? f->coding : value;
+    f->bare_lf |= bare_line_end(value); /* the line's end, as for the request line */
+    return MHD_YES;
+}
+
+/* libmicrohttpd 0.9.75 takes the first of several Content-Lengths, lets chunked win over a
+ * Content-Length, waits forever on an unknown transfer coding, and accepts bare LF line ends:
+ * each a way for a proxy and this server to disagree on where a request ends. Such a request
+ * is answered 400 (501 for an unknown coding) before its body is read; an early answer makes
+ * libmicrohttpd close the connection after it, so no leftover byte is read as a request.
+ * Returns 1 when answered. */
+static int bad_framing(http_request *r) {
+    framing f = {0};
+    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, note_framing, &f);
+    const char *why = f.lengths > 1            ? "more than one Content-Length"
+                      : f.codings > 1          ? "more than one Transfer-Encoding"
+                      : f.lengths && f.codings ? "both Content-Length and Transfer-Encoding"
+                      : f.bare_lf              ? "header line not ended by CRLF"
+                                               : NULL;
+    if (why)
+        return http_error(r, 400, why, NULL), 1;
+    if (f.codings && strcasecmp(f.coding, "chunked") != 0)
+        return http_error(r, 501, "only the chunked transfer coding is implemented", NULL), 1;
     return 0;
+}
+
+/* Checks made once the header is complete, before any of the body is read. Returns 1 when the
+ * request has been answered. A declared body is charged to the budget now, so that a body that
+ * cannot fit is refused before a byte of it is read. */
+static int answered_early(http_request *r, const server *s) {
+    conn_state *cs = conn_guard_of(r->connection);
+    if (cs) {
+        conn_guard_header_complete(cs);
+        if (atomic_load(&cs->saw_nul))
+            return http_error(r, 400, "NUL byte (%00) in the path or query", NULL), 1;
+    }
+    if (r->target.refuse)
+        return http_error(r, r->target.refuse, r->target.why, NULL), 1;
+    if (bad_framing(r) || (s->authenticate && refused(r)))
+        return 1;
+    const char *length =
+        MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
+    if (declared > r->target.body_max)
+        return refuse_body(r, 413), 1;
+    if (declared && budget_take(r, (size_t)declared) != 0)
+        return refuse_body(r, 503), 1;
+    return 0;
+}
+
+/* Completes the state on_uri began, once the headers are in. */
+static void begin_request(http_request *r, struct MHD_Connection *c, const char *method) {
+    r->connection = c;
+    r->method = method;
+    request_id_for(c, r->request_id);
 }
 
 /* ---- parking ---- */
@@ -170,12 +295,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_size, void **state) {
     (void)version;
+    (void)url; /* libmicrohttpd's decoding of the path; r->target is the one the router uses */
     const server *s = cls;
     http_request *r = *state;
-    if (!r) /* on_uri could not allocate */
+    if (!r || r->target.refuse == 414) /* not admitted, or already refused at once */
         return MHD_NO;
     if (!r->connection) {
-        begin_request(r, c, url, method);
+        begin_request(r, c, method);
         answered_early(r, s);
         return MHD_YES;
     }
@@ -185,10 +311,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (r->status) /* already answered (400, 401, 403, 413 before the body) */
+    if (r->status) /* already answered (400, 401, 403, 413, 503 before the body) */
         return MHD_YES;
-    if (r->body_too_large)
-        return too_large(r);
+    conn_state *cs = conn_guard_of(c);
+    if (cs)
+        conn_guard_body_complete(cs);
+    if (r->body_refusal)
+        return refuse_body(r, r->body_refusal);
     log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
     enum MHD_Result rc = r->resume ? resume_parked(r) : s->handler(r);
     log_set_request_id(NULL);
@@ -291,32 +420,43 @@ static void write_access_log(const http_request *r, double seconds) {
         access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
 
-static void on_completed(void *cls, struct MHD_Connection *c, void **state,
-                         enum MHD_RequestTerminationCode code) {
-    (void)cls;
-    http_request *r = *state;
-    conn_guard_request_done(c); /* the next request's header is due from now */
-    if (!r)
-        return;
+/* Counts, logs and frees a request, once: when libmicrohttpd completes it, or when its
+ * connection closes first. The in-flight count is exact either way. */
+static void finish_request(http_request *r, struct MHD_Connection *c, int timed_out) {
     if (r->status == 0) {
         /* Not answered by a handler: libmicrohttpd's own answer (431, 414, 400), or none. */
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
         r->status = info && info->http_status ? info->http_status : 0;
-        if (r->status == 0 && code != MHD_REQUEST_TERMINATED_COMPLETED_OK)
-            r->status = 499; /* the client went away before an answer */
+        if (r->status == 0) /* cut at its deadline, or the client went away before an answer */
+            r->status = timed_out ? 408 : 499;
     }
     free(r->resume_data); /* only set if the request ended while parked */
-    if (!r->method)       /* the headers never completed: the method is libmicrohttpd's secret */
+    r->resume_data = NULL;
+    if (!r->method) /* the headers never completed: the method is libmicrohttpd's secret */
         r->method = "OTHER";
     double seconds = clock_seconds_since(&r->started);
     metrics_record(r->route, r->method, r->status, seconds);
     if (log_enabled(LOG_INFO))
         write_access_log(r, seconds);
     free(r->body);
-    free(r);
-    *state = NULL;
+    r->body = NULL;
+    atomic_fetch_sub(&budget_used, r->budget_held);
+    r->budget_held = 0;
+    r->open = 0;
     atomic_fetch_sub(&in_flight, 1);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **state,
+                         enum MHD_RequestTerminationCode code) {
+    (void)cls;
+    http_request *r = *state;
+    conn_state *cs = conn_guard_of(c);
+    if (r && r->open)
+        finish_request(r, c, cs && atomic_load(&cs->timed_out));
+    if (cs && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_guard_request_done(cs); /* the next request's header is due from now */
+    *state = NULL;
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap) {
@@ -342,17 +482,20 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     if (!s)
         return NULL;
     s->handler = o->handler;
-    s->classify = o->classify;
+    s->resolve = o->resolve;
     s->authenticate = o->authenticate;
+    s->caps = (conn_caps){o->connection_limit, o->per_ip_connection_limit};
     /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
         (uint16_t)o->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL,
         MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)o->threads,
-        MHD_OPTION_CONNECTION_LIMIT, o->connection_limit, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        o->per_ip_connection_limit, MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
+        /* The caps are conn_guard's (idle connections yield); libmicrohttpd's own is only a
+         * backstop, above it by the connections being closed to make room. */
+        MHD_OPTION_CONNECTION_LIMIT, o->connection_limit + CLOSING_SLACK,
+        MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_seconds,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, o->header_memory, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, conn_guard_notify, NULL,
+        on_completed, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
         MHD_OPTION_UNESCAPE_CALLBACK, conn_guard_unescape, NULL, MHD_OPTION_URI_LOG_CALLBACK,
         on_uri, s, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u, MHD_OPTION_END);
     if (!s->daemon) {

@@ -1,4 +1,5 @@
-/* The HTTP server: libmicrohttpd with an internal thread pool on epoll, request bodies bounded,
+/* The HTTP server: libmicrohttpd with an internal thread pool on epoll, request bodies bounded
+ * (per route and server-wide), framing checked strictly,
  * every request timed, counted and written to the access log, and a graceful drain on SIGTERM. */
 #ifndef TITANIC_SERVER_H
 #define TITANIC_SERVER_H
@@ -15,16 +16,16 @@ typedef enum MHD_Result (*server_handler)(http_request *r);
 typedef struct {
     const char *bind; /* IPv4 address to listen on */
     int port;
-    int threads; /* worker threads, each with its own epoll loop */
-    unsigned connection_limit;
+    int threads;                         /* worker threads, each with its own epoll loop */
+    unsigned connection_limit;           /* idle connections yield to new ones (conn_guard.h) */
     unsigned per_ip_connection_limit;    /* concurrent connections per client address (0: none) */
     unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
     size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
     server_handler handler;
-    /* The route template of a raw request path, known before any header is read, so that a
-     * request refused before the handler runs (413, or 431 from libmicrohttpd itself) is still
-     * counted under its route. NULL: such requests count as unmatched. */
-    route_id (*classify)(const char *url);
+    /* The route a raw request target will run (routes_resolve), known before any header is
+     * read: keys are checked, and every request counted and logged, under it, refused early
+     * (401, 413, 431) or not. NULL: every request is unmatched, with MAX_BODY_BYTES. */
+    route_id (*resolve)(const char *raw_target, http_target *t);
     int authenticate; /* check API keys (auth.h): the public listener, not the metrics one */
 } server_options;
 
@@ -44,6 +45,11 @@ int server_port(const server *s);
 typedef enum MHD_Result (*server_continuation)(http_request *r);
 void server_park(http_request *r, server_continuation then, void *data);
 void server_unpark(http_request *r);
+
+/* Requests begun and not yet finished (answered, or their client gone), and the bytes of
+ * request bodies buffered now (at most BODY_BUDGET_BYTES): for /metrics. */
+int server_in_flight(void);
+size_t server_body_budget_used(void);
 
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
  * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are

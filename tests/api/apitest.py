@@ -330,3 +330,71 @@ def standard_setup(tag, train=True, **env):
     if train:
         db.train()
     return db, Server(db, **env)
+
+
+def sanitizer():
+    """'asan' or 'tsan' when the binaries under test are sanitized (their memory figures then
+    measure the sanitizer, e.g. ASan's quarantine of freed memory), else None."""
+    cache = os.path.join(os.environ.get("TITANIC_BUILD_DIR", ""), "CMakeCache.txt")
+    try:
+        with open(cache) as f:
+            text = f.read()
+    except OSError:
+        return None
+    if "TITANIC_SANITIZE:BOOL=ON" in text:
+        return "asan"
+    return "tsan" if "TITANIC_TSAN:BOOL=ON" in text else None
+
+
+def rss_kib(server):
+    """The server process's resident set (VmRSS from /proc/PID/status), in KiB."""
+    with open(f"/proc/{server.proc.pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def other_address(n=2):
+    """127.0.0.n as a second client address (all of 127/8 is loopback on Linux), or skip."""
+    addr = f"127.0.0.{n}"
+    try:
+        with socket.socket() as s:
+            s.bind((addr, 0))
+    except OSError as e:
+        skip(f"cannot use {addr} as a client address: {e}")
+    return addr
+
+
+def connect_from(server, addr, timeout=5.0):
+    """A socket connected to server from source address addr."""
+    s = socket.socket()
+    s.settimeout(timeout)
+    s.bind((addr, 0))
+    s.connect(("127.0.0.1", server.port))
+    return s
+
+
+def status_of(data):
+    """The status code of a raw HTTP/1.1 answer, or None."""
+    try:
+        return int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else None
+    except (ValueError, IndexError):
+        return None
+
+
+def health_from(server, addr, timeout=5.0):
+    """One GET /health on a new connection from addr: (status or None, seconds)."""
+    t0 = time.monotonic()
+    data = b""
+    try:
+        with connect_from(server, addr, timeout) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        pass
+    return status_of(data), time.monotonic() - t0
