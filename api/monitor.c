@@ -335,10 +335,8 @@ static void render_window(FILE *out, int h, const monitor_summary *m) {
                   m->pclass_ratio[c]);
         break;
     default:
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.5\"",
-              m->fare_p50);
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.9\"",
-              m->fare_p90);
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.5\"", m->fare_p50);
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.9\"", m->fare_p90);
     }
 }
 
@@ -365,7 +363,7 @@ static void header(FILE *out, int i) {
 
 void monitor_render(FILE *out) {
     if (monitor_enabled && model_holder_version() > 0) /* the served version's series exist
-                                                           * before its first prediction */
+                                                        * before its first prediction */
         slot_of(model_holder_version());
     int versions[MON_VERSIONS], count = 0;
     for (int i = 0; i < MON_VERSIONS; i++)

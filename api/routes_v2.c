@@ -118,9 +118,9 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions) {
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
     for (int i = 0; i < 2; i++)
         json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
-    json_t *meta = json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions",
-                             versions, "platform", V2_PLATFORM, "inputs", inputs, "outputs",
-                             outputs);
+    json_t *meta =
+        json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
+                  "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
     json_object_set_new(meta, "parameters", json_pack("{s:o}", "columns", column_order()));
     return http_json(r, 200, meta);
 }
@@ -211,8 +211,8 @@ static long shape_of(json_t *shape, const char *name, size_t *width, char *messa
     size_t dims = json_array_size(shape);
     json_t *n = json_array_get(shape, 0), *f = json_array_get(shape, 1);
     if (!json_is_array(shape) || dims < 1 || dims > 2 || !json_is_integer(n) ||
-        (dims == 2 && (!json_is_integer(f) || json_integer_value(f) < 1 ||
-                       json_integer_value(f) > V2_INPUTS))) {
+        (dims == 2 &&
+         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS))) {
         snprintf(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d", name,
                  V2_INPUTS);
         return -1;
