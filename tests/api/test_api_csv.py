@@ -104,7 +104,7 @@ while True:
     chunk = resp.read(1 << 20)
     if not chunk:
         break
-    lines += chunk.count(b"\r\n")
+    lines += chunk.count(b"\n")  # a chunk may split a CRLF
     size += len(chunk)
     peak = max(peak, rss())
     if lines < N // 10:
