@@ -1,9 +1,11 @@
 /* The Open Inference Protocol v2 (KServe v2, also spoken by Triton and MLServer) for the model
  * "titanic-survival": server metadata, liveness and readiness, model metadata and readiness, and
  * inference on a batch given as named tensors, for the active version or any stored one
- * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N], and every row is
- * checked with /predict's rules (passenger_json.h, core/passenger.h). Errors are the protocol's
- * {"error": "..."}, with the request id beside it as in every other error of this API. */
+ * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
+ * PandasCodec), or one [N,F] table in the metadata's column order; every value is set by
+ * /predict's own field setter (passenger_json.h, core/passenger.h). Binary tensors are refused by
+ * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
+ * other error of this API. */
 #include "api_db.h"
 #include "log.h"
 #include "model_cache.h"
