@@ -31,6 +31,14 @@ static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Respon
     return rc;
 }
 
+enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,
+                              struct MHD_Response *response, size_t len, const char *header,
+                              const char *value) {
+    if (response && header)
+        MHD_add_response_header(response, header, value);
+    return queue(r, status, response, content_type, len);
+}
+
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
                            size_t len) {
     struct MHD_Response *response =

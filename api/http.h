@@ -82,6 +82,11 @@ enum MHD_Result http_text(http_request *r, unsigned status, const char *content_
 /* Answers with a malloc'd buffer, which the server frees after sending. */
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
                            size_t len);
+/* Answers with a response the route made (a streamed body: MHD_create_response_from_callback;
+ * len is what the access log counts) and an optional extra header (NULL: none). */
+enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,
+                              struct MHD_Response *response, size_t len, const char *header,
+                              const char *value);
 /* After a failed query: 503 when the database is unreachable (clients should retry), else 500.
  * Either way the client gets a generic message and the request id; err (which may hold SQL and
  * connection details) goes only to the log, under that id. */

@@ -9,6 +9,7 @@
 #include "monitor.h"
 
 #include "log.h"
+#include "model_holder.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -256,7 +257,8 @@ static void summarize(int version, const window_totals *t, monitor_summary *m) {
     m->fare_p90 = fare_quantile(t, 0.9);
 }
 
-static int monitor_summaries(monitor_summary *out, int max) {
+/* The summaries of every version seen, or (with_idle 0) of those with predictions in the window. */
+static int monitor_summaries(monitor_summary *out, int max, int with_idle) {
     long now = current_period();
     int count = 0;
     for (int i = 0; i < MON_VERSIONS && count < max; i++) {
@@ -265,7 +267,7 @@ static int monitor_summaries(monitor_summary *out, int max) {
             continue;
         window_totals t;
         window_of(&slots[i], now, &t);
-        if (t.n > 0)
+        if (t.n > 0 || with_idle)
             summarize(version, &t, &out[count++]);
     }
     return count;
@@ -305,10 +307,11 @@ static void render_predicted(FILE *out, const version_slot *slot, int version) {
     }
 }
 
-/* One gauge sample; NAN (nothing in the window) writes none rather than a made-up 0. */
+/* One gauge sample; NAN (nothing in the window) is written as 0, so an idle server's drift
+ * rules read false (with titanic_prediction_input_window_predictions at 0), not stale. */
 static void gauge(FILE *out, const char *name, int version, const char *label, double value) {
-    if (!isnan(value))
-        fprintf(out, "%s{model_version=\"%d\"%s} %.6g\n", name, version, label, value);
+    fprintf(out, "%s{model_version=\"%d\"%s} %.6g\n", name, version, label,
+            isnan(value) ? 0.0 : value);
 }
 
 /* Family h's samples (h indexes help[] below) for summary m. */
@@ -332,10 +335,8 @@ static void render_window(FILE *out, int h, const monitor_summary *m) {
                   m->pclass_ratio[c]);
         break;
     default:
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",quantile=\"0.5\"",
-              m->fare_p50);
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",quantile=\"0.9\"",
-              m->fare_p90);
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.5\"", m->fare_p50);
+        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.9\"", m->fare_p90);
     }
 }
 
@@ -352,7 +353,8 @@ static const char *const help[][3] = {
     {"titanic_prediction_input_pclass_ratio", "gauge",
      "Share of predictions in the last 60 s by passenger class."},
     {"titanic_prediction_input_fare_quantile", "gauge",
-     "Fare quantiles of predictions in the last 60 s (log-spaced buckets, within 19%)."},
+     "Fare quantiles (label q) of predictions in the last 60 s (log-spaced buckets, within "
+     "19%); not a summary, so the label is not \"quantile\"."},
 };
 
 static void header(FILE *out, int i) {
@@ -360,6 +362,9 @@ static void header(FILE *out, int i) {
 }
 
 void monitor_render(FILE *out) {
+    if (monitor_enabled && model_holder_version() > 0) /* the served version's series exist
+                                                        * before its first prediction */
+        slot_of(model_holder_version());
     int versions[MON_VERSIONS], count = 0;
     for (int i = 0; i < MON_VERSIONS; i++)
         versions[count++] = atomic_load(&slots[i].version);
@@ -372,7 +377,7 @@ void monitor_render(FILE *out) {
         if (versions[i] > 0)
             render_predicted(out, &slots[i], versions[i]);
     monitor_summary m[MON_VERSIONS];
-    int n = monitor_summaries(m, MON_VERSIONS);
+    int n = monitor_summaries(m, MON_VERSIONS, 1);
     for (int h = 2; h < (int)(sizeof help / sizeof help[0]); h++) {
         header(out, h); /* each family's samples right after its own HELP and TYPE */
         for (int i = 0; i < n; i++)
@@ -393,7 +398,7 @@ static int stopping;
  * metric filter reads (infra), so they are part of the contract. */
 static void log_summaries(void) {
     monitor_summary m[MON_VERSIONS];
-    int n = monitor_summaries(m, MON_VERSIONS);
+    int n = monitor_summaries(m, MON_VERSIONS, 0);
     for (int i = 0; i < n; i++)
         log_info("prediction drift summary", "{s:i, s:I, s:f, s:f, s:f, s:o}", "model_version",
                  m[i].version, "predictions", (json_int_t)m[i].predictions, "positive_ratio",

@@ -29,7 +29,7 @@ typedef struct {
     int version;
     unsigned long predictions; /* in the window */
     double positive_ratio, missing_age_ratio, female_ratio, pclass_ratio[3];
-    double fare_p50, fare_p90; /* NAN when no prediction in the window had a fare */
+    double fare_p50, fare_p90; /* NAN when no prediction in the window had a fare (0 in /metrics) */
 } monitor_summary;
 
 /* Starts the thread that logs "prediction drift summary" every log_seconds (0: never). */

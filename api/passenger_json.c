@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 typedef enum {
     F_PCLASS,
@@ -135,18 +134,16 @@ static int get_number(const flat_value *v, const char *prefix, const char *key, 
     return 0;
 }
 
+/* sex and embarked follow core's rules (passenger.h), so JSON and the CSV loader accept exactly
+ * the same spellings; the API also knows "other" (the /people contract does). */
 static int get_sex(const flat_value *v, const char *prefix, const char *key, int8_t *out,
                    input_error *e) {
     if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
-    static const char *const names[] = {"male", "female", "other"};
-    for (int i = 0; i < 3; i++) {
-        if (v->len == strlen(names[i]) && strncasecmp(v->text, names[i], v->len) == 0) {
-            *out = (int8_t)i;
-            return 0;
-        }
-    }
-    return fail(e, prefix, key, "expected male, female or other");
+    char reason[200];
+    if (passenger_parse_sex(v->text, v->len, 1, out, reason, sizeof reason) != 0)
+        return fail(e, prefix, key, reason);
+    return 0;
 }
 
 static int get_text(const flat_value *v, const char *prefix, const char *key, size_t max, char *dst,
@@ -171,10 +168,9 @@ static int get_embarked(const flat_value *v, const char *prefix, const char *key
     }
     if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
-    char c = (char)(v->text[0] >= 'a' && v->text[0] <= 'z' ? v->text[0] - 'a' + 'A' : v->text[0]);
-    if (v->len != 1 || !(c == 'C' || c == 'Q' || c == 'S'))
-        return fail(e, prefix, key, "expected C, Q, S or null");
-    *out = c;
+    char reason[200];
+    if (passenger_parse_embarked(v->text, v->len, out, reason, sizeof reason) != 0)
+        return fail(e, prefix, key, reason);
     return 0;
 }
 
@@ -231,6 +227,15 @@ static int lookup_predict_key(const char *key) {
             return (int)predict_keys[i].field;
     }
     return -1;
+}
+
+int passenger_set_predict_field(const char *key, json_t *value, const char *prefix, passenger *p,
+                                input_error *e) {
+    int f = lookup_predict_key(key);
+    if (f < 0)
+        return fail(e, prefix, key, "unknown field");
+    flat_value v = flat_of(value);
+    return set_predict_field((predict_field)f, &v, prefix, key, p, e);
 }
 
 int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, input_error *e) {

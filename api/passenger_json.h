@@ -21,6 +21,11 @@ typedef struct {
  * default to 0. */
 int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, input_error *e);
 
+/* Sets one /predict field of p (key in either spelling) from value, with /predict's checks: the
+ * one setter behind /predict and the v2 tensors. 0, or -1 with e naming prefix + key. */
+int passenger_set_predict_field(const char *key, json_t *value, const char *prefix, passenger *p,
+                                input_error *e);
+
 /* The fast path for the common /predict body, one flat passenger object (json_flat.h's subset),
  * read straight into p with the same checks as passenger_from_predict_json and no JSON tree.
  * 1 when p is the passenger that function would give; 0 when it declines (anything outside the

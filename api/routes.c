@@ -57,6 +57,7 @@ static const fixed_route fixed_routes[] = {
     {"/metrics", ROUTE_METRICS, "GET", route_metrics},
     {"/openapi.json", ROUTE_OPENAPI, "GET", route_openapi},
     {"/v2", ROUTE_V2_SERVER, "GET", route_v2_server},
+    {"/v2/", ROUTE_V2_SERVER, "GET", route_v2_server},
     {"/v2/health/live", ROUTE_V2_LIVE, "GET", route_v2_live},
     {"/v2/health/ready", ROUTE_V2_READY, "GET", route_v2_ready},
 };
@@ -282,7 +283,7 @@ static enum MHD_Result route_ready(http_request *r) {
     }
     int version = model_holder_version();
     if (version == 0)
-        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+        return route_no_model(r);
     int unavailable = 0;
     char err[512];
     PGresult *res = api_db_query(&STORE_PING, NULL, &unavailable, err, sizeof err);
@@ -299,7 +300,7 @@ static enum MHD_Result route_ready(http_request *r) {
 static enum MHD_Result route_model(http_request *r) {
     model_ref *ref = model_holder_acquire();
     if (!ref)
-        return http_error(r, 503, "no model loaded", NULL);
+        return route_no_model(r);
     json_t *summary = model_summary(model_ref_model(ref));
     model_holder_release(ref);
     return http_json(r, 200, summary);

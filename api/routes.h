@@ -25,6 +25,10 @@ enum MHD_Result route_person_get(http_request *r, const char *uuid);
 enum MHD_Result route_person_put(http_request *r, const char *uuid);
 enum MHD_Result route_person_delete(http_request *r, const char *uuid);
 
+/* The one "no model loaded" answer: 503 in the route's error shape (the protocol's on /v2). */
+#define ROUTE_NO_MODEL "no model loaded (train one with titanic-train)"
+enum MHD_Result route_no_model(http_request *r);
+
 /* The Open Inference Protocol v2 (routes_v2.c). route_v2_model serves r->route's metadata,
  * readiness or inference for model name, at version (NULL: the active one). */
 enum MHD_Result route_v2_server(http_request *r);

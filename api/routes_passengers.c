@@ -3,6 +3,8 @@
  * string is validated and sent as a parameter; only whitelisted SQL fragments are ever joined. */
 #include "api_db.h"
 #include "config.h"
+#include "csv_out.h"
+#include "log.h"
 #include "lookup_batch.h"
 #include "passenger_cursor.h"
 #include "passenger_json.h"
@@ -10,6 +12,8 @@
 #include "routes.h"
 #include "text.h"
 
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,12 +85,14 @@ static int parse_list_filters(http_request *r, passenger_query *q) {
     return 0;
 }
 
-static int parse_paging(http_request *r, passenger_query *q) {
+/* csv: the CSV answer streams every match unless a limit is given, at any size. */
+static int parse_paging(http_request *r, passenger_query *q, int csv) {
     const char *v;
-    q->limit = LIST_DEFAULT_LIMIT;
+    q->limit = csv ? LONG_MAX : LIST_DEFAULT_LIMIT;
     q->offset = 0;
-    if ((v = http_query(r, "limit")) && config_parse_long(v, 1, LIST_MAX_LIMIT, &q->limit) != 0)
-        return bad_param(r, "limit", "an integer from 1 to 1000");
+    if ((v = http_query(r, "limit")) &&
+        config_parse_long(v, 1, csv ? LONG_MAX : LIST_MAX_LIMIT, &q->limit) != 0)
+        return bad_param(r, "limit", csv ? "a positive integer" : "an integer from 1 to 1000");
     if ((v = http_query(r, "offset")) && config_parse_long(v, 0, 2147483647L, &q->offset) != 0)
         return bad_param(r, "offset", "a non-negative integer");
     if (q->offset > PASSENGER_LIST_MAX_OFFSET)
@@ -147,6 +153,106 @@ static json_t *page_body(passenger *rows, int count, long total, int exact,
                      next ? json_string(next) : json_null());
 }
 
+/* ---- the list as CSV: every match from the position asked, a page at a time ---- */
+
+#define CSV_PAGE_ROWS 1000 /* rows fetched and held at once, so memory stays flat at any size */
+
+typedef struct {
+    passenger_query q; /* the next page's; its filters point into filters[] */
+    char *filters[7];  /* copies: the request's strings may be gone while the stream runs */
+    long left;         /* rows still to send (the limit) */
+    char *text;        /* the current page as CSV, sent from at */
+    size_t len, at;
+    int last; /* no page after the current one */
+} csv_stream;
+
+static void csv_stream_free(void *cls) {
+    csv_stream *s = cls;
+    for (int i = 0; i < 7; i++)
+        free(s->filters[i]);
+    free(s->text);
+    free(s);
+}
+
+/* Fetches the next page into s->text (the header line before the first); -1 with err. */
+static int csv_next_page(csv_stream *s, int header, int *unavailable, char *err, size_t errlen) {
+    passenger *rows = NULL;
+    int count = 0;
+    passenger_cursor next;
+    s->q.limit = s->left < CSV_PAGE_ROWS ? s->left : CSV_PAGE_ROWS;
+    if (passengers_store_list(api_db_store(), &s->q, &rows, &count, &next, unavailable, err,
+                              errlen) != 0)
+        return -1;
+    s->left -= count;
+    s->last = !next.present || s->left <= 0;
+    s->q.after = next;
+    s->q.offset = 0; /* the cursor is the position now */
+    free(s->text);
+    s->text = NULL;
+    s->len = s->at = 0;
+    FILE *out = open_memstream(&s->text, &s->len);
+    if (out && header)
+        csv_passenger_header(out);
+    for (int i = 0; out && i < count; i++)
+        csv_passenger(out, &rows[i]);
+    free(rows);
+    if (!out || fclose(out) != 0) {
+        *unavailable = 0;
+        snprintf(err, errlen, "out of memory formatting CSV");
+        return -1;
+    }
+    return 0;
+}
+
+/* libmicrohttpd asks for the next bytes as the client reads; a failed page ends the chunked
+ * body without its last chunk, so the client sees the answer is cut short. */
+static ssize_t csv_stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    csv_stream *s = cls;
+    while (s->at == s->len) {
+        char err[512];
+        int unavailable;
+        if (s->last)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        if (csv_next_page(s, 0, &unavailable, err, sizeof err) != 0) {
+            log_warn("CSV list cut short", "{s:s}", "error", err);
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+    }
+    size_t n = s->len - s->at < max ? s->len - s->at : max;
+    memcpy(buf, s->text + s->at, n);
+    s->at += n;
+    return (ssize_t)n;
+}
+
+/* The first page is fetched before answering, so a database error is still a 503. */
+static enum MHD_Result passenger_list_csv(http_request *r, const passenger_query *q) {
+    csv_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return http_error(r, 500, "out of memory", NULL);
+    s->q = *q;
+    s->left = q->limit;
+    const char **filter[7] = {&s->q.pclass,  &s->q.sex,     &s->q.survived, &s->q.embarked,
+                              &s->q.min_age, &s->q.max_age, &s->q.name};
+    for (int i = 0; i < 7; i++) {
+        if (*filter[i] && !(*filter[i] = s->filters[i] = strdup(*filter[i]))) {
+            csv_stream_free(s);
+            return http_error(r, 500, "out of memory", NULL);
+        }
+    }
+    char err[512];
+    int unavailable;
+    if (csv_next_page(s, 1, &unavailable, err, sizeof err) != 0) {
+        csv_stream_free(s);
+        return http_database_error(r, unavailable, err);
+    }
+    struct MHD_Response *response = MHD_create_response_from_callback(
+        MHD_SIZE_UNKNOWN, 64 * 1024, csv_stream_read, s, csv_stream_free);
+    if (!response)
+        csv_stream_free(s);
+    return http_response(r, 200, CSV_CONTENT_TYPE, response, 0, NULL, NULL);
+}
+
 enum MHD_Result route_passenger_list(http_request *r) {
     static const char *const allowed[] = {"pclass",  "sex",     "survived", "embarked",
                                           "min_age", "max_age", "name",     "sort",
@@ -158,8 +264,11 @@ enum MHD_Result route_passenger_list(http_request *r) {
     }
     passenger_query q;
     memset(&q, 0, sizeof q);
-    if (parse_list_filters(r, &q) != 0 || parse_paging(r, &q) != 0)
+    int csv = csv_wanted(r);
+    if (parse_list_filters(r, &q) != 0 || parse_paging(r, &q, csv) != 0)
         return MHD_YES;
+    if (csv)
+        return passenger_list_csv(r, &q);
     int unavailable, count = 0, exact = 0;
     long total = 0;
     char err[512];
@@ -243,6 +352,34 @@ static json_t *group_object(const survival_group *g, const int *chosen, int coun
     return o;
 }
 
+/* The groups as CSV: a column per dimension, then the counts and the rate; the overall figures
+ * last, in the row whose scope is "overall". */
+static enum MHD_Result stats_csv(http_request *r, const survival_group *groups, int ngroups,
+                                 const survival_group *overall, const int *chosen, int count) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return http_error(r, 500, "out of memory", NULL);
+    fputs("scope,", out);
+    for (int k = 0; k < count; k++)
+        fprintf(out, "%s,", survival_dimensions[chosen[k]].name);
+    fputs("passengers,known,survived,survival_rate\r\n", out);
+    for (int i = 0; i <= ngroups; i++) {
+        const survival_group *g = i < ngroups ? &groups[i] : overall;
+        fputs(i < ngroups ? "group," : "overall,", out);
+        for (int k = 0; k < count; k++)
+            csv_text(out, i < ngroups && !g->is_null[k] ? g->value[k] : "", ',');
+        fprintf(out, "%ld,%ld,%ld,", (long)g->passengers, (long)g->known, (long)g->survived);
+        csv_real(out, g->known ? (double)g->survived / (double)g->known : NAN, '\n');
+    }
+    if (fclose(out) != 0) {
+        free(text);
+        return http_error(r, 500, "out of memory", NULL);
+    }
+    return csv_answer(r, text, len, NULL, NULL);
+}
+
 enum MHD_Result route_stats(http_request *r) {
     static const char *const allowed[] = {"by", NULL};
     const char *unknown = http_unknown_query(r, allowed);
@@ -259,6 +396,11 @@ enum MHD_Result route_stats(http_request *r) {
     if (passengers_store_survival(api_db_store(), chosen, count, &groups, &ngroups, &overall,
                                   &unavailable, err, sizeof err) != 0)
         return http_database_error(r, unavailable, err);
+    if (csv_wanted(r)) {
+        enum MHD_Result rc = stats_csv(r, groups, ngroups, &overall, chosen, count);
+        free(groups);
+        return rc;
+    }
     json_t *by = json_array(), *list = json_array();
     for (int k = 0; k < count; k++)
         json_array_append_new(by, json_string(survival_dimensions[chosen[k]].name));

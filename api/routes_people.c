@@ -5,6 +5,7 @@
  * (passengers_store.h says how that keeps them out of the trainer's default data). */
 #include "api_db.h"
 #include "config.h"
+#include "csv_out.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
 #include "passenger_fetch.h"
@@ -45,6 +46,36 @@ static int parse_people_page(http_request *r, long *limit, int32_t *after) {
 /* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
  * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
  * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
+/* A page of people as CSV, the Person contract's columns (age in whole years, survived as
+ * true/false), with the same Link to the next page. */
+static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown,
+                                  const char *link) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return http_error(r, 500, "out of memory", NULL);
+    fputs("uuid,survived,passengerClass,name,sex,age,siblingsOrSpousesAboard,"
+          "parentsOrChildrenAboard,fare\r\n",
+          out);
+    for (int i = 0; i < shown; i++) {
+        const passenger *p = &rows[i];
+        csv_text(out, p->uuid, ',');
+        csv_text(out, p->survived < 0 ? "" : p->survived ? "true" : "false", ',');
+        fprintf(out, "%d,", p->pclass);
+        csv_text(out, p->name, ',');
+        csv_text(out, passenger_sex_name(p->sex), ',');
+        csv_real(out, isnan(p->age) ? NAN : floor(p->age), ',');
+        fprintf(out, "%d,%d,", p->sibsp, p->parch);
+        csv_real(out, p->fare, '\n');
+    }
+    if (fclose(out) != 0) {
+        free(text);
+        return http_error(r, 500, "out of memory", NULL);
+    }
+    return csv_answer(r, text, len, link ? "Link" : NULL, link);
+}
+
 enum MHD_Result route_people_list(http_request *r) {
     long limit;
     int32_t after;
@@ -58,15 +89,20 @@ enum MHD_Result route_people_list(http_request *r) {
                                      err, sizeof err) != 0)
         return http_database_error(r, unavailable, err);
     int shown = count > limit ? (int)limit : count;
+    int32_t last = shown ? rows[shown - 1].id : 0;
+    char link[96];
+    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
+    if (csv_wanted(r)) {
+        enum MHD_Result rc = people_csv(r, rows, shown, count > limit ? link : NULL);
+        free(rows);
+        return rc;
+    }
     json_t *list = json_array();
     for (int i = 0; i < shown; i++)
         json_array_append_new(list, passenger_to_person(&rows[i]));
-    int32_t last = shown ? rows[shown - 1].id : 0;
     free(rows);
     if (count <= limit)
         return http_json(r, 200, list);
-    char link[96];
-    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
     return http_json_with_header(r, 200, list, "Link", link);
 }
 

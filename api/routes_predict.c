@@ -11,6 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum MHD_Result route_no_model(http_request *r) {
+    return http_error(r, 503, ROUTE_NO_MODEL, NULL);
+}
+
 static json_t *prediction_json(const titanic_model *m, const passenger *p, int explain) {
     double probability = model_predict(m, p);
     int survived = probability >= model_threshold(m);
@@ -140,7 +144,7 @@ static int answered_fast(http_request *r, int explain, enum MHD_Result *rc) {
         return 0;
     model_ref *ref = model_holder_acquire();
     if (!ref) {
-        *rc = http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+        *rc = route_no_model(r);
         return 1;
     }
     *rc = answer_single(r, model_ref_model(ref), &p);
@@ -162,7 +166,7 @@ enum MHD_Result route_predict(http_request *r) {
     model_ref *ref = model_holder_acquire();
     if (!ref) {
         json_decref(body);
-        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+        return route_no_model(r);
     }
     enum MHD_Result rc = predict_body(r, model_ref_model(ref), body, explain);
     model_holder_release(ref);
@@ -180,7 +184,7 @@ enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text)
         return http_error(r, 400, "passenger id must be a positive integer", "id");
     model_ref *ref = model_holder_acquire();
     if (!ref)
-        return http_error(r, 503, "no model loaded (train one with titanic-train)", NULL);
+        return route_no_model(r);
     enum MHD_Result rc = predict_stored(r, model_ref_model(ref), id, explain);
     model_holder_release(ref);
     return rc;

@@ -1,9 +1,11 @@
 /* The Open Inference Protocol v2 (KServe v2, also spoken by Triton and MLServer) for the model
  * "titanic-survival": server metadata, liveness and readiness, model metadata and readiness, and
  * inference on a batch given as named tensors, for the active version or any stored one
- * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N], and every row is
- * checked with /predict's rules (passenger_json.h, core/passenger.h). Errors are the protocol's
- * {"error": "..."}, with the request id beside it as in every other error of this API. */
+ * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
+ * PandasCodec), or one [N,F] table in the metadata's column order; every value is set by
+ * /predict's own field setter (passenger_json.h, core/passenger.h). Binary tensors are refused by
+ * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
+ * other error of this API. */
 #include "api_db.h"
 #include "log.h"
 #include "model_cache.h"
@@ -65,7 +67,7 @@ enum MHD_Result route_v2_live(http_request *r) {
  * the check that includes it). Not ready is a 4xx, as the protocol says. */
 enum MHD_Result route_v2_ready(http_request *r) {
     const char *why = atomic_load(&http_config.draining) ? "shutting down"
-                      : model_holder_version() == 0      ? "no model loaded"
+                      : model_holder_version() == 0      ? ROUTE_NO_MODEL
                                                          : NULL;
     if (why)
         return http_json(
@@ -103,16 +105,26 @@ static json_t *stored_versions(http_request *r) {
     return list;
 }
 
+/* The column order of a single [N,F] input tensor: the inputs' order, of which a table gives
+ * the first F. */
+static json_t *column_order(void) {
+    json_t *names = json_array();
+    for (int i = 0; i < V2_INPUTS; i++)
+        json_array_append_new(names, json_string(v2_inputs[i].name));
+    return names;
+}
+
 static enum MHD_Result model_metadata(http_request *r, json_t *versions) {
     json_t *inputs = json_array(), *outputs = json_array();
     for (int i = 0; i < V2_INPUTS; i++)
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
     for (int i = 0; i < 2; i++)
         json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
-    return http_json(r, 200,
-                     json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions",
-                               versions, "platform", V2_PLATFORM, "inputs", inputs, "outputs",
-                               outputs));
+    json_t *meta =
+        json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
+                  "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
+    json_object_set_new(meta, "parameters", json_pack("{s:o}", "columns", column_order()));
+    return http_json(r, 200, meta);
 }
 
 /* ---- inference: the request ---- */
@@ -188,11 +200,23 @@ static int datatype_fits(tensor_kind kind, const char *datatype) {
     return 0;
 }
 
-/* The batch size from one input's shape, which must be [N] with 1 <= N <= MAX_BATCH. */
-static long batch_of_shape(json_t *shape, const char *name, char *message, size_t len) {
-    json_t *n = json_array_get(shape, 0);
-    if (!json_is_array(shape) || json_array_size(shape) != 1 || !json_is_integer(n)) {
-        snprintf(message, len, "input '%s': shape must be [N], one dimension", name);
+/* Where one field's values sit in the request: column offset of a tensor of width columns, whose
+ * data is flat (row-major) or nested (one array per row). */
+typedef struct {
+    json_t *data;
+    size_t width, offset;
+    int nested;
+} column;
+
+/* The row count and width of a shape [N], [N,1] (MLServer's PandasCodec) or [N,F]. */
+static long shape_of(json_t *shape, const char *name, size_t *width, char *message, size_t len) {
+    size_t dims = json_array_size(shape);
+    json_t *n = json_array_get(shape, 0), *f = json_array_get(shape, 1);
+    if (!json_is_array(shape) || dims < 1 || dims > 2 || !json_is_integer(n) ||
+        (dims == 2 &&
+         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS))) {
+        snprintf(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d", name,
+                 V2_INPUTS);
         return -1;
     }
     json_int_t rows = json_integer_value(n);
@@ -201,50 +225,91 @@ static long batch_of_shape(json_t *shape, const char *name, char *message, size_
                  (long long)rows, http_config.max_batch);
         return -1;
     }
+    *width = dims == 2 ? (size_t)json_integer_value(f) : 1;
     return (long)rows;
 }
 
-/* Checks one input tensor and files its data under its field; returns its row count or -1. */
-static long take_input(json_t *input, json_t *data_of[V2_INPUTS], char *message, size_t len) {
+/* Whether data holds rows x width elements: flat, or nested as rows arrays of width. */
+static int data_fits(json_t *data, long rows, size_t width, int *nested) {
+    if (!json_is_array(data) || json_array_size(data) == 0)
+        return 0;
+    *nested = json_is_array(json_array_get(data, 0));
+    if (!*nested)
+        return json_array_size(data) == (size_t)rows * width;
+    if (json_array_size(data) != (size_t)rows)
+        return 0;
+    for (long i = 0; i < rows; i++) {
+        if (json_array_size(json_array_get(data, (size_t)i)) != width)
+            return 0;
+    }
+    return 1;
+}
+
+static json_t *element(const column *c, size_t row) {
+    return c->nested ? json_array_get(json_array_get(c->data, row), c->offset)
+                     : json_array_get(c->data, row * c->width + c->offset);
+}
+
+/* Files a tensor's columns under their fields: a named input is one field ([N] or [N,1]); any
+ * other name is a table of F columns, the first F of v2_inputs in order (the metadata's
+ * "columns"), which must then be the only input. */
+static int file_columns(json_t *input, const char *n, long rows, size_t width, size_t count,
+                        column cols[V2_INPUTS], char *message, size_t len) {
+    int f = input_index(n), nested = 0;
+    if (!data_fits(json_object_get(input, "data"), rows, width, &nested)) {
+        snprintf(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n, rows,
+                 width);
+        return -1;
+    }
+    if (f >= 0 && width != 1) {
+        snprintf(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n, rows,
+                 width);
+        return -1;
+    }
+    if (f < 0 && (width < 2 || count != 1)) {
+        snprintf(message, len,
+                 width < 2 ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
+                             "embarked, name, ticket, cabin)"
+                           : "input '%.64s': a [N,F] table must be the only input",
+                 n);
+        return -1;
+    }
+    for (size_t k = 0; k < width; k++) {
+        int field = f >= 0 ? f : (int)k;
+        if (cols[field].data) {
+            snprintf(message, len, "input '%s' given twice", v2_inputs[field].name);
+            return -1;
+        }
+        cols[field] = (column){json_object_get(input, "data"), width, k, nested};
+    }
+    return 0;
+}
+
+/* Checks one input tensor and files its data under its fields; returns its row count or -1. */
+static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char *message,
+                       size_t len) {
     json_t *name = json_object_get(input, "name"), *datatype = json_object_get(input, "datatype");
-    json_t *data = json_object_get(input, "data");
     if (!json_is_object(input) || !json_is_string(name) || !json_is_string(datatype) ||
-        !json_object_get(input, "shape") || !data) {
+        !json_object_get(input, "shape") || !json_object_get(input, "data")) {
         snprintf(message, len, "each input needs name, shape, datatype and data");
         return -1;
     }
     const char *n = json_string_value(name);
     int f = input_index(n);
-    if (f < 0) {
-        snprintf(message, len,
-                 "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, "
-                 "fare, embarked, name, ticket, cabin)",
-                 n);
-        return -1;
-    }
-    if (data_of[f]) {
-        snprintf(message, len, "input '%s' given twice", n);
-        return -1;
-    }
-    if (!datatype_fits(v2_inputs[f].kind, json_string_value(datatype))) {
+    if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype))) {
         snprintf(message, len, "input '%s': datatype %.16s, expected %s", n,
                  json_string_value(datatype), v2_inputs[f].datatype);
         return -1;
     }
-    long rows = batch_of_shape(json_object_get(input, "shape"), n, message, len);
-    if (rows < 0)
+    size_t width;
+    long rows = shape_of(json_object_get(input, "shape"), n, &width, message, len);
+    if (rows < 0 || file_columns(input, n, rows, width, count, cols, message, len) != 0)
         return -1;
-    if (!json_is_array(data) || json_array_size(data) != (size_t)rows) {
-        snprintf(message, len, "input '%s': data must be an array of %ld elements (its shape)", n,
-                 rows);
-        return -1;
-    }
-    data_of[f] = data;
     return rows;
 }
 
-/* Every input filed under its field, all of one batch size, which is returned (-1 on error). */
-static long take_inputs(json_t *inputs, json_t *data_of[V2_INPUTS], char *message, size_t len) {
+/* Every input filed under its fields, all of one batch size, which is returned (-1 on error). */
+static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, size_t len) {
     if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
         snprintf(message, len, "inputs: expected a non-empty array of input tensors");
         return -1;
@@ -253,7 +318,7 @@ static long take_inputs(json_t *inputs, json_t *data_of[V2_INPUTS], char *messag
     size_t i;
     json_t *input;
     json_array_foreach(inputs, i, input) {
-        long rows = take_input(input, data_of, message, len);
+        long rows = take_input(input, json_array_size(inputs), cols, message, len);
         if (rows < 0)
             return -1;
         if (batch && rows != batch) {
@@ -266,38 +331,31 @@ static long take_inputs(json_t *inputs, json_t *data_of[V2_INPUTS], char *messag
     return batch;
 }
 
-/* Row i of the tensors as a /predict passenger object: the element type is checked here, the
- * values by passenger_from_predict_json. Missing values: null (NaN) numbers, "" texts. */
-static int row_passenger(json_t *data_of[V2_INPUTS], size_t i, passenger *p, char *message,
+/* Row i of the tensors as a passenger, each value set by /predict's own field setter; an
+ * INT64 input takes integers only, and "" in a text input is unknown. */
+static int row_passenger(const column cols[V2_INPUTS], size_t i, passenger *p, char *message,
                          size_t len) {
-    json_t *obj = json_object();
-    for (int f = 0; f < V2_INPUTS; f++) {
-        if (!data_of[f])
+    passenger_init(p);
+    p->pclass = 0;
+    p->sex = -1; /* both required */
+    input_error e = {"", ""};
+    for (int f = 0; f < V2_INPUTS && !e.reason[0]; f++) {
+        json_t *v = cols[f].data ? element(&cols[f], i) : NULL;
+        if (!v || (json_is_string(v) && json_string_length(v) == 0))
             continue;
-        json_t *v = json_array_get(data_of[f], i);
-        tensor_kind kind = v2_inputs[f].kind;
-        int ok = kind == KIND_INT    ? json_is_integer(v)
-                 : kind == KIND_REAL ? json_is_number(v) || json_is_null(v)
-                                     : json_is_string(v);
-        if (!ok) {
-            json_decref(obj);
-            snprintf(message, len, "input '%s' element %zu: expected %s", v2_inputs[f].name, i,
-                     kind == KIND_INT    ? "an integer"
-                     : kind == KIND_REAL ? "a number, or null or NaN when unknown"
-                                         : "a string");
-            return -1;
-        }
-        if (kind == KIND_TEXT && json_string_length(v) == 0)
-            continue; /* "" is unknown (and a missing sex is then "required") */
-        json_object_set(obj, v2_inputs[f].name, v);
+        if (v2_inputs[f].kind == KIND_INT && !json_is_integer(v))
+            snprintf(e.reason, sizeof e.reason, "expected an integer");
+        else
+            passenger_set_predict_field(v2_inputs[f].name, v, "", p, &e);
+        snprintf(e.field, sizeof e.field, "%s", v2_inputs[f].name);
     }
-    input_error e;
-    int rc = passenger_from_predict_json(obj, "", p, &e);
-    json_decref(obj);
-    if (rc != 0)
-        snprintf(message, len, "input '%s' element %zu: %s", e.field[0] ? e.field : "?", i,
-                 e.reason);
-    return rc;
+    if (!e.reason[0] && (p->pclass == 0 || p->sex < 0)) {
+        snprintf(e.field, sizeof e.field, "%s", p->pclass == 0 ? "pclass" : "sex");
+        snprintf(e.reason, sizeof e.reason, "required");
+    }
+    if (e.reason[0])
+        snprintf(message, len, "input '%s' element %zu: %s", e.field, i, e.reason);
+    return e.reason[0] ? -1 : 0;
 }
 
 /* The outputs asked for, as flags over v2_outputs (both when the request names none). */
@@ -359,13 +417,13 @@ static json_t *output_tensor(int k, long rows, json_t *data) {
 
 /* Scores every row (all checked first, so a bad row leaves no prediction counted). */
 static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_t *body,
-                                  json_t *data_of[V2_INPUTS], long rows, const int wanted[2]) {
+                                  const column cols[V2_INPUTS], long rows, const int wanted[2]) {
     char message[512];
     passenger *batch = calloc((size_t)rows, sizeof *batch); /* rows <= MAX_BATCH */
     if (!batch)
         return route_v2_error(r, 500, "out of memory");
     for (long i = 0; i < rows; i++) {
-        if (row_passenger(data_of, (size_t)i, &batch[i], message, sizeof message) != 0) {
+        if (row_passenger(cols, (size_t)i, &batch[i], message, sizeof message) != 0) {
             free(batch);
             return route_v2_error(r, 400, message);
         }
@@ -398,19 +456,29 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
                                "outputs", outputs));
 }
 
+/* tritonclient's default request: a JSON header, then raw tensor bytes (the binary tensor
+ * extension, which this server does not list). Named plainly rather than as malformed JSON. */
+static int binary_request(const http_request *r) {
+    return MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND,
+                                       "Inference-Header-Content-Length") ||
+           (r->body && strstr(r->body, "\"binary_data_size\"")); /* the body ends with a NUL */
+}
+
 static enum MHD_Result infer(http_request *r, const titanic_model *m) {
     char message[512];
+    if (binary_request(r))
+        return route_v2_error(r, 400, "binary tensor data is not supported; send JSON \"data\"");
     json_t *body = parse_infer_body(r, message, sizeof message);
     if (!body)
         return route_v2_error(r, 400, message);
-    json_t *data_of[V2_INPUTS] = {0};
+    column cols[V2_INPUTS] = {{0}};
     int wanted[2];
     long rows = -1;
     if (check_request_keys(body, message, sizeof message) == 0 &&
         requested_outputs(json_object_get(body, "outputs"), wanted, message, sizeof message) == 0)
-        rows = take_inputs(json_object_get(body, "inputs"), data_of, message, sizeof message);
+        rows = take_inputs(json_object_get(body, "inputs"), cols, message, sizeof message);
     enum MHD_Result rc =
-        rows < 0 ? route_v2_error(r, 400, message) : infer_rows(r, m, body, data_of, rows, wanted);
+        rows < 0 ? route_v2_error(r, 400, message) : infer_rows(r, m, body, cols, rows, wanted);
     json_decref(body);
     return rc;
 }
@@ -432,7 +500,7 @@ static model_ref *model_for(http_request *r, const char *version, enum MHD_Resul
     char err[600], message[160];
     if (!version) {
         if (!(ref = model_holder_acquire()))
-            *answered = route_v2_error(r, 503, "no model loaded (train one with titanic-train)");
+            *answered = route_no_model(r);
         return ref;
     }
     int v = parse_version(version);
@@ -461,7 +529,7 @@ static enum MHD_Result model_ready(http_request *r, const char *version) {
     if (!version && model_holder_version() == 0)
         return http_json(r, 400,
                          json_pack("{s:s, s:b, s:s, s:s}", "name", V2_MODEL_NAME, "ready", 0,
-                                   "error", "no model loaded", "request_id", r->request_id));
+                                   "error", ROUTE_NO_MODEL, "request_id", r->request_id));
     enum MHD_Result answered = MHD_YES;
     model_ref *ref = model_for(r, version, &answered);
     if (!ref)

@@ -7,13 +7,16 @@ buckets ending in +Inf equal to _count; the status label named code and each sta
 itself (404, 405, 413, 431, never "other"), a request refused before routing counted under its
 route; the process_* metrics with plausible values. Then the monitoring: known predictions move
 the probability histogram and the predicted-class counters by exactly their number, the drift
-gauges of the 60 s window equal the shares sent, the fare quantiles fall in their bucket, the
+gauges of the 60 s window equal the shares sent (and are present at 0 before any prediction),
+`promtool check metrics` passes idle and busy (when promtool is installed), the fare quantiles fall in their bucket, the
 drift summary log line has exactly the documented fields, and PREDICTION_MONITORING=0 records
 nothing.
 """
 import json
 import math
 import re
+import shutil
+import subprocess
 import time
 
 from apitest import Server, check, finish, log, standard_setup, wait_until
@@ -115,6 +118,21 @@ def total(samples, name, **labels):
                if n == name and all(l.get(k) == str(x) for k, x in labels.items()))
 
 
+PROMTOOL = shutil.which("promtool")
+if not PROMTOOL:
+    log("SKIP promtool checks: promtool is not installed (Debian package prometheus)")
+
+
+def promtool_ok(server, when):
+    """`promtool check metrics` (the format and Prometheus' lint rules) on a scrape, if installed."""
+    if not PROMTOOL:
+        return
+    text = server.get("/metrics").text
+    p = subprocess.run([PROMTOOL, "check", "metrics"], input=text, capture_output=True, text=True)
+    check(p.returncode == 0, f"promtool check metrics ({when}): exit {p.returncode}: "
+          f"{(p.stdout + p.stderr)[:400]}")
+
+
 # The parser itself must catch what it is there to catch.
 _, _, p = parse_exposition("x_total 1\n")
 check(any("no HELP and TYPE" in x for x in p), f"parser: a sample without HELP/TYPE: {p}")
@@ -143,6 +161,14 @@ fds = value(samples, "process_open_fds") or 0
 check(3 <= fds < 1000, f"open fds {fds}")
 check(value(samples, "process_cpu_seconds_total") is not None and
       value(samples, "process_cpu_seconds_total") >= 0, "cpu seconds >= 0")
+# Idle (a model, no prediction yet): the window's series exist at 0, so drift rules read false.
+promtool_ok(api, "idle")
+for name in ("titanic_prediction_input_window_predictions",
+             "titanic_prediction_input_missing_age_ratio", "titanic_prediction_input_female_ratio"):
+    check(value(samples, name, model_version=1) == 0, f"idle: {name} present at 0: "
+          f"{value(samples, name, model_version=1)}")
+check(value(samples, "titanic_prediction_input_fare_quantile", model_version=1, q="0.5") == 0,
+      "idle: the fare quantile present at 0")
 rev = [l for n, l, v in samples if n == "titanic_build_info"]
 check(rev and rev[0].get("revision"), f"titanic_build_info has a revision: {rev}")
 
@@ -201,6 +227,7 @@ for i, (pclass, sex, age, fare) in enumerate(SENT):
 api.post("/predict", {"passengers": [{"pclass": 1, "sex": "female"}, {"pclass": 5, "sex": "x"}]})
 r, fams, samples, problems = scrape(api)
 check(not problems, f"exposition problems with predictions: {problems[:5]}")
+promtool_ok(api, "busy: predictions in the last minute")
 count = value(samples, "titanic_prediction_probability_count", **v1)
 check(count == base_count + 10, f"probability histogram count moved by 10: {base_count} -> {count}")
 buckets = [(l["le"], v) for n, l, v in samples
@@ -227,8 +254,9 @@ for c, share in ((1, 0.2), (2, 0.3), (3, 0.5)):
     check(gauge("titanic_prediction_input_pclass_ratio", pclass=c) == share,
           f"pclass {c} ratio {share}: {gauge('titanic_prediction_input_pclass_ratio', pclass=c)}")
 fares = sorted(f for *_, f in SENT if f is not None)  # 9 fares: p50 is 13.0, p90 is 80.0
-p50 = gauge("titanic_prediction_input_fare_quantile", quantile="0.5")
-p90 = gauge("titanic_prediction_input_fare_quantile", quantile="0.9")
+# Not a summary, so not the label "quantile" (Prometheus reserves it): q.
+p50 = gauge("titanic_prediction_input_fare_quantile", q="0.5")
+p90 = gauge("titanic_prediction_input_fare_quantile", q="0.9")
 check(p50 is not None and abs(p50 / 13.0 - 1) < 0.2, f"fare p50 ~ 13.0 (within 19%): {p50}")
 check(p90 is not None and abs(p90 / 80.0 - 1) < 0.2, f"fare p90 ~ 80.0 (within 19%): {p90}")
 

@@ -58,7 +58,11 @@ mixed = dict(OURS)
 mixed.pop("age")
 mixed["Age"] = 22
 check(prob(predict(mixed)) == p, "mixed spellings give the same probability")
-check(prob(predict(dict(OURS, sex="MALE", embarked="s"))) == p, "case-insensitive sex/embarked")
+# Issue 20: the ETL's spellings exactly (core/passenger.c), so CSV and JSON accept the same values.
+for field, value in (("sex", "MALE"), ("sex", "Female"), ("embarked", "s")):
+    r = predict(dict(OURS, **{field: value}))
+    check(r.status == 400 and r.error_field() == field and "expected" in r.text,
+          f"{field} {value!r} refused as the CSV loader refuses it: {r!r}")
 woman = prob(predict(dict(OURS, sex="female", name="Braund, Mrs. Owen")))
 check(woman is not None and woman > p, f"a woman in the same place is likelier to survive: "
       f"{woman} vs {p}")

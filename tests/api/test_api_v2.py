@@ -7,7 +7,9 @@ name/datatype/shape/data), and its malformed variant (shape [2, 2], and data sho
 shape) refused with the protocol's {"error": "..."}. Then every endpoint: server metadata, live,
 ready, model metadata and readiness, infer on the active version and on any stored version (the
 same probabilities as /predict gave while that version was active), missing values (NaN, null,
-""), /predict's validation rules, 404/405/413 in the protocol's shape with the request id.
+""), /predict's validation rules, 404/405/413 in the protocol's shape with the request id; clients
+as they are (issue 22): MLServer's [N,1] columns, one [N,F] table in the metadata's column order,
+tritonclient's binary tensors refused by name, GET /v2/.
 """
 import concurrent.futures
 import json
@@ -173,6 +175,58 @@ protocol_error(api.post(f"{MODEL}/infer", {"inputs": []}), 400, "no inputs")
 r = api.post(f"{MODEL}/infer", {"inputs": [tensor("pclass", "INT64", [1] * 50),
                                            tensor("sex", "BYTES", ["female"] * 50)]})
 check(r.status == 200 and r.json()["outputs"][0]["shape"] == [50], f"50 rows: {r!r}")
+
+# ---- clients as they are (issue 22): MLServer's [N,1] columns, one [N,F] table, binary tensors
+rows = [full, {"pclass": 3, "sex": "male", "age": 4, "sibsp": 3, "parch": 1, "fare": 21.075,
+               "embarked": "S", "name": "", "ticket": "", "cabin": ""}]
+want2 = [api.post("/predict", {k: v for k, v in p.items() if v != ""}).json()["probability"]
+         for p in rows]
+col1 = [{"name": n, "shape": [2, 1], "datatype": d, "data": [[p[n]] for p in rows]}
+        for n, d in INPUTS]
+r = api.post(f"{MODEL}/infer", {"inputs": col1})
+check(r.status == 200 and r.json()["outputs"][0]["data"] == want2,
+      f"[N,1] columns (PandasCodec, nested data) as /predict {want2}: {r!r}")
+col1 = [{"name": n, "shape": [2, 1], "datatype": d, "data": [p[n] for p in rows]}
+        for n, d in INPUTS]
+r = api.post(f"{MODEL}/infer", {"inputs": col1})
+check(r.status == 200 and r.json()["outputs"][0]["data"] == want2, f"[N,1], flat data: {r!r}")
+meta = api.get(MODEL).json() or {}
+order = (meta.get("parameters") or {}).get("columns")
+check(order == [n for n, _ in INPUTS], f"metadata lists the [N,F] column order: {order}")
+order = order or [n for n, _ in INPUTS]
+table = [[p[n] for n in order] for p in rows]
+r = api.post(f"{MODEL}/infer", {"inputs": [{"name": "input-0", "shape": [2, len(order)],
+                                            "datatype": "BYTES", "data": table}]})
+check(r.status == 200 and r.json()["outputs"][0]["data"] == want2,
+      f"one [N,F] tensor in the metadata's order as /predict {want2}: {r!r}")
+flat = [x for row in table for x in row]
+r = api.post(f"{MODEL}/infer", {"inputs": [{"name": "input-0", "shape": [2, len(order)],
+                                            "datatype": "BYTES", "data": flat}]})
+check(r.status == 200 and r.json()["outputs"][0]["data"] == want2, f"[N,F] row-major: {r!r}")
+r = api.post(f"{MODEL}/infer", {"inputs": [{"name": "x", "shape": [2, 2], "datatype": "BYTES",
+                                            "data": [[1, "female"], [3, "male"]]}]})
+check(r.status == 200 and r.json()["outputs"][0]["data"] == want,
+      f"[N,2]: the first two columns (pclass, sex) as /predict {want}: {r!r}")
+refused([{"name": "x", "shape": [2, 2], "datatype": "BYTES", "data": [[1, "female"], [3, "dog"]]}],
+        "a bad value in a table", "sex")
+refused([{"name": "x", "shape": [2, 2], "datatype": "BYTES", "data": [[1, "female"], [3]]}],
+        "a short table row", "data")
+refused([{"name": "x", "shape": [1, 2], "datatype": "BYTES", "data": [1, "female"]},
+         tensor("age", "FP64", [3.0])], "a table beside another input", "only input")
+# tritonclient's default: a JSON header, then raw bytes, its length in a header.
+head = json.dumps({"inputs": [{"name": "pclass", "shape": [1], "datatype": "INT64",
+                               "parameters": {"binary_data_size": 8}},
+                              {"name": "sex", "shape": [1], "datatype": "BYTES",
+                               "parameters": {"binary_data_size": 8}}]}).encode()
+body = head + (1).to_bytes(8, "little") + (4).to_bytes(4, "little") + b"male"
+for extra in ({"Inference-Header-Content-Length": str(len(head))}, {}):
+    r = api.post(f"{MODEL}/infer", body, headers={"Content-Type": "application/octet-stream",
+                                                   **extra})
+    msg = protocol_error(r, 400, f"a binary tensor request {sorted(extra)}")
+    check("binary tensor data is not supported" in msg and "JSON" in msg,
+          f"the error names binary data: {msg!r}")
+r = api.get("/v2/")
+check(r.status == 200 and r.json() == api.get("/v2").json(), f"GET /v2/ is GET /v2: {r!r}")
 
 # ---- any stored version: a second model trained on other data, version 1 still served
 db.load(rows=600, seed=7)  # changes most rows: version 2 learns something else

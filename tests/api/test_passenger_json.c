@@ -67,7 +67,7 @@ static void check_predict_fast_path(void) {
         "{\"pclass\":3,\"sex\":\"male\",\"age\":22,\"sibsp\":1,\"parch\":0,\"fare\":7.25,"
         "\"embarked\":\"S\",\"name\":\"Braund, Mr. Owen Harris\",\"ticket\":\"A/5 21171\","
         "\"cabin\":null}",
-        "{\"Pclass\":1,\"Sex\":\"FEMALE\",\"Age\":38.5,\"Fare\":71.2833,\"Embarked\":\"c\","
+        "{\"Pclass\":1,\"Sex\":\"female\",\"Age\":38.5,\"Fare\":71.2833,\"Embarked\":\"C\","
         "\"PassengerId\":2,\"Survived\":1}",
         " { \"pclass\" : 2 , \"sex\" : \"other\" , \"age\" : null, \"fare\": null } ",
         "{\"sex\":\"female\",\"pclass\":1,\"age\":0.42,\"fare\":0,\"embarked\":\"\"}",
@@ -80,6 +80,8 @@ static void check_predict_fast_path(void) {
     }
     static const char *const declined[] = {
         "{\"pclass\":3}",                                     /* sex required */
+        "{\"pclass\":3,\"sex\":\"FEMALE\"}",                  /* core's spelling only */
+        "{\"pclass\":3,\"sex\":\"male\",\"embarked\":\"c\"}", /* core's spelling only */
         "{\"sex\":\"male\"}",                                 /* pclass required */
         "{\"pclass\":3,\"sex\":\"male\",\"colour\":\"red\"}", /* unknown field */
         "{\"pclass\":3,\"sex\":\"male\",\"pclass\":3}",       /* a key twice */

@@ -140,7 +140,8 @@ check(wait_until(lambda: api.get("/ready").json().get("model_version") == versio
       "a document within the caps is loaded")
 
 # ---- a write whose connection dropped is not replayed ----
-uuid = api.get("/people").json()[0]["uuid"]
+# A person with an age: PUT needs every field, and a fifth of generated ages are unknown.
+uuid = next(p["uuid"] for p in api.get("/people").json() if p["age"] is not None)
 person = api.get(f"/people/{uuid}").json()
 before = db.q(f"SELECT name FROM passengers WHERE uuid = '{uuid}'")
 db.q("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
