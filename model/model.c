@@ -118,13 +118,13 @@ double model_predict_row(const titanic_model *m, const double *row) {
 
 double model_predict(const titanic_model *m, const passenger *p) {
     double row[FEATURES_MAX_COLUMNS];
-    features_row(&m->st, p, 0, row);
+    features_row(&m->st, p, row);
     return model_predict_row(m, row);
 }
 
 json_t *model_explain(const titanic_model *m, const passenger *p) {
     double row[FEATURES_MAX_COLUMNS];
-    features_row(&m->st, p, 0, row);
+    features_row(&m->st, p, row);
     json_t *out = json_object();
     if (!out)
         return NULL;

@@ -1,8 +1,7 @@
-/* Training a whole model: the pipeline fitted on passengers with known survival, its in-sample
+/* Training a whole model: the chosen design fitted on the trainer's compact rows, its in-sample
  * figures and the training set's fingerprint, assembled into a titanic_model document. */
 #include "model_fit.h"
 
-#include "cross_validation.h"
 #include "array.h"
 #include "errors.h"
 #include "logit.h"
@@ -31,14 +30,6 @@ static void append_number(unsigned char *buf, size_t *used, double v) {
     *used += sizeof bits;
 }
 
-static void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
-    sha256_ctx ctx;
-    sha256_init(&ctx);
-    for (size_t i = 0; i < n; i++)
-        model_fingerprint_add(&ctx, &rows[i]);
-    sha256_final_hex(&ctx, hex);
-}
-
 /* SHA-256 over one 64-bit digest per row (FNV-1a of its canonical bytes): a changed row changes
  * the fingerprint unless two different rows collide in 64 bits, and a million rows cost 8 MB of
  * SHA-256 instead of 90 (it was a sixth of reading them). */
@@ -55,53 +46,6 @@ void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
     append_number(buf, &used, p->fare);
     uint64_t digest = features_key_hash((const char *)buf, used);
     sha256_update(ctx, &digest, sizeof digest);
-}
-
-/* Accuracy, AUC, log-loss and Brier on the training rows themselves, each row scored without its
- * own label in its ticket group: next to the CV figures they show the optimism. */
-static int in_sample_metrics(const feature_state *st, const logit_result *fit,
-                             const passenger *rows, size_t n, double out[4]) {
-    double *prob = malloc(n * sizeof *prob), *y = malloc(n * sizeof *y);
-    if (!prob || !y) {
-        free(prob);
-        free(y);
-        return -1;
-    }
-    size_t ncols = features_columns(&st->set, NULL);
-    for (size_t i = 0; i < n; i++) {
-        double row[FEATURES_MAX_COLUMNS];
-        features_row(st, &rows[i], 1, row);
-        prob[i] = logit_probability(logit_linear(fit->beta, row, ncols));
-        y[i] = rows[i].survived;
-    }
-    out[0] = metric_accuracy(prob, y, n, MODEL_DEFAULT_THRESHOLD);
-    out[1] = metric_auc(prob, y, n);
-    out[2] = metric_log_loss(prob, y, n);
-    out[3] = metric_brier(prob, y, n);
-    free(prob);
-    free(y);
-    return 0;
-}
-
-titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
-                           const logit_parameter *param, char *err, size_t errlen) {
-    feature_state st;
-    logit_result fit;
-    if (pipeline_fit(set, param, rows, n, &st, &fit, err, errlen) != 0)
-        return NULL;
-    double train_metrics[4];
-    char sha[65];
-    titanic_model *m = NULL;
-    if (in_sample_metrics(&st, &fit, rows, n, train_metrics) == 0) {
-        model_fingerprint(rows, n, sha);
-        m = model_assemble(&st, param, &fit, n, sha, train_metrics);
-    }
-    if (!m) {
-        feature_state_free(&st);
-        logit_result_free(&fit);
-        errorf(err, errlen, "out of memory");
-    }
-    return m;
 }
 
 /* ---- the final fit on compact rows ---- */

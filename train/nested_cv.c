@@ -15,12 +15,10 @@
 
 void nested_default_options(nested_options *o) {
     memset(o, 0, sizeof *o);
-    /* docs/model.md: nested from the woman-child evidence with titles and class upwards. */
-    static const feature_group c1[] = {FEATURE_TITLE, FEATURE_PCLASS, FEATURE_WC_GROUP};
+    /* docs/model.md: nested from the default set (titles, class, woman-child evidence) upwards. */
     static const feature_group extra[] = {FEATURE_SEX_PCLASS, FEATURE_FAMILY_SIZE, FEATURE_AGE};
-    feature_set s = {0};
-    for (size_t i = 0; i < 3; i++)
-        s.groups[s.count++] = c1[i];
+    feature_set s;
+    feature_set_default(&s);
     o->candidates[o->ncandidates++] = s;
     for (size_t i = 0; i < 3; i++) {
         s.groups[s.count++] = extra[i];
@@ -194,15 +192,14 @@ static void fold_evidence(cv_ctx *c, const uint8_t *train) {
 }
 
 /* Design rows of every sample row for set, with the fold's evidence (a training row's own label
- * taken out); p.survived stays unknown so no feature can see it. */
+ * taken out). */
 static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, size_t ntrain,
                        const size_t *train_rows, feature_state *st, char *err, size_t errlen) {
     if (train_data_learn(c->d, train_rows, ntrain, set, st, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < c->n; k++) {
-        passenger p;
-        train_data_passenger(c->d, c->rows[k], &p);
-        p.survived = -1;
+        feature_input in; /* holds no label, so no feature can see it */
+        train_data_input(c->d, c->rows[k], &in);
         group_evidence ev = {0, 0};
         if (c->group[k] >= 0) {
             ev.labelled = c->lab[c->group[k]];
@@ -212,7 +209,7 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
                 ev.survivors -= label_of(c, k) == 1;
             }
         }
-        features_row_with_evidence(st, &p, 0, &ev, c->x + k * FEATURES_MAX_COLUMNS);
+        features_row_with_evidence(st, &in, &ev, c->x + k * FEATURES_MAX_COLUMNS);
     }
     return 0;
 }

@@ -3,10 +3,8 @@
 
 #include "array.h"
 #include "clock.h"
-#include "cross_validation.h"
 #include "db.h"
 #include "errors.h"
-#include "feature_learning.h"
 #include "kaggle_csv.h"
 #include "log.h"
 #include "logit.h"
@@ -311,9 +309,13 @@ static void free_keys(char **keys, size_t n) {
     free(keys);
 }
 
-/* keys[f] for every kept family, read back through its first member's row. */
-static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char *err,
-                          size_t errlen) {
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg,
+                     char *err, size_t errlen);
+
+/* keys[f] for every kept family, read back through its first member's row: from the database
+ * (conn), or by reading the CSV files again (csv_paths). */
+static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, const train_data *d,
+                          char *err, size_t errlen) {
     size_t nf;
     const train_family *fam = train_data_families(d, &nf);
     key_ctx c = {.fam = fam, .err = err, .errlen = errlen};
@@ -330,7 +332,9 @@ static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char 
         errorf(err, errlen, "out of memory");
     else
         qsort(c.ids, c.n, sizeof *c.ids, compare_id);
-    if (ok && passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err, errlen) < 0)
+    if (ok && (csv_paths ? read_csvs(csv_paths, key_row, &c, err, errlen)
+                         : passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err,
+                                                   errlen)) < 0)
         ok = 0;
     free(ids);
     free(c.ids);
@@ -669,7 +673,8 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
     if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, opt->include_api_rows || s.current, s.d, err, errlen)))
+        !(s.keys =
+              family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
@@ -805,39 +810,49 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 /* ---- without a database ---- */
 
-typedef struct csv_ctx {
-    load_ctx load;
-    long rows;
-} csv_ctx;
-
-static int csv_row(const passenger *p, void *arg) {
-    csv_ctx *c = arg;
-    c->rows++;
-    return load_row(p, &c->load);
+/* Every row of the comma-separated CSV files through the one reader, in order. */
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg,
+                     char *err, size_t errlen) {
+    char list[4096];
+    snprintf(list, sizeof list, "%s", paths);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
+         path = strtok_r(NULL, ",", &save))
+        if (kaggle_csv_read(path, row, arg, err, errlen) < 0)
+            return -1;
+    return 0;
 }
 
 static train_data *load_csvs(const char *paths, const train_options *opt, const nested_options *o,
-                             char *err, size_t errlen) {
+                             char sha[65], char *err, size_t errlen) {
     train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, candidates_need_fare(o));
     if (!d) {
         errorf(err, errlen, "out of memory");
         return NULL;
     }
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
-    csv_ctx c = {.load = {.d = d, .err = err, .errlen = errlen}};
-    sha256_init(&c.load.sha);
-    char list[4096], digest[65];
-    snprintf(list, sizeof list, "%s", paths);
-    int failed = 0;
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path && !failed;
-         path = strtok_r(NULL, ",", &save))
-        failed = kaggle_csv_read(path, csv_row, &c, err, errlen) < 0;
-    sha256_final_hex(&c.load.sha, digest); /* unused here, but frees the digest's context */
+    load_ctx c = {.d = d, .err = err, .errlen = errlen};
+    sha256_init(&c.sha);
+    int failed = read_csvs(paths, load_row, &c, err, errlen) != 0;
+    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     if (failed || train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
         return NULL;
     }
     return d;
+}
+
+/* The chosen model fitted on every labelled row of the files, written to --out. */
+static int evaluate_out(const char *paths, const train_options *opt, run_state *s, char *err,
+                        size_t errlen) {
+    if (feature_set_has(&s->o.candidates[s->choice.candidate], FEATURE_WC_GROUP) &&
+        !(s->keys = family_keys(NULL, paths, 0, s->d, err, errlen)))
+        return -1;
+    if (fit_final(opt, s, err, errlen) != 0)
+        return -1;
+    char *doc = model_to_json_text(s->fresh);
+    int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
+    free(doc);
+    return rc;
 }
 
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
@@ -846,7 +861,9 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     int code = TRAIN_EXIT_ERROR;
     if (supported(&s.o, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
-    if (!(s.d = load_csvs(path, opt, &s.o, err, errlen)) || estimate(opt, &s, err, errlen) != 0)
+    if (!(s.d = load_csvs(path, opt, &s.o, s.sha, err, errlen)) ||
+        estimate(opt, &s, err, errlen) != 0 ||
+        (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
@@ -863,157 +880,5 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     code = TRAIN_EXIT_OK;
 done:
     run_state_free(&s);
-    return code;
-}
-
-/* What the single-pass benchmark reader keeps of a row whose design values wait for the learned
- * state (typically an unknown age): ~40 bytes for those rows only, instead of a second pass. */
-typedef struct {
-    size_t row;
-    double age, fare;
-    int16_t sibsp, parch;
-    int8_t survived, pclass, sex, title;
-    char embarked, cabin_known;
-} deferred_row;
-
-typedef struct {
-    feature_learner *learner;
-    const feature_set *set;
-    double *x, *y;
-    size_t p, n, cap;
-    deferred_row *deferred;
-    size_t ndeferred, deferred_cap;
-    char *err;
-    size_t errlen;
-} bench_pass;
-
-static int defer_row(bench_pass *b, const passenger *p) {
-    size_t cap = b->deferred_cap;
-    if (array_reserve((void **)&b->deferred, &cap, b->ndeferred + 1, sizeof *b->deferred,
-                      TRAIN_MAX_ROWS) != 0)
-        return -1;
-    b->deferred_cap = cap;
-    b->deferred[b->ndeferred++] = (deferred_row){
-        .row = b->n,
-        .age = p->age,
-        .fare = p->fare,
-        .sibsp = p->sibsp,
-        .parch = p->parch,
-        .survived = p->survived,
-        .pclass = p->pclass,
-        .sex = p->sex,
-        .title = (int8_t)passenger_title(p->name),
-        .embarked = p->embarked,
-        .cabin_known = p->cabin[0] != '\0',
-    };
-    return 0;
-}
-
-/* A passenger that features_row treats exactly like the original row: the name reduced to its
- * title word, the cabin to known / unknown. */
-static void rebuild_passenger(const deferred_row *d, passenger *p) {
-    passenger_init(p);
-    p->age = d->age;
-    p->fare = d->fare;
-    p->sibsp = d->sibsp;
-    p->parch = d->parch;
-    p->survived = d->survived;
-    p->pclass = d->pclass;
-    p->sex = d->sex;
-    p->embarked = d->embarked;
-    snprintf(p->name, sizeof p->name, "%s", title_sample_name(d->title));
-    if (d->cabin_known)
-        snprintf(p->cabin, sizeof p->cabin, "X");
-}
-
-/* One pass: learn, and write every row whose values are already final straight into X. */
-static int bench_row(const passenger *p, void *arg) {
-    bench_pass *b = arg;
-    if (p->survived < 0) {
-        errorf(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
-        return -1;
-    }
-    if (features_learner_add(b->learner, p, b->err, b->errlen) != 0)
-        return -1;
-    size_t cap = b->cap, ycap = b->cap;
-    if (array_reserve((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double), TRAIN_MAX_ROWS) != 0 ||
-        array_reserve((void **)&b->y, &ycap, b->n + 1, sizeof(double), TRAIN_MAX_ROWS) != 0) {
-        errorf(b->err, b->errlen, "out of memory or over %ld rows at row %zu", TRAIN_MAX_ROWS,
-               b->n + 1);
-        return -1;
-    }
-    b->cap = cap;
-    if (features_row_needs_state(b->set, p)) {
-        if (defer_row(b, p) != 0) {
-            errorf(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
-            return -1;
-        }
-    } else {
-        /* No value of this row depends on the state: an empty one gives the final row. */
-        static const feature_state no_state;
-        feature_state st = no_state;
-        st.set = *b->set;
-        features_row(&st, p, 1, b->x + b->n * b->p);
-    }
-    b->y[b->n++] = p->survived;
-    return 0;
-}
-
-int train_bench_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
-    if (features_row_needs_state(
-            &opt->features,
-            &(passenger){.name = "X, Mr. Y", .age = 1, .fare = 1, .embarked = 'S'})) {
-        errorf(err, errlen,
-               "--bench-csv streams the file once and cannot build ticket-group "
-               "features; choose a feature set without ticket_group");
-        return TRAIN_EXIT_USAGE;
-    }
-    struct timespec start = clock_now();
-    bench_pass b = {.set = &opt->features, .err = err, .errlen = errlen};
-    const char *names[FEATURES_MAX_COLUMNS];
-    b.p = features_columns(&opt->features, names);
-    b.learner = features_learner_new(&opt->features);
-    feature_state st = {0};
-    int code = TRAIN_EXIT_ERROR;
-    if (!b.learner) {
-        errorf(err, errlen, "out of memory");
-        goto done;
-    }
-    char why[512];
-    if (kaggle_csv_read(path, bench_row, &b, why, sizeof why) < 0) {
-        if (!strstr(why, "stopped by the caller"))
-            errorf(err, errlen, "%s", why);
-        features_learner_finish(b.learner, &st, why, sizeof why);
-        goto done;
-    }
-    if (features_learner_finish(b.learner, &st, err, errlen) != 0)
-        goto done;
-    for (size_t k = 0; k < b.ndeferred; k++) {
-        passenger p;
-        rebuild_passenger(&b.deferred[k], &p);
-        features_row(&st, &p, 1, b.x + b.deferred[k].row * b.p);
-    }
-    free(b.deferred);
-    b.deferred = NULL;
-    double read_s = clock_seconds_since(&start);
-    logit_problem prob = {.n = b.n, .p = b.p, .x = b.x, .y = b.y, .names = names};
-    logit_result fit;
-    if (logit_train(&prob, &opt->param, &fit, err, errlen) != 0)
-        goto done;
-    double total_s = clock_seconds_since(&start);
-    printf("{\"rows\": %zu, \"columns\": %zu, \"deferred_rows\": %zu, \"read_seconds\": %.3f, "
-           "\"fit_seconds\": %.3f, \"total_seconds\": %.3f, \"iterations\": %d, "
-           "\"log_likelihood\": %.17g,\n \"coefficients\": {",
-           b.n, b.p, b.ndeferred, read_s, total_s - read_s, total_s, fit.iterations, fit.loglik);
-    for (size_t j = 0; j < b.p; j++)
-        printf("%s\"%s\": [%.17g, %.17g]", j ? ", " : "", names[j], fit.beta[j], fit.se[j]);
-    printf("}}\n");
-    logit_result_free(&fit);
-    code = TRAIN_EXIT_OK;
-done:
-    free(b.x);
-    free(b.y);
-    free(b.deferred);
-    feature_state_free(&st);
     return code;
 }

@@ -354,21 +354,19 @@ static double row_age(const train_data *d, size_t i) {
     return e ? e->age : NAN;
 }
 
-void train_data_passenger(const train_data *d, size_t i, passenger *p) {
+void train_data_input(const train_data *d, size_t i, feature_input *in) {
     const train_row *r = &d->rows[i];
-    p->id = 0;
-    p->ticket[0] = p->uuid[0] = '\0';
-    p->survived = r->survived;
-    p->pclass = r->pclass;
-    p->sex = r->sex;
-    p->sibsp = r->sibsp;
-    p->parch = r->parch;
-    p->embarked = r->embarked;
-    p->age = row_age(d, i);
-    p->fare = d->fares ? d->fares[i] : NAN;
-    const char *name = title_sample_name(r->title); /* copied rather than printed */
-    memcpy(p->name, name, strlen(name) + 1);
-    memcpy(p->cabin, r->cabin_known ? "X" : "", r->cabin_known ? 2 : 1);
+    *in = (feature_input){
+        .title = r->title,
+        .sex = r->sex,
+        .pclass = r->pclass,
+        .sibsp = r->sibsp,
+        .parch = r->parch,
+        .cabin_known = r->cabin_known,
+        .age = row_age(d, i),
+        .fare = d->fares ? d->fares[i] : NAN,
+        .embarked = r->embarked,
+    };
 }
 
 void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
@@ -439,9 +437,9 @@ void train_design_memo_free(train_design_memo *m) {
 
 static void compute_design(const train_data *d, const feature_state *st, size_t i,
                            const group_evidence *ev, double *row) {
-    passenger p;
-    train_data_passenger(d, i, &p);
-    features_row_with_evidence(st, &p, 0, ev, row);
+    feature_input in;
+    train_data_input(d, i, &in);
+    features_row_with_evidence(st, &in, ev, row);
 }
 
 /* The fields features_row_with_evidence reads for memo's feature set (passenger_features.c):
@@ -558,7 +556,7 @@ static void learn_modes(const train_data *d, const size_t *rows, size_t n, featu
                 best = t;
         st->title_for_sex[s] = best;
     }
-    /* As features_learner_finish: ties go to Southampton. */
+    /* Ties go to Southampton, the base level. */
     st->embarked_mode = 'S';
     if (ports[0] > ports[2] && ports[0] >= ports[1])
         st->embarked_mode = 'C';

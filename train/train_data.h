@@ -61,9 +61,8 @@ int32_t train_data_id(const train_data *d, size_t i);
 const train_row *train_data_row(const train_data *d, size_t i);
 const train_family *train_data_families(const train_data *d, size_t *count);
 
-/* The passenger a row stands for, as features_row reads it: the name reduced to its title, the
- * cabin to known / unknown, no ticket (the family evidence is given separately). */
-void train_data_passenger(const train_data *d, size_t i, passenger *p);
+/* Row i as the features read it (no ticket: the family evidence is given separately). */
+void train_data_input(const train_data *d, size_t i, feature_input *in);
 
 /* Evidence of row i's family from all labelled rows but itself (kept families only). */
 /* (For an unlabelled row: all of them, as the document's table gives at prediction.) */
@@ -80,8 +79,8 @@ typedef struct train_design_memo train_design_memo;
 /* NULL when out of memory; train_data_design then computes every row. Use it with st only. */
 train_design_memo *train_design_memo_new(const feature_state *st);
 void train_design_memo_free(train_design_memo *m);
-/* Row i's design with the evidence ev, as features_row_with_evidence(st, passenger of row i, 0,
- * ev) writes it; memo may be NULL. */
+/* Row i's design with the evidence ev, as features_row_with_evidence(st, input of row i, ev)
+ * writes it; memo may be NULL. */
 void train_data_design(const train_data *d, train_design_memo *memo, const feature_state *st,
                        size_t i, const group_evidence *ev, double *row);
 
