@@ -13,6 +13,7 @@
 static const char *const group_names[FEATURE_GROUP_COUNT] = {
     "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median",   "sibsp_parch",
     "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "ticket_group", "wc_group",
+    "boy",
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -41,6 +42,8 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "last character, port) has other women and boys (title Master) of known survival, and the "
     "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
     "own survival never counts)",
+    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read "
+    "from age and sex only, for requests without a name",
 };
 
 static const char *const title_names[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Rare"};
@@ -104,7 +107,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
             snprintf(err, errlen,
                      "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
                      "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, ticket_group, wc_group; or default, reference)",
+                     "cabin_known, ticket_group, wc_group, boy; or default, reference)",
                      (int)(len > 40 ? 40 : len), s);
             return -1;
         }
@@ -150,6 +153,7 @@ static size_t group_columns(feature_group g, const char **names) {
         {"cabin_known"},
         {"ticket_group_survivor", "ticket_group_died"},
         {"female:wc_died", "boy:wc_lived"},
+        {"boy"},
     };
     size_t n = 0;
     while (n < 4 && cols[g][n]) {
@@ -465,6 +469,9 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
         case FEATURE_WC_GROUP:
             wc_columns(st, p, wc, &out[k], &out[k + 1]);
             k += 2;
+            break;
+        case FEATURE_BOY:
+            out[k++] = p->sex == SEX_MALE && p->age < 14.5; /* false for an unknown (NAN) age */
             break;
         case FEATURE_GROUP_COUNT:
             break;

@@ -28,6 +28,7 @@ typedef enum {
     FEATURE_CABIN_KNOWN,  /* cabin_known */
     FEATURE_TICKET_GROUP, /* ticket_group_survivor, ticket_group_died: fellow ticket holders */
     FEATURE_WC_GROUP,     /* female:wc_died, boy:wc_lived: the family's women and boys */
+    FEATURE_BOY,          /* boy: a male under 14.5 by age, the name not read (forms) */
     FEATURE_GROUP_COUNT
 } feature_group;
 

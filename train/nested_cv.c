@@ -35,6 +35,23 @@ void nested_default_options(nested_options *o) {
     logit_default_parameter(&o->param);
 }
 
+void nested_form_options(const nested_options *named, nested_options *o) {
+    *o = *named; /* the same folds, seed, fitter settings (and test hook) */
+    /* docs/model.md: what a form sends; "boy" stands in for the title Master, age, fare and
+     * port for what a title and a family's fate told. */
+    static const feature_group form[] = {FEATURE_SEX,         FEATURE_PCLASS,   FEATURE_SEX_PCLASS,
+                                         FEATURE_BOY,         FEATURE_AGE_MEDIAN,
+                                         FEATURE_FAMILY_SIZE, FEATURE_LOG_FARE, FEATURE_EMBARKED};
+    o->ncandidates = 1;
+    o->candidates[0].count = 0;
+    for (size_t i = 0; i < sizeof form / sizeof *form; i++)
+        o->candidates[0].groups[o->candidates[0].count++] = form[i];
+    static const double l2s[] = {1.0, 3.0, 10.0};
+    o->nl2 = 0;
+    for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
+        o->l2s[o->nl2++] = l2s[i];
+}
+
 /* ---- the CV sample and its labels ---- */
 
 typedef struct cv_ctx {
@@ -773,9 +790,12 @@ void nested_result_free(nested_result *r) {
     cv_result_free(&r->outer);
 }
 
-static json_t *spread_json(const metric_spread *s) {
-    return json_pack("{s:f, s:f, s:f, s:f}", "mean", s->mean, "sd", s->sd, "min", s->min, "max",
-                     s->max);
+/* ci95: mean +- 1.96 sd / sqrt(folds), the interval of the mean of one repeat's folds taken as
+ * independent (they share training rows, so it is a little narrow; min and max show the spread). */
+static json_t *spread_json(const metric_spread *s, int folds) {
+    double half = 1.959963984540054 * s->sd / sqrt(folds > 0 ? folds : 1);
+    return json_pack("{s:f, s:f, s:f, s:f, s:[f,f]}", "mean", s->mean, "sd", s->sd, "min", s->min,
+                     "max", s->max, "ci95", s->mean - half, s->mean + half);
 }
 
 static json_t *candidates_json(const nested_options *o, const nested_result *r) {
@@ -810,9 +830,10 @@ json_t *nested_json(const nested_options *o, const nested_result *r, const neste
         " s:{s:f, s:f}, s:{s:i, s:f, s:f}, s:{s:s, s:b, s:f, s:f, s:f},"
         " s:{s:s, s:o, s:o, s:{s:s, s:f, s:f, s:f}}, s:{s:I, s:I, s:I, s:s}, s:I}",
         "outer", "folds", cv->folds, "repeats", cv->repeats, "seed", (json_int_t)cv->seed, "rows",
-        (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy), "auc", spread_json(&cv->auc),
-        "log_loss", spread_json(&cv->log_loss), "brier", spread_json(&cv->brier),
-        "log_loss_calibrated", spread_json(&r->log_loss_calibrated), "inner", "folds",
+        (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy, cv->folds), "auc",
+        spread_json(&cv->auc, cv->folds), "log_loss", spread_json(&cv->log_loss, cv->folds), "brier",
+        spread_json(&cv->brier, cv->folds), "log_loss_calibrated",
+        spread_json(&r->log_loss_calibrated, cv->folds), "inner", "folds",
         o->inner_folds, "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss",
         r->inner_log_loss, "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean,
         "log_loss", cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw",

@@ -216,9 +216,10 @@ static int candidates_need_fare(const nested_options *o) {
     return 0;
 }
 
+
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
-static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
-                                char sha[65], int *current, char *err, size_t errlen) {
+static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare, char sha[65],
+                                int *current, char *err, size_t errlen) {
     long all = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
@@ -232,7 +233,7 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     }
     /* Families: about half the passengers are women or boys, each at most one family; the table
      * grows if the data has more. */
-    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, candidates_need_fare(o));
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, fare);
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
@@ -243,8 +244,8 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
     int failed =
-        passengers_store_copy_training(conn, opt->include_api_rows || *current,
-                                       candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
+        passengers_store_copy_training(conn, opt->include_api_rows || *current, fare, load_row, &c,
+                                       err, errlen) < 0 ||
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
         train_data_finish(d, err, errlen) != 0;
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
@@ -365,12 +366,18 @@ void train_nested_options(const train_options *opt, nested_options *o) {
 }
 
 /* The procedure's identity: a model trained on the same rows with the same one is the same. */
-static void config_text(const nested_options *o, long cv_max_rows, char *buf, size_t len) {
+static void config_text(const nested_options *o, const nested_options *form, long cv_max_rows,
+                        char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "candidates=");
     for (int i = 0; i < o->ncandidates && used < len; i++) {
         char g[256];
         feature_set_format(&o->candidates[i], g, sizeof g);
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", g);
+    }
+    for (int i = 0; i < form->ncandidates && used < len; i++) {
+        char g[256];
+        feature_set_format(&form->candidates[i], g, sizeof g);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : ";form=", g);
     }
     for (int l = 0; l < o->nl2 && used < len; l++)
         used += (size_t)snprintf(buf + used, len - used, "%s%g", l ? "," : ";l2=", o->l2s[l]);
@@ -391,13 +398,18 @@ static int supported(const nested_options *o, char *err, size_t errlen) {
     return 0;
 }
 
-typedef struct run_state {
-    train_data *d;
-    char sha[65];
+/* One selection procedure, its nested estimate and its choice. */
+typedef struct procedure {
     nested_options o;
     nested_result est;
     nested_choice choice;
     int calibrated;
+} procedure;
+
+typedef struct run_state {
+    train_data *d;
+    char sha[65];
+    procedure p, form; /* the named model's and the form model's */
     double *y; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
     char **keys;
@@ -410,20 +422,45 @@ static void run_state_free(run_state *s) {
         train_data_families(s->d, &nf);
     free_keys(s->keys, nf);
     train_data_free(s->d);
-    nested_result_free(&s->est);
+    nested_result_free(&s->p.est);
+    nested_result_free(&s->form.est);
     free(s->y);
     model_free(s->fresh);
     model_free(s->active);
 }
 
-/* Nested estimate and the final choice; logs both. */
-static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* Fares are kept (8 bytes a passenger) only when a candidate of either model reads them. */
+static int need_fare(const run_state *s) {
+    return candidates_need_fare(&s->p.o) || candidates_need_fare(&s->form.o);
+}
+
+/* One procedure's nested estimate and final choice; logs both. */
+static int estimate_one(const train_data *d, procedure *p, const char *which, char *err,
+                        size_t errlen) {
     struct timespec start = clock_now();
-    if (nested_cv_run(s->d, &s->o, &s->est, err, errlen) != 0 ||
-        nested_select(s->d, &s->o, &s->choice, err, errlen) != 0)
+    if (nested_cv_run(d, &p->o, &p->est, err, errlen) != 0 ||
+        nested_select(d, &p->o, &p->choice, err, errlen) != 0)
         return -1;
     /* Kept only when it lowered the held-out log-loss of the outer folds. */
-    s->calibrated = s->est.log_loss_calibrated.mean < s->est.outer.log_loss.mean;
+    p->calibrated = p->est.log_loss_calibrated.mean < p->est.outer.log_loss.mean;
+    char groups[256];
+    feature_set_format(&p->o.candidates[p->choice.candidate], groups, sizeof groups);
+    log_event(LOG_INFO, "nested cross-validation done",
+              "{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "model", which, "rows",
+              (json_int_t)train_data_labelled(d), "outer_accuracy", p->est.outer.accuracy.mean,
+              "outer_accuracy_sd", p->est.outer.accuracy.sd, "outer_auc", p->est.outer.auc.mean,
+              "inner_accuracy", p->est.inner_accuracy, "outer_log_loss",
+              p->est.outer.log_loss.mean, "ece", p->est.ece_raw, "chosen", groups, "l2",
+              p->choice.l2, "temperature", p->choice.temperature, "calibrated", p->calibrated,
+              "seconds", clock_seconds_since(&start));
+    return 0;
+}
+
+/* Nested estimates and final choices of the named and the form model. */
+static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    if (estimate_one(s->d, &s->p, "named", err, errlen) != 0 ||
+        estimate_one(s->d, &s->form, "form", err, errlen) != 0)
+        return -1;
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
     if (!(s->y = malloc((ns ? ns : 1) * sizeof *s->y))) {
@@ -432,43 +469,45 @@ static int estimate(const train_options *opt, run_state *s, char *err, size_t er
     }
     for (size_t k = 0; k < ns; k++)
         s->y[k] = train_data_row(s->d, sample[k])->survived;
-    char groups[256];
-    feature_set_format(&s->o.candidates[s->choice.candidate], groups, sizeof groups);
-    log_event(LOG_INFO, "nested cross-validation done",
-              "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "rows",
-              (json_int_t)train_data_labelled(s->d), "cv_rows", (json_int_t)ns, "outer_accuracy",
-              s->est.outer.accuracy.mean, "outer_accuracy_sd", s->est.outer.accuracy.sd,
-              "inner_accuracy", s->est.inner_accuracy, "outer_log_loss", s->est.outer.log_loss.mean,
-              "ece", s->est.ece_raw, "chosen", groups, "l2", s->choice.l2, "temperature",
-              s->choice.temperature, "calibrated", s->calibrated, "seconds",
-              clock_seconds_since(&start));
     (void)opt;
     return 0;
 }
 
-/* The final model: the choice fitted on every row, with its nested record. */
-static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* p's choice fitted on every row, with its nested record. */
+static titanic_model *fit_one(const train_options *opt, const run_state *s, const procedure *p,
+                              char *err, size_t errlen) {
     logit_parameter param = opt->param;
-    param.l2 = s->choice.l2;
-    s->fresh = model_train_data(s->d, &s->o.candidates[s->choice.candidate], &param, s->keys,
-                                s->sha, err, errlen);
-    if (!s->fresh)
-        return -1;
-    if (s->calibrated)
-        model_set_temperature(s->fresh, s->choice.temperature);
+    param.l2 = p->choice.l2;
+    titanic_model *m = model_train_data(s->d, &p->o.candidates[p->choice.candidate], &param,
+                                        s->keys, s->sha, err, errlen);
+    if (!m)
+        return NULL;
+    if (p->calibrated)
+        model_set_temperature(m, p->choice.temperature);
     size_t ns;
     train_data_sample(s->d, &ns);
-    json_t *nested = nested_json(&s->o, &s->est, &s->choice, s->calibrated, ns,
+    json_t *nested = nested_json(&p->o, &p->est, &p->choice, p->calibrated, ns,
                                  train_data_labelled(s->d), (size_t)opt->cv_max_rows);
     char config[2048];
-    config_text(&s->o, opt->cv_max_rows, config, sizeof config);
+    config_text(&s->p.o, &s->form.o, opt->cv_max_rows, config, sizeof config);
     if (!nested || json_object_set_new(nested, "config", json_string(config)) != 0) {
         json_decref(nested);
+        model_free(m);
         errorf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
-    model_set_nested(s->fresh, nested);
-    model_set_cv(s->fresh, &s->est.outer);
+    model_set_nested(m, nested);
+    model_set_cv(m, &p->est.outer);
+    return m;
+}
+
+/* The final model: the named choice fitted on every row, carrying the form model. */
+static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    titanic_model *form = NULL;
+    if (!(s->fresh = fit_one(opt, s, &s->p, err, errlen)) ||
+        !(form = fit_one(opt, s, &s->form, err, errlen)))
+        return -1;
+    model_set_form(s->fresh, form);
     return 0;
 }
 
@@ -489,7 +528,7 @@ static int same_as_active(const titanic_model *active, const titanic_model *fres
 /* The active configuration (features and penalty fixed) through the same outer folds. */
 static int active_log_loss(const train_options *opt, run_state *s, double *out, char *err,
                            size_t errlen) {
-    nested_options o = s->o;
+    nested_options o = s->p.o;
     o.candidates[0] = model_features(s->active)->set;
     o.ncandidates = 1;
     o.l2s[0] = model_parameter(s->active)->l2;
@@ -526,7 +565,7 @@ static int decide(const train_options *opt, run_state *s, train_outcome *out, ch
                  "%.4f) was not nested and is optimistic. Activated the new model (nested outer "
                  "log-loss %.4f).",
                  expected, model_cv(s->active) ? model_cv(s->active)->log_loss.mean : NAN,
-                 s->est.outer.log_loss.mean);
+                 s->p.est.outer.log_loss.mean);
         return 1;
     }
     if (active_log_loss(opt, s, &out->active_log_loss, err, errlen) != 0)
@@ -561,7 +600,7 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
         return -1;
     size_t ns;
     train_data_sample(s->d, &ns);
-    if (store_model(conn, s->fresh, activate, expected, s->est.outer.oof, s->y, ns, comparison,
+    if (store_model(conn, s->fresh, activate, expected, s->p.est.outer.oof, s->y, ns, comparison,
                     s->active, opt->by, err, errlen) != 0)
         return -1;
     out->stored_version = model_version(s->fresh);
@@ -582,31 +621,39 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
 typedef struct fresh_scorer {
     const train_data *d;
     const titanic_model *m;
-    train_design_memo *memo;
+    train_design_memo *memo, *form_memo;
 } fresh_scorer;
 
 static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
     const fresh_scorer *f = arg;
-    group_evidence ev;
+    group_evidence ev = {0, 0};
     double row[FEATURES_MAX_COLUMNS];
-    train_data_evidence_all(f->d, i, &ev);
-    train_data_design(f->d, f->memo, model_features(f->m), i, &ev, row);
+    /* As model_predict: a passenger without a known title is answered by the form model. */
+    const titanic_model *form = model_form(f->m);
+    const titanic_model *a = form && train_data_row(f->d, i)->title < 0 ? form : f->m;
+    if (a == f->m)
+        train_data_evidence_all(f->d, i, &ev);
+    train_data_design(f->d, a == f->m ? f->memo : f->form_memo, model_features(a), i, &ev, row);
     *id = train_data_id(f->d, i);
-    *probability = model_predict_row(f->m, row);
+    *probability = model_predict_row(a, row);
     *label = *probability >= model_threshold(f->m);
 }
 
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    fresh_scorer f = {s->d, s->fresh, train_design_memo_new(model_features(s->fresh))};
+    const titanic_model *form = model_form(s->fresh);
+    fresh_scorer f = {s->d, s->fresh, train_design_memo_new(model_features(s->fresh)),
+                      form ? train_design_memo_new(model_features(form)) : NULL};
     if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
                                       fresh_row, &f, err, errlen) == 0 &&
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
         train_design_memo_free(f.memo);
+        train_design_memo_free(f.form_memo);
         return (long)train_data_rows(s->d);
     }
     train_design_memo_free(f.memo);
+    train_design_memo_free(f.form_memo);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
@@ -655,11 +702,12 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    train_nested_options(opt, &s.o);
-    if (supported(&s.o, err, errlen) != 0)
+    train_nested_options(opt, &s.p.o);
+    nested_form_options(&s.p.o, &s.form.o);
+    if (supported(&s.p.o, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
-    if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, &s.current, err, errlen)))
+    if (!(s.d = load_from_db(conn, opt, need_fare(&s), s.sha, &s.current, err, errlen)))
         goto done;
     log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
               (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
@@ -672,13 +720,13 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
-    if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
+    if (feature_set_has(&s.p.o.candidates[s.p.choice.candidate], FEATURE_WC_GROUP) &&
         !(s.keys =
               family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
-    out->new_log_loss = s.est.outer.log_loss.mean;
+    out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
@@ -688,7 +736,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     size_t ns;
     train_data_sample(s.d, &ns);
     if (publish(conn, opt, &s, out, comparison, sizeof comparison, err, errlen) != 0 ||
-        write_outputs(opt, s.fresh, s.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
+        write_outputs(opt, s.fresh, s.p.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
             0)
         goto done;
     if (opt->score && score_active(conn, &s, out, err, errlen) != 0)
@@ -822,9 +870,9 @@ static int read_csvs(const char *paths, int (*row)(const passenger *, void *), v
     return 0;
 }
 
-static train_data *load_csvs(const char *paths, const train_options *opt, const nested_options *o,
-                             char sha[65], char *err, size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, candidates_need_fare(o));
+static train_data *load_csvs(const char *paths, const train_options *opt, int fare, char sha[65],
+                             char *err, size_t errlen) {
+    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, fare);
     if (!d) {
         errorf(err, errlen, "out of memory");
         return NULL;
@@ -844,7 +892,7 @@ static train_data *load_csvs(const char *paths, const train_options *opt, const 
 /* The chosen model fitted on every labelled row of the files, written to --out. */
 static int evaluate_out(const char *paths, const train_options *opt, run_state *s, char *err,
                         size_t errlen) {
-    if (feature_set_has(&s->o.candidates[s->choice.candidate], FEATURE_WC_GROUP) &&
+    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
         !(s->keys = family_keys(NULL, paths, 0, s->d, err, errlen)))
         return -1;
     if (fit_final(opt, s, err, errlen) != 0)
@@ -857,18 +905,23 @@ static int evaluate_out(const char *paths, const train_options *opt, run_state *
 
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
-    train_nested_options(opt, &s.o);
+    train_nested_options(opt, &s.p.o);
+    nested_form_options(&s.p.o, &s.form.o);
     int code = TRAIN_EXIT_ERROR;
-    if (supported(&s.o, err, errlen) != 0)
+    if (supported(&s.p.o, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
-    if (!(s.d = load_csvs(path, opt, &s.o, s.sha, err, errlen)) ||
+    if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
         estimate(opt, &s, err, errlen) != 0 ||
         (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
-    json_t *nested = nested_json(&s.o, &s.est, &s.choice, s.calibrated, ns,
+    json_t *nested = nested_json(&s.p.o, &s.p.est, &s.p.choice, s.p.calibrated, ns,
                                  train_data_labelled(s.d), (size_t)opt->cv_max_rows);
+    if (nested)
+        json_object_set_new(nested, "form",
+                            nested_json(&s.form.o, &s.form.est, &s.form.choice, s.form.calibrated,
+                                        ns, train_data_labelled(s.d), (size_t)opt->cv_max_rows));
     char *text = nested ? json_dumps(nested, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(nested);
     if (!text) {

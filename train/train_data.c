@@ -407,7 +407,8 @@ train_design_memo *train_design_memo_new(const feature_state *st) {
         return NULL;
     const feature_set *set = &st->set;
     m->p = features_columns(set, NULL);
-    m->age = feature_set_has(set, FEATURE_AGE) || feature_set_has(set, FEATURE_AGE_MEDIAN);
+    m->age = feature_set_has(set, FEATURE_AGE) || feature_set_has(set, FEATURE_AGE_MEDIAN) ||
+             feature_set_has(set, FEATURE_BOY);
     m->sibsp_parch = feature_set_has(set, FEATURE_SIBSP_PARCH);
     m->family_size = feature_set_has(set, FEATURE_FAMILY_SIZE);
     m->fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);

@@ -132,7 +132,7 @@ static void test_malformed(titanic_model *m) {
     expect_refused("{\"format\": ", "not valid JSON");
     expect_refused("[1,2]", "must be a JSON object");
     char *t;
-    t = replaced(text, "\"format_version\": 2", "\"format_version\": 99");
+    t = replaced(text, "\"format_version\": 3", "\"format_version\": 99");
     expect_refused(t, "format_version 99 is not supported");
     free(t);
     t = replaced(text, "\"format\": \"titanic-survival-logit\"", "\"format\": \"other\"");
