@@ -214,9 +214,19 @@ static int attach_families(const train_data *d, char *const *keys, feature_state
     return 0;
 }
 
+/* varies[j] = 1 when column j of the merged design takes more than one value. */
+static void columns_vary(const pattern_table *t, unsigned char *varies) {
+    for (size_t j = 0; j < t->p; j++) {
+        varies[j] = 0;
+        for (size_t k = 1; k < t->n && !varies[j]; k++)
+            varies[j] = t->x[k * t->p + j] != t->x[j];
+    }
+}
+
 titanic_model *model_train_data(const train_data *d, const feature_set *set,
                                 const logit_parameter *param, char *const *keys,
-                                const char *training_sha256, char *err, size_t errlen) {
+                                const char *training_sha256, unsigned char *varies, char *err,
+                                size_t errlen) {
     feature_state st;
     pattern_table t = {0};
     logit_result fit = {0};
@@ -226,6 +236,8 @@ titanic_model *model_train_data(const train_data *d, const feature_set *set,
         return NULL;
     if (build_patterns(d, &st, &t, err, errlen) != 0)
         goto done;
+    if (varies)
+        columns_vary(&t, varies);
     const char *names[FEATURES_MAX_COLUMNS];
     features_columns(set, names);
     logit_problem prob = {.n = t.n, .p = t.p, .x = t.x, .y = t.y, .names = names, .weight = t.w};

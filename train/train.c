@@ -107,9 +107,8 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
 
 /* Stores m as the next version (and activates it) in one transaction, under a lock so two
  * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
-static int store_model(PGconn *conn, titanic_model *m, int activate, int expected_active,
-                       const double *oof, const double *y, size_t n, const char *comparison,
-                       const titanic_model *previous, const char *by, char *err, size_t errlen) {
+static int store_model(PGconn *conn, titanic_model *m, report_input *rep, int activate,
+                       int expected_active, const char *by, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     char *document = NULL, *html = NULL, *metrics = NULL;
@@ -127,7 +126,8 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
     }
     model_set_version(m, version);
     document = model_to_json_text(m);
-    html = report_html(m, oof, y, n, comparison, previous);
+    rep->replaced = activate;
+    html = report_html(rep);
     json_t *mj = model_metrics_json(m);
     metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(mj);
@@ -139,8 +139,8 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
         version, (long)model_training_rows(m), model_training_sha256(m), metrics, document, html};
     if (models_store_insert(c, &record, err, errlen) != 0 ||
         (activate && (models_store_activate(c, version, err, errlen) != 0 ||
-                      models_store_record_activation(c, version, expected_active, by, comparison,
-                                                     "train", err, errlen) != 0)))
+                      models_store_record_activation(c, version, expected_active, by,
+                                                     rep->comparison, "train", err, errlen) != 0)))
         goto done;
     if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
         goto done_no_rollback;
@@ -172,9 +172,9 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 }
 
 /* --out and --report for the model that is now current. */
-static int write_outputs(const train_options *opt, const titanic_model *m, const double *oof,
-                         const double *y, size_t n, const char *comparison,
-                         const titanic_model *previous, char *err, size_t errlen) {
+static int write_outputs(const train_options *opt, const report_input *rep, char *err,
+                         size_t errlen) {
+    const titanic_model *m = rep->m;
     if (opt->out_path) {
         char *doc = model_to_json_text(m);
         int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
@@ -183,7 +183,7 @@ static int write_outputs(const train_options *opt, const titanic_model *m, const
             return -1;
     }
     if (opt->report_dir) {
-        char *html = report_html(m, oof, y, n, comparison, previous);
+        char *html = report_html(rep);
         int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
         free(html);
         if (rc != 0)
@@ -260,6 +260,44 @@ rollback:;
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     train_data_free(d);
     return NULL;
+}
+
+/* ---- where the data came from (the report's header) ---- */
+
+/* SHA-256 of Kaggle's published train.csv and test.csv: a run that loaded exactly them is the
+ * real passenger list; anything else may be synthetic (titanic-etl --generate) or other data. */
+static const char *kaggle_file(const char *sha) {
+    if (sha && !strcmp(sha, "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"))
+        return "Kaggle's train.csv";
+    if (sha && !strcmp(sha, "5c78320a80dc159b35c408363be46a5d93f078183d539db75ee42a796d6a4e95"))
+        return "Kaggle's test.csv";
+    return NULL;
+}
+
+/* "ETL runs 1 (train.csv: Kaggle's train.csv, 891 rows), ...; real data" and the like. */
+static void data_source(PGconn *conn, int api_rows, char *buf, size_t len) {
+    char err[256];
+    PGresult *res = db_query(conn,
+                             "SELECT run_id, source, input_sha256, rows_read FROM etl_runs "
+                             "WHERE status = 'committed' ORDER BY run_id",
+                             0, NULL, err, sizeof err);
+    size_t used = (size_t)snprintf(buf, len, "ETL runs");
+    int real = 0, other = 0, n = res ? PQntuples(res) : 0;
+    for (int i = 0; i < n && used < len; i++) {
+        const char *kaggle = kaggle_file(PQgetvalue(res, i, 2));
+        real += kaggle != NULL;
+        other += kaggle == NULL;
+        used += (size_t)snprintf(buf + used, len - used, "%s %s (%s: %s, %s rows)", i ? "," : "",
+                                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                 kaggle ? kaggle : "not a Kaggle file", PQgetvalue(res, i, 3));
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "%s; %s%s", n ? "" : " (none recorded)",
+                 other ? "synthetic or other data (not only Kaggle's published files)"
+                       : real ? "Kaggle's published passenger list"
+                              : "source unknown",
+                 api_rows ? "; plus rows written through the API" : "");
+    PQclear(res);
 }
 
 /* ---- the family keys the document keeps ---- */
@@ -410,7 +448,10 @@ typedef struct run_state {
     train_data *d;
     char sha[65];
     procedure p, form; /* the named model's and the form model's */
-    double *y; /* labels of the CV sample, for the report's plots */
+    double *y, *female; /* survival and sex of the CV sample, for the report */
+    unsigned char varies[FEATURES_MAX_COLUMNS]; /* the final design's columns that vary */
+    char source[1024];                          /* where the rows came from, for the report */
+    report_input rep; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
     char **keys;
     int current; /* the rows read are every passenger as stored now (scoring may use them) */
@@ -425,6 +466,7 @@ static void run_state_free(run_state *s) {
     nested_result_free(&s->p.est);
     nested_result_free(&s->form.est);
     free(s->y);
+    free(s->female);
     model_free(s->fresh);
     model_free(s->active);
 }
@@ -463,23 +505,28 @@ static int estimate(const train_options *opt, run_state *s, char *err, size_t er
         return -1;
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
-    if (!(s->y = malloc((ns ? ns : 1) * sizeof *s->y))) {
+    s->y = malloc((ns ? ns : 1) * sizeof *s->y);
+    s->female = malloc((ns ? ns : 1) * sizeof *s->female);
+    if (!s->y || !s->female) {
         errorf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t k = 0; k < ns; k++)
+    for (size_t k = 0; k < ns; k++) {
         s->y[k] = train_data_row(s->d, sample[k])->survived;
+        s->female[k] = train_data_row(s->d, sample[k])->sex == SEX_FEMALE;
+    }
     (void)opt;
     return 0;
 }
 
 /* p's choice fitted on every row, with its nested record. */
-static titanic_model *fit_one(const train_options *opt, const run_state *s, const procedure *p,
+static titanic_model *fit_one(const train_options *opt, run_state *s, const procedure *p,
                               char *err, size_t errlen) {
     logit_parameter param = opt->param;
     param.l2 = p->choice.l2;
     titanic_model *m = model_train_data(s->d, &p->o.candidates[p->choice.candidate], &param,
-                                        s->keys, s->sha, err, errlen);
+                                        s->keys, s->sha, p == &s->p ? s->varies : NULL, err,
+                                        errlen);
     if (!m)
         return NULL;
     if (p->calibrated)
@@ -508,6 +555,11 @@ static int fit_final(const train_options *opt, run_state *s, char *err, size_t e
         !(form = fit_one(opt, s, &s->form, err, errlen)))
         return -1;
     model_set_form(s->fresh, form);
+    size_t ns;
+    train_data_sample(s->d, &ns);
+    s->rep = (report_input){.m = s->fresh, .oof = s->p.est.outer.oof, .y = s->y,
+                            .female = s->female, .n = ns, .varies = s->varies,
+                            .source = s->source, .previous = s->active};
     return 0;
 }
 
@@ -598,10 +650,8 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
     int activate = decide(opt, s, out, comparison, len, err, errlen);
     if (activate < 0)
         return -1;
-    size_t ns;
-    train_data_sample(s->d, &ns);
-    if (store_model(conn, s->fresh, activate, expected, s->p.est.outer.oof, s->y, ns, comparison,
-                    s->active, opt->by, err, errlen) != 0)
+    s->rep.comparison = comparison;
+    if (store_model(conn, s->fresh, &s->rep, activate, expected, opt->by, err, errlen) != 0)
         return -1;
     out->stored_version = model_version(s->fresh);
     out->activated = activate;
@@ -728,16 +778,16 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
         goto done;
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
+    data_source(conn, opt->include_api_rows, s.source, sizeof s.source);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
     }
     char comparison[1024];
-    size_t ns;
-    train_data_sample(s.d, &ns);
+    s.rep.previous = s.active;
+    s.rep.comparison = comparison;
     if (publish(conn, opt, &s, out, comparison, sizeof comparison, err, errlen) != 0 ||
-        write_outputs(opt, s.fresh, s.p.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
-            0)
+        write_outputs(opt, &s.rep, err, errlen) != 0)
         goto done;
     if (opt->score && score_active(conn, &s, out, err, errlen) != 0)
         goto done;
@@ -910,6 +960,8 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     int code = TRAIN_EXIT_ERROR;
     if (supported(&s.p.o, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
+    snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
+             path);
     if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
         estimate(opt, &s, err, errlen) != 0 ||
         (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
