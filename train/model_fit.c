@@ -107,31 +107,29 @@ static int table_add(pattern_table *t, const double *row, int survived) {
     return 2 * t->n > t->nslots ? table_rehash(t, 2 * t->nslots) : 0;
 }
 
-/* Every row's design (family evidence without itself) merged into t. */
-static int build_patterns(const train_data *d, const feature_state *st, pattern_table *t, char *err,
-                          size_t errlen) {
-    size_t n = train_data_rows(d);
+/* The design of the rows listed (NULL: every row), family evidence without each row itself,
+ * merged into t. */
+static int build_patterns(const train_data *d, const size_t *rows, size_t n,
+                          const feature_state *st, pattern_table *t, char *err, size_t errlen) {
     t->p = features_columns(&st->set, NULL);
     t->max = train_data_labelled(d) ? train_data_labelled(d) : 1;
-    train_design_memo *memo = train_design_memo_new(st);
     if (table_rehash(t, 1024) != 0)
         goto oom;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < n; k++) {
+        size_t i = rows ? rows[k] : k;
         group_evidence ev;
         double row[FEATURES_MAX_COLUMNS];
         if (train_data_row(d, i)->survived < 0)
             continue;
         train_data_evidence(d, i, &ev);
-        train_data_design(d, memo, st, i, &ev, row);
+        train_data_design(d, st, i, &ev, row);
         if (table_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
     }
-    train_design_memo_free(memo);
     for (size_t k = 0; k < t->n; k++)
         t->y[k] /= t->w[k];
     return 0;
 oom:
-    train_design_memo_free(memo);
     errorf(err, errlen, "out of memory building the design of %zu passengers", n);
     return -1;
 }
@@ -223,18 +221,20 @@ static void columns_vary(const pattern_table *t, unsigned char *varies) {
     }
 }
 
-titanic_model *model_train_data(const train_data *d, const feature_set *set,
-                                const logit_parameter *param, char *const *keys,
-                                const char *training_sha256, unsigned char *varies, char *err,
-                                size_t errlen) {
+titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t n,
+                                const feature_set *set, const logit_parameter *param,
+                                char *const *keys, const char *training_sha256,
+                                unsigned char *varies, char *err, size_t errlen) {
     feature_state st;
     pattern_table t = {0};
     logit_result fit = {0};
     titanic_model *m = NULL;
     double metrics[4];
-    if (train_data_learn(d, NULL, train_data_rows(d), set, &st, err, errlen) != 0)
+    if (!rows)
+        n = train_data_rows(d);
+    if (train_data_learn(d, rows, n, set, &st, err, errlen) != 0)
         return NULL;
-    if (build_patterns(d, &st, &t, err, errlen) != 0)
+    if (build_patterns(d, rows, n, &st, &t, err, errlen) != 0)
         goto done;
     if (varies)
         columns_vary(&t, varies);
@@ -248,8 +248,11 @@ titanic_model *model_train_data(const train_data *d, const feature_set *set,
         errorf(err, errlen, "out of memory");
         goto done;
     }
-    fit.n = train_data_labelled(d);
-    m = model_assemble(&st, param, &fit, train_data_labelled(d), training_sha256, metrics);
+    double used = 0; /* labelled passengers fitted */
+    for (size_t k = 0; k < t.n; k++)
+        used += t.w[k];
+    fit.n = (size_t)used;
+    m = model_assemble(&st, param, &fit, fit.n, training_sha256, metrics);
     if (!m)
         errorf(err, errlen, "out of memory");
 done:

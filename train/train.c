@@ -524,15 +524,18 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
                               char *err, size_t errlen) {
     logit_parameter param = opt->param;
     param.l2 = p->choice.l2;
-    titanic_model *m = model_train_data(s->d, &p->o.candidates[p->choice.candidate], &param,
-                                        s->keys, s->sha, p == &s->p ? s->varies : NULL, err,
-                                        errlen);
+    /* The form model reads continuous age and fare, so its design rows do not merge: it is
+     * fitted on the CV sample (all of the real list), which keeps its cost constant. */
+    size_t ns;
+    const size_t *sample = train_data_sample(s->d, &ns);
+    int named = p == &s->p;
+    titanic_model *m = model_train_data(s->d, named ? NULL : sample, ns,
+                                        &p->o.candidates[p->choice.candidate], &param, s->keys,
+                                        s->sha, named ? s->varies : NULL, err, errlen);
     if (!m)
         return NULL;
     if (p->calibrated)
         model_set_temperature(m, p->choice.temperature);
-    size_t ns;
-    train_data_sample(s->d, &ns);
     json_t *nested = nested_json(&p->o, &p->est, &p->choice, p->calibrated, ns,
                                  train_data_labelled(s->d), (size_t)opt->cv_max_rows);
     char config[2048];
@@ -671,7 +674,6 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
 typedef struct fresh_scorer {
     const train_data *d;
     const titanic_model *m;
-    train_design_memo *memo, *form_memo;
 } fresh_scorer;
 
 static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
@@ -683,7 +685,7 @@ static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int
     const titanic_model *a = form && train_data_row(f->d, i)->title < 0 ? form : f->m;
     if (a == f->m)
         train_data_evidence_all(f->d, i, &ev);
-    train_data_design(f->d, a == f->m ? f->memo : f->form_memo, model_features(a), i, &ev, row);
+    train_data_design(f->d, model_features(a), i, &ev, row);
     *id = train_data_id(f->d, i);
     *probability = model_predict_row(a, row);
     *label = *probability >= model_threshold(f->m);
@@ -692,18 +694,12 @@ static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    const titanic_model *form = model_form(s->fresh);
-    fresh_scorer f = {s->d, s->fresh, train_design_memo_new(model_features(s->fresh)),
-                      form ? train_design_memo_new(model_features(form)) : NULL};
+    fresh_scorer f = {s->d, s->fresh};
     if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
                                       fresh_row, &f, err, errlen) == 0 &&
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
-        train_design_memo_free(f.memo);
-        train_design_memo_free(f.form_memo);
         return (long)train_data_rows(s->d);
     }
-    train_design_memo_free(f.memo);
-    train_design_memo_free(f.form_memo);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;

@@ -70,19 +70,9 @@ void train_data_evidence(const train_data *d, size_t i, group_evidence *ev);
 /* Every labelled member, itself included: what the document's table gives a prediction. */
 void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev);
 
-/* Design rows remembered by everything they are computed from (the compact row without its
- * family index, the evidence, the fare), for passes over every passenger: a million passengers
- * have some thousands of distinct inputs, so features_row runs for those only. Bounded: at most
- * TRAIN_DESIGN_MEMO_MAX inputs are kept, others are computed each time. */
-#define TRAIN_DESIGN_MEMO_MAX 32768
-typedef struct train_design_memo train_design_memo;
-/* NULL when out of memory; train_data_design then computes every row. Use it with st only. */
-train_design_memo *train_design_memo_new(const feature_state *st);
-void train_design_memo_free(train_design_memo *m);
-/* Row i's design with the evidence ev, as features_row_with_evidence(st, input of row i, ev)
- * writes it; memo may be NULL. */
-void train_data_design(const train_data *d, train_design_memo *memo, const feature_state *st,
-                       size_t i, const group_evidence *ev, double *row);
+/* Row i's design with the evidence ev: features_row_with_evidence(st, input of row i, ev). */
+void train_data_design(const train_data *d, const feature_state *st, size_t i,
+                       const group_evidence *ev, double *row);
 
 /* Imputation values learned from the rows listed (rows == NULL: all of them). set is copied into
  * the state; no ticket or family tables are attached. */

@@ -34,7 +34,7 @@ static titanic_model *fit_without_families(unsigned char *varies) {
     char sha[65];
     memset(sha, '0', 64);
     sha[64] = '\0';
-    titanic_model *m = model_train_data(d, &set, &param, keys, sha, varies, err, sizeof err);
+    titanic_model *m = model_train_data(d, NULL, 0, &set, &param, keys, sha, varies, err, sizeof err);
     CHECK(m != NULL);
     if (!m)
         fprintf(stderr, "model_train_data: %s\n", err);

@@ -62,7 +62,7 @@ static inline titanic_model *train_rows_fit(const passenger *rows, size_t n,
     logit_parameter param;
     logit_default_parameter(&param);
     param.l2 = l2;
-    titanic_model *m = keys ? model_train_data(d, set, &param, keys, sha, NULL, err, errlen) : NULL;
+    titanic_model *m = keys ? model_train_data(d, NULL, 0, set, &param, keys, sha, NULL, err, errlen) : NULL;
     for (size_t f = 0; keys && f < nf; f++)
         free(keys[f]);
     free(keys);
