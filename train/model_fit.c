@@ -2,7 +2,6 @@
  * figures and the training set's fingerprint, assembled into a titanic_model document. */
 #include "model_fit.h"
 
-#include "array.h"
 #include "errors.h"
 #include "logit.h"
 #include "sha256.h"
@@ -50,70 +49,11 @@ void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
 
 /* ---- the final fit on compact rows ---- */
 
-/* Distinct design rows with their passenger counts; grows as rows come. */
-typedef struct pattern_table {
-    double *x, *w, *y;
-    size_t n, cap, p, max;
-    uint32_t *slots;
-    size_t nslots;
-} pattern_table;
-
-static void table_free(pattern_table *t) {
-    free(t->x);
-    free(t->w);
-    free(t->y);
-    free(t->slots);
-}
-
-static int table_rehash(pattern_table *t, size_t nslots) {
-    uint32_t *s = calloc(nslots, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t k = 0; k < t->n; k++) {
-        size_t i = (size_t)train_row_hash(t->x + k * t->p, t->p) & (nslots - 1);
-        while (s[i])
-            i = (i + 1) & (nslots - 1);
-        s[i] = (uint32_t)(k + 1);
-    }
-    free(t->slots);
-    t->slots = s;
-    t->nslots = nslots;
-    return 0;
-}
-
-static int table_add(pattern_table *t, const double *row, int survived) {
-    size_t bytes = t->p * sizeof *row;
-    size_t i = (size_t)train_row_hash(row, t->p) & (t->nslots - 1);
-    while (t->slots[i]) {
-        size_t k = t->slots[i] - 1;
-        if (memcmp(t->x + k * t->p, row, bytes) == 0) {
-            t->w[k] += 1.0;
-            t->y[k] += survived;
-            return 0;
-        }
-        i = (i + 1) & (t->nslots - 1);
-    }
-    size_t cap = t->cap, wcap = t->cap, ycap = t->cap;
-    if (t->n >= UINT32_MAX - 1 ||
-        array_reserve((void **)&t->x, &cap, t->n + 1, bytes, t->max) != 0 ||
-        array_reserve((void **)&t->w, &wcap, t->n + 1, sizeof(double), t->max) != 0 ||
-        array_reserve((void **)&t->y, &ycap, t->n + 1, sizeof(double), t->max) != 0)
-        return -1;
-    t->cap = cap;
-    memcpy(t->x + t->n * t->p, row, bytes);
-    t->w[t->n] = 1.0;
-    t->y[t->n] = survived;
-    t->slots[i] = (uint32_t)++t->n;
-    return 2 * t->n > t->nslots ? table_rehash(t, 2 * t->nslots) : 0;
-}
-
 /* The design of the rows listed (NULL: every row), family evidence without each row itself,
  * merged into t. */
 static int build_patterns(const train_data *d, const size_t *rows, size_t n,
-                          const feature_state *st, pattern_table *t, char *err, size_t errlen) {
-    t->p = features_columns(&st->set, NULL);
-    t->max = train_data_labelled(d) ? train_data_labelled(d) : 1;
-    if (table_rehash(t, 1024) != 0)
+                          const feature_state *st, train_patterns *t, char *err, size_t errlen) {
+    if (train_patterns_init(t, features_columns(&st->set, NULL), train_data_labelled(d)) != 0)
         goto oom;
     for (size_t k = 0; k < n; k++) {
         size_t i = rows ? rows[k] : k;
@@ -123,11 +63,10 @@ static int build_patterns(const train_data *d, const size_t *rows, size_t n,
             continue;
         train_data_evidence(d, i, &ev);
         train_data_design(d, st, i, &ev, row);
-        if (table_add(t, row, train_data_row(d, i)->survived) != 0)
+        if (train_patterns_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
     }
-    for (size_t k = 0; k < t->n; k++)
-        t->y[k] /= t->w[k];
+    train_patterns_shares(t);
     return 0;
 oom:
     errorf(err, errlen, "out of memory building the design of %zu passengers", n);
@@ -175,7 +114,7 @@ static int weighted_metrics(scored *s, size_t n, double out[4]) {
     return 0;
 }
 
-static int table_metrics(const pattern_table *t, const logit_result *fit, double out[4]) {
+static int table_metrics(const train_patterns *t, const logit_result *fit, double out[4]) {
     scored *s = malloc((t->n ? t->n : 1) * sizeof *s);
     if (!s)
         return -1;
@@ -213,7 +152,7 @@ static int attach_families(const train_data *d, char *const *keys, feature_state
 }
 
 /* varies[j] = 1 when column j of the merged design takes more than one value. */
-static void columns_vary(const pattern_table *t, unsigned char *varies) {
+static void columns_vary(const train_patterns *t, unsigned char *varies) {
     for (size_t j = 0; j < t->p; j++) {
         varies[j] = 0;
         for (size_t k = 1; k < t->n && !varies[j]; k++)
@@ -226,7 +165,7 @@ titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t 
                                 char *const *keys, const char *training_sha256,
                                 unsigned char *varies, char *err, size_t errlen) {
     feature_state st;
-    pattern_table t = {0};
+    train_patterns t = {0};
     logit_result fit = {0};
     titanic_model *m = NULL;
     double metrics[4];
@@ -256,7 +195,7 @@ titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t 
     if (!m)
         errorf(err, errlen, "out of memory");
 done:
-    table_free(&t);
+    train_patterns_free(&t);
     if (!m) {
         feature_state_free(&st);
         logit_result_free(&fit);

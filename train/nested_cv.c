@@ -144,57 +144,6 @@ static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
 
 /* ---- one fit on a fold ---- */
 
-/* Identical design rows merged: the fit's cost follows the distinct rows, not the passengers. */
-typedef struct patterns {
-    double *x, *w, *y; /* y: survivors until divided by w */
-    size_t n, p;
-    uint32_t *slots;
-    size_t nslots;
-} patterns;
-
-static int patterns_init(patterns *s, size_t max_rows, size_t p) {
-    memset(s, 0, sizeof *s);
-    s->p = p;
-    s->nslots = 16;
-    while (s->nslots < 2 * max_rows)
-        s->nslots *= 2;
-    s->x = malloc((max_rows ? max_rows : 1) * p * sizeof *s->x);
-    s->w = malloc((max_rows ? max_rows : 1) * sizeof *s->w);
-    s->y = malloc((max_rows ? max_rows : 1) * sizeof *s->y);
-    s->slots = calloc(s->nslots, sizeof *s->slots);
-    return s->x && s->w && s->y && s->slots ? 0 : -1;
-}
-
-static void patterns_free(patterns *s) {
-    free(s->x);
-    free(s->w);
-    free(s->y);
-    free(s->slots);
-}
-
-/* Adds one passenger (room for it was reserved by patterns_init). */
-static void patterns_add(patterns *s, const double *row, int survived) {
-    size_t i = (size_t)train_row_hash(row, s->p) & (s->nslots - 1);
-    while (s->slots[i]) {
-        size_t k = s->slots[i] - 1;
-        if (memcmp(s->x + k * s->p, row, s->p * sizeof *row) == 0) {
-            s->w[k] += 1.0;
-            s->y[k] += survived;
-            return;
-        }
-        i = (i + 1) & (s->nslots - 1);
-    }
-    memcpy(s->x + s->n * s->p, row, s->p * sizeof *row);
-    s->w[s->n] = 1.0;
-    s->y[s->n] = survived;
-    s->slots[i] = (uint32_t)++s->n;
-}
-
-static void patterns_shares(patterns *s) {
-    for (size_t k = 0; k < s->n; k++)
-        s->y[k] /= s->w[k];
-}
-
 /* The fold's family evidence: outside passengers plus the training part's labels. */
 static void fold_evidence(cv_ctx *c, const uint8_t *train) {
     if (c->ngroups) {
@@ -238,10 +187,10 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
                     size_t errlen) {
     size_t ntrain = 0, p = features_columns(set, NULL);
     size_t *train_rows = malloc((c->n ? c->n : 1) * sizeof *train_rows);
-    patterns pat = {0};
+    train_patterns pat = {0};
     feature_state st = {0};
     int rc = -1;
-    if (!train_rows || patterns_init(&pat, c->n, p) != 0) {
+    if (!train_rows || train_patterns_init(&pat, p, c->n) != 0) {
         errorf(err, errlen, "out of memory for a cross-validation fold");
         goto done;
     }
@@ -252,9 +201,12 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
     if (fold_design(c, train, set, ntrain, train_rows, &st, err, errlen) != 0)
         goto done;
     for (size_t k = 0; k < c->n; k++)
-        if (train[k])
-            patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k));
-    patterns_shares(&pat);
+        if (train[k] &&
+            train_patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k)) != 0) {
+            errorf(err, errlen, "out of memory for a cross-validation fold");
+            goto done;
+        }
+    train_patterns_shares(&pat);
     /* The penalties as a path: each fit starts where the previous one ended (a couple of Newton
      * steps instead of six), and only the estimates are computed, since a fold's fit only
      * predicts its held-out rows. */
@@ -281,7 +233,7 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
     rc = 0;
 done:
     free(train_rows);
-    patterns_free(&pat);
+    train_patterns_free(&pat);
     feature_state_free(&st);
     return rc;
 }

@@ -467,14 +467,6 @@ static void nested_panel(FILE *b, const titanic_model *m) {
     fprintf(b, "</table></div>");
 }
 
-/* Coefficient of the named column in m, NAN when m has no such column. */
-static double coefficient(const titanic_model *m, const char *name) {
-    for (size_t j = 0; j < model_fit(m)->p; j++)
-        if (!strcmp(model_column_name(m, j), name))
-            return model_fit(m)->beta[j];
-    return NAN;
-}
-
 static void cell_number(FILE *b, double v, const char *fmt) {
     if (isnan(v))
         fprintf(b, "<td>&mdash;</td>");
@@ -485,13 +477,16 @@ static void cell_number(FILE *b, double v, const char *fmt) {
     }
 }
 
-/* The model this one replaces, side by side: estimates, then every coefficient of either. */
+/* The active model beside this one: estimates, rows and features. */
 static void comparison_panel(FILE *b, const titanic_model *m, const titanic_model *old,
                              int replaced) {
     if (!old)
         return;
     const cv_result *a = model_cv(m), *o = model_cv(old);
     json_t *on = model_nested(old);
+    char mine[256], theirs[256];
+    feature_set_format(&model_features(m)->set, mine, sizeof mine);
+    feature_set_format(&model_features(old)->set, theirs, sizeof theirs);
     fprintf(b,
             "<div class='panel' style='margin-top:18px'><h2>Compared with version %d (%s)</h2>"
             "<table><tr><th></th><th>this model</th><th>version %d</th></tr><tr><td>estimate"
@@ -518,24 +513,9 @@ static void comparison_panel(FILE *b, const titanic_model *m, const titanic_mode
         fprintf(b, "</tr>");
     }
     fprintf(b,
-            "<tr><td>training rows</td><td>%zu</td><td>%zu</td></tr></table>"
-            "<table><tr><th>coefficient</th><th>this model</th><th>version %d</th></tr>",
-            model_training_rows(m), model_training_rows(old), model_version(old));
-    for (int w = 0; w < 2; w++) {
-        const titanic_model *x = w ? old : m, *other = w ? m : old;
-        for (size_t j = 0; j < model_fit(x)->p; j++) {
-            const char *name = model_column_name(x, j);
-            if (w && !isnan(coefficient(other, name)))
-                continue; /* listed with this model's columns already */
-            fprintf(b, "<tr><td>");
-            html_escape(b, name);
-            fprintf(b, "</td>");
-            cell_number(b, coefficient(m, name), "%.3f");
-            cell_number(b, coefficient(old, name), "%.3f");
-            fprintf(b, "</tr>");
-        }
-    }
-    fprintf(b, "</table></div>");
+            "<tr><td>training rows</td><td>%zu</td><td>%zu</td></tr><tr><td>features</td>"
+            "<td>%s</td><td>%s</td></tr></table></div>",
+            model_training_rows(m), model_training_rows(old), mine, theirs);
 }
 
 char *report_html(const report_input *in) {

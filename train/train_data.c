@@ -387,6 +387,69 @@ void train_data_design(const train_data *d, const feature_state *st, size_t i,
     features_row_with_evidence(st, &in, ev, row);
 }
 
+/* ---- merged design rows ---- */
+
+static int patterns_rehash(train_patterns *t, size_t nslots) {
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = (size_t)train_row_hash(t->x + k * t->p, t->p) & (nslots - 1);
+        while (s[i])
+            i = (i + 1) & (nslots - 1);
+        s[i] = (uint32_t)(k + 1);
+    }
+    free(t->slots);
+    t->slots = s;
+    t->nslots = nslots;
+    return 0;
+}
+
+int train_patterns_init(train_patterns *t, size_t p, size_t max_rows) {
+    memset(t, 0, sizeof *t);
+    t->p = p;
+    t->max = max_rows ? max_rows : 1;
+    return patterns_rehash(t, 1024);
+}
+
+int train_patterns_add(train_patterns *t, const double *row, int survived) {
+    size_t bytes = t->p * sizeof *row;
+    size_t i = (size_t)train_row_hash(row, t->p) & (t->nslots - 1);
+    while (t->slots[i]) {
+        size_t k = t->slots[i] - 1;
+        if (memcmp(t->x + k * t->p, row, bytes) == 0) {
+            t->w[k] += 1.0;
+            t->y[k] += survived;
+            return 0;
+        }
+        i = (i + 1) & (t->nslots - 1);
+    }
+    size_t cap = t->cap, wcap = t->cap, ycap = t->cap;
+    if (t->n >= UINT32_MAX - 1 ||
+        array_reserve((void **)&t->x, &cap, t->n + 1, bytes, t->max) != 0 ||
+        array_reserve((void **)&t->w, &wcap, t->n + 1, sizeof(double), t->max) != 0 ||
+        array_reserve((void **)&t->y, &ycap, t->n + 1, sizeof(double), t->max) != 0)
+        return -1;
+    t->cap = cap;
+    memcpy(t->x + t->n * t->p, row, bytes);
+    t->w[t->n] = 1.0;
+    t->y[t->n] = survived;
+    t->slots[i] = (uint32_t)++t->n;
+    return 2 * t->n > t->nslots ? patterns_rehash(t, 2 * t->nslots) : 0;
+}
+
+void train_patterns_shares(train_patterns *t) {
+    for (size_t k = 0; k < t->n; k++)
+        t->y[k] /= t->w[k];
+}
+
+void train_patterns_free(train_patterns *t) {
+    free(t->x);
+    free(t->w);
+    free(t->y);
+    free(t->slots);
+}
+
 /* ---- imputation values ---- */
 
 /* Median of the values of rows whose key(row) == k, NAN when none; scratch holds n doubles. */

@@ -82,6 +82,21 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
 /* Hash of a design row of p doubles (their bits), for merging identical rows. */
 uint64_t train_row_hash(const double *row, size_t p);
 
+/* Identical design rows merged into weighted rows (logit_problem.weight: a binomial GLM with the
+ * same likelihood), so a fit's cost follows the distinct rows, not the passengers. */
+typedef struct train_patterns {
+    double *x, *w, *y; /* rows, passengers per row, survivors (a share after _shares) */
+    size_t n, cap, p, max;
+    uint32_t *slots;
+    size_t nslots;
+} train_patterns;
+/* At most max_rows distinct rows of p columns (memory grows as they come). -1: out of memory. */
+int train_patterns_init(train_patterns *t, size_t p, size_t max_rows);
+int train_patterns_add(train_patterns *t, const double *row, int survived);
+/* After the last add: y becomes each row's survival share. */
+void train_patterns_shares(train_patterns *t);
+void train_patterns_free(train_patterns *t);
+
 /* The cross-validation sample: all rows when there are at most max_rows, else the max_rows rows
  * whose passenger ids hash lowest with the seed (known at add time, so no second pass). Indexes
  * into the rows, ascending. */
