@@ -37,11 +37,11 @@ static enum MHD_Result answer_single(http_request *r, const titanic_model *m, co
         used += (size_t)snprintf(imputed + used, sizeof imputed - used, "%s\"%s\"", i ? "," : "",
                                  json_string_value(json_array_get(list, i)));
     json_decref(list);
-    int n = snprintf(body, sizeof body,
-                     "{\"probability\":%s,\"survived\":%s,\"model_version\":%d,\"path\":\"%s\","
-                     "\"imputed\":[%s]}",
-                     number, survived ? "true" : "false", model_version(m), model_path(m, p),
-                     imputed);
+    int n =
+        snprintf(body, sizeof body,
+                 "{\"probability\":%s,\"survived\":%s,\"model_version\":%d,\"path\":\"%s\","
+                 "\"imputed\":[%s]}",
+                 number, survived ? "true" : "false", model_version(m), model_path(m, p), imputed);
     return http_text(r, 200, "application/json", body, (size_t)n);
 }
 

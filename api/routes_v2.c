@@ -111,9 +111,9 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions, const t
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
     for (int i = 0; i < 2; i++)
         json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
-    json_t *meta = json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions",
-                             versions, "platform", V2_PLATFORM, "inputs", inputs, "outputs",
-                             outputs);
+    json_t *meta =
+        json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
+                  "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
     if (meta && m)
         json_object_set_new(meta, "parameters", json_pack("{s:o}", "inputs", model_inputs(m)));
     return http_json(r, 200, meta);

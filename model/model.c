@@ -136,10 +136,20 @@ const char *model_path(const titanic_model *m, const passenger *p) {
 }
 
 /* The request fields a feature group reads, as bits of input_names. */
-static const char *const input_names[] = {"pclass",   "sex",  "age",    "sibsp", "parch",
-                                          "fare", "embarked", "name", "ticket", "cabin"};
-enum { IN_PCLASS = 1, IN_SEX = 2, IN_AGE = 4, IN_SIBSP = 8, IN_PARCH = 16, IN_FARE = 32,
-       IN_EMBARKED = 64, IN_NAME = 128, IN_TICKET = 256, IN_CABIN = 512 };
+static const char *const input_names[] = {"pclass", "sex",      "age",  "sibsp",  "parch",
+                                          "fare",   "embarked", "name", "ticket", "cabin"};
+enum {
+    IN_PCLASS = 1,
+    IN_SEX = 2,
+    IN_AGE = 4,
+    IN_SIBSP = 8,
+    IN_PARCH = 16,
+    IN_FARE = 32,
+    IN_EMBARKED = 64,
+    IN_NAME = 128,
+    IN_TICKET = 256,
+    IN_CABIN = 512
+};
 
 static unsigned group_inputs(feature_group g) {
     static const unsigned reads[FEATURE_GROUP_COUNT] = {
@@ -382,13 +392,13 @@ static json_t *fit_json(const titanic_model *m) {
 }
 
 static json_t *document_json(const titanic_model *m, int with_tickets) {
-    json_t *doc = json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
-                     MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
-                     "created", m->created, "features", features_json(m, with_tickets),
-                     "coefficients", coefficients_json(m), "threshold", m->threshold, "calibration",
-                     calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
-                     "training", "rows", (json_int_t)m->training_rows, "sha256",
-                     m->training_sha256);
+    json_t *doc =
+        json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
+                  MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
+                  "created", m->created, "features", features_json(m, with_tickets), "coefficients",
+                  coefficients_json(m), "threshold", m->threshold, "calibration",
+                  calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
+                  "training", "rows", (json_int_t)m->training_rows, "sha256", m->training_sha256);
     if (doc && m->form)
         json_object_set_new(doc, "form", document_json(m->form, with_tickets));
     return doc;

@@ -11,9 +11,9 @@
 #include <string.h>
 
 static const char *const group_names[FEATURE_GROUP_COUNT] = {
-    "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median",   "sibsp_parch",
-    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "ticket_group", "wc_group",
-    "boy",
+    "sex",        "pclass",      "sex_pclass",   "title",    "age",
+    "age_median", "sibsp_parch", "family_size",  "fare",     "log_fare",
+    "embarked",   "cabin_known", "ticket_group", "wc_group", "boy",
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {

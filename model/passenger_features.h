@@ -3,8 +3,8 @@
  * A model names its features as groups ("sex", "title", "ticket_group", ...); each group expands to
  * one or more columns. Anything a group needs from the training data (median ages by title, the
  * fare median by class, the most common port, the ticket groups' survival counts) is learned once
- * by the trainer (train_data_learn) and kept in a feature_state, which the model document stores, so prediction
- * from the document imputes exactly as training did. */
+ * by the trainer (train_data_learn) and kept in a feature_state, which the model document stores,
+ * so prediction from the document imputes exactly as training did. */
 #ifndef TITANIC_PASSENGER_FEATURES_H
 #define TITANIC_PASSENGER_FEATURES_H
 
@@ -118,8 +118,8 @@ int passenger_title(const char *name);
 typedef struct feature_input {
     int title; /* TITLE_*, as passenger_title read it; -1: no name or no known title */
     int sex, pclass, sibsp, parch, cabin_known;
-    double age, fare; /* NAN: unknown */
-    char embarked;    /* '\0': unknown */
+    double age, fare;   /* NAN: unknown */
+    char embarked;      /* '\0': unknown */
     const char *ticket; /* ticket_group only (prediction); "" or NULL: none */
 } feature_input;
 

@@ -39,9 +39,9 @@ void nested_form_options(const nested_options *named, nested_options *o) {
     *o = *named; /* the same folds, seed, fitter settings (and test hook) */
     /* docs/model.md: what a form sends; "boy" stands in for the title Master, age, fare and
      * port for what a title and a family's fate told. */
-    static const feature_group form[] = {FEATURE_SEX,         FEATURE_PCLASS,   FEATURE_SEX_PCLASS,
-                                         FEATURE_BOY,         FEATURE_AGE_MEDIAN,
-                                         FEATURE_FAMILY_SIZE, FEATURE_LOG_FARE, FEATURE_EMBARKED};
+    static const feature_group form[] = {FEATURE_SEX,      FEATURE_PCLASS,     FEATURE_SEX_PCLASS,
+                                         FEATURE_BOY,      FEATURE_AGE_MEDIAN, FEATURE_FAMILY_SIZE,
+                                         FEATURE_LOG_FARE, FEATURE_EMBARKED};
     o->ncandidates = 1;
     o->candidates[0].count = 0;
     for (size_t i = 0; i < sizeof form / sizeof *form; i++)
@@ -783,14 +783,14 @@ json_t *nested_json(const nested_options *o, const nested_result *r, const neste
         " s:{s:s, s:o, s:o, s:{s:s, s:f, s:f, s:f}}, s:{s:I, s:I, s:I, s:s}, s:I}",
         "outer", "folds", cv->folds, "repeats", cv->repeats, "seed", (json_int_t)cv->seed, "rows",
         (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy, cv->folds), "auc",
-        spread_json(&cv->auc, cv->folds), "log_loss", spread_json(&cv->log_loss, cv->folds), "brier",
-        spread_json(&cv->brier, cv->folds), "log_loss_calibrated",
-        spread_json(&r->log_loss_calibrated, cv->folds), "inner", "folds",
-        o->inner_folds, "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss",
-        r->inner_log_loss, "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean,
-        "log_loss", cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw",
-        r->ece_raw, "calibrated", r->ece_calibrated, "calibration", "method", "temperature", "kept",
-        calibrated, "temperature", final->temperature, "outer_log_loss_raw", cv->log_loss.mean,
+        spread_json(&cv->auc, cv->folds), "log_loss", spread_json(&cv->log_loss, cv->folds),
+        "brier", spread_json(&cv->brier, cv->folds), "log_loss_calibrated",
+        spread_json(&r->log_loss_calibrated, cv->folds), "inner", "folds", o->inner_folds,
+        "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss", r->inner_log_loss,
+        "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean, "log_loss",
+        cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw", r->ece_raw,
+        "calibrated", r->ece_calibrated, "calibration", "method", "temperature", "kept", calibrated,
+        "temperature", final->temperature, "outer_log_loss_raw", cv->log_loss.mean,
         "outer_log_loss_calibrated", r->log_loss_calibrated.mean, "selection", "rule",
         "best mean inner accuracy, then one standard error: fewest columns, strongest l2",
         "candidates", candidates_json(o, r), "l2_grid", l2s, "chosen", "features", chosen, "l2",

@@ -318,8 +318,9 @@ static void coefficient_table(FILE *b, const report_input *in) {
         fprintf(b, "<tr><td>");
         html_escape(b, model_column_name(m, j));
         if (!varies(in, j)) {
-            fprintf(b, "</td><td colspan='6' class='flag'>no variation in the training data: "
-                       "not estimated (the penalty holds it at %.3g), not drawn</td></tr>",
+            fprintf(b,
+                    "</td><td colspan='6' class='flag'>no variation in the training data: "
+                    "not estimated (the penalty holds it at %.3g), not drawn</td></tr>",
                     fit->beta[j]);
             continue;
         }

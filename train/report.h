@@ -16,9 +16,9 @@ typedef struct report_input {
     /* The CV sample: held-out probabilities (cv_result.oof), survival and sex (1 female). */
     const double *oof, *y, *female;
     size_t n;
-    const unsigned char *varies; /* per design column: 1 when it varied in training; NULL: all */
-    const char *source;          /* where the training rows came from (ETL runs, files) */
-    const char *comparison;      /* the activation decision in one sentence, or NULL */
+    const unsigned char *varies;   /* per design column: 1 when it varied in training; NULL: all */
+    const char *source;            /* where the training rows came from (ETL runs, files) */
+    const char *comparison;        /* the activation decision in one sentence, or NULL */
     const titanic_model *previous; /* the active model before this run, or NULL */
     int replaced;                  /* 1 when m was activated in previous's place */
 } report_input;

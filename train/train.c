@@ -216,7 +216,6 @@ static int candidates_need_fare(const nested_options *o) {
     return 0;
 }
 
-
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
 static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare, char sha[65],
                                 int *current, char *err, size_t errlen) {
@@ -243,11 +242,10 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare
     sha256_init(&c.sha);
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
-    int failed =
-        passengers_store_copy_training(conn, opt->include_api_rows || *current, fare, load_row, &c,
-                                       err, errlen) < 0 ||
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
-        train_data_finish(d, err, errlen) != 0;
+    int failed = passengers_store_copy_training(conn, opt->include_api_rows || *current, fare,
+                                                load_row, &c, err, errlen) < 0 ||
+                 db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
+                 train_data_finish(d, err, errlen) != 0;
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     if (failed) {
         train_data_free(d);
@@ -293,9 +291,9 @@ static void data_source(PGconn *conn, int api_rows, char *buf, size_t len) {
     }
     if (used < len)
         snprintf(buf + used, len - used, "%s; %s%s", n ? "" : " (none recorded)",
-                 other ? "synthetic or other data (not only Kaggle's published files)"
-                       : real ? "Kaggle's published passenger list"
-                              : "source unknown",
+                 other  ? "synthetic or other data (not only Kaggle's published files)"
+                 : real ? "Kaggle's published passenger list"
+                        : "source unknown",
                  api_rows ? "; plus rows written through the API" : "");
     PQclear(res);
 }
@@ -348,8 +346,8 @@ static void free_keys(char **keys, size_t n) {
     free(keys);
 }
 
-static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg,
-                     char *err, size_t errlen);
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
+                     size_t errlen);
 
 /* keys[f] for every kept family, read back through its first member's row: from the database
  * (conn), or by reading the CSV files again (csv_paths). */
@@ -447,7 +445,7 @@ typedef struct procedure {
 typedef struct run_state {
     train_data *d;
     char sha[65];
-    procedure p, form; /* the named model's and the form model's */
+    procedure p, form;  /* the named model's and the form model's */
     double *y, *female; /* survival and sex of the CV sample, for the report */
     unsigned char varies[FEATURES_MAX_COLUMNS]; /* the final design's columns that vary */
     char source[1024];                          /* where the rows came from, for the report */
@@ -488,12 +486,12 @@ static int estimate_one(const train_data *d, procedure *p, const char *which, ch
     char groups[256];
     feature_set_format(&p->o.candidates[p->choice.candidate], groups, sizeof groups);
     log_event(LOG_INFO, "nested cross-validation done",
-              "{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "model", which, "rows",
-              (json_int_t)train_data_labelled(d), "outer_accuracy", p->est.outer.accuracy.mean,
-              "outer_accuracy_sd", p->est.outer.accuracy.sd, "outer_auc", p->est.outer.auc.mean,
-              "inner_accuracy", p->est.inner_accuracy, "outer_log_loss",
-              p->est.outer.log_loss.mean, "ece", p->est.ece_raw, "chosen", groups, "l2",
-              p->choice.l2, "temperature", p->choice.temperature, "calibrated", p->calibrated,
+              "{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "model", which,
+              "rows", (json_int_t)train_data_labelled(d), "outer_accuracy",
+              p->est.outer.accuracy.mean, "outer_accuracy_sd", p->est.outer.accuracy.sd,
+              "outer_auc", p->est.outer.auc.mean, "inner_accuracy", p->est.inner_accuracy,
+              "outer_log_loss", p->est.outer.log_loss.mean, "ece", p->est.ece_raw, "chosen", groups,
+              "l2", p->choice.l2, "temperature", p->choice.temperature, "calibrated", p->calibrated,
               "seconds", clock_seconds_since(&start));
     return 0;
 }
@@ -520,8 +518,8 @@ static int estimate(const train_options *opt, run_state *s, char *err, size_t er
 }
 
 /* p's choice fitted on every row, with its nested record. */
-static titanic_model *fit_one(const train_options *opt, run_state *s, const procedure *p,
-                              char *err, size_t errlen) {
+static titanic_model *fit_one(const train_options *opt, run_state *s, const procedure *p, char *err,
+                              size_t errlen) {
     logit_parameter param = opt->param;
     param.l2 = p->choice.l2;
     /* The form model reads continuous age and fare, so its design rows do not merge: it is
@@ -529,9 +527,9 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
     int named = p == &s->p;
-    titanic_model *m = model_train_data(s->d, named ? NULL : sample, ns,
-                                        &p->o.candidates[p->choice.candidate], &param, s->keys,
-                                        s->sha, named ? s->varies : NULL, err, errlen);
+    titanic_model *m =
+        model_train_data(s->d, named ? NULL : sample, ns, &p->o.candidates[p->choice.candidate],
+                         &param, s->keys, s->sha, named ? s->varies : NULL, err, errlen);
     if (!m)
         return NULL;
     if (p->calibrated)
@@ -560,9 +558,14 @@ static int fit_final(const train_options *opt, run_state *s, char *err, size_t e
     model_set_form(s->fresh, form);
     size_t ns;
     train_data_sample(s->d, &ns);
-    s->rep = (report_input){.m = s->fresh, .oof = s->p.est.outer.oof, .y = s->y,
-                            .female = s->female, .n = ns, .varies = s->varies,
-                            .source = s->source, .previous = s->active};
+    s->rep = (report_input){.m = s->fresh,
+                            .oof = s->p.est.outer.oof,
+                            .y = s->y,
+                            .female = s->female,
+                            .n = ns,
+                            .varies = s->varies,
+                            .source = s->source,
+                            .previous = s->active};
     return 0;
 }
 
@@ -767,8 +770,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
     if (feature_set_has(&s.p.o.candidates[s.p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys =
-              family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
+        !(s.keys = family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
@@ -905,8 +907,8 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 /* ---- without a database ---- */
 
 /* Every row of the comma-separated CSV files through the one reader, in order. */
-static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg,
-                     char *err, size_t errlen) {
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
+                     size_t errlen) {
     char list[4096];
     snprintf(list, sizeof list, "%s", paths);
     for (char *save = NULL, *path = strtok_r(list, ",", &save); path;

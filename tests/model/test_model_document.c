@@ -24,7 +24,8 @@ static long ntrain, ntest;
 static int generated; /* the passengers come from the generator, not the Kaggle files */
 
 /* Every kind of group a document stores (learned medians, modes, the family table). */
-#define DOCUMENT_GROUPS "title,pclass,sex_pclass,age,family_size,log_fare,embarked,cabin_known,wc_group"
+#define DOCUMENT_GROUPS                                                                            \
+    "title,pclass,sex_pclass,age,family_size,log_fare,embarked,cabin_known,wc_group"
 
 static titanic_model *fit_default(void) {
     feature_set set;
@@ -232,8 +233,8 @@ static void test_cv_deterministic(void) {
     CHECK(memcmp(&a.accuracy, &b.accuracy, sizeof a.accuracy) == 0);
     CHECK(cv_of("default", 12, NULL) != la);
     double plain = cv_of("reference", 11, NULL);
-    printf("CV log-loss %.4f (plain %.4f), accuracy %.4f, AUC %.4f\n", la, plain,
-           a.accuracy.mean, a.auc.mean);
+    printf("CV log-loss %.4f (plain %.4f), accuracy %.4f, AUC %.4f\n", la, plain, a.accuracy.mean,
+           a.auc.mean);
     if (generated) {
         /* The generator draws survival from a model close to the plain design (data/README.md),
          * so the default design has no real-data margin over it here. */

@@ -94,7 +94,8 @@ int main(int argc, char **argv) {
         return check_exit_code(suite);
     }
     const logit_result fit = *model_fit(m);
-    CHECK_CLOSE(model_features(m)->age_median, json_number_value(json_object_get(ref, "age_median")), 0);
+    CHECK_CLOSE(model_features(m)->age_median,
+                json_number_value(json_object_get(ref, "age_median")), 0);
     const char *names[FEATURES_MAX_COLUMNS];
     size_t p = features_columns(&set, names);
     CHECK_INT(p, json_object_size(json_object_get(ref, "coefficients")));

@@ -34,7 +34,8 @@ static titanic_model *fit_without_families(unsigned char *varies) {
     char sha[65];
     memset(sha, '0', 64);
     sha[64] = '\0';
-    titanic_model *m = model_train_data(d, NULL, 0, &set, &param, keys, sha, varies, err, sizeof err);
+    titanic_model *m =
+        model_train_data(d, NULL, 0, &set, &param, keys, sha, varies, err, sizeof err);
     CHECK(m != NULL);
     if (!m)
         fprintf(stderr, "model_train_data: %s\n", err);
@@ -71,9 +72,15 @@ int main(void) {
     /* Ten passengers: 3 survived; 7 died (all die: 0.700); women survive right on 8 (0.800). */
     double y[10] = {1, 1, 1, 0, 0, 0, 0, 0, 0, 0}, female[10] = {1, 1, 0, 1, 0, 0, 0, 0, 0, 0};
     double oof[10] = {.9, .8, .3, .6, .2, .1, .2, .1, .3, .2};
-    report_input in = {.m = m, .oof = oof, .y = y, .female = female, .n = 10, .varies = varies,
+    report_input in = {.m = m,
+                       .oof = oof,
+                       .y = y,
+                       .female = female,
+                       .n = 10,
+                       .varies = varies,
                        .source = "ETL runs 1 (gen.csv: not a Kaggle file, 600 rows); synthetic",
-                       .previous = m, .replaced = 0};
+                       .previous = m,
+                       .replaced = 0};
     char *html = report_html(&in);
     CHECK(html != NULL);
     if (html) {

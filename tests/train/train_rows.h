@@ -34,9 +34,8 @@ static inline train_data *train_rows_load(const passenger *rows, size_t n, size_
 
 /* set with l2 fitted on every labelled row of rows, as titanic-train's final fit does (the kept
  * families' keys taken from their first members, as the trainer reads them back). */
-static inline titanic_model *train_rows_fit(const passenger *rows, size_t n,
-                                            const feature_set *set, double l2, char *err,
-                                            size_t errlen) {
+static inline titanic_model *train_rows_fit(const passenger *rows, size_t n, const feature_set *set,
+                                            double l2, char *err, size_t errlen) {
     int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
     train_data *d = train_rows_load(rows, n, n, fare, err, errlen);
     if (!d)
@@ -62,7 +61,8 @@ static inline titanic_model *train_rows_fit(const passenger *rows, size_t n,
     logit_parameter param;
     logit_default_parameter(&param);
     param.l2 = l2;
-    titanic_model *m = keys ? model_train_data(d, NULL, 0, set, &param, keys, sha, NULL, err, errlen) : NULL;
+    titanic_model *m =
+        keys ? model_train_data(d, NULL, 0, set, &param, keys, sha, NULL, err, errlen) : NULL;
     for (size_t f = 0; keys && f < nf; f++)
         free(keys[f]);
     free(keys);
