@@ -19,8 +19,9 @@ static json_t *prediction_json(const titanic_model *m, const passenger *p, int e
     double probability = model_predict(m, p);
     int survived = probability >= model_threshold(m);
     monitor_record(model_version(m), p, probability, survived);
-    json_t *o = json_pack("{s:f, s:b, s:i}", "probability", probability, "survived", survived,
-                          "model_version", model_version(m));
+    json_t *o = json_pack("{s:f, s:b, s:i, s:s, s:o}", "probability", probability, "survived",
+                          survived, "model_version", model_version(m), "path", model_path(m, p),
+                          "imputed", model_imputed(m, p));
     if (explain)
         json_object_set_new(o, "explanation", model_explain(m, p));
     return o;
@@ -33,10 +34,18 @@ static enum MHD_Result answer_single(http_request *r, const titanic_model *m, co
     double probability = model_predict(m, p);
     int survived = probability >= model_threshold(m);
     monitor_record(model_version(m), p, probability, survived);
-    char number[40], body[160];
+    char number[40], body[256], imputed[80] = "";
     http_format_real(probability, number, sizeof number);
-    int n = snprintf(body, sizeof body, "{\"probability\":%s,\"survived\":%s,\"model_version\":%d}",
-                     number, survived ? "true" : "false", model_version(m));
+    json_t *list = model_imputed(m, p); /* a few fixed names: ["title","age","fare","embarked"] */
+    for (size_t i = 0, used = 0; i < json_array_size(list); i++)
+        used += (size_t)snprintf(imputed + used, sizeof imputed - used, "%s\"%s\"", i ? "," : "",
+                                 json_string_value(json_array_get(list, i)));
+    json_decref(list);
+    int n =
+        snprintf(body, sizeof body,
+                 "{\"probability\":%s,\"survived\":%s,\"model_version\":%d,\"path\":\"%s\","
+                 "\"imputed\":[%s]}",
+                 number, survived ? "true" : "false", model_version(m), model_path(m, p), imputed);
     return http_text(r, 200, "application/json", body, (size_t)n);
 }
 

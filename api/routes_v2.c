@@ -114,7 +114,9 @@ static json_t *column_order(void) {
     return names;
 }
 
-static enum MHD_Result model_metadata(http_request *r, json_t *versions) {
+/* "parameters": the column order of an [N,F] table and, with m (NULL: none loaded), the inputs
+ * the version reads, required and optional, and which of its models answers which request. */
+static enum MHD_Result model_metadata(http_request *r, json_t *versions, const titanic_model *m) {
     json_t *inputs = json_array(), *outputs = json_array();
     for (int i = 0; i < V2_INPUTS; i++)
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
@@ -123,7 +125,10 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions) {
     json_t *meta =
         json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
                   "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
-    json_object_set_new(meta, "parameters", json_pack("{s:o}", "columns", column_order()));
+    json_t *parameters = json_pack("{s:o}", "columns", column_order());
+    if (m)
+        json_object_set_new(parameters, "inputs", model_inputs(m));
+    json_object_set_new(meta, "parameters", parameters);
     return http_json(r, 200, meta);
 }
 
@@ -429,6 +434,7 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
         }
     }
     json_t *probability = json_array(), *survived = json_array();
+    json_t *paths = json_array(), *imputed = json_array(); /* per row, in "parameters" */
     int version = model_version(m);
     for (long i = 0; i < rows; i++) {
         double p = model_predict(m, &batch[i]);
@@ -436,6 +442,8 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
         monitor_record(version, &batch[i], p, label);
         json_array_append_new(probability, json_real(p));
         json_array_append_new(survived, json_boolean(label));
+        json_array_append_new(paths, json_string(model_path(m, &batch[i])));
+        json_array_append_new(imputed, model_imputed(m, &batch[i]));
     }
     free(batch);
     json_t *outputs = json_array();
@@ -451,9 +459,10 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
     char version_text[24];
     snprintf(version_text, sizeof version_text, "%d", version);
     return http_json(r, 200,
-                     json_pack("{s:s, s:s, s:s, s:o}", "model_name", V2_MODEL_NAME, "model_version",
-                               version_text, "id", id ? json_string_value(id) : r->request_id,
-                               "outputs", outputs));
+                     json_pack("{s:s, s:s, s:s, s:o, s:{s:o, s:o}}", "model_name", V2_MODEL_NAME,
+                               "model_version", version_text, "id",
+                               id ? json_string_value(id) : r->request_id, "outputs", outputs,
+                               "parameters", "path", paths, "imputed", imputed));
 }
 
 /* tritonclient's default request: a JSON header, then raw tensor bytes (the binary tensor
@@ -551,8 +560,13 @@ enum MHD_Result route_v2_model(http_request *r, const char *name, const char *ve
     }
     if (r->route == ROUTE_V2_MODEL_READY || r->route == ROUTE_V2_VERSION_READY)
         return model_ready(r, version);
-    if (!infer_route && !version)
-        return model_metadata(r, stored_versions(r));
+    if (!infer_route && !version) {
+        model_ref *active = model_holder_acquire();
+        enum MHD_Result rc =
+            model_metadata(r, stored_versions(r), active ? model_ref_model(active) : NULL);
+        model_holder_release(active);
+        return rc;
+    }
     enum MHD_Result answered = MHD_YES;
     model_ref *ref = model_for(r, version, &answered);
     if (!ref)
@@ -563,7 +577,7 @@ enum MHD_Result route_v2_model(http_request *r, const char *name, const char *ve
     } else {
         char text[24];
         snprintf(text, sizeof text, "%d", model_version(model_ref_model(ref)));
-        rc = model_metadata(r, json_pack("[s]", text));
+        rc = model_metadata(r, json_pack("[s]", text), model_ref_model(ref));
     }
     model_holder_release(ref);
     return rc;

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""The Python side of bench/train.sh: reads the same Kaggle-layout CSV as `titanic-train
---bench-csv`, builds the same "reference" design (intercept, female, pclass2, pclass3, age with
+"""The Python side of bench/train.sh: reads the Kaggle-layout CSV the benchmark loads into
+PostgreSQL for `titanic-train --score`, builds the "reference" design (intercept, female, pclass2, pclass3, age with
 missing ages set to the median known age, sibsp, parch, fare) and fits it with either
 scikit-learn's LogisticRegression(penalty=None) or statsmodels' Logit, timing read and fit.
-Prints one JSON object like titanic-train's, so the shell script can compare them."""
+Prints one JSON object (timings, coefficients), so the shell script can compare them."""
 import json
 import sys
 import time

@@ -29,6 +29,7 @@ struct titanic_model {
     double train_metrics[4]; /* accuracy, auc, log_loss, brier on the training rows */
     double temperature;      /* calibration: P = logistic(temperature * eta); 1 = none */
     json_t *nested;          /* metrics.nested, kept as stored so /model shows it unchanged */
+    titanic_model *form;     /* the model for requests without a name (an app's form), or NULL */
 };
 
 static void fail(char *err, size_t errlen, const char *fmt, ...) {
@@ -52,6 +53,7 @@ void model_free(titanic_model *m) {
     logit_result_free(&m->fit);
     cv_result_free(&m->cv);
     json_decref(m->nested);
+    model_free(m->form);
     free(m);
 }
 
@@ -116,15 +118,116 @@ double model_predict_row(const titanic_model *m, const double *row) {
     return logit_probability(m->temperature * logit_linear(m->fit.beta, row, m->ncols));
 }
 
+void model_set_form(titanic_model *m, titanic_model *form) {
+    model_free(m->form);
+    m->form = form;
+}
+
+const titanic_model *model_form(const titanic_model *m) {
+    return m->form;
+}
+
+const titanic_model *model_answering(const titanic_model *m, const passenger *p) {
+    return m->form && passenger_title(p->name) < 0 ? m->form : m;
+}
+
+const char *model_path(const titanic_model *m, const passenger *p) {
+    return model_answering(m, p) == m->form ? "form" : "named";
+}
+
+/* The request fields a feature group reads, as bits of input_names. */
+static const char *const input_names[] = {"pclass", "sex",      "age",  "sibsp",  "parch",
+                                          "fare",   "embarked", "name", "ticket", "cabin"};
+enum {
+    IN_PCLASS = 1,
+    IN_SEX = 2,
+    IN_AGE = 4,
+    IN_SIBSP = 8,
+    IN_PARCH = 16,
+    IN_FARE = 32,
+    IN_EMBARKED = 64,
+    IN_NAME = 128,
+    IN_TICKET = 256,
+    IN_CABIN = 512
+};
+
+static unsigned group_inputs(feature_group g) {
+    static const unsigned reads[FEATURE_GROUP_COUNT] = {
+        [FEATURE_SEX] = IN_SEX,
+        [FEATURE_PCLASS] = IN_PCLASS,
+        [FEATURE_SEX_PCLASS] = IN_SEX | IN_PCLASS,
+        [FEATURE_TITLE] = IN_NAME | IN_SEX,
+        [FEATURE_AGE] = IN_AGE | IN_NAME | IN_SEX,
+        [FEATURE_AGE_MEDIAN] = IN_AGE,
+        [FEATURE_SIBSP_PARCH] = IN_SIBSP | IN_PARCH,
+        [FEATURE_FAMILY_SIZE] = IN_SIBSP | IN_PARCH,
+        [FEATURE_FARE] = IN_FARE | IN_PCLASS,
+        [FEATURE_LOG_FARE] = IN_FARE | IN_PCLASS,
+        [FEATURE_EMBARKED] = IN_EMBARKED,
+        [FEATURE_CABIN_KNOWN] = IN_CABIN,
+        [FEATURE_TICKET_GROUP] = IN_TICKET,
+        [FEATURE_WC_GROUP] = IN_NAME | IN_TICKET | IN_PCLASS | IN_EMBARKED | IN_SEX,
+        [FEATURE_BOY] = IN_SEX | IN_AGE,
+    };
+    return g < FEATURE_GROUP_COUNT ? reads[g] : 0;
+}
+
+static unsigned model_reads(const titanic_model *m) {
+    unsigned bits = 0;
+    for (int i = 0; i < m->st.set.count; i++)
+        bits |= group_inputs(m->st.set.groups[i]);
+    return bits;
+}
+
+static json_t *input_list(unsigned bits) {
+    json_t *out = json_array();
+    for (size_t i = 0; i < sizeof input_names / sizeof *input_names; i++)
+        if (bits & (1u << i))
+            json_array_append_new(out, json_string(input_names[i]));
+    return out;
+}
+
+json_t *model_inputs(const titanic_model *m) {
+    /* /predict refuses a passenger without class or sex; everything else may be left out. */
+    unsigned required = IN_PCLASS | IN_SEX;
+    unsigned used = model_reads(m) | (m->form ? model_reads(m->form) : 0);
+    json_t *out = json_pack("{s:o, s:o, s:o}", "required", input_list(required), "optional",
+                            input_list(used & ~required), "named", input_list(model_reads(m)));
+    if (m->form)
+        json_object_set_new(out, "form", input_list(model_reads(m->form)));
+    json_object_set_new(out, "path_rule",
+                        json_string(m->form ? "named when the name has a known title (Mr, Mrs, "
+                                              "Miss, Master, ...), else form"
+                                            : "named (this version has no form model)"));
+    return out;
+}
+
+json_t *model_imputed(const titanic_model *m, const passenger *p) {
+    const titanic_model *a = model_answering(m, p);
+    unsigned reads = model_reads(a);
+    json_t *out = json_array();
+    if ((reads & IN_NAME) && passenger_title(p->name) < 0)
+        json_array_append_new(out, json_string("title"));
+    if ((reads & IN_AGE) && isnan(p->age))
+        json_array_append_new(out, json_string("age"));
+    if ((reads & IN_FARE) && isnan(p->fare))
+        json_array_append_new(out, json_string("fare"));
+    if ((reads & IN_EMBARKED) && !p->embarked)
+        json_array_append_new(out, json_string("embarked"));
+    return out;
+}
+
 double model_predict(const titanic_model *m, const passenger *p) {
+    m = model_answering(m, p);
     double row[FEATURES_MAX_COLUMNS];
-    features_row(&m->st, p, 0, row);
+    features_row(&m->st, p, row);
     return model_predict_row(m, row);
 }
 
 json_t *model_explain(const titanic_model *m, const passenger *p) {
+    m = model_answering(m, p);
     double row[FEATURES_MAX_COLUMNS];
-    features_row(&m->st, p, 0, row);
+    features_row(&m->st, p, row);
     json_t *out = json_object();
     if (!out)
         return NULL;
@@ -289,13 +392,16 @@ static json_t *fit_json(const titanic_model *m) {
 }
 
 static json_t *document_json(const titanic_model *m, int with_tickets) {
-    return json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
-                     MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
-                     "created", m->created, "features", features_json(m, with_tickets),
-                     "coefficients", coefficients_json(m), "threshold", m->threshold, "calibration",
-                     calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
-                     "training", "rows", (json_int_t)m->training_rows, "sha256",
-                     m->training_sha256);
+    json_t *doc =
+        json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
+                  MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
+                  "created", m->created, "features", features_json(m, with_tickets), "coefficients",
+                  coefficients_json(m), "threshold", m->threshold, "calibration",
+                  calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
+                  "training", "rows", (json_int_t)m->training_rows, "sha256", m->training_sha256);
+    if (doc && m->form)
+        json_object_set_new(doc, "form", document_json(m->form, with_tickets));
+    return doc;
 }
 
 char *model_to_json_text(const titanic_model *m) {
@@ -307,11 +413,8 @@ char *model_to_json_text(const titanic_model *m) {
     return text;
 }
 
-json_t *model_summary(const titanic_model *m) {
-    json_t *doc = document_json(m, 0);
-    if (!doc)
-        return NULL;
-    /* 95% Wald intervals, so a client need not know the normal quantile. */
+/* 95% Wald intervals beside each coefficient, so a client need not know the normal quantile. */
+static void add_intervals(const titanic_model *m, json_t *doc) {
     json_t *coefs = json_object_get(doc, "coefficients");
     for (size_t j = 0; j < json_array_size(coefs); j++) {
         json_t *c = json_array_get(coefs, j);
@@ -320,6 +423,16 @@ json_t *model_summary(const titanic_model *m) {
         json_object_set_new(c, "ci95_high",
                             json_real(m->fit.beta[j] + 1.959963984540054 * m->fit.se[j]));
     }
+}
+
+json_t *model_summary(const titanic_model *m) {
+    json_t *doc = document_json(m, 0);
+    if (!doc)
+        return NULL;
+    add_intervals(m, doc);
+    if (m->form)
+        add_intervals(m->form, json_object_get(doc, "form"));
+    json_object_set_new(doc, "inputs", model_inputs(m));
     return doc;
 }
 
@@ -686,33 +799,11 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     return 0;
 }
 
-const model_limits model_default_limits = {MODEL_DOCUMENT_MAX, (size_t)-1};
-
-titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
-    return model_from_json_limited(text, len, &model_default_limits, err, errlen);
-}
-
-titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
-                                       char *err, size_t errlen) {
-    size_t max = limits->max_bytes < MODEL_DOCUMENT_MAX ? limits->max_bytes : MODEL_DOCUMENT_MAX;
-    if (!text || len == 0) {
-        fail(err, errlen, "model document is empty");
-        return NULL;
-    }
-    if (len > max) {
-        fail(err, errlen, "model document of %zu bytes exceeds the %zu-byte limit", len, max);
-        return NULL;
-    }
-    json_error_t jerr;
-    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!doc) {
-        fail(err, errlen, "model document is not valid JSON: %s (line %d, column %d)", jerr.text,
-             jerr.line, jerr.column);
-        return NULL;
-    }
+/* The model in doc; with_form: doc may carry a form model (one level: a form has none). */
+static titanic_model *model_from_doc(json_t *doc, const model_limits *limits, int with_form,
+                                     char *err, size_t errlen) {
     titanic_model *m = calloc(1, sizeof *m);
     if (!m) {
-        json_decref(doc);
         fail(err, errlen, "out of memory");
         return NULL;
     }
@@ -742,10 +833,49 @@ titanic_model *model_from_json_limited(const char *text, size_t len, const model
         rc = read_coefficients(m, doc, err, errlen);
     if (rc == 0)
         read_descriptive(m, doc);
-    json_decref(doc);
+    json_t *form = json_object_get(doc, "form");
+    if (rc == 0 && form && (!with_form || !json_is_object(form))) {
+        fail(err, errlen, "model document: form must be a model document (and only at the top)");
+        rc = -1;
+    } else if (rc == 0 && form) {
+        char why[400];
+        if (!(m->form = model_from_doc(form, limits, 0, why, sizeof why))) {
+            fail(err, errlen, "form model: %s", why);
+            rc = -1;
+        }
+    }
     if (rc != 0) {
         model_free(m);
         return NULL;
     }
+    return m;
+}
+
+const model_limits model_default_limits = {MODEL_DOCUMENT_MAX, (size_t)-1};
+
+titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
+    return model_from_json_limited(text, len, &model_default_limits, err, errlen);
+}
+
+titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
+                                       char *err, size_t errlen) {
+    size_t max = limits->max_bytes < MODEL_DOCUMENT_MAX ? limits->max_bytes : MODEL_DOCUMENT_MAX;
+    if (!text || len == 0) {
+        fail(err, errlen, "model document is empty");
+        return NULL;
+    }
+    if (len > max) {
+        fail(err, errlen, "model document of %zu bytes exceeds the %zu-byte limit", len, max);
+        return NULL;
+    }
+    json_error_t jerr;
+    json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc) {
+        fail(err, errlen, "model document is not valid JSON: %s (line %d, column %d)", jerr.text,
+             jerr.line, jerr.column);
+        return NULL;
+    }
+    titanic_model *m = model_from_doc(doc, limits, 1, err, errlen);
+    json_decref(doc);
     return m;
 }

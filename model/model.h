@@ -16,10 +16,10 @@
 #include <stddef.h>
 
 /* The document layout this build writes ("format_version"); it reads every version from
- * MODEL_FORMAT_VERSION_MIN on (1: no woman-child groups, calibration or nested CV), so an older
- * stored model can be activated again. */
+ * MODEL_FORMAT_VERSION_MIN on (1: no woman-child groups, calibration or nested CV; 2: no form
+ * model), so an older stored model can be activated again. */
 #define MODEL_FORMAT "titanic-survival-logit"
-#define MODEL_FORMAT_VERSION 2
+#define MODEL_FORMAT_VERSION 3
 #define MODEL_FORMAT_VERSION_MIN 1
 
 typedef struct titanic_model titanic_model;
@@ -45,8 +45,20 @@ void model_free(titanic_model *m);
 /* The models.version the document was stored as; 0 if never stored. */
 int model_version(const titanic_model *m);
 /* P(survived). Unknown fields (NAN age/fare, "" name/ticket/cabin, embarked '\0') are imputed
- * exactly as in training; the document's calibration (temperature) is applied. */
+ * exactly as in training; the document's calibration (temperature) is applied. A passenger whose
+ * name gives no known title (an app's form sends none) is answered by the document's form model
+ * when it carries one (model_answering). */
 double model_predict(const titanic_model *m, const passenger *p);
+/* The model that answers p: m's form model for a passenger without a known title, when m carries
+ * one, else m. model_path names it: "named" or "form". */
+const titanic_model *model_answering(const titanic_model *m, const passenger *p);
+const char *model_path(const titanic_model *m, const passenger *p);
+/* What the answering model had to impute for p: ["title", "age", "fare", "embarked"], the ones
+ * it reads and p lacks. New reference. */
+json_t *model_imputed(const titanic_model *m, const passenger *p);
+/* The request fields the version reads: {"required": [...], "optional": [...], "named": [...],
+ * "form": [...], "path_rule": "..."}. New reference. */
+json_t *model_inputs(const titanic_model *m);
 /* The same from a design row already built (features_row): the trainer scores with this. */
 double model_predict_row(const titanic_model *m, const double *row);
 /* The label is probability >= threshold. */
@@ -77,6 +89,9 @@ void model_set_temperature(titanic_model *m, double t);
 void model_set_nested(titanic_model *m, json_t *nested);
 json_t *model_nested(const titanic_model *m);
 void model_set_version(titanic_model *m, int version);
+/* The model for requests without a name, carried in the document as "form" (m takes it). */
+void model_set_form(titanic_model *m, titanic_model *form);
+const titanic_model *model_form(const titanic_model *m);
 /* The whole document as text; doubles are written with 17 significant digits, so reading it back
  * gives bit-identical coefficients and imputation values. Caller frees. */
 char *model_to_json_text(const titanic_model *m);

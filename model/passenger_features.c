@@ -11,8 +11,9 @@
 #include <string.h>
 
 static const char *const group_names[FEATURE_GROUP_COUNT] = {
-    "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median",   "sibsp_parch",
-    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "ticket_group", "wc_group",
+    "sex",        "pclass",      "sex_pclass",   "title",    "age",
+    "age_median", "sibsp_parch", "family_size",  "fare",     "log_fare",
+    "embarked",   "cabin_known", "ticket_group", "wc_group", "boy",
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -41,6 +42,8 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "last character, port) has other women and boys (title Master) of known survival, and the "
     "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
     "own survival never counts)",
+    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read "
+    "from age and sex only, for requests without a name",
 };
 
 static const char *const title_names[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Rare"};
@@ -57,12 +60,6 @@ const char *title_name(int t) {
     return t >= 0 && t < TITLE_COUNT ? title_names[t] : "?";
 }
 
-const char *title_sample_name(int t) {
-    static const char *const names[TITLE_COUNT] = {"X, Mr. Y", "X, Mrs. Y", "X, Miss. Y",
-                                                   "X, Master. Y", "X, Dr. Y"};
-    return t >= 0 && t < TITLE_COUNT ? names[t] : "X Y";
-}
-
 static void set_from(feature_set *set, const feature_group *groups, int count) {
     set->count = count;
     for (int i = 0; i < count; i++)
@@ -70,14 +67,9 @@ static void set_from(feature_set *set, const feature_group *groups, int count) {
 }
 
 void feature_set_default(feature_set *set) {
-    /* Chosen by backward elimination on repeated 10-fold CV log-loss (docs/model.md). No separate
-     * "sex" group: with women's rare titles counted as Mrs, female == Mrs + Miss, so the titles
-     * carry the sex effect (and Master separates boys from men). Fare, cabin and port were
-     * dropped: once class and ticket group are in, they change CV log-loss by < 0.001. */
-    static const feature_group groups[] = {
-        FEATURE_PCLASS, FEATURE_SEX_PCLASS,  FEATURE_TITLE,
-        FEATURE_AGE,    FEATURE_FAMILY_SIZE, FEATURE_TICKET_GROUP,
-    };
+    /* The smallest of the trainer's candidates, the one its nested CV chooses on train.csv
+     * (docs/model.md): titles carry sex and age group, wc_group the family's fate. */
+    static const feature_group groups[] = {FEATURE_TITLE, FEATURE_PCLASS, FEATURE_WC_GROUP};
     set_from(set, groups, (int)(sizeof groups / sizeof groups[0]));
 }
 
@@ -115,7 +107,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
             snprintf(err, errlen,
                      "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
                      "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, ticket_group, wc_group; or default, reference)",
+                     "cabin_known, ticket_group, wc_group, boy; or default, reference)",
                      (int)(len > 40 ? 40 : len), s);
             return -1;
         }
@@ -161,6 +153,7 @@ static size_t group_columns(feature_group g, const char **names) {
         {"cabin_known"},
         {"ticket_group_survivor", "ticket_group_died"},
         {"female:wc_died", "boy:wc_lived"},
+        {"boy"},
     };
     size_t n = 0;
     while (n < 4 && cols[g][n]) {
@@ -335,28 +328,23 @@ static double female_value(int sex) {
     return sex == SEX_FEMALE ? 1.0 : sex == SEX_MALE ? 0.0 : 0.5;
 }
 
-static int effective_title(const feature_state *st, const passenger *p) {
-    int t = passenger_title(p->name);
-    if (t >= 0)
-        return features_title_for_sex(t, p->sex);
-    if (p->sex == SEX_MALE || p->sex == SEX_FEMALE)
-        return st->title_for_sex[p->sex];
+static int effective_title(const feature_state *st, const feature_input *in) {
+    if (in->title >= 0)
+        return features_title_for_sex(in->title, in->sex);
+    if (in->sex == SEX_MALE || in->sex == SEX_FEMALE)
+        return st->title_for_sex[in->sex];
     return TITLE_RARE;
 }
 
-static double fare_value(const feature_state *st, const passenger *p) {
-    if (!isnan(p->fare))
-        return p->fare;
-    int c = p->pclass >= 1 && p->pclass <= 3 ? p->pclass - 1 : 2;
+static double fare_value(const feature_state *st, const feature_input *in) {
+    if (!isnan(in->fare))
+        return in->fare;
+    int c = in->pclass >= 1 && in->pclass <= 3 ? in->pclass - 1 : 2;
     return st->fare_by_pclass[c];
 }
 
-static int features_is_woman_or_boy(const feature_state *st, const passenger *p) {
-    return p->sex == SEX_FEMALE || effective_title(st, p) == TITLE_MASTER;
-}
-
-static void features_wc_evidence(const feature_state *st, const passenger *p, int exclude_self,
-                                 group_evidence *ev) {
+/* The document's count for p's family (prediction: p is never one of the labelled members). */
+static void features_wc_evidence(const feature_state *st, const passenger *p, group_evidence *ev) {
     ev->labelled = ev->survivors = 0;
     char key[FEATURES_FAMILY_KEY_MAX + 1];
     size_t len = features_family_key(p, key, sizeof key);
@@ -370,47 +358,53 @@ static void features_wc_evidence(const feature_state *st, const passenger *p, in
         return;
     ev->labelled = g->labelled;
     ev->survivors = g->survivors;
-    if (exclude_self && p->survived >= 0 && features_is_woman_or_boy(st, p)) {
-        ev->labelled -= 1;
-        ev->survivors -= p->survived == 1;
-    }
 }
 
 /* Women whose family's other women and boys all died; boys whose family's all lived. */
-static void wc_columns(const feature_state *st, const passenger *p, const group_evidence *ev,
+static void wc_columns(const feature_state *st, const feature_input *in, const group_evidence *ev,
                        double *died, double *lived) {
     int known = ev->labelled > 0;
-    *died = known && ev->survivors == 0 && p->sex == SEX_FEMALE;
-    *lived = known && ev->survivors == ev->labelled && p->sex != SEX_FEMALE &&
-             effective_title(st, p) == TITLE_MASTER;
+    *died = known && ev->survivors == 0 && in->sex == SEX_FEMALE;
+    *lived = known && ev->survivors == ev->labelled && in->sex != SEX_FEMALE &&
+             effective_title(st, in) == TITLE_MASTER;
 }
 
-/* Other training holders of p's ticket: counts without p itself when p is a training row. */
-static void ticket_group(const feature_state *st, const passenger *p, int exclude_self,
-                         double *survivor, double *died) {
+/* Other holders of the ticket among the training passengers (format-1 documents only). */
+static void ticket_group(const feature_state *st, const char *ticket, double *survivor,
+                         double *died) {
     *survivor = *died = 0.0;
-    const ticket_count *t = features_find_ticket(st, p->ticket);
-    if (!t)
+    const ticket_count *t = ticket ? features_find_ticket(st, ticket) : NULL;
+    if (!t || t->passengers <= 0)
         return;
-    long others = t->passengers, survivors = t->survivors;
-    if (exclude_self && p->survived >= 0) {
-        others -= 1;
-        survivors -= p->survived == 1;
-    }
-    if (others <= 0)
-        return;
-    *survivor = survivors > 0 ? 1.0 : 0.0;
-    *died = survivors == 0 ? 1.0 : 0.0;
+    *survivor = t->survivors > 0 ? 1.0 : 0.0;
+    *died = t->survivors == 0 ? 1.0 : 0.0;
 }
 
-void features_row(const feature_state *st, const passenger *p, int exclude_self, double *out) {
+void features_input_of(const passenger *p, feature_input *in) {
+    *in = (feature_input){
+        .title = passenger_title(p->name),
+        .sex = p->sex,
+        .pclass = p->pclass,
+        .sibsp = p->sibsp,
+        .parch = p->parch,
+        .cabin_known = p->cabin[0] != '\0',
+        .age = p->age,
+        .fare = p->fare,
+        .embarked = p->embarked,
+        .ticket = p->ticket,
+    };
+}
+
+void features_row(const feature_state *st, const passenger *p, double *out) {
     group_evidence wc = {0, 0};
     if (feature_set_has(&st->set, FEATURE_WC_GROUP))
-        features_wc_evidence(st, p, exclude_self, &wc);
-    features_row_with_evidence(st, p, exclude_self, &wc, out);
+        features_wc_evidence(st, p, &wc);
+    feature_input in;
+    features_input_of(p, &in);
+    features_row_with_evidence(st, &in, &wc, out);
 }
 
-void features_row_with_evidence(const feature_state *st, const passenger *p, int exclude_self,
+void features_row_with_evidence(const feature_state *st, const feature_input *p,
                                 const group_evidence *wc, double *out) {
     size_t k = 0;
     out[k++] = 1.0;
@@ -466,59 +460,21 @@ void features_row_with_evidence(const feature_state *st, const passenger *p, int
             break;
         }
         case FEATURE_CABIN_KNOWN:
-            out[k++] = p->cabin[0] != '\0';
+            out[k++] = p->cabin_known;
             break;
         case FEATURE_TICKET_GROUP:
-            ticket_group(st, p, exclude_self, &out[k], &out[k + 1]);
+            ticket_group(st, p->ticket, &out[k], &out[k + 1]);
             k += 2;
             break;
         case FEATURE_WC_GROUP:
             wc_columns(st, p, wc, &out[k], &out[k + 1]);
             k += 2;
             break;
+        case FEATURE_BOY:
+            out[k++] = p->sex == SEX_MALE && p->age < 14.5; /* false for an unknown (NAN) age */
+            break;
         case FEATURE_GROUP_COUNT:
             break;
         }
     }
-}
-
-int features_row_needs_state(const feature_set *set, const passenger *p) {
-    int titled = -2; /* not looked up yet */
-    for (int i = 0; i < set->count; i++) {
-        switch (set->groups[i]) {
-        case FEATURE_TITLE:
-        case FEATURE_AGE:
-            if (titled == -2)
-                titled = passenger_title(p->name);
-            if (titled < 0 || (set->groups[i] == FEATURE_AGE && isnan(p->age)))
-                return 1;
-            break;
-        case FEATURE_AGE_MEDIAN:
-            if (isnan(p->age))
-                return 1;
-            break;
-        case FEATURE_FARE:
-        case FEATURE_LOG_FARE:
-            if (isnan(p->fare))
-                return 1;
-            break;
-        case FEATURE_EMBARKED:
-            if (!p->embarked)
-                return 1;
-            break;
-        case FEATURE_TICKET_GROUP:
-        case FEATURE_WC_GROUP:
-            return 1;
-        default:
-            break;
-        }
-    }
-    return 0;
-}
-
-double pipeline_predict(const feature_state *state, const double *beta, const passenger *p) {
-    double row[FEATURES_MAX_COLUMNS];
-    size_t k = features_columns(&state->set, NULL);
-    features_row(state, p, 0, row);
-    return logit_probability(logit_linear(beta, row, k));
 }

@@ -3,8 +3,8 @@
  * A model names its features as groups ("sex", "title", "ticket_group", ...); each group expands to
  * one or more columns. Anything a group needs from the training data (median ages by title, the
  * fare median by class, the most common port, the ticket groups' survival counts) is learned once
- * by features_learn and kept in a feature_state, which the model document stores, so prediction
- * from the document imputes exactly as training did. */
+ * by the trainer (train_data_learn) and kept in a feature_state, which the model document stores,
+ * so prediction from the document imputes exactly as training did. */
 #ifndef TITANIC_PASSENGER_FEATURES_H
 #define TITANIC_PASSENGER_FEATURES_H
 
@@ -28,6 +28,7 @@ typedef enum {
     FEATURE_CABIN_KNOWN,  /* cabin_known */
     FEATURE_TICKET_GROUP, /* ticket_group_survivor, ticket_group_died: fellow ticket holders */
     FEATURE_WC_GROUP,     /* female:wc_died, boy:wc_lived: the family's women and boys */
+    FEATURE_BOY,          /* boy: a male under 14.5 by age, the name not read (forms) */
     FEATURE_GROUP_COUNT
 } feature_group;
 
@@ -87,10 +88,6 @@ const char *feature_group_name(feature_group group);
 const char *feature_group_definition(feature_group group);
 const char *title_name(int title);
 
-/* A name that passenger_title reads as title ("X, Mr. Y", ...); any other value gives one with
- * no title. For rebuilding a passenger from a compact row that kept only its title. */
-const char *title_sample_name(int title);
-
 /* The default model's groups (chosen by cross-validation; docs/model.md) and the plain reference
  * design of logit_reference.json. */
 void feature_set_default(feature_set *set);
@@ -115,15 +112,23 @@ size_t features_columns(const feature_set *set, const char **names);
  * are Rare. */
 int passenger_title(const char *name);
 
-/* Writes the row of p (features_columns values). exclude_self: p is one of the training passengers
- * the state was learned from, and its own survival must not count in its ticket group (otherwise
- * the feature leaks the label). Prediction always passes 0. */
-void features_row(const feature_state *state, const passenger *p, int exclude_self, double *out);
+/* What a design row is computed from: the passenger reduced to typed fields, the name to its
+ * title. The trainer fills it from its compact rows, prediction from a passenger record
+ * (features_input_of), so both build rows by the same code without rebuilding a name. */
+typedef struct feature_input {
+    int title; /* TITLE_*, as passenger_title read it; -1: no name or no known title */
+    int sex, pclass, sibsp, parch, cabin_known;
+    double age, fare;   /* NAN: unknown */
+    char embarked;      /* '\0': unknown */
+    const char *ticket; /* ticket_group only (prediction); "" or NULL: none */
+} feature_input;
 
-/* 1 when p's design row depends on what training learns (an unknown age, fare or port that will
- * be imputed, a name without a known title, ticket groups), so a reader that builds rows while
- * it streams must rebuild this one once the state is known. */
-int features_row_needs_state(const feature_set *set, const passenger *p);
+/* p's fields as features read them (the title parsed from the name once). */
+void features_input_of(const passenger *p, feature_input *in);
+
+/* Writes the row of p (features_columns values) for prediction: the family evidence and ticket
+ * group from the state's tables. */
+void features_row(const feature_state *state, const passenger *p, double *out);
 
 /* The family key of p, "surname|pclass|ticket without its last character|port" (the surname is
  * the text before the first comma, or the last word of a name without one): namesakes in other
@@ -134,9 +139,9 @@ size_t features_family_key(const passenger *p, char *buf, size_t len);
 /* FNV-1a, 64 bits: how training tells families apart without keeping their keys. */
 uint64_t features_key_hash(const char *key, size_t len);
 
-/* features_row with the woman-child evidence given instead of looked up: the trainer computes it
+/* The row of in with the woman-child evidence given instead of looked up: the trainer computes it
  * with the cross-validation folds' passengers hidden. */
-void features_row_with_evidence(const feature_state *state, const passenger *p, int exclude_self,
+void features_row_with_evidence(const feature_state *state, const feature_input *in,
                                 const group_evidence *wc, double *out);
 
 /* Orders wc_group_count entries by hash. */
@@ -149,8 +154,5 @@ int features_compare_tickets(const void *a, const void *b);
 int features_title_for_sex(int title, int sex);
 
 void feature_state_free(feature_state *state);
-
-/* P(survived) of p under a fitted pipeline: the one formula training, CV and the API share. */
-double pipeline_predict(const feature_state *state, const double *beta, const passenger *p);
 
 #endif

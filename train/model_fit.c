@@ -1,9 +1,7 @@
-/* Training a whole model: the pipeline fitted on passengers with known survival, its in-sample
+/* Training a whole model: the chosen design fitted on the trainer's compact rows, its in-sample
  * figures and the training set's fingerprint, assembled into a titanic_model document. */
 #include "model_fit.h"
 
-#include "cross_validation.h"
-#include "array.h"
 #include "errors.h"
 #include "logit.h"
 #include "sha256.h"
@@ -31,14 +29,6 @@ static void append_number(unsigned char *buf, size_t *used, double v) {
     *used += sizeof bits;
 }
 
-static void model_fingerprint(const passenger *rows, size_t n, char hex[65]) {
-    sha256_ctx ctx;
-    sha256_init(&ctx);
-    for (size_t i = 0; i < n; i++)
-        model_fingerprint_add(&ctx, &rows[i]);
-    sha256_final_hex(&ctx, hex);
-}
-
 /* SHA-256 over one 64-bit digest per row (FNV-1a of its canonical bytes): a changed row changes
  * the fingerprint unless two different rows collide in 64 bits, and a million rows cost 8 MB of
  * SHA-256 instead of 90 (it was a sixth of reading them). */
@@ -57,137 +47,28 @@ void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
     sha256_update(ctx, &digest, sizeof digest);
 }
 
-/* Accuracy, AUC, log-loss and Brier on the training rows themselves, each row scored without its
- * own label in its ticket group: next to the CV figures they show the optimism. */
-static int in_sample_metrics(const feature_state *st, const logit_result *fit,
-                             const passenger *rows, size_t n, double out[4]) {
-    double *prob = malloc(n * sizeof *prob), *y = malloc(n * sizeof *y);
-    if (!prob || !y) {
-        free(prob);
-        free(y);
-        return -1;
-    }
-    size_t ncols = features_columns(&st->set, NULL);
-    for (size_t i = 0; i < n; i++) {
-        double row[FEATURES_MAX_COLUMNS];
-        features_row(st, &rows[i], 1, row);
-        prob[i] = logit_probability(logit_linear(fit->beta, row, ncols));
-        y[i] = rows[i].survived;
-    }
-    out[0] = metric_accuracy(prob, y, n, MODEL_DEFAULT_THRESHOLD);
-    out[1] = metric_auc(prob, y, n);
-    out[2] = metric_log_loss(prob, y, n);
-    out[3] = metric_brier(prob, y, n);
-    free(prob);
-    free(y);
-    return 0;
-}
-
-titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
-                           const logit_parameter *param, char *err, size_t errlen) {
-    feature_state st;
-    logit_result fit;
-    if (pipeline_fit(set, param, rows, n, &st, &fit, err, errlen) != 0)
-        return NULL;
-    double train_metrics[4];
-    char sha[65];
-    titanic_model *m = NULL;
-    if (in_sample_metrics(&st, &fit, rows, n, train_metrics) == 0) {
-        model_fingerprint(rows, n, sha);
-        m = model_assemble(&st, param, &fit, n, sha, train_metrics);
-    }
-    if (!m) {
-        feature_state_free(&st);
-        logit_result_free(&fit);
-        errorf(err, errlen, "out of memory");
-    }
-    return m;
-}
-
 /* ---- the final fit on compact rows ---- */
 
-/* Distinct design rows with their passenger counts; grows as rows come. */
-typedef struct pattern_table {
-    double *x, *w, *y;
-    size_t n, cap, p, max;
-    uint32_t *slots;
-    size_t nslots;
-} pattern_table;
-
-static void table_free(pattern_table *t) {
-    free(t->x);
-    free(t->w);
-    free(t->y);
-    free(t->slots);
-}
-
-static int table_rehash(pattern_table *t, size_t nslots) {
-    uint32_t *s = calloc(nslots, sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t k = 0; k < t->n; k++) {
-        size_t i = (size_t)train_row_hash(t->x + k * t->p, t->p) & (nslots - 1);
-        while (s[i])
-            i = (i + 1) & (nslots - 1);
-        s[i] = (uint32_t)(k + 1);
-    }
-    free(t->slots);
-    t->slots = s;
-    t->nslots = nslots;
-    return 0;
-}
-
-static int table_add(pattern_table *t, const double *row, int survived) {
-    size_t bytes = t->p * sizeof *row;
-    size_t i = (size_t)train_row_hash(row, t->p) & (t->nslots - 1);
-    while (t->slots[i]) {
-        size_t k = t->slots[i] - 1;
-        if (memcmp(t->x + k * t->p, row, bytes) == 0) {
-            t->w[k] += 1.0;
-            t->y[k] += survived;
-            return 0;
-        }
-        i = (i + 1) & (t->nslots - 1);
-    }
-    size_t cap = t->cap, wcap = t->cap, ycap = t->cap;
-    if (t->n >= UINT32_MAX - 1 ||
-        array_reserve((void **)&t->x, &cap, t->n + 1, bytes, t->max) != 0 ||
-        array_reserve((void **)&t->w, &wcap, t->n + 1, sizeof(double), t->max) != 0 ||
-        array_reserve((void **)&t->y, &ycap, t->n + 1, sizeof(double), t->max) != 0)
-        return -1;
-    t->cap = cap;
-    memcpy(t->x + t->n * t->p, row, bytes);
-    t->w[t->n] = 1.0;
-    t->y[t->n] = survived;
-    t->slots[i] = (uint32_t)++t->n;
-    return 2 * t->n > t->nslots ? table_rehash(t, 2 * t->nslots) : 0;
-}
-
-/* Every row's design (family evidence without itself) merged into t. */
-static int build_patterns(const train_data *d, const feature_state *st, pattern_table *t, char *err,
-                          size_t errlen) {
-    size_t n = train_data_rows(d);
-    t->p = features_columns(&st->set, NULL);
-    t->max = train_data_labelled(d) ? train_data_labelled(d) : 1;
-    train_design_memo *memo = train_design_memo_new(st);
-    if (table_rehash(t, 1024) != 0)
+/* The design of the rows listed (NULL: every row), family evidence without each row itself,
+ * merged into t. */
+static int build_patterns(const train_data *d, const size_t *rows, size_t n,
+                          const feature_state *st, train_patterns *t, char *err, size_t errlen) {
+    if (train_patterns_init(t, features_columns(&st->set, NULL), train_data_labelled(d)) != 0)
         goto oom;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t k = 0; k < n; k++) {
+        size_t i = rows ? rows[k] : k;
         group_evidence ev;
         double row[FEATURES_MAX_COLUMNS];
         if (train_data_row(d, i)->survived < 0)
             continue;
         train_data_evidence(d, i, &ev);
-        train_data_design(d, memo, st, i, &ev, row);
-        if (table_add(t, row, train_data_row(d, i)->survived) != 0)
+        train_data_design(d, st, i, &ev, row);
+        if (train_patterns_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
     }
-    train_design_memo_free(memo);
-    for (size_t k = 0; k < t->n; k++)
-        t->y[k] /= t->w[k];
+    train_patterns_shares(t);
     return 0;
 oom:
-    train_design_memo_free(memo);
     errorf(err, errlen, "out of memory building the design of %zu passengers", n);
     return -1;
 }
@@ -233,7 +114,7 @@ static int weighted_metrics(scored *s, size_t n, double out[4]) {
     return 0;
 }
 
-static int table_metrics(const pattern_table *t, const logit_result *fit, double out[4]) {
+static int table_metrics(const train_patterns *t, const logit_result *fit, double out[4]) {
     scored *s = malloc((t->n ? t->n : 1) * sizeof *s);
     if (!s)
         return -1;
@@ -270,18 +151,32 @@ static int attach_families(const train_data *d, char *const *keys, feature_state
     return 0;
 }
 
-titanic_model *model_train_data(const train_data *d, const feature_set *set,
-                                const logit_parameter *param, char *const *keys,
-                                const char *training_sha256, char *err, size_t errlen) {
+/* varies[j] = 1 when column j of the merged design takes more than one value. */
+static void columns_vary(const train_patterns *t, unsigned char *varies) {
+    for (size_t j = 0; j < t->p; j++) {
+        varies[j] = 0;
+        for (size_t k = 1; k < t->n && !varies[j]; k++)
+            varies[j] = t->x[k * t->p + j] != t->x[j];
+    }
+}
+
+titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t n,
+                                const feature_set *set, const logit_parameter *param,
+                                char *const *keys, const char *training_sha256,
+                                unsigned char *varies, char *err, size_t errlen) {
     feature_state st;
-    pattern_table t = {0};
+    train_patterns t = {0};
     logit_result fit = {0};
     titanic_model *m = NULL;
     double metrics[4];
-    if (train_data_learn(d, NULL, train_data_rows(d), set, &st, err, errlen) != 0)
+    if (!rows)
+        n = train_data_rows(d);
+    if (train_data_learn(d, rows, n, set, &st, err, errlen) != 0)
         return NULL;
-    if (build_patterns(d, &st, &t, err, errlen) != 0)
+    if (build_patterns(d, rows, n, &st, &t, err, errlen) != 0)
         goto done;
+    if (varies)
+        columns_vary(&t, varies);
     const char *names[FEATURES_MAX_COLUMNS];
     features_columns(set, names);
     logit_problem prob = {.n = t.n, .p = t.p, .x = t.x, .y = t.y, .names = names, .weight = t.w};
@@ -292,12 +187,15 @@ titanic_model *model_train_data(const train_data *d, const feature_set *set,
         errorf(err, errlen, "out of memory");
         goto done;
     }
-    fit.n = train_data_labelled(d);
-    m = model_assemble(&st, param, &fit, train_data_labelled(d), training_sha256, metrics);
+    double used = 0; /* labelled passengers fitted */
+    for (size_t k = 0; k < t.n; k++)
+        used += t.w[k];
+    fit.n = (size_t)used;
+    m = model_assemble(&st, param, &fit, fit.n, training_sha256, metrics);
     if (!m)
         errorf(err, errlen, "out of memory");
 done:
-    table_free(&t);
+    train_patterns_free(&t);
     if (!m) {
         feature_state_free(&st);
         logit_result_free(&fit);

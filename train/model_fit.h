@@ -1,4 +1,4 @@
-/* Training a whole model document: see model.h for the document, cross_validation.h for CV. */
+/* Training a whole model document: see model.h for the document, nested_cv.h for the CV. */
 #ifndef TITANIC_MODEL_FIT_H
 #define TITANIC_MODEL_FIT_H
 
@@ -6,20 +6,19 @@
 #include "sha256.h"
 #include "train_data.h"
 
-/* Fits the pipeline on n passengers with known survival. training_sha256 fingerprints them
- * (model_fingerprint). The model has no metrics until model_set_cv. */
-titanic_model *model_train(const passenger *rows, size_t n, const feature_set *set,
-                           const logit_parameter *param, char *err, size_t errlen);
-
-/* The same, one passenger at a time (sha256_init first, sha256_final_hex after the last). */
+/* The training set's fingerprint, one passenger at a time (sha256_init first, sha256_final_hex
+ * after the last). */
 void model_fingerprint_add(sha256_ctx *ctx, const passenger *p);
 
-/* Fits set with param on every row of d, each passenger's family evidence without its own label,
- * identical design rows merged (so memory follows the distinct rows, a few thousand for the
- * default candidates, not the passengers). keys[f] is the family key of kept family f (the
- * document's wc_groups). The model has no metrics until model_set_cv. */
-titanic_model *model_train_data(const train_data *d, const feature_set *set,
-                                const logit_parameter *param, char *const *keys,
-                                const char *training_sha256, char *err, size_t errlen);
+/* Fits set with param on the rows of d listed (rows NULL: every row; n is then ignored), each
+ * passenger's family evidence without its own label, identical design rows merged (so memory
+ * follows the distinct rows, a few thousand for the named candidates, not the passengers).
+ * keys[f] is the family key of kept family f (the document's wc_groups). varies (NULL, or one
+ * entry per column) receives 1 for each column that takes more than one value in training (the
+ * report flags the others). The model has no metrics until model_set_cv. */
+titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t n,
+                                const feature_set *set, const logit_parameter *param,
+                                char *const *keys, const char *training_sha256,
+                                unsigned char *varies, char *err, size_t errlen);
 
 #endif

@@ -15,12 +15,10 @@
 
 void nested_default_options(nested_options *o) {
     memset(o, 0, sizeof *o);
-    /* docs/model.md: nested from the woman-child evidence with titles and class upwards. */
-    static const feature_group c1[] = {FEATURE_TITLE, FEATURE_PCLASS, FEATURE_WC_GROUP};
+    /* docs/model.md: nested from the default set (titles, class, woman-child evidence) upwards. */
     static const feature_group extra[] = {FEATURE_SEX_PCLASS, FEATURE_FAMILY_SIZE, FEATURE_AGE};
-    feature_set s = {0};
-    for (size_t i = 0; i < 3; i++)
-        s.groups[s.count++] = c1[i];
+    feature_set s;
+    feature_set_default(&s);
     o->candidates[o->ncandidates++] = s;
     for (size_t i = 0; i < 3; i++) {
         s.groups[s.count++] = extra[i];
@@ -35,6 +33,23 @@ void nested_default_options(nested_options *o) {
     o->inner_repeats = 2;
     o->seed = 1912;
     logit_default_parameter(&o->param);
+}
+
+void nested_form_options(const nested_options *named, nested_options *o) {
+    *o = *named; /* the same folds, seed, fitter settings (and test hook) */
+    /* docs/model.md: what a form sends; "boy" stands in for the title Master, age, fare and
+     * port for what a title and a family's fate told. */
+    static const feature_group form[] = {FEATURE_SEX,      FEATURE_PCLASS,     FEATURE_SEX_PCLASS,
+                                         FEATURE_BOY,      FEATURE_AGE_MEDIAN, FEATURE_FAMILY_SIZE,
+                                         FEATURE_LOG_FARE, FEATURE_EMBARKED};
+    o->ncandidates = 1;
+    o->candidates[0].count = 0;
+    for (size_t i = 0; i < sizeof form / sizeof *form; i++)
+        o->candidates[0].groups[o->candidates[0].count++] = form[i];
+    static const double l2s[] = {1.0, 3.0, 10.0};
+    o->nl2 = 0;
+    for (size_t i = 0; i < sizeof l2s / sizeof l2s[0]; i++)
+        o->l2s[o->nl2++] = l2s[i];
 }
 
 /* ---- the CV sample and its labels ---- */
@@ -129,57 +144,6 @@ static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
 
 /* ---- one fit on a fold ---- */
 
-/* Identical design rows merged: the fit's cost follows the distinct rows, not the passengers. */
-typedef struct patterns {
-    double *x, *w, *y; /* y: survivors until divided by w */
-    size_t n, p;
-    uint32_t *slots;
-    size_t nslots;
-} patterns;
-
-static int patterns_init(patterns *s, size_t max_rows, size_t p) {
-    memset(s, 0, sizeof *s);
-    s->p = p;
-    s->nslots = 16;
-    while (s->nslots < 2 * max_rows)
-        s->nslots *= 2;
-    s->x = malloc((max_rows ? max_rows : 1) * p * sizeof *s->x);
-    s->w = malloc((max_rows ? max_rows : 1) * sizeof *s->w);
-    s->y = malloc((max_rows ? max_rows : 1) * sizeof *s->y);
-    s->slots = calloc(s->nslots, sizeof *s->slots);
-    return s->x && s->w && s->y && s->slots ? 0 : -1;
-}
-
-static void patterns_free(patterns *s) {
-    free(s->x);
-    free(s->w);
-    free(s->y);
-    free(s->slots);
-}
-
-/* Adds one passenger (room for it was reserved by patterns_init). */
-static void patterns_add(patterns *s, const double *row, int survived) {
-    size_t i = (size_t)train_row_hash(row, s->p) & (s->nslots - 1);
-    while (s->slots[i]) {
-        size_t k = s->slots[i] - 1;
-        if (memcmp(s->x + k * s->p, row, s->p * sizeof *row) == 0) {
-            s->w[k] += 1.0;
-            s->y[k] += survived;
-            return;
-        }
-        i = (i + 1) & (s->nslots - 1);
-    }
-    memcpy(s->x + s->n * s->p, row, s->p * sizeof *row);
-    s->w[s->n] = 1.0;
-    s->y[s->n] = survived;
-    s->slots[i] = (uint32_t)++s->n;
-}
-
-static void patterns_shares(patterns *s) {
-    for (size_t k = 0; k < s->n; k++)
-        s->y[k] /= s->w[k];
-}
-
 /* The fold's family evidence: outside passengers plus the training part's labels. */
 static void fold_evidence(cv_ctx *c, const uint8_t *train) {
     if (c->ngroups) {
@@ -194,15 +158,14 @@ static void fold_evidence(cv_ctx *c, const uint8_t *train) {
 }
 
 /* Design rows of every sample row for set, with the fold's evidence (a training row's own label
- * taken out); p.survived stays unknown so no feature can see it. */
+ * taken out). */
 static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, size_t ntrain,
                        const size_t *train_rows, feature_state *st, char *err, size_t errlen) {
     if (train_data_learn(c->d, train_rows, ntrain, set, st, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < c->n; k++) {
-        passenger p;
-        train_data_passenger(c->d, c->rows[k], &p);
-        p.survived = -1;
+        feature_input in; /* holds no label, so no feature can see it */
+        train_data_input(c->d, c->rows[k], &in);
         group_evidence ev = {0, 0};
         if (c->group[k] >= 0) {
             ev.labelled = c->lab[c->group[k]];
@@ -212,7 +175,7 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
                 ev.survivors -= label_of(c, k) == 1;
             }
         }
-        features_row_with_evidence(st, &p, 0, &ev, c->x + k * FEATURES_MAX_COLUMNS);
+        features_row_with_evidence(st, &in, &ev, c->x + k * FEATURES_MAX_COLUMNS);
     }
     return 0;
 }
@@ -224,10 +187,10 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
                     size_t errlen) {
     size_t ntrain = 0, p = features_columns(set, NULL);
     size_t *train_rows = malloc((c->n ? c->n : 1) * sizeof *train_rows);
-    patterns pat = {0};
+    train_patterns pat = {0};
     feature_state st = {0};
     int rc = -1;
-    if (!train_rows || patterns_init(&pat, c->n, p) != 0) {
+    if (!train_rows || train_patterns_init(&pat, p, c->n) != 0) {
         errorf(err, errlen, "out of memory for a cross-validation fold");
         goto done;
     }
@@ -238,9 +201,12 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
     if (fold_design(c, train, set, ntrain, train_rows, &st, err, errlen) != 0)
         goto done;
     for (size_t k = 0; k < c->n; k++)
-        if (train[k])
-            patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k));
-    patterns_shares(&pat);
+        if (train[k] &&
+            train_patterns_add(&pat, c->x + k * FEATURES_MAX_COLUMNS, label_of(c, k)) != 0) {
+            errorf(err, errlen, "out of memory for a cross-validation fold");
+            goto done;
+        }
+    train_patterns_shares(&pat);
     /* The penalties as a path: each fit starts where the previous one ended (a couple of Newton
      * steps instead of six), and only the estimates are computed, since a fold's fit only
      * predicts its held-out rows. */
@@ -267,7 +233,7 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
     rc = 0;
 done:
     free(train_rows);
-    patterns_free(&pat);
+    train_patterns_free(&pat);
     feature_state_free(&st);
     return rc;
 }
@@ -776,9 +742,12 @@ void nested_result_free(nested_result *r) {
     cv_result_free(&r->outer);
 }
 
-static json_t *spread_json(const metric_spread *s) {
-    return json_pack("{s:f, s:f, s:f, s:f}", "mean", s->mean, "sd", s->sd, "min", s->min, "max",
-                     s->max);
+/* ci95: mean +- 1.96 sd / sqrt(folds), the interval of the mean of one repeat's folds taken as
+ * independent (they share training rows, so it is a little narrow; min and max show the spread). */
+static json_t *spread_json(const metric_spread *s, int folds) {
+    double half = 1.959963984540054 * s->sd / sqrt(folds > 0 ? folds : 1);
+    return json_pack("{s:f, s:f, s:f, s:f, s:[f,f]}", "mean", s->mean, "sd", s->sd, "min", s->min,
+                     "max", s->max, "ci95", s->mean - half, s->mean + half);
 }
 
 static json_t *candidates_json(const nested_options *o, const nested_result *r) {
@@ -813,14 +782,15 @@ json_t *nested_json(const nested_options *o, const nested_result *r, const neste
         " s:{s:f, s:f}, s:{s:i, s:f, s:f}, s:{s:s, s:b, s:f, s:f, s:f},"
         " s:{s:s, s:o, s:o, s:{s:s, s:f, s:f, s:f}}, s:{s:I, s:I, s:I, s:s}, s:I}",
         "outer", "folds", cv->folds, "repeats", cv->repeats, "seed", (json_int_t)cv->seed, "rows",
-        (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy), "auc", spread_json(&cv->auc),
-        "log_loss", spread_json(&cv->log_loss), "brier", spread_json(&cv->brier),
-        "log_loss_calibrated", spread_json(&r->log_loss_calibrated), "inner", "folds",
-        o->inner_folds, "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss",
-        r->inner_log_loss, "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean,
-        "log_loss", cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw",
-        r->ece_raw, "calibrated", r->ece_calibrated, "calibration", "method", "temperature", "kept",
-        calibrated, "temperature", final->temperature, "outer_log_loss_raw", cv->log_loss.mean,
+        (json_int_t)cv->n, "accuracy", spread_json(&cv->accuracy, cv->folds), "auc",
+        spread_json(&cv->auc, cv->folds), "log_loss", spread_json(&cv->log_loss, cv->folds),
+        "brier", spread_json(&cv->brier, cv->folds), "log_loss_calibrated",
+        spread_json(&r->log_loss_calibrated, cv->folds), "inner", "folds", o->inner_folds,
+        "repeats", o->inner_repeats, "accuracy", r->inner_accuracy, "log_loss", r->inner_log_loss,
+        "optimism", "accuracy", r->inner_accuracy - cv->accuracy.mean, "log_loss",
+        cv->log_loss.mean - r->inner_log_loss, "ece", "bins", ECE_BINS, "raw", r->ece_raw,
+        "calibrated", r->ece_calibrated, "calibration", "method", "temperature", "kept", calibrated,
+        "temperature", final->temperature, "outer_log_loss_raw", cv->log_loss.mean,
         "outer_log_loss_calibrated", r->log_loss_calibrated.mean, "selection", "rule",
         "best mean inner accuracy, then one standard error: fewest columns, strongest l2",
         "candidates", candidates_json(o, r), "l2_grid", l2s, "chosen", "features", chosen, "l2",

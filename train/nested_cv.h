@@ -42,6 +42,10 @@ typedef struct nested_options {
  * 5 x 2 inner folds, seed 1912. */
 void nested_default_options(nested_options *o);
 
+/* The form model's procedure: named's folds, seed and rule, over a candidate that reads only what
+ * an app's form sends (class, sex, age, sibsp, parch, fare, port; no name, ticket or cabin). */
+void nested_form_options(const nested_options *named, nested_options *o);
+
 /* What one selection chose. */
 typedef struct nested_choice {
     int candidate; /* index into candidates */

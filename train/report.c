@@ -47,14 +47,10 @@ static const char *const style =
     "background:#f5f6f8;color:#1d2330}"
     "header{background:#14213d;color:#fff;padding:28px 40px}"
     "header h1{margin:0 0 6px;font-size:26px;font-weight:600}"
-    "header p{margin:0;opacity:.8;font-size:14px}"
+    "header p{margin:4px 0 0;opacity:.8;font-size:14px}"
     "main{padding:24px 40px;max-width:1180px}"
-    ".cards{display:flex;gap:16px;flex-wrap:wrap;margin-bottom:20px}"
-    ".card{background:#fff;border-radius:10px;padding:14px 20px;min-width:190px;"
-    "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
-    ".card .label{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#667}"
-    ".card .value{font-size:28px;font-weight:600;margin-top:4px}"
-    ".card .spread{font-size:12px;color:#667}"
+    ".caveat{font-size:12px;background:#fff3f0;border-left:3px solid #d95f02;padding:6px 10px}"
+    "td.flag{color:#a15c00;text-align:left}"
     ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:18px}"
     ".panel{background:#fff;border-radius:10px;padding:16px 20px;"
     "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
@@ -183,10 +179,10 @@ static void calibration_plot(FILE *b, const double *oof, const double *y, size_t
     for (int k = 0; k < CALIBRATION_BINS; k++) {
         double h = 0.18 * INNER * (double)count[k] / (double)most;
         fprintf(b,
-                "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9dee7'>"
-                "<title>%zu passengers</title></rect>",
+                "<rect x='%.1f' y='%.1f' width='%.1f' height='%.1f' fill='#d9dee7'/>"
+                "<text x='%.1f' y='%.1f' font-size='9' text-anchor='middle' fill='#556'>%zu</text>",
                 px(k / (double)CALIBRATION_BINS) + 2, py(0) - h, INNER / CALIBRATION_BINS - 4, h,
-                count[k]);
+                px((k + 0.5) / CALIBRATION_BINS), py(0) - h - 3, count[k]);
     }
     fprintf(b, "<polyline fill='none' stroke='#e4572e' stroke-width='2' points='");
     for (int k = 0; k < CALIBRATION_BINS; k++)
@@ -240,11 +236,22 @@ static void confusion_plot(FILE *b, const double *oof, const double *y, size_t n
     fprintf(b, "</svg>");
 }
 
-static void coefficient_plot(FILE *b, const titanic_model *m) {
+/* 1 when column j varied in training (a constant column has no estimate worth drawing). */
+static int varies(const report_input *in, size_t j) {
+    return !in->varies || in->varies[j];
+}
+
+static void coefficient_plot(FILE *b, const report_input *in) {
+    const titanic_model *m = in->m;
     const logit_result *fit = model_fit(m);
-    size_t rows = fit->p > 1 ? fit->p - 1 : 1;
+    size_t rows = 0, row = 0;
+    for (size_t j = 1; j < fit->p; j++)
+        rows += varies(in, j) != 0;
+    rows = rows ? rows : 1;
     double lo = 0.0, hi = 0.0;
     for (size_t j = 1; j < fit->p; j++) {
+        if (!varies(in, j))
+            continue;
         lo = fmin(lo, fit->beta[j] - Z975 * fit->se[j]);
         hi = fmax(hi, fit->beta[j] + Z975 * fit->se[j]);
     }
@@ -271,7 +278,9 @@ static void coefficient_plot(FILE *b, const titanic_model *m) {
             "change in log-odds of survival (95%% interval)</text>",
             left + width / 2, height - 4);
     for (size_t j = 1; j < fit->p; j++) {
-        double yy = top + step * (double)(j - 1) + step / 2;
+        if (!varies(in, j))
+            continue;
+        double yy = top + step * (double)row++ + step / 2;
         double est = fit->beta[j], a = est - Z975 * fit->se[j], z = est + Z975 * fit->se[j];
         const char *colour = a > 0 ? "#1b9e77" : z < 0 ? "#d95f02" : "#7a8599";
         fprintf(b, "<text x='%.1f' y='%.1f' font-size='12' text-anchor='end' fill='#1d2330'>",
@@ -288,13 +297,33 @@ static void coefficient_plot(FILE *b, const titanic_model *m) {
     fprintf(b, "</svg>");
 }
 
-static void coefficient_table(FILE *b, const titanic_model *m) {
+/* Inference from a penalised fit is the ridge approximation, not a test: said beside it. */
+static void penalty_caveat(FILE *b, const titanic_model *m) {
+    if (model_parameter(m)->l2 > 0)
+        fprintf(b,
+                "<p class='caveat'>Fitted with an L2 penalty (&lambda; = %g): the estimates are "
+                "shrunk toward 0, and the standard errors, z, p-values, intervals and AIC are "
+                "those of the penalised fit (the ridge approximation). They describe this fit; "
+                "they are not an unpenalised model's inference, and the p-values are not valid "
+                "tests.</p>",
+                model_parameter(m)->l2);
+}
+
+static void coefficient_table(FILE *b, const report_input *in) {
+    const titanic_model *m = in->m;
     const logit_result *fit = model_fit(m);
     fprintf(b, "<table><tr><th>column</th><th>estimate</th><th>std. error</th><th>z</th>"
                "<th>p</th><th>odds ratio</th><th>95%% interval (odds ratio)</th></tr>");
     for (size_t j = 0; j < fit->p; j++) {
         fprintf(b, "<tr><td>");
         html_escape(b, model_column_name(m, j));
+        if (!varies(in, j)) {
+            fprintf(b,
+                    "</td><td colspan='6' class='flag'>no variation in the training data: "
+                    "not estimated (the penalty holds it at %.3g), not drawn</td></tr>",
+                    fit->beta[j]);
+            continue;
+        }
         fprintf(b,
                 "</td><td>%.4f</td><td>%.4f</td><td>%.2f</td><td%s>%.2g</td>"
                 "<td>%.3g</td><td>%.3g &ndash; %.3g</td></tr>",
@@ -309,11 +338,48 @@ static void coefficient_table(FILE *b, const titanic_model *m) {
             model_parameter(m)->l2);
 }
 
-static void card(FILE *b, const char *label, const metric_spread *s, int digits) {
-    fprintf(b,
-            "<div class='card'><div class='label'>%s</div><div class='value'>%.*f</div>"
-            "<div class='spread'>&plusmn; %.*f sd &middot; range %.*f&ndash;%.*f</div></div>",
-            label, digits, s->mean, digits, s->sd, digits, s->min, digits, s->max);
+/* The figures of one model next to the baselines on the same passengers, each labelled with
+ * what it is: the mean over held-out folds (the estimate) or pooled over every held-out passenger
+ * (what the plots show); they differ because a mean of ratios is not the ratio of sums. */
+static void estimates_table(FILE *b, const report_input *in) {
+    const cv_result *cv = model_cv(in->m);
+    const titanic_model *form = model_form(in->m);
+    const cv_result *fcv = form ? model_cv(form) : NULL;
+    fprintf(b, "<table><tr><th></th><th>accuracy</th><th>ROC AUC</th><th>log-loss</th></tr>");
+    if (cv)
+        fprintf(b,
+                "<tr><td><b>model, mean of the %d outer held-out folds</b> (the estimate; "
+                "&plusmn; sd)</td><td><b>%.3f</b> &plusmn; %.3f</td><td>%.3f &plusmn; %.3f</td>"
+                "<td>%.3f &plusmn; %.3f</td></tr>",
+                cv->folds * cv->repeats, cv->accuracy.mean, cv->accuracy.sd, cv->auc.mean,
+                cv->auc.sd, cv->log_loss.mean, cv->log_loss.sd);
+    if (fcv)
+        fprintf(b,
+                "<tr><td>form model (requests without a name), mean of the outer folds</td>"
+                "<td>%.3f &plusmn; %.3f</td><td>%.3f &plusmn; %.3f</td><td>%.3f &plusmn; %.3f</td>"
+                "</tr>",
+                fcv->accuracy.mean, fcv->accuracy.sd, fcv->auc.mean, fcv->auc.sd,
+                fcv->log_loss.mean, fcv->log_loss.sd);
+    if (in->oof && in->n) {
+        double died = 0, women = 0;
+        for (size_t i = 0; i < in->n; i++) {
+            died += in->y[i] == 0.0;
+            women += in->female && (in->female[i] == 1.0) == (in->y[i] == 1.0);
+        }
+        fprintf(b,
+                "<tr><td>model, pooled over the %zu held-out passengers (the plots; probability "
+                "averaged over the repeats)</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>"
+                "<tr><td>baseline: all die</td><td>%.3f</td><td>0.500</td><td>&mdash;</td></tr>",
+                in->n, metric_accuracy(in->oof, in->y, in->n, model_threshold(in->m)),
+                metric_auc(in->oof, in->y, in->n), metric_log_loss(in->oof, in->y, in->n),
+                died / (double)in->n);
+        if (in->female)
+            fprintf(b,
+                    "<tr><td>baseline: women survive</td><td>%.3f</td><td>%.3f</td>"
+                    "<td>&mdash;</td></tr>",
+                    women / (double)in->n, metric_auc(in->female, in->y, in->n));
+    }
+    fprintf(b, "</table>");
 }
 
 static void definitions(FILE *b, const titanic_model *m) {
@@ -339,8 +405,6 @@ static void definitions(FILE *b, const titanic_model *m) {
                     st->fare_by_pclass[1], st->fare_by_pclass[2]);
         } else if (g == FEATURE_EMBARKED) {
             fprintf(b, "most common port %c; ", st->embarked_mode);
-        } else if (g == FEATURE_TICKET_GROUP) {
-            fprintf(b, "%zu distinct tickets with their survival counts; ", st->ticket_count);
         }
     }
     fprintf(b, "names without a title count as %s (men) and %s (women).</dd></dl>",
@@ -404,14 +468,6 @@ static void nested_panel(FILE *b, const titanic_model *m) {
     fprintf(b, "</table></div>");
 }
 
-/* Coefficient of the named column in m, NAN when m has no such column. */
-static double coefficient(const titanic_model *m, const char *name) {
-    for (size_t j = 0; j < model_fit(m)->p; j++)
-        if (!strcmp(model_column_name(m, j), name))
-            return model_fit(m)->beta[j];
-    return NAN;
-}
-
 static void cell_number(FILE *b, double v, const char *fmt) {
     if (isnan(v))
         fprintf(b, "<td>&mdash;</td>");
@@ -422,17 +478,24 @@ static void cell_number(FILE *b, double v, const char *fmt) {
     }
 }
 
-/* The model this one replaces, side by side: estimates, then every coefficient of either. */
-static void comparison_panel(FILE *b, const titanic_model *m, const titanic_model *old) {
+/* The active model beside this one: estimates, rows and features. */
+static void comparison_panel(FILE *b, const titanic_model *m, const titanic_model *old,
+                             int replaced) {
     if (!old)
         return;
     const cv_result *a = model_cv(m), *o = model_cv(old);
     json_t *on = model_nested(old);
+    char mine[256], theirs[256];
+    feature_set_format(&model_features(m)->set, mine, sizeof mine);
+    feature_set_format(&model_features(old)->set, theirs, sizeof theirs);
     fprintf(b,
-            "<div class='panel' style='margin-top:18px'><h2>Compared with version %d (the "
-            "model it replaces)</h2><table><tr><th></th><th>this model</th><th>version %d</th>"
-            "</tr><tr><td>estimate</td><td>nested CV (outer folds)</td><td>%s</td></tr>",
-            model_version(old), model_version(old),
+            "<div class='panel' style='margin-top:18px'><h2>Compared with version %d (%s)</h2>"
+            "<table><tr><th></th><th>this model</th><th>version %d</th></tr><tr><td>estimate"
+            "</td><td>nested CV (outer folds)</td><td>%s</td></tr>",
+            model_version(old),
+            replaced ? "the active model, which this one replaced"
+                     : "the active model, which this one did not replace: not activated",
+            model_version(old),
             on ? "nested CV (outer folds)" : "plain CV (selection not nested: optimistic)");
     const char *labels[4] = {"accuracy", "ROC AUC", "log-loss", "Brier"};
     for (int k = 0; k < 4; k++) {
@@ -451,93 +514,68 @@ static void comparison_panel(FILE *b, const titanic_model *m, const titanic_mode
         fprintf(b, "</tr>");
     }
     fprintf(b,
-            "<tr><td>training rows</td><td>%zu</td><td>%zu</td></tr></table>"
-            "<table><tr><th>coefficient</th><th>this model</th><th>version %d</th></tr>",
-            model_training_rows(m), model_training_rows(old), model_version(old));
-    for (int w = 0; w < 2; w++) {
-        const titanic_model *x = w ? old : m, *other = w ? m : old;
-        for (size_t j = 0; j < model_fit(x)->p; j++) {
-            const char *name = model_column_name(x, j);
-            if (w && !isnan(coefficient(other, name)))
-                continue; /* listed with this model's columns already */
-            fprintf(b, "<tr><td>");
-            html_escape(b, name);
-            fprintf(b, "</td>");
-            cell_number(b, coefficient(m, name), "%.3f");
-            cell_number(b, coefficient(old, name), "%.3f");
-            fprintf(b, "</tr>");
-        }
-    }
-    fprintf(b, "</table></div>");
+            "<tr><td>training rows</td><td>%zu</td><td>%zu</td></tr><tr><td>features</td>"
+            "<td>%s</td><td>%s</td></tr></table></div>",
+            model_training_rows(m), model_training_rows(old), mine, theirs);
 }
 
-char *report_html(const titanic_model *m, const double *oof, const double *y, size_t n,
-                  const char *comparison, const titanic_model *previous) {
+char *report_html(const report_input *in) {
+    const titanic_model *m = in->m;
     char *text = NULL;
     size_t len = 0;
     FILE *b = open_memstream(&text, &len);
     if (!b)
         return NULL;
-    const cv_result *cv = model_cv(m);
     char groups[512];
     feature_set_format(&model_features(m)->set, groups, sizeof groups);
     fprintf(b,
             "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-            "<title>Titanic survival model v%d</title><style>%s</style></head><body>",
-            model_version(m), style);
-    fprintf(b,
+            "<title>Titanic survival model v%d</title><style>%s</style></head><body>"
             "<header><h1>Titanic survival model &middot; version %d</h1><p>Logistic "
             "regression on %zu passengers &middot; created %s &middot; training data "
-            "sha256 %.12s&hellip; &middot; features: %s</p></header><main>",
-            model_version(m), model_training_rows(m), model_created(m), model_training_sha256(m),
-            groups);
-    if (comparison) {
+            "sha256 %.12s&hellip; &middot; features: %s</p><p>Data: ",
+            model_version(m), style, model_version(m), model_training_rows(m), model_created(m),
+            model_training_sha256(m), groups);
+    html_escape(b, in->source ? in->source : "not recorded");
+    fprintf(b, "</p></header><main>");
+    if (in->comparison) {
         fprintf(b, "<div class='decision'>");
-        html_escape(b, comparison);
+        html_escape(b, in->comparison);
         fprintf(b, "</div>");
     }
-    if (cv) {
-        fprintf(b, "<div class='cards'>");
-        card(b, "CV accuracy", &cv->accuracy, 3);
-        card(b, "CV ROC AUC", &cv->auc, 3);
-        card(b, "CV log-loss", &cv->log_loss, 3);
-        card(b, "CV Brier score", &cv->brier, 3);
-        fprintf(b,
-                "</div><p class='note' style='font-size:12px;color:#667'>%d-fold "
-                "stratified cross-validation repeated %d times (seed %lu): mean over "
-                "the %d held-out folds, &plusmn; their standard deviation. The plots "
-                "below use each passenger's held-out probability averaged over the "
-                "repeats.</p>",
-                cv->folds, cv->repeats, cv->seed, cv->folds * cv->repeats);
-    }
+    fprintf(b, "<div class='panel'><h2>How good it is</h2>");
+    estimates_table(b, in);
+    fprintf(b, "</div>");
     nested_panel(b, m);
-    comparison_panel(b, m, previous);
+    comparison_panel(b, m, in->previous, in->replaced);
     fprintf(b, "<div class='grid'>");
     int plotted = 0;
-    if (oof && y && n > 0) {
-        fprintf(b, "<div class='panel'><h2>ROC curve</h2><p class='note'>Held-out "
-                   "probabilities; the shaded area is the AUC.</p>");
-        plotted = roc_plot(b, oof, y, n, metric_auc(oof, y, n));
+    if (in->oof && in->y && in->n > 0) {
+        fprintf(b, "<div class='panel'><h2>ROC curve</h2><p class='note'>Pooled held-out "
+                   "probabilities (the table's pooled row); the shaded area is that AUC.</p>");
+        plotted = roc_plot(b, in->oof, in->y, in->n, metric_auc(in->oof, in->y, in->n));
         fprintf(b, "</div><div class='panel'><h2>Calibration</h2><p class='note'>Passengers "
                    "binned by predicted probability: on the diagonal, a predicted 70%% "
-                   "means 70%% survived. Bars: passengers per bin.</p>");
-        calibration_plot(b, oof, y, n);
+                   "means 70%% survived. Bars: passengers per bin (the number above).</p>");
+        calibration_plot(b, in->oof, in->y, in->n);
         fprintf(b,
                 "</div><div class='panel'><h2>Confusion matrix</h2><p class='note'>"
-                "Held-out predictions at threshold %.2f: accuracy %.3f.</p>",
-                model_threshold(m), metric_accuracy(oof, y, n, model_threshold(m)));
-        confusion_plot(b, oof, y, n, model_threshold(m));
+                "Pooled held-out predictions at threshold %.2f.</p>",
+                model_threshold(m));
+        confusion_plot(b, in->oof, in->y, in->n, model_threshold(m));
         fprintf(b, "</div>");
     }
     fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficients "
                "with 95%% intervals</h2><p class='note'>Green: survival more likely; "
                "orange: less likely; grey: interval includes zero. Fitted on all "
                "training passengers.</p>");
-    coefficient_plot(b, m);
+    penalty_caveat(b, m);
+    coefficient_plot(b, in);
     fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Coefficient table"
                "</h2>");
-    coefficient_table(b, m);
+    penalty_caveat(b, m);
+    coefficient_table(b, in);
     fprintf(b, "</div><div class='panel' style='margin-top:18px'><h2>Features</h2>");
     definitions(b, m);
     fprintf(b, "</div></main></body></html>\n");

@@ -1,7 +1,9 @@
 /* The model report: one self-contained HTML page with SVG plots drawn here (SVG is text, so no
- * plotting stack): ROC curve with AUC, calibration curve, coefficients with 95% intervals,
- * confusion matrix, and the coefficient table. The plots use the cross-validated (held-out)
- * probabilities, so the page shows how the model does on passengers it did not see. */
+ * plotting stack). It says where the data came from, what each figure is (the mean over held-out
+ * folds, or pooled over every held-out passenger, labelled so), sets the model beside the
+ * baselines (all die, women survive) on the same passengers, and shows the ROC and calibration
+ * curves (counts written on the page), the confusion matrix and the coefficients, with a caveat
+ * when they come from a penalised fit and features that did not vary flagged instead of drawn. */
 #ifndef TITANIC_REPORT_H
 #define TITANIC_REPORT_H
 
@@ -9,11 +11,20 @@
 
 #include <stddef.h>
 
-/* The page for model m. oof: n held-out probabilities (cv_result.oof) with labels y. comparison:
- * one sentence about the activation decision, or NULL. previous: the model m replaces (its
- * metrics and coefficients are shown beside m's), or NULL. Returns malloc'd HTML or NULL. */
-char *report_html(const titanic_model *m, const double *oof, const double *y, size_t n,
-                  const char *comparison, const titanic_model *previous);
+typedef struct report_input {
+    const titanic_model *m;
+    /* The CV sample: held-out probabilities (cv_result.oof), survival and sex (1 female). */
+    const double *oof, *y, *female;
+    size_t n;
+    const unsigned char *varies;   /* per design column: 1 when it varied in training; NULL: all */
+    const char *source;            /* where the training rows came from (ETL runs, files) */
+    const char *comparison;        /* the activation decision in one sentence, or NULL */
+    const titanic_model *previous; /* the active model before this run, or NULL */
+    int replaced;                  /* 1 when m was activated in previous's place */
+} report_input;
+
+/* The page, malloc'd, or NULL when out of memory. */
+char *report_html(const report_input *in);
 
 /* Writes html to DIR/index.html, creating DIR when missing. -1 with err on failure. */
 int report_write(const char *dir, const char *html, char *err, size_t errlen);

@@ -3,10 +3,8 @@
 
 #include "array.h"
 #include "clock.h"
-#include "cross_validation.h"
 #include "db.h"
 #include "errors.h"
-#include "feature_learning.h"
 #include "kaggle_csv.h"
 #include "log.h"
 #include "logit.h"
@@ -109,9 +107,8 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
 
 /* Stores m as the next version (and activates it) in one transaction, under a lock so two
  * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
-static int store_model(PGconn *conn, titanic_model *m, int activate, int expected_active,
-                       const double *oof, const double *y, size_t n, const char *comparison,
-                       const titanic_model *previous, const char *by, char *err, size_t errlen) {
+static int store_model(PGconn *conn, titanic_model *m, report_input *rep, int activate,
+                       int expected_active, const char *by, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     char *document = NULL, *html = NULL, *metrics = NULL;
@@ -129,7 +126,8 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
     }
     model_set_version(m, version);
     document = model_to_json_text(m);
-    html = report_html(m, oof, y, n, comparison, previous);
+    rep->replaced = activate;
+    html = report_html(rep);
     json_t *mj = model_metrics_json(m);
     metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
     json_decref(mj);
@@ -141,8 +139,8 @@ static int store_model(PGconn *conn, titanic_model *m, int activate, int expecte
         version, (long)model_training_rows(m), model_training_sha256(m), metrics, document, html};
     if (models_store_insert(c, &record, err, errlen) != 0 ||
         (activate && (models_store_activate(c, version, err, errlen) != 0 ||
-                      models_store_record_activation(c, version, expected_active, by, comparison,
-                                                     "train", err, errlen) != 0)))
+                      models_store_record_activation(c, version, expected_active, by,
+                                                     rep->comparison, "train", err, errlen) != 0)))
         goto done;
     if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
         goto done_no_rollback;
@@ -174,9 +172,9 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 }
 
 /* --out and --report for the model that is now current. */
-static int write_outputs(const train_options *opt, const titanic_model *m, const double *oof,
-                         const double *y, size_t n, const char *comparison,
-                         const titanic_model *previous, char *err, size_t errlen) {
+static int write_outputs(const train_options *opt, const report_input *rep, char *err,
+                         size_t errlen) {
+    const titanic_model *m = rep->m;
     if (opt->out_path) {
         char *doc = model_to_json_text(m);
         int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
@@ -185,7 +183,7 @@ static int write_outputs(const train_options *opt, const titanic_model *m, const
             return -1;
     }
     if (opt->report_dir) {
-        char *html = report_html(m, oof, y, n, comparison, previous);
+        char *html = report_html(rep);
         int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
         free(html);
         if (rc != 0)
@@ -219,8 +217,8 @@ static int candidates_need_fare(const nested_options *o) {
 }
 
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
-static train_data *load_from_db(PGconn *conn, const train_options *opt, const nested_options *o,
-                                char sha[65], int *current, char *err, size_t errlen) {
+static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare, char sha[65],
+                                int *current, char *err, size_t errlen) {
     long all = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
@@ -234,7 +232,7 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     }
     /* Families: about half the passengers are women or boys, each at most one family; the table
      * grows if the data has more. */
-    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, candidates_need_fare(o));
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, fare);
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
@@ -244,11 +242,10 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, const ne
     sha256_init(&c.sha);
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
-    int failed =
-        passengers_store_copy_training(conn, opt->include_api_rows || *current,
-                                       candidates_need_fare(o), load_row, &c, err, errlen) < 0 ||
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
-        train_data_finish(d, err, errlen) != 0;
+    int failed = passengers_store_copy_training(conn, opt->include_api_rows || *current, fare,
+                                                load_row, &c, err, errlen) < 0 ||
+                 db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
+                 train_data_finish(d, err, errlen) != 0;
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     if (failed) {
         train_data_free(d);
@@ -261,6 +258,44 @@ rollback:;
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     train_data_free(d);
     return NULL;
+}
+
+/* ---- where the data came from (the report's header) ---- */
+
+/* SHA-256 of Kaggle's published train.csv and test.csv: a run that loaded exactly them is the
+ * real passenger list; anything else may be synthetic (titanic-etl --generate) or other data. */
+static const char *kaggle_file(const char *sha) {
+    if (sha && !strcmp(sha, "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"))
+        return "Kaggle's train.csv";
+    if (sha && !strcmp(sha, "5c78320a80dc159b35c408363be46a5d93f078183d539db75ee42a796d6a4e95"))
+        return "Kaggle's test.csv";
+    return NULL;
+}
+
+/* "ETL runs 1 (train.csv: Kaggle's train.csv, 891 rows), ...; real data" and the like. */
+static void data_source(PGconn *conn, int api_rows, char *buf, size_t len) {
+    char err[256];
+    PGresult *res = db_query(conn,
+                             "SELECT run_id, source, input_sha256, rows_read FROM etl_runs "
+                             "WHERE status = 'committed' ORDER BY run_id",
+                             0, NULL, err, sizeof err);
+    size_t used = (size_t)snprintf(buf, len, "ETL runs");
+    int real = 0, other = 0, n = res ? PQntuples(res) : 0;
+    for (int i = 0; i < n && used < len; i++) {
+        const char *kaggle = kaggle_file(PQgetvalue(res, i, 2));
+        real += kaggle != NULL;
+        other += kaggle == NULL;
+        used += (size_t)snprintf(buf + used, len - used, "%s %s (%s: %s, %s rows)", i ? "," : "",
+                                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                 kaggle ? kaggle : "not a Kaggle file", PQgetvalue(res, i, 3));
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "%s; %s%s", n ? "" : " (none recorded)",
+                 other  ? "synthetic or other data (not only Kaggle's published files)"
+                 : real ? "Kaggle's published passenger list"
+                        : "source unknown",
+                 api_rows ? "; plus rows written through the API" : "");
+    PQclear(res);
 }
 
 /* ---- the family keys the document keeps ---- */
@@ -311,9 +346,13 @@ static void free_keys(char **keys, size_t n) {
     free(keys);
 }
 
-/* keys[f] for every kept family, read back through its first member's row. */
-static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char *err,
-                          size_t errlen) {
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
+                     size_t errlen);
+
+/* keys[f] for every kept family, read back through its first member's row: from the database
+ * (conn), or by reading the CSV files again (csv_paths). */
+static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, const train_data *d,
+                          char *err, size_t errlen) {
     size_t nf;
     const train_family *fam = train_data_families(d, &nf);
     key_ctx c = {.fam = fam, .err = err, .errlen = errlen};
@@ -330,7 +369,9 @@ static char **family_keys(PGconn *conn, int all_rows, const train_data *d, char 
         errorf(err, errlen, "out of memory");
     else
         qsort(c.ids, c.n, sizeof *c.ids, compare_id);
-    if (ok && passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err, errlen) < 0)
+    if (ok && (csv_paths ? read_csvs(csv_paths, key_row, &c, err, errlen)
+                         : passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err,
+                                                   errlen)) < 0)
         ok = 0;
     free(ids);
     free(c.ids);
@@ -361,12 +402,18 @@ void train_nested_options(const train_options *opt, nested_options *o) {
 }
 
 /* The procedure's identity: a model trained on the same rows with the same one is the same. */
-static void config_text(const nested_options *o, long cv_max_rows, char *buf, size_t len) {
+static void config_text(const nested_options *o, const nested_options *form, long cv_max_rows,
+                        char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "candidates=");
     for (int i = 0; i < o->ncandidates && used < len; i++) {
         char g[256];
         feature_set_format(&o->candidates[i], g, sizeof g);
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", g);
+    }
+    for (int i = 0; i < form->ncandidates && used < len; i++) {
+        char g[256];
+        feature_set_format(&form->candidates[i], g, sizeof g);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : ";form=", g);
     }
     for (int l = 0; l < o->nl2 && used < len; l++)
         used += (size_t)snprintf(buf + used, len - used, "%s%g", l ? "," : ";l2=", o->l2s[l]);
@@ -387,14 +434,22 @@ static int supported(const nested_options *o, char *err, size_t errlen) {
     return 0;
 }
 
-typedef struct run_state {
-    train_data *d;
-    char sha[65];
+/* One selection procedure, its nested estimate and its choice. */
+typedef struct procedure {
     nested_options o;
     nested_result est;
     nested_choice choice;
     int calibrated;
-    double *y; /* labels of the CV sample, for the report's plots */
+} procedure;
+
+typedef struct run_state {
+    train_data *d;
+    char sha[65];
+    procedure p, form;  /* the named model's and the form model's */
+    double *y, *female; /* survival and sex of the CV sample, for the report */
+    unsigned char varies[FEATURES_MAX_COLUMNS]; /* the final design's columns that vary */
+    char source[1024];                          /* where the rows came from, for the report */
+    report_input rep; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
     char **keys;
     int current; /* the rows read are every passenger as stored now (scoring may use them) */
@@ -406,65 +461,111 @@ static void run_state_free(run_state *s) {
         train_data_families(s->d, &nf);
     free_keys(s->keys, nf);
     train_data_free(s->d);
-    nested_result_free(&s->est);
+    nested_result_free(&s->p.est);
+    nested_result_free(&s->form.est);
     free(s->y);
+    free(s->female);
     model_free(s->fresh);
     model_free(s->active);
 }
 
-/* Nested estimate and the final choice; logs both. */
-static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* Fares are kept (8 bytes a passenger) only when a candidate of either model reads them. */
+static int need_fare(const run_state *s) {
+    return candidates_need_fare(&s->p.o) || candidates_need_fare(&s->form.o);
+}
+
+/* One procedure's nested estimate and final choice; logs both. */
+static int estimate_one(const train_data *d, procedure *p, const char *which, char *err,
+                        size_t errlen) {
     struct timespec start = clock_now();
-    if (nested_cv_run(s->d, &s->o, &s->est, err, errlen) != 0 ||
-        nested_select(s->d, &s->o, &s->choice, err, errlen) != 0)
+    if (nested_cv_run(d, &p->o, &p->est, err, errlen) != 0 ||
+        nested_select(d, &p->o, &p->choice, err, errlen) != 0)
         return -1;
     /* Kept only when it lowered the held-out log-loss of the outer folds. */
-    s->calibrated = s->est.log_loss_calibrated.mean < s->est.outer.log_loss.mean;
+    p->calibrated = p->est.log_loss_calibrated.mean < p->est.outer.log_loss.mean;
+    char groups[256];
+    feature_set_format(&p->o.candidates[p->choice.candidate], groups, sizeof groups);
+    log_event(LOG_INFO, "nested cross-validation done",
+              "{s:s, s:I, s:f, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "model", which,
+              "rows", (json_int_t)train_data_labelled(d), "outer_accuracy",
+              p->est.outer.accuracy.mean, "outer_accuracy_sd", p->est.outer.accuracy.sd,
+              "outer_auc", p->est.outer.auc.mean, "inner_accuracy", p->est.inner_accuracy,
+              "outer_log_loss", p->est.outer.log_loss.mean, "ece", p->est.ece_raw, "chosen", groups,
+              "l2", p->choice.l2, "temperature", p->choice.temperature, "calibrated", p->calibrated,
+              "seconds", clock_seconds_since(&start));
+    return 0;
+}
+
+/* Nested estimates and final choices of the named and the form model. */
+static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    if (estimate_one(s->d, &s->p, "named", err, errlen) != 0 ||
+        estimate_one(s->d, &s->form, "form", err, errlen) != 0)
+        return -1;
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
-    if (!(s->y = malloc((ns ? ns : 1) * sizeof *s->y))) {
+    s->y = malloc((ns ? ns : 1) * sizeof *s->y);
+    s->female = malloc((ns ? ns : 1) * sizeof *s->female);
+    if (!s->y || !s->female) {
         errorf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t k = 0; k < ns; k++)
+    for (size_t k = 0; k < ns; k++) {
         s->y[k] = train_data_row(s->d, sample[k])->survived;
-    char groups[256];
-    feature_set_format(&s->o.candidates[s->choice.candidate], groups, sizeof groups);
-    log_event(LOG_INFO, "nested cross-validation done",
-              "{s:I, s:I, s:f, s:f, s:f, s:f, s:f, s:s, s:f, s:f, s:b, s:f}", "rows",
-              (json_int_t)train_data_labelled(s->d), "cv_rows", (json_int_t)ns, "outer_accuracy",
-              s->est.outer.accuracy.mean, "outer_accuracy_sd", s->est.outer.accuracy.sd,
-              "inner_accuracy", s->est.inner_accuracy, "outer_log_loss", s->est.outer.log_loss.mean,
-              "ece", s->est.ece_raw, "chosen", groups, "l2", s->choice.l2, "temperature",
-              s->choice.temperature, "calibrated", s->calibrated, "seconds",
-              clock_seconds_since(&start));
+        s->female[k] = train_data_row(s->d, sample[k])->sex == SEX_FEMALE;
+    }
     (void)opt;
     return 0;
 }
 
-/* The final model: the choice fitted on every row, with its nested record. */
-static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* p's choice fitted on every row, with its nested record. */
+static titanic_model *fit_one(const train_options *opt, run_state *s, const procedure *p, char *err,
+                              size_t errlen) {
     logit_parameter param = opt->param;
-    param.l2 = s->choice.l2;
-    s->fresh = model_train_data(s->d, &s->o.candidates[s->choice.candidate], &param, s->keys,
-                                s->sha, err, errlen);
-    if (!s->fresh)
-        return -1;
-    if (s->calibrated)
-        model_set_temperature(s->fresh, s->choice.temperature);
+    param.l2 = p->choice.l2;
+    /* The form model reads continuous age and fare, so its design rows do not merge: it is
+     * fitted on the CV sample (all of the real list), which keeps its cost constant. */
     size_t ns;
-    train_data_sample(s->d, &ns);
-    json_t *nested = nested_json(&s->o, &s->est, &s->choice, s->calibrated, ns,
+    const size_t *sample = train_data_sample(s->d, &ns);
+    int named = p == &s->p;
+    titanic_model *m =
+        model_train_data(s->d, named ? NULL : sample, ns, &p->o.candidates[p->choice.candidate],
+                         &param, s->keys, s->sha, named ? s->varies : NULL, err, errlen);
+    if (!m)
+        return NULL;
+    if (p->calibrated)
+        model_set_temperature(m, p->choice.temperature);
+    json_t *nested = nested_json(&p->o, &p->est, &p->choice, p->calibrated, ns,
                                  train_data_labelled(s->d), (size_t)opt->cv_max_rows);
     char config[2048];
-    config_text(&s->o, opt->cv_max_rows, config, sizeof config);
+    config_text(&s->p.o, &s->form.o, opt->cv_max_rows, config, sizeof config);
     if (!nested || json_object_set_new(nested, "config", json_string(config)) != 0) {
         json_decref(nested);
+        model_free(m);
         errorf(err, errlen, "out of memory");
-        return -1;
+        return NULL;
     }
-    model_set_nested(s->fresh, nested);
-    model_set_cv(s->fresh, &s->est.outer);
+    model_set_nested(m, nested);
+    model_set_cv(m, &p->est.outer);
+    return m;
+}
+
+/* The final model: the named choice fitted on every row, carrying the form model. */
+static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    titanic_model *form = NULL;
+    if (!(s->fresh = fit_one(opt, s, &s->p, err, errlen)) ||
+        !(form = fit_one(opt, s, &s->form, err, errlen)))
+        return -1;
+    model_set_form(s->fresh, form);
+    size_t ns;
+    train_data_sample(s->d, &ns);
+    s->rep = (report_input){.m = s->fresh,
+                            .oof = s->p.est.outer.oof,
+                            .y = s->y,
+                            .female = s->female,
+                            .n = ns,
+                            .varies = s->varies,
+                            .source = s->source,
+                            .previous = s->active};
     return 0;
 }
 
@@ -485,7 +586,7 @@ static int same_as_active(const titanic_model *active, const titanic_model *fres
 /* The active configuration (features and penalty fixed) through the same outer folds. */
 static int active_log_loss(const train_options *opt, run_state *s, double *out, char *err,
                            size_t errlen) {
-    nested_options o = s->o;
+    nested_options o = s->p.o;
     o.candidates[0] = model_features(s->active)->set;
     o.ncandidates = 1;
     o.l2s[0] = model_parameter(s->active)->l2;
@@ -522,7 +623,7 @@ static int decide(const train_options *opt, run_state *s, train_outcome *out, ch
                  "%.4f) was not nested and is optimistic. Activated the new model (nested outer "
                  "log-loss %.4f).",
                  expected, model_cv(s->active) ? model_cv(s->active)->log_loss.mean : NAN,
-                 s->est.outer.log_loss.mean);
+                 s->p.est.outer.log_loss.mean);
         return 1;
     }
     if (active_log_loss(opt, s, &out->active_log_loss, err, errlen) != 0)
@@ -555,10 +656,8 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
     int activate = decide(opt, s, out, comparison, len, err, errlen);
     if (activate < 0)
         return -1;
-    size_t ns;
-    train_data_sample(s->d, &ns);
-    if (store_model(conn, s->fresh, activate, expected, s->est.outer.oof, s->y, ns, comparison,
-                    s->active, opt->by, err, errlen) != 0)
+    s->rep.comparison = comparison;
+    if (store_model(conn, s->fresh, &s->rep, activate, expected, opt->by, err, errlen) != 0)
         return -1;
     out->stored_version = model_version(s->fresh);
     out->activated = activate;
@@ -578,31 +677,32 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
 typedef struct fresh_scorer {
     const train_data *d;
     const titanic_model *m;
-    train_design_memo *memo;
 } fresh_scorer;
 
 static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
     const fresh_scorer *f = arg;
-    group_evidence ev;
+    group_evidence ev = {0, 0};
     double row[FEATURES_MAX_COLUMNS];
-    train_data_evidence_all(f->d, i, &ev);
-    train_data_design(f->d, f->memo, model_features(f->m), i, &ev, row);
+    /* As model_predict: a passenger without a known title is answered by the form model. */
+    const titanic_model *form = model_form(f->m);
+    const titanic_model *a = form && train_data_row(f->d, i)->title < 0 ? form : f->m;
+    if (a == f->m)
+        train_data_evidence_all(f->d, i, &ev);
+    train_data_design(f->d, model_features(a), i, &ev, row);
     *id = train_data_id(f->d, i);
-    *probability = model_predict_row(f->m, row);
+    *probability = model_predict_row(a, row);
     *label = *probability >= model_threshold(f->m);
 }
 
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
-    fresh_scorer f = {s->d, s->fresh, train_design_memo_new(model_features(s->fresh))};
+    fresh_scorer f = {s->d, s->fresh};
     if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
                                       fresh_row, &f, err, errlen) == 0 &&
         db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
-        train_design_memo_free(f.memo);
         return (long)train_data_rows(s->d);
     }
-    train_design_memo_free(f.memo);
     char ignored[256];
     db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return -1;
@@ -651,11 +751,12 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    train_nested_options(opt, &s.o);
-    if (supported(&s.o, err, errlen) != 0)
+    train_nested_options(opt, &s.p.o);
+    nested_form_options(&s.p.o, &s.form.o);
+    if (supported(&s.p.o, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
-    if (!(s.d = load_from_db(conn, opt, &s.o, s.sha, &s.current, err, errlen)))
+    if (!(s.d = load_from_db(conn, opt, need_fare(&s), s.sha, &s.current, err, errlen)))
         goto done;
     log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
               (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
@@ -668,23 +769,23 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     if (estimate(opt, &s, err, errlen) != 0)
         goto done;
-    if (feature_set_has(&s.o.candidates[s.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, opt->include_api_rows || s.current, s.d, err, errlen)))
+    if (feature_set_has(&s.p.o.candidates[s.p.choice.candidate], FEATURE_WC_GROUP) &&
+        !(s.keys = family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
         goto done;
     if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
-    out->new_log_loss = s.est.outer.log_loss.mean;
+    out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
+    data_source(conn, opt->include_api_rows, s.source, sizeof s.source);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
     }
     char comparison[1024];
-    size_t ns;
-    train_data_sample(s.d, &ns);
+    s.rep.previous = s.active;
+    s.rep.comparison = comparison;
     if (publish(conn, opt, &s, out, comparison, sizeof comparison, err, errlen) != 0 ||
-        write_outputs(opt, s.fresh, s.est.outer.oof, s.y, ns, comparison, s.active, err, errlen) !=
-            0)
+        write_outputs(opt, &s.rep, err, errlen) != 0)
         goto done;
     if (opt->score && score_active(conn, &s, out, err, errlen) != 0)
         goto done;
@@ -805,34 +906,30 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 /* ---- without a database ---- */
 
-typedef struct csv_ctx {
-    load_ctx load;
-    long rows;
-} csv_ctx;
-
-static int csv_row(const passenger *p, void *arg) {
-    csv_ctx *c = arg;
-    c->rows++;
-    return load_row(p, &c->load);
+/* Every row of the comma-separated CSV files through the one reader, in order. */
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
+                     size_t errlen) {
+    char list[4096];
+    snprintf(list, sizeof list, "%s", paths);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
+         path = strtok_r(NULL, ",", &save))
+        if (kaggle_csv_read(path, row, arg, err, errlen) < 0)
+            return -1;
+    return 0;
 }
 
-static train_data *load_csvs(const char *paths, const train_options *opt, const nested_options *o,
+static train_data *load_csvs(const char *paths, const train_options *opt, int fare, char sha[65],
                              char *err, size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, candidates_need_fare(o));
+    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, fare);
     if (!d) {
         errorf(err, errlen, "out of memory");
         return NULL;
     }
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
-    csv_ctx c = {.load = {.d = d, .err = err, .errlen = errlen}};
-    sha256_init(&c.load.sha);
-    char list[4096], digest[65];
-    snprintf(list, sizeof list, "%s", paths);
-    int failed = 0;
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path && !failed;
-         path = strtok_r(NULL, ",", &save))
-        failed = kaggle_csv_read(path, csv_row, &c, err, errlen) < 0;
-    sha256_final_hex(&c.load.sha, digest); /* unused here, but frees the digest's context */
+    load_ctx c = {.d = d, .err = err, .errlen = errlen};
+    sha256_init(&c.sha);
+    int failed = read_csvs(paths, load_row, &c, err, errlen) != 0;
+    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     if (failed || train_data_finish(d, err, errlen) != 0) {
         train_data_free(d);
         return NULL;
@@ -840,18 +937,41 @@ static train_data *load_csvs(const char *paths, const train_options *opt, const 
     return d;
 }
 
+/* The chosen model fitted on every labelled row of the files, written to --out. */
+static int evaluate_out(const char *paths, const train_options *opt, run_state *s, char *err,
+                        size_t errlen) {
+    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
+        !(s->keys = family_keys(NULL, paths, 0, s->d, err, errlen)))
+        return -1;
+    if (fit_final(opt, s, err, errlen) != 0)
+        return -1;
+    char *doc = model_to_json_text(s->fresh);
+    int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
+    free(doc);
+    return rc;
+}
+
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
-    train_nested_options(opt, &s.o);
+    train_nested_options(opt, &s.p.o);
+    nested_form_options(&s.p.o, &s.form.o);
     int code = TRAIN_EXIT_ERROR;
-    if (supported(&s.o, err, errlen) != 0)
+    if (supported(&s.p.o, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
-    if (!(s.d = load_csvs(path, opt, &s.o, err, errlen)) || estimate(opt, &s, err, errlen) != 0)
+    snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
+             path);
+    if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
+        estimate(opt, &s, err, errlen) != 0 ||
+        (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
-    json_t *nested = nested_json(&s.o, &s.est, &s.choice, s.calibrated, ns,
+    json_t *nested = nested_json(&s.p.o, &s.p.est, &s.p.choice, s.p.calibrated, ns,
                                  train_data_labelled(s.d), (size_t)opt->cv_max_rows);
+    if (nested)
+        json_object_set_new(nested, "form",
+                            nested_json(&s.form.o, &s.form.est, &s.form.choice, s.form.calibrated,
+                                        ns, train_data_labelled(s.d), (size_t)opt->cv_max_rows));
     char *text = nested ? json_dumps(nested, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) : NULL;
     json_decref(nested);
     if (!text) {
@@ -863,157 +983,5 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     code = TRAIN_EXIT_OK;
 done:
     run_state_free(&s);
-    return code;
-}
-
-/* What the single-pass benchmark reader keeps of a row whose design values wait for the learned
- * state (typically an unknown age): ~40 bytes for those rows only, instead of a second pass. */
-typedef struct {
-    size_t row;
-    double age, fare;
-    int16_t sibsp, parch;
-    int8_t survived, pclass, sex, title;
-    char embarked, cabin_known;
-} deferred_row;
-
-typedef struct {
-    feature_learner *learner;
-    const feature_set *set;
-    double *x, *y;
-    size_t p, n, cap;
-    deferred_row *deferred;
-    size_t ndeferred, deferred_cap;
-    char *err;
-    size_t errlen;
-} bench_pass;
-
-static int defer_row(bench_pass *b, const passenger *p) {
-    size_t cap = b->deferred_cap;
-    if (array_reserve((void **)&b->deferred, &cap, b->ndeferred + 1, sizeof *b->deferred,
-                      TRAIN_MAX_ROWS) != 0)
-        return -1;
-    b->deferred_cap = cap;
-    b->deferred[b->ndeferred++] = (deferred_row){
-        .row = b->n,
-        .age = p->age,
-        .fare = p->fare,
-        .sibsp = p->sibsp,
-        .parch = p->parch,
-        .survived = p->survived,
-        .pclass = p->pclass,
-        .sex = p->sex,
-        .title = (int8_t)passenger_title(p->name),
-        .embarked = p->embarked,
-        .cabin_known = p->cabin[0] != '\0',
-    };
-    return 0;
-}
-
-/* A passenger that features_row treats exactly like the original row: the name reduced to its
- * title word, the cabin to known / unknown. */
-static void rebuild_passenger(const deferred_row *d, passenger *p) {
-    passenger_init(p);
-    p->age = d->age;
-    p->fare = d->fare;
-    p->sibsp = d->sibsp;
-    p->parch = d->parch;
-    p->survived = d->survived;
-    p->pclass = d->pclass;
-    p->sex = d->sex;
-    p->embarked = d->embarked;
-    snprintf(p->name, sizeof p->name, "%s", title_sample_name(d->title));
-    if (d->cabin_known)
-        snprintf(p->cabin, sizeof p->cabin, "X");
-}
-
-/* One pass: learn, and write every row whose values are already final straight into X. */
-static int bench_row(const passenger *p, void *arg) {
-    bench_pass *b = arg;
-    if (p->survived < 0) {
-        errorf(b->err, b->errlen, "passenger %d has no Survived value", (int)p->id);
-        return -1;
-    }
-    if (features_learner_add(b->learner, p, b->err, b->errlen) != 0)
-        return -1;
-    size_t cap = b->cap, ycap = b->cap;
-    if (array_reserve((void **)&b->x, &cap, b->n + 1, b->p * sizeof(double), TRAIN_MAX_ROWS) != 0 ||
-        array_reserve((void **)&b->y, &ycap, b->n + 1, sizeof(double), TRAIN_MAX_ROWS) != 0) {
-        errorf(b->err, b->errlen, "out of memory or over %ld rows at row %zu", TRAIN_MAX_ROWS,
-               b->n + 1);
-        return -1;
-    }
-    b->cap = cap;
-    if (features_row_needs_state(b->set, p)) {
-        if (defer_row(b, p) != 0) {
-            errorf(b->err, b->errlen, "out of memory at row %zu", b->n + 1);
-            return -1;
-        }
-    } else {
-        /* No value of this row depends on the state: an empty one gives the final row. */
-        static const feature_state no_state;
-        feature_state st = no_state;
-        st.set = *b->set;
-        features_row(&st, p, 1, b->x + b->n * b->p);
-    }
-    b->y[b->n++] = p->survived;
-    return 0;
-}
-
-int train_bench_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
-    if (features_row_needs_state(
-            &opt->features,
-            &(passenger){.name = "X, Mr. Y", .age = 1, .fare = 1, .embarked = 'S'})) {
-        errorf(err, errlen,
-               "--bench-csv streams the file once and cannot build ticket-group "
-               "features; choose a feature set without ticket_group");
-        return TRAIN_EXIT_USAGE;
-    }
-    struct timespec start = clock_now();
-    bench_pass b = {.set = &opt->features, .err = err, .errlen = errlen};
-    const char *names[FEATURES_MAX_COLUMNS];
-    b.p = features_columns(&opt->features, names);
-    b.learner = features_learner_new(&opt->features);
-    feature_state st = {0};
-    int code = TRAIN_EXIT_ERROR;
-    if (!b.learner) {
-        errorf(err, errlen, "out of memory");
-        goto done;
-    }
-    char why[512];
-    if (kaggle_csv_read(path, bench_row, &b, why, sizeof why) < 0) {
-        if (!strstr(why, "stopped by the caller"))
-            errorf(err, errlen, "%s", why);
-        features_learner_finish(b.learner, &st, why, sizeof why);
-        goto done;
-    }
-    if (features_learner_finish(b.learner, &st, err, errlen) != 0)
-        goto done;
-    for (size_t k = 0; k < b.ndeferred; k++) {
-        passenger p;
-        rebuild_passenger(&b.deferred[k], &p);
-        features_row(&st, &p, 1, b.x + b.deferred[k].row * b.p);
-    }
-    free(b.deferred);
-    b.deferred = NULL;
-    double read_s = clock_seconds_since(&start);
-    logit_problem prob = {.n = b.n, .p = b.p, .x = b.x, .y = b.y, .names = names};
-    logit_result fit;
-    if (logit_train(&prob, &opt->param, &fit, err, errlen) != 0)
-        goto done;
-    double total_s = clock_seconds_since(&start);
-    printf("{\"rows\": %zu, \"columns\": %zu, \"deferred_rows\": %zu, \"read_seconds\": %.3f, "
-           "\"fit_seconds\": %.3f, \"total_seconds\": %.3f, \"iterations\": %d, "
-           "\"log_likelihood\": %.17g,\n \"coefficients\": {",
-           b.n, b.p, b.ndeferred, read_s, total_s - read_s, total_s, fit.iterations, fit.loglik);
-    for (size_t j = 0; j < b.p; j++)
-        printf("%s\"%s\": [%.17g, %.17g]", j ? ", " : "", names[j], fit.beta[j], fit.se[j]);
-    printf("}}\n");
-    logit_result_free(&fit);
-    code = TRAIN_EXIT_OK;
-done:
-    free(b.x);
-    free(b.y);
-    free(b.deferred);
-    feature_state_free(&st);
     return code;
 }

@@ -89,8 +89,4 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
  * estimate as JSON on stdout. Returns an exit code. */
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen);
 
-/* The benchmark path: streams the CSV twice (learn imputation values, then build the design
- * directly into one n x p matrix), fits without CV, prints timings and coefficients as JSON. */
-int train_bench_csv(const char *path, const train_options *opt, char *err, size_t errlen);
-
 #endif

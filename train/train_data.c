@@ -354,21 +354,19 @@ static double row_age(const train_data *d, size_t i) {
     return e ? e->age : NAN;
 }
 
-void train_data_passenger(const train_data *d, size_t i, passenger *p) {
+void train_data_input(const train_data *d, size_t i, feature_input *in) {
     const train_row *r = &d->rows[i];
-    p->id = 0;
-    p->ticket[0] = p->uuid[0] = '\0';
-    p->survived = r->survived;
-    p->pclass = r->pclass;
-    p->sex = r->sex;
-    p->sibsp = r->sibsp;
-    p->parch = r->parch;
-    p->embarked = r->embarked;
-    p->age = row_age(d, i);
-    p->fare = d->fares ? d->fares[i] : NAN;
-    const char *name = title_sample_name(r->title); /* copied rather than printed */
-    memcpy(p->name, name, strlen(name) + 1);
-    memcpy(p->cabin, r->cabin_known ? "X" : "", r->cabin_known ? 2 : 1);
+    *in = (feature_input){
+        .title = r->title,
+        .sex = r->sex,
+        .pclass = r->pclass,
+        .sibsp = r->sibsp,
+        .parch = r->parch,
+        .cabin_known = r->cabin_known,
+        .age = row_age(d, i),
+        .fare = d->fares ? d->fares[i] : NAN,
+        .embarked = r->embarked,
+    };
 }
 
 void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
@@ -380,128 +378,76 @@ void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
     ev->survivors = d->families[r->group].survivors - (r->survived == 1);
 }
 
-/* ---- design rows, remembered ---- */
+/* ---- design rows ---- */
 
-/* Everything a design row is computed from, reduced to what the feature set reads (so passengers
- * differing only in, say, their age share an entry when no age column is used). Built with memset
- * so padding compares equal. */
-typedef struct design_input {
-    train_row row;           /* group 0; fields the set does not read 0 */
-    int32_t known, all_same; /* the family evidence as wc_group reads it */
-    uint64_t fare_bits;
-} design_input;
-
-#define MEMO_SLOTS (2 * TRAIN_DESIGN_MEMO_MAX)
-
-_Static_assert(sizeof(design_input) % sizeof(uint64_t) == 0, "design_input hashed by words");
-
-struct train_design_memo {
-    size_t p, n;
-    int age, sibsp_parch, family_size, fare, port, cabin, wc, usable;
-    design_input *inputs; /* TRAIN_DESIGN_MEMO_MAX */
-    double *rows;         /* TRAIN_DESIGN_MEMO_MAX x p */
-    uint32_t *slots;      /* MEMO_SLOTS: input index + 1, 0 = empty */
-};
-
-train_design_memo *train_design_memo_new(const feature_state *st) {
-    train_design_memo *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
-    const feature_set *set = &st->set;
-    m->p = features_columns(set, NULL);
-    m->age = feature_set_has(set, FEATURE_AGE) || feature_set_has(set, FEATURE_AGE_MEDIAN);
-    m->sibsp_parch = feature_set_has(set, FEATURE_SIBSP_PARCH);
-    m->family_size = feature_set_has(set, FEATURE_FAMILY_SIZE);
-    m->fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
-    m->port = feature_set_has(set, FEATURE_EMBARKED);
-    m->cabin = feature_set_has(set, FEATURE_CABIN_KNOWN);
-    m->wc = feature_set_has(set, FEATURE_WC_GROUP);
-    /* ticket_group reads the ticket, which compact rows do not keep. */
-    m->usable = !feature_set_has(set, FEATURE_TICKET_GROUP);
-    m->inputs = malloc(TRAIN_DESIGN_MEMO_MAX * sizeof *m->inputs);
-    m->rows = malloc(TRAIN_DESIGN_MEMO_MAX * m->p * sizeof *m->rows);
-    m->slots = calloc(MEMO_SLOTS, sizeof *m->slots);
-    if (!m->inputs || !m->rows || !m->slots) {
-        train_design_memo_free(m);
-        return NULL;
-    }
-    return m;
+void train_data_design(const train_data *d, const feature_state *st, size_t i,
+                       const group_evidence *ev, double *row) {
+    feature_input in;
+    train_data_input(d, i, &in);
+    features_row_with_evidence(st, &in, ev, row);
 }
 
-void train_design_memo_free(train_design_memo *m) {
-    if (!m)
-        return;
-    free(m->inputs);
-    free(m->rows);
-    free(m->slots);
-    free(m);
+/* ---- merged design rows ---- */
+
+static int patterns_rehash(train_patterns *t, size_t nslots) {
+    uint32_t *s = calloc(nslots, sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t k = 0; k < t->n; k++) {
+        size_t i = (size_t)train_row_hash(t->x + k * t->p, t->p) & (nslots - 1);
+        while (s[i])
+            i = (i + 1) & (nslots - 1);
+        s[i] = (uint32_t)(k + 1);
+    }
+    free(t->slots);
+    t->slots = s;
+    t->nslots = nslots;
+    return 0;
 }
 
-static void compute_design(const train_data *d, const feature_state *st, size_t i,
-                           const group_evidence *ev, double *row) {
-    passenger p;
-    train_data_passenger(d, i, &p);
-    features_row_with_evidence(st, &p, 0, ev, row);
+int train_patterns_init(train_patterns *t, size_t p, size_t max_rows) {
+    memset(t, 0, sizeof *t);
+    t->p = p;
+    t->max = max_rows ? max_rows : 1;
+    return patterns_rehash(t, 1024);
 }
 
-/* The fields features_row_with_evidence reads for memo's feature set (passenger_features.c):
- * sex, class and title always; the others only with the groups that use them. */
-static void memo_input(const train_design_memo *memo, const train_data *d, size_t i,
-                       const group_evidence *ev, design_input *in) {
-    const train_row *r = &d->rows[i];
-    memset(in, 0, sizeof *in);
-    in->row.pclass = r->pclass;
-    in->row.sex = r->sex;
-    in->row.title = r->title;
-    if (memo->age)
-        in->row.age_cents = r->age_cents;
-    if (memo->sibsp_parch) {
-        in->row.sibsp = r->sibsp;
-        in->row.parch = r->parch;
-    } else if (memo->family_size) { /* only the size band is read */
-        int size = r->sibsp + r->parch + 1;
-        in->row.sibsp = (int8_t)(size >= 5 ? 2 : size >= 2);
-    }
-    if (memo->port)
-        in->row.embarked = r->embarked;
-    if (memo->cabin)
-        in->row.cabin_known = r->cabin_known;
-    if (memo->wc) { /* wc_columns: any known, none survived, all survived */
-        in->known = ev->labelled > 0;
-        in->all_same = (ev->survivors == 0) | (ev->survivors == ev->labelled) << 1;
-    }
-    if (memo->fare && d->fares)
-        memcpy(&in->fare_bits, &d->fares[i], sizeof in->fare_bits);
-}
-
-void train_data_design(const train_data *d, train_design_memo *memo, const feature_state *st,
-                       size_t i, const group_evidence *ev, double *row) {
-    /* An age beyond hundredths lives in the side list, not in the row: not remembered. */
-    if (!memo || !memo->usable || (memo->age && d->rows[i].age_cents == TRAIN_AGE_EXACT)) {
-        compute_design(d, st, i, ev, row);
-        return;
-    }
-    design_input in;
-    memo_input(memo, d, i, ev, &in);
-    uint64_t words[sizeof in / sizeof(uint64_t)], h = 0x243F6A8885A308D3ull;
-    memcpy(words, &in, sizeof in);
-    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
-        h = mix64(h ^ words[w]);
-    size_t slot = (size_t)h & (MEMO_SLOTS - 1);
-    while (memo->slots[slot]) {
-        size_t k = memo->slots[slot] - 1;
-        if (memcmp(&memo->inputs[k], &in, sizeof in) == 0) {
-            memcpy(row, memo->rows + k * memo->p, memo->p * sizeof *row);
-            return;
+int train_patterns_add(train_patterns *t, const double *row, int survived) {
+    size_t bytes = t->p * sizeof *row;
+    size_t i = (size_t)train_row_hash(row, t->p) & (t->nslots - 1);
+    while (t->slots[i]) {
+        size_t k = t->slots[i] - 1;
+        if (memcmp(t->x + k * t->p, row, bytes) == 0) {
+            t->w[k] += 1.0;
+            t->y[k] += survived;
+            return 0;
         }
-        slot = (slot + 1) & (MEMO_SLOTS - 1);
+        i = (i + 1) & (t->nslots - 1);
     }
-    compute_design(d, st, i, ev, row);
-    if (memo->n < TRAIN_DESIGN_MEMO_MAX) {
-        memo->inputs[memo->n] = in;
-        memcpy(memo->rows + memo->n * memo->p, row, memo->p * sizeof *row);
-        memo->slots[slot] = (uint32_t)++memo->n;
-    }
+    size_t cap = t->cap, wcap = t->cap, ycap = t->cap;
+    if (t->n >= UINT32_MAX - 1 ||
+        array_reserve((void **)&t->x, &cap, t->n + 1, bytes, t->max) != 0 ||
+        array_reserve((void **)&t->w, &wcap, t->n + 1, sizeof(double), t->max) != 0 ||
+        array_reserve((void **)&t->y, &ycap, t->n + 1, sizeof(double), t->max) != 0)
+        return -1;
+    t->cap = cap;
+    memcpy(t->x + t->n * t->p, row, bytes);
+    t->w[t->n] = 1.0;
+    t->y[t->n] = survived;
+    t->slots[i] = (uint32_t)++t->n;
+    return 2 * t->n > t->nslots ? patterns_rehash(t, 2 * t->nslots) : 0;
+}
+
+void train_patterns_shares(train_patterns *t) {
+    for (size_t k = 0; k < t->n; k++)
+        t->y[k] /= t->w[k];
+}
+
+void train_patterns_free(train_patterns *t) {
+    free(t->x);
+    free(t->w);
+    free(t->y);
+    free(t->slots);
 }
 
 /* ---- imputation values ---- */
@@ -558,7 +504,7 @@ static void learn_modes(const train_data *d, const size_t *rows, size_t n, featu
                 best = t;
         st->title_for_sex[s] = best;
     }
-    /* As features_learner_finish: ties go to Southampton. */
+    /* Ties go to Southampton, the base level. */
     st->embarked_mode = 'S';
     if (ports[0] > ports[2] && ports[0] >= ports[1])
         st->embarked_mode = 'C';

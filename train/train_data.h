@@ -61,9 +61,8 @@ int32_t train_data_id(const train_data *d, size_t i);
 const train_row *train_data_row(const train_data *d, size_t i);
 const train_family *train_data_families(const train_data *d, size_t *count);
 
-/* The passenger a row stands for, as features_row reads it: the name reduced to its title, the
- * cabin to known / unknown, no ticket (the family evidence is given separately). */
-void train_data_passenger(const train_data *d, size_t i, passenger *p);
+/* Row i as the features read it (no ticket: the family evidence is given separately). */
+void train_data_input(const train_data *d, size_t i, feature_input *in);
 
 /* Evidence of row i's family from all labelled rows but itself (kept families only). */
 /* (For an unlabelled row: all of them, as the document's table gives at prediction.) */
@@ -71,19 +70,9 @@ void train_data_evidence(const train_data *d, size_t i, group_evidence *ev);
 /* Every labelled member, itself included: what the document's table gives a prediction. */
 void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev);
 
-/* Design rows remembered by everything they are computed from (the compact row without its
- * family index, the evidence, the fare), for passes over every passenger: a million passengers
- * have some thousands of distinct inputs, so features_row runs for those only. Bounded: at most
- * TRAIN_DESIGN_MEMO_MAX inputs are kept, others are computed each time. */
-#define TRAIN_DESIGN_MEMO_MAX 32768
-typedef struct train_design_memo train_design_memo;
-/* NULL when out of memory; train_data_design then computes every row. Use it with st only. */
-train_design_memo *train_design_memo_new(const feature_state *st);
-void train_design_memo_free(train_design_memo *m);
-/* Row i's design with the evidence ev, as features_row_with_evidence(st, passenger of row i, 0,
- * ev) writes it; memo may be NULL. */
-void train_data_design(const train_data *d, train_design_memo *memo, const feature_state *st,
-                       size_t i, const group_evidence *ev, double *row);
+/* Row i's design with the evidence ev: features_row_with_evidence(st, input of row i, ev). */
+void train_data_design(const train_data *d, const feature_state *st, size_t i,
+                       const group_evidence *ev, double *row);
 
 /* Imputation values learned from the rows listed (rows == NULL: all of them). set is copied into
  * the state; no ticket or family tables are attached. */
@@ -92,6 +81,21 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
 
 /* Hash of a design row of p doubles (their bits), for merging identical rows. */
 uint64_t train_row_hash(const double *row, size_t p);
+
+/* Identical design rows merged into weighted rows (logit_problem.weight: a binomial GLM with the
+ * same likelihood), so a fit's cost follows the distinct rows, not the passengers. */
+typedef struct train_patterns {
+    double *x, *w, *y; /* rows, passengers per row, survivors (a share after _shares) */
+    size_t n, cap, p, max;
+    uint32_t *slots;
+    size_t nslots;
+} train_patterns;
+/* At most max_rows distinct rows of p columns (memory grows as they come). -1: out of memory. */
+int train_patterns_init(train_patterns *t, size_t p, size_t max_rows);
+int train_patterns_add(train_patterns *t, const double *row, int survived);
+/* After the last add: y becomes each row's survival share. */
+void train_patterns_shares(train_patterns *t);
+void train_patterns_free(train_patterns *t);
 
 /* The cross-validation sample: all rows when there are at most max_rows, else the max_rows rows
  * whose passenger ids hash lowest with the seed (known at add time, so no second pass). Indexes

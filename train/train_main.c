@@ -49,8 +49,8 @@ static void usage(FILE *out) {
         "\n"
         "without a database:\n"
         "  --evaluate-csv FILES  nested CV on Kaggle-layout CSVs (comma-separated; rows without\n"
-        "                        Survived form families only) and print the estimate\n"
-        "  --bench-csv FILE      read + fit a Kaggle-layout CSV (no CV), print timings\n"
+        "                        Survived form families only) and print the estimate; with\n"
+        "                        --out, also fit the chosen model and write its document\n"
         "  --help, --version\n"
         "\n"
         "Database: DATABASE_URL, or DATABASE_URL_FILE, or libpq's PG* variables.\n"
@@ -66,7 +66,7 @@ static int bad_value(const char *flag, const char *value, const char *expected) 
 
 typedef struct {
     train_options opt;
-    const char *evaluate_csv, *bench_csv, *reason;
+    const char *evaluate_csv, *reason;
     int help, version, list;
     long activate; /* 0: not asked */
 } cli;
@@ -82,8 +82,6 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
         c->opt.report_dir = value;
     } else if (!strcmp(flag, "--evaluate-csv")) {
         c->evaluate_csv = value;
-    } else if (!strcmp(flag, "--bench-csv")) {
-        c->bench_csv = value;
     } else if (!strcmp(flag, "--activate")) {
         if (config_parse_long(value, 1, 2147483647L, &l) != 0)
             return bad_value(flag, value, "a model version (an integer >= 1)");
@@ -156,7 +154,6 @@ static const struct option options[] = {
     {"min-improvement", required_argument, NULL, 0},
     {"features", required_argument, NULL, 0},
     {"evaluate-csv", required_argument, NULL, 0},
-    {"bench-csv", required_argument, NULL, 0},
     {"activate", required_argument, NULL, 0},
     {"by", required_argument, NULL, 0},
     {"reason", required_argument, NULL, 0},
@@ -222,9 +219,8 @@ int main(int argc, char **argv) {
     char err[1024] = "";
     if (log_init("titanic-train", err, sizeof err) != 0)
         fprintf(stderr, "titanic-train: %s\n", err);
-    if (c.bench_csv || c.evaluate_csv) {
-        int code = c.bench_csv ? train_bench_csv(c.bench_csv, &c.opt, err, sizeof err)
-                               : train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);
+    if (c.evaluate_csv) {
+        int code = train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);
         if (code != TRAIN_EXIT_OK)
             log_event(LOG_ERROR, "titanic-train failed", "{s:s}", "error", err);
         return code;

@@ -46,8 +46,9 @@ KAGGLE = {"PassengerId": 1, "Survived": 0, "Pclass": 3, "Name": "Braund, Mr. Owe
 # ---- single ----
 r = predict(OURS)
 j = r.json() or {}
-check(r.status == 200 and set(j) == {"probability", "survived", "model_version"},
-      f"single prediction: {r!r}")
+check(r.status == 200 and set(j) == {"probability", "survived", "model_version", "path",
+                                     "imputed"}, f"single prediction: {r!r}")
+check(j.get("path") == "named" and j.get("imputed") == [], f"named path, nothing imputed: {j}")
 p = j.get("probability", -1)
 check(isinstance(p, float) and 0 < p < 1, f"probability in (0,1): {p}")
 check(isinstance(j.get("survived"), bool) and j.get("model_version") == active,
@@ -81,10 +82,14 @@ by_title = imp.get("age_by_title") or {}
 check({"Mr", "Mrs", "Miss", "Master"} <= set(by_title), f"model imputation.age_by_title: {imp}")
 minimal = predict({"pclass": 3, "sex": "male"})
 check(minimal.status == 200, f"only the required fields: {minimal!r}")
-if "Mr" in by_title:
-    check(prob(minimal) == prob(predict({"pclass": 3, "sex": "male", "age": by_title["Mr"],
+# Without a name the form model answers (docs/model.md): its own median age.
+form_imp = ((model.get("form") or {}).get("features") or {}).get("imputation") or {}
+check(minimal.json().get("path") == "form" and "age" in minimal.json().get("imputed", []),
+      f"a nameless request: form path, age imputed: {minimal.json()}")
+if "age_median" in form_imp:
+    check(prob(minimal) == prob(predict({"pclass": 3, "sex": "male", "age": form_imp["age_median"],
                                          "sibsp": 0, "parch": 0})),
-          "absent age = the title median (Mr), absent sibsp/parch = 0")
+          "absent age = the form model's median age, absent sibsp/parch = 0")
     check(prob(predict({"pclass": 3, "sex": "male", "age": None})) == prob(minimal),
           "age null is absent age")
 if "Mrs" in by_title:

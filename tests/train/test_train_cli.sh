@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # titanic-train's command line without a database: every bad flag value is refused with exit 2
-# and a message naming the flag; --bench-csv on train.csv with the reference design reproduces
-# statsmodels' coefficients (logit_reference.json); --help and --evaluate-csv (the nested
-# estimate) work.
+# and a message naming the flag; --evaluate-csv --out on train.csv with the reference design and
+# no penalty writes a document with statsmodels' coefficients (tests/fixtures/logit_reference.json):
+# the CSV read by the one reader into the compact rows and fitted by the final fit titanic-train
+# runs; --help and --evaluate-csv (the nested estimate) work.
 set -u
 TRAIN="$TITANIC_BUILD_DIR/train/titanic-train"
 failures=0
@@ -40,18 +41,21 @@ if [ -z "${TITANIC_DATA_DIR:-}" ] || [ ! -r "$TITANIC_DATA_DIR/train.csv" ]; the
   echo "skipping the data checks: TITANIC_DATA_DIR is not set" >&2
   [ "$failures" -eq 0 ] && exit 77 || exit 1
 fi
-REF=${TITANIC_REFERENCE_DIR:-$TITANIC_DATA_DIR/../../reference}/logit_reference.json
-out=$("$TRAIN" --bench-csv "$TITANIC_DATA_DIR/train.csv" --features reference --l2 0) ||
-  fail "--bench-csv train.csv failed"
-/usr/bin/python3 - "$REF" "$out" <<'PY' || fail "--bench-csv coefficients differ from statsmodels"
+REF=${TITANIC_REFERENCE_DIR:-$TITANIC_SOURCE_DIR/tests/fixtures}/logit_reference.json
+DOC=$(mktemp "${TMPDIR:-/tmp}/train_cli.XXXXXX")
+trap 'rm -f "$DOC"' EXIT
+"$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv" --features reference --l2 0 --folds 2 \
+  --repeats 1 --out "$DOC" >/dev/null 2>&1 || fail "--evaluate-csv --out train.csv failed"
+/usr/bin/python3 - "$REF" "$DOC" <<'PY' || fail "the reference fit differs from statsmodels"
 import json, sys
-ref, got = json.load(open(sys.argv[1])), json.loads(sys.argv[2])
-for name, (beta, se) in got["coefficients"].items():
-    key = "const" if name == "intercept" else name
-    for mine, theirs in ((beta, ref["coefficients"][key]), (se, ref["std_errors"][key])):
+ref, doc = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for c in doc["coefficients"]:
+    key = "const" if c["name"] == "intercept" else c["name"]
+    for mine, theirs in ((c["estimate"], ref["coefficients"][key]),
+                         (c["std_error"], ref["std_errors"][key])):
         if abs(mine - theirs) > 1e-6 * abs(theirs):
-            sys.exit(f"{name}: {mine} vs {theirs}")
-if abs(got["log_likelihood"] - ref["log_likelihood"]) > 1e-6 * abs(ref["log_likelihood"]):
+            sys.exit(f"{key}: {mine} vs {theirs}")
+if abs(doc["fit"]["log_likelihood"] - ref["log_likelihood"]) > 1e-6 * abs(ref["log_likelihood"]):
     sys.exit("log-likelihood differs")
 PY
 out=$("$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv,$TITANIC_DATA_DIR/test.csv" \
@@ -62,8 +66,8 @@ r = json.loads(sys.argv[1])
 assert r["outer"]["accuracy"]["mean"] > 0.8 and r["outer"]["rows"] == 891, r["outer"]
 assert r["sample"]["of"] == 891 and "optimism" in r and "ece" in r
 PY
-"$TRAIN" --bench-csv "$TITANIC_DATA_DIR/train.csv" >/dev/null 2>&1
-[ $? -eq 2 ] || fail "--bench-csv with ticket groups should be refused with exit 2"
+"$TRAIN" --evaluate-csv "$TITANIC_DATA_DIR/train.csv" --features ticket_group >/dev/null 2>&1
+[ $? -eq 2 ] || fail "--features ticket_group should be refused with exit 2"
 "$TRAIN" --evaluate-csv /nonexistent.csv 2>&1 | grep -q "cannot open /nonexistent.csv" ||
   fail "a missing file is not named"
 [ "$failures" -eq 0 ] && echo "train_cli: all checks passed" && exit 0

@@ -1,5 +1,6 @@
 /* The fitter against statsmodels: the plain design (feature_set_reference: sex, class, age with
- * the median for unknown ages, sibsp, parch, fare) fitted by pipeline_fit must give statsmodels'
+ * the median for unknown ages, sibsp, parch, fare), read into the trainer's compact rows and
+ * fitted by its final fit (model_train_data, what titanic-train runs), must give statsmodels'
  * coefficients, standard errors, z values and log-likelihood to 1e-6 relative.
  *
  *   test_logit_reference            on train.csv (TITANIC_DATA_DIR; skips without it), against
@@ -10,12 +11,10 @@
  *
  * TITANIC_REFERENCE_DIR, when set, is read instead of tests/fixtures. */
 #include "check.h"
-#include "cross_validation.h"
-#include "feature_learning.h"
 #include "generate.h"
 #include "kaggle_csv.h"
-#include "model_fit.h"
 #include "testdb.h"
+#include "train_rows.h"
 
 #include <jansson.h>
 #include <unistd.h>
@@ -86,19 +85,17 @@ int main(int argc, char **argv) {
     }
     feature_set set;
     feature_set_reference(&set);
-    logit_parameter param;
-    logit_default_parameter(&param);
-    feature_state st;
-    logit_result fit;
-    int rc = pipeline_fit(&set, &param, rows, (size_t)n, &st, &fit, err, sizeof err);
-    CHECK_INT(rc, 0);
-    if (rc != 0) {
+    titanic_model *m = train_rows_fit(rows, (size_t)n, &set, 0.0, err, sizeof err);
+    CHECK(m != NULL);
+    if (!m) {
         fprintf(stderr, "%s\n", err);
         free(rows);
         json_decref(ref);
         return check_exit_code(suite);
     }
-    CHECK_CLOSE(st.age_median, json_number_value(json_object_get(ref, "age_median")), 0);
+    const logit_result fit = *model_fit(m);
+    CHECK_CLOSE(model_features(m)->age_median,
+                json_number_value(json_object_get(ref, "age_median")), 0);
     const char *names[FEATURES_MAX_COLUMNS];
     size_t p = features_columns(&set, names);
     CHECK_INT(p, json_object_size(json_object_get(ref, "coefficients")));
@@ -114,8 +111,7 @@ int main(int argc, char **argv) {
     CHECK_CLOSE(fit.loglik, json_number_value(json_object_get(ref, "log_likelihood")), 1e-6);
     CHECK_CLOSE(fit.aic, 2.0 * (double)p - 2.0 * fit.loglik, 1e-12);
     CHECK(fit.iterations >= 4 && fit.iterations <= 12);
-    logit_result_free(&fit);
-    feature_state_free(&st);
+    model_free(m);
     free(rows);
     json_decref(ref);
     return check_exit_code(suite);

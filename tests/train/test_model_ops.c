@@ -118,7 +118,7 @@ static void test_refusals(PGconn *conn) {
     CHECK_INT(db_exec(conn,
                       "INSERT INTO models (version, training_rows, training_sha256, metrics, "
                       "document) SELECT v, training_rows, training_sha256, metrics, "
-                      "CASE v WHEN 3 THEN replace(document, '\"format_version\": 2', "
+                      "CASE v WHEN 3 THEN replace(document, '\"format_version\": 3', "
                       "'\"format_version\": 99') ELSE replace(document, '\"coefficients\"', "
                       "'\"coefficients_gone\"') END FROM models, (VALUES (3), (4)) t(v) "
                       "WHERE version = 2",

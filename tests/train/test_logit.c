@@ -3,10 +3,8 @@
  * fail with messages naming the reason; the L2 penalty shrinks; the metrics are right on small
  * hand-checked cases. */
 #include "check.h"
-#include "cross_validation.h"
-#include "feature_learning.h"
-#include "model_fit.h"
 #include "logit.h"
+#include "scores.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
