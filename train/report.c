@@ -236,9 +236,10 @@ static void confusion_plot(FILE *b, const double *oof, const double *y, size_t n
     fprintf(b, "</svg>");
 }
 
-/* 1 when column j varied in training (a constant column has no estimate worth drawing). */
+/* 1 when column j varied in training (a constant column has no estimate worth drawing). The
+ * intercept (column 0) is constant by design and always estimated. */
 static int varies(const report_input *in, size_t j) {
-    return !in->varies || in->varies[j];
+    return j == 0 || !in->varies || in->varies[j];
 }
 
 static void coefficient_plot(FILE *b, const report_input *in) {
