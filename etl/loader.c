@@ -32,8 +32,6 @@ typedef struct {
     char *chunk;          /* READ_CHUNK bytes of input */
     FILE *rejects;        /* spooled for etl_rejects, sent after the rows (or after a failure) */
     int spool_failed;
-    long valid;
-    long rejected;
     struct timespec started;
     double last_progress;
     off_t bytes_read;
@@ -47,12 +45,12 @@ static void show_progress(load_state *s, int final) {
     if (!final && now - s->last_progress < (s->options->progress_tty ? 0.2 : 5.0))
         return;
     s->last_progress = now;
-    long rows = s->valid + s->rejected;
+    long rows = s->result->valid + s->result->rejected;
     double rate = now > 0 ? rows / now : 0;
     if (!s->options->progress_tty) {
         if (!final)
             log_info("progress", "{s:I, s:I, s:f}", "rows", (json_int_t)rows, "rejected",
-                     (json_int_t)s->rejected, "rows_per_s", rate);
+                     (json_int_t)s->result->rejected, "rows_per_s", rate);
         return;
     }
     off_t total = s->options->total_bytes;
@@ -81,7 +79,7 @@ static int interrupted(const load_state *s) {
 
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
-    s->valid++;
+    s->result->valid++;
     if (s->unchanged_file)
         return interrupted(s) ? -1 : 0;
     passenger_decimal age = {text->age.text, text->age.len}, fare = {text->fare.text, text->fare.len};
@@ -94,8 +92,8 @@ static int stage_row(const passenger *p, const csv_row_text *text, long line, vo
 static int stage_reject(long line, const char *field, const char *reason, const char *raw,
                         size_t raw_len, void *arg) {
     load_state *s = arg;
-    s->rejected++;
-    if (s->rejected <= REJECTS_LOGGED)
+    s->result->rejected++;
+    if (s->result->rejected <= REJECTS_LOGGED)
         log_warn("row rejected", "{s:I, s:s?, s:s}", "line", (json_int_t)line, "field", field,
                  "reason", reason);
     if (runs_store_spool_reject(&s->rejects, s->load.run, line, field, reason, raw, raw_len,
@@ -104,7 +102,8 @@ static int stage_reject(long line, const char *field, const char *reason, const 
         return -1;
     }
     /* Over an absolute limit: no point reading on (the rejects so far are kept). */
-    return s->options->max_rejects >= 0 && s->rejected > s->options->max_rejects ? -1 : 0;
+    long limit = s->options->max_rejects;
+    return limit >= 0 && s->result->rejected > limit ? -1 : 0;
 }
 
 /* ---- the steps ---- */
@@ -170,16 +169,17 @@ static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash,
 }
 
 static int too_many_rejects(const load_state *s, char *err, size_t errlen) {
-    long read = s->valid + s->rejected;
-    if (s->options->max_rejects >= 0 && s->rejected > s->options->max_rejects) {
-        snprintf(err, errlen, "too many rejected rows: %ld > --max-rejects %ld", s->rejected,
+    const etl_result *r = s->result;
+    long read = r->valid + r->rejected;
+    if (s->options->max_rejects >= 0 && r->rejected > s->options->max_rejects) {
+        snprintf(err, errlen, "too many rejected rows: %ld > --max-rejects %ld", r->rejected,
                  s->options->max_rejects);
         return 1;
     }
     if (s->options->max_rejects_pct >= 0 && read > 0 &&
-        100.0 * (double)s->rejected / (double)read > s->options->max_rejects_pct) {
+        100.0 * (double)r->rejected / (double)read > s->options->max_rejects_pct) {
         snprintf(err, errlen, "too many rejected rows: %ld of %ld (%.2f%%) > --max-rejects %g%%",
-                 s->rejected, read, 100.0 * (double)s->rejected / (double)read,
+                 r->rejected, read, 100.0 * (double)r->rejected / (double)read,
                  s->options->max_rejects_pct);
         return 1;
     }
@@ -224,14 +224,13 @@ static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, c
                 snprintf(err, errlen, "loading rows failed: %s", copy_err);
             return -1;
         }
-        s->valid -= moved;
-        r->rejected = s->rejected += moved;
+        r->valid -= moved;
+        r->rejected += moved;
         failed = moved > 0 && too_many_rejects(s, err, errlen);
     }
     if (failed)
         return -1;
-    r->valid = s->valid;
-    r->unchanged = s->valid - r->inserted - r->updated;
+    r->unchanged = r->valid - r->inserted - r->updated;
     if (s->options->dry_run) {
         store_rollback(s->load.conn);
         return 0;
@@ -263,8 +262,7 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     int duplicates_unchecked = csv_reader_duplicates_unchecked(reader);
     csv_reader_free(reader);
     show_progress(s, 1);
-    r->read = s->valid + s->rejected;
-    r->rejected = s->rejected;
+    r->read = r->valid + r->rejected;
     if (rc == 0 && s->load.first && duplicates_unchecked) {
         /* Not every id could be checked in bounded memory, and a first load has no staging
          * table to check the rest in: the primary key will catch a duplicate, failing the load

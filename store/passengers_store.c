@@ -96,7 +96,7 @@ int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavaila
     return found;
 }
 
-/* ids as an array literal, "{1,2,3}"; out holds PASSENGER_BATCH_MAX ids of 11 characters. */
+/* ids as an array literal, "{1,2,3}"; out holds n ids of 11 characters and 3 more bytes. */
 static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
     size_t used = 0;
     out[used++] = '{';
@@ -641,15 +641,12 @@ long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, siz
     long total = 0;
     for (size_t start = 0; start < n; start += BATCH) {
         size_t m = n - start < BATCH ? n - start : BATCH;
-        char *list = malloc(m * 12 + 3), *w = list;
+        char *list = malloc(m * 12 + 3);
         if (!list) {
             errorf(err, errlen, "out of memory");
             return -1;
         }
-        *w++ = '{';
-        for (size_t i = 0; i < m; i++)
-            w += sprintf(w, "%s%d", i ? "," : "", (int)ids[start + i]);
-        strcpy(w, "}");
+        id_array_text(ids + start, (int)m, list, m * 12 + 3);
         const char *params[1] = {list};
         /* The same rows the trainer read: the ETL's data unless all_rows. */
         static const store_statement etl_ids = {NULL,
