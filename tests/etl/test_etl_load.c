@@ -298,17 +298,40 @@ static void test_dry_run(void) {
     CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs);
 }
 
-/* Ids spread one per 65536 exhaust the in-memory duplicate check; SQL finishes it. */
-static void test_sparse_duplicates(void) {
-    etl_result r;
-    char err[1024];
+/* 1100 ids spread one per 65536, which exhaust the in-memory duplicate check, then the last id
+ * again (malloc'd). */
+static char *sparse_duplicates_csv(void) {
     size_t size = 1100 * 64 + 256;
     char *csv = malloc(size);
     int n = snprintf(csv, size, TRAIN_HEADER);
     for (int i = 0; i < 1100; i++)
         n += snprintf(csv + n, size - (size_t)n, "%d,0,3,S%d,male,,0,0,,,,\n", 1000 + i * 65536, i);
-    n += snprintf(csv + n, size - (size_t)n, "%d,0,3,Dup,male,,0,0,,,,\n", 1000 + 1099 * 65536);
-    CHECK_INT(load(csv, NULL, &r, err), 0); /* the table is not empty: staged mode */
+    snprintf(csv + n, size - (size_t)n, "%d,0,3,Dup,male,,0,0,,,,\n", 1000 + 1099 * 65536);
+    return csv;
+}
+
+/* A first load (empty table) has no staging table to finish the check in: building the primary
+ * key refuses the duplicate, and the table keeps its key and indexes, empty. */
+static void test_first_load_duplicates(void) {
+    etl_result r;
+    char err[1024];
+    char *csv = sparse_duplicates_csv();
+    CHECK_INT(load(csv, NULL, &r, err), -1);
+    CHECK_CONTAINS(err, "passengers_pkey");
+    CHECK_INT(count("SELECT count(*) FROM passengers"), 0);
+    CHECK_INT(count("SELECT count(*) FROM pg_indexes WHERE tablename = 'passengers'"), 7);
+    CHECK_INT(count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'passengers'::regclass "
+                    "AND contype = 'p'"),
+              1);
+    free(csv);
+}
+
+/* In a filled table (staged mode), SQL finishes the check: the duplicate becomes a reject. */
+static void test_sparse_duplicates(void) {
+    etl_result r;
+    char err[1024];
+    char *csv = sparse_duplicates_csv();
+    CHECK_INT(load(csv, NULL, &r, err), 0);
     CHECK_INT(r.read, 1101);
     CHECK_INT(r.inserted, 1100);
     CHECK_INT(r.rejected, 1);
@@ -323,6 +346,7 @@ static void test_sparse_duplicates(void) {
 
 int main(void) {
     conn = testdb_create("etl_load");
+    test_first_load_duplicates();
     test_first_load_and_reload();
     test_mixed_rows();
     test_round_trip_text();
