@@ -80,10 +80,8 @@ static int interrupted(const load_state *s) {
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
     s->result->valid++;
-    if (s->unchanged_file)
-        return interrupted(s) ? -1 : 0;
     passenger_decimal age = {text->age.text, text->age.len}, fare = {text->fare.text, text->fare.len};
-    if (passengers_load_row(&s->load, p, &age, &fare, line) != 0)
+    if (!s->unchanged_file && passengers_load_row(&s->load, p, &age, &fare, line) != 0)
         return -1;
     show_progress(s, 0);
     return interrupted(s) ? -1 : 0;
@@ -128,7 +126,7 @@ static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
 
 /* Opens the transaction, takes the load lock and picks direct or staged loading. */
 static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
-    if (passengers_load_begin(&s->load, s->load.conn, err, errlen) != 0)
+    if (passengers_load_begin(&s->load, err, errlen) != 0)
         return -1;
     /* Reloading into a filled table: a regular file is fingerprinted first, so an unchanged
      * reload (the same bytes committed before, nothing written since) is recognised before

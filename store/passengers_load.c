@@ -25,11 +25,8 @@ _Static_assert(sizeof(COPY_FIELDS(FIELD_NAME)) == sizeof(PASSENGER_COPY_COLUMNS 
 /* An encoded row's bound: a name, ticket and cabin at their maximum, two numerics, the rest. */
 #define COPY_ROW_MAX (8 * 1024)
 
-/* A staged row leads with its line in the file, for the late-duplicate check. */
-#define STAGE_COLUMNS "line, " PASSENGER_COPY_COLUMNS
-
-int passengers_load_begin(passengers_load *l, PGconn *conn, char *err, size_t errlen) {
-    l->conn = conn;
+int passengers_load_begin(passengers_load *l, char *err, size_t errlen) {
+    PGconn *conn = l->conn;
     if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
         return -1;
     /* Loads serialise on this lock (a second ETL Job waits); readers are never blocked. A dry
@@ -46,12 +43,13 @@ int passengers_load_begin(passengers_load *l, PGconn *conn, char *err, size_t er
     return 0;
 }
 
-/* A first load into an empty table: rows go straight into passengers, and the secondary indexes
- * (migration 003) are dropped while it is empty and built once after the rows are in, instead
- * of maintained row by row (13x slower). Otherwise: a temporary staging table (no WAL, no
- * index), then set-based statements. Temporary tables live in per-session buffers (8 MB by
- * default); a larger pool keeps a big staging table in memory instead of spilling it to disk,
- * allowed only before the session's first temporary table, which this is. */
+/* A first load into an empty table: rows go straight into passengers, and its indexes and
+ * primary key (migrations 003, 008) are dropped while it is empty and built once after the rows
+ * are in, instead of maintained row by row (13x slower). Otherwise: a temporary staging table (no
+ * WAL, no index; a row leads with its line in the file, for the late-duplicate check), then
+ * set-based statements. Temporary tables live in per-session buffers (8 MB by default); a larger
+ * pool keeps a big staging table in memory instead of spilling it to disk, allowed only before
+ * the session's first temporary table, which this is. */
 int passengers_load_copy(passengers_load *l, char *err, size_t errlen) {
     static const char *const first[] = {
         "SELECT passengers_defer_indexes()",
@@ -60,7 +58,7 @@ int passengers_load_copy(passengers_load *l, char *err, size_t errlen) {
         "SET temp_buffers = '128MB'",
         "CREATE TEMP TABLE etl_stage ON COMMIT DROP AS SELECT 0::bigint AS line, "
         PASSENGER_COPY_COLUMNS " FROM passengers WITH NO DATA",
-        "COPY etl_stage (" STAGE_COLUMNS ") FROM STDIN WITH (FORMAT binary)"};
+        "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)"};
     if (l->first ? db_exec(l->conn, first[0], 0, NULL, err, errlen) != 0
                  : db_exec(l->conn, staged[0], 0, NULL, err, errlen) != 0 ||
                        db_exec(l->conn, staged[1], 0, NULL, err, errlen) != 0)

@@ -180,9 +180,9 @@ typedef struct passengers_load {
     store_copy copy;
 } passengers_load;
 
-/* Opens the load's transaction on conn, takes the load lock and sets l->first (never for a dry
- * run, which stages to count). l->run and l->dry_run are set by the caller. 0, or -1 with err. */
-int passengers_load_begin(passengers_load *l, PGconn *conn, char *err, size_t errlen);
+/* Opens the load's transaction on l->conn, takes the load lock and sets l->first (never for a
+ * dry run, which stages to count); the caller sets conn, run and dry_run. 0, or -1 with err. */
+int passengers_load_begin(passengers_load *l, char *err, size_t errlen);
 /* Starts the rows' COPY. 0, or -1 with err. */
 int passengers_load_copy(passengers_load *l, char *err, size_t errlen);
 /* Sends one valid row, from line of the file. 0, or -1 with the reason in l->copy.error. */
