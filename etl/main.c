@@ -175,9 +175,9 @@ static int open_input(const char *file, off_t *size, char *err, size_t errlen) {
     return fd;
 }
 
-/* Connects and brings the schema up to date: the start of every load and of --migrate. NULL
- * after logging why not. */
-static PGconn *connect_and_migrate(void) {
+/* Connects and, with migrate, brings the schema up to date: the start of every load (a dry run
+ * changes nothing, the schema included) and of --migrate. NULL after logging why not. */
+static PGconn *connect_db(int migrate) {
     char err[1024];
     int applied = 0;
     PGconn *conn = db_connect_from_env("titanic-etl", err, sizeof err);
@@ -185,6 +185,8 @@ static PGconn *connect_and_migrate(void) {
         log_error("database connection failed", "{s:s}", "error", err);
         return NULL;
     }
+    if (!migrate)
+        return conn;
     if (migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
                       sizeof err) != 0) {
         log_error("migration failed", "{s:s}", "error", err);
@@ -247,7 +249,7 @@ static int run_load(const cli *c) {
         log_error("load failed", "{s:s, s:s}", "source", c->file, "error", err);
         return EXIT_LOAD_FAILED;
     }
-    PGconn *conn = connect_and_migrate();
+    PGconn *conn = connect_db(!c->dry_run);
     if (!conn) {
         close(fd);
         return EXIT_LOAD_FAILED;
@@ -293,7 +295,7 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     if (c.migrate_only) {
-        PGconn *conn = connect_and_migrate();
+        PGconn *conn = connect_db(1);
         int rc = conn ? set_role_passwords(conn) : -1;
         PQfinish(conn);
         return rc == 0 ? 0 : EXIT_LOAD_FAILED;
