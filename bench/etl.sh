@@ -94,10 +94,11 @@ summarise() {
       for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
       return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
+    NF != 3 || $2 !~ /^[0-9.]+$/ { next } # pg_virtualenv'"'"'s own lines
     !($1 in secs) { order[++labels] = $1 }
     { secs[$1] = secs[$1] " " $2; load[$1] = load[$1] " " $3; count[$1]++ }
     END {
-      printf "%d rows, %d rounds (median; load = 1-minute load average while measured)\n", rows, count[order[1]]
+      printf "%d rows, %d rounds (median; load = 1-minute load average while measured)\n", rows, count["floor"]
       printf "  %-20s %9s %12s %6s %9s\n", "", "seconds", "rows/s", "load", "floor/x"
       floor = median(secs["floor"])
       for (i = 1; i <= labels; i++) {

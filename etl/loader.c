@@ -57,13 +57,10 @@ static void show_progress(load_state *s, int final) {
     if (total > 0) {
         double fraction = (double)s->bytes_read / (double)total;
         double eta = fraction > 0 ? now / fraction - now : 0;
-        char bar[31];
-        int filled = (int)(fraction * 30);
-        for (int i = 0; i < 30; i++)
-            bar[i] = i < filled ? '#' : '.';
-        bar[30] = '\0';
-        fprintf(stderr, "\r%5.1f%% [%s] %ld rows  %.0f rows/s  ETA %.0fs   ", fraction * 100, bar,
-                rows, rate, final ? 0.0 : eta);
+        static const char done[] = "##############################", to_do[] = "..............................";
+        int filled = fraction < 1 ? (int)(fraction * 30) : 30;
+        fprintf(stderr, "\r%5.1f%% [%.*s%.*s] %ld rows  %.0f rows/s  ETA %.0fs   ", fraction * 100,
+                filled, done, 30 - filled, to_do, rows, rate, final ? 0.0 : eta);
     } else {
         fprintf(stderr, "\r%ld rows  %.0f rows/s   ", rows, rate);
     }
@@ -245,7 +242,7 @@ static int load_rows(load_state *s, int fd, char *err, size_t errlen) {
     csv_reader *reader = csv_reader_new(&callbacks, s->options->id_base);
     if (!reader) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return complete_load(s, -1, 0, err, errlen); /* ends the COPY */
     }
     sha256_ctx hash;
     sha256_init(&hash);
