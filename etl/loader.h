@@ -14,7 +14,7 @@
 
 typedef struct {
     const char *source;                 /* recorded in etl_runs.source (a path, or "stdin") */
-    int dry_run;                        /* validate only: no database at all */
+    int dry_run;                        /* everything but the writes: counts, then roll back */
     long max_rejects;                   /* -1: no limit */
     double max_rejects_pct;             /* -1: no limit; else percent of rows read */
     int32_t id_base;                    /* ids for layouts without PassengerId */
@@ -24,15 +24,18 @@ typedef struct {
 } etl_options;
 
 typedef struct {
-    long read, inserted, updated, unchanged, rejected;
+    /* read = inserted + updated + unchanged + rejected; valid = read - rejected. A dry run's
+     * inserted and updated are what a real run would insert and update. */
+    long read, valid, inserted, updated, unchanged, rejected;
     double seconds;
     long run_id; /* 0 for a dry run or when no run row could be written */
     char sha256[65];
     csv_layout layout;
 } etl_result;
 
-/* Loads everything readable from fd. Returns 0 when committed (or, dry run, validated); -1 with
- * err when nothing was committed. conn may be NULL only for a dry run. */
+/* Loads everything readable from fd. Returns 0 when committed (or, dry run, counted and rolled
+ * back); -1 with err when no passenger was committed (the run is then recorded as failed, with
+ * the rejects found so far). */
 int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *result, char *err,
              size_t errlen);
 

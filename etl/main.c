@@ -36,7 +36,8 @@ static void usage(FILE *out) {
           "       titanic-etl --generate N [--seed S]   write N synthetic passengers to stdout\n"
           "\n"
           "options:\n"
-          "  --dry-run           validate and count; write nothing, need no database\n"
+          "  --dry-run           what a real run would do against the database (would insert,\n"
+          "                      would update, unchanged, rejected); writes nothing\n"
           "  --max-rejects N|P%  fail (commit nothing) when more than N rows, or P% of rows,\n"
           "                      are rejected (default: no limit)\n"
           "  --id-base N         ids for files without PassengerId are N + row (default 900000)\n"
@@ -174,17 +175,27 @@ static int open_input(const char *file, off_t *size, char *err, size_t errlen) {
     return fd;
 }
 
-static int migrate(PGconn *conn) {
+/* Connects and, with migrate, brings the schema up to date: the start of every load (a dry run
+ * changes nothing, the schema included) and of --migrate. NULL after logging why not. */
+static PGconn *connect_db(int migrate) {
     char err[1024];
     int applied = 0;
+    PGconn *conn = db_connect_from_env("titanic-etl", err, sizeof err);
+    if (!conn) {
+        log_error("database connection failed", "{s:s}", "error", err);
+        return NULL;
+    }
+    if (!migrate)
+        return conn;
     if (migrate_apply(conn, embedded_migrations, embedded_migration_count, &applied, err,
                       sizeof err) != 0) {
         log_error("migration failed", "{s:s}", "error", err);
-        return -1;
+        PQfinish(conn);
+        return NULL;
     }
     log_info("schema up to date", "{s:i, s:i}", "applied", applied, "version",
              migrate_latest(embedded_migrations, embedded_migration_count));
-    return 0;
+    return conn;
 }
 
 /* With ROLE_PASSWORDS_DIR, gives the workload roles their passwords (migration step only). */
@@ -204,20 +215,24 @@ static int set_role_passwords(PGconn *conn) {
 
 static void print_summary(const cli *c, const etl_result *r) {
     double rate = r->seconds > 0 ? (double)r->read / r->seconds : 0;
-    printf("titanic-etl: %s (%s): read %ld, inserted %ld, updated %ld, unchanged %ld, "
-           "rejected %ld in %.2f s (%.0f rows/s)%s",
-           c->file, csv_layout_name(r->layout), r->read, r->inserted, r->updated, r->unchanged,
-           r->rejected, r->seconds, rate, c->dry_run ? " [dry run: nothing written]" : "");
+    /* read = inserted + updated + unchanged + rejected, in that order, for either kind of run */
+    const char *would = c->dry_run ? "would " : "";
+    printf("titanic-etl: %s (%s): %sread %ld, %sinsert%s %ld, %supdate%s %ld, unchanged %ld, "
+           "rejected %ld (valid %ld) in %.2f s (%.0f rows/s)",
+           c->file, csv_layout_name(r->layout), c->dry_run ? "dry run, nothing written: " : "",
+           r->read, would, c->dry_run ? "" : "ed", r->inserted, would, c->dry_run ? "" : "d",
+           r->updated, r->unchanged, r->rejected, r->valid, r->seconds, rate);
     if (r->run_id)
         printf("; run %ld", r->run_id);
     printf("\n");
     fflush(stdout);
     log_info(c->dry_run ? "dry run finished" : "load committed",
-             "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I}", "source", c->file, "layout",
-             csv_layout_name(r->layout), "sha256", r->sha256, "read", (json_int_t)r->read,
-             "inserted", (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
+             "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:b}", "source", c->file,
+             "layout", csv_layout_name(r->layout), "sha256", r->sha256, "read",
+             (json_int_t)r->read, "valid", (json_int_t)r->valid, "inserted",
+             (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
              (json_int_t)r->unchanged, "rejected", (json_int_t)r->rejected, "seconds", r->seconds,
-             "rows_per_s", rate, "run_id", (json_int_t)r->run_id);
+             "rows_per_s", rate, "run_id", (json_int_t)r->run_id, "dry_run", c->dry_run);
 }
 
 static int run_load(const cli *c) {
@@ -234,19 +249,10 @@ static int run_load(const cli *c) {
         log_error("load failed", "{s:s, s:s}", "source", c->file, "error", err);
         return EXIT_LOAD_FAILED;
     }
-    PGconn *conn = NULL;
-    if (!c->dry_run) {
-        conn = db_connect_from_env("titanic-etl", err, sizeof err);
-        if (!conn) {
-            log_error("database connection failed", "{s:s}", "error", err);
-            close(fd);
-            return EXIT_LOAD_FAILED;
-        }
-        if (migrate(conn) != 0) {
-            PQfinish(conn);
-            close(fd);
-            return EXIT_LOAD_FAILED;
-        }
+    PGconn *conn = connect_db(!c->dry_run);
+    if (!conn) {
+        close(fd);
+        return EXIT_LOAD_FAILED;
     }
     etl_result result;
     int rc = etl_load(conn, fd, &options, &result, err, sizeof err);
@@ -289,14 +295,8 @@ int main(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
     if (c.migrate_only) {
-        PGconn *conn = db_connect_from_env("titanic-etl", err, sizeof err);
-        if (!conn) {
-            log_error("database connection failed", "{s:s}", "error", err);
-            return EXIT_LOAD_FAILED;
-        }
-        int rc = migrate(conn);
-        if (rc == 0)
-            rc = set_role_passwords(conn);
+        PGconn *conn = connect_db(1);
+        int rc = conn ? set_role_passwords(conn) : -1;
         PQfinish(conn);
         return rc == 0 ? 0 : EXIT_LOAD_FAILED;
     }

@@ -1,9 +1,9 @@
 /* The models and predictions tables' SQL. See models_store.h. */
 #include "models_store.h"
 
+#include "copy_binary.h"
 #include "errors.h"
 
-#include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -313,56 +313,6 @@ void models_store_free_ops(model_ops_row *rows, int count) {
 
 /* ---- predictions by binary COPY ---- */
 
-typedef struct copy_buffer {
-    PGconn *conn;
-    char data[65536];
-    size_t used;
-    int failed;
-} copy_buffer;
-
-static void copy_flush(copy_buffer *b) {
-    if (b->used && !b->failed && PQputCopyData(b->conn, b->data, (int)b->used) != 1)
-        b->failed = 1;
-    b->used = 0;
-}
-
-static void copy_put(copy_buffer *b, const void *bytes, size_t n) {
-    if (b->used + n > sizeof b->data)
-        copy_flush(b);
-    memcpy(b->data + b->used, bytes, n);
-    b->used += n;
-}
-
-static void put_i16(copy_buffer *b, int16_t v) {
-    uint16_t x = htons((uint16_t)v);
-    copy_put(b, &x, 2);
-}
-
-static void put_i32(copy_buffer *b, int32_t v) {
-    uint32_t x = htonl((uint32_t)v);
-    copy_put(b, &x, 4);
-}
-
-static void put_f64(copy_buffer *b, double v) {
-    uint64_t bits;
-    memcpy(&bits, &v, sizeof bits);
-    put_i32(b, (int32_t)(uint32_t)(bits >> 32));
-    put_i32(b, (int32_t)(uint32_t)bits);
-}
-
-/* One tuple: model_version, passenger_id, probability, label. */
-static void put_prediction(copy_buffer *b, int version, int32_t id, double probability, int label) {
-    put_i16(b, 4);
-    put_i32(b, 4);
-    put_i32(b, version);
-    put_i32(b, 4);
-    put_i32(b, id);
-    put_i32(b, 8);
-    put_f64(b, probability);
-    put_i32(b, 2);
-    put_i16(b, (int16_t)label);
-}
-
 /* 1 when version has predictions already, 0 when not, -1 on error. */
 static int has_predictions(PGconn *conn, const char *version, char *err, size_t errlen) {
     static const store_statement any = {
@@ -399,40 +349,28 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
     int again = has_predictions(conn, v, err, errlen);
     if (again < 0 || (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
         return -1;
-    PGresult *res = PQexec(conn, again ? "COPY predictions_stage (model_version, passenger_id, "
-                                         "probability, label) FROM STDIN (FORMAT binary)"
-                                       : "COPY predictions (model_version, passenger_id, "
-                                         "probability, label) FROM STDIN (FORMAT binary)");
-    int status = PQresultStatus(res);
-    PQclear(res);
-    if (status != PGRES_COPY_IN) {
-        errorf(err, errlen, "COPY into predictions: %s", PQerrorMessage(conn));
+    store_copy copy;
+    if (store_copy_begin(&copy, conn,
+                         again ? "COPY predictions_stage (model_version, passenger_id, "
+                                 "probability, label) FROM STDIN (FORMAT binary)"
+                               : "COPY predictions (model_version, passenger_id, "
+                                 "probability, label) FROM STDIN (FORMAT binary)",
+                         1, err, errlen) != 0)
         return -1;
-    }
-    static copy_buffer b; /* 64 KB: not on the stack */
-    b.conn = conn;
-    b.used = 0;
-    b.failed = 0;
-    static const char header[19] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\377', '\r', '\n', 0};
-    copy_put(&b, header, sizeof header);
-    for (size_t i = 0; i < n && !b.failed; i++) {
+    char *at;
+    for (size_t i = 0; i < n && (at = store_copy_room(&copy, 64)) != NULL; i++) {
         int32_t id;
         double probability;
         int label;
         row(arg, i, &id, &probability, &label);
-        put_prediction(&b, version, id, probability, label);
+        copy_binary_tuple(&at, 4);
+        copy_binary_int4(&at, version);
+        copy_binary_int4(&at, id);
+        copy_binary_float8(&at, probability);
+        copy_binary_int2(&at, label);
+        copy.used = (size_t)(at - copy.buf);
     }
-    put_i16(&b, -1);
-    copy_flush(&b);
-    int ok = !b.failed && PQputCopyEnd(conn, NULL) == 1;
-    res = PQgetResult(conn);
-    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        errorf(err, errlen, "COPY into predictions: %s", PQerrorMessage(conn));
-    PQclear(res);
-    while ((res = PQgetResult(conn)))
-        PQclear(res);
-    if (ok && again && run_command(store_on(conn), &upsert, NULL, err, errlen) != 0)
+    if (store_copy_end(&copy, NULL, err, errlen) != 0)
         return -1;
-    return ok ? 0 : -1;
+    return again ? run_command(store_on(conn), &upsert, NULL, err, errlen) : 0;
 }

@@ -96,7 +96,7 @@ int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavaila
     return found;
 }
 
-/* ids as an array literal, "{1,2,3}"; out holds PASSENGER_BATCH_MAX ids of 11 characters. */
+/* ids as an array literal, "{1,2,3}"; out holds n ids of 11 characters and 3 more bytes. */
 static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
     size_t used = 0;
     out[used++] = '{';
@@ -633,55 +633,6 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
 
 /* ---- the trainer ---- */
 
-/* ---- the ETL ---- */
-
-/* Loads serialise on this lock (a second ETL Job waits); readers are never blocked. */
-const char PASSENGERS_LOCK_SQL[] = "LOCK TABLE passengers IN SHARE ROW EXCLUSIVE MODE";
-
-const char PASSENGERS_EMPTY_SQL[] = "SELECT NOT EXISTS (SELECT 1 FROM passengers)";
-
-/* First load into an empty table: rows go straight into passengers, exactly the work a plain
- * COPY into that table costs; there is nothing to compare against. */
-const char PASSENGERS_COPY_SQL[] =
-    "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
-
-/* Around that COPY: the secondary indexes (migration 003) are dropped while the table is empty
- * and built once after the rows are in, instead of maintained row by row (13x slower). */
-const char PASSENGERS_DEFER_INDEXES_SQL[] = "SELECT passengers_defer_indexes()";
-const char PASSENGERS_RESTORE_INDEXES_SQL[] = "SELECT passengers_restore_indexes()";
-
-/* Otherwise: a temporary staging table (no WAL, no index), then set-based statements. */
-const char PASSENGERS_CREATE_STAGE_SQL[] =
-    "CREATE TEMP TABLE etl_stage (line bigint NOT NULL, passenger_id integer, uuid uuid,"
-    " survived smallint, pclass smallint, name text, sex text, age numeric, sibsp smallint,"
-    " parch smallint, ticket text, fare numeric, cabin text, embarked text,"
-    " inserted_run bigint, updated_run bigint) ON COMMIT DROP";
-
-const char PASSENGERS_COPY_STAGE_SQL[] =
-    "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)";
-
-/* One join classifies every staged row as new, changed or identical; new rows are inserted,
- * changed rows updated, identical rows left alone (no dead tuples, no WAL), so a rerun of the
- * same file writes nothing. A row the API wrote since (api_writer set) counts as changed: the
- * file reclaims it. The table lock makes the insert race-free without ON CONFLICT's per-row
- * speculation. Returns (inserted, updated). */
-const char PASSENGERS_MERGE_STAGE_SQL[] =
-    "WITH diff AS MATERIALIZED ("
-    "  SELECT s.*, p.passenger_id IS NULL AS is_new FROM etl_stage s"
-    "  LEFT JOIN passengers p ON p.passenger_id = s.passenger_id"
-    "  WHERE p.passenger_id IS NULL OR p.api_writer IS NOT NULL"
-    "   OR (p.survived, p.pclass, p.name, p.sex, p.age, p.sibsp, p.parch, p.ticket, p.fare,"
-    "    p.cabin, p.embarked) IS DISTINCT FROM (s.survived, s.pclass, s.name, s.sex, s.age,"
-    "    s.sibsp, s.parch, s.ticket, s.fare, s.cabin, s.embarked)),"
-    " updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
-    "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
-    "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"
-    "  updated_run = d.updated_run, api_writer = NULL, updated_at = now()"
-    "  FROM diff d WHERE NOT d.is_new AND p.passenger_id = d.passenger_id RETURNING 1),"
-    " inserted AS (INSERT INTO passengers (" PASSENGER_COPY_COLUMNS ")"
-    "  SELECT " PASSENGER_COPY_COLUMNS " FROM diff WHERE is_new RETURNING 1)"
-    " SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM updated)";
-
 long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
                              int (*each)(const passenger *p, void *arg), void *arg, char *err,
                              size_t errlen) {
@@ -690,15 +641,12 @@ long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, siz
     long total = 0;
     for (size_t start = 0; start < n; start += BATCH) {
         size_t m = n - start < BATCH ? n - start : BATCH;
-        char *list = malloc(m * 12 + 3), *w = list;
+        char *list = malloc(m * 12 + 3);
         if (!list) {
             errorf(err, errlen, "out of memory");
             return -1;
         }
-        *w++ = '{';
-        for (size_t i = 0; i < m; i++)
-            w += sprintf(w, "%s%d", i ? "," : "", (int)ids[start + i]);
-        strcpy(w, "}");
+        id_array_text(ids + start, (int)m, list, m * 12 + 3);
         const char *params[1] = {list};
         /* The same rows the trainer read: the ETL's data unless all_rows. */
         static const store_statement etl_ids = {NULL,

@@ -160,15 +160,39 @@ long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, siz
                              int (*each)(const passenger *p, void *arg), void *arg, char *err,
                              size_t errlen);
 
-/* ---- the ETL (see etl/loader.c for how they are used) ---- */
+/* ---- the ETL's load (passengers_load.c) ---- */
 
-extern const char PASSENGERS_LOCK_SQL[];
-extern const char PASSENGERS_EMPTY_SQL[];
-extern const char PASSENGERS_COPY_SQL[];
-extern const char PASSENGERS_DEFER_INDEXES_SQL[];
-extern const char PASSENGERS_RESTORE_INDEXES_SQL[];
-extern const char PASSENGERS_CREATE_STAGE_SQL[];
-extern const char PASSENGERS_COPY_STAGE_SQL[];
-extern const char PASSENGERS_MERGE_STAGE_SQL[];
+/* A decimal cell exactly as the file wrote it ("28.50"), stored with that scale; text NULL for
+ * an empty cell. */
+typedef struct passenger_decimal {
+    const char *text;
+    size_t len;
+} passenger_decimal;
+
+/* One load into passengers, in one transaction: rows by binary COPY straight into the table when
+ * it was empty (a first load), else into a temporary staging table merged in one statement. */
+typedef struct passengers_load {
+    PGconn *conn;
+    long run;    /* written into every row's inserted_run and updated_run */
+    int dry_run; /* stage and count only: the caller rolls back */
+    int first;   /* set by passengers_load_begin: passengers is empty */
+    long rows;   /* rows sent */
+    store_copy copy;
+} passengers_load;
+
+/* Opens the load's transaction on l->conn, takes the load lock and sets l->first (never for a
+ * dry run, which stages to count); the caller sets conn, run and dry_run. 0, or -1 with err. */
+int passengers_load_begin(passengers_load *l, char *err, size_t errlen);
+/* Starts the rows' COPY. 0, or -1 with err. */
+int passengers_load_copy(passengers_load *l, char *err, size_t errlen);
+/* Sends one valid row, from line of the file. 0, or -1 with the reason in l->copy.error. */
+int passengers_load_row(passengers_load *l, const passenger *p, const passenger_decimal *age,
+                        const passenger_decimal *fare, long line);
+/* Ends the COPY (abort_reason set: discards it). A first load then builds the secondary indexes;
+ * a staged one moves later duplicates to etl_rejects when duplicates_unchecked (*moved), then
+ * inserts new rows and updates changed ones, or for a dry run only counts them (*inserted,
+ * *updated). 0, or -1 with err. */
+int passengers_load_end(passengers_load *l, const char *abort_reason, int duplicates_unchecked,
+                        long *moved, long *inserted, long *updated, char *err, size_t errlen);
 
 #endif

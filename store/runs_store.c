@@ -1,7 +1,13 @@
 /* The etl_runs and etl_rejects tables' SQL. See runs_store.h. */
 #include "runs_store.h"
 
+#include "db.h"
+#include "errors.h"
+#include "log.h"
+
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int runs_store_start(store_conn c, const char *source, long *run_id, char *err, size_t errlen) {
     static const store_statement start = {
@@ -16,35 +22,119 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
     return 0;
 }
 
-/* Fallback when the reader could not check every id in bounded memory: later duplicates of an
- * id leave the staging table and become rejects. */
-const char RUNS_MOVE_LATE_DUPLICATES_SQL[] =
-    "WITH ranked AS (SELECT line, min(line) OVER (PARTITION BY passenger_id) AS first_line"
-    "  FROM etl_stage),"
-    " moved AS (DELETE FROM etl_stage s USING ranked r"
-    "  WHERE s.line = r.line AND r.line <> r.first_line RETURNING s.*, r.first_line)"
-    " INSERT INTO etl_rejects (run_id, line, field, reason, raw)"
-    " SELECT $1, line, 'PassengerId',"
-    "  'PassengerId: duplicate id: appears earlier in this file (line ' || first_line || ')',"
-    "  convert_to(concat_ws(',', passenger_id, survived, pclass, name, sex, age, sibsp, parch,"
-    "   ticket, fare, cabin, embarked), 'UTF8') FROM moved";
+int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id,
+                         char *err, size_t errlen) {
+    static const char sql[] =
+        "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
+        " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
+        " ORDER BY run_id DESC LIMIT 1";
+    char base[24];
+    store_text_of_long(id_base, base);
+    const char *params[] = {sha256, base};
+    PGresult *res = db_query(conn, sql, 2, params, err, errlen);
+    if (!res)
+        return -1;
+    *run_id = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return 0;
+}
 
-const char RUNS_COPY_REJECTS_SQL[] =
-    "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN";
+/* Text escaped for COPY's text format: backslash, tab, newline and CR would otherwise be read
+ * as syntax. Validation admits only TAB among control characters, but all four are escaped. */
+static void put_text(FILE *f, const char *text) {
+    for (; *text; text++) {
+        const char *escape = *text == '\\'   ? "\\\\"
+                             : *text == '\t' ? "\\t"
+                             : *text == '\n' ? "\\n"
+                             : *text == '\r' ? "\\r"
+                                             : NULL;
+        if (escape)
+            fputs(escape, f);
+        else
+            putc(*text, f);
+    }
+}
 
-const char RUNS_FINISH_SQL[] =
-    "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
-    " rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,"
-    " rows_rejected = $8, id_base = $9, status = 'committed',"
-    " passengers_change = (SELECT last_value FROM passengers_change_seq) WHERE run_id = $1";
+int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
+                            const char *reason, const char *raw, size_t raw_len, char *err,
+                            size_t errlen) {
+    if (!*spool && !(*spool = tmpfile())) {
+        errorf(err, errlen, "cannot create a temporary file for rejects: %s", strerror(errno));
+        return -1;
+    }
+    FILE *f = *spool;
+    fprintf(f, "%ld\t%ld\t", run_id, line);
+    if (field)
+        put_text(f, field);
+    else
+        fputs("\\N", f);
+    putc('\t', f);
+    put_text(f, reason);
+    fputs("\t\\\\x", f); /* bytea in its hex form, the backslash escaped */
+    for (size_t i = 0; i < raw_len; i++)
+        fprintf(f, "%02x", (unsigned char)raw[i]);
+    putc('\n', f);
+    if (ferror(f)) {
+        errorf(err, errlen, "writing the reject spool failed");
+        return -1;
+    }
+    return 0;
+}
 
-/* The same bytes were committed before and nothing has written passengers since: every row is
- * already stored exactly as the file has it. */
-const char RUNS_SAME_AS_LAST_SQL[] =
-    "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
-    " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
-    " ORDER BY run_id DESC LIMIT 1";
+int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen) {
+    if (!spool)
+        return 0;
+    if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0) {
+        errorf(err, errlen, "reading the reject spool failed: %s", strerror(errno));
+        return -1;
+    }
+    store_copy copy;
+    if (store_copy_begin(&copy, conn,
+                         "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN", 0, err,
+                         errlen) != 0)
+        return -1;
+    char *at;
+    while ((at = store_copy_room(&copy, STORE_COPY_BUFFER)) != NULL)
+        if ((copy.used = fread(at, 1, STORE_COPY_BUFFER, spool)) == 0)
+            break;
+    return store_copy_end(&copy, copy.failed || ferror(spool) ? "reject spool failed" : NULL, err,
+                          errlen);
+}
 
-const char RUNS_FAIL_SQL[] =
-    "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
-    " rows_read = $4, rows_rejected = $5, status = 'failed', error = $6 WHERE run_id = $1";
+/* Records r's outcome: committed (its counts; the change counter it leaves) or failed (read and
+ * rejected; error says why). */
+static int record(PGconn *conn, const run_record *r, const char *error, char *err, size_t errlen) {
+    static const char sql[] =
+        "UPDATE etl_runs SET layout = $2, input_sha256 = $3, finished_at = clock_timestamp(),"
+        " rows_read = $4, rows_inserted = $5, rows_updated = $6, rows_unchanged = $7,"
+        " rows_rejected = $8, id_base = $9, error = $10::text,"
+        " status = CASE WHEN $10::text IS NULL THEN 'committed' ELSE 'failed' END,"
+        " passengers_change = CASE WHEN $10::text IS NULL"
+        "  THEN (SELECT last_value FROM passengers_change_seq) END WHERE run_id = $1";
+    long values[] = {r->run_id, r->read, r->inserted, r->updated, r->unchanged, r->rejected,
+                     r->id_base};
+    char text[7][24];
+    for (int i = 0; i < 7; i++)
+        store_text_of_long(values[i], text[i]);
+    const char *params[] = {text[0], r->layout, r->sha256, text[1], text[2],
+                            text[3], text[4],   text[5],   text[6], error};
+    return db_exec(conn, sql, 10, params, err, errlen);
+}
+
+int runs_store_finish(PGconn *conn, const run_record *r, char *err, size_t errlen) {
+    if (record(conn, r, NULL, err, errlen) != 0)
+        return -1;
+    return db_exec(conn, "COMMIT", 0, NULL, err, errlen);
+}
+
+void runs_store_fail(PGconn *conn, const run_record *r, FILE *spool, const char *reason) {
+    char error[512] = "";
+    store_rollback(conn);
+    if (r->run_id <= 0)
+        return;
+    /* The rejects first: the run's row then says failed only once they are in. */
+    if (runs_store_send_rejects(conn, spool, error, sizeof error) != 0)
+        log_warn("could not keep the failed run's rejects", "{s:s}", "error", error);
+    if (record(conn, r, reason, error, sizeof error) != 0)
+        log_warn("could not record the failed run", "{s:s}", "error", error);
+}

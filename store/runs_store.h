@@ -6,16 +6,41 @@
 #include "store.h"
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* A run's outcome as etl_runs records it: read = inserted + updated + unchanged + rejected. */
+typedef struct run_record {
+    long run_id;
+    const char *layout, *sha256;
+    long read, inserted, updated, unchanged, rejected;
+    int32_t id_base;
+} run_record;
 
 /* Records a load as running (its own statement, before the load's transaction, so a failure
  * can still be recorded). */
 int runs_store_start(store_conn c, const char *source, long *run_id, char *err, size_t errlen);
 
-/* Statements of the loader (etl/loader.c shows the parameters). */
-extern const char RUNS_MOVE_LATE_DUPLICATES_SQL[];
-extern const char RUNS_COPY_REJECTS_SQL[];
-extern const char RUNS_FINISH_SQL[];
-extern const char RUNS_SAME_AS_LAST_SQL[];
-extern const char RUNS_FAIL_SQL[];
+/* The last committed run of these bytes (sha256) under this id_base, when nothing has written
+ * passengers since: every row is already stored as the file has it. *run_id 0 when none. */
+int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id,
+                         char *err, size_t errlen);
+
+/* Appends a reject of run_id to *spool, a temporary file made on first use, in etl_rejects' COPY
+ * format: disk, not memory, so any number fits. 0, or -1 with err. */
+int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
+                            const char *reason, const char *raw, size_t raw_len, char *err,
+                            size_t errlen);
+
+/* Sends the spooled rejects in one COPY (nothing when spool is NULL). 0, or -1 with err. */
+int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen);
+
+/* Records r as committed and commits the load's transaction. 0, or -1 with err. */
+int runs_store_finish(PGconn *conn, const run_record *r, char *err, size_t errlen);
+
+/* After a failed load: rolls back its transaction, then records r (counts read and rejected) as
+ * failed with reason, and the rejects in spool, apart from it: they are kept, no passenger is.
+ * Best effort: a failure here is logged, the load's own error stays the one reported. */
+void runs_store_fail(PGconn *conn, const run_record *r, FILE *spool, const char *reason);
 
 #endif

@@ -2,11 +2,14 @@
  * store.h. */
 #include "store.h"
 
+#include "copy_binary.h"
 #include "db.h"
+#include "errors.h"
 #include "models_store.h"
 #include "passengers_store.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static PGresult *run_on_connection(void *ctx, const store_statement *st, const char *const *params,
                                    int *unavailable, char *err, size_t errlen) {
@@ -39,4 +42,79 @@ const store_statement *const store_prepared_statements[] = {
 
 void store_text_of_long(long v, char out[24]) {
     snprintf(out, 24, "%ld", v);
+}
+
+void store_rollback(PGconn *conn) {
+    char ignored[256];
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
+        db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+}
+
+/* ---- COPY FROM STDIN ---- */
+
+int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, char *err,
+                     size_t errlen) {
+    *c = (store_copy){.conn = conn, .buf = malloc(STORE_COPY_BUFFER), .binary = binary};
+    if (!c->buf) {
+        errorf(err, errlen, "out of memory for the COPY buffer");
+        return -1;
+    }
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    int ok = res && PQresultStatus(res) == PGRES_COPY_IN;
+    if (!ok)
+        db_error_text(conn, res, err, errlen);
+    PQclear(res);
+    if (!ok) {
+        free(c->buf);
+        c->buf = NULL;
+        return -1;
+    }
+    char *at = c->buf;
+    if (binary)
+        copy_binary_header(&at);
+    c->used = (size_t)(at - c->buf);
+    return 0;
+}
+
+static int flush_copy(store_copy *c) {
+    if (!c->failed && c->used > 0 && PQputCopyData(c->conn, c->buf, (int)c->used) != 1) {
+        db_error_text(c->conn, NULL, c->error, sizeof c->error);
+        c->failed = 1;
+    }
+    c->used = 0;
+    return c->failed ? -1 : 0;
+}
+
+char *store_copy_room(store_copy *c, size_t need) {
+    if (c->used + need > STORE_COPY_BUFFER)
+        flush_copy(c);
+    return c->failed ? NULL : c->buf + c->used;
+}
+
+int store_copy_end(store_copy *c, const char *abort_reason, char *err, size_t errlen) {
+    char *at = c->binary && !abort_reason ? store_copy_room(c, 2) : NULL;
+    if (at) {
+        copy_binary_trailer(&at);
+        c->used = (size_t)(at - c->buf);
+    }
+    if (!abort_reason && flush_copy(c) != 0) {
+        errorf(err, errlen, "sending rows failed: %s", c->error);
+        abort_reason = "client send failed";
+    }
+    free(c->buf);
+    c->buf = NULL;
+    if (PQputCopyEnd(c->conn, abort_reason) != 1) {
+        db_error_text(c->conn, NULL, err, errlen);
+        return -1;
+    }
+    int rc = abort_reason ? -1 : 0;
+    PGresult *res;
+    while ((res = PQgetResult(c->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+            db_error_text(c->conn, res, err, errlen);
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    return rc;
 }

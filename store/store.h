@@ -42,4 +42,36 @@ extern const store_statement *const store_prepared_statements[];
 /* Writes v as decimal text into out (24 bytes is always enough). */
 void store_text_of_long(long v, char out[24]);
 
+/* Ends conn's open transaction, if any, discarding its work (a failed or dry-run load). */
+void store_rollback(PGconn *conn);
+
+/* ---- COPY FROM STDIN, sent while it is written (the ETL's rows and rejects) ---- */
+
+#define STORE_COPY_BUFFER (256 * 1024)
+
+/* A COPY in progress: writers append at buf + used and the buffer goes to the server in
+ * STORE_COPY_BUFFER messages, so memory stays flat however many rows are sent. */
+typedef struct store_copy {
+    PGconn *conn;
+    char *buf;
+    size_t used;
+    int binary;
+    int failed; /* sending failed (error says why): nothing more is sent */
+    char error[512];
+} store_copy;
+
+/* Starts sql, a COPY ... FROM STDIN, on conn; binary: in binary format (its header and trailer
+ * are written here). 0, or -1 with err. */
+int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, char *err,
+                     size_t errlen);
+
+/* Where the next need (at most STORE_COPY_BUFFER) bytes go, sending what is buffered first when
+ * they would not fit; NULL once sending has failed. The writer then sets c->used to its end. */
+char *store_copy_room(store_copy *c, size_t need);
+
+/* Ends the COPY: the rest sent and the server's verdict read; with abort_reason, the server
+ * discards it instead. Frees the buffer. 0 when the rows are in, else -1 (err set unless
+ * aborted). */
+int store_copy_end(store_copy *c, const char *abort_reason, char *err, size_t errlen);
+
 #endif

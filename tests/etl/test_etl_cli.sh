@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# titanic-etl as a Job runs it: exit codes, usage errors, stdin, the summary line, and a load
-# killed half-way (SIGKILL and SIGTERM) that leaves nothing partial behind.
+# titanic-etl as a Job runs it: exit codes, usage errors, stdin, the summary line, a dry run's
+# counts, a failed run's rejects, and a load killed half-way (SIGKILL and SIGTERM) that leaves
+# nothing partial behind.
 set -uo pipefail
 ETL=${TITANIC_ETL:?}
 failures=0
@@ -40,6 +41,26 @@ case "$out" in *"read 2000, inserted 2000, updated 0, unchanged 0, rejected 0"*)
 "$ETL" --dry-run /tmp/etl-cli-gen.$$ 2>&1 >/dev/null | tail -1 | jq -e '.message == "dry run finished" and .read == 2000' >/dev/null ||
   fail "dry-run log line"
 expect_exit 0 "--max-rejects=5 (GNU --opt=value) accepted" "$ETL" --dry-run --max-rejects=5 /tmp/etl-cli-gen.$$
+
+# The same rows with one changed, one new and one bad: a dry run says what a real run would do
+# (read = would insert + would update + unchanged + rejected) and writes nothing.
+mixed=/tmp/etl-cli-mixed.$$
+{ head -5 /tmp/etl-cli-gen.$$; echo '5,1,1,"Changed, Mr. X",male,30,0,0,T,10,,S'; sed -n '7,1001p' /tmp/etl-cli-gen.$$
+  echo '999999,0,3,"New, Mr. Y",male,30,0,0,T,10,,S'; echo '999998,0,9,"Bad, Mr. Z",male,30,0,0,T,10,,S'; } >"$mixed"
+snapshot() { q "SELECT (SELECT count(*) FROM etl_runs) || '/' || (SELECT count(*) FROM etl_rejects) || '/' || (SELECT md5(string_agg(passengers::text, '' ORDER BY passenger_id)) FROM passengers)"; }
+before=$(snapshot)
+out=$("$ETL" --dry-run "$mixed" 2>/dev/null) || fail "dry run failed"
+case "$out" in *"dry run, nothing written: read 1002, would insert 1, would update 1, unchanged 999, rejected 1 (valid 1001)"*) ;; *) fail "dry-run summary: $out" ;; esac
+[ "$(snapshot)" = "$before" ] || fail "dry run wrote something"
+
+# A failed run (over --max-rejects) commits no passenger but keeps its rejects, by run id.
+expect_exit 1 "--max-rejects 0.05% exceeded" "$ETL" --max-rejects 0.05% "$mixed"
+run=$(q "SELECT run_id FROM etl_runs ORDER BY run_id DESC LIMIT 1")
+[ "$(q "SELECT status || ' ' || rows_read || ' ' || rows_rejected FROM etl_runs WHERE run_id = $run")" = "failed 1002 1" ] ||
+  fail "failed run not recorded: $(q "SELECT * FROM etl_runs WHERE run_id = $run")"
+[ "$(q "SELECT line || ' ' || field || ' ' || convert_from(raw, 'UTF8') FROM etl_rejects WHERE run_id = $run")" = '1003 Pclass 999998,0,9,"Bad, Mr. Z",male,30,0,0,T,10,,S' ] ||
+  fail "failed run's reject not kept: $(q "SELECT * FROM etl_rejects WHERE run_id = $run")"
+[ "$(q 'SELECT count(*) FROM passengers WHERE passenger_id = 999999')" = 0 ] || fail "failed run committed a row"
 
 # A load killed half-way commits nothing: kill it once its COPY is under way.
 big=/tmp/etl-cli-big.$$

@@ -1,6 +1,7 @@
 /* Loads into a real PostgreSQL through etl_load: first load and reload, updates, mixed good and
  * bad rows with reconciled counts, exact text round trips, reject limits, unknown layouts and
- * the sparse-id duplicate fallback. A failed load must leave passengers exactly as it was. */
+ * the sparse-id duplicate fallback, dry runs. A failed load must leave passengers exactly as it
+ * was and keep its rejects. */
 #include "check.h"
 #include "db.h"
 #include "loader.h"
@@ -35,6 +36,24 @@ static long count(const char *sql) {
 
 static void check_reconciles(const etl_result *r) {
     CHECK_INT(r->read, r->inserted + r->updated + r->unchanged + r->rejected);
+}
+
+/* A failed run (r) is recorded as failed with its rejects kept ("line:field,..."), while no
+ * passenger row of it was committed. */
+static void check_failed_run_kept_rejects(const etl_result *r, const char *rejects) {
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT status || ' ' || rows_rejected || ' ' || coalesce((SELECT string_agg(line || "
+             "':' || field, ',' ORDER BY line) FROM etl_rejects WHERE run_id = %ld), '') "
+             "FROM etl_runs WHERE run_id = %ld",
+             r->run_id, r->run_id);
+    char *got = testdb_text(conn, sql), want[256];
+    snprintf(want, sizeof want, "failed 2 %s", rejects);
+    CHECK_STR(got, want);
+    free(got);
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM passengers WHERE inserted_run = %ld",
+             r->run_id);
+    CHECK_INT(count(sql), 0);
 }
 
 static void test_first_load_and_reload(void) {
@@ -223,10 +242,12 @@ static void test_failures_commit_nothing(void) {
                      .id_base = CSV_DEFAULT_ID_BASE};
     CHECK_INT(load(csv, &o, &r, err), -1);
     CHECK_CONTAINS(err, "too many rejected rows");
+    check_failed_run_kept_rejects(&r, "3:Pclass,4:Pclass");
     o.max_rejects = -1;
     o.max_rejects_pct = 50;
     CHECK_INT(load(csv, &o, &r, err), -1);
     CHECK_CONTAINS(err, "66.67%");
+    check_failed_run_kept_rejects(&r, "3:Pclass,4:Pclass");
     o.max_rejects_pct = 70;
     long committed_before = count("SELECT count(*) FROM passengers");
     CHECK_INT(load(csv, &o, &r, err), 0);
@@ -234,29 +255,83 @@ static void test_failures_commit_nothing(void) {
     CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs_before + 4);
     CHECK_INT(count("SELECT count(*) FROM etl_rejects r JOIN etl_runs u USING (run_id) "
                     "WHERE u.status = 'failed'"),
-              0);
+              4);
+}
 
-    /* Dry run: validated and counted, nothing written, no run row. */
-    o = (etl_options){.source = "dry", .dry_run = 1, .max_rejects = -1, .max_rejects_pct = -1};
-    long runs = count("SELECT count(*) FROM etl_runs");
-    CHECK_INT(etl_load(NULL, -1, &o, &r, err, sizeof err) != 0, 1); /* fd -1: read error */
-    CHECK_INT(load(TRAIN_HEADER "400,0,3,Dry,male,22,0,0,,7.25,,S\n", &o, &r, err), 0);
-    CHECK_INT(r.read, 1);
-    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 400"), 0);
+/* A dry run against a filled table: what a real run would insert, update and leave, with the
+ * identity intact, and nothing written (no passenger, no run, no reject). */
+static void test_dry_run(void) {
+    etl_result r;
+    char err[1024];
+    CHECK_INT(load(TRAIN_HEADER "700,0,3,Same,male,22,0,0,,7.25,,S\n"
+                                "701,0,3,Old,male,22,0,0,,7.25,,S\n",
+                   NULL, &r, err),
+              0);
+    long runs = count("SELECT count(*) FROM etl_runs"),
+         rejects = count("SELECT count(*) FROM etl_rejects");
+    etl_options o = {.source = "dry",
+                     .dry_run = 1,
+                     .max_rejects = -1,
+                     .max_rejects_pct = -1,
+                     .id_base = CSV_DEFAULT_ID_BASE};
+    const char *csv = TRAIN_HEADER "700,0,3,Same,male,22,0,0,,7.25,,S\n"
+                                   "701,1,3,Changed,male,22,0,0,,7.25,,S\n"
+                                   "702,0,3,New,male,22,0,0,,7.25,,S\n"
+                                   "703,0,9,Bad,male,22,0,0,,7.25,,S\n";
+    CHECK_INT(load(csv, &o, &r, err), 0);
+    CHECK_INT(r.read, 4);
+    CHECK_INT(r.valid, 3);
+    CHECK_INT(r.inserted, 1);
+    CHECK_INT(r.updated, 1);
+    CHECK_INT(r.unchanged, 1);
+    CHECK_INT(r.rejected, 1);
+    CHECK_INT(r.run_id, 0);
+    check_reconciles(&r);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 702"), 0);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 701 AND name = 'Old'"), 1);
+    CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs);
+    CHECK_INT(count("SELECT count(*) FROM etl_rejects"), rejects);
+    CHECK_INT(PQtransactionStatus(conn), PQTRANS_IDLE);
+    /* A dry run fails like a real one and still writes nothing. */
+    CHECK_INT(etl_load(conn, -1, &o, &r, err, sizeof err), -1); /* fd -1: read error */
+    CHECK_CONTAINS(err, "reading input failed");
     CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs);
 }
 
-/* Ids spread one per 65536 exhaust the in-memory duplicate check; SQL finishes it. */
-static void test_sparse_duplicates(void) {
-    etl_result r;
-    char err[1024];
+/* 1100 ids spread one per 65536, which exhaust the in-memory duplicate check, then the last id
+ * again (malloc'd). */
+static char *sparse_duplicates_csv(void) {
     size_t size = 1100 * 64 + 256;
     char *csv = malloc(size);
     int n = snprintf(csv, size, TRAIN_HEADER);
     for (int i = 0; i < 1100; i++)
         n += snprintf(csv + n, size - (size_t)n, "%d,0,3,S%d,male,,0,0,,,,\n", 1000 + i * 65536, i);
-    n += snprintf(csv + n, size - (size_t)n, "%d,0,3,Dup,male,,0,0,,,,\n", 1000 + 1099 * 65536);
-    CHECK_INT(load(csv, NULL, &r, err), 0); /* the table is not empty: staged mode */
+    snprintf(csv + n, size - (size_t)n, "%d,0,3,Dup,male,,0,0,,,,\n", 1000 + 1099 * 65536);
+    return csv;
+}
+
+/* A first load (empty table) has no staging table to finish the check in: building the primary
+ * key refuses the duplicate, and the table keeps its key and indexes, empty. */
+static void test_first_load_duplicates(void) {
+    etl_result r;
+    char err[1024];
+    char *csv = sparse_duplicates_csv();
+    CHECK_INT(load(csv, NULL, &r, err), -1);
+    CHECK_CONTAINS(err, "passengers_pkey");
+    CHECK_INT(count("SELECT count(*) FROM passengers"), 0);
+    CHECK_INT(count("SELECT count(*) FROM pg_indexes WHERE tablename = 'passengers'"), 7);
+    CHECK_INT(count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'passengers'::regclass "
+                    "AND contype = 'p'"),
+              1);
+    free(csv);
+}
+
+/* In a filled table (staged mode), SQL finishes the check: the duplicate becomes a reject. */
+static void test_sparse_duplicates(void) {
+    etl_result r;
+    char err[1024];
+    char *csv = sparse_duplicates_csv();
+    CHECK_INT(load(csv, NULL, &r, err), 0);
     CHECK_INT(r.read, 1101);
     CHECK_INT(r.inserted, 1100);
     CHECK_INT(r.rejected, 1);
@@ -271,10 +346,12 @@ static void test_sparse_duplicates(void) {
 
 int main(void) {
     conn = testdb_create("etl_load");
+    test_first_load_duplicates();
     test_first_load_and_reload();
     test_mixed_rows();
     test_round_trip_text();
     test_failures_commit_nothing();
+    test_dry_run();
     test_sparse_duplicates();
     testdb_drop(conn);
     return check_exit_code("test_etl_load");

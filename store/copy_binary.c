@@ -51,6 +51,12 @@ void copy_binary_int8(char **at, int64_t value) {
     put_u32(at, (uint32_t)value);
 }
 
+void copy_binary_float8(char **at, double value) {
+    uint64_t bits;
+    memcpy(&bits, &value, sizeof bits);
+    copy_binary_int8(at, (int64_t)bits); /* the same length and byte order as an int8 */
+}
+
 void copy_binary_bytes(char **at, const void *data, size_t len) {
     put_u32(at, (uint32_t)len);
     memcpy(*at, data, len);

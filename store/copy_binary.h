@@ -21,6 +21,7 @@ void copy_binary_null(char **at);
 void copy_binary_int2(char **at, int value);
 void copy_binary_int4(char **at, int32_t value);
 void copy_binary_int8(char **at, int64_t value);
+void copy_binary_float8(char **at, double value);
 void copy_binary_bytes(char **at, const void *data, size_t len); /* text, uuid */
 
 /* A plain decimal ("71.2833", "0.42", "28.50": digits, optionally '.' and digits, at most
