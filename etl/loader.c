@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "sha256.h"
 
@@ -227,7 +228,7 @@ static int complete_load(load_state *s, int read_rc, int duplicates_unchecked, c
         return -1;
     r->unchanged = r->valid - r->inserted - r->updated;
     if (s->options->dry_run) {
-        store_rollback(s->load.conn);
+        db_end(s->load.conn, 0, NULL, 0);
         return 0;
     }
     run_record record = record_of(s);

@@ -27,7 +27,7 @@ _Static_assert(sizeof(COPY_FIELDS(FIELD_NAME)) == sizeof(PASSENGER_COPY_COLUMNS 
 
 int passengers_load_begin(passengers_load *l, char *err, size_t errlen) {
     PGconn *conn = l->conn;
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return -1;
     /* Loads serialise on this lock (a second ETL Job waits); readers are never blocked. A dry
      * run takes none: it writes nothing, so it need not hold the API's writes back. */

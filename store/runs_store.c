@@ -124,12 +124,12 @@ static int record(PGconn *conn, const run_record *r, const char *error, char *er
 int runs_store_finish(PGconn *conn, const run_record *r, char *err, size_t errlen) {
     if (record(conn, r, NULL, err, errlen) != 0)
         return -1;
-    return db_exec(conn, "COMMIT", 0, NULL, err, errlen);
+    return db_end(conn, 1, err, errlen);
 }
 
 void runs_store_fail(PGconn *conn, const run_record *r, FILE *spool, const char *reason) {
     char error[512] = "";
-    store_rollback(conn);
+    db_end(conn, 0, NULL, 0);
     if (r->run_id <= 0)
         return;
     /* The rejects first: the run's row then says failed only once they are in. */

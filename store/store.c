@@ -44,12 +44,6 @@ void store_text_of_long(long v, char out[24]) {
     snprintf(out, 24, "%ld", v);
 }
 
-void store_rollback(PGconn *conn) {
-    char ignored[256];
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE)
-        db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
-}
-
 /* ---- COPY FROM STDIN ---- */
 
 int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, char *err,

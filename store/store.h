@@ -42,9 +42,6 @@ extern const store_statement *const store_prepared_statements[];
 /* Writes v as decimal text into out (24 bytes is always enough). */
 void store_text_of_long(long v, char out[24]);
 
-/* Ends conn's open transaction, if any, discarding its work (a failed or dry-run load). */
-void store_rollback(PGconn *conn);
-
 /* ---- COPY FROM STDIN, sent while it is written (the ETL's rows and rejects) ---- */
 
 #define STORE_COPY_BUFFER (256 * 1024)
