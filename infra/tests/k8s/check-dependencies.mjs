@@ -45,12 +45,12 @@ const script = "infra/k8s/cluster-addons/install.sh";
 const text = read(script).replace(/\\\n\s*/g, " ");
 const releases = [];
 for (const line of text.split("\n")) {
-  const m = /^\s*helm (?:upgrade --install|install) (\S+) (\S+)(.*)$/.exec(line);
+  const m = /^\s*(?:release\s+)?helm (?:upgrade --install|install) (\S+) (\S+)(.*)$/.exec(line);
   if (!m) continue;
   const [, name, chart, rest] = m;
   const version = /--version (\S+)/.exec(rest)?.[1];
   if (!version || !/^v?\d+\.\d+\.\d+$/.test(version)) fail(script, `helm release ${name} (${chart}) is not pinned to an exact chart version (--version X.Y.Z), got ${version ?? "none"}`);
-  if (!/^\s*helm upgrade --install /.test(line)) fail(script, `helm release ${name} uses 'helm install': not idempotent, use 'helm upgrade --install'`);
+  if (!/^\s*(?:release\s+)?helm upgrade --install /.test(line)) fail(script, `helm release ${name} uses 'helm install': not idempotent, use 'helm upgrade --install'`);
   const sets = {};
   for (const s of rest.matchAll(/--set (\S+?)=("[^"]*"|\S+)/g)) sets[s[1]] = s[2].replace(/^"|"$/g, "");
   const provides = CHARTS[chart]?.(sets) ?? { groups: [], ingressClasses: [] };
@@ -106,6 +106,9 @@ else {
   const minor = /^v?(1\.\d+)\./.exec(ca.sets["image.tag"] ?? "")?.[1];
   if (!minor) fail(script, "cluster-autoscaler: pin image.tag to the cluster's Kubernetes minor (vX.Y.Z)");
   else for (const v of versions) if (v !== minor) fail(script, `cluster-autoscaler ${ca.sets["image.tag"]} does not match the cluster's Kubernetes ${v}`);
+  // First, so that releases that do not fit on the minimum nodes get a node instead of a timeout.
+  if (releases[0] !== ca) fail(script, `cluster-autoscaler must be the first release (it is #${releases.indexOf(ca) + 1}): a release that does not fit would time out before anything adds a node`);
+  if (!/^pending_report\(\)/m.test(text) || !/--field-selector=status\.phase!=Running/.test(text)) fail(script, "no Pending report: a timed-out wait must list the pods that are not Running and the FailedScheduling events");
 }
 
 for (const p of problems) console.log(p);

@@ -85,6 +85,7 @@ mutate() {
     actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows) only=workflows ;;
     dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore) only=dockerfile ;;
     deps) only=dependencies ;;
+    capacity) only=capacity ;;
     yamllint) only=yamllint ;;
   esac
   if out=$("$HERE/check.sh" "$t" "$only" 2>&1); then
@@ -153,6 +154,14 @@ mutate external-secrets-not-installed deps infra/k8s/cluster-addons/install.sh '
 mutate helm-release-unpinned deps infra/k8s/cluster-addons/install.sh 's/ --version 1.14.0//'
 mutate no-metrics-server deps infra/terraform/modules/eks/addons.tf 's/    metrics-server = \{/    metrics-server-disabled = {/'
 mutate network-policies-ignored deps infra/terraform/modules/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/'
+mutate autoscaler-installed-last deps infra/k8s/cluster-addons/install.sh \
+  's/(echo "install.sh: cluster-autoscaler.*\n(?:.*\\\n)*.*\n\n)((?:.*\n)*?)(kubectl wait)/$2$1$3/'
+mutate no-pending-report deps infra/k8s/cluster-addons/install.sh 's/pending_report\(\) \{/pending_report_unused() {/'
+# Capacity: pod slots of the minimum node group against what a fresh cluster runs (issue 23)
+mutate dev-back-to-t3-small capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_instance_types = \["t3.medium"\]/eks_node_instance_types = ["t3.small"]/'
+mutate dev-one-node capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_min_size       = 2/eks_node_min_size       = 1/'
+mutate lbc-more-replicas capacity infra/k8s/cluster-addons/install.sh 's/--set createIngressClassResource=true/--set replicaCount=9 --set createIngressClassResource=true/'
+mutate chart-bump-unknown capacity infra/k8s/cluster-addons/install.sh 's/external-secrets\/external-secrets --version 0.20.4/external-secrets\/external-secrets --version 0.21.0/'
 mutate autoscaler-version-skew deps infra/k8s/cluster-addons/install.sh 's/image.tag=v1.35.0/image.tag=v1.30.0/'
 mutate aws-static-keys oidc .github/workflows/deploy.yml 's/role-to-assume: (.*)\n/aws-access-key-id: $1\n/'
 mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2,3}\s+exit-code: )"1"/${1}"0"/'

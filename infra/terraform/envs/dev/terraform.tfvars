@@ -7,13 +7,14 @@ aws_region  = "eu-west-1"
 vpc_cidr           = "10.0.0.0/16"
 single_nat_gateway = true
 
-# eks: 1-3 x t3.small
+# eks: 2-4 x t3.medium (17 pod slots each: a t3.small has 11, fewer than the add-ons need;
+# infra/tests/k8s/check-capacity.mjs computes the headroom)
 kubernetes_version      = "1.35"
 eks_public_access_cidrs = ["203.0.113.0/24"] # placeholder (TEST-NET-3): set the CI runners' and operators' CIDRs
-eks_node_instance_types = ["t3.small"]
-eks_node_min_size       = 1
-eks_node_max_size       = 3
-eks_node_desired_size   = 1
+eks_node_instance_types = ["t3.medium"]
+eks_node_min_size       = 2
+eks_node_max_size       = 4
+eks_node_desired_size   = 2
 
 # database: db.t3.micro, 20 GB, single AZ, 7 days of backups, disposable
 db_engine_version               = "15"

@@ -31,7 +31,7 @@ const LB_SECURITY_GROUP = 'aws_security_group.alb'; // the Ingress's ALB uses th
 // The only tfvars that may differ between dev and prod, and the values each must have.
 const ENV_SIZING = {
   dev: {
-    eks_node_instance_types: ['t3.small'], eks_node_min_size: 1, eks_node_max_size: 3,
+    eks_node_instance_types: ['t3.medium'], eks_node_min_size: 2, eks_node_max_size: 4,
     db_instance_class: 'db.t3.micro', db_allocated_storage: 20,
     db_multi_az: false, db_backup_retention_days: 7, db_performance_insights_enabled: false,
     db_deletion_protection: false, db_skip_final_snapshot: true,
@@ -543,7 +543,7 @@ const checks = [
   },
   {
     id: 'eks-node-sizing',
-    title: 'node group is 1-3 x t3.small in dev and 2-5 x t3.medium in prod, in private subnets',
+    title: 'node group is 2-4 x t3.medium in dev and 2-5 x t3.medium in prod, in private subnets',
     run: async (tree) => {
       const out = [];
       for (const inst of ofType(tree, 'aws_eks_node_group')) {

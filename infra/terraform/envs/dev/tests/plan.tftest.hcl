@@ -94,12 +94,12 @@ run "dev_cluster" {
     error_message = "control-plane logs api, audit, authenticator"
   }
   assert {
-    condition     = module.eks.resources.node_group.scaling_config[0].min_size == 1 && module.eks.resources.node_group.scaling_config[0].max_size == 3 && module.eks.resources.node_group.scaling_config[0].desired_size == 1
+    condition     = module.eks.resources.node_group.scaling_config[0].min_size == 2 && module.eks.resources.node_group.scaling_config[0].max_size == 4 && module.eks.resources.node_group.scaling_config[0].desired_size == 2
     error_message = "dev node group scales 1-3, starting at 1"
   }
   assert {
-    condition     = tolist(module.eks.resources.node_group.instance_types) == tolist(["t3.small"])
-    error_message = "dev nodes are t3.small"
+    condition     = tolist(module.eks.resources.node_group.instance_types) == tolist(["t3.medium"])
+    error_message = "dev nodes are t3.medium"
   }
   assert {
     condition     = toset(keys(module.eks.resources.addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "metrics-server", "amazon-cloudwatch-observability"])
