@@ -74,4 +74,6 @@ kubectl wait --for=condition=established --timeout=120s \
   crd/externalsecrets.external-secrets.io crd/secretstores.external-secrets.io >/dev/null
 kubectl get ingressclass alb >/dev/null
 kubectl get apiservice v1beta1.metrics.k8s.io >/dev/null # the metrics-server EKS add-on (Terraform)
-echo "install.sh: done (IngressClass alb, External Secrets CRDs, metrics API present)"
+# The CI deploy role's rights (its EKS access entry puts it in the group titanic-deployers).
+kubectl apply -f "$ROOT/infra/k8s/cluster-addons/deployer-rbac.yaml" >/dev/null
+echo "install.sh: done (IngressClass alb, External Secrets CRDs, metrics API, deployer RBAC present)"

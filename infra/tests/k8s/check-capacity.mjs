@@ -72,7 +72,7 @@ for (const m of addonsBlock.matchAll(/^ {4}([a-z0-9-]+) = \{\n([\s\S]*?)\n {4}\}
   detail.push(`${m[1]} ${known.daemonsets}/node+${replicas ? replicas[1] : known.pods}`);
 }
 const script = "infra/k8s/cluster-addons/install.sh";
-for (const line of read(script).split("\n")) {
+for (const line of read(script).replace(/\\\n\s*/g, " ").split("\n")) {
   const m = /^\s*(?:\S+\s+)*helm upgrade --install (\S+) (\S+)(.*)$/.exec(line);
   if (!m) continue;
   const version = /--version (\S+)/.exec(m[3])?.[1];

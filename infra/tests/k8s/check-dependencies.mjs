@@ -72,6 +72,26 @@ for (const env of ["dev", "prod"]) {
   if (v) versions.add(v);
 }
 
+// --- the CI deploy role's RBAC (group titanic-deployers) ---------------------------------------
+// Write verbs per "group/resource"; the kinds the overlays apply must be exactly these.
+const rbacFile = "infra/k8s/cluster-addons/deployer-rbac.yaml";
+const WRITE = ["create", "patch", "delete"];
+const granted = new Map();
+for (const o of parseAllDocuments(read(rbacFile)).map((d) => d.toJSON()).filter(Boolean)) {
+  if (!["Role", "ClusterRole"].includes(o.kind)) continue;
+  for (const r of o.rules ?? [])
+    for (const g of r.apiGroups ?? [])
+      for (const res of r.resources ?? []) {
+        const key = `${g}/${res}`;
+        granted.set(key, new Set([...(granted.get(key) ?? []), ...(r.verbs ?? [])]));
+        if ((r.verbs ?? []).includes("*") || res === "*" || g === "*") fail(rbacFile, `wildcard in ${o.kind}/${o.metadata.name}: ${key} ${r.verbs}`);
+        if (res === "secrets" || res.startsWith("secrets/")) fail(rbacFile, `the deployer may touch Secrets (${o.kind}/${o.metadata.name}); External Secrets writes them`);
+      }
+}
+if (!read(script).includes("deployer-rbac.yaml")) fail(script, `does not apply ${rbacFile}: the deploy role's access entry would grant nothing`);
+const plural = (kind) => ({ NetworkPolicy: "networkpolicies", Ingress: "ingresses" })[kind] ?? `${kind.toLowerCase()}s`;
+const applied = new Set();
+
 // --- what the manifests need -------------------------------------------------------------------
 for (const overlay of ["dev", "prod"]) {
   let out;
@@ -84,6 +104,7 @@ for (const overlay of ["dev", "prod"]) {
   const objs = parseAllDocuments(out).map((d) => d.toJSON()).filter(Boolean);
   for (const o of objs) {
     const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+    if (!o.metadata?.annotations?.["config.kubernetes.io/local-config"]) applied.add(`${group}/${plural(o.kind)}`);
     if (!BUILTIN_GROUPS.has(group) && !servedGroups.has(group))
       fail(`${overlay} ${o.kind}/${o.metadata?.name}`, `${o.apiVersion} ${o.kind} is served by nothing ${script} installs`);
     if (o.kind === "Ingress") {
@@ -97,6 +118,15 @@ for (const overlay of ["dev", "prod"]) {
       fail(`${overlay} NetworkPolicy/${o.metadata.name}`, `would be ignored: the vpc-cni add-on in ${addonsFile} does not set enableNetworkPolicy = "true"`);
   }
 }
+
+for (const key of applied) {
+  const verbs = granted.get(key) ?? new Set();
+  // The namespace exists before any deploy (install.sh applies it with the RBAC): get/patch suffice.
+  const missing = (key === "/namespaces" ? ["get", "patch"] : WRITE).filter((v) => !verbs.has(v));
+  if (missing.length) fail(rbacFile, `the overlays apply ${key}, but titanic-deployers may not ${missing.join("/")} it`);
+}
+for (const [key, verbs] of granted)
+  if (WRITE.some((v) => verbs.has(v)) && !applied.has(key)) fail(rbacFile, `titanic-deployers may write ${key}, which the overlays never apply`);
 
 // --- the cluster itself ------------------------------------------------------------------------
 if (!addons.has("amazon-cloudwatch-observability")) fail(addonsFile, "no amazon-cloudwatch-observability add-on: container logs never reach CloudWatch");

@@ -82,7 +82,7 @@ mutate() {
   fi
   local out only=manifests
   case "$check" in
-    actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows) only=workflows ;;
+    actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows | deploy-runner | first-deploy | rerun | promotion) only=workflows ;;
     dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore) only=dockerfile ;;
     deps) only=dependencies ;;
     capacity) only=capacity ;;
@@ -157,6 +157,16 @@ mutate network-policies-ignored deps infra/terraform/modules/eks/addons.tf 's/en
 mutate autoscaler-installed-last deps infra/k8s/cluster-addons/install.sh \
   's/(echo "install.sh: cluster-autoscaler.*\n(?:.*\\\n)*.*\n\n)((?:.*\n)*?)(kubectl wait)/$2$1$3/'
 mutate no-pending-report deps infra/k8s/cluster-addons/install.sh 's/pending_report\(\) \{/pending_report_unused() {/'
+# Deploy path, identity, first deploy, re-runs and promotion (issue 23)
+mutate deploy-on-github-runner deploy-runner .github/workflows/deploy.yml 's/(deploy-prod:\n(?:.*\n)*?    runs-on: )codebuild-\S+/${1}ubuntu-24.04/'
+mutate rollout-before-training first-deploy infra/k8s/deploy.sh 's/(echo "deploy.sh: training run \$train"\n(?:.*\n)*?)(echo "deploy.sh: API rollout"\nkubectl -n "\$ns" rollout status deployment\/titanic-api --timeout=10m\n)/$2$1/'
+mutate train-job-name-without-attempt rerun .github/workflows/deploy.yml 's/"\$\{GITHUB_RUN_ID\}-\$\{GITHUB_RUN_ATTEMPT\}"/"\${GITHUB_RUN_ID}"/g'
+mutate push-without-existing-check rerun .github/workflows/deploy.yml 's/aws ecr describe-images/aws ecr list-images/'
+mutate prod-rebuilds-image promotion .github/workflows/deploy.yml 's/skopeo copy --preserve-digests "docker:\/\/\$SOURCE_IMAGE" "docker:\/\/\$target"/docker pull "\$SOURCE_IMAGE" \&\& docker tag "\$SOURCE_IMAGE" "\$target" \&\& docker push "\$target"/'
+mutate deployer-without-external-secrets deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/  - apiGroups: \["external-secrets.io"\]\n(?:    .*\n)+//'
+mutate deployer-reads-secrets deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["configmaps", "serviceaccounts", "services"\]/resources: ["configmaps", "serviceaccounts", "services", "secrets"]/'
+mutate deployer-extra-kind deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["deployments"\]/resources: ["deployments", "daemonsets"]/'
+mutate rbac-not-applied deps infra/k8s/cluster-addons/install.sh 's/kubectl apply -f "\$ROOT\/infra\/k8s\/cluster-addons\/deployer-rbac.yaml"/true/'
 # Capacity: pod slots of the minimum node group against what a fresh cluster runs (issue 23)
 mutate dev-back-to-t3-small capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_instance_types = \["t3.medium"\]/eks_node_instance_types = ["t3.small"]/'
 mutate dev-one-node capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_min_size       = 2/eks_node_min_size       = 1/'

@@ -168,6 +168,16 @@ plant world-open-eks-endpoint envs/dev envs/dev/terraform.tfvars \
   'Invalid value for variable' test
 plant network-policy-off envs/dev $M/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/' \
   'the VPC CNI enforces NetworkPolicies' test
+# Issue 23: deploy identity and promotion.
+plant deploy-role-trusts-every-job envs/dev $M/deploy/main.tf \
+  's/"repo:\$\{var.github_repository\}:environment:\$\{var.github_environment\}"/"repo:\$\{var.github_repository\}:*"/' \
+  'the deploy role trusts only the repository' test
+plant deploy-role-admin envs/prod $M/deploy/main.tf 's/Action = \["eks:DescribeCluster"\]/Action = ["eks:*"]/' \
+  'the deploy role may only push/pull images and describe the cluster' test
+plant no-cross-account-pull envs/dev envs/dev/terraform.tfvars 's/\necr_pull_principal_arns = [^\n]*//' \
+  "dev's repository lets prod's deploy role pull" test
+plant access-entry-admin-group envs/dev $M/deploy/variables.tf 's/default     = "titanic-deployers"/default     = "system:masters"/' \
+  "maps it to the group titanic-deployers" test
 
 echo "terraform-tests: $passed passed, $failed failed ($(($(date +%s) - START)) s)"
 [ "$failed" -eq 0 ]

@@ -30,3 +30,8 @@ db_skip_final_snapshot          = true
 log_retention_days     = 30
 alarm_email            = "titanic-ops@example.com"
 ecr_keep_tagged_images = 30
+
+# deploy identity (GitHub OIDC) and image promotion dev -> prod
+github_repository       = "example-org/titanic" # placeholder: the repository that runs .github/workflows/deploy.yml
+github_environment      = "dev"
+ecr_pull_principal_arns = ["arn:aws:iam::222222222222:role/titanic-prod-deploy"] # prod account (placeholder): promotion pulls from here

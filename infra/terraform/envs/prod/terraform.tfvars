@@ -29,3 +29,8 @@ db_skip_final_snapshot          = false
 log_retention_days     = 30
 alarm_email            = "titanic-ops@example.com"
 ecr_keep_tagged_images = 30
+
+# deploy identity (GitHub OIDC) and image promotion dev -> prod
+github_repository               = "example-org/titanic" # placeholder: the repository that runs .github/workflows/deploy.yml
+github_environment              = "production"
+ecr_promote_from_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/titanic-dev/api" # dev account (placeholder)

@@ -113,3 +113,21 @@ module "registry" {
   repository_name    = "titanic-${var.environment}/api"
   keep_tagged_images = var.ecr_keep_tagged_images
 }
+
+module "deploy" {
+  source = "../../modules/deploy"
+
+  name                        = local.name
+  github_repository           = var.github_repository
+  github_environment          = var.github_environment
+  create_github_oidc_provider = var.create_github_oidc_provider
+  cluster_name                = module.eks.cluster_name
+  cluster_security_group_id   = module.eks.cluster_security_group_id
+  ecr_repository_name         = module.registry.repository_name
+  promote_from_repository_arn = var.ecr_promote_from_repository_arn
+  pull_principal_arns         = var.ecr_pull_principal_arns
+  vpc_id                      = module.network.vpc_id
+  vpc_cidr                    = var.vpc_cidr
+  subnet_ids                  = module.network.private_subnet_ids
+  log_retention_days          = var.log_retention_days
+}

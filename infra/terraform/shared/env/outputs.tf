@@ -104,3 +104,18 @@ output "container_log_group_names" {
   description = "Container Insights log groups (application logs land in the application group)."
   value       = module.monitoring.container_log_group_names
 }
+
+output "deploy_role_arn" {
+  description = "GitHub Actions deploy role (GitHub environment variable AWS_DEPLOY_ROLE_ARN)."
+  value       = module.deploy.deploy_role_arn
+}
+
+output "deploy_runner_project" {
+  description = "CodeBuild project of the in-VPC deploy runner (GitHub environment variable DEPLOY_RUNNER_PROJECT)."
+  value       = module.deploy.runner_project_name
+}
+
+output "github_connection_arn" {
+  description = "GitHub connection of the runner: authorise it once in the console (Developer Tools > Connections)."
+  value       = module.deploy.github_connection_arn
+}

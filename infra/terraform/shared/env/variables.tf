@@ -222,3 +222,43 @@ variable "drift_missing_age_ratio_max" {
   description = "Input drift alarm: upper bound of the hourly share of requests without an age."
   default     = 0.5
 }
+
+# --- deploy identity and promotion (modules/deploy) ----------------------------------------------
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository (owner/name) whose deploy workflow may assume this environment's deploy role."
+}
+
+variable "github_environment" {
+  type        = string
+  description = "GitHub environment of this environment's deploy jobs (dev, production)."
+
+  validation {
+    condition     = contains(["dev", "production"], var.github_environment)
+    error_message = "github_environment must be dev or production (the environments of .github/workflows/deploy.yml)."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  type        = bool
+  description = "Create GitHub's OIDC provider in this account (false when another environment in the same account already did)."
+  default     = true
+}
+
+variable "ecr_promote_from_repository_arn" {
+  type        = string
+  description = "prod: ARN of dev's ECR repository, from which the deploy role copies the tested image (same digest); dev: empty."
+  default     = ""
+
+  validation {
+    condition     = var.ecr_promote_from_repository_arn == "" || startswith(var.ecr_promote_from_repository_arn, "arn:aws:ecr:")
+    error_message = "ecr_promote_from_repository_arn must be empty or an ECR repository ARN."
+  }
+}
+
+variable "ecr_pull_principal_arns" {
+  type        = list(string)
+  description = "dev: IAM role ARNs of other accounts that may pull from this repository (prod's deploy role); prod: none."
+  default     = []
+}

@@ -214,3 +214,40 @@ run "refuses_another_postgres_major" {
 
   expect_failures = [var.db_engine_version]
 }
+
+run "dev_deploy_identity" {
+  command = plan
+
+  assert {
+    condition     = length(module.deploy.resources.oidc_provider) == 1 && tolist(module.deploy.resources.oidc_provider[0].client_id_list) == tolist(["sts.amazonaws.com"]) && strcontains(module.deploy.policies.deploy_trust.Statement[0].Principal.Federated, ":oidc-provider/token.actions.githubusercontent.com")
+    error_message = "GitHub's OIDC provider exists for sts.amazonaws.com"
+  }
+  assert {
+    condition     = jsondecode(module.deploy.resources.deploy_role.assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == "repo:example-org/titanic:environment:dev" && jsondecode(module.deploy.resources.deploy_role.assume_role_policy).Statement[0].Action == "sts:AssumeRoleWithWebIdentity"
+    error_message = "the deploy role trusts only the repository's jobs in the GitHub environment dev"
+  }
+  assert {
+    condition     = toset(flatten([for st in module.deploy.policies.deploy_permissions.Statement : st.Action])) == toset(concat(["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:DescribeImages", "ecr:GetDownloadUrlForLayer", "ecr:CompleteLayerUpload", "ecr:InitiateLayerUpload", "ecr:PutImage", "ecr:UploadLayerPart", "eks:DescribeCluster"]))
+    error_message = "the deploy role may only push/pull images and describe the cluster"
+  }
+  assert {
+    condition     = anytrue([for st in module.deploy.policies.deploy_permissions.Statement : contains(st.Action, "ecr:PutImage") && st.Resource == "arn:aws:ecr:eu-west-1:111111111111:repository/titanic-dev/api"])
+    error_message = "the deploy role pushes to its own environment's repository only"
+  }
+  assert {
+    condition     = tolist(module.deploy.resources.access_entry.kubernetes_groups) == tolist(["titanic-deployers"]) && module.deploy.resources.access_entry.type == "STANDARD" && module.deploy.resources.access_entry.cluster_name == "titanic-dev"
+    error_message = "the deploy role's EKS access entry maps it to the group titanic-deployers (deployer-rbac.yaml), no access policy"
+  }
+  assert {
+    condition     = length(module.deploy.resources.runner.vpc_config) == 1 && contains(flatten([for fg in module.deploy.resources.runner_webhook.filter_group : [for f in fg.filter : f.pattern]]), "WORKFLOW_JOB_QUEUED")
+    error_message = "the deploy runner runs inside the VPC and takes queued GitHub workflow jobs"
+  }
+  assert {
+    condition     = module.deploy.resources.cluster_from_runner.from_port == 443 && module.deploy.resources.cluster_from_runner.to_port == 443
+    error_message = "the cluster's private endpoint accepts the runner on 443"
+  }
+  assert {
+    condition     = length(module.deploy.resources.repository_policy) == 1 && tolist(module.deploy.policies.repository.Statement[0].Principal.AWS) == tolist(["arn:aws:iam::222222222222:role/titanic-prod-deploy"]) && contains(module.deploy.policies.repository.Statement[0].Action, "ecr:BatchGetImage") && !contains(module.deploy.policies.repository.Statement[0].Action, "ecr:PutImage")
+    error_message = "dev's repository lets prod's deploy role pull (promotion across accounts), never push"
+  }
+}
