@@ -75,5 +75,6 @@ kubectl wait --for=condition=established --timeout=120s \
 kubectl get ingressclass alb >/dev/null
 kubectl get apiservice v1beta1.metrics.k8s.io >/dev/null # the metrics-server EKS add-on (Terraform)
 # The CI deploy role's rights (its EKS access entry puts it in the group titanic-deployers).
+kubectl get namespace titanic >/dev/null 2>&1 || kubectl create namespace titanic >/dev/null
 kubectl apply -f "$ROOT/infra/k8s/cluster-addons/deployer-rbac.yaml" >/dev/null
 echo "install.sh: done (IngressClass alb, External Secrets CRDs, metrics API, deployer RBAC present)"

@@ -83,7 +83,7 @@ mutate() {
   local out only=manifests
   case "$check" in
     actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows | deploy-runner | first-deploy | rerun | promotion) only=workflows ;;
-    dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore) only=dockerfile ;;
+    dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore | rds-ca) only=dockerfile ;;
     deps) only=dependencies ;;
     capacity) only=capacity ;;
     yamllint) only=yamllint ;;
@@ -167,6 +167,16 @@ mutate deployer-without-external-secrets deps infra/k8s/cluster-addons/deployer-
 mutate deployer-reads-secrets deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["configmaps", "serviceaccounts", "services"\]/resources: ["configmaps", "serviceaccounts", "services", "secrets"]/'
 mutate deployer-extra-kind deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["deployments"\]/resources: ["deployments", "daemonsets"]/'
 mutate rbac-not-applied deps infra/k8s/cluster-addons/install.sh 's/kubectl apply -f "\$ROOT\/infra\/k8s\/cluster-addons\/deployer-rbac.yaml"/true/'
+# Week one (issue 23)
+mutate no-readiness-gates week-one $B/namespace.yaml 's/elbv2.k8s.aws\/pod-readiness-gate-inject: enabled/elbv2.k8s.aws\/pod-readiness-gate-inject: disabled/'
+mutate zone-spread-blocks-autoscaler week-one $B/deployment.yaml 's/(topologyKey: topology.kubernetes.io\/zone\n\s+whenUnsatisfiable: )ScheduleAnyway/${1}DoNotSchedule/'
+mutate api-port-open-to-vpc week-one infra/k8s/components/aws-settings/kustomization.yaml 's/fieldPath: data.ALB_SUBNETS_CIDR\}/fieldPath: data.VPC_CIDR}/'
+mutate etl-https-anywhere week-one $B/networkpolicy.yaml 's/(name: titanic-etl-egress-https\n(?:.*\n)*?  egress:\n)    - to:\n        - ipBlock:\n            cidr: VPC_CIDR\n      ports:/${1}    - ports:/'
+mutate tls-not-verified week-one $B/kustomization.yaml 's/PGSSLMODE=verify-full/PGSSLMODE=require/'
+mutate migrate-url-not-verified week-one $B/externalsecret.yaml 's/sslmode=verify-full/sslmode=require/'
+mutate rds-ca-not-in-image rds-ca Dockerfile 's/^COPY infra\/certs\/ \/usr\/local\/share\/titanic\/certs\/\n//m'
+mutate rds-ca-ignored rds-ca .dockerignore 's/^!infra\/certs\n//m'
+mutate rds-ca-optional-in-ci rds-ca .github/workflows/deploy.yml 's/REQUIRE_RDS_CA=1/REQUIRE_RDS_CA=0/'
 # Capacity: pod slots of the minimum node group against what a fresh cluster runs (issue 23)
 mutate dev-back-to-t3-small capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_instance_types = \["t3.medium"\]/eks_node_instance_types = ["t3.small"]/'
 mutate dev-one-node capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_min_size       = 2/eks_node_min_size       = 1/'
@@ -211,14 +221,14 @@ settings=(AWS_REGION_VALUE=us-east-2 ENVIRONMENT=dev ETL_IRSA_ROLE_ARN=arn:aws:i
   DB_MASTER_SECRET_ARN='arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1234-Ab12Cd'
   API_HOST=api.dev.titanic.test ACM_CERTIFICATE_ARN=arn:aws:acm:us-east-2:123456789012:certificate/abc-123
   ALB_SECURITY_GROUP_ID=sg-0123456789abcdef0 ALB_LOGS_BUCKET=titanic-dev-alb-logs-123456789012
-  VPC_CIDR=10.42.0.0/16 CSV_S3_URI=s3://titanic-dev-data/train.csv)
+  VPC_CIDR=10.42.0.0/16 ALB_SUBNETS_CIDR=10.42.0.0/23 CSV_S3_URI=s3://titanic-dev-data/train.csv)
 image=123456789012.dkr.ecr.us-east-2.amazonaws.com/titanic:0123abc
 if env "${settings[@]}" bash "$ws/infra/k8s/write-settings.sh" "$ws/infra/k8s/overlays/dev" "$image" >/dev/null &&
   rendered=$(kubectl kustomize "$ws/infra/k8s/overlays/dev" 2>&1); then
   missing=''
   for want in "image: $image" "region: us-east-2" "role/titanic-dev-etl-x" "role/titanic-dev-external-secrets-x" \
     "secret:rds!db-1234-Ab12Cd" "key: titanic/dev/database-url/titanic_api" "access_logs.s3.bucket=titanic-dev-alb-logs-123456789012" \
-    "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" \
+    "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" "cidr: 10.42.0.0/23" \
     "s3://titanic-dev-data/train.csv"; do
     grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"
   done

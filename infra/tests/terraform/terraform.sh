@@ -161,7 +161,7 @@ plant misspelt-db-argument-via-env envs/prod $M/database/main.tf \
 plant prod-db-class-drifts envs/prod envs/prod/terraform.tfvars \
   's/db_instance_class               = "db.t3.small"/db_instance_class               = "db.t3.medium"/' \
   'prod RDS class must be db.t3.small' test
-plant dev-one-nat-per-az envs/dev envs/dev/terraform.tfvars 's/single_nat_gateway = true/single_nat_gateway = false/' \
+plant dev-one-nat-per-az envs/dev envs/dev/terraform.tfvars 's/single_nat_gateway      = true/single_nat_gateway      = false/' \
   'dev has one NAT gateway' test
 plant world-open-eks-endpoint envs/dev envs/dev/terraform.tfvars \
   's/eks_public_access_cidrs = \["203.0.113.0\/24"\]/eks_public_access_cidrs = ["0.0.0.0\/0"]/' \
@@ -178,6 +178,17 @@ plant no-cross-account-pull envs/dev envs/dev/terraform.tfvars 's/\necr_pull_pri
   "dev's repository lets prod's deploy role pull" test
 plant access-entry-admin-group envs/dev $M/deploy/variables.tf 's/default     = "titanic-deployers"/default     = "system:masters"/' \
   "maps it to the group titanic-deployers" test
+# Issue 23 week one and issue 21's analysts on AWS.
+plant prod-single-nat envs/prod envs/prod/terraform.tfvars 's/single_nat_gateway      = false/single_nat_gateway      = true/' \
+  'prod has one NAT gateway per AZ' test
+plant prod-without-ecr-endpoint envs/prod envs/prod/terraform.tfvars 's/"ecr.api", //' 'prod interface endpoints' test
+plant prod-without-analyst-replica envs/prod envs/prod/terraform.tfvars \
+  's/db_analyst_replica              = true/db_analyst_replica              = false/' 'prod has a private, encrypted read replica' test
+plant dev-secrets-kept-a-week envs/dev envs/dev/terraform.tfvars 's/secret_recovery_window_days = 0/secret_recovery_window_days = 7/' \
+  'dev secrets have a recovery window of 0 days' test
+plant connections-threshold-fixed envs/prod $M/monitoring/main.tf \
+  's/threshold           = local.db_max_connections_threshold/threshold           = 50/' 'the connections alarm is 80%' test
+plant alb-alarms-wait-for-the-alb envs/dev $M/monitoring/main.tf 's/for_each = local.alb_alarms/for_each = {}/' 'dev alarms:' test
 
 echo "terraform-tests: $passed passed, $failed failed ($(($(date +%s) - START)) s)"
 [ "$failed" -eq 0 ]

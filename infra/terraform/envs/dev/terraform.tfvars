@@ -4,8 +4,9 @@ environment = "dev"
 aws_region  = "eu-west-1"
 
 # network
-vpc_cidr           = "10.0.0.0/16"
-single_nat_gateway = true
+vpc_cidr                = "10.0.0.0/16"
+single_nat_gateway      = true
+vpc_interface_endpoints = ["sts", "s3"]
 
 # eks: 2-4 x t3.medium (17 pod slots each: a t3.small has 11, fewer than the add-ons need;
 # infra/tests/k8s/check-capacity.mjs computes the headroom)
@@ -24,12 +25,15 @@ db_multi_az                     = false
 db_backup_retention_days        = 7
 db_performance_insights_enabled = false
 db_deletion_protection          = false
+db_analyst_replica              = false
 db_skip_final_snapshot          = true
 
 # monitoring and registry
-log_retention_days     = 30
-alarm_email            = "titanic-ops@example.com"
-ecr_keep_tagged_images = 30
+log_retention_days          = 30
+alarm_email                 = "titanic-ops@example.com"
+training_max_age_days       = 2 # the CronJob's interval (daily) plus a margin
+ecr_keep_tagged_images      = 30
+secret_recovery_window_days = 0
 
 # deploy identity (GitHub OIDC) and image promotion dev -> prod
 github_repository       = "example-org/titanic" # placeholder: the repository that runs .github/workflows/deploy.yml

@@ -27,6 +27,7 @@ module "network" {
   name                    = local.name
   vpc_cidr                = var.vpc_cidr
   single_nat_gateway      = var.single_nat_gateway
+  interface_endpoints     = var.vpc_interface_endpoints
   cluster_name            = local.cluster_name
   flow_log_retention_days = var.log_retention_days
 }
@@ -78,6 +79,7 @@ module "database" {
   performance_insights_enabled = var.db_performance_insights_enabled
   deletion_protection          = var.db_deletion_protection
   skip_final_snapshot          = var.db_skip_final_snapshot
+  read_replica                 = var.db_analyst_replica
 
   master_user_secret_kms_key_arn = module.secrets.kms_key_arn
 }
@@ -89,6 +91,9 @@ module "secrets" {
   db_host     = module.database.address
   db_port     = module.database.port
   db_name     = module.database.database_name
+
+  analyst_db_host         = module.database.analyst_address
+  recovery_window_in_days = var.secret_recovery_window_days
 }
 
 module "monitoring" {
@@ -100,7 +105,9 @@ module "monitoring" {
   alarm_email             = var.alarm_email
   db_instance_identifier  = module.database.db_instance_identifier
   db_allocated_storage_gb = var.db_allocated_storage
-  alb_arn_suffix          = var.alb_arn_suffix
+  db_instance_class       = var.db_instance_class
+  node_max_size           = var.eks_node_max_size
+  training_max_age_days   = var.training_max_age_days
 
   drift_positive_ratio_min    = var.drift_positive_ratio_min
   drift_positive_ratio_max    = var.drift_positive_ratio_max

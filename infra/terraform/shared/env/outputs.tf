@@ -119,3 +119,18 @@ output "github_connection_arn" {
   description = "GitHub connection of the runner: authorise it once in the console (Developer Tools > Connections)."
   value       = module.deploy.github_connection_arn
 }
+
+output "alb_subnets_cidr" {
+  description = "CIDR of the public subnets (the ALB): the overlay's ALB_SUBNETS_CIDR, the API NetworkPolicy's only source."
+  value       = module.network.alb_subnets_cidr
+}
+
+output "analyst_database_url_secret" {
+  description = "Secrets Manager secret with titanic_analyst's URL (prod: the read replica); docs/analysts-aws.md."
+  value       = "titanic/${var.environment}/database-url/titanic_analyst"
+}
+
+output "analyst_db_host" {
+  description = "Host analysts reach through SSM port forwarding (prod: the read replica)."
+  value       = module.database.analyst_address
+}

@@ -35,7 +35,22 @@ variable "vpc_cidr" {
 
 variable "single_nat_gateway" {
   type        = bool
-  description = "One shared NAT gateway (true, the architecture's cost choice) or one per AZ (false)."
+  description = "One shared NAT gateway (true: dev's cost choice) or one per AZ (false: prod, so one AZ's outage does not cut the others' egress)."
+}
+
+variable "vpc_interface_endpoints" {
+  type        = list(string)
+  description = "Interface endpoints in the private subnets (sts, s3, ecr.api, ecr.dkr, secretsmanager, logs). sts and s3 are required: the ETL's HTTPS egress is limited to the VPC."
+
+  validation {
+    condition     = contains(var.vpc_interface_endpoints, "sts") && contains(var.vpc_interface_endpoints, "s3")
+    error_message = "vpc_interface_endpoints must include sts and s3 (the ETL Job reaches only them, inside the VPC)."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  type        = number
+  description = "Days a deleted secret stays restorable: 0 in dev (an environment can be destroyed and re-created at once), 30 in prod."
 }
 
 # --- eks ---------------------------------------------------------------------------------------
@@ -152,6 +167,11 @@ variable "db_performance_insights_enabled" {
   description = "Performance Insights on the database."
 }
 
+variable "db_analyst_replica" {
+  type        = bool
+  description = "A read replica for the analysts' role (titanic_analyst's URL points at it); without one, analysts use the primary."
+}
+
 variable "db_deletion_protection" {
   type        = bool
   description = "Deletion protection on the database."
@@ -184,15 +204,9 @@ variable "alarm_email" {
   }
 }
 
-variable "alb_arn_suffix" {
-  type        = string
-  description = "ARN suffix (app/<name>/<id>) of the ALB created by the Ingress; leave empty until the first deployment, then set it to create the ALB alarms."
-  default     = ""
-
-  validation {
-    condition     = var.alb_arn_suffix == "" || startswith(var.alb_arn_suffix, "app/")
-    error_message = "alb_arn_suffix must be empty or start with app/."
-  }
+variable "training_max_age_days" {
+  type        = number
+  description = "Days without a successful training run before the training-stale alarm fires: the CronJob's interval plus a margin (dev trains daily, prod weekly)."
 }
 
 variable "ecr_keep_tagged_images" {
