@@ -60,6 +60,7 @@ module "eks" {
   data_bucket_arn           = module.storage.data_bucket_arn
   app_secret_arns           = concat(module.secrets.secret_arns, [module.database.master_user_secret_arn])
   secrets_kms_key_arn       = module.secrets.kms_key_arn
+  analyst_secret_name       = "titanic/${var.environment}/database-url/titanic_analyst"
   container_log_group_names = values(module.monitoring.container_log_group_names)
 }
 

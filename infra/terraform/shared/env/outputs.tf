@@ -134,3 +134,8 @@ output "analyst_db_host" {
   description = "Host analysts reach through SSM port forwarding (prod: the read replica)."
   value       = module.database.analyst_address
 }
+
+output "analyst_access_policy_arn" {
+  description = "IAM policy to attach to the analysts (SSM port forwarding to the database, their URL secret); docs/analysts-aws.md."
+  value       = module.eks.analyst_access_policy_arn
+}

@@ -295,4 +295,8 @@ run "dev_week_one" {
     condition     = module.secrets.resources.secrets["database-url/titanic_analyst"].name == "titanic/dev/database-url/titanic_analyst" && module.secrets.resources.secrets["db-role-password/titanic_analyst"].name == "titanic/dev/db-role-password/titanic_analyst"
     error_message = "the analyst role has its own password and URL secrets (the migrate step sets the password)"
   }
+  assert {
+    condition     = endswith(module.eks.resources.node_ssm.policy_arn, "/AmazonSSMManagedInstanceCore") && strcontains(module.eks.resources.analyst.policy, "AWS-StartPortForwardingSessionToRemoteHost") && !strcontains(module.eks.resources.analyst.policy, "AWS-StartSSHSession")
+    error_message = "analysts reach the database by SSM port forwarding through the nodes (their policy allows only that document)"
+  }
 }
