@@ -56,12 +56,6 @@ variable "analyst_db_host" {
   default     = ""
 }
 
-variable "tls_root_cert" {
-  type        = string
-  description = "Path of the RDS CA bundle inside the image (the Dockerfile puts it there): the URLs verify the server against it."
-  default     = "/usr/local/share/titanic/certs/rds-global-bundle.pem"
-}
-
 variable "password_length" {
   type        = number
   description = "Length of the generated role passwords."
