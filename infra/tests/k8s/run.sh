@@ -171,7 +171,7 @@ mutate rbac-not-applied deps infra/k8s/cluster-addons/install.sh 's/kubectl appl
 mutate no-readiness-gates week-one $B/namespace.yaml 's/elbv2.k8s.aws\/pod-readiness-gate-inject: enabled/elbv2.k8s.aws\/pod-readiness-gate-inject: disabled/'
 mutate zone-spread-blocks-autoscaler week-one $B/deployment.yaml 's/(topologyKey: topology.kubernetes.io\/zone\n\s+whenUnsatisfiable: )ScheduleAnyway/${1}DoNotSchedule/'
 mutate api-port-open-to-vpc week-one infra/k8s/components/aws-settings/kustomization.yaml 's/fieldPath: data.ALB_SUBNETS_CIDR\}/fieldPath: data.VPC_CIDR}/'
-mutate etl-https-anywhere week-one $B/networkpolicy.yaml 's/(name: titanic-etl-egress-https\n(?:.*\n)*?  egress:\n)    - to:\n        - ipBlock:\n            cidr: VPC_CIDR\n      ports:/${1}    - ports:/'
+mutate etl-https-anywhere week-one $B/networkpolicy.yaml 's/\z/    - ports:\n        - protocol: TCP\n          port: 443\n/'
 mutate tls-not-verified week-one $B/kustomization.yaml 's/PGSSLMODE=verify-full/PGSSLMODE=require/'
 mutate migrate-url-not-verified week-one $B/externalsecret.yaml 's/sslmode=verify-full/sslmode=require/'
 mutate rds-ca-not-in-image rds-ca Dockerfile 's/^COPY infra\/certs\/ \/usr\/local\/share\/titanic\/certs\/\n//m'
