@@ -87,7 +87,7 @@ run "prod_week_one" {
     error_message = "prod secrets have a recovery window of 30 days"
   }
   assert {
-    condition     = length(module.database.resources.replica) == 1 && module.database.resources.replica[0].replicate_source_db == "titanic-prod" && module.database.resources.replica[0].identifier == "titanic-prod-analyst" && module.database.resources.replica[0].publicly_accessible == false && module.database.resources.replica[0].storage_encrypted == true
+    condition     = length(module.database.resources.replica) == 1 && alltrue([for r in module.database.resources.replica : r.replicate_source_db == "titanic-prod" && r.identifier == "titanic-prod-analyst" && r.publicly_accessible == false && r.storage_encrypted == true])
     error_message = "prod has a private, encrypted read replica of the primary for the analysts"
   }
   assert {
