@@ -38,6 +38,8 @@ ARG SOURCE_URL
 ARG GIT_REVISION
 ARG VERSION
 ARG CREATED
+# 1 in CI: the build fails unless the RDS CA bundle was put in infra/certs (infra/certs/README.md).
+ARG REQUIRE_RDS_CA=0
 LABEL org.opencontainers.image.title="titanic" \
       org.opencontainers.image.description="Titanic ETL and survival-prediction service (titanic-api, titanic-etl, titanic-train)" \
       org.opencontainers.image.source="${SOURCE_URL}" \
@@ -53,6 +55,11 @@ RUN apt-get update \
       --shell /usr/sbin/nologin titanic
 COPY --from=build /out/usr/local/bin/ /usr/local/bin/
 COPY --from=build /out/usr/local/share/titanic/ /usr/local/share/titanic/
+# The RDS CA bundle: PGSSLROOTCERT and the URLs' sslrootcert point here (sslmode=verify-full).
+COPY infra/certs/ /usr/local/share/titanic/certs/
+RUN if [ "$REQUIRE_RDS_CA" = 1 ] && ! grep -q 'BEGIN CERTIFICATE' /usr/local/share/titanic/certs/rds-global-bundle.pem; then \
+      echo "no RDS CA bundle in infra/certs/rds-global-bundle.pem (infra/certs/README.md)" >&2; exit 1; \
+    fi
 # Fail the build if a binary needs a library the runtime stage does not carry.
 RUN if ldd /usr/local/bin/titanic-* | grep 'not found'; then exit 1; fi
 ENV PORT=5000 \

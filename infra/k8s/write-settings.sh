@@ -5,9 +5,9 @@
 # (REPOSITORY:TAG). Fails, naming the variable, when a value is missing or malformed.
 # Variables: AWS_REGION_VALUE (or AWS_REGION), ENVIRONMENT, ETL_IRSA_ROLE_ARN,
 #            EXTERNAL_SECRETS_IRSA_ROLE_ARN, DB_MASTER_SECRET_ARN, API_HOST, ACM_CERTIFICATE_ARN,
-#            ALB_SECURITY_GROUP_ID, ALB_LOGS_BUCKET, VPC_CIDR, CSV_S3_URI
+#            ALB_SECURITY_GROUP_ID, ALB_LOGS_BUCKET, VPC_CIDR, ALB_SUBNETS_CIDR, CSV_S3_URI
 # (terraform output: aws_region, -, etl_irsa_role_arn, external_secrets_irsa_role_arn,
-#  db_master_secret_arn, -, -, alb_security_group_id, alb_logs_bucket_name, vpc_cidr,
+#  db_master_secret_arn, -, -, alb_security_group_id, alb_logs_bucket_name, vpc_cidr, alb_subnets_cidr,
 #  s3://<data_bucket_name>/titanic.csv).
 set -euo pipefail
 overlay=${1:?usage: write-settings.sh OVERLAY_DIR IMAGE}
@@ -26,10 +26,11 @@ declare -A pattern=(
   [ACM_CERTIFICATE_ARN]='^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/.+$'
   [ALB_SECURITY_GROUP_ID]='^sg-[0-9a-f]{8,17}$'
   [VPC_CIDR]='^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$'
+  [ALB_SUBNETS_CIDR]='^[0-9]{1,3}(\.[0-9]{1,3}){3}/[0-9]{1,2}$'
   [CSV_S3_URI]='^s3://[a-z0-9.-]+/.+$'
 )
 vars=(AWS_REGION_VALUE ENVIRONMENT ETL_IRSA_ROLE_ARN EXTERNAL_SECRETS_IRSA_ROLE_ARN DB_MASTER_SECRET_ARN API_HOST
-  ACM_CERTIFICATE_ARN ALB_SECURITY_GROUP_ID ALB_LOGS_BUCKET VPC_CIDR CSV_S3_URI)
+  ACM_CERTIFICATE_ARN ALB_SECURITY_GROUP_ID ALB_LOGS_BUCKET VPC_CIDR ALB_SUBNETS_CIDR CSV_S3_URI)
 for var in "${vars[@]}"; do
   value=${!var:-}
   [ -n "$value" ] || { echo "write-settings: $var is not set" >&2; exit 2; }
@@ -53,6 +54,7 @@ ACM_CERTIFICATE_ARN=$ACM_CERTIFICATE_ARN
 ALB_SECURITY_GROUP_ID=$ALB_SECURITY_GROUP_ID
 ALB_LOGS_BUCKET=$ALB_LOGS_BUCKET
 VPC_CIDR=$VPC_CIDR
+ALB_SUBNETS_CIDR=$ALB_SUBNETS_CIDR
 CSV_S3_URI=$CSV_S3_URI
 SETTINGS
 

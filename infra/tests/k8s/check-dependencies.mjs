@@ -45,12 +45,12 @@ const script = "infra/k8s/cluster-addons/install.sh";
 const text = read(script).replace(/\\\n\s*/g, " ");
 const releases = [];
 for (const line of text.split("\n")) {
-  const m = /^\s*helm (?:upgrade --install|install) (\S+) (\S+)(.*)$/.exec(line);
+  const m = /^\s*(?:release\s+)?helm (?:upgrade --install|install) (\S+) (\S+)(.*)$/.exec(line);
   if (!m) continue;
   const [, name, chart, rest] = m;
   const version = /--version (\S+)/.exec(rest)?.[1];
   if (!version || !/^v?\d+\.\d+\.\d+$/.test(version)) fail(script, `helm release ${name} (${chart}) is not pinned to an exact chart version (--version X.Y.Z), got ${version ?? "none"}`);
-  if (!/^\s*helm upgrade --install /.test(line)) fail(script, `helm release ${name} uses 'helm install': not idempotent, use 'helm upgrade --install'`);
+  if (!/^\s*(?:release\s+)?helm upgrade --install /.test(line)) fail(script, `helm release ${name} uses 'helm install': not idempotent, use 'helm upgrade --install'`);
   const sets = {};
   for (const s of rest.matchAll(/--set (\S+?)=("[^"]*"|\S+)/g)) sets[s[1]] = s[2].replace(/^"|"$/g, "");
   const provides = CHARTS[chart]?.(sets) ?? { groups: [], ingressClasses: [] };
@@ -72,6 +72,26 @@ for (const env of ["dev", "prod"]) {
   if (v) versions.add(v);
 }
 
+// --- the CI deploy role's RBAC (group titanic-deployers) ---------------------------------------
+// Write verbs per "group/resource"; the kinds the overlays apply must be exactly these.
+const rbacFile = "infra/k8s/cluster-addons/deployer-rbac.yaml";
+const WRITE = ["create", "patch", "delete"];
+const granted = new Map();
+for (const o of parseAllDocuments(read(rbacFile)).map((d) => d.toJSON()).filter(Boolean)) {
+  if (!["Role", "ClusterRole"].includes(o.kind)) continue;
+  for (const r of o.rules ?? [])
+    for (const g of r.apiGroups ?? [])
+      for (const res of r.resources ?? []) {
+        const key = `${g}/${res}`;
+        granted.set(key, new Set([...(granted.get(key) ?? []), ...(r.verbs ?? [])]));
+        if ((r.verbs ?? []).includes("*") || res === "*" || g === "*") fail(rbacFile, `wildcard in ${o.kind}/${o.metadata.name}: ${key} ${r.verbs}`);
+        if (res === "secrets" || res.startsWith("secrets/")) fail(rbacFile, `the deployer may touch Secrets (${o.kind}/${o.metadata.name}); External Secrets writes them`);
+      }
+}
+if (!read(script).includes("deployer-rbac.yaml")) fail(script, `does not apply ${rbacFile}: the deploy role's access entry would grant nothing`);
+const plural = (kind) => ({ NetworkPolicy: "networkpolicies", Ingress: "ingresses" })[kind] ?? `${kind.toLowerCase()}s`;
+const applied = new Set();
+
 // --- what the manifests need -------------------------------------------------------------------
 for (const overlay of ["dev", "prod"]) {
   let out;
@@ -84,6 +104,7 @@ for (const overlay of ["dev", "prod"]) {
   const objs = parseAllDocuments(out).map((d) => d.toJSON()).filter(Boolean);
   for (const o of objs) {
     const group = o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : "";
+    if (!o.metadata?.annotations?.["config.kubernetes.io/local-config"]) applied.add(`${group}/${plural(o.kind)}`);
     if (!BUILTIN_GROUPS.has(group) && !servedGroups.has(group))
       fail(`${overlay} ${o.kind}/${o.metadata?.name}`, `${o.apiVersion} ${o.kind} is served by nothing ${script} installs`);
     if (o.kind === "Ingress") {
@@ -98,6 +119,15 @@ for (const overlay of ["dev", "prod"]) {
   }
 }
 
+for (const key of applied) {
+  const verbs = granted.get(key) ?? new Set();
+  // The namespace exists before any deploy (install.sh applies it with the RBAC): get/patch suffice.
+  const missing = (key === "/namespaces" ? ["get", "patch"] : WRITE).filter((v) => !verbs.has(v));
+  if (missing.length) fail(rbacFile, `the overlays apply ${key}, but titanic-deployers may not ${missing.join("/")} it`);
+}
+for (const [key, verbs] of granted)
+  if (WRITE.some((v) => verbs.has(v)) && !applied.has(key)) fail(rbacFile, `titanic-deployers may write ${key}, which the overlays never apply`);
+
 // --- the cluster itself ------------------------------------------------------------------------
 if (!addons.has("amazon-cloudwatch-observability")) fail(addonsFile, "no amazon-cloudwatch-observability add-on: container logs never reach CloudWatch");
 const ca = releases.find((r) => r.provides.autoscaler);
@@ -106,6 +136,9 @@ else {
   const minor = /^v?(1\.\d+)\./.exec(ca.sets["image.tag"] ?? "")?.[1];
   if (!minor) fail(script, "cluster-autoscaler: pin image.tag to the cluster's Kubernetes minor (vX.Y.Z)");
   else for (const v of versions) if (v !== minor) fail(script, `cluster-autoscaler ${ca.sets["image.tag"]} does not match the cluster's Kubernetes ${v}`);
+  // First, so that releases that do not fit on the minimum nodes get a node instead of a timeout.
+  if (releases[0] !== ca) fail(script, `cluster-autoscaler must be the first release (it is #${releases.indexOf(ca) + 1}): a release that does not fit would time out before anything adds a node`);
+  if (!/^pending_report\(\)/m.test(text) || !/--field-selector=status\.phase!=Running/.test(text)) fail(script, "no Pending report: a timed-out wait must list the pods that are not Running and the FailedScheduling events");
 }
 
 for (const p of problems) console.log(p);

@@ -72,6 +72,27 @@ if (text) {
     else if (!lastArgs.has(arg) || !globalArgs.includes(arg)) fail("labels", `build argument ${arg} is not declared globally and in the runtime stage`);
   }
   if (!/cmake[^\n]*-DTITANIC_GIT_REVISION="?\$\{?GIT_REVISION\}?/.test(buildRuns)) fail("labels", "the build stage does not pass -DTITANIC_GIT_REVISION=${GIT_REVISION} to cmake");
+  // sslmode=verify-full (issue 23): the runtime stage carries the RDS CA bundle where PGSSLROOTCERT
+  // points, the build context lets it in, and CI's build requires it.
+  let rootCert = "";
+  try {
+    rootCert = /PGSSLROOTCERT=(\S+)/.exec(fs.readFileSync(path.join(root, "infra/k8s/base/kustomization.yaml"), "utf8"))?.[1] ?? "";
+  } catch {
+    // no manifests in this tree
+  }
+  const certDir = path.posix.dirname(rootCert || "/usr/local/share/titanic/certs/rds-global-bundle.pem") + "/";
+  if (!last.some((i) => i.op === "COPY" && /(^|\s)infra\/certs\/?\s/.test(i.args) && i.args.trim().endsWith(certDir)))
+    fail("rds-ca", `the runtime stage does not COPY infra/certs/ to ${certDir}, where PGSSLROOTCERT (${rootCert || "unset"}) points`);
+  const ignore = fs.existsSync(path.join(root, ".dockerignore")) ? fs.readFileSync(path.join(root, ".dockerignore"), "utf8") : "";
+  if (/^infra\/?$/m.test(ignore) && !/^!infra\/certs\/?$/m.test(ignore)) fail("rds-ca", ".dockerignore drops infra/certs (the RDS CA bundle) with infra");
+  let deploy = "";
+  try {
+    deploy = fs.readFileSync(path.join(root, ".github/workflows/deploy.yml"), "utf8");
+  } catch {
+    // no workflows in this tree
+  }
+  if (deploy && !(/REQUIRE_RDS_CA=1/.test(deploy) && /truststore\.pki\.rds\.amazonaws\.com/.test(deploy)))
+    fail("rds-ca", "deploy.yml does not fetch the RDS CA bundle and build with REQUIRE_RDS_CA=1: a release image could lack it");
 }
 
 for (const p of problems) console.log(p);

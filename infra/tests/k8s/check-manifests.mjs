@@ -5,6 +5,7 @@
 // Usage: node check-manifests.mjs ROOT   (ROOT holds infra/k8s). Prints one line per problem,
 // "FAIL [check] overlay kind/name: message", and exits 1 if there is any.
 import { execFileSync } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -438,6 +439,33 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
   }
   for (const n of nps) for (const r of [...(n.spec.ingress ?? []), ...(n.spec.egress ?? [])]) for (const p of [...(r.from ?? []), ...(r.to ?? [])])
     if (p.ipBlock && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}\/[0-9]{1,2}$/.test(p.ipBlock.cidr)) fail("netpol", where(n), `ipBlock ${p.ipBlock.cidr} is not a CIDR`);
+
+  // Week one (issue 23): ALB readiness gates, a zone spread the autoscaler can satisfy, the API
+  // port only from the ALB's subnets, the ETL's HTTPS only inside the VPC, TLS verified.
+  let settings = {};
+  try {
+    settings = Object.fromEntries(fs.readFileSync(path.join(dir, "settings.env"), "utf8").split("\n").filter((l) => /^[A-Z_]+=/.test(l)).map((l) => [l.split("=")[0], l.slice(l.indexOf("=") + 1)]));
+  } catch {
+    // render already failed without settings.env
+  }
+  const ns = find("Namespace", "titanic");
+  if (ns?.metadata?.labels?.["elbv2.k8s.aws/pod-readiness-gate-inject"] !== "enabled")
+    fail("week-one", overlay, "Namespace titanic lacks elbv2.k8s.aws/pod-readiness-gate-inject=enabled: rollouts do not wait for ALB target health (502s)");
+  for (const c of dep?.spec?.template?.spec?.topologySpreadConstraints ?? [])
+    if (c.topologyKey === "topology.kubernetes.io/zone" && c.whenUnsatisfiable !== "ScheduleAnyway")
+      fail("week-one", where(dep), "the zone spread is DoNotSchedule: with one node group over two AZs the Cluster Autoscaler cannot pick a new node's AZ, so pods can stay Pending");
+  const apiIngress = nps.find((n) => n.metadata.name === "titanic-api-ingress");
+  for (const r of apiIngress?.spec?.ingress ?? [])
+    if ((r.ports ?? []).some((p) => p.port === 5000) && (r.from ?? []).some((f) => f.ipBlock?.cidr !== settings.ALB_SUBNETS_CIDR))
+      fail("week-one", where(apiIngress), `port 5000 is open to ${(r.from ?? []).map((f) => f.ipBlock?.cidr ?? "pods")}, expected only the ALB subnets ${settings.ALB_SUBNETS_CIDR}`);
+  for (const n of nps.filter((x) => x.spec.podSelector?.matchLabels?.["app.kubernetes.io/name"] === "titanic-etl"))
+    for (const r of n.spec.egress ?? [])
+      if (!(r.to ?? []).length || (r.to ?? []).some((t) => t.ipBlock?.cidr !== settings.VPC_CIDR))
+        fail("week-one", where(n), `the ETL (master credentials) may reach ${(r.ports ?? []).map((p) => p.port)} at ${(r.to ?? []).map((t) => t.ipBlock?.cidr).join(",") || "any address"}, expected the VPC (its endpoints) only`);
+  const cfg = objs.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("titanic-config"));
+  if (cfg && (cfg.data?.PGSSLMODE !== "verify-full" || !cfg.data?.PGSSLROOTCERT)) fail("week-one", where(cfg), `PGSSLMODE=${cfg.data?.PGSSLMODE}, expected verify-full with PGSSLROOTCERT (the RDS CA bundle in the image)`);
+  for (const es of ofKind("ExternalSecret"))
+    if (/sslmode=(?!verify-full)/.test(JSON.stringify(es.spec?.target?.template ?? {}))) fail("week-one", where(es), "a templated URL does not use sslmode=verify-full");
 
   // Job and CronJob.
   const job = find("Job", "titanic-etl");

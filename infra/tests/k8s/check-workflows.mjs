@@ -87,14 +87,22 @@ if (!/terraform[^\n]* validate|infra\/tests\/terraform\/terraform\.sh/.test(prRu
 if (!/infra\/tests\/k8s\/run\.sh|kubectl kustomize/.test(prRuns)) fail("pr", "pull_request", "no kustomize build / schema validation");
 
 // main: push to ECR, Trivy image scan, dev deploy with apply -k, ETL Job, smoke test, prod behind approval.
+// The release steps may live in infra/k8s/deploy.sh (both environments run it); read it with the job.
+let deployScript = "";
+try {
+  deployScript = fs.readFileSync(path.join(root, "infra/k8s/deploy.sh"), "utf8");
+} catch {
+  // no deploy script in this tree
+}
+const withScript = (t) => (/infra\/k8s\/deploy\.sh/.test(t) ? `${t}\n${deployScript}` : t);
 const mains = all.filter(([, w]) => {
   const p = on(w).push;
-  return p && (p.branches ?? []).includes("main") && /apply -k/.test(JSON.stringify(w));
+  return p && (p.branches ?? []).includes("main") && /apply -k/.test(withScript(JSON.stringify(w)));
 });
 if (!mains.length) fail("deploy", ".github/workflows", "no workflow on push to main that deploys with kubectl apply -k");
 for (const [name, w] of mains) {
   const st = steps(w);
-  const runs = st.map((s) => String(s.run ?? "")).join("\n");
+  const runs = withScript(st.map((s) => String(s.run ?? "")).join("\n"));
   if (!st.some((s) => String(s.uses ?? "").startsWith("aws-actions/amazon-ecr-login"))) fail("deploy", name, "no ECR login");
   if (!/docker push|push: true/.test(JSON.stringify(st))) fail("deploy", name, "does not push the image");
   const sbom = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && /cyclonedx|spdx/.test(String(s.with?.format ?? "")));
@@ -103,7 +111,7 @@ for (const [name, w] of mains) {
     fail("sbom", name, `the SBOM ${sbom.with?.output} is not uploaded as an artifact`);
   const img = st.find((s) => String(s.uses ?? "").startsWith("aquasecurity/trivy-action") && s.with?.["scan-type"] === "image" && !s.with?.format);
   if (!img || String(img.with["exit-code"]) !== "1") fail("trivy", name, "no failing Trivy image scan");
-  if (!/kubectl apply -k "?\$?\{?OVERLAY|kubectl apply -k infra\/k8s\/overlays\/dev/.test(runs)) fail("deploy", name, "no kubectl apply -k of an overlay");
+  if (!/kubectl apply -k "?\$?\{?(?:OVERLAY|overlay)|kubectl apply -k infra\/k8s\/overlays\/dev/.test(runs)) fail("deploy", name, "no kubectl apply -k of an overlay");
   if (!/job\/titanic-etl/.test(runs)) fail("deploy", name, "does not wait for the ETL Job");
   if (!/smoke-test|\/predict/.test(runs)) fail("deploy", name, "no smoke test");
   const jobs = Object.values(w.jobs ?? {});
@@ -111,6 +119,21 @@ for (const [name, w] of mains) {
   const prod = jobs.find((j) => /prod/.test(envName(j) ?? "") && /overlays\/prod/.test(JSON.stringify(j)));
   if (!prod) fail("deploy", name, "no prod job behind a GitHub environment (manual approval)");
   else if (![].concat(prod.needs ?? []).some((n) => /dev/.test(n))) fail("deploy", name, "prod does not wait for the dev deployment");
+  // Issue 23: every job that talks to a cluster runs inside its VPC (the endpoint is not open to
+  // GitHub's runners), and each environment's first deploy trains before awaiting the API.
+  for (const [jn, j] of Object.entries(w.jobs ?? {})) {
+    const jr = withScript((j.steps ?? []).map((s) => String(s.run ?? "")).join("\n"));
+    if (!/kubectl /.test(jr)) continue;
+    if (!/^codebuild-/.test(String(j["runs-on"] ?? ""))) fail("deploy-runner", `${name} ${jn}`, `runs kubectl on ${j["runs-on"]}, outside the VPC: use the environment's in-VPC runner (codebuild-<project>-...)`);
+    const train = jr.search(/create job \S+ --from=cronjob\/titanic-train/);
+    const rollout = jr.search(/rollout status deployment\/titanic-api/);
+    if (train < 0 || rollout < 0 || train > rollout) fail("first-deploy", `${name} ${jn}`, "does not run a training job before awaiting the API rollout (/ready is 503 without a model)");
+    if (!/run_attempt|RUN_ATTEMPT/.test((j.steps ?? []).map((s) => String(s.run ?? "")).join("\n"))) fail("rerun", `${name} ${jn}`, "names its Jobs without the run attempt: a re-run collides with the failed attempt's Jobs");
+  }
+  const image = Object.entries(w.jobs ?? {}).find(([, j]) => /docker push|push: true/.test(JSON.stringify(j.steps ?? [])));
+  if (image && !/describe-images/.test(JSON.stringify(image[1]))) fail("rerun", `${name} ${image[0]}`, "pushes without checking whether this commit's tag exists: a re-run fails on the immutable tag");
+  if (prod && /docker (build|push)/.test(JSON.stringify(prod))) fail("promotion", name, "prod rebuilds or re-pushes the image: its digest is not the one dev tested");
+  if (prod && !/skopeo copy --preserve-digests|imageDigest/.test(JSON.stringify(prod))) fail("promotion", name, "prod does not copy dev's digest (skopeo copy --preserve-digests)");
 }
 
 // .trivyignore: every accepted finding says why, in a comment right above it.

@@ -2,7 +2,7 @@
 # Runs every check on the tree at ROOT (default: this repository) and prints one line per problem.
 # Exit 0 only when all pass. Used by run.sh on the real tree and on mutated copies of it; a
 # mutation names the one checker its planted mistake belongs to (ONLY=manifests|workflows|
-# dockerfile|dependencies|yamllint), so that the suite stays fast on a busy machine.
+# dockerfile|dependencies|capacity|yamllint), so that the suite stays fast on a busy machine.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "${1:-$HERE/../../..}" && pwd)
@@ -13,6 +13,7 @@ want manifests && { node "$HERE/check-manifests.mjs" "$ROOT" || rc=1; }
 want workflows && { node "$HERE/check-workflows.mjs" "$ROOT" || rc=1; }
 want dockerfile && { node "$HERE/check-dockerfile.mjs" "$ROOT" || rc=1; }
 want dependencies && { node "$HERE/check-dependencies.mjs" "$ROOT" || rc=1; }
+want capacity && { node "$HERE/check-capacity.mjs" "$ROOT" || rc=1; }
 if want yamllint; then
   targets=()
   [ -d "$ROOT/.github/workflows" ] && targets+=("$ROOT/.github/workflows")

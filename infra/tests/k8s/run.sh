@@ -82,9 +82,10 @@ mutate() {
   fi
   local out only=manifests
   case "$check" in
-    actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows) only=workflows ;;
-    dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore) only=dockerfile ;;
+    actionlint | pinned | oidc | trivy | trivyignore | kubectl | sbom | pr | terraform | deploy | workflows | deploy-runner | first-deploy | rerun | promotion) only=workflows ;;
+    dockerfile* | user | base-arg | build | labels | runtime | multi-stage | expose | cmd | dockerignore | rds-ca) only=dockerfile ;;
     deps) only=dependencies ;;
+    capacity) only=capacity ;;
     yamllint) only=yamllint ;;
   esac
   if out=$("$HERE/check.sh" "$t" "$only" 2>&1); then
@@ -153,6 +154,34 @@ mutate external-secrets-not-installed deps infra/k8s/cluster-addons/install.sh '
 mutate helm-release-unpinned deps infra/k8s/cluster-addons/install.sh 's/ --version 1.14.0//'
 mutate no-metrics-server deps infra/terraform/modules/eks/addons.tf 's/    metrics-server = \{/    metrics-server-disabled = {/'
 mutate network-policies-ignored deps infra/terraform/modules/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/'
+mutate autoscaler-installed-last deps infra/k8s/cluster-addons/install.sh \
+  's/(echo "install.sh: cluster-autoscaler.*\n(?:.*\\\n)*.*\n\n)((?:.*\n)*?)(kubectl wait)/$2$1$3/'
+mutate no-pending-report deps infra/k8s/cluster-addons/install.sh 's/pending_report\(\) \{/pending_report_unused() {/'
+# Deploy path, identity, first deploy, re-runs and promotion (issue 23)
+mutate deploy-on-github-runner deploy-runner .github/workflows/deploy.yml 's/(deploy-prod:\n(?:.*\n)*?    runs-on: )codebuild-\S+/${1}ubuntu-24.04/'
+mutate rollout-before-training first-deploy infra/k8s/deploy.sh 's/(echo "deploy.sh: training run \$train"\n(?:.*\n)*?)(echo "deploy.sh: API rollout"\nkubectl -n "\$ns" rollout status deployment\/titanic-api --timeout=10m\n)/$2$1/'
+mutate train-job-name-without-attempt rerun .github/workflows/deploy.yml 's/"\$\{GITHUB_RUN_ID\}-\$\{GITHUB_RUN_ATTEMPT\}"/"\${GITHUB_RUN_ID}"/g'
+mutate push-without-existing-check rerun .github/workflows/deploy.yml 's/aws ecr describe-images/aws ecr list-images/'
+mutate prod-rebuilds-image promotion .github/workflows/deploy.yml 's/skopeo copy --preserve-digests "docker:\/\/\$SOURCE_IMAGE" "docker:\/\/\$target"/docker pull "\$SOURCE_IMAGE" \&\& docker tag "\$SOURCE_IMAGE" "\$target" \&\& docker push "\$target"/'
+mutate deployer-without-external-secrets deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/  - apiGroups: \["external-secrets.io"\]\n(?:    .*\n)+//'
+mutate deployer-reads-secrets deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["configmaps", "serviceaccounts", "services"\]/resources: ["configmaps", "serviceaccounts", "services", "secrets"]/'
+mutate deployer-extra-kind deps infra/k8s/cluster-addons/deployer-rbac.yaml 's/resources: \["deployments"\]/resources: ["deployments", "daemonsets"]/'
+mutate rbac-not-applied deps infra/k8s/cluster-addons/install.sh 's/kubectl apply -f "\$ROOT\/infra\/k8s\/cluster-addons\/deployer-rbac.yaml"/true/'
+# Week one (issue 23)
+mutate no-readiness-gates week-one $B/namespace.yaml 's/elbv2.k8s.aws\/pod-readiness-gate-inject: enabled/elbv2.k8s.aws\/pod-readiness-gate-inject: disabled/'
+mutate zone-spread-blocks-autoscaler week-one $B/deployment.yaml 's/(topologyKey: topology.kubernetes.io\/zone\n\s+whenUnsatisfiable: )ScheduleAnyway/${1}DoNotSchedule/'
+mutate api-port-open-to-vpc week-one infra/k8s/components/aws-settings/kustomization.yaml 's/fieldPath: data.ALB_SUBNETS_CIDR\}/fieldPath: data.VPC_CIDR}/'
+mutate etl-https-anywhere week-one $B/networkpolicy.yaml 's/\z/    - ports:\n        - protocol: TCP\n          port: 443\n/'
+mutate tls-not-verified week-one $B/kustomization.yaml 's/PGSSLMODE=verify-full/PGSSLMODE=require/'
+mutate migrate-url-not-verified week-one $B/externalsecret.yaml 's/sslmode=verify-full/sslmode=require/'
+mutate rds-ca-not-in-image rds-ca Dockerfile 's/^COPY infra\/certs\/ \/usr\/local\/share\/titanic\/certs\/\n//m'
+mutate rds-ca-ignored rds-ca .dockerignore 's/^!infra\/certs\n//m'
+mutate rds-ca-optional-in-ci rds-ca .github/workflows/deploy.yml 's/REQUIRE_RDS_CA=1/REQUIRE_RDS_CA=0/'
+# Capacity: pod slots of the minimum node group against what a fresh cluster runs (issue 23)
+mutate dev-back-to-t3-small capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_instance_types = \["t3.medium"\]/eks_node_instance_types = ["t3.small"]/'
+mutate dev-one-node capacity infra/terraform/envs/dev/terraform.tfvars 's/eks_node_min_size       = 2/eks_node_min_size       = 1/'
+mutate lbc-more-replicas capacity infra/k8s/cluster-addons/install.sh 's/--set createIngressClassResource=true/--set replicaCount=9 --set createIngressClassResource=true/'
+mutate chart-bump-unknown capacity infra/k8s/cluster-addons/install.sh 's/external-secrets\/external-secrets --version 0.20.4/external-secrets\/external-secrets --version 0.21.0/'
 mutate autoscaler-version-skew deps infra/k8s/cluster-addons/install.sh 's/image.tag=v1.35.0/image.tag=v1.30.0/'
 mutate aws-static-keys oidc .github/workflows/deploy.yml 's/role-to-assume: (.*)\n/aws-access-key-id: $1\n/'
 mutate trivy-not-failing trivy .github/workflows/ci.yml 's/(scan-type: config\n(.*\n){2,3}\s+exit-code: )"1"/${1}"0"/'
@@ -192,14 +221,14 @@ settings=(AWS_REGION_VALUE=us-east-2 ENVIRONMENT=dev ETL_IRSA_ROLE_ARN=arn:aws:i
   DB_MASTER_SECRET_ARN='arn:aws:secretsmanager:us-east-2:123456789012:secret:rds!db-1234-Ab12Cd'
   API_HOST=api.dev.titanic.test ACM_CERTIFICATE_ARN=arn:aws:acm:us-east-2:123456789012:certificate/abc-123
   ALB_SECURITY_GROUP_ID=sg-0123456789abcdef0 ALB_LOGS_BUCKET=titanic-dev-alb-logs-123456789012
-  VPC_CIDR=10.42.0.0/16 CSV_S3_URI=s3://titanic-dev-data/train.csv)
+  VPC_CIDR=10.42.0.0/16 ALB_SUBNETS_CIDR=10.42.0.0/23 CSV_S3_URI=s3://titanic-dev-data/train.csv)
 image=123456789012.dkr.ecr.us-east-2.amazonaws.com/titanic:0123abc
 if env "${settings[@]}" bash "$ws/infra/k8s/write-settings.sh" "$ws/infra/k8s/overlays/dev" "$image" >/dev/null &&
   rendered=$(kubectl kustomize "$ws/infra/k8s/overlays/dev" 2>&1); then
   missing=''
   for want in "image: $image" "region: us-east-2" "role/titanic-dev-etl-x" "role/titanic-dev-external-secrets-x" \
     "secret:rds!db-1234-Ab12Cd" "key: titanic/dev/database-url/titanic_api" "access_logs.s3.bucket=titanic-dev-alb-logs-123456789012" \
-    "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" \
+    "host: api.dev.titanic.test" "certificate/abc-123" "sg-0123456789abcdef0" "cidr: 10.42.0.0/16" "cidr: 10.42.0.0/23" \
     "s3://titanic-dev-data/train.csv"; do
     grep -qF -- "$want" <<<"$rendered" || missing+=" '$want'"
   done

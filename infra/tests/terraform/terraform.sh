@@ -115,9 +115,9 @@ for d in "${ROOTS[@]}"; do
 done
 
 # --- 4. planted mistakes -------------------------------------------------------------------------
-# plant NAME DIR FILE PERL-EXPRESSION WANT [test]: copy the initialised tree, apply the substitution
-# to FILE, run validate (or, with "test", terraform test) in DIR, and require a failure whose
-# output matches the extended regex WANT.
+# plant NAME DIR FILE PERL-EXPRESSION WANT [test|test:FILE]: copy the initialised tree, apply the
+# substitution to FILE, run validate (or, with "test", terraform test; with "test:FILE" only that
+# file of DIR/tests) in DIR, and require a failure whose output matches the extended regex WANT.
 plant() {
   local name=$1 dir=$2 file=$3 expr=$4 want=$5 mode=${6:-validate} t="$WORK/m-$1"
   cp -a "$WORK/tree" "$t"
@@ -128,8 +128,10 @@ plant() {
     bad "planted $name: the edit did not change $file (fixture out of date)"
     rm -rf "$t"; return
   fi
-  local out
-  if out=$("$TF" -chdir="$t/$dir" "$mode" -no-color 2>&1); then
+  local out args=("$mode")
+  # "test:FILE" runs only that test file of DIR (terraform test -filter), to keep the suite short.
+  [[ $mode == test:* ]] && args=(test "-filter=tests/${mode#test:}")
+  if out=$("$TF" -chdir="$t/$dir" "${args[@]}" -no-color 2>&1); then
     bad "planted $name: terraform $mode passed on $dir with the mistake"
   elif grep -Eq -- "$want" <<<"$out"; then
     ok "planted $name -> terraform $mode in $dir: $(grep -Eo -- "$want" <<<"$out" | head -1)"
@@ -161,13 +163,34 @@ plant misspelt-db-argument-via-env envs/prod $M/database/main.tf \
 plant prod-db-class-drifts envs/prod envs/prod/terraform.tfvars \
   's/db_instance_class               = "db.t3.small"/db_instance_class               = "db.t3.medium"/' \
   'prod RDS class must be db.t3.small' test
-plant dev-one-nat-per-az envs/dev envs/dev/terraform.tfvars 's/single_nat_gateway = true/single_nat_gateway = false/' \
+plant dev-one-nat-per-az envs/dev envs/dev/terraform.tfvars 's/single_nat_gateway      = true/single_nat_gateway      = false/' \
   'dev has one NAT gateway' test
 plant world-open-eks-endpoint envs/dev envs/dev/terraform.tfvars \
   's/eks_public_access_cidrs = \["203.0.113.0\/24"\]/eks_public_access_cidrs = ["0.0.0.0\/0"]/' \
   'Invalid value for variable' test
 plant network-policy-off envs/dev $M/eks/addons.tf 's/enableNetworkPolicy = "true"/enableNetworkPolicy = "false"/' \
   'the VPC CNI enforces NetworkPolicies' test
+# Issue 23: deploy identity and promotion.
+plant deploy-role-trusts-every-job envs/dev $M/deploy/main.tf \
+  's/"repo:\$\{var.github_repository\}:environment:\$\{var.github_environment\}"/"repo:\$\{var.github_repository\}:*"/' \
+  'the deploy role trusts only the repository' test:delivery.tftest.hcl
+plant deploy-role-admin envs/prod $M/deploy/main.tf 's/Action = \["eks:DescribeCluster"\]/Action = ["eks:*"]/' \
+  'the deploy role may only push/pull images and describe the cluster' test:delivery.tftest.hcl
+plant no-cross-account-pull envs/dev envs/dev/terraform.tfvars 's/\necr_pull_principal_arns = [^\n]*//' \
+  "dev's repository lets prod's deploy role pull" test:delivery.tftest.hcl
+plant access-entry-admin-group envs/dev $M/deploy/variables.tf 's/default     = "titanic-deployers"/default     = "system:masters"/' \
+  "maps it to the group titanic-deployers" test:delivery.tftest.hcl
+# Issue 23 week one and issue 21's analysts on AWS.
+plant prod-single-nat envs/prod envs/prod/terraform.tfvars 's/single_nat_gateway      = false/single_nat_gateway      = true/' \
+  'prod has one NAT gateway per AZ' test
+plant prod-without-ecr-endpoint envs/prod envs/prod/terraform.tfvars 's/"ecr.api", //' 'prod interface endpoints' test:delivery.tftest.hcl
+plant prod-without-analyst-replica envs/prod envs/prod/terraform.tfvars \
+  's/db_analyst_replica              = true/db_analyst_replica              = false/' 'prod has a private, encrypted read replica' test:delivery.tftest.hcl
+plant dev-secrets-kept-a-week envs/dev envs/dev/terraform.tfvars 's/secret_recovery_window_days = 0/secret_recovery_window_days = 7/' \
+  'dev secrets have a recovery window of 0 days' test:delivery.tftest.hcl
+plant connections-threshold-fixed envs/prod $M/monitoring/main.tf \
+  's/threshold           = local.db_max_connections_threshold/threshold           = 50/' 'the connections alarm is 80%' test
+plant alb-alarms-wait-for-the-alb envs/dev $M/monitoring/main.tf 's/for_each = local.alb_alarms/for_each = {}/' 'dev alarms:' test
 
 echo "terraform-tests: $passed passed, $failed failed ($(($(date +%s) - START)) s)"
 [ "$failed" -eq 0 ]

@@ -4,8 +4,9 @@ environment = "prod"
 aws_region  = "eu-west-1"
 
 # network
-vpc_cidr           = "10.0.0.0/16"
-single_nat_gateway = true
+vpc_cidr                = "10.0.0.0/16"
+single_nat_gateway      = false
+vpc_interface_endpoints = ["sts", "s3", "ecr.api", "ecr.dkr", "secretsmanager", "logs"]
 
 # eks: 2-5 x t3.medium
 kubernetes_version      = "1.35"
@@ -23,9 +24,17 @@ db_multi_az                     = true
 db_backup_retention_days        = 30
 db_performance_insights_enabled = true
 db_deletion_protection          = true
+db_analyst_replica              = true
 db_skip_final_snapshot          = false
 
 # monitoring and registry
-log_retention_days     = 30
-alarm_email            = "titanic-ops@example.com"
-ecr_keep_tagged_images = 30
+log_retention_days          = 30
+alarm_email                 = "titanic-ops@example.com"
+training_max_age_days       = 7 # the CronJob's weekly interval (7 days is CloudWatch's longest evaluation range)
+ecr_keep_tagged_images      = 30
+secret_recovery_window_days = 30
+
+# deploy identity (GitHub OIDC) and image promotion dev -> prod
+github_repository               = "example-org/titanic" # placeholder: the repository that runs .github/workflows/deploy.yml
+github_environment              = "production"
+ecr_promote_from_repository_arn = "arn:aws:ecr:eu-west-1:111111111111:repository/titanic-dev/api" # dev account (placeholder)

@@ -113,3 +113,36 @@ resource "aws_db_instance" "this" {
 
   tags = var.tags
 }
+
+# Analysts' queries (titanic_analyst, read-only) go to a replica, so they never slow the primary the
+# API and the ETL use. Same class and parameter group (TLS forced); storage encrypted with the same
+# key; no backups of its own (the primary's are the backups); deleted with the environment.
+resource "aws_db_instance" "replica" {
+  count = var.read_replica ? 1 : 0
+
+  identifier          = "${var.identifier}-analyst"
+  replicate_source_db = aws_db_instance.this.identifier
+  instance_class      = var.instance_class
+
+  parameter_group_name       = aws_db_parameter_group.this.name
+  auto_minor_version_upgrade = true
+  storage_type               = "gp3"
+  storage_encrypted          = true
+  kms_key_id                 = aws_kms_key.rds.arn
+
+  vpc_security_group_ids = [aws_security_group.db.id]
+  publicly_accessible    = false
+  multi_az               = false
+
+  backup_retention_period = 0
+  skip_final_snapshot     = true
+  deletion_protection     = false
+
+  performance_insights_enabled    = var.performance_insights_enabled
+  performance_insights_kms_key_id = var.performance_insights_enabled ? aws_kms_key.rds.arn : null
+
+  enabled_cloudwatch_logs_exports = ["postgresql"]
+  apply_immediately               = false
+
+  tags = var.tags
+}

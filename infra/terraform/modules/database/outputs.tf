@@ -57,10 +57,16 @@ output "resources" {
     instance        = aws_db_instance.this
     parameter_group = aws_db_parameter_group.this
     ingress         = aws_vpc_security_group_ingress_rule.db_from_cluster
+    replica         = aws_db_instance.replica
   }
 }
 
 output "engine_version_actual" {
   description = "The PostgreSQL version RDS runs (the 15.x minor it chose; minors move in the maintenance window)."
   value       = aws_db_instance.this.engine_version_actual
+}
+
+output "analyst_address" {
+  description = "Host of the analysts' database: the read replica where there is one, else the primary."
+  value       = var.read_replica ? aws_db_instance.replica[0].address : aws_db_instance.this.address
 }

@@ -142,6 +142,12 @@ variable "master_user_secret_kms_key_arn" {
   }
 }
 
+variable "read_replica" {
+  type        = bool
+  description = "A read replica of the primary for the analysts (titanic_analyst's URL points at it)."
+  default     = false
+}
+
 variable "tags" {
   type        = map(string)
   description = "Extra tags added to every resource."

@@ -69,5 +69,12 @@ output "resources" {
     irsa_roles  = aws_iam_role.irsa
     alb_ingress = { http = aws_vpc_security_group_ingress_rule.alb_http, https = aws_vpc_security_group_ingress_rule.alb_https }
     log_group   = aws_cloudwatch_log_group.cluster
+    node_ssm    = aws_iam_role_policy_attachment.node_ssm
+    analyst     = aws_iam_policy.analyst_access
   }
+}
+
+output "analyst_access_policy_arn" {
+  description = "Managed policy for analysts: SSM port forwarding through the nodes, the analyst URL secret."
+  value       = aws_iam_policy.analyst_access.arn
 }

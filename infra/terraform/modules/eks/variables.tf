@@ -157,6 +157,11 @@ variable "external_secrets_service_account" {
   }
 }
 
+variable "analyst_secret_name" {
+  type        = string
+  description = "Name of the secret with titanic_analyst's URL: the analysts' policy may read it (docs/analysts-aws.md)."
+}
+
 variable "app_secret_arns" {
   type        = list(string)
   description = "Secrets Manager ARNs External Secrets may read for the app (database URLs, role passwords, master secret, API keys); nothing else."

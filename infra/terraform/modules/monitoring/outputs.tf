@@ -18,8 +18,13 @@ output "alarm_names" {
       aws_cloudwatch_metric_alarm.db_free_storage.alarm_name,
       aws_cloudwatch_metric_alarm.db_connections.alarm_name,
     ],
-    [for a in aws_cloudwatch_metric_alarm.alb_5xx : a.alarm_name],
-    aws_cloudwatch_metric_alarm.alb_latency[*].alarm_name,
+    [for a in aws_cloudwatch_metric_alarm.alb : a.alarm_name],
+    [for a in aws_cloudwatch_metric_alarm.job_failed : a.alarm_name],
+    [
+      aws_cloudwatch_metric_alarm.training_stale.alarm_name,
+      aws_cloudwatch_metric_alarm.pods_crash_looping.alarm_name,
+      aws_cloudwatch_metric_alarm.nodes_at_max.alarm_name,
+    ],
     [
       aws_cloudwatch_metric_alarm.drift_positive_ratio_high.alarm_name,
       aws_cloudwatch_metric_alarm.drift_positive_ratio_low.alarm_name,
@@ -35,6 +40,7 @@ output "resources" {
     subscription   = aws_sns_topic_subscription.email
     log_groups     = aws_cloudwatch_log_group.container
     metric_filters = aws_cloudwatch_log_metric_filter.drift
+    job_filters    = aws_cloudwatch_log_metric_filter.jobs
     alarms = merge(
       {
         db_cpu                    = aws_cloudwatch_metric_alarm.db_cpu
@@ -44,8 +50,13 @@ output "resources" {
         drift_positive_ratio_low  = aws_cloudwatch_metric_alarm.drift_positive_ratio_low
         drift_missing_age_high    = aws_cloudwatch_metric_alarm.drift_missing_age_high
       },
-      aws_cloudwatch_metric_alarm.alb_5xx,
-      { for i, a in aws_cloudwatch_metric_alarm.alb_latency : "alb_latency" => a },
+      aws_cloudwatch_metric_alarm.alb,
+      aws_cloudwatch_metric_alarm.job_failed,
+      {
+        training_stale     = aws_cloudwatch_metric_alarm.training_stale
+        pods_crash_looping = aws_cloudwatch_metric_alarm.pods_crash_looping
+        nodes_at_max       = aws_cloudwatch_metric_alarm.nodes_at_max
+      },
     )
   }
 }

@@ -115,14 +115,28 @@ variable "db_allocated_storage_gb" {
   }
 }
 
-variable "db_max_connections_threshold" {
-  type        = number
-  description = "Connection count above which the connections alarm fires."
-  default     = 50
+variable "db_instance_class" {
+  type        = string
+  description = "RDS instance class: the connections alarm is 80% of its default max_connections."
 
   validation {
-    condition     = var.db_max_connections_threshold > 0
-    error_message = "db_max_connections_threshold must be positive."
+    condition     = contains(["db.t3.micro", "db.t3.small", "db.t3.medium", "db.t3.large", "db.t4g.micro", "db.t4g.small", "db.t4g.medium", "db.t4g.large", "db.m6g.large", "db.m6i.large", "db.m7g.large", "db.r6g.large"], var.db_instance_class)
+    error_message = "db_instance_class: add its memory to local.db_class_memory_gib (modules/monitoring) so the connections alarm follows its max_connections."
+  }
+}
+
+variable "node_max_size" {
+  type        = number
+  description = "Maximum size of the node group (the nodes-at-maximum alarm)."
+}
+
+variable "training_max_age_days" {
+  type        = number
+  description = "Days without a successful training run before the training-stale alarm fires (the schedule's interval plus a margin; at most 7, CloudWatch's evaluation range)."
+
+  validation {
+    condition     = var.training_max_age_days >= 1 && var.training_max_age_days <= 7
+    error_message = "training_max_age_days must be between 1 and 7."
   }
 }
 
@@ -134,17 +148,6 @@ variable "db_cpu_threshold_percent" {
   validation {
     condition     = var.db_cpu_threshold_percent > 0 && var.db_cpu_threshold_percent <= 100
     error_message = "db_cpu_threshold_percent must be in (0, 100]."
-  }
-}
-
-variable "alb_arn_suffix" {
-  type        = string
-  description = "ARN suffix (app/<name>/<id>) of the ALB that the Ingress created; empty until the first deployment, and the ALB alarms are created once it is set."
-  default     = ""
-
-  validation {
-    condition     = var.alb_arn_suffix == "" || can(regex("^app/[^/]+/[0-9a-f]+$", var.alb_arn_suffix))
-    error_message = "alb_arn_suffix must be empty or look like app/<name>/<id>."
   }
 }
 

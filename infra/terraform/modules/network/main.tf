@@ -1,6 +1,7 @@
 # The VPC over two AZs: public subnets (the internet-facing ALB, the NAT gateway), private subnets
 # (nodes, pods, RDS), one NAT gateway or one per AZ, the subnet tags the Load Balancer Controller
-# discovers, and VPC flow logs (all traffic, accepted and rejected) into CloudWatch Logs.
+# discovers, VPC flow logs (all traffic, accepted and rejected) into CloudWatch Logs, an S3 gateway
+# endpoint and interface endpoints (var.interface_endpoints) so that AWS traffic stays off the NAT.
 
 data "aws_availability_zones" "available" {
   state = "available"
@@ -16,6 +17,10 @@ locals {
   private_subnet_cidrs = [for i in range(var.az_count) : cidrsubnet(var.vpc_cidr, 4, i + 1)]
 
   cluster_tag = { "kubernetes.io/cluster/${var.cluster_name}" = "shared" }
+
+  # One CIDR covering exactly the public subnets (the ALB's ENIs): the API pods accept traffic
+  # only from it (NetworkPolicy), not from the whole VPC.
+  alb_subnets_cidr = cidrsubnet(var.vpc_cidr, 8 - ceil(log(var.az_count, 2)), 0)
 }
 
 resource "aws_vpc" "this" {
@@ -120,6 +125,63 @@ resource "aws_route_table_association" "private" {
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[count.index].id
+}
+
+# --- VPC endpoints -----------------------------------------------------------------------------
+
+data "aws_region" "current" {}
+
+# Free; S3 traffic of the private subnets (ECR image layers, the ETL's input) skips the NAT.
+resource "aws_vpc_endpoint" "s3" {
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${data.aws_region.current.name}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = aws_route_table.private[*].id
+
+  tags = merge(var.tags, { Name = "${var.name}-s3" })
+}
+
+resource "aws_security_group" "endpoints" {
+  name        = "${var.name}-endpoints"
+  description = "Interface endpoints of ${var.name}: HTTPS from the VPC"
+  vpc_id      = aws_vpc.this.id
+
+  tags = merge(var.tags, { Name = "${var.name}-endpoints" })
+}
+
+resource "aws_vpc_security_group_ingress_rule" "endpoints_https" {
+  security_group_id = aws_security_group.endpoints.id
+  description       = "HTTPS from the VPC"
+  cidr_ipv4         = var.vpc_cidr
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+# Private DNS: the services' usual names resolve to these endpoints inside the VPC. For S3 that
+# includes the VPC itself (not only on-premises resolvers), so the ETL's HTTPS egress can be
+# limited to the VPC CIDR.
+resource "aws_vpc_endpoint" "interface" {
+  for_each = toset(var.interface_endpoints)
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${data.aws_region.current.name}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints.id]
+  private_dns_enabled = true
+
+  dynamic "dns_options" {
+    for_each = each.key == "s3" ? [1] : []
+
+    content {
+      private_dns_only_for_inbound_resolver_endpoint = false
+    }
+  }
+
+  tags = merge(var.tags, { Name = "${var.name}-${each.key}" })
+
+  depends_on = [aws_vpc_endpoint.s3]
 }
 
 # --- VPC flow logs -----------------------------------------------------------------------------

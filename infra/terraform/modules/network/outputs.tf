@@ -45,7 +45,15 @@ output "resources" {
   value = {
     vpc          = aws_vpc.this
     nat_gateways = aws_nat_gateway.this
+    private_nat  = aws_route.private_nat
+    s3_gateway   = aws_vpc_endpoint.s3
+    endpoints    = aws_vpc_endpoint.interface
     flow_log     = aws_flow_log.this
     flow_logs    = aws_cloudwatch_log_group.flow_logs
   }
+}
+
+output "alb_subnets_cidr" {
+  description = "CIDR covering exactly the public subnets (the ALB's ENIs): the API NetworkPolicy's only source."
+  value       = local.alb_subnets_cidr
 }

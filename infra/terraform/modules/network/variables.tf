@@ -36,6 +36,17 @@ variable "single_nat_gateway" {
   default     = true
 }
 
+variable "interface_endpoints" {
+  type        = list(string)
+  description = "AWS services (endpoint suffixes such as sts, s3, ecr.api, ecr.dkr, secretsmanager, logs) that get an interface endpoint in the private subnets."
+  default     = []
+
+  validation {
+    condition     = alltrue([for e in var.interface_endpoints : contains(["sts", "s3", "ecr.api", "ecr.dkr", "secretsmanager", "logs"], e)])
+    error_message = "interface_endpoints: one of sts, s3, ecr.api, ecr.dkr, secretsmanager, logs."
+  }
+}
+
 variable "cluster_name" {
   type        = string
   description = "EKS cluster name, used in the kubernetes.io/cluster/<name> subnet tag that the AWS Load Balancer Controller discovers."

@@ -3,7 +3,9 @@
 #   <prefix>/db-role-password/<role>  the LOGIN password of each least-privilege database role
 #                                     (titanic_api, titanic_etl, titanic_train); mounted only into
 #                                     the migrate step, which sets it (ROLE_PASSWORDS_DIR);
-#   <prefix>/database-url/<role>      that role's libpq URL; each workload mounts only its own;
+#   <prefix>/database-url/<role>      that role's libpq URL (sslmode=verify-full: the pods' PGSSLROOTCERT
+#                                     is the RDS CA bundle in the image); each workload mounts its own;
+#                                     titanic_analyst's names prod's read replica (analyst_db_host);
 #   <prefix>/db-connection            host, port and database name (not secret), so that the
 #                                     migrate step's URL can be templated from the RDS master secret;
 #   <prefix>/api-keys                 the API's key digests (API_KEYS_FILE): Terraform creates the
@@ -77,7 +79,7 @@ resource "aws_secretsmanager_secret_version" "database_url" {
   for_each = local.roles
 
   secret_id     = aws_secretsmanager_secret.database_url[each.key].id
-  secret_string = "postgresql://${each.key}:${data.aws_secretsmanager_random_password.role[each.key].random_password}@${var.db_host}:${var.db_port}/${var.db_name}?sslmode=require"
+  secret_string = "postgresql://${each.key}:${data.aws_secretsmanager_random_password.role[each.key].random_password}@${each.key == "titanic_analyst" && var.analyst_db_host != "" ? var.analyst_db_host : var.db_host}:${var.db_port}/${var.db_name}?sslmode=verify-full"
 
   lifecycle {
     ignore_changes = [secret_string]

@@ -42,12 +42,18 @@ variable "db_name" {
 variable "db_roles" {
   type        = list(string)
   description = "Least-privilege database roles the migrations create (NOLOGIN); each gets a password and a DATABASE_URL secret."
-  default     = ["titanic_api", "titanic_etl", "titanic_train"]
+  default     = ["titanic_api", "titanic_etl", "titanic_train", "titanic_analyst"]
 
   validation {
     condition     = length(var.db_roles) > 0 && alltrue([for r in var.db_roles : can(regex("^[a-z][a-z0-9_]{0,62}$", r))])
     error_message = "db_roles must be PostgreSQL role names."
   }
+}
+
+variable "analyst_db_host" {
+  type        = string
+  description = "Host in titanic_analyst's URL: prod's read replica, so analysts' queries never load the primary; empty = db_host."
+  default     = ""
 }
 
 variable "password_length" {

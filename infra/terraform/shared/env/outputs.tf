@@ -104,3 +104,38 @@ output "container_log_group_names" {
   description = "Container Insights log groups (application logs land in the application group)."
   value       = module.monitoring.container_log_group_names
 }
+
+output "deploy_role_arn" {
+  description = "GitHub Actions deploy role (GitHub environment variable AWS_DEPLOY_ROLE_ARN)."
+  value       = module.deploy.deploy_role_arn
+}
+
+output "deploy_runner_project" {
+  description = "CodeBuild project of the in-VPC deploy runner (GitHub environment variable DEPLOY_RUNNER_PROJECT)."
+  value       = module.deploy.runner_project_name
+}
+
+output "github_connection_arn" {
+  description = "GitHub connection of the runner: authorise it once in the console (Developer Tools > Connections)."
+  value       = module.deploy.github_connection_arn
+}
+
+output "alb_subnets_cidr" {
+  description = "CIDR of the public subnets (the ALB): the overlay's ALB_SUBNETS_CIDR, the API NetworkPolicy's only source."
+  value       = module.network.alb_subnets_cidr
+}
+
+output "analyst_database_url_secret" {
+  description = "Secrets Manager secret with titanic_analyst's URL (prod: the read replica); docs/analysts-aws.md."
+  value       = "titanic/${var.environment}/database-url/titanic_analyst"
+}
+
+output "analyst_db_host" {
+  description = "Host analysts reach through SSM port forwarding (prod: the read replica)."
+  value       = module.database.analyst_address
+}
+
+output "analyst_access_policy_arn" {
+  description = "IAM policy to attach to the analysts (SSM port forwarding to the database, their URL secret); docs/analysts-aws.md."
+  value       = module.eks.analyst_access_policy_arn
+}

@@ -35,7 +35,22 @@ variable "vpc_cidr" {
 
 variable "single_nat_gateway" {
   type        = bool
-  description = "One shared NAT gateway (true, the architecture's cost choice) or one per AZ (false)."
+  description = "One shared NAT gateway (true: dev's cost choice) or one per AZ (false: prod, so one AZ's outage does not cut the others' egress)."
+}
+
+variable "vpc_interface_endpoints" {
+  type        = list(string)
+  description = "Interface endpoints in the private subnets (sts, s3, ecr.api, ecr.dkr, secretsmanager, logs). sts and s3 are required: the ETL's HTTPS egress is limited to the VPC."
+
+  validation {
+    condition     = contains(var.vpc_interface_endpoints, "sts") && contains(var.vpc_interface_endpoints, "s3")
+    error_message = "vpc_interface_endpoints must include sts and s3 (the ETL Job reaches only them, inside the VPC)."
+  }
+}
+
+variable "secret_recovery_window_days" {
+  type        = number
+  description = "Days a deleted secret stays restorable: 0 in dev (an environment can be destroyed and re-created at once), 30 in prod."
 }
 
 # --- eks ---------------------------------------------------------------------------------------
@@ -152,6 +167,11 @@ variable "db_performance_insights_enabled" {
   description = "Performance Insights on the database."
 }
 
+variable "db_analyst_replica" {
+  type        = bool
+  description = "A read replica for the analysts' role (titanic_analyst's URL points at it); without one, analysts use the primary."
+}
+
 variable "db_deletion_protection" {
   type        = bool
   description = "Deletion protection on the database."
@@ -184,15 +204,9 @@ variable "alarm_email" {
   }
 }
 
-variable "alb_arn_suffix" {
-  type        = string
-  description = "ARN suffix (app/<name>/<id>) of the ALB created by the Ingress; leave empty until the first deployment, then set it to create the ALB alarms."
-  default     = ""
-
-  validation {
-    condition     = var.alb_arn_suffix == "" || startswith(var.alb_arn_suffix, "app/")
-    error_message = "alb_arn_suffix must be empty or start with app/."
-  }
+variable "training_max_age_days" {
+  type        = number
+  description = "Days without a successful training run before the training-stale alarm fires: the CronJob's interval plus a margin (dev trains daily, prod weekly)."
 }
 
 variable "ecr_keep_tagged_images" {
@@ -221,4 +235,44 @@ variable "drift_missing_age_ratio_max" {
   type        = number
   description = "Input drift alarm: upper bound of the hourly share of requests without an age."
   default     = 0.5
+}
+
+# --- deploy identity and promotion (modules/deploy) ----------------------------------------------
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository (owner/name) whose deploy workflow may assume this environment's deploy role."
+}
+
+variable "github_environment" {
+  type        = string
+  description = "GitHub environment of this environment's deploy jobs (dev, production)."
+
+  validation {
+    condition     = contains(["dev", "production"], var.github_environment)
+    error_message = "github_environment must be dev or production (the environments of .github/workflows/deploy.yml)."
+  }
+}
+
+variable "create_github_oidc_provider" {
+  type        = bool
+  description = "Create GitHub's OIDC provider in this account (false when another environment in the same account already did)."
+  default     = true
+}
+
+variable "ecr_promote_from_repository_arn" {
+  type        = string
+  description = "prod: ARN of dev's ECR repository, from which the deploy role copies the tested image (same digest); dev: empty."
+  default     = ""
+
+  validation {
+    condition     = var.ecr_promote_from_repository_arn == "" || startswith(var.ecr_promote_from_repository_arn, "arn:aws:ecr:")
+    error_message = "ecr_promote_from_repository_arn must be empty or an ECR repository ARN."
+  }
+}
+
+variable "ecr_pull_principal_arns" {
+  type        = list(string)
+  description = "dev: IAM role ARNs of other accounts that may pull from this repository (prod's deploy role); prod: none."
+  default     = []
 }

@@ -15,7 +15,7 @@ const {
 // What the architecture fixes (issue 5)
 // ---------------------------------------------------------------------------------------------
 
-const MODULES = ['network', 'eks', 'database', 'secrets', 'monitoring', 'registry', 'storage'];
+const MODULES = ['network', 'eks', 'database', 'secrets', 'monitoring', 'registry', 'storage', 'deploy'];
 const MODULE_FILES = ['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf'];
 const ENV_OWN_FILES = ['backend.tf', 'terraform.tfvars']; // real files, one per environment
 const ENV_FILES = [...MODULE_FILES, ...ENV_OWN_FILES];
@@ -31,7 +31,7 @@ const LB_SECURITY_GROUP = 'aws_security_group.alb'; // the Ingress's ALB uses th
 // The only tfvars that may differ between dev and prod, and the values each must have.
 const ENV_SIZING = {
   dev: {
-    eks_node_instance_types: ['t3.small'], eks_node_min_size: 1, eks_node_max_size: 3,
+    eks_node_instance_types: ['t3.medium'], eks_node_min_size: 2, eks_node_max_size: 4,
     db_instance_class: 'db.t3.micro', db_allocated_storage: 20,
     db_multi_az: false, db_backup_retention_days: 7, db_performance_insights_enabled: false,
     db_deletion_protection: false, db_skip_final_snapshot: true,
@@ -44,7 +44,11 @@ const ENV_SIZING = {
   },
 };
 const ENV_ALLOWED_DIFFERENCES = new Set([
-  'environment', 'alb_arn_suffix', 'eks_node_desired_size', 'eks_public_access_cidrs', ...Object.keys(ENV_SIZING.dev),
+  'environment', 'eks_node_desired_size', 'eks_public_access_cidrs', ...Object.keys(ENV_SIZING.dev),
+  // issue 23 and 21: deploy identity, promotion, prod's resilience and the analysts' replica
+  // (each asserted on the planned resources by envs/<env>/tests/plan.tftest.hcl)
+  'github_environment', 'ecr_promote_from_repository_arn', 'ecr_pull_principal_arns', 'single_nat_gateway',
+  'vpc_interface_endpoints', 'secret_recovery_window_days', 'db_analyst_replica', 'training_max_age_days',
 ]);
 
 const DEPLOYMENT_OUTPUTS = [
@@ -160,6 +164,13 @@ function ruleText(rule) {
 const SECRET_NAME = /(^|_)(password|passwd|secret|secret_string|token|access_key|secret_key|private_key)$/i;
 
 // For alarms created with for_each over a local map: the map's values as far as they are literal.
+// The database instances that are primaries: a read replica (replicate_source_db) inherits engine,
+// subnet group, password and backups from its source, so the sizing/engine/backup checks skip it
+// (its own privacy and encryption are asserted by envs/prod/tests/plan.tftest.hcl).
+function primaryDbs(tree) {
+  return ofType(tree, 'aws_db_instance').filter((i) => !i.body.replicate_source_db);
+}
+
 function evaluateLocalMap(inst) {
   const m = /^\$\{local\.([A-Za-z_][\w-]*)\}$/.exec(inst.body.for_each || '');
   if (!m) return {};
@@ -403,7 +414,7 @@ const checks = [
     title: 'RDS is not publicly accessible, sits in a subnet group, forces SSL',
     run: async (tree) => {
       const out = [];
-      for (const inst of ofType(tree, 'aws_db_instance')) {
+      for (const inst of primaryDbs(tree)) {
         expectAttr(out, inst, 'publicly_accessible', false);
         if (!inst.body.db_subnet_group_name) out.push(`${where(inst)}: db_subnet_group_name must be set`);
         const pg = referencedAddress(inst.body.parameter_group_name);
@@ -419,7 +430,7 @@ const checks = [
     title: 'RDS runs PostgreSQL 15.x on gp3 with log exports',
     run: async (tree) => {
       const out = [];
-      const all = ofType(tree, 'aws_db_instance');
+      const all = primaryDbs(tree);
       if (!all.length) out.push('no aws_db_instance in any environment');
       for (const inst of all) {
         expectAttr(out, inst, 'engine', 'postgres');
@@ -439,7 +450,7 @@ const checks = [
     title: 'RDS Multi-AZ, deletion protection, final snapshot, Performance Insights: on in prod, off in dev',
     run: async (tree) => {
       const out = [];
-      const all = ofType(tree, 'aws_db_instance');
+      const all = primaryDbs(tree);
       if (!all.some((i) => envOf(tree, i) === 'prod')) out.push('no aws_db_instance in the prod environment');
       for (const inst of all) {
         const env = envOf(tree, inst);
@@ -458,7 +469,7 @@ const checks = [
     title: 'RDS backup retention is 7 days in dev and 30 in prod',
     run: async (tree) => {
       const out = [];
-      for (const inst of ofType(tree, 'aws_db_instance')) {
+      for (const inst of primaryDbs(tree)) {
         const env = envOf(tree, inst);
         if (!ENV_SIZING[env]) continue;
         expectAttr(out, inst, 'backup_retention_period', ENV_SIZING[env].db_backup_retention_days, env);
@@ -500,7 +511,7 @@ const checks = [
       // The database's groups: those its aws_db_instance lists in vpc_security_group_ids.
       const key = (ctx, group) => `${ctx.address}|${group}`;
       const dbGroups = new Map();
-      for (const inst of ofType(tree, 'aws_db_instance')) {
+      for (const inst of primaryDbs(tree)) {
         for (const ref of [].concat(inst.body.vpc_security_group_ids || [])) {
           const g = referencedAddress(ref);
           if (g) dbGroups.set(key(inst.ctx, g), { inst, group: g, fromGroups: 0 });
@@ -543,7 +554,7 @@ const checks = [
   },
   {
     id: 'eks-node-sizing',
-    title: 'node group is 1-3 x t3.small in dev and 2-5 x t3.medium in prod, in private subnets',
+    title: 'node group is 2-4 x t3.medium in dev and 2-5 x t3.medium in prod, in private subnets',
     run: async (tree) => {
       const out = [];
       for (const inst of ofType(tree, 'aws_eks_node_group')) {
@@ -566,7 +577,7 @@ const checks = [
     title: 'RDS is db.t3.micro/20 GB in dev and db.t3.small/100 GB in prod',
     run: async (tree) => {
       const out = [];
-      for (const inst of ofType(tree, 'aws_db_instance')) {
+      for (const inst of primaryDbs(tree)) {
         const env = envOf(tree, inst);
         if (!ENV_SIZING[env]) continue;
         expectAttr(out, inst, 'instance_class', ENV_SIZING[env].db_instance_class, env);
@@ -638,7 +649,7 @@ const checks = [
     title: 'no secret value in git: passwords are generated, tfvars hold none',
     run: async (tree) => {
       const out = [];
-      for (const inst of ofType(tree, 'aws_db_instance')) {
+      for (const inst of primaryDbs(tree)) {
         const pw = inst.body.password;
         const managed = attr(inst, 'manage_master_user_password') === true;
         if (!managed && (pw === undefined || !String(pw).includes('${'))) {
@@ -704,7 +715,7 @@ const checks = [
   },
   {
     id: 'monitoring',
-    title: 'alarms on RDS CPU, storage, connections and ALB 5xx, latency reach an SNS e-mail; log groups expire',
+    title: 'alarms on RDS CPU, storage, connections and ALB 5xx, latency, unhealthy targets reach an SNS e-mail; log groups expire',
     run: async (tree) => {
       const out = [];
       const byRoot = new Map();
@@ -715,13 +726,19 @@ const checks = [
         if (inst.type === 'aws_cloudwatch_metric_alarm') {
           const m = inst.body.metric_name;
           if (typeof m === 'string' && !m.includes('${')) r.metrics.add(m);
-          else for (const def of Object.values(evaluateLocalMap(inst))) r.metrics.add(def.metric);
+          else {
+            for (const def of Object.values(evaluateLocalMap(inst))) {
+              // A Metrics Insights alarm names its metric in the query: SELECT FN(Metric) FROM ...
+              const q = typeof def.query === 'string' && /SELECT\s+\w+\((\w+)\)/.exec(def.query);
+              r.metrics.add(q ? q[1] : def.metric);
+            }
+          }
           if (!inst.body.alarm_actions) out.push(`${where(inst)}: alarm_actions must notify the SNS topic`);
         }
         if (inst.type === 'aws_sns_topic_subscription' && attr(inst, 'protocol') === 'email') r.email = true;
         if (inst.type === 'aws_cloudwatch_log_group' && !inst.body.retention_in_days) out.push(`${where(inst)}: retention_in_days must be set`);
       }
-      const want = ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'HTTPCode_ELB_5XX_Count', 'TargetResponseTime'];
+      const want = ['CPUUtilization', 'FreeStorageSpace', 'DatabaseConnections', 'HTTPCode_ELB_5XX_Count', 'TargetResponseTime', 'UnHealthyHostCount'];
       for (const [root, r] of byRoot) {
         for (const m of want) if (!r.metrics.has(m)) out.push(`${root}: no alarm on ${m}`);
         if (!r.email) out.push(`${root}: no e-mail subscription to the alarm topic`);

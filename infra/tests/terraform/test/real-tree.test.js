@@ -39,7 +39,7 @@ test('each shared file is read once; envs/dev and envs/prod see all its declarat
   for (const env of ['envs/dev', 'envs/prod']) {
     const d = tree.dirs.get(env);
     assert.deepStrictEqual(Object.keys(d.variables).sort(), Object.keys(src('variables.tf').variable).sort(), `${env} variables`);
-    assert.deepStrictEqual(Object.keys(d.modules).sort(), ['database', 'eks', 'monitoring', 'network', 'registry', 'secrets', 'storage'], `${env} modules`);
+    assert.deepStrictEqual(Object.keys(d.modules).sort(), ['database', 'deploy', 'eks', 'monitoring', 'network', 'registry', 'secrets', 'storage'], `${env} modules`);
     assert.deepStrictEqual(Object.keys(d.outputs).sort(), Object.keys(src('outputs.tf').output).sort(), `${env} outputs`);
     assert.ok(d.files.filter((f) => f.link).every((f) => f.real === `${SHARED_ENV}/${f.name}`));
     assert.deepStrictEqual(d.files.filter((f) => !f.link).map((f) => f.name), ['backend.tf', 'terraform.tfvars'], `${env} own files`);

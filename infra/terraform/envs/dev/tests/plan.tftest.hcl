@@ -94,12 +94,12 @@ run "dev_cluster" {
     error_message = "control-plane logs api, audit, authenticator"
   }
   assert {
-    condition     = module.eks.resources.node_group.scaling_config[0].min_size == 1 && module.eks.resources.node_group.scaling_config[0].max_size == 3 && module.eks.resources.node_group.scaling_config[0].desired_size == 1
+    condition     = module.eks.resources.node_group.scaling_config[0].min_size == 2 && module.eks.resources.node_group.scaling_config[0].max_size == 4 && module.eks.resources.node_group.scaling_config[0].desired_size == 2
     error_message = "dev node group scales 1-3, starting at 1"
   }
   assert {
-    condition     = tolist(module.eks.resources.node_group.instance_types) == tolist(["t3.small"])
-    error_message = "dev nodes are t3.small"
+    condition     = tolist(module.eks.resources.node_group.instance_types) == tolist(["t3.medium"])
+    error_message = "dev nodes are t3.medium"
   }
   assert {
     condition     = toset(keys(module.eks.resources.addons)) == toset(["vpc-cni", "kube-proxy", "coredns", "metrics-server", "amazon-cloudwatch-observability"])
@@ -147,7 +147,7 @@ run "dev_network_storage_secrets" {
     error_message = "every app secret is on the customer-managed key"
   }
   assert {
-    condition     = toset(keys(module.secrets.resources.secrets)) == toset(["database-url/titanic_api", "database-url/titanic_etl", "database-url/titanic_train", "db-role-password/titanic_api", "db-role-password/titanic_etl", "db-role-password/titanic_train", "db-connection", "api-keys"])
+    condition     = toset(keys(module.secrets.resources.secrets)) == toset(["database-url/titanic_api", "database-url/titanic_etl", "database-url/titanic_train", "database-url/titanic_analyst", "db-role-password/titanic_api", "db-role-password/titanic_etl", "db-role-password/titanic_train", "db-role-password/titanic_analyst", "db-connection", "api-keys"])
     error_message = "one DATABASE_URL and one password secret per database role, the connection and the API keys secret"
   }
   assert {
@@ -164,8 +164,24 @@ run "dev_monitoring" {
     error_message = "every alarm notifies the SNS topic"
   }
   assert {
-    condition     = toset(keys(module.monitoring.resources.alarms)) == toset(["db_cpu", "db_free_storage", "db_connections", "drift_positive_ratio_high", "drift_positive_ratio_low", "drift_missing_age_high"])
-    error_message = "dev alarms: RDS CPU, storage, connections and the drift band (ALB alarms wait for alb_arn_suffix)"
+    condition     = toset(keys(module.monitoring.resources.alarms)) == toset(["db_cpu", "db_free_storage", "db_connections", "drift_positive_ratio_high", "drift_positive_ratio_low", "drift_missing_age_high", "alb_5xx", "target_5xx", "alb_latency", "alb_unhealthy_targets", "etl_failed", "training_failed", "training_stale", "pods_crash_looping", "nodes_at_max"])
+    error_message = "dev alarms: RDS CPU, storage, connections, the drift band, the ALB (5xx, latency, unhealthy targets) from the first apply, a failed ETL Job, a failed or missed retraining, crash-looping pods, nodes at the maximum"
+  }
+  assert {
+    condition     = alltrue([for k in ["alb_5xx", "target_5xx", "alb_latency", "alb_unhealthy_targets"] : length(module.monitoring.resources.alarms[k].metric_query) == 1 && alltrue([for q in module.monitoring.resources.alarms[k].metric_query : strcontains(q.expression, "FROM SCHEMA(\"AWS/ApplicationELB\", LoadBalancer")])])
+    error_message = "the ALB alarms are Metrics Insights queries over the account's ALB metrics: no ARN suffix, so they exist in the first apply and follow a recreated ALB"
+  }
+  assert {
+    condition     = module.monitoring.resources.alarms["db_connections"].threshold == 89
+    error_message = "the connections alarm is 80% of the dev RDS class's default max_connections (112 -> 89)"
+  }
+  assert {
+    condition     = module.monitoring.resources.alarms["nodes_at_max"].threshold == 4 && module.monitoring.resources.alarms["training_stale"].evaluation_periods == 2 && module.monitoring.resources.alarms["training_stale"].treat_missing_data == "breaching"
+    error_message = "nodes-at-max fires at the group's maximum (4); training-stale after 2 days without a successful run, missing runs counting"
+  }
+  assert {
+    condition     = alltrue([for f in values(module.monitoring.resources.job_filters) : f.log_group_name == "/aws/containerinsights/titanic-dev/application"]) && strcontains(module.monitoring.resources.job_filters["etl_failed"].pattern, "titanic-etl")
+    error_message = "the ETL and training alarms read the jobs' JSON log lines from the application log group"
   }
   assert {
     condition     = module.monitoring.resources.subscription.protocol == "email" && module.monitoring.resources.subscription.topic_arn == "arn:aws:sns:eu-west-1:111111111111:titanic-dev-alarms"

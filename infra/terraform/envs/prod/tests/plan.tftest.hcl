@@ -127,8 +127,8 @@ run "prod_network_storage_secrets" {
   command = plan
 
   assert {
-    condition     = length(module.network.resources.nat_gateways) == 1
-    error_message = "prod has one NAT gateway too (the architecture's cost choice; single_nat_gateway = false for one per AZ)"
+    condition     = length(module.network.resources.nat_gateways) == 2 && length(module.network.resources.private_nat) == 2
+    error_message = "prod has one NAT gateway per AZ: one AZ's outage does not cut the other's egress"
   }
   assert {
     condition     = module.network.resources.flow_log.traffic_type == "ALL" && module.network.resources.flow_log.log_destination_type == "cloud-watch-logs"
@@ -147,7 +147,7 @@ run "prod_network_storage_secrets" {
     error_message = "every app secret is on the customer-managed key"
   }
   assert {
-    condition     = toset(keys(module.secrets.resources.secrets)) == toset(["database-url/titanic_api", "database-url/titanic_etl", "database-url/titanic_train", "db-role-password/titanic_api", "db-role-password/titanic_etl", "db-role-password/titanic_train", "db-connection", "api-keys"])
+    condition     = toset(keys(module.secrets.resources.secrets)) == toset(["database-url/titanic_api", "database-url/titanic_etl", "database-url/titanic_train", "database-url/titanic_analyst", "db-role-password/titanic_api", "db-role-password/titanic_etl", "db-role-password/titanic_train", "db-role-password/titanic_analyst", "db-connection", "api-keys"])
     error_message = "one DATABASE_URL and one password secret per database role, the connection and the API keys secret"
   }
   assert {
@@ -164,8 +164,24 @@ run "prod_monitoring" {
     error_message = "every alarm notifies the SNS topic"
   }
   assert {
-    condition     = toset(keys(module.monitoring.resources.alarms)) == toset(["db_cpu", "db_free_storage", "db_connections", "drift_positive_ratio_high", "drift_positive_ratio_low", "drift_missing_age_high"])
-    error_message = "prod alarms: RDS CPU, storage, connections and the drift band (ALB alarms wait for alb_arn_suffix)"
+    condition     = toset(keys(module.monitoring.resources.alarms)) == toset(["db_cpu", "db_free_storage", "db_connections", "drift_positive_ratio_high", "drift_positive_ratio_low", "drift_missing_age_high", "alb_5xx", "target_5xx", "alb_latency", "alb_unhealthy_targets", "etl_failed", "training_failed", "training_stale", "pods_crash_looping", "nodes_at_max"])
+    error_message = "prod alarms: RDS CPU, storage, connections, the drift band, the ALB (5xx, latency, unhealthy targets) from the first apply, a failed ETL Job, a failed or missed retraining, crash-looping pods, nodes at the maximum"
+  }
+  assert {
+    condition     = alltrue([for k in ["alb_5xx", "target_5xx", "alb_latency", "alb_unhealthy_targets"] : length(module.monitoring.resources.alarms[k].metric_query) == 1 && alltrue([for q in module.monitoring.resources.alarms[k].metric_query : strcontains(q.expression, "FROM SCHEMA(\"AWS/ApplicationELB\", LoadBalancer")])])
+    error_message = "the ALB alarms are Metrics Insights queries over the account's ALB metrics: no ARN suffix, so they exist in the first apply and follow a recreated ALB"
+  }
+  assert {
+    condition     = module.monitoring.resources.alarms["db_connections"].threshold == 180
+    error_message = "the connections alarm is 80% of the prod RDS class's default max_connections (225 -> 180)"
+  }
+  assert {
+    condition     = module.monitoring.resources.alarms["nodes_at_max"].threshold == 5 && module.monitoring.resources.alarms["training_stale"].evaluation_periods == 7 && module.monitoring.resources.alarms["training_stale"].treat_missing_data == "breaching"
+    error_message = "nodes-at-max fires at the group's maximum (5); training-stale after 7 days without a successful run, missing runs counting"
+  }
+  assert {
+    condition     = alltrue([for f in values(module.monitoring.resources.job_filters) : f.log_group_name == "/aws/containerinsights/titanic-prod/application"]) && strcontains(module.monitoring.resources.job_filters["etl_failed"].pattern, "titanic-etl")
+    error_message = "the ETL and training alarms read the jobs' JSON log lines from the application log group"
   }
   assert {
     condition     = module.monitoring.resources.subscription.protocol == "email" && module.monitoring.resources.subscription.topic_arn == "arn:aws:sns:eu-west-1:111111111111:titanic-prod-alarms"
