@@ -369,6 +369,14 @@ for (const [overlay, bounds] of Object.entries(overlays)) {
     if (a["alb.ingress.kubernetes.io/healthcheck-path"] !== "/ready") fail("ingress", w, "ALB health check path is not /ready");
     const lbAttrs = Object.fromEntries((a["alb.ingress.kubernetes.io/load-balancer-attributes"] ?? "").split(",").map((kv) => kv.split("=")));
     if (lbAttrs["routing.http.drop_invalid_header_fields.enabled"] !== "true") fail("alb", w, "the ALB does not drop invalid header fields");
+    // The ALB reuses idle connections to a pod up to its idle timeout (60 s by default); the pod
+    // closes them after HEADER_TIMEOUT_SECONDS (its keep-alive, 10 s unless set). A pod that closes
+    // first can meet a request the ALB just sent: a 502. The ALB's timeout must be the shorter.
+    const api = find("Deployment", "titanic-api");
+    const apiEnv = api?.spec.template.spec.containers.find((c) => c.name === "api")?.env ?? [];
+    const keepAlive = Number(apiEnv.find((e) => e.name === "HEADER_TIMEOUT_SECONDS")?.value ?? 10);
+    const albIdle = Number(lbAttrs["idle_timeout.timeout_seconds"] ?? 60);
+    if (!(albIdle < keepAlive)) fail("alb", w, `the ALB's idle timeout (${albIdle} s) is not below the API's keep-alive HEADER_TIMEOUT_SECONDS (${keepAlive} s): 502s when the pod closes first`);
     if (lbAttrs["access_logs.s3.enabled"] !== "true" || !/^[a-z0-9][a-z0-9.-]+[a-z0-9]$/.test(lbAttrs["access_logs.s3.bucket"] ?? "")) fail("alb", w, "the ALB keeps no access logs in a bucket");
     if (!/^ELBSecurityPolicy-TLS13-1-[23]-/.test(a["alb.ingress.kubernetes.io/ssl-policy"] ?? "")) fail("alb", w, `TLS policy ${a["alb.ingress.kubernetes.io/ssl-policy"]} is not a TLS 1.3 policy`);
     for (const rule of ing.spec.rules ?? []) {

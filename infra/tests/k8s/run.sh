@@ -147,6 +147,7 @@ mutate ingress-catch-all ingress-paths $B/ingress.yaml 's/path: \/health, pathTy
 mutate public-service-exposes-metrics metrics $B/service.yaml 's/(  ports:\n)/$1    - name: metrics\n      port: 9090\n      targetPort: metrics\n      protocol: TCP\n/'
 mutate metrics-open-to-vpc netpol $B/networkpolicy.yaml 's/(- from:\n)(        - namespaceSelector:\n            matchLabels:\n              kubernetes.io\/metadata.name: monitoring)/$1        - ipBlock:\n            cidr: VPC_CIDR\n/'
 mutate alb-keeps-invalid-headers alb $B/ingress.yaml 's/drop_invalid_header_fields.enabled=true/drop_invalid_header_fields.enabled=false/'
+mutate alb-idle-over-keepalive alb $B/ingress.yaml 's/idle_timeout.timeout_seconds=5/idle_timeout.timeout_seconds=60/'
 mutate alb-old-tls-policy alb $B/ingress.yaml 's/ELBSecurityPolicy-TLS13-1-2-2021-06/ELBSecurityPolicy-2016-08/'
 # Everything the manifests rely on is installed by the repository
 mutate ingress-class-nobody-installs deps $B/ingress.yaml 's/ingressClassName: alb/ingressClassName: nginx/'
