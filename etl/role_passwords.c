@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 const char *const role_passwords_roles[] = {"titanic_api", "titanic_etl", "titanic_train",
-                                             "titanic_analyst", NULL};
+                                            "titanic_analyst", NULL};
 
 /* memset through a volatile pointer: a plain one on a buffer about to die may be optimised away,
  * and explicit_bzero is not in strict C11 + POSIX. */

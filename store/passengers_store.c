@@ -595,8 +595,7 @@ int passengers_store_update_person(store_conn c, const passenger *p, const char 
 
 int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
                             char *err, size_t errlen) {
-    static const store_statement delete = {
-        NULL, "SELECT passengers_api_delete($1, $2, $3)", 3, 0};
+    static const store_statement delete = {NULL, "SELECT passengers_api_delete($1, $2, $3)", 3, 0};
     char id_text[24], uuid_text[37];
     store_text_of_long(id, id_text);
     passenger_uuid_for_id(id, uuid_text);

@@ -4,6 +4,8 @@
 #ifndef TITANIC_PASSENGERS_STORE_H
 #define TITANIC_PASSENGERS_STORE_H
 
+#include "errors.h"
+
 #include "passenger.h"
 #include "store.h"
 
@@ -130,13 +132,13 @@ int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passen
  * learns from by default. */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
-                            char *err, size_t errlen);
+                            char *err, size_t errlen) TITANIC_MUST_CHECK;
 /* Rewrites the Person fields of p->id (ticket, cabin and port stay). 1 updated, 0 no such row. */
 int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
-                                   int *unavailable, char *err, size_t errlen);
+                                   int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 /* 1 deleted, 0 no such row. */
 int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
-                            char *err, size_t errlen);
+                            char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* ---- the trainer ---- */
 
