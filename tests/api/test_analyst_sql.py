@@ -103,6 +103,7 @@ for table, update in WRITES.items():
                 f"DELETE FROM {table}", f"TRUNCATE {table}"]:
         refused(sql, "25006")  # the session default: read-only transactions
         refused(f"BEGIN READ WRITE; {sql}; COMMIT")  # and the privileges behind it
+refused("BEGIN READ WRITE; DELETE FROM etl_rejects_text; COMMIT")  # an updatable view
 refused("BEGIN READ WRITE; CREATE TABLE mine (i int); COMMIT")
 refused("BEGIN READ WRITE; CREATE TEMP TABLE mine (i int); COMMIT")
 refused("BEGIN READ WRITE; CREATE SCHEMA mine; COMMIT")

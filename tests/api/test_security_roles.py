@@ -127,6 +127,11 @@ for sql in [NEW_PASSENGER, "UPDATE passengers SET name = 'X' WHERE passenger_id 
     refused("titanic_train", sql)
 ok, _ = as_role("titanic_train", "SELECT count(*) FROM passengers_etl_view")
 check(ok, "titanic_train reads the training view")
+# Issue 21: the analysts' views were "permission denied" for every workload role.
+for role, rel in [("titanic_etl", "latest_etl_run"), ("titanic_etl", "etl_rejects_text"),
+                  ("titanic_api", "survival_by_class_sex")]:
+    ok, out = as_role(role, f"SELECT count(*) FROM {rel}")
+    check(ok, f"{role} reads {rel}: {out[:160]}")
 # A later migration that adds a table must grant the workloads what they need on it: a table no
 # workload role can read is almost surely a forgotten GRANT (the workloads run as these roles).
 orphans = db.q("SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c "
