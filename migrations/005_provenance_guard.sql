@@ -152,7 +152,7 @@ BEGIN
         SELECT v.role, v.name, v.value FROM (VALUES
             ('titanic_api', 'statement_timeout', '5s'),
             ('titanic_api', 'lock_timeout', '2s'),
-            ('titanic_api', 'idle_in_transaction_session_timeout', '1min'),
+            ('titanic_api', 'idle_in_transaction_session_timeout', '5min'),
             ('titanic_etl', 'statement_timeout', '1h'),
             ('titanic_etl', 'lock_timeout', '10min'),
             ('titanic_train', 'statement_timeout', '1h'),
