@@ -61,6 +61,19 @@ def refused(sql, code="42501"):
     check(not ok and code in out, f"titanic_analyst is refused ({code}): {sql}: {out[:200]}")
 
 
+# ---- a schema that explains itself ----
+missing = db.q(
+    "SELECT string_agg(what, ', ' ORDER BY what) FROM ("
+    " SELECT c.relname AS what FROM pg_class c"
+    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')"
+    "   AND obj_description(c.oid, 'pg_class') IS NULL"
+    " UNION ALL"
+    " SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
+    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')"
+    "   AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL) m")
+check(missing == "", f"every table, view and column of the public schema has a COMMENT "
+                     f"(missing: {missing})")
+
 # ---- the documented queries ----
 doc = os.path.join(os.environ.get("TITANIC_SOURCE_DIR", "."), "docs", "analysts.md")
 with open(doc) as f:
@@ -119,18 +132,5 @@ ok, out = as_analyst("SELECT current_setting('default_transaction_read_only') ||
 check(ok and out == "on 1min 5s", f"titanic_analyst's session defaults: {out[:200]}")
 ok, out = as_analyst("SELECT 1 FROM pg_sleep(0.2)")
 check(ok, f"an ordinary read passes the timeouts: {out[:200]}")
-
-# ---- a schema that explains itself ----
-missing = db.q(
-    "SELECT string_agg(what, ', ' ORDER BY what) FROM ("
-    " SELECT c.relname AS what FROM pg_class c"
-    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')"
-    "   AND obj_description(c.oid, 'pg_class') IS NULL"
-    " UNION ALL"
-    " SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid"
-    " WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'v', 'm', 'p')"
-    "   AND a.attnum > 0 AND NOT a.attisdropped AND col_description(c.oid, a.attnum) IS NULL) m")
-check(missing == "", f"every table, view and column of the public schema has a COMMENT "
-                     f"(missing: {missing})")
 log(f"{len(queries)} documented queries ran as titanic_analyst")
 finish()
