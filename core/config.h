@@ -6,6 +6,8 @@
 #ifndef TITANIC_CONFIG_H
 #define TITANIC_CONFIG_H
 
+#include "errors.h"
+
 #include <stddef.h>
 
 /* Largest DATABASE_URL_FILE we read: a connection string is short; anything bigger is a mistake. */
@@ -14,18 +16,18 @@
 /* Resolves the connection string. On success returns 0 and *out (caller frees); the string may be
  * empty (libpq defaults). On error returns -1 with a message naming the variable in err. The
  * message never contains the connection string itself, which may hold a password. */
-int config_database_url(char **out, char *err, size_t errlen);
+int config_database_url(char **out, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Parses a decimal integer that must make up the whole string and lie in [min, max]. */
-int config_parse_long(const char *text, long min, long max, long *out);
+int config_parse_long(const char *text, long min, long max, long *out) TITANIC_MUST_CHECK;
 
 /* Parses a finite decimal number (no hex, inf or nan) that must make up the whole string. */
-int config_parse_double(const char *text, double min, double max, double *out);
+int config_parse_double(const char *text, double min, double max, double *out) TITANIC_MUST_CHECK;
 
 /* Reads integer variable name, or def when unset or empty. Returns -1 with err naming the variable
  * and the accepted range when the value is malformed or out of range. */
 int config_env_long(const char *name, long def, long min, long max, long *out, char *err,
-                    size_t errlen);
+                    size_t errlen) TITANIC_MUST_CHECK;
 
 /* Reads a string variable, or def when unset or empty. */
 const char *config_env_string(const char *name, const char *def);

@@ -12,6 +12,15 @@
 #define TITANIC_PRINTF(fmt, args)
 #endif
 
+/* On a function whose -1 (or NULL) must not be ignored: a caller that drops the result is a
+ * compiler warning, so a build error under -Werror. (A (void) cast does not silence it: handle
+ * the failure.) */
+#if defined(__GNUC__)
+#define TITANIC_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define TITANIC_MUST_CHECK
+#endif
+
 /* Formats into err (always NUL-terminated when errlen > 0). */
 void errorf(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
 

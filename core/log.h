@@ -7,6 +7,8 @@
 #ifndef TITANIC_LOG_H
 #define TITANIC_LOG_H
 
+#include "errors.h"
+
 #include <jansson.h> /* json_int_t for integer fields */
 #include <stdio.h>
 
@@ -14,7 +16,7 @@ typedef enum { LOG_DEBUG = 0, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 
 /* Sets the component name and reads LOG_LEVEL / LOG_FORMAT. Returns 0, or -1 with a message in
  * err when an environment variable holds an unknown value (the defaults stay in force). */
-int log_init(const char *component, char *err, size_t errlen);
+int log_init(const char *component, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Redirects output (tests capture it in a file); json selects the format. */
 void log_set_output(FILE *out, int json);

@@ -229,6 +229,32 @@ static int refuse_newer_schema(int current, int latest, char *err, size_t errlen
     return -1;
 }
 
+/* *index receives the lowest-numbered migration of list that the database has not applied, or -1
+ * when it has them all. Not only those above the highest applied version: a lower number merged
+ * after a higher one was released must not be skipped for good. Without the schema_migrations
+ * table (has_table 0) none is applied. */
+static int first_missing(PGconn *conn, int has_table, const struct migration *list, int count,
+                         int *index, char *err, size_t errlen) {
+    *index = -1;
+    for (int i = 0; i < count; i++) {
+        int missing = 1;
+        if (has_table) {
+            char version[16];
+            snprintf(version, sizeof version, "%d", list[i].version);
+            const char *params[] = {version};
+            PGresult *res = db_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
+                                     params, err, errlen);
+            if (!res)
+                return -1;
+            missing = PQntuples(res) == 0;
+            PQclear(res);
+        }
+        if (missing && (*index < 0 || list[i].version < list[*index].version))
+            *index = i;
+    }
+    return 0;
+}
+
 static int apply_pending(PGconn *conn, const struct migration *list, int count, int *applied,
                          char *err, size_t errlen) {
     int current = 0;
@@ -243,16 +269,19 @@ static int apply_pending(PGconn *conn, const struct migration *list, int count, 
         return -1;
     if (verify_applied_checksums(conn, list, count, err, errlen) != 0)
         return -1;
-    for (int version = current + 1; version <= latest; version++) {
-        for (int i = 0; i < count; i++) {
-            if (list[i].version != version)
-                continue;
-            if (apply_one(conn, &list[i], err, errlen) != 0)
-                return -1;
-            (*applied)++;
-        }
+    for (;;) {
+        int next;
+        if (first_missing(conn, 1, list, count, &next, err, errlen) != 0)
+            return -1;
+        if (next < 0)
+            return 0;
+        if (list[next].version < current)
+            log_warn("applying a migration numbered below the database's version", "{s:i, s:s}",
+                     "version", list[next].version, "name", list[next].name);
+        if (apply_one(conn, &list[next], err, errlen) != 0)
+            return -1;
+        (*applied)++;
     }
-    return 0;
 }
 
 int migrate_apply(PGconn *conn, const struct migration *list, int count, int *applied, char *err,
@@ -274,11 +303,14 @@ int migrate_check(PGconn *conn, const struct migration *list, int count, char *e
     int latest = migrate_latest(list, count);
     if (refuse_newer_schema(current, latest, err, errlen) != 0)
         return -1;
-    if (current < latest) {
+    int missing;
+    if (first_missing(conn, current > 0, list, count, &missing, err, errlen) != 0)
+        return -1;
+    if (missing >= 0) {
         snprintf(err, errlen,
-                 "database schema is at version %d, this build needs %d; "
-                 "run `titanic-etl --migrate` first",
-                 current, latest);
+                 "database schema is at version %d but lacks migration %03d_%s, which this build "
+                 "needs; run `titanic-etl --migrate` first",
+                 current, list[missing].version, list[missing].name);
         return -1;
     }
     return 0;

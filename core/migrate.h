@@ -5,6 +5,8 @@
 #ifndef TITANIC_MIGRATE_H
 #define TITANIC_MIGRATE_H
 
+#include "errors.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -21,18 +23,22 @@ extern const int embedded_migration_count;
 /* Highest version in list (0 for an empty list). */
 int migrate_latest(const struct migration *list, int count);
 
-/* Applies every migration in list newer than the database's version, under an advisory lock so
- * concurrent Jobs or pods do not race. *applied receives how many ran. Refuses (-1, err) when the
- * database is newer than list, or an applied migration's text changed since. */
+/* Applies every migration in list that the database has not applied, lowest number first (a lower
+ * number merged after a higher one was applied included), under an advisory lock so concurrent
+ * Jobs or pods do not race. *applied receives how many ran. Refuses (-1, err) when the database
+ * is newer than list, or an applied migration's text changed since. */
 int migrate_apply(PGconn *conn, const struct migration *list, int count, int *applied, char *err,
-                  size_t errlen);
+                  size_t errlen) TITANIC_MUST_CHECK;
 
 /* Reads the database's schema version: 0 when schema_migrations does not exist yet. */
-int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen);
+int migrate_current_version(PGconn *conn, int *version, char *err,
+                            size_t errlen) TITANIC_MUST_CHECK;
 
-/* For servers that must not change the schema: 0 when the database is exactly at list's latest
- * version; otherwise -1 with a message saying what to do (migrate, or deploy a newer build). */
-int migrate_check(PGconn *conn, const struct migration *list, int count, char *err, size_t errlen);
+/* For servers that must not change the schema: 0 when the database has applied every migration of
+ * list and none newer; otherwise -1 with a message naming the first missing migration, or
+ * saying what to do (migrate, or deploy a newer build). */
+int migrate_check(PGconn *conn, const struct migration *list, int count, char *err,
+                  size_t errlen) TITANIC_MUST_CHECK;
 
 /* Splits SQL text into statements at top-level semicolons (quotes, comments and dollar-quoted
  * bodies respected). Calls emit for each non-empty statement; stops at the first non-zero return,

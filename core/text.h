@@ -7,11 +7,14 @@
 #ifndef TITANIC_TEXT_H
 #define TITANIC_TEXT_H
 
+#include "errors.h"
+
 #include <stddef.h>
 
 /* Returns 0 when text[0..len) may be stored; otherwise -1 and a reason such as
  * "invalid UTF-8 at byte 7" in reason. */
-int text_validate(const char *text, size_t len, size_t max_bytes, char *reason, size_t reasonlen);
+int text_validate(const char *text, size_t len, size_t max_bytes, char *reason,
+                  size_t reasonlen) TITANIC_MUST_CHECK;
 
 /* Copies at most max bytes of src into dst (size max + 1), cut back to a whole UTF-8 character
  * and NUL-terminated. Used to bound text we echo back in error messages. */

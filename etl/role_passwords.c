@@ -10,7 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-const char *const role_passwords_roles[] = {"titanic_api", "titanic_etl", "titanic_train", NULL};
+const char *const role_passwords_roles[] = {"titanic_api", "titanic_etl", "titanic_train",
+                                            "titanic_analyst", NULL};
 
 /* memset through a volatile pointer: a plain one on a buffer about to die may be optimised away,
  * and explicit_bzero is not in strict C11 + POSIX. */

@@ -1,6 +1,6 @@
 /* Workload-role passwords for `titanic-etl --migrate`: the migration step runs as the owner and,
- * when ROLE_PASSWORDS_DIR is set, gives each workload role whose file is in that directory
- * (files named titanic_api, titanic_etl, titanic_train) LOGIN with the file's content as its
+ * when ROLE_PASSWORDS_DIR is set, gives each role whose file is in that directory (files named
+ * titanic_api, titanic_etl, titanic_train, titanic_analyst) LOGIN with the file's content as its
  * password. In Kubernetes the directory is a Secret mount; locally scripts/pg-local.sh makes it. */
 #ifndef TITANIC_ROLE_PASSWORDS_H
 #define TITANIC_ROLE_PASSWORDS_H
@@ -8,7 +8,7 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-/* The workload roles migration 002 creates, NULL-terminated. */
+/* The workload roles of migration 002 and the analysts' role of 006, NULL-terminated. */
 extern const char *const role_passwords_roles[];
 
 /* Largest password file read; a longer one is refused as a mistake. */

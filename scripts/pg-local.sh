@@ -8,7 +8,9 @@
 # The workloads run as their own roles (migration 002; docs/security.md): start also keeps one
 # generated password per role in .run/role_passwords/ (for `ROLE_PASSWORDS_DIR=.run/role_passwords
 # titanic-etl --migrate`, which creates the roles and gives them LOGIN) and writes their URLs to
-# .run/api_database_url, .run/etl_database_url and .run/train_database_url. All mode 600.
+# .run/api_database_url, .run/etl_database_url and .run/train_database_url; the analysts'
+# read-only role titanic_analyst (migration 006) likewise, its URL in .run/analyst_database_url
+# (`psql "$(cat .run/analyst_database_url)"`, docs/analysts.md). All mode 600.
 #
 #   scripts/pg-local.sh start    start (initialising on first use); prints the URL file's path
 #   scripts/pg-local.sh stop     stop the server (data is kept)
@@ -22,7 +24,7 @@ PG_VERSION=15
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/$PG_VERSION/bin}
 URL_FILE=$RUN_DIR/database_url
 ROLE_PASSWORDS_DIR=$RUN_DIR/role_passwords
-WORKLOADS="api etl train" # roles titanic_api, titanic_etl, titanic_train
+WORKLOADS="api etl train analyst" # roles titanic_api, titanic_etl, titanic_train, titanic_analyst
 PORT_FILE=$RUN_DIR/pg.port
 DB_NAME=titanic
 DB_USER=titanic

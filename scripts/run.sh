@@ -8,7 +8,8 @@
 # otherwise synthetic passengers from the project's generator, and it says so.
 #
 # Roles (docs/security.md): the owner only migrates; the ETL, the trainer and the API each connect
-# as their own role (titanic_etl, titanic_train, titanic_api) through .run/<workload>_database_url.
+# as their own role (titanic_etl, titanic_train, titanic_api) through .run/<workload>_database_url;
+# analysts read through .run/analyst_database_url (titanic_analyst, read-only; docs/analysts.md).
 # Writes to /people need the local key in .run/api_key (the server reads .run/api_keys).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -85,6 +86,11 @@ cat >&2 <<URLS
   open  http://127.0.0.1:$port/model/report   (the model report)
   The report is also on disk: $RUN/report/index.html
 URLS
+if [ -n "$api_url" ]; then
+  cat >&2 <<ANALYST
+  Analysts (read-only SQL, docs/analysts.md):  psql "\$(cat $RUN/analyst_database_url)"
+ANALYST
+fi
 if [ -n "$api_url" ]; then
   unset DATABASE_URL
   export DATABASE_URL_FILE=$api_url

@@ -4,6 +4,8 @@
 #ifndef TITANIC_MODELS_STORE_H
 #define TITANIC_MODELS_STORE_H
 
+#include "errors.h"
+
 #include "model.h"
 #include "store.h"
 
@@ -51,7 +53,7 @@ int models_store_active_report(store_conn c, char **html, size_t *len, int *unav
 
 /* Locks models against a concurrent trainer and reads the next version and the active one. */
 int models_store_lock_next(store_conn c, int *next_version, int *active_version, char *err,
-                           size_t errlen);
+                           size_t errlen) TITANIC_MUST_CHECK;
 
 typedef struct model_record {
     int version;
@@ -59,16 +61,17 @@ typedef struct model_record {
     const char *training_sha256, *metrics_json, *document, *report_html;
 } model_record;
 
-int models_store_insert(store_conn c, const model_record *m, char *err, size_t errlen);
+int models_store_insert(store_conn c, const model_record *m, char *err,
+                        size_t errlen) TITANIC_MUST_CHECK;
 
 /* Makes version the active one and NOTIFYs MODEL_NOTIFY_CHANNEL (delivered at COMMIT). */
-int models_store_activate(store_conn c, int version, char *err, size_t errlen);
+int models_store_activate(store_conn c, int version, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Records an activation (model_activations, migration 004) in the caller's transaction. source:
  * "train" or "activate". previous_version 0 = none. */
 int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
                                    const char *reason, const char *source, char *err,
-                                   size_t errlen);
+                                   size_t errlen) TITANIC_MUST_CHECK;
 
 /* The stored document of version (malloc'd text) in *document; 0 found, 1 no such version. */
 int models_store_document(store_conn c, int version, char **document, int *active, char *err,
@@ -94,6 +97,6 @@ void models_store_free_ops(model_ops_row *rows, int count);
 int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                   void (*row)(void *arg, size_t i, int32_t *id, double *probability,
                                               int *label),
-                                  void *arg, char *err, size_t errlen);
+                                  void *arg, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 #endif

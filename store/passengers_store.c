@@ -553,46 +553,26 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
     memcpy(b->values, v, sizeof v);
 }
 
-/* Provenance (migration 002): every write records the writer's label in api_writer, and a change
- * or delete of a row as an ETL run left it first saves that version in passengers_etl_saved, in
- * the same statement, so the trainer's default data (passengers_etl_view) stays exactly what the
- * ETL loaded. SAVE_ETL_VERSION_SQL(w) is the first part of such a statement for passenger $1
- * (uuid $2) and writer parameter w; it reads the row as it was before the statement, and skips a
- * row the API already changed (the saved copy is then the ETL's and must stay). */
-/* clang-format off */
-#define SAVE_ETL_VERSION_SQL(w)                                                                    \
-    "WITH saved AS (INSERT INTO passengers_etl_saved (passenger_id, uuid, survived, pclass, name,"  \
-    " sex, age, sibsp, parch, ticket, fare, cabin, embarked, inserted_run, updated_run, saved_by)"  \
-    " SELECT passenger_id, uuid, survived, pclass, name, sex, age, sibsp, parch, ticket, fare,"     \
-    " cabin, embarked, inserted_run, updated_run, " w " FROM passengers"                            \
-    " WHERE passenger_id = $1 AND uuid = $2 AND api_writer IS NULL"                                 \
-    " ON CONFLICT (passenger_id) DO UPDATE SET uuid = EXCLUDED.uuid,"                               \
-    " survived = EXCLUDED.survived, pclass = EXCLUDED.pclass, name = EXCLUDED.name,"                \
-    " sex = EXCLUDED.sex, age = EXCLUDED.age, sibsp = EXCLUDED.sibsp, parch = EXCLUDED.parch,"      \
-    " ticket = EXCLUDED.ticket, fare = EXCLUDED.fare, cabin = EXCLUDED.cabin,"                      \
-    " embarked = EXCLUDED.embarked, inserted_run = EXCLUDED.inserted_run,"                          \
-    " updated_run = EXCLUDED.updated_run, saved_at = now(), saved_by = EXCLUDED.saved_by) "
-/* clang-format on */
-
-/* The number of rows a write changed, or -1. */
-static int changed_rows(store_conn c, const store_statement *st, const char *const *params,
-                        int *unavailable, char *err, size_t errlen) {
+/* Provenance (migrations 002 and 005): the API role writes passengers only through the
+ * database's passengers_api_* functions, which record the writer's label in api_writer and,
+ * before changing or deleting a row as an ETL run left it, save that version in
+ * passengers_etl_saved, so the trainer's default data (passengers_etl_view) stays exactly what
+ * the ETL loaded. Each returns the number of rows it wrote (1 or 0), or -1 here. */
+static int api_write(store_conn c, const store_statement *st, const char *const *params,
+                     int *unavailable, char *err, size_t errlen) {
     PGresult *res = store_run(c, st, params, unavailable, err, errlen);
     if (!res)
         return -1;
-    int changed = atoi(PQcmdTuples(res));
+    int written = atoi(PQgetvalue(res, 0, 0));
     PQclear(res);
-    return changed;
+    return written;
 }
 
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
                             char *err, size_t errlen) {
     static const store_statement next_id = {NULL, "SELECT nextval('passenger_api_id_seq')", 0, 0};
     static const store_statement insert = {
-        NULL,
-        "INSERT INTO passengers (passenger_id, uuid, survived, pclass, name, sex, age, sibsp, "
-        "parch, fare, api_writer) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        11, 0};
+        NULL, "SELECT passengers_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, 0};
     PGresult *res = store_run(c, &next_id, NULL, unavailable, err, errlen);
     if (!res)
         return -1;
@@ -600,35 +580,27 @@ int passengers_store_create(store_conn c, passenger *p, const char *writer, int 
     PQclear(res);
     person_params b;
     bind_person(&b, p, writer);
-    return changed_rows(c, &insert, b.values, unavailable, err, errlen) < 0 ? -1 : 0;
+    return api_write(c, &insert, b.values, unavailable, err, errlen) < 0 ? -1 : 0;
 }
 
 int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
                                    int *unavailable, char *err, size_t errlen) {
     /* The contract's Person has no ticket, cabin or port: an update leaves those as they were. */
     static const store_statement update = {
-        NULL,
-        SAVE_ETL_VERSION_SQL("$11") "UPDATE passengers SET survived = $3, pclass = $4, name = $5, "
-                                    "sex = $6, age = $7, sibsp = $8, parch = $9, fare = $10, "
-                                    "api_writer = $11, updated_at = now() "
-                                    "WHERE passenger_id = $1 AND uuid = $2",
-        11, 0};
+        NULL, "SELECT passengers_api_update($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, 0};
     person_params b;
     bind_person(&b, p, writer);
-    return changed_rows(c, &update, b.values, unavailable, err, errlen);
+    return api_write(c, &update, b.values, unavailable, err, errlen);
 }
 
 int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
                             char *err, size_t errlen) {
-    static const store_statement delete = {
-        NULL,
-        SAVE_ETL_VERSION_SQL("$3") "DELETE FROM passengers WHERE passenger_id = $1 AND uuid = $2",
-        3, 0};
+    static const store_statement delete = {NULL, "SELECT passengers_api_delete($1, $2, $3)", 3, 0};
     char id_text[24], uuid_text[37];
     store_text_of_long(id, id_text);
     passenger_uuid_for_id(id, uuid_text);
     const char *params[] = {id_text, uuid_text, writer};
-    return changed_rows(c, &delete, params, unavailable, err, errlen);
+    return api_write(c, &delete, params, unavailable, err, errlen);
 }
 
 /* ---- the trainer ---- */

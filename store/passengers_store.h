@@ -4,6 +4,8 @@
 #ifndef TITANIC_PASSENGERS_STORE_H
 #define TITANIC_PASSENGERS_STORE_H
 
+#include "errors.h"
+
 #include "passenger.h"
 #include "store.h"
 
@@ -125,17 +127,18 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
                                  int *count, int *unavailable, char *err, size_t errlen);
 /* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
- * ETL left it first saves that version in passengers_etl_saved (migration 002), in the same
- * statement, so no API write changes what the trainer learns from by default. */
+ * ETL left it first saves that version in passengers_etl_saved, in the same database function
+ * (migration 005; the API role has no other write), so no API write changes what the trainer
+ * learns from by default. */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
-                            char *err, size_t errlen);
+                            char *err, size_t errlen) TITANIC_MUST_CHECK;
 /* Rewrites the Person fields of p->id (ticket, cabin and port stay). 1 updated, 0 no such row. */
 int passengers_store_update_person(store_conn c, const passenger *p, const char *writer,
-                                   int *unavailable, char *err, size_t errlen);
+                                   int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 /* 1 deleted, 0 no such row. */
 int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *unavailable,
-                            char *err, size_t errlen);
+                            char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* ---- the trainer ---- */
 

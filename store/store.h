@@ -11,6 +11,8 @@
 #ifndef TITANIC_STORE_H
 #define TITANIC_STORE_H
 
+#include "errors.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -34,7 +36,7 @@ store_conn store_on(PGconn *conn);
 
 /* Runs st through c. *unavailable may be NULL. */
 PGresult *store_run(store_conn c, const store_statement *st, const char *const *params,
-                    int *unavailable, char *err, size_t errlen);
+                    int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Every named statement of every store, NULL-terminated: what a long-lived connection prepares. */
 extern const store_statement *const store_prepared_statements[];

@@ -5,7 +5,8 @@
 - each workload runs as its own role: the ETL loads, the trainer trains and scores, the API
   serves reads and /people writes;
 - each role is refused (SQLSTATE 42501) what it must not do: the API cannot DROP, TRUNCATE or
-  ALTER anything or write models; the ETL cannot write models or delete passengers; the trainer
+  ALTER anything, write models, or write passengers other than through its functions (migration
+  005; tests/api/test_security_db_guard.py); the ETL cannot write models or delete passengers; the trainer
   cannot write passengers; none can set role passwords or create tables;
 - the migration is safe when several databases of one cluster run it at once (roles are
   cluster-wide)."""
@@ -112,7 +113,8 @@ for sql in EVERYONE_REFUSED:
     for role in ROLES:
         refused(role, sql)
 for sql in [NEW_MODEL, "UPDATE models SET active = NOT active", "DELETE FROM models",
-            NEW_PREDICTION, "UPDATE etl_runs SET error = 'x'", "DELETE FROM passengers_etl_saved"]:
+            NEW_PREDICTION, "UPDATE etl_runs SET error = 'x'", "DELETE FROM passengers_etl_saved",
+            NEW_PASSENGER, "DELETE FROM passengers WHERE passenger_id = 1"]:
     refused("titanic_api", sql)
 for sql in [NEW_MODEL, "UPDATE models SET active = NOT active", "DELETE FROM models",
             NEW_PREDICTION, "DELETE FROM passengers WHERE passenger_id = 1",
@@ -125,13 +127,18 @@ for sql in [NEW_PASSENGER, "UPDATE passengers SET name = 'X' WHERE passenger_id 
     refused("titanic_train", sql)
 ok, _ = as_role("titanic_train", "SELECT count(*) FROM passengers_etl_view")
 check(ok, "titanic_train reads the training view")
+# Issue 21: the analysts' views were "permission denied" for every workload role.
+for role, rel in [("titanic_etl", "latest_etl_run"), ("titanic_etl", "etl_rejects_text"),
+                  ("titanic_api", "survival_by_class_sex")]:
+    ok, out = as_role(role, f"SELECT count(*) FROM {rel}")
+    check(ok, f"{role} reads {rel}: {out[:160]}")
 # A later migration that adds a table must grant the workloads what they need on it: a table no
 # workload role can read is almost surely a forgotten GRANT (the workloads run as these roles).
 orphans = db.q("SELECT string_agg(c.relname, ', ' ORDER BY c.relname) FROM pg_class c "
                "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' "
-               "AND c.relkind IN ('r', 'v', 'p') AND c.relname NOT IN "
-               "('survival_by_class_sex', 'latest_etl_run') "  # analysts' views
-               "AND NOT (has_table_privilege('titanic_api', c.oid, 'SELECT') OR "
+               "AND c.relkind IN ('r', 'v', 'p') "
+               "AND NOT (has_table_privilege('titanic_analyst', c.oid, 'SELECT') OR "
+               "has_table_privilege('titanic_api', c.oid, 'SELECT') OR "
                "has_table_privilege('titanic_etl', c.oid, 'SELECT') OR "
                "has_table_privilege('titanic_train', c.oid, 'SELECT'))")
 check(orphans == "", f"every table is granted to some workload role (missing: {orphans})")
@@ -153,10 +160,14 @@ for t in threads:
     t.join()
 check(all(r.returncode == 0 for r in results),
       f"three databases migrate at once: {[r.stderr[-200:] for r in results if r.returncode]}")
-check(db.q("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'titanic\\_%'") == "3",
-      "the roles exist once in the cluster")
-check(all(o.q("SELECT has_table_privilege('titanic_api', 'passengers', 'DELETE') AND NOT "
-              "has_table_privilege('titanic_api', 'models', 'INSERT')") == "t" for o in others),
+check(db.q("SELECT count(*) FROM pg_roles WHERE rolname LIKE 'titanic\\_%'") == "4",
+      "the roles (three workloads, the analysts') exist once in the cluster")
+check(all(o.q("SELECT has_function_privilege('titanic_api', "
+              "'passengers_api_delete(integer, uuid, text)', 'EXECUTE') AND NOT "
+              "has_table_privilege('titanic_api', 'passengers', 'DELETE') AND NOT "
+              "has_table_privilege('titanic_api', 'models', 'INSERT') AND "
+              "has_table_privilege('titanic_analyst', 'latest_etl_run', 'SELECT')") == "t"
+          for o in others),
       "each database has its grants")
 log("role checks done")
 finish()

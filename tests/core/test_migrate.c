@@ -1,10 +1,12 @@
 /* Migrations against a real PostgreSQL: fresh apply, idempotent re-run, a database newer than the
- * build, an edited migration, a failing migration that leaves nothing behind, and the splitter. */
+ * build, an edited migration, a failing migration that leaves nothing behind, a lower-numbered
+ * migration merged after a higher one was applied, and the splitter. */
 #include "check.h"
 #include "db.h"
 #include "migrate.h"
 #include "testdb.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 static int count_statement(const char *stmt, size_t len, void *arg) {
@@ -97,12 +99,45 @@ static void test_edited_and_failing(PGconn *conn) {
     free(list);
 }
 
+/* A branch's migration 5 merged after 6 was applied everywhere: the runner applies 5 (it used to
+ * skip it for good, since it only looked above the highest applied version), and until then the
+ * API's check refuses to start, naming it. Runs after test_edited_and_failing (latest + 1 is
+ * applied there). */
+static void test_missing_lower(PGconn *conn) {
+    char err[1024];
+    int applied = 0;
+    int latest = migrate_latest(embedded_migrations, embedded_migration_count);
+    int n = embedded_migration_count;
+    struct migration *list = calloc((size_t)n + 3, sizeof *list);
+    for (int i = 0; i < n; i++)
+        list[i] = embedded_migrations[i];
+    list[n] = (struct migration){latest + 1, "extra", "CREATE TABLE extra_a (x int)"};
+    list[n + 1] = (struct migration){latest + 3, "high", "CREATE TABLE gap_high (x int)"};
+    CHECK_INT(migrate_apply(conn, list, n + 2, &applied, err, sizeof err), 0);
+    CHECK_INT(applied, 1);
+
+    list[n + 2] = list[n + 1];
+    list[n + 1] = (struct migration){latest + 2, "merged_late",
+                                     "CREATE TABLE gap_low AS SELECT count(*) AS n FROM gap_high"};
+    CHECK_INT(migrate_check(conn, list, n + 3, err, sizeof err), -1);
+    CHECK_CONTAINS(err, "_merged_late");
+    CHECK_INT(migrate_apply(conn, list, n + 3, &applied, err, sizeof err), 0);
+    CHECK_INT(applied, 1);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM gap_low"), 1);
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM schema_migrations WHERE version > %d", latest);
+    CHECK_INT(testdb_long(conn, sql), 3);
+    CHECK_INT(migrate_check(conn, list, n + 3, err, sizeof err), 0);
+    free(list);
+}
+
 int main(void) {
     test_split();
     PGconn *conn = testdb_create("migrate");
     test_fresh_and_rerun(conn);
     test_too_new(conn);
     test_edited_and_failing(conn);
+    test_missing_lower(conn);
     testdb_drop(conn);
     return check_exit_code("test_migrate");
 }

@@ -68,7 +68,7 @@ fi
 roles_check() { # $1 = run dir, rest = command prefix to run as someone
   local run=$1 w role; shift
   [ "$(stat -c %a "$run/role_passwords")" = 700 ] || fail "role_passwords is not mode 700"
-  for w in api etl train; do
+  for w in api etl train analyst; do
     role=titanic_$w
     [ "$(stat -c %a "$run/role_passwords/$role")" = 600 ] || fail "$role password not mode 600"
     [ "$(stat -c %a "$run/${w}_database_url")" = 600 ] || fail "${w}_database_url not mode 600"
@@ -80,10 +80,12 @@ roles_check() { # $1 = run dir, rest = command prefix to run as someone
   [ -n "$ETL" ] || return 0
   "$@" env DATABASE_URL_FILE="$run/database_url" ROLE_PASSWORDS_DIR="$run/role_passwords" \
     "$ETL" --migrate >/dev/null 2>&1 || fail "migrating with ROLE_PASSWORDS_DIR"
-  for w in api etl train; do
+  for w in api etl train analyst; do
     [ "$(psql "$(cat "$run/${w}_database_url")" -Atc 'SELECT current_user')" = "titanic_$w" ] ||
       fail "titanic_$w cannot log in through ${w}_database_url"
   done
+  [ "$(psql "$(cat "$run/analyst_database_url")" -Atc 'SHOW default_transaction_read_only')" = on ] ||
+    fail "titanic_analyst's sessions are not read-only by default"
 }
 
 cycle() { # $1 = run dir, rest = command prefix to run as someone
@@ -110,7 +112,8 @@ cycle() { # $1 = run dir, rest = command prefix to run as someone
   fi
   "$@" env TITANIC_RUN_DIR="$run" bash "$SCRIPT" destroy >/dev/null 2>&1 || fail "destroy"
   [ ! -e "$run/pg" ] || fail "destroy left $run/pg"
-  [ ! -e "$run/role_passwords" ] && [ ! -e "$run/api_database_url" ] ||
+  [ ! -e "$run/role_passwords" ] && [ ! -e "$run/api_database_url" ] &&
+    [ ! -e "$run/analyst_database_url" ] ||
     fail "destroy left the workload roles' passwords or URLs"
 }
 
