@@ -65,6 +65,18 @@ resource "aws_db_parameter_group" "this" {
     value = "1000"
   }
 
+  # Every DDL statement (ALTER ROLE included: a workload role can still change its own password or
+  # settings, docs/security.md) and every connection, with its role, in the exported PostgreSQL log.
+  parameter {
+    name  = "log_statement"
+    value = "ddl"
+  }
+
+  parameter {
+    name  = "log_connections"
+    value = "1"
+  }
+
   tags = var.tags
 }
 

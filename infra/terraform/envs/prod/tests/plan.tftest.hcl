@@ -76,6 +76,10 @@ run "prod_database" {
     condition     = anytrue([for p in module.database.resources.parameter_group.parameter : p.name == "rds.force_ssl" && p.value == "1"])
     error_message = "the parameter group forces TLS"
   }
+  assert {
+    condition     = anytrue([for p in module.database.resources.parameter_group.parameter : p.name == "log_statement" && p.value == "ddl"]) && anytrue([for p in module.database.resources.parameter_group.parameter : p.name == "log_connections" && p.value == "1"])
+    error_message = "the parameter group logs DDL (ALTER ROLE by a workload role) and connections"
+  }
 }
 
 run "prod_cluster" {
