@@ -61,7 +61,7 @@ static int build_patterns(const train_data *d, const size_t *rows, size_t n,
         double row[FEATURES_MAX_COLUMNS];
         if (train_data_row(d, i)->survived < 0)
             continue;
-        train_data_evidence(d, i, &ev);
+        train_data_evidence(d, i, 0, &ev);
         train_data_design(d, st, i, &ev, row);
         if (train_patterns_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
