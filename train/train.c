@@ -23,8 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-static void train_nested_options(const train_options *opt, nested_options *o);
-
 void train_default_options(train_options *opt) {
     memset(opt, 0, sizeof *opt);
     feature_set_default(&opt->features);
@@ -383,7 +381,7 @@ static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, con
 
 /* ---- estimate, choose, fit ---- */
 
-void train_nested_options(const train_options *opt, nested_options *o) {
+static void train_nested_options(const train_options *opt, nested_options *o) {
     nested_default_options(o);
     o->outer_folds = opt->folds;
     o->outer_repeats = opt->repeats;
@@ -468,6 +466,13 @@ static void run_state_free(run_state *s) {
     model_free(s->active);
 }
 
+/* The named and the form model's procedures for opt; -1 when opt asks for what is not trained. */
+static int run_options(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    train_nested_options(opt, &s->p.o);
+    nested_form_options(&s->p.o, &s->form.o);
+    return supported(&s->p.o, err, errlen);
+}
+
 /* Fares are kept (8 bytes a passenger) only when a candidate of either model reads them. */
 static int need_fare(const run_state *s) {
     return candidates_need_fare(&s->p.o) || candidates_need_fare(&s->form.o);
@@ -547,9 +552,14 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
     return m;
 }
 
-/* The final model: the named choice fitted on every row, carrying the form model. */
-static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* The final model: the named choice fitted on every row, carrying the form model; the family keys
+ * it keeps read back from where the rows came from (family_keys). */
+static int fit_final(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
+                     run_state *s, char *err, size_t errlen) {
     titanic_model *form = NULL;
+    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
+        !(s->keys = family_keys(conn, paths, all_rows, s->d, err, errlen)))
+        return -1;
     if (!(s->fresh = fit_one(opt, s, &s->p, err, errlen)) ||
         !(form = fit_one(opt, s, &s->form, err, errlen)))
         return -1;
@@ -738,9 +748,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    train_nested_options(opt, &s.p.o);
-    nested_form_options(&s.p.o, &s.form.o);
-    if (supported(&s.p.o, err, errlen) != 0)
+    if (run_options(opt, &s, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
     if (!(s.d = load_from_db(conn, opt, need_fare(&s), s.sha, &s.current, err, errlen)))
@@ -756,10 +764,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     if (estimate(&s, err, errlen) != 0)
         goto done;
-    if (feature_set_has(&s.p.o.candidates[s.p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
-        goto done;
-    if (fit_final(opt, &s, err, errlen) != 0)
+    if (fit_final(conn, NULL, opt->include_api_rows || s.current, opt, &s, err, errlen) != 0)
         goto done;
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
@@ -905,29 +910,18 @@ static train_data *load_csvs(const char *paths, const train_options *opt, int fa
     return NULL;
 }
 
-/* The chosen model fitted on every labelled row of the files, written to --out. */
-static int evaluate_out(const char *paths, const train_options *opt, run_state *s, char *err,
-                        size_t errlen) {
-    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s->keys = family_keys(NULL, paths, 0, s->d, err, errlen)))
-        return -1;
-    if (fit_final(opt, s, err, errlen) != 0)
-        return -1;
-    return write_document(opt->out_path, s->fresh, err, errlen);
-}
-
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
-    train_nested_options(opt, &s.p.o);
-    nested_form_options(&s.p.o, &s.form.o);
     int code = TRAIN_EXIT_ERROR;
-    if (supported(&s.p.o, err, errlen) != 0)
+    if (run_options(opt, &s, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
     if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
         estimate(&s, err, errlen) != 0 ||
-        (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
+        /* --out: the chosen model fitted on every labelled row of the files */
+        (opt->out_path && (fit_final(NULL, path, 0, opt, &s, err, errlen) != 0 ||
+                           write_document(opt->out_path, s.fresh, err, errlen) != 0)))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
