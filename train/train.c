@@ -45,32 +45,29 @@ void train_default_options(train_options *opt) {
  * answers (16 bytes a passenger) written back by binary COPY. */
 typedef struct score_list {
     const titanic_model *model;
-    int32_t *ids;
-    double *probs;
-    size_t n, cap, pcap;
+    struct scored_passenger {
+        int32_t id;
+        double probability;
+    } *rows;
+    size_t n, cap;
     char *err;
     size_t errlen;
 } score_list;
 
 static int score_one(const passenger *p, void *arg) {
     score_list *l = arg;
-    size_t cap = l->cap;
-    if (array_reserve((void **)&l->ids, &cap, l->n + 1, sizeof *l->ids, TRAIN_MAX_ROWS) != 0 ||
-        array_reserve((void **)&l->probs, &l->pcap, l->n + 1, sizeof *l->probs, TRAIN_MAX_ROWS) !=
-            0) {
+    if (array_reserve((void **)&l->rows, &l->cap, l->n + 1, sizeof *l->rows, TRAIN_MAX_ROWS) != 0) {
         errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
         return -1;
     }
-    l->cap = cap;
-    l->ids[l->n] = p->id;
-    l->probs[l->n++] = model_predict(l->model, p);
+    l->rows[l->n++] = (struct scored_passenger){p->id, model_predict(l->model, p)};
     return 0;
 }
 
 static void listed_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
     const score_list *l = arg;
-    *id = l->ids[i];
-    *probability = l->probs[i];
+    *id = l->rows[i].id;
+    *probability = l->rows[i].probability;
     *label = *probability >= model_threshold(l->model);
 }
 
@@ -88,8 +85,7 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     long total = passengers_store_copy_training(conn, 1, fare, score_one, &l, err, errlen);
     int ok = total >= 0 && models_store_copy_predictions(conn, model_version(m), l.n, listed_row,
                                                          &l, err, errlen) == 0;
-    free(l.ids);
-    free(l.probs);
+    free(l.rows);
     return db_end(conn, ok, err, errlen) == 0 ? total : -1;
 }
 
