@@ -383,6 +383,17 @@ void train_data_design(const train_data *d, const feature_state *st, size_t i,
 
 /* ---- merged design rows ---- */
 
+/* Hash of a design row of p doubles (their bits), for merging identical rows. */
+static uint64_t train_row_hash(const double *row, size_t p) {
+    uint64_t h = 0x243F6A8885A308D3ull;
+    for (size_t j = 0; j < p; j++) {
+        uint64_t bits;
+        memcpy(&bits, &row[j], sizeof bits);
+        h = splitmix64(h ^ bits);
+    }
+    return h;
+}
+
 static int patterns_rehash(train_patterns *t, size_t nslots) {
     uint32_t *s = calloc(nslots, sizeof *s);
     if (!s)
@@ -544,14 +555,4 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
         return -1;
     }
     return 0;
-}
-
-uint64_t train_row_hash(const double *row, size_t p) {
-    uint64_t h = 0x243F6A8885A308D3ull;
-    for (size_t j = 0; j < p; j++) {
-        uint64_t bits;
-        memcpy(&bits, &row[j], sizeof bits);
-        h = splitmix64(h ^ bits);
-    }
-    return h;
 }

@@ -78,9 +78,6 @@ void train_data_design(const train_data *d, const feature_state *st, size_t i,
 int train_data_learn(const train_data *d, const size_t *rows, size_t n, const feature_set *set,
                      feature_state *st, char *err, size_t errlen);
 
-/* Hash of a design row of p doubles (their bits), for merging identical rows. */
-uint64_t train_row_hash(const double *row, size_t p);
-
 /* Identical design rows merged into weighted rows (logit_problem.weight: a binomial GLM with the
  * same likelihood), so a fit's cost follows the distinct rows, not the passengers. */
 typedef struct train_patterns {
