@@ -6,6 +6,8 @@
  * n-vectors. */
 #include "logit.h"
 
+#include "errors.h"
+
 #include <gsl/gsl_blas.h>
 #include <pthread.h>
 #include <gsl/gsl_cdf.h>
@@ -15,7 +17,6 @@
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_vector.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,13 +30,6 @@
 #define RANK_TOLERANCE 1e-9
 /* Step halvings before a Newton step that does not decrease the deviance is declared stuck. */
 #define MAX_HALVINGS 40
-
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static const char *column_name(const logit_problem *prob, size_t j, char *buf, size_t len) {
     if (prob->names && prob->names[j])
@@ -82,7 +76,7 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
         double y = prob->y[i], w = row_weight(prob, i);
         int bad = prob->weight ? !(y >= 0.0 && y <= 1.0) : (y != 0.0 && y != 1.0);
         if (bad || !(w > 0.0) || !isfinite(w)) {
-            fail(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y, w);
+            errorf(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y, w);
             return -1;
         }
         pos += w * y;
@@ -90,14 +84,14 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
         const double *row = prob->x + i * prob->p;
         for (size_t j = 0; j < prob->p; j++) {
             if (!isfinite(row[j])) {
-                fail(err, errlen, "column %s of row %zu is not a finite number",
+                errorf(err, errlen, "column %s of row %zu is not a finite number",
                      column_name(prob, j, buf, sizeof buf), i);
                 return -1;
             }
         }
     }
     if (pos == 0.0 || pos == all) {
-        fail(err, errlen, "only one class in the training data (all %.0f rows have label %d)", all,
+        errorf(err, errlen, "only one class in the training data (all %.0f rows have label %d)", all,
              pos == 0.0 ? 0 : 1);
         return -1;
     }
@@ -196,7 +190,7 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
     char buf[32];
     for (size_t j = 0; j < p; j++) {
         if (gsl_matrix_get(G, j, j) <= 0.0) {
-            fail(err, errlen, "rank-deficient design: column %s is all zeros",
+            errorf(err, errlen, "rank-deficient design: column %s is all zeros",
                  column_name(prob, j, buf, sizeof buf));
             return -1;
         }
@@ -206,7 +200,7 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
     if (!order || !scale) {
         free(order);
         free(scale);
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t j = 0; j < p; j++)
@@ -346,7 +340,7 @@ static int check_separation(const logit_problem *prob, const gsl_vector *beta,
         }
     }
     char buf[32];
-    fail(err, errlen,
+    errorf(err, errlen,
          "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
          "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
          pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
@@ -374,7 +368,7 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
                            size_t errlen) {
     size_t p = prob->p;
     if (gsl_linalg_cholesky_decomp1(H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(H)) {
-        fail(err, errlen,
+        errorf(err, errlen,
              "the information matrix is singular at the solution; the design is "
              "(nearly) rank-deficient");
         return -1;
@@ -463,12 +457,12 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     for (int it = 1; it <= param->max_iter; it++) {
         derivatives(prob, &ws->nz, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
         if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
-            fail(err, errlen, "Newton step failed: the information matrix cannot be factored");
+            errorf(err, errlen, "Newton step failed: the information matrix cannot be factored");
             return -1;
         }
         double next = newton_step(prob, param, ws, dev);
         if (isnan(next)) {
-            fail(err, errlen, "no Newton step decreases the deviance at iteration %d", it);
+            errorf(err, errlen, "no Newton step decreases the deviance at iteration %d", it);
             return -1;
         }
         out->iterations = it;
@@ -480,7 +474,7 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     if (param->l2 == 0.0 &&
         check_separation(prob, ws->beta, ws->eta, param->intercept, err, errlen) != 0)
         return -1;
-    fail(err, errlen, "did not converge in %d iterations", param->max_iter);
+    errorf(err, errlen, "did not converge in %d iterations", param->max_iter);
     return -1;
 }
 
@@ -497,7 +491,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     memset(out, 0, sizeof *out);
     const char *bad = logit_check_parameter(prob, param);
     if (bad) {
-        fail(err, errlen, "%s", bad);
+        errorf(err, errlen, "%s", bad);
         return -1;
     }
     double positives = 0.0, total = 0.0;
@@ -505,7 +499,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
         return -1;
     workspace ws;
     if (workspace_alloc(&ws, prob) != 0) {
-        fail(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
+        errorf(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
         return -1;
     }
     int rc = -1;
@@ -515,7 +509,7 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
             goto done;
     }
     if (allocate_result(out, prob->n, prob->p) != 0) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         goto done;
     }
     double ybar = positives / total;

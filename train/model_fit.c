@@ -61,7 +61,7 @@ static int build_patterns(const train_data *d, const size_t *rows, size_t n,
         double row[FEATURES_MAX_COLUMNS];
         if (train_data_row(d, i)->survived < 0)
             continue;
-        train_data_evidence(d, i, &ev);
+        train_data_evidence(d, i, 0, &ev);
         train_data_design(d, st, i, &ev, row);
         if (train_patterns_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
@@ -82,8 +82,15 @@ static int compare_scored(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-/* Accuracy, AUC (ties half), log-loss and Brier of weighted rows. */
-static int weighted_metrics(scored *s, size_t n, double out[4]) {
+/* Accuracy, AUC (ties half), log-loss and Brier of the fit on the merged (weighted) rows. */
+static int table_metrics(const train_patterns *t, const logit_result *fit, double out[4]) {
+    size_t n = t->n;
+    scored *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s)
+        return -1;
+    for (size_t k = 0; k < n; k++)
+        s[k] = (scored){logit_probability(logit_linear(fit->beta, t->x + k * t->p, t->p)), t->w[k],
+                        t->y[k] * t->w[k]};
     double all = 0, hit = 0, ll = 0, brier = 0, pos = 0;
     for (size_t k = 0; k < n; k++) {
         double p = fmin(fmax(s[k].prob, 1e-15), 1 - 1e-15), neg = s[k].w - s[k].pos;
@@ -111,17 +118,6 @@ static int weighted_metrics(scored *s, size_t n, double out[4]) {
     out[1] = pos > 0 && pos < all ? pairs / (pos * (all - pos)) : NAN;
     out[2] = ll / all;
     out[3] = brier / all;
-    return 0;
-}
-
-static int table_metrics(const train_patterns *t, const logit_result *fit, double out[4]) {
-    scored *s = malloc((t->n ? t->n : 1) * sizeof *s);
-    if (!s)
-        return -1;
-    for (size_t k = 0; k < t->n; k++)
-        s[k] = (scored){logit_probability(logit_linear(fit->beta, t->x + k * t->p, t->p)), t->w[k],
-                        t->y[k] * t->w[k]};
-    weighted_metrics(s, t->n, out);
     free(s);
     return 0;
 }

@@ -469,14 +469,12 @@ static void nested_panel(FILE *b, const titanic_model *m) {
     fprintf(b, "</table></div>");
 }
 
-static void cell_number(FILE *b, double v, const char *fmt) {
-    if (isnan(v))
+/* One table cell: the spread's mean, or a dash when there is none. */
+static void cell_mean(FILE *b, const metric_spread *x) {
+    if (!x || isnan(x->mean))
         fprintf(b, "<td>&mdash;</td>");
-    else {
-        fprintf(b, "<td>");
-        fprintf(b, fmt, v);
-        fprintf(b, "</td>");
-    }
+    else
+        fprintf(b, "<td>%.3f</td>", x->mean);
 }
 
 /* The active model beside this one: estimates, rows and features. */
@@ -500,18 +498,15 @@ static void comparison_panel(FILE *b, const titanic_model *m, const titanic_mode
             on ? "nested CV (outer folds)" : "plain CV (selection not nested: optimistic)");
     const char *labels[4] = {"accuracy", "ROC AUC", "log-loss", "Brier"};
     for (int k = 0; k < 4; k++) {
-        const metric_spread *x[2] = {a ? &a->accuracy : NULL, o ? &o->accuracy : NULL};
+        fprintf(b, "<tr><td>%s</td>", labels[k]);
         for (int w = 0; w < 2; w++) {
             const cv_result *cv = w ? o : a;
-            x[w] = !cv      ? NULL
-                   : k == 0 ? &cv->accuracy
-                   : k == 1 ? &cv->auc
-                   : k == 2 ? &cv->log_loss
-                            : &cv->brier;
+            cell_mean(b, !cv      ? NULL
+                         : k == 0 ? &cv->accuracy
+                         : k == 1 ? &cv->auc
+                         : k == 2 ? &cv->log_loss
+                                  : &cv->brier);
         }
-        fprintf(b, "<tr><td>%s</td>", labels[k]);
-        cell_number(b, x[0] ? x[0]->mean : NAN, "%.3f");
-        cell_number(b, x[1] ? x[1]->mean : NAN, "%.3f");
         fprintf(b, "</tr>");
     }
     fprintf(b,

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-static void train_nested_options(const train_options *opt, nested_options *o);
-
 void train_default_options(train_options *opt) {
     memset(opt, 0, sizeof *opt);
     feature_set_default(&opt->features);
@@ -47,32 +45,29 @@ void train_default_options(train_options *opt) {
  * answers (16 bytes a passenger) written back by binary COPY. */
 typedef struct score_list {
     const titanic_model *model;
-    int32_t *ids;
-    double *probs;
-    size_t n, cap, pcap;
+    struct scored_passenger {
+        int32_t id;
+        double probability;
+    } *rows;
+    size_t n, cap;
     char *err;
     size_t errlen;
 } score_list;
 
 static int score_one(const passenger *p, void *arg) {
     score_list *l = arg;
-    size_t cap = l->cap;
-    if (array_reserve((void **)&l->ids, &cap, l->n + 1, sizeof *l->ids, TRAIN_MAX_ROWS) != 0 ||
-        array_reserve((void **)&l->probs, &l->pcap, l->n + 1, sizeof *l->probs, TRAIN_MAX_ROWS) !=
-            0) {
+    if (array_reserve((void **)&l->rows, &l->cap, l->n + 1, sizeof *l->rows, TRAIN_MAX_ROWS) != 0) {
         errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
         return -1;
     }
-    l->cap = cap;
-    l->ids[l->n] = p->id;
-    l->probs[l->n++] = model_predict(l->model, p);
+    l->rows[l->n++] = (struct scored_passenger){p->id, model_predict(l->model, p)};
     return 0;
 }
 
 static void listed_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
     const score_list *l = arg;
-    *id = l->ids[i];
-    *probability = l->probs[i];
+    *id = l->rows[i].id;
+    *probability = l->rows[i].probability;
     *label = *probability >= model_threshold(l->model);
 }
 
@@ -81,26 +76,17 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
         errorf(err, errlen, "only a stored model can score (predictions reference models.version)");
         return -1;
     }
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return -1;
     score_list l = {.model = m, .err = err, .errlen = errlen};
     /* The fare only when the model's features use it (the store sends it then). */
     const feature_set *set = &model_features(m)->set;
     int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
     long total = passengers_store_copy_training(conn, 1, fare, score_one, &l, err, errlen);
-    if (total >= 0 &&
-        models_store_copy_predictions(conn, model_version(m), l.n, listed_row, &l, err, errlen) ==
-            0 &&
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
-        free(l.ids);
-        free(l.probs);
-        return total;
-    }
-    free(l.ids);
-    free(l.probs);
-    char ignored[256];
-    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
-    return -1;
+    int ok = total >= 0 && models_store_copy_predictions(conn, model_version(m), l.n, listed_row,
+                                                         &l, err, errlen) == 0;
+    free(l.rows);
+    return db_end(conn, ok, err, errlen) == 0 ? total : -1;
 }
 
 /* ---- activation ---- */
@@ -109,10 +95,10 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
  * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
 static int store_model(PGconn *conn, titanic_model *m, report_input *rep, int activate,
                        int expected_active, const char *by, char *err, size_t errlen) {
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return -1;
     char *document = NULL, *html = NULL, *metrics = NULL;
-    int rc = -1;
+    int ok = 0;
     store_conn c = store_on(conn);
     int version, active_now;
     if (models_store_lock_next(c, &version, &active_now, err, errlen) != 0)
@@ -142,14 +128,9 @@ static int store_model(PGconn *conn, titanic_model *m, report_input *rep, int ac
                       models_store_record_activation(c, version, expected_active, by,
                                                      rep->comparison, "train", err, errlen) != 0)))
         goto done;
-    if (db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0)
-        goto done_no_rollback;
-    rc = 0;
-    goto done_no_rollback;
+    ok = 1;
 done:;
-    char ignored[256];
-    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
-done_no_rollback:
+    int rc = db_end(conn, ok, err, errlen);
     free(document);
     free(html);
     free(metrics);
@@ -158,14 +139,18 @@ done_no_rollback:
     return rc;
 }
 
-static int write_file(const char *path, const char *text, char *err, size_t errlen) {
-    FILE *f = fopen(path, "w");
+/* m's document and a newline to path (--out). */
+static int write_document(const char *path, const titanic_model *m, char *err, size_t errlen) {
+    char *text = model_to_json_text(m);
+    FILE *f = text ? fopen(path, "w") : NULL;
     if (!f) {
-        errorf(err, errlen, "cannot write %s", path);
+        errorf(err, errlen, text ? "cannot write %s" : "out of memory writing %s", path);
+        free(text);
         return -1;
     }
     int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
     ok = (fclose(f) == 0) && ok;
+    free(text);
     if (!ok)
         errorf(err, errlen, "writing %s failed", path);
     return ok ? 0 : -1;
@@ -174,14 +159,8 @@ static int write_file(const char *path, const char *text, char *err, size_t errl
 /* --out and --report for the model that is now current. */
 static int write_outputs(const train_options *opt, const report_input *rep, char *err,
                          size_t errlen) {
-    const titanic_model *m = rep->m;
-    if (opt->out_path) {
-        char *doc = model_to_json_text(m);
-        int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
-        free(doc);
-        if (rc != 0)
-            return -1;
-    }
+    if (opt->out_path && write_document(opt->out_path, rep->m, err, errlen) != 0)
+        return -1;
     if (opt->report_dir) {
         char *html = report_html(rep);
         int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
@@ -206,6 +185,32 @@ static int load_row(const passenger *p, void *arg) {
     if (p->survived == 0 || p->survived == 1)
         model_fingerprint_add(&c->sha, p);
     return train_data_add(c->d, p, c->err, c->errlen);
+}
+
+/* Every row of the comma-separated CSV files through the one reader, in order. */
+static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
+                     size_t errlen) {
+    char list[4096];
+    snprintf(list, sizeof list, "%s", paths);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
+         path = strtok_r(NULL, ",", &save))
+        if (kaggle_csv_read(path, row, arg, err, errlen) < 0)
+            return -1;
+    return 0;
+}
+
+/* Every row, from the CSV files (paths) or by COPY (conn; all_rows as in
+ * passengers_store_copy_training), into d; the labelled rows' fingerprint into sha. */
+static int read_rows(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
+                     int fare, train_data *d, char sha[65], char *err, size_t errlen) {
+    train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
+    load_ctx c = {.d = d, .err = err, .errlen = errlen};
+    sha256_init(&c.sha);
+    long rc = paths ? read_csvs(paths, load_row, &c, err, errlen)
+                    : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err,
+                                                     errlen);
+    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
+    return rc < 0 ? -1 : 0;
 }
 
 static int candidates_need_fare(const nested_options *o) {
@@ -237,25 +242,16 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
     }
-    train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
-    load_ctx c = {.d = d, .err = err, .errlen = errlen};
-    sha256_init(&c.sha);
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
-    int failed = passengers_store_copy_training(conn, opt->include_api_rows || *current, fare,
-                                                load_row, &c, err, errlen) < 0 ||
-                 db_exec(conn, "COMMIT", 0, NULL, err, errlen) != 0 ||
-                 train_data_finish(d, err, errlen) != 0;
-    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
-    if (failed) {
-        train_data_free(d);
-        d = NULL;
-        goto rollback;
-    }
-    return d;
-rollback:;
-    char ignored[256];
-    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
+    int copied = read_rows(conn, NULL, opt->include_api_rows || *current, opt, fare, d, sha, err,
+                           errlen) == 0;
+    if (db_end(conn, copied, err, errlen) == 0 && train_data_finish(d, err, errlen) == 0)
+        return d;
+    train_data_free(d);
+    return NULL;
+rollback:
+    db_end(conn, 0, err, errlen);
     train_data_free(d);
     return NULL;
 }
@@ -346,9 +342,6 @@ static void free_keys(char **keys, size_t n) {
     free(keys);
 }
 
-static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
-                     size_t errlen);
-
 /* keys[f] for every kept family, read back through its first member's row: from the database
  * (conn), or by reading the CSV files again (csv_paths). */
 static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, const train_data *d,
@@ -384,7 +377,7 @@ static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, con
 
 /* ---- estimate, choose, fit ---- */
 
-void train_nested_options(const train_options *opt, nested_options *o) {
+static void train_nested_options(const train_options *opt, nested_options *o) {
     nested_default_options(o);
     o->outer_folds = opt->folds;
     o->outer_repeats = opt->repeats;
@@ -469,6 +462,13 @@ static void run_state_free(run_state *s) {
     model_free(s->active);
 }
 
+/* The named and the form model's procedures for opt; -1 when opt asks for what is not trained. */
+static int run_options(const train_options *opt, run_state *s, char *err, size_t errlen) {
+    train_nested_options(opt, &s->p.o);
+    nested_form_options(&s->p.o, &s->form.o);
+    return supported(&s->p.o, err, errlen);
+}
+
 /* Fares are kept (8 bytes a passenger) only when a candidate of either model reads them. */
 static int need_fare(const run_state *s) {
     return candidates_need_fare(&s->p.o) || candidates_need_fare(&s->form.o);
@@ -497,7 +497,7 @@ static int estimate_one(const train_data *d, procedure *p, const char *which, ch
 }
 
 /* Nested estimates and final choices of the named and the form model. */
-static int estimate(const train_options *opt, run_state *s, char *err, size_t errlen) {
+static int estimate(run_state *s, char *err, size_t errlen) {
     if (estimate_one(s->d, &s->p, "named", err, errlen) != 0 ||
         estimate_one(s->d, &s->form, "form", err, errlen) != 0)
         return -1;
@@ -513,7 +513,6 @@ static int estimate(const train_options *opt, run_state *s, char *err, size_t er
         s->y[k] = train_data_row(s->d, sample[k])->survived;
         s->female[k] = train_data_row(s->d, sample[k])->sex == SEX_FEMALE;
     }
-    (void)opt;
     return 0;
 }
 
@@ -549,9 +548,14 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
     return m;
 }
 
-/* The final model: the named choice fitted on every row, carrying the form model. */
-static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* The final model: the named choice fitted on every row, carrying the form model; the family keys
+ * it keeps read back from where the rows came from (family_keys). */
+static int fit_final(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
+                     run_state *s, char *err, size_t errlen) {
     titanic_model *form = NULL;
+    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
+        !(s->keys = family_keys(conn, paths, all_rows, s->d, err, errlen)))
+        return -1;
     if (!(s->fresh = fit_one(opt, s, &s->p, err, errlen)) ||
         !(form = fit_one(opt, s, &s->form, err, errlen)))
         return -1;
@@ -584,8 +588,7 @@ static int same_as_active(const titanic_model *active, const titanic_model *fres
 }
 
 /* The active configuration (features and penalty fixed) through the same outer folds. */
-static int active_log_loss(const train_options *opt, run_state *s, double *out, char *err,
-                           size_t errlen) {
+static int active_log_loss(run_state *s, double *out, char *err, size_t errlen) {
     nested_options o = s->p.o;
     o.candidates[0] = model_features(s->active)->set;
     o.ncandidates = 1;
@@ -601,7 +604,6 @@ static int active_log_loss(const train_options *opt, run_state *s, double *out, 
                model_version(s->active), why);
         return -1;
     }
-    (void)opt;
     *out = r.outer.log_loss.mean;
     nested_result_free(&r);
     return 0;
@@ -626,7 +628,7 @@ static int decide(const train_options *opt, run_state *s, train_outcome *out, ch
                  s->p.est.outer.log_loss.mean);
         return 1;
     }
-    if (active_log_loss(opt, s, &out->active_log_loss, err, errlen) != 0)
+    if (active_log_loss(s, &out->active_log_loss, err, errlen) != 0)
         return -1;
     int activate = out->new_log_loss <= out->active_log_loss - opt->min_improvement;
     snprintf(comparison, len,
@@ -687,7 +689,7 @@ static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int
     const titanic_model *form = model_form(f->m);
     const titanic_model *a = form && train_data_row(f->d, i)->title < 0 ? form : f->m;
     if (a == f->m)
-        train_data_evidence_all(f->d, i, &ev);
+        train_data_evidence(f->d, i, 1, &ev);
     train_data_design(f->d, model_features(a), i, &ev, row);
     *id = train_data_id(f->d, i);
     *probability = model_predict_row(a, row);
@@ -695,17 +697,12 @@ static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int
 }
 
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return -1;
     fresh_scorer f = {s->d, s->fresh};
-    if (models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
-                                      fresh_row, &f, err, errlen) == 0 &&
-        db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
-        return (long)train_data_rows(s->d);
-    }
-    char ignored[256];
-    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
-    return -1;
+    int ok = models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
+                                           fresh_row, &f, err, errlen) == 0;
+    return db_end(conn, ok, err, errlen) == 0 ? (long)train_data_rows(s->d) : -1;
 }
 
 static int score_active(PGconn *conn, const run_state *s, train_outcome *out, char *err,
@@ -713,26 +710,22 @@ static int score_active(PGconn *conn, const run_state *s, train_outcome *out, ch
     /* The fresh model is the active one, or equals it (same rows, same procedure), and the rows
      * read are the passengers as stored now (not the ETL's versions of rows the API changed):
      * score from them. */
+    struct timespec start = clock_now();
+    int version = out->active_version;
     if (s->current &&
         ((out->activated && out->active_version == model_version(s->fresh)) || out->unchanged)) {
-        struct timespec start = clock_now();
-        if ((out->scored = score_fresh(conn, s, err, errlen)) < 0)
+        out->scored = score_fresh(conn, s, err, errlen);
+    } else {
+        char why[512];
+        titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
+        if (!current) {
+            errorf(err, errlen, "scoring: %s", why);
             return -1;
-        log_event(LOG_INFO, "predictions written", "{s:i, s:I, s:f}", "version",
-                  out->active_version, "passengers", (json_int_t)out->scored, "seconds",
-                  clock_seconds_since(&start));
-        return 0;
+        }
+        version = model_version(current);
+        out->scored = train_score(conn, current, err, errlen);
+        model_free(current);
     }
-    char why[512];
-    titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
-    if (!current) {
-        errorf(err, errlen, "scoring: %s", why);
-        return -1;
-    }
-    struct timespec start = clock_now();
-    out->scored = train_score(conn, current, err, errlen);
-    int version = model_version(current);
-    model_free(current);
     if (out->scored < 0)
         return -1;
     log_event(LOG_INFO, "predictions written", "{s:i, s:I, s:f}", "version", version, "passengers",
@@ -751,9 +744,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    train_nested_options(opt, &s.p.o);
-    nested_form_options(&s.p.o, &s.form.o);
-    if (supported(&s.p.o, err, errlen) != 0)
+    if (run_options(opt, &s, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
     if (!(s.d = load_from_db(conn, opt, need_fare(&s), s.sha, &s.current, err, errlen)))
@@ -767,12 +758,9 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
                "with titanic-etl first");
         goto done;
     }
-    if (estimate(opt, &s, err, errlen) != 0)
+    if (estimate(&s, err, errlen) != 0)
         goto done;
-    if (feature_set_has(&s.p.o.candidates[s.p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s.keys = family_keys(conn, NULL, opt->include_api_rows || s.current, s.d, err, errlen)))
-        goto done;
-    if (fit_final(opt, &s, err, errlen) != 0)
+    if (fit_final(conn, NULL, opt->include_api_rows || s.current, opt, &s, err, errlen) != 0)
         goto done;
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
@@ -891,32 +879,18 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
         errorf(err, errlen, "database schema: %s", why);
         return TRAIN_EXIT_ERROR;
     }
-    if (db_exec(conn, "BEGIN", 0, NULL, err, errlen) != 0)
+    if (db_begin(conn, err, errlen) != 0)
         return TRAIN_EXIT_ERROR;
     int rc = activate_locked(store_on(conn), version, by, reason, err, errlen);
-    if (rc == 0 && db_exec(conn, "COMMIT", 0, NULL, err, errlen) == 0) {
+    if (db_end(conn, rc == 0, err, errlen) == 0) {
         log_event(LOG_INFO, "model activated", "{s:i, s:s, s:s}", "version", version, "by", by,
                   "reason", reason);
         return TRAIN_EXIT_OK;
     }
-    char ignored[256];
-    db_exec(conn, "ROLLBACK", 0, NULL, ignored, sizeof ignored);
     return rc == 1 ? TRAIN_EXIT_OK : TRAIN_EXIT_ERROR;
 }
 
 /* ---- without a database ---- */
-
-/* Every row of the comma-separated CSV files through the one reader, in order. */
-static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
-                     size_t errlen) {
-    char list[4096];
-    snprintf(list, sizeof list, "%s", paths);
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
-         path = strtok_r(NULL, ",", &save))
-        if (kaggle_csv_read(path, row, arg, err, errlen) < 0)
-            return -1;
-    return 0;
-}
 
 static train_data *load_csvs(const char *paths, const train_options *opt, int fare, char sha[65],
                              char *err, size_t errlen) {
@@ -925,44 +899,25 @@ static train_data *load_csvs(const char *paths, const train_options *opt, int fa
         errorf(err, errlen, "out of memory");
         return NULL;
     }
-    train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
-    load_ctx c = {.d = d, .err = err, .errlen = errlen};
-    sha256_init(&c.sha);
-    int failed = read_csvs(paths, load_row, &c, err, errlen) != 0;
-    sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
-    if (failed || train_data_finish(d, err, errlen) != 0) {
-        train_data_free(d);
-        return NULL;
-    }
-    return d;
-}
-
-/* The chosen model fitted on every labelled row of the files, written to --out. */
-static int evaluate_out(const char *paths, const train_options *opt, run_state *s, char *err,
-                        size_t errlen) {
-    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s->keys = family_keys(NULL, paths, 0, s->d, err, errlen)))
-        return -1;
-    if (fit_final(opt, s, err, errlen) != 0)
-        return -1;
-    char *doc = model_to_json_text(s->fresh);
-    int rc = doc ? write_file(opt->out_path, doc, err, errlen) : -1;
-    free(doc);
-    return rc;
+    if (read_rows(NULL, paths, 0, opt, fare, d, sha, err, errlen) == 0 &&
+        train_data_finish(d, err, errlen) == 0)
+        return d;
+    train_data_free(d);
+    return NULL;
 }
 
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
-    train_nested_options(opt, &s.p.o);
-    nested_form_options(&s.p.o, &s.form.o);
     int code = TRAIN_EXIT_ERROR;
-    if (supported(&s.p.o, err, errlen) != 0)
+    if (run_options(opt, &s, err, errlen) != 0)
         return TRAIN_EXIT_USAGE;
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
     if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
-        estimate(opt, &s, err, errlen) != 0 ||
-        (opt->out_path && evaluate_out(path, opt, &s, err, errlen) != 0))
+        estimate(&s, err, errlen) != 0 ||
+        /* --out: the chosen model fitted on every labelled row of the files */
+        (opt->out_path && (fit_final(NULL, path, 0, opt, &s, err, errlen) != 0 ||
+                           write_document(opt->out_path, s.fresh, err, errlen) != 0)))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);

@@ -4,6 +4,7 @@
 
 #include "array.h"
 #include "errors.h"
+#include "splitmix.h"
 
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -43,13 +44,6 @@ struct train_data {
     size_t *sample;
     size_t nsample;
 };
-
-static uint64_t mix64(uint64_t z) {
-    z += 0x9E3779B97F4A7C15ull;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 static size_t power_of_two_at_least(size_t n) {
     size_t p = 16;
@@ -101,7 +95,7 @@ void train_data_free(train_data *d) {
 
 void train_data_set_sample(train_data *d, size_t max_rows, unsigned long seed) {
     d->sample_max = max_rows;
-    d->sample_seed = mix64((uint64_t)seed ^ 0x73616d706c65ull); /* "sample" */
+    d->sample_seed = splitmix64((uint64_t)seed ^ 0x73616d706c65ull); /* "sample" */
 }
 
 /* ---- families ---- */
@@ -156,7 +150,7 @@ static int woman_or_boy(const passenger *p, int title) {
 static int add_sample(train_data *d, int32_t id) {
     if (d->sample_max == 0)
         return 0;
-    sample_entry e = {mix64((uint64_t)(uint32_t)id ^ d->sample_seed), d->n};
+    sample_entry e = {splitmix64((uint64_t)(uint32_t)id ^ d->sample_seed), d->n};
     if (d->nheap < d->sample_max) {
         if (!d->heap && !(d->heap = malloc(d->sample_max * sizeof *d->heap)))
             return -1;
@@ -369,13 +363,13 @@ void train_data_input(const train_data *d, size_t i, feature_input *in) {
     };
 }
 
-void train_data_evidence(const train_data *d, size_t i, group_evidence *ev) {
+void train_data_evidence(const train_data *d, size_t i, int self, group_evidence *ev) {
     ev->labelled = ev->survivors = 0;
     const train_row *r = &d->rows[i];
     if (r->group < 0 || !d->families[r->group].kept)
         return;
-    ev->labelled = d->families[r->group].labelled - (r->survived >= 0);
-    ev->survivors = d->families[r->group].survivors - (r->survived == 1);
+    ev->labelled = d->families[r->group].labelled - (!self && r->survived >= 0);
+    ev->survivors = d->families[r->group].survivors - (!self && r->survived == 1);
 }
 
 /* ---- design rows ---- */
@@ -388,6 +382,17 @@ void train_data_design(const train_data *d, const feature_state *st, size_t i,
 }
 
 /* ---- merged design rows ---- */
+
+/* Hash of a design row of p doubles (their bits), for merging identical rows. */
+static uint64_t train_row_hash(const double *row, size_t p) {
+    uint64_t h = 0x243F6A8885A308D3ull;
+    for (size_t j = 0; j < p; j++) {
+        uint64_t bits;
+        memcpy(&bits, &row[j], sizeof bits);
+        h = splitmix64(h ^ bits);
+    }
+    return h;
+}
 
 static int patterns_rehash(train_patterns *t, size_t nslots) {
     uint32_t *s = calloc(nslots, sizeof *s);
@@ -550,23 +555,4 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
         return -1;
     }
     return 0;
-}
-
-void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev) {
-    ev->labelled = ev->survivors = 0;
-    const train_row *r = &d->rows[i];
-    if (r->group < 0 || !d->families[r->group].kept)
-        return;
-    ev->labelled = d->families[r->group].labelled;
-    ev->survivors = d->families[r->group].survivors;
-}
-
-uint64_t train_row_hash(const double *row, size_t p) {
-    uint64_t h = 0x243F6A8885A308D3ull;
-    for (size_t j = 0; j < p; j++) {
-        uint64_t bits;
-        memcpy(&bits, &row[j], sizeof bits);
-        h = mix64(h ^ bits);
-    }
-    return h;
 }

@@ -64,11 +64,10 @@ const train_family *train_data_families(const train_data *d, size_t *count);
 /* Row i as the features read it (no ticket: the family evidence is given separately). */
 void train_data_input(const train_data *d, size_t i, feature_input *in);
 
-/* Evidence of row i's family from all labelled rows but itself (kept families only). */
-/* (For an unlabelled row: all of them, as the document's table gives at prediction.) */
-void train_data_evidence(const train_data *d, size_t i, group_evidence *ev);
-/* Every labelled member, itself included: what the document's table gives a prediction. */
-void train_data_evidence_all(const train_data *d, size_t i, group_evidence *ev);
+/* Evidence of row i's family (kept families only) from its labelled members: every one when self
+ * is 1 (what the document's table gives a prediction), all but row i itself when self is 0 (a
+ * training row; for an unlabelled row that is every one too). */
+void train_data_evidence(const train_data *d, size_t i, int self, group_evidence *ev);
 
 /* Row i's design with the evidence ev: features_row_with_evidence(st, input of row i, ev). */
 void train_data_design(const train_data *d, const feature_state *st, size_t i,
@@ -78,9 +77,6 @@ void train_data_design(const train_data *d, const feature_state *st, size_t i,
  * the state; no ticket or family tables are attached. */
 int train_data_learn(const train_data *d, const size_t *rows, size_t n, const feature_set *set,
                      feature_state *st, char *err, size_t errlen);
-
-/* Hash of a design row of p doubles (their bits), for merging identical rows. */
-uint64_t train_row_hash(const double *row, size_t p);
 
 /* Identical design rows merged into weighted rows (logit_problem.weight: a binomial GLM with the
  * same likelihood), so a fit's cost follows the distinct rows, not the passengers. */

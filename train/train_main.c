@@ -136,64 +136,42 @@ static int parse_valued(cli *c, const char *flag, const char *value) {
     return 0;
 }
 
-/* Long options: flags set their field; valued ones go through parse_valued under their name. */
-static const struct option options[] = {
-    {"force", no_argument, NULL, 'f'},
-    {"score", no_argument, NULL, 's'},
-    {"include-api-rows", no_argument, NULL, 'a'},
-    {"list", no_argument, NULL, 'l'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'v'},
-    {"out", required_argument, NULL, 0},
-    {"report", required_argument, NULL, 0},
-    {"folds", required_argument, NULL, 0},
-    {"repeats", required_argument, NULL, 0},
-    {"seed", required_argument, NULL, 0},
-    {"l2", required_argument, NULL, 0},
-    {"max-iter", required_argument, NULL, 0},
-    {"min-improvement", required_argument, NULL, 0},
-    {"features", required_argument, NULL, 0},
-    {"evaluate-csv", required_argument, NULL, 0},
-    {"activate", required_argument, NULL, 0},
-    {"by", required_argument, NULL, 0},
-    {"reason", required_argument, NULL, 0},
-    {"cv-max-rows", required_argument, NULL, 0},
-    {NULL, 0, NULL, 0},
-};
-
 /* GNU long options: "--folds 5" and "--folds=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
     train_default_options(&c->opt);
+    /* Flags set their field (getopt_long then returns 0); valued ones return 'V' and go through
+     * parse_valued under their name. */
+    const struct option options[] = {
+        {"force", no_argument, &c->opt.force, 1},
+        {"score", no_argument, &c->opt.score, 1},
+        {"include-api-rows", no_argument, &c->opt.include_api_rows, 1},
+        {"list", no_argument, &c->list, 1},
+        {"help", no_argument, &c->help, 1},
+        {"version", no_argument, &c->version, 1},
+        {"out", required_argument, NULL, 'V'},
+        {"report", required_argument, NULL, 'V'},
+        {"folds", required_argument, NULL, 'V'},
+        {"repeats", required_argument, NULL, 'V'},
+        {"seed", required_argument, NULL, 'V'},
+        {"l2", required_argument, NULL, 'V'},
+        {"max-iter", required_argument, NULL, 'V'},
+        {"min-improvement", required_argument, NULL, 'V'},
+        {"features", required_argument, NULL, 'V'},
+        {"evaluate-csv", required_argument, NULL, 'V'},
+        {"activate", required_argument, NULL, 'V'},
+        {"by", required_argument, NULL, 'V'},
+        {"reason", required_argument, NULL, 'V'},
+        {"cv-max-rows", required_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
     int opt, index = 0;
     while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
         char flag[40];
-        switch (opt) {
-        case 'f':
-            c->opt.force = 1;
-            break;
-        case 's':
-            c->opt.score = 1;
-            break;
-        case 'a':
-            c->opt.include_api_rows = 1;
-            break;
-        case 'l':
-            c->list = 1;
-            break;
-        case 'h':
-            c->help = 1;
-            break;
-        case 'v':
-            c->version = 1;
-            break;
-        case 0:
-            snprintf(flag, sizeof flag, "--%s", options[index].name);
-            if (parse_valued(c, flag, optarg) != 0)
-                return -1;
-            break;
-        default: /* getopt_long has printed what was wrong */
+        if (opt != 0 && opt != 'V') /* getopt_long has printed what was wrong */
             return -1;
-        }
+        snprintf(flag, sizeof flag, "--%s", options[index].name);
+        if (opt == 'V' && parse_valued(c, flag, optarg) != 0)
+            return -1;
     }
     if (optind < argc) {
         fprintf(stderr, "titanic-train: unexpected argument \"%.40s\" (see --help)\n",

@@ -65,10 +65,10 @@ static void test_evidence_leaves_self_out(void) {
     }
     train_data *d = load(rows, 3, 0);
     group_evidence ev;
-    train_data_evidence(d, 0, &ev);
+    train_data_evidence(d, 0, 0, &ev);
     CHECK_INT(ev.labelled, 2);
     CHECK_INT(ev.survivors, 0);
-    train_data_evidence(d, 1, &ev);
+    train_data_evidence(d, 1, 0, &ev);
     CHECK_INT(ev.labelled, 2);
     CHECK_INT(ev.survivors, 1);
     train_data_free(d);
