@@ -14,6 +14,7 @@
 #include "passengers_store.h"
 #include "server.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +83,6 @@ static route_id match_v2_model(const http_target *t) {
                                    : ROUTE_UNKNOWN;
 }
 
-static int hex_digit(char c) {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 static int refuse(http_target *t, unsigned status, const char *why) {
     t->refuse = status;
     t->why = why;
@@ -113,8 +107,8 @@ static int decode_path(const char *raw, http_target *t) {
     for (size_t i = 0; i < query; i++) {
         char c = raw[i];
         if (c == '%') {
-            int hi = i + 2 < query ? hex_digit(raw[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+            int hi = i + 2 < query ? OPENSSL_hexchar2int((unsigned char)raw[i + 1]) : -1;
+            int lo = hi >= 0 ? OPENSSL_hexchar2int((unsigned char)raw[i + 2]) : -1;
             if (lo < 0)
                 return refuse(t, 400, "malformed percent-encoding in the path");
             c = (char)(hi << 4 | lo);
