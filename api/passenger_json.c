@@ -311,67 +311,64 @@ int passenger_from_predict_text(const char *body, size_t len, passenger *p) {
 
 /* ---- the /people contract ---- */
 
+/* The Person fields besides uuid and survived, in the order they are checked, each set by
+ * /predict's setter; all are required, and none may be null (expected: what null is not). */
+static const struct {
+    const char *key;
+    predict_field field;
+    const char *expected;
+} person_keys[] = {
+    {"passengerClass", F_PCLASS, "an integer"},
+    {"name", F_NAME, NULL}, /* null reads as "" and is refused below as empty */
+    {"sex", F_SEX, "a string"},
+    {"age", F_AGE, "a number"},
+    {"siblingsOrSpousesAboard", F_SIBSP, "an integer"},
+    {"parentsOrChildrenAboard", F_PARCH, "an integer"},
+    {"fare", F_FARE, "a number"},
+};
+#define PERSON_KEYS (sizeof person_keys / sizeof person_keys[0])
+
+static int person_key_known(const char *key) {
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        if (strcmp(key, person_keys[i].key) == 0)
+            return 1;
+    }
+    return strcmp(key, "uuid") == 0 || strcmp(key, "survived") == 0;
+}
+
 int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     passenger_init(p);
     flat_value whole = flat_of(obj);
     if (whole.type != FLAT_OBJECT)
         return wrong_type(e, "", "", "a Person object", &whole);
-    static const char *const known[] = {
-        "uuid", "survived", "passengerClass",          "name",
-        "sex",  "age",      "siblingsOrSpousesAboard", "parentsOrChildrenAboard",
-        "fare"};
     const char *key;
     json_t *value;
     json_object_foreach(obj, key, value) {
-        size_t i = 0;
-        while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]) != 0)
-            i++;
-        if (i == sizeof known / sizeof known[0]) {
+        if (!person_key_known(key)) {
             char quoted[80];
             snprintf(quoted, sizeof quoted, "%.60s", key);
             return fail(e, "", quoted, "unknown field");
         }
     }
-    for (size_t i = 1; i < sizeof known / sizeof known[0]; i++) {
-        if (!json_object_get(obj, known[i]))
-            return fail(e, "", known[i], "required");
+    if (!json_object_get(obj, "survived"))
+        return fail(e, "", "survived", "required");
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        if (!json_object_get(obj, person_keys[i].key))
+            return fail(e, "", person_keys[i].key, "required");
     }
     flat_value survived = flat_of(json_object_get(obj, "survived"));
     if (survived.type != FLAT_TRUE && survived.type != FLAT_FALSE)
         return wrong_type(e, "", "survived", "a boolean", &survived);
     p->survived = survived.type == FLAT_TRUE ? 1 : 0;
-    long n;
-    char reason[128];
-    flat_value v = flat_of(json_object_get(obj, "passengerClass"));
-    if (get_int(&v, "", "passengerClass", 1, 3, &n, e) != 0)
-        return -1;
-    p->pclass = (int8_t)n;
-    v = flat_of(json_object_get(obj, "name"));
-    if (get_text(&v, "", "name", PASSENGER_NAME_MAX, p->name, e) != 0)
-        return -1;
-    if (p->name[0] == '\0')
-        return fail(e, "", "name", "required: a non-empty string");
-    v = flat_of(json_object_get(obj, "sex"));
-    if (get_sex(&v, "", "sex", &p->sex, e) != 0)
-        return -1;
-    v = flat_of(json_object_get(obj, "age"));
-    if (get_number(&v, "", "age", &p->age, e) != 0)
-        return -1;
-    if (passenger_check_age(p->age, reason, sizeof reason) != 0)
-        return fail(e, "", "age", reason);
-    v = flat_of(json_object_get(obj, "siblingsOrSpousesAboard"));
-    if (get_int(&v, "", "siblingsOrSpousesAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
-        return -1;
-    p->sibsp = (int16_t)n;
-    v = flat_of(json_object_get(obj, "parentsOrChildrenAboard"));
-    if (get_int(&v, "", "parentsOrChildrenAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
-        return -1;
-    p->parch = (int16_t)n;
-    v = flat_of(json_object_get(obj, "fare"));
-    if (get_number(&v, "", "fare", &p->fare, e) != 0)
-        return -1;
-    if (passenger_check_fare(p->fare, reason, sizeof reason) != 0)
-        return fail(e, "", "fare", reason);
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        flat_value v = flat_of(json_object_get(obj, person_keys[i].key));
+        if (v.type == FLAT_NULL && person_keys[i].expected)
+            return wrong_type(e, "", person_keys[i].key, person_keys[i].expected, &v);
+        if (set_predict_field(person_keys[i].field, &v, "", person_keys[i].key, p, e) != 0)
+            return -1;
+        if (person_keys[i].field == F_NAME && p->name[0] == '\0')
+            return fail(e, "", "name", "required: a non-empty string");
+    }
     return 0;
 }
 

@@ -196,7 +196,9 @@ route_id routes_resolve_internal(const char *raw_target, http_target *t) {
 static enum MHD_Result not_found(http_request *r) {
     r->route = ROUTE_UNKNOWN;
     if (seg_is(&r->target, 0, "v2")) /* the protocol's own error shape there */
-        return route_v2_error(r, 404, "no such endpoint");
+        return http_json(
+            r, 404,
+            json_pack("{s:s, s:s}", "error", "no such endpoint", "request_id", r->request_id));
     return http_error(r, 404, "no such resource", NULL);
 }
 
@@ -327,7 +329,7 @@ static enum MHD_Result route_model_report(http_request *r) {
         return http_database_error(r, unavailable, err);
     if (!html)
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
-    return http_owned(r, 200, "text/html; charset=utf-8", html, len);
+    return http_owned(r, 200, "text/html; charset=utf-8", html, len, NULL, NULL);
 }
 
 /* ---- metrics and the API document ---- */
@@ -391,11 +393,8 @@ static enum MHD_Result route_metrics(http_request *r) {
     metrics_render(out);
     render_gauges(out);
     monitor_render(out);
-    if (fclose(out) != 0) {
-        free(text);
-        return http_error(r, 500, "cannot render metrics", NULL);
-    }
-    return http_owned(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8", NULL,
+                          NULL);
 }
 
 static enum MHD_Result route_openapi(http_request *r) {
