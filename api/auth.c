@@ -169,16 +169,6 @@ static void install(key_set *set) {
     free_set(old);
 }
 
-static int auth_load_text(const char *text, size_t len, const char *origin, char *err,
-                          size_t errlen) {
-    key_set *set = parse_keys(text, len, origin, err, errlen);
-    if (!set)
-        return -1;
-    int count = (int)set->count;
-    install(set);
-    return count;
-}
-
 /* Reads at most AUTH_FILE_MAX bytes of path into a malloc'd buffer. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -211,9 +201,13 @@ int auth_load(const char *path, char *err, size_t errlen) {
         return -1;
     char origin[300];
     snprintf(origin, sizeof origin, "API_KEYS_FILE %.256s", path);
-    int rc = auth_load_text(text, len, origin, err, errlen);
+    key_set *set = parse_keys(text, len, origin, err, errlen);
     free(text);
-    return rc;
+    if (!set)
+        return -1;
+    int count = (int)set->count;
+    install(set);
+    return count;
 }
 
 int auth_enabled(void) {

@@ -512,10 +512,6 @@ static model_ref *model_for(http_request *r, const char *version, enum MHD_Resul
     return NULL;
 }
 
-static int is(const http_request *r, const char *method) {
-    return strcmp(r->method, method) == 0;
-}
-
 static enum MHD_Result model_ready(http_request *r, const char *version) {
     if (!version && model_holder_version() == 0)
         return http_json(r, 400,
@@ -532,8 +528,8 @@ static enum MHD_Result model_ready(http_request *r, const char *version) {
 enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version) {
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
     const char *allow = infer_route ? "POST" : "GET";
-    if (!(is(r, allow) || (!infer_route && is(r, "HEAD"))))
-        return http_method_not_allowed(r, allow); /* in the protocol's shape (http.h) */
+    if (!http_method_is(r, allow)) /* HEAD counts as GET; the 405 in the protocol's shape */
+        return http_method_not_allowed(r, allow);
     if (strcmp(name, V2_MODEL_NAME) != 0) {
         char message[160];
         snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,
