@@ -149,7 +149,6 @@ static server *start_metrics_server(const api_config *c, char *err, size_t errle
     o.threads = 1;
     o.connection_limit = 64;
     o.per_ip_connection_limit = 0;
-    o.handler = routes_dispatch_internal;
     o.resolve = routes_resolve_internal;
     o.authenticate = 0;
     return server_start(&o, err, errlen);

@@ -253,15 +253,6 @@ enum MHD_Result routes_dispatch(http_request *r) {
     }
 }
 
-enum MHD_Result routes_dispatch_internal(http_request *r) {
-    int get = is(r, "GET");
-    if (r->route == ROUTE_METRICS)
-        return get ? route_metrics(r) : http_method_not_allowed(r, "GET");
-    if (r->route == ROUTE_HEALTH)
-        return get ? route_health(r) : http_method_not_allowed(r, "GET");
-    return http_error(r, 404, "no such resource", NULL);
-}
-
 /* ---- health, readiness ---- */
 
 static enum MHD_Result route_health(http_request *r) {

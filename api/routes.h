@@ -5,10 +5,9 @@
 #include "http.h"
 #include "passenger_json.h"
 
-/* Runs the route routes_resolve found (r->route, r->target) for r->method. */
+/* Runs the route routes_resolve found (r->route, r->target) for r->method; on the internal
+ * METRICS_PORT listener, whose resolver finds only /metrics and /health, those or 404. */
 enum MHD_Result routes_dispatch(http_request *r);
-/* The internal METRICS_PORT listener: /metrics and /health, 404 for anything else. */
-enum MHD_Result routes_dispatch_internal(http_request *r);
 
 /* The route a raw request target (path and query, as sent) will run, and its decoded segments
  * in *t; t->refuse is 400 or 414 when the target is unacceptable (server_options.resolve). */
