@@ -87,8 +87,8 @@ static void drop_connection(void) {
 static PGconn *api_db_get(char *err, size_t errlen) {
     if (thread_conn)
         return thread_conn;
-    struct timespec ts = clock_now();
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
+    double now = clock_seconds_since(&zero);
     if (now < thread_next_attempt) {
         snprintf(err, errlen, "database unavailable (retrying)");
         return NULL;

@@ -1,10 +1,12 @@
 /* API keys: the key file, constant-time lookup, the access policy and new keys. See auth.h. */
 #include "auth.h"
 
+#include "base64url.h"
 #include "sha256.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -12,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #define LINE_MAX_BYTES 1024
@@ -47,26 +48,10 @@ static auth_role auth_role_parse(const char *text) {
     return AUTH_NONE;
 }
 
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
+/* 64 hex digits (either case) into the 32 bytes they spell; -1 for anything else. */
 static int parse_digest(const char *hex, unsigned char out[32]) {
-    if (strlen(hex) != 64)
-        return -1;
-    for (int i = 0; i < 32; i++) {
-        int hi = hex_value(hex[2 * i]), lo = hex_value(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
-        out[i] = (unsigned char)(hi << 4 | lo);
-    }
-    return 0;
+    size_t n = 0;
+    return OPENSSL_hexstr2buf_ex(out, 32, &n, hex, '\0') == 1 && n == 32 ? 0 : -1;
 }
 
 /* Labels go into JSON log lines and a database column: a plain, short charset keeps them safe to
@@ -184,16 +169,6 @@ static void install(key_set *set) {
     free_set(old);
 }
 
-static int auth_load_text(const char *text, size_t len, const char *origin, char *err,
-                          size_t errlen) {
-    key_set *set = parse_keys(text, len, origin, err, errlen);
-    if (!set)
-        return -1;
-    int count = (int)set->count;
-    install(set);
-    return count;
-}
-
 /* Reads at most AUTH_FILE_MAX bytes of path into a malloc'd buffer. */
 static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -226,9 +201,13 @@ int auth_load(const char *path, char *err, size_t errlen) {
         return -1;
     char origin[300];
     snprintf(origin, sizeof origin, "API_KEYS_FILE %.256s", path);
-    int rc = auth_load_text(text, len, origin, err, errlen);
+    key_set *set = parse_keys(text, len, origin, err, errlen);
     free(text);
-    return rc;
+    if (!set)
+        return -1;
+    int count = (int)set->count;
+    install(set);
+    return count;
 }
 
 int auth_enabled(void) {
@@ -307,38 +286,6 @@ auth_need auth_requirement(const char *method, route_id route, int reads_need_ke
 
 /* ---- new keys ---- */
 
-static int random_bytes(unsigned char *out, size_t len) {
-    size_t got = 0;
-    while (got < len) {
-        ssize_t n = getrandom(out + got, len - got, 0);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        got += (size_t)n;
-    }
-    return 0;
-}
-
-static void base64url(const unsigned char *in, size_t len, char *out) {
-    static const char alphabet[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    size_t o = 0;
-    uint32_t acc = 0;
-    int bits = 0;
-    for (size_t i = 0; i < len; i++) {
-        acc = (acc << 8) | in[i];
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out[o++] = alphabet[(acc >> bits) & 63];
-        }
-    }
-    if (bits > 0)
-        out[o++] = alphabet[(acc << (6 - bits)) & 63];
-    out[o] = '\0';
-}
-
 int auth_new_key(const char *role, const char *label, char *key, size_t keylen, char *line,
                  size_t linelen, char *err, size_t errlen) {
     if (auth_role_parse(role) == AUTH_NONE) {
@@ -351,12 +298,12 @@ int auth_new_key(const char *role, const char *label, char *key, size_t keylen, 
         return -1;
     }
     unsigned char raw[KEY_RANDOM_BYTES];
-    char encoded[KEY_RANDOM_BYTES * 4 / 3 + 4];
-    if (random_bytes(raw, sizeof raw) != 0) {
-        snprintf(err, errlen, "no randomness from the kernel: %s", strerror(errno));
+    char encoded[BASE64URL_LEN(KEY_RANDOM_BYTES) + 1];
+    if (RAND_bytes(raw, sizeof raw) != 1) { /* the kernel's CSPRNG, via OpenSSL */
+        snprintf(err, errlen, "no randomness: RAND_bytes failed");
         return -1;
     }
-    base64url(raw, sizeof raw, encoded);
+    base64url_encode(raw, sizeof raw, encoded);
     snprintf(key, keylen, "%s%s", KEY_PREFIX, encoded);
     char hex[65];
     sha256_hex(key, strlen(key), hex);

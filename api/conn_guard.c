@@ -2,13 +2,14 @@
  * conn_guard.h. */
 #include "conn_guard.h"
 
+#include "clock.h"
+
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #define SWEEP_INTERVAL_MS 100
@@ -29,9 +30,8 @@ static pthread_t sweeper;
 static int sweeper_running;
 
 static long long now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+    static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
+    return (long long)(clock_seconds_since(&zero) * 1000);
 }
 
 conn_state *conn_guard_of(struct MHD_Connection *c) {
@@ -179,10 +179,6 @@ void conn_guard_get_counts(conn_guard_counts *out) {
     out->request_timeouts = atomic_load(&request_timeouts);
     out->idle_yields = atomic_load(&idle_yields);
     out->refused = atomic_load(&refused);
-}
-
-long conn_guard_header_timeouts(void) {
-    return atomic_load(&header_timeouts);
 }
 
 /* Whether the client has closed its side and nothing it sent is left unread. libmicrohttpd

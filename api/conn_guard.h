@@ -89,7 +89,5 @@ typedef struct {
     long header_timeouts, request_timeouts, idle_yields, refused;
 } conn_guard_counts;
 void conn_guard_get_counts(conn_guard_counts *out);
-/* Kept for metrics.c: the header-deadline count. */
-long conn_guard_header_timeouts(void);
 
 #endif

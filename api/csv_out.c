@@ -2,7 +2,6 @@
 #include "csv_out.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 int csv_wanted(http_request *r) {
@@ -61,13 +60,4 @@ void csv_passenger(FILE *out, const passenger *p) {
     csv_real(out, p->fare, ',');
     csv_text(out, p->cabin, ',');
     csv_text(out, embarked, '\n');
-}
-
-enum MHD_Result csv_answer(http_request *r, char *text, size_t len, const char *header,
-                           const char *value) {
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!response)
-        free(text);
-    return http_response(r, 200, CSV_CONTENT_TYPE, response, len, header, value);
 }

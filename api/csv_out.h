@@ -22,8 +22,4 @@ void csv_real(FILE *out, double value, char sep); /* NAN: empty */
 void csv_passenger_header(FILE *out);
 void csv_passenger(FILE *out, const passenger *p);
 
-/* Answers the CSV text (malloc'd, taken) with status 200 and an optional header (a Link). */
-enum MHD_Result csv_answer(http_request *r, char *text, size_t len, const char *header,
-                           const char *value);
-
 #endif

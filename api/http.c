@@ -40,12 +40,21 @@ enum MHD_Result http_response(http_request *r, unsigned status, const char *cont
 }
 
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
-                           size_t len) {
+                           size_t len, const char *header, const char *value) {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!response)
         free(text);
-    return queue(r, status, response, content_type, len);
+    return http_response(r, status, content_type, response, len, header, value);
+}
+
+enum MHD_Result http_memstream(http_request *r, FILE *out, char **text, size_t *len,
+                               const char *content_type, const char *header, const char *value) {
+    if (fclose(out) != 0) {
+        free(*text);
+        return http_error(r, 500, "out of memory", NULL);
+    }
+    return http_owned(r, 200, content_type, *text, *len, header, value);
 }
 
 enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
@@ -71,31 +80,18 @@ void http_format_real(double value, char *out, size_t len) {
 }
 
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
+    return http_json_with_header(r, status, body, NULL, NULL);
+}
+
+enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
+                                      const char *header, const char *value) {
     /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
     if (!text)
         return http_text(r, 500, "application/json",
                          "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
-    return http_owned(r, status, "application/json", text, strlen(text));
-}
-
-enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
-                                      const char *header, const char *value) {
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
-    json_decref(body);
-    if (!text)
-        return http_text(r, 500, "application/json",
-                         "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
-    size_t len = strlen(text);
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free(text);
-        return MHD_NO;
-    }
-    MHD_add_response_header(response, header, value);
-    return queue(r, status, response, "application/json", len);
+    return http_owned(r, status, "application/json", text, strlen(text), header, value);
 }
 
 /* {"error":{...}}, with the request id a client quotes when reporting it. On the Open Inference

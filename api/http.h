@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #define HTTP_PATH_LOG_MAX 200
@@ -79,9 +80,14 @@ enum MHD_Result http_error(http_request *r, unsigned status, const char *message
 /* Answers with bytes (copied) and a content type. */
 enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
                           const char *text, size_t len);
-/* Answers with a malloc'd buffer, which the server frees after sending. */
+/* Answers with a malloc'd buffer, which the server frees after sending, and an optional extra
+ * header (NULL: none). */
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
-                           size_t len);
+                           size_t len, const char *header, const char *value);
+/* Closes out, an open_memstream(text, len), and answers 200 with what it holds (http_owned);
+ * 500 when it could not be written (out of memory). */
+enum MHD_Result http_memstream(http_request *r, FILE *out, char **text, size_t *len,
+                               const char *content_type, const char *header, const char *value);
 /* Answers with a response the route made (a streamed body: MHD_create_response_from_callback;
  * len is what the access log counts) and an optional extra header (NULL: none). */
 enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,

@@ -149,7 +149,6 @@ static server *start_metrics_server(const api_config *c, char *err, size_t errle
     o.threads = 1;
     o.connection_limit = 64;
     o.per_ip_connection_limit = 0;
-    o.handler = routes_dispatch_internal;
     o.resolve = routes_resolve_internal;
     o.authenticate = 0;
     return server_start(&o, err, errlen);
@@ -236,16 +235,11 @@ static int new_key(int argc, char **argv) {
     return 0;
 }
 
-/* Waits for signals in this thread (they are blocked everywhere else). */
-static void serve_until_terminated(server *s, const api_config *c) {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGHUP);
+/* Waits for the signals of set in this thread (they are blocked everywhere else). */
+static void serve_until_terminated(server *s, const api_config *c, const sigset_t *set) {
     for (;;) {
         int sig = 0;
-        if (sigwait(&set, &sig) != 0)
+        if (sigwait(set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
             log_info("SIGHUP: checking for a new model", NULL);
@@ -323,7 +317,7 @@ int main(int argc, char **argv) {
              server_port(s), "metrics_port", metrics ? server_port(metrics) : 0, "threads",
              c.server.threads, "connection_limit", (int)c.server.connection_limit, "model_version",
              model_holder_version(), "startup_ms", clock_seconds_since(&started) * 1e3);
-    serve_until_terminated(s, &c);
+    serve_until_terminated(s, &c, &blocked);
     if (metrics)
         server_drain_and_stop(metrics, 0);
     lookup_batch_stop(); /* after the server: nothing is parked any more */

@@ -118,11 +118,13 @@ static void render_histograms(FILE *out) {
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
+    conn_guard_counts conns;
+    conn_guard_get_counts(&conns);
     fprintf(out,
             "# HELP titanic_http_header_timeouts_total Connections closed for not completing a "
             "request header within HEADER_TIMEOUT_SECONDS.\n"
             "# TYPE titanic_http_header_timeouts_total counter\n"
             "titanic_http_header_timeouts_total %ld\n",
-            conn_guard_header_timeouts());
+            conns.header_timeouts);
     process_metrics_render(out);
 }

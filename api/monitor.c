@@ -30,9 +30,14 @@ int monitor_enabled = 1;
 #define FARE_OCTAVES 17
 #define FARE_BUCKETS (1 + FARE_OCTAVES * FARE_SUBBUCKETS)
 
+/* A window's counts, by index: predictions, predicted survivors, without an age, women, by class
+ * (3), with a fare, and by fare bucket. */
+enum { W_N, W_POSITIVE, W_MISSING_AGE, W_FEMALE, W_PCLASS, W_FARES = W_PCLASS + 3, W_FARE };
+#define W_COUNT (W_FARE + FARE_BUCKETS)
+
 typedef struct {
     atomic_long period; /* seconds / MON_SLICE_SECONDS that the counts below belong to */
-    atomic_ulong n, positive, missing_age, female, pclass[3], fares, fare[FARE_BUCKETS];
+    atomic_ulong count[W_COUNT];
 } window_slice;
 
 typedef struct {
@@ -147,15 +152,8 @@ static window_slice *slice_for(shard *s, long period) {
     if (seen != period &&
         atomic_compare_exchange_strong_explicit(&w->period, &seen, period, memory_order_relaxed,
                                                 memory_order_relaxed)) {
-        atomic_store_explicit(&w->n, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->positive, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->missing_age, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->female, 0, memory_order_relaxed);
-        atomic_store_explicit(&w->fares, 0, memory_order_relaxed);
-        for (int c = 0; c < 3; c++)
-            atomic_store_explicit(&w->pclass[c], 0, memory_order_relaxed);
-        for (int b = 0; b < FARE_BUCKETS; b++)
-            atomic_store_explicit(&w->fare[b], 0, memory_order_relaxed);
+        for (int c = 0; c < W_COUNT; c++)
+            atomic_store_explicit(&w->count[c], 0, memory_order_relaxed);
     }
     return w;
 }
@@ -177,18 +175,18 @@ void monitor_record(int version, const passenger *p, double probability, int pre
         atomic_fetch_add_explicit(&s->prob_sum_nano, nano, memory_order_relaxed);
     add(&s->predicted[predicted ? 1 : 0]);
     window_slice *w = slice_for(s, current_period());
-    add(&w->n);
+    add(&w->count[W_N]);
     if (predicted)
-        add(&w->positive);
+        add(&w->count[W_POSITIVE]);
     if (isnan(p->age))
-        add(&w->missing_age);
+        add(&w->count[W_MISSING_AGE]);
     if (p->sex == SEX_FEMALE)
-        add(&w->female);
+        add(&w->count[W_FEMALE]);
     if (p->pclass >= 1 && p->pclass <= 3)
-        add(&w->pclass[p->pclass - 1]);
+        add(&w->count[W_PCLASS + p->pclass - 1]);
     if (!isnan(p->fare)) {
-        add(&w->fares);
-        add(&w->fare[fare_bucket(p->fare)]);
+        add(&w->count[W_FARES]);
+        add(&w->count[W_FARE + fare_bucket(p->fare)]);
     }
 }
 
@@ -199,7 +197,7 @@ static unsigned long load(const atomic_ulong *counter) {
 }
 
 typedef struct {
-    unsigned long n, positive, missing_age, female, pclass[3], fares, fare[FARE_BUCKETS];
+    unsigned long count[W_COUNT];
 } window_totals;
 
 /* The window's slices of every shard of slot added up. */
@@ -211,28 +209,21 @@ static void window_of(const version_slot *slot, long now, window_totals *t) {
             long period = atomic_load_explicit(&w->period, memory_order_relaxed);
             if (period < 0 || period <= now - MON_SLICES || period > now)
                 continue;
-            t->n += load(&w->n);
-            t->positive += load(&w->positive);
-            t->missing_age += load(&w->missing_age);
-            t->female += load(&w->female);
-            t->fares += load(&w->fares);
-            for (int c = 0; c < 3; c++)
-                t->pclass[c] += load(&w->pclass[c]);
-            for (int b = 0; b < FARE_BUCKETS; b++)
-                t->fare[b] += load(&w->fare[b]);
+            for (int c = 0; c < W_COUNT; c++)
+                t->count[c] += load(&w->count[c]);
         }
     }
 }
 
 /* The geometric middle of the bucket holding quantile q (bucket 0, [0, 1), reads 0.5). */
 static double fare_quantile(const window_totals *t, double q) {
-    if (t->fares == 0)
+    if (t->count[W_FARES] == 0)
         return NAN;
-    double rank = q * (double)t->fares;
+    double rank = q * (double)t->count[W_FARES];
     unsigned long seen = 0;
     int b = 0;
     for (; b < FARE_BUCKETS - 1; b++) {
-        seen += t->fare[b];
+        seen += t->count[W_FARE + b];
         if ((double)seen >= rank && seen > 0)
             break;
     }
@@ -247,12 +238,13 @@ static double ratio(unsigned long part, unsigned long whole) {
 
 static void summarize(int version, const window_totals *t, monitor_summary *m) {
     m->version = version;
-    m->predictions = t->n;
-    m->positive_ratio = ratio(t->positive, t->n);
-    m->missing_age_ratio = ratio(t->missing_age, t->n);
-    m->female_ratio = ratio(t->female, t->n);
+    const unsigned long n = t->count[W_N];
+    m->predictions = n;
+    m->positive_ratio = ratio(t->count[W_POSITIVE], n);
+    m->missing_age_ratio = ratio(t->count[W_MISSING_AGE], n);
+    m->female_ratio = ratio(t->count[W_FEMALE], n);
     for (int c = 0; c < 3; c++)
-        m->pclass_ratio[c] = ratio(t->pclass[c], t->n);
+        m->pclass_ratio[c] = ratio(t->count[W_PCLASS + c], n);
     m->fare_p50 = fare_quantile(t, 0.5);
     m->fare_p90 = fare_quantile(t, 0.9);
 }
@@ -267,7 +259,7 @@ static int monitor_summaries(monitor_summary *out, int max, int with_idle) {
             continue;
         window_totals t;
         window_of(&slots[i], now, &t);
-        if (t.n > 0 || with_idle)
+        if (t.count[W_N] > 0 || with_idle)
             summarize(version, &t, &out[count++]);
     }
     return count;

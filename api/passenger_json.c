@@ -221,62 +221,7 @@ static int set_predict_field(predict_field f, const flat_value *v, const char *p
     }
 }
 
-static int lookup_predict_key(const char *key) {
-    for (size_t i = 0; i < sizeof predict_keys / sizeof predict_keys[0]; i++) {
-        if (strcmp(key, predict_keys[i].key) == 0)
-            return (int)predict_keys[i].field;
-    }
-    return -1;
-}
-
-int passenger_set_predict_field(const char *key, json_t *value, const char *prefix, passenger *p,
-                                input_error *e) {
-    int f = lookup_predict_key(key);
-    if (f < 0)
-        return fail(e, prefix, key, "unknown field");
-    flat_value v = flat_of(value);
-    return set_predict_field((predict_field)f, &v, prefix, key, p, e);
-}
-
-int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, input_error *e) {
-    passenger_init(p);
-    p->pclass = 0;
-    p->sex = -1;
-    flat_value whole = flat_of(obj);
-    if (whole.type != FLAT_OBJECT)
-        return wrong_type(e, prefix, "", "a passenger object", &whole);
-    int seen[F_COUNT] = {0};
-    const char *key;
-    json_t *value;
-    json_object_foreach(obj, key, value) {
-        int f = lookup_predict_key(key);
-        if (f < 0) {
-            char quoted[80];
-            snprintf(quoted, sizeof quoted, "%.60s", key);
-            return fail(e, prefix, quoted, "unknown field");
-        }
-        if (f != F_IGNORED && seen[f]++)
-            return fail(e, prefix, key, "given twice (in two spellings)");
-        flat_value v = flat_of(value);
-        if (set_predict_field((predict_field)f, &v, prefix, key, p, e) != 0)
-            return -1;
-    }
-    if (!seen[F_PCLASS])
-        return fail(e, prefix, "pclass", "required");
-    if (!seen[F_SEX])
-        return fail(e, prefix, "sex", "required");
-    return 0;
-}
-
-/* ---- the fast path for one /predict passenger ---- */
-
 #define PREDICT_KEY_COUNT (sizeof predict_keys / sizeof predict_keys[0])
-
-typedef struct {
-    passenger *p;
-    unsigned char key_seen[PREDICT_KEY_COUNT];
-    int field_seen[F_COUNT];
-} fast_predict;
 
 static int predict_key_index(const char *key, size_t len) {
     for (size_t i = 0; i < PREDICT_KEY_COUNT; i++) {
@@ -286,95 +231,144 @@ static int predict_key_index(const char *key, size_t len) {
     return -1;
 }
 
-/* One pair of the body; 0 (decline) on anything the full path would refuse, so that path words
- * the error: an unknown or repeated key, a field in two spellings, a value set_predict_field
- * refuses. */
-static int take_predict_pair(void *ctx, const char *key, size_t len, const flat_value *v) {
-    fast_predict *f = ctx;
-    int i = predict_key_index(key, len);
-    if (i < 0 || f->key_seen[i]++)
-        return 0;
-    predict_field field = predict_keys[i].field;
-    if (field != F_IGNORED && f->field_seen[field]++)
-        return 0;
-    input_error e;
-    return set_predict_field(field, v, "", predict_keys[i].key, f->p, &e) == 0;
+int passenger_set_predict_field(const char *key, json_t *value, const char *prefix, passenger *p,
+                                input_error *e) {
+    int i = predict_key_index(key, strlen(key));
+    if (i < 0)
+        return fail(e, prefix, key, "unknown field");
+    flat_value v = flat_of(value);
+    return set_predict_field(predict_keys[i].field, &v, prefix, key, p, e);
 }
 
-int passenger_from_predict_text(const char *body, size_t len, passenger *p) {
-    fast_predict f;
-    memset(&f, 0, sizeof f);
-    f.p = p;
+/* One /predict object being read, pair by pair, by jansson's path or the fast one. */
+typedef struct {
+    passenger *p;
+    const char *prefix;
+    input_error *e;
+    unsigned char key_seen[PREDICT_KEY_COUNT];
+    int field_seen[F_COUNT];
+} predict_reader;
+
+static void predict_begin(predict_reader *f, passenger *p, const char *prefix, input_error *e) {
+    *f = (predict_reader){.p = p, .prefix = prefix, .e = e};
     passenger_init(p);
     p->pclass = 0;
     p->sex = -1;
-    return json_flat_scan(body, len, take_predict_pair, &f) && f.field_seen[F_PCLASS] &&
-           f.field_seen[F_SEX];
+}
+
+/* One pair (key: len bytes, not NUL-terminated from the scanner); 0, or -1 with f->e set: an
+ * unknown or repeated key, a field in two spellings, a value set_predict_field refuses. */
+static int predict_pair(predict_reader *f, const char *key, size_t len, const flat_value *v) {
+    int i = predict_key_index(key, len);
+    if (i < 0) {
+        char quoted[80];
+        snprintf(quoted, sizeof quoted, "%.*s", (int)(len < 60 ? len : 60), key);
+        return fail(f->e, f->prefix, quoted, "unknown field");
+    }
+    predict_field field = predict_keys[i].field;
+    if (f->key_seen[i]++ || (field != F_IGNORED && f->field_seen[field]++))
+        return fail(f->e, f->prefix, predict_keys[i].key, "given twice (in two spellings)");
+    return set_predict_field(field, v, f->prefix, predict_keys[i].key, f->p, f->e);
+}
+
+static int predict_end(const predict_reader *f) {
+    if (!f->field_seen[F_PCLASS])
+        return fail(f->e, f->prefix, "pclass", "required");
+    if (!f->field_seen[F_SEX])
+        return fail(f->e, f->prefix, "sex", "required");
+    return 0;
+}
+
+int passenger_from_predict_json(json_t *obj, const char *prefix, passenger *p, input_error *e) {
+    predict_reader f;
+    predict_begin(&f, p, prefix, e);
+    flat_value whole = flat_of(obj);
+    if (whole.type != FLAT_OBJECT)
+        return wrong_type(e, prefix, "", "a passenger object", &whole);
+    const char *key;
+    json_t *value;
+    json_object_foreach(obj, key, value) {
+        flat_value v = flat_of(value);
+        if (predict_pair(&f, key, strlen(key), &v) != 0)
+            return -1;
+    }
+    return predict_end(&f);
+}
+
+/* ---- the fast path for one /predict passenger ---- */
+
+/* Declines (0) on anything the full path would refuse, so that path words the error. */
+static int take_predict_pair(void *ctx, const char *key, size_t len, const flat_value *v) {
+    return predict_pair(ctx, key, len, v) == 0;
+}
+
+int passenger_from_predict_text(const char *body, size_t len, passenger *p) {
+    predict_reader f;
+    input_error e;
+    predict_begin(&f, p, "", &e);
+    return json_flat_scan(body, len, take_predict_pair, &f) && predict_end(&f) == 0;
 }
 
 /* ---- the /people contract ---- */
+
+/* The Person fields besides uuid and survived, in the order they are checked, each set by
+ * /predict's setter; all are required, and none may be null (expected: what null is not). */
+static const struct {
+    const char *key;
+    predict_field field;
+    const char *expected;
+} person_keys[] = {
+    {"passengerClass", F_PCLASS, "an integer"},
+    {"name", F_NAME, NULL}, /* null reads as "" and is refused below as empty */
+    {"sex", F_SEX, "a string"},
+    {"age", F_AGE, "a number"},
+    {"siblingsOrSpousesAboard", F_SIBSP, "an integer"},
+    {"parentsOrChildrenAboard", F_PARCH, "an integer"},
+    {"fare", F_FARE, "a number"},
+};
+#define PERSON_KEYS (sizeof person_keys / sizeof person_keys[0])
+
+static int person_key_known(const char *key) {
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        if (strcmp(key, person_keys[i].key) == 0)
+            return 1;
+    }
+    return strcmp(key, "uuid") == 0 || strcmp(key, "survived") == 0;
+}
 
 int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     passenger_init(p);
     flat_value whole = flat_of(obj);
     if (whole.type != FLAT_OBJECT)
         return wrong_type(e, "", "", "a Person object", &whole);
-    static const char *const known[] = {
-        "uuid", "survived", "passengerClass",          "name",
-        "sex",  "age",      "siblingsOrSpousesAboard", "parentsOrChildrenAboard",
-        "fare"};
     const char *key;
     json_t *value;
     json_object_foreach(obj, key, value) {
-        size_t i = 0;
-        while (i < sizeof known / sizeof known[0] && strcmp(key, known[i]) != 0)
-            i++;
-        if (i == sizeof known / sizeof known[0]) {
+        if (!person_key_known(key)) {
             char quoted[80];
             snprintf(quoted, sizeof quoted, "%.60s", key);
             return fail(e, "", quoted, "unknown field");
         }
     }
-    for (size_t i = 1; i < sizeof known / sizeof known[0]; i++) {
-        if (!json_object_get(obj, known[i]))
-            return fail(e, "", known[i], "required");
+    if (!json_object_get(obj, "survived"))
+        return fail(e, "", "survived", "required");
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        if (!json_object_get(obj, person_keys[i].key))
+            return fail(e, "", person_keys[i].key, "required");
     }
     flat_value survived = flat_of(json_object_get(obj, "survived"));
     if (survived.type != FLAT_TRUE && survived.type != FLAT_FALSE)
         return wrong_type(e, "", "survived", "a boolean", &survived);
     p->survived = survived.type == FLAT_TRUE ? 1 : 0;
-    long n;
-    char reason[128];
-    flat_value v = flat_of(json_object_get(obj, "passengerClass"));
-    if (get_int(&v, "", "passengerClass", 1, 3, &n, e) != 0)
-        return -1;
-    p->pclass = (int8_t)n;
-    v = flat_of(json_object_get(obj, "name"));
-    if (get_text(&v, "", "name", PASSENGER_NAME_MAX, p->name, e) != 0)
-        return -1;
-    if (p->name[0] == '\0')
-        return fail(e, "", "name", "required: a non-empty string");
-    v = flat_of(json_object_get(obj, "sex"));
-    if (get_sex(&v, "", "sex", &p->sex, e) != 0)
-        return -1;
-    v = flat_of(json_object_get(obj, "age"));
-    if (get_number(&v, "", "age", &p->age, e) != 0)
-        return -1;
-    if (passenger_check_age(p->age, reason, sizeof reason) != 0)
-        return fail(e, "", "age", reason);
-    v = flat_of(json_object_get(obj, "siblingsOrSpousesAboard"));
-    if (get_int(&v, "", "siblingsOrSpousesAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
-        return -1;
-    p->sibsp = (int16_t)n;
-    v = flat_of(json_object_get(obj, "parentsOrChildrenAboard"));
-    if (get_int(&v, "", "parentsOrChildrenAboard", 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
-        return -1;
-    p->parch = (int16_t)n;
-    v = flat_of(json_object_get(obj, "fare"));
-    if (get_number(&v, "", "fare", &p->fare, e) != 0)
-        return -1;
-    if (passenger_check_fare(p->fare, reason, sizeof reason) != 0)
-        return fail(e, "", "fare", reason);
+    for (size_t i = 0; i < PERSON_KEYS; i++) {
+        flat_value v = flat_of(json_object_get(obj, person_keys[i].key));
+        if (v.type == FLAT_NULL && person_keys[i].expected)
+            return wrong_type(e, "", person_keys[i].key, person_keys[i].expected, &v);
+        if (set_predict_field(person_keys[i].field, &v, "", person_keys[i].key, p, e) != 0)
+            return -1;
+        if (person_keys[i].field == F_NAME && p->name[0] == '\0')
+            return fail(e, "", "name", "required: a non-empty string");
+    }
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "passengers_store.h"
 #include "server.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,13 +83,6 @@ static route_id match_v2_model(const http_target *t) {
                                    : ROUTE_UNKNOWN;
 }
 
-static int hex_digit(char c) {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
 static int refuse(http_target *t, unsigned status, const char *why) {
     t->refuse = status;
     t->why = why;
@@ -113,8 +107,8 @@ static int decode_path(const char *raw, http_target *t) {
     for (size_t i = 0; i < query; i++) {
         char c = raw[i];
         if (c == '%') {
-            int hi = i + 2 < query ? hex_digit(raw[i + 1]) : -1;
-            int lo = hi >= 0 ? hex_digit(raw[i + 2]) : -1;
+            int hi = i + 2 < query ? OPENSSL_hexchar2int((unsigned char)raw[i + 1]) : -1;
+            int lo = hi >= 0 ? OPENSSL_hexchar2int((unsigned char)raw[i + 2]) : -1;
             if (lo < 0)
                 return refuse(t, 400, "malformed percent-encoding in the path");
             c = (char)(hi << 4 | lo);
@@ -202,7 +196,9 @@ route_id routes_resolve_internal(const char *raw_target, http_target *t) {
 static enum MHD_Result not_found(http_request *r) {
     r->route = ROUTE_UNKNOWN;
     if (seg_is(&r->target, 0, "v2")) /* the protocol's own error shape there */
-        return route_v2_error(r, 404, "no such endpoint");
+        return http_json(
+            r, 404,
+            json_pack("{s:s, s:s}", "error", "no such endpoint", "request_id", r->request_id));
     return http_error(r, 404, "no such resource", NULL);
 }
 
@@ -255,15 +251,6 @@ enum MHD_Result routes_dispatch(http_request *r) {
     default:
         return not_found(r);
     }
-}
-
-enum MHD_Result routes_dispatch_internal(http_request *r) {
-    int get = is(r, "GET");
-    if (r->route == ROUTE_METRICS)
-        return get ? route_metrics(r) : http_method_not_allowed(r, "GET");
-    if (r->route == ROUTE_HEALTH)
-        return get ? route_health(r) : http_method_not_allowed(r, "GET");
-    return http_error(r, 404, "no such resource", NULL);
 }
 
 /* ---- health, readiness ---- */
@@ -333,7 +320,7 @@ static enum MHD_Result route_model_report(http_request *r) {
         return http_database_error(r, unavailable, err);
     if (!html)
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
-    return http_owned(r, 200, "text/html; charset=utf-8", html, len);
+    return http_owned(r, 200, "text/html; charset=utf-8", html, len, NULL, NULL);
 }
 
 /* ---- metrics and the API document ---- */
@@ -397,11 +384,8 @@ static enum MHD_Result route_metrics(http_request *r) {
     metrics_render(out);
     render_gauges(out);
     monitor_render(out);
-    if (fclose(out) != 0) {
-        free(text);
-        return http_error(r, 500, "cannot render metrics", NULL);
-    }
-    return http_owned(r, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8", NULL,
+                          NULL);
 }
 
 static enum MHD_Result route_openapi(http_request *r) {

@@ -3,11 +3,11 @@
 #define TITANIC_ROUTES_H
 
 #include "http.h"
+#include "passenger_json.h"
 
-/* Runs the route routes_resolve found (r->route, r->target) for r->method. */
+/* Runs the route routes_resolve found (r->route, r->target) for r->method; on the internal
+ * METRICS_PORT listener, whose resolver finds only /metrics and /health, those or 404. */
 enum MHD_Result routes_dispatch(http_request *r);
-/* The internal METRICS_PORT listener: /metrics and /health, 404 for anything else. */
-enum MHD_Result routes_dispatch_internal(http_request *r);
 
 /* The route a raw request target (path and query, as sent) will run, and its decoded segments
  * in *t; t->refuse is 400 or 414 when the target is unacceptable (server_options.resolve). */
@@ -25,6 +25,9 @@ enum MHD_Result route_person_get(http_request *r, const char *uuid);
 enum MHD_Result route_person_put(http_request *r, const char *uuid);
 enum MHD_Result route_person_delete(http_request *r, const char *uuid);
 
+/* 400 naming the field of an input error, and what is wrong with it. */
+enum MHD_Result route_invalid(http_request *r, const input_error *e);
+
 /* The one "no model loaded" answer: 503 in the route's error shape (the protocol's on /v2). */
 #define ROUTE_NO_MODEL "no model loaded (train one with titanic-train)"
 enum MHD_Result route_no_model(http_request *r);
@@ -35,8 +38,5 @@ enum MHD_Result route_v2_server(http_request *r);
 enum MHD_Result route_v2_live(http_request *r);
 enum MHD_Result route_v2_ready(http_request *r);
 enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version);
-/* The protocol's error object {"error": message}, with the request id beside it, whatever
- * r->route is (http_error gives it on the protocol's routes). */
-enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *message);
 
 #endif

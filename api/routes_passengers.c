@@ -40,7 +40,7 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
     char *text = passenger_json_text(&found->row, &len);
     if (!text)
         return http_error(r, 500, "out of memory", NULL);
-    return http_owned(r, 200, "application/json", text, len);
+    return http_owned(r, 200, "application/json", text, len, NULL, NULL);
 }
 
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
@@ -373,11 +373,7 @@ static enum MHD_Result stats_csv(http_request *r, const survival_group *groups, 
         fprintf(out, "%ld,%ld,%ld,", (long)g->passengers, (long)g->known, (long)g->survived);
         csv_real(out, g->known ? (double)g->survived / (double)g->known : NAN, '\n');
     }
-    if (fclose(out) != 0) {
-        free(text);
-        return http_error(r, 500, "out of memory", NULL);
-    }
-    return csv_answer(r, text, len, NULL, NULL);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, NULL, NULL);
 }
 
 enum MHD_Result route_stats(http_request *r) {

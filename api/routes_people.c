@@ -69,11 +69,7 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
         fprintf(out, "%d,%d,", p->sibsp, p->parch);
         csv_real(out, p->fare, '\n');
     }
-    if (fclose(out) != 0) {
-        free(text);
-        return http_error(r, 500, "out of memory", NULL);
-    }
-    return csv_answer(r, text, len, link ? "Link" : NULL, link);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, link ? "Link" : NULL, link);
 }
 
 enum MHD_Result route_people_list(http_request *r) {
@@ -111,11 +107,8 @@ static int parse_person_body(http_request *r, passenger *p) {
     json_t *body = parse_json_body(r->body, r->body_len, &e);
     int rc = body ? passenger_from_person_json(body, p, &e) : -1;
     json_decref(body);
-    if (rc != 0) {
-        char message[400];
-        snprintf(message, sizeof message, "%s%s%s", e.field, e.field[0] ? ": " : "", e.reason);
-        http_error(r, 400, message, e.field[0] ? e.field : NULL);
-    }
+    if (rc != 0)
+        route_invalid(r, &e);
     return rc;
 }
 

@@ -66,7 +66,7 @@ static int parse_explain(http_request *r, int *explain) {
     return 0;
 }
 
-static enum MHD_Result invalid(http_request *r, const input_error *e) {
+enum MHD_Result route_invalid(http_request *r, const input_error *e) {
     char message[400];
     snprintf(message, sizeof message, "%s%s%s", e->field, e->field[0] ? ": " : "", e->reason);
     return http_error(r, 400, message, e->field[0] ? e->field : NULL);
@@ -111,7 +111,7 @@ static enum MHD_Result predict_batch(http_request *r, const titanic_model *m, js
             size_t len = strlen(e.field);
             if (len > 0 && e.field[len - 1] == '.') /* the element itself, not a field */
                 e.field[len - 1] = '\0';
-            return invalid(r, &e);
+            return route_invalid(r, &e);
         }
     }
     json_t *out = json_array();
@@ -139,7 +139,7 @@ static enum MHD_Result predict_body(http_request *r, const titanic_model *m, jso
     passenger p;
     input_error e;
     if (passenger_from_predict_json(body, "", &p, &e) != 0)
-        return invalid(r, &e);
+        return route_invalid(r, &e);
     if (explain)
         return http_json(r, 200, prediction_json(m, &p, explain));
     return answer_single(r, m, &p);
@@ -171,7 +171,7 @@ enum MHD_Result route_predict(http_request *r) {
     input_error e;
     json_t *body = parse_json_body(r->body, r->body_len, &e);
     if (!body)
-        return invalid(r, &e);
+        return route_invalid(r, &e);
     model_ref *ref = model_holder_acquire();
     if (!ref) {
         json_decref(body);

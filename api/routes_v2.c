@@ -39,18 +39,6 @@ static const struct {
 
 static const char *const v2_outputs[2][2] = {{"probability", "FP64"}, {"survived", "BOOL"}};
 
-/* ---- answers ---- */
-
-enum MHD_Result route_v2_error(http_request *r, unsigned status, const char *message) {
-    return http_json(r, status,
-                     json_pack("{s:s, s:s}", "error", message, "request_id", r->request_id));
-}
-
-static enum MHD_Result database_unavailable(http_request *r, const char *err) {
-    log_warn("database error", "{s:s, s:s}", "error", err, "route", route_template(r->route));
-    return route_v2_error(r, 503, "database unavailable; try again shortly");
-}
-
 /* ---- server ---- */
 
 enum MHD_Result route_v2_server(http_request *r) {
@@ -85,22 +73,18 @@ static json_t *tensor_metadata(const char *name, const char *datatype) {
 /* The stored versions as strings, newest first; only the active one when the database is away. */
 static json_t *stored_versions(http_request *r) {
     int unavailable, count = 0;
-    char err[512], text[24];
+    char err[512];
     model_row *rows = NULL;
     json_t *list = json_array();
     if (models_store_list(api_db_store(), &rows, &count, &unavailable, err, sizeof err) != 0) {
         log_warn("model versions not listed", "{s:s, s:s}", "error", err, "route",
                  route_template(r->route));
-        if (model_holder_version() > 0) {
-            snprintf(text, sizeof text, "%d", model_holder_version());
-            json_array_append_new(list, json_string(text));
-        }
+        if (model_holder_version() > 0)
+            json_array_append_new(list, json_sprintf("%d", model_holder_version()));
         return list;
     }
-    for (int i = 0; i < count; i++) {
-        snprintf(text, sizeof text, "%d", rows[i].version);
-        json_array_append_new(list, json_string(text));
-    }
+    for (int i = 0; i < count; i++)
+        json_array_append_new(list, json_sprintf("%d", rows[i].version));
     models_store_free_rows(rows, count);
     return list;
 }
@@ -426,11 +410,11 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
     char message[512];
     passenger *batch = calloc((size_t)rows, sizeof *batch); /* rows <= MAX_BATCH */
     if (!batch)
-        return route_v2_error(r, 500, "out of memory");
+        return http_error(r, 500, "out of memory", NULL);
     for (long i = 0; i < rows; i++) {
         if (row_passenger(cols, (size_t)i, &batch[i], message, sizeof message) != 0) {
             free(batch);
-            return route_v2_error(r, 400, message);
+            return http_error(r, 400, message, NULL);
         }
     }
     json_t *probability = json_array(), *survived = json_array();
@@ -456,11 +440,9 @@ static enum MHD_Result infer_rows(http_request *r, const titanic_model *m, json_
     }
     /* The protocol echoes the request's id; without one, the request id names the answer. */
     json_t *id = json_object_get(body, "id");
-    char version_text[24];
-    snprintf(version_text, sizeof version_text, "%d", version);
     return http_json(r, 200,
-                     json_pack("{s:s, s:s, s:s, s:o, s:{s:o, s:o}}", "model_name", V2_MODEL_NAME,
-                               "model_version", version_text, "id",
+                     json_pack("{s:s, s:o, s:s, s:o, s:{s:o, s:o}}", "model_name", V2_MODEL_NAME,
+                               "model_version", json_sprintf("%d", version), "id",
                                id ? json_string_value(id) : r->request_id, "outputs", outputs,
                                "parameters", "path", paths, "imputed", imputed));
 }
@@ -476,10 +458,10 @@ static int binary_request(const http_request *r) {
 static enum MHD_Result infer(http_request *r, const titanic_model *m) {
     char message[512];
     if (binary_request(r))
-        return route_v2_error(r, 400, "binary tensor data is not supported; send JSON \"data\"");
+        return http_error(r, 400, "binary tensor data is not supported; send JSON \"data\"", NULL);
     json_t *body = parse_infer_body(r, message, sizeof message);
     if (!body)
-        return route_v2_error(r, 400, message);
+        return http_error(r, 400, message, NULL);
     column cols[V2_INPUTS] = {{0}};
     int wanted[2];
     long rows = -1;
@@ -487,7 +469,7 @@ static enum MHD_Result infer(http_request *r, const titanic_model *m) {
         requested_outputs(json_object_get(body, "outputs"), wanted, message, sizeof message) == 0)
         rows = take_inputs(json_object_get(body, "inputs"), cols, message, sizeof message);
     enum MHD_Result rc =
-        rows < 0 ? route_v2_error(r, 400, message) : infer_rows(r, m, body, cols, rows, wanted);
+        rows < 0 ? http_error(r, 400, message, NULL) : infer_rows(r, m, body, cols, rows, wanted);
     json_decref(body);
     return rc;
 }
@@ -519,19 +501,15 @@ static model_ref *model_for(http_request *r, const char *version, enum MHD_Resul
         return ref;
     snprintf(message, sizeof message, "model %s has no version '%.24s'", V2_MODEL_NAME, version);
     if (status == MODEL_CACHE_NOT_FOUND)
-        *answered = route_v2_error(r, 404, message);
+        *answered = http_error(r, 404, message, NULL);
     else if (status == MODEL_CACHE_UNAVAILABLE)
-        *answered = database_unavailable(r, err);
+        *answered = http_database_error(r, 1, err);
     else {
         log_error("model version unusable", "{s:s}", "error", err);
         *answered =
-            route_v2_error(r, 500, "internal error; quote the request_id when reporting it");
+            http_error(r, 500, "internal error; quote the request_id when reporting it", NULL);
     }
     return NULL;
-}
-
-static int is(const http_request *r, const char *method) {
-    return strcmp(r->method, method) == 0;
 }
 
 static enum MHD_Result model_ready(http_request *r, const char *version) {
@@ -550,13 +528,13 @@ static enum MHD_Result model_ready(http_request *r, const char *version) {
 enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version) {
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
     const char *allow = infer_route ? "POST" : "GET";
-    if (!(is(r, allow) || (!infer_route && is(r, "HEAD"))))
-        return http_method_not_allowed(r, allow); /* in the protocol's shape (http.h) */
+    if (!http_method_is(r, allow)) /* HEAD counts as GET; the 405 in the protocol's shape */
+        return http_method_not_allowed(r, allow);
     if (strcmp(name, V2_MODEL_NAME) != 0) {
         char message[160];
         snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,
                  V2_MODEL_NAME);
-        return route_v2_error(r, 404, message);
+        return http_error(r, 404, message, NULL);
     }
     if (r->route == ROUTE_V2_MODEL_READY || r->route == ROUTE_V2_VERSION_READY)
         return model_ready(r, version);
@@ -575,9 +553,9 @@ enum MHD_Result route_v2_model(http_request *r, const char *name, const char *ve
     if (infer_route) {
         rc = infer(r, model_ref_model(ref));
     } else {
-        char text[24];
-        snprintf(text, sizeof text, "%d", model_version(model_ref_model(ref)));
-        rc = model_metadata(r, json_pack("[s]", text), model_ref_model(ref));
+        json_t *version_list =
+            json_pack("[o]", json_sprintf("%d", model_version(model_ref_model(ref))));
+        rc = model_metadata(r, version_list, model_ref_model(ref));
     }
     model_holder_release(ref);
     return rc;
