@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 /* Characters the encoding of n bytes takes (add 1 for the NUL). */
-#define BASE64URL_LEN(n) (((n) * 4 + 2) / 3)
+#define BASE64URL_LEN(n) (((n)*4 + 2) / 3)
 
 /* Writes the encoding of in (n bytes) and a NUL into out (BASE64URL_LEN(n) + 1 bytes); returns
  * its length. */

@@ -58,7 +58,8 @@ static void show_progress(load_state *s, int final) {
     if (total > 0) {
         double fraction = (double)s->bytes_read / (double)total;
         double eta = fraction > 0 ? now / fraction - now : 0;
-        static const char done[] = "##############################", to_do[] = "..............................";
+        static const char done[] = "##############################",
+                          to_do[] = "..............................";
         int filled = fraction < 1 ? (int)(fraction * 30) : 30;
         fprintf(stderr, "\r%5.1f%% [%.*s%.*s] %ld rows  %.0f rows/s  ETA %.0fs   ", fraction * 100,
                 filled, done, 30 - filled, to_do, rows, rate, final ? 0.0 : eta);
@@ -78,7 +79,8 @@ static int interrupted(const load_state *s) {
 static int stage_row(const passenger *p, const csv_row_text *text, long line, void *arg) {
     load_state *s = arg;
     s->result->valid++;
-    passenger_decimal age = {text->age.text, text->age.len}, fare = {text->fare.text, text->fare.len};
+    passenger_decimal age = {text->age.text, text->age.len},
+                      fare = {text->fare.text, text->fare.len};
     if (!s->unchanged_file && passengers_load_row(&s->load, p, &age, &fare, line) != 0)
         return -1;
     show_progress(s, 0);
@@ -132,8 +134,8 @@ static int begin_load(load_state *s, int fd, char *err, size_t errlen) {
     long same = 0;
     if (!s->load.first &&
         (prehash_file(s, fd, err, errlen) != 0 ||
-         (s->prehashed && runs_store_same_file(s->load.conn, s->result->sha256,
-                                               s->options->id_base, &same, err, errlen) != 0)))
+         (s->prehashed && runs_store_same_file(s->load.conn, s->result->sha256, s->options->id_base,
+                                               &same, err, errlen) != 0)))
         return -1;
     if ((s->unchanged_file = same > 0)) {
         log_info("same file as a committed run and no change since: validating only", "{s:I}",
@@ -197,10 +199,10 @@ static void explain_stop(load_state *s, char *err, size_t errlen) {
 /* The run as etl_runs records it. */
 static run_record record_of(const load_state *s) {
     const etl_result *r = s->result;
-    return (run_record){r->run_id,   csv_layout_name(r->layout),
-                        r->sha256,   r->read,
-                        r->inserted, r->updated,
-                        r->unchanged, r->rejected,
+    return (run_record){r->run_id,          csv_layout_name(r->layout),
+                        r->sha256,          r->read,
+                        r->inserted,        r->updated,
+                        r->unchanged,       r->rejected,
                         s->options->id_base};
 }
 

@@ -228,11 +228,11 @@ static void print_summary(const cli *c, const etl_result *r) {
     fflush(stdout);
     log_info(c->dry_run ? "dry run finished" : "load committed",
              "{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:b}", "source", c->file,
-             "layout", csv_layout_name(r->layout), "sha256", r->sha256, "read",
-             (json_int_t)r->read, "valid", (json_int_t)r->valid, "inserted",
-             (json_int_t)r->inserted, "updated", (json_int_t)r->updated, "unchanged",
-             (json_int_t)r->unchanged, "rejected", (json_int_t)r->rejected, "seconds", r->seconds,
-             "rows_per_s", rate, "run_id", (json_int_t)r->run_id, "dry_run", c->dry_run);
+             "layout", csv_layout_name(r->layout), "sha256", r->sha256, "read", (json_int_t)r->read,
+             "valid", (json_int_t)r->valid, "inserted", (json_int_t)r->inserted, "updated",
+             (json_int_t)r->updated, "unchanged", (json_int_t)r->unchanged, "rejected",
+             (json_int_t)r->rejected, "seconds", r->seconds, "rows_per_s", rate, "run_id",
+             (json_int_t)r->run_id, "dry_run", c->dry_run);
 }
 
 static int run_load(const cli *c) {

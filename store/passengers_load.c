@@ -14,8 +14,9 @@
  * below, so the COPY's column list and its rows cannot drift apart. */
 #define COPY_FIELDS(X)                                                                             \
     X(passenger_id)                                                                                \
-    X(uuid) X(survived) X(pclass) X(name) X(sex) X(age) X(sibsp) X(parch) X(ticket) X(fare)         \
-        X(cabin) X(embarked) X(inserted_run) X(updated_run)
+    X(uuid)                                                                                        \
+    X(survived) X(pclass) X(name) X(sex) X(age) X(sibsp) X(parch) X(ticket) X(fare) X(cabin)       \
+        X(embarked) X(inserted_run) X(updated_run)
 #define FIELD_NUMBER(column) FIELD_##column,
 #define FIELD_NAME(column) #column ", "
 enum { COPY_FIELDS(FIELD_NUMBER) COPY_FIELD_COUNT };
@@ -51,13 +52,13 @@ int passengers_load_begin(passengers_load *l, char *err, size_t errlen) {
  * pool keeps a big staging table in memory instead of spilling it to disk, allowed only before
  * the session's first temporary table, which this is. */
 int passengers_load_copy(passengers_load *l, char *err, size_t errlen) {
-    static const char *const first[] = {
-        "SELECT passengers_defer_indexes()",
-        "COPY passengers (" PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)"};
+    static const char *const first[] = {"SELECT passengers_defer_indexes()",
+                                        "COPY passengers (" PASSENGER_COPY_COLUMNS
+                                        ") FROM STDIN WITH (FORMAT binary)"};
     static const char *const staged[] = {
         "SET temp_buffers = '128MB'",
-        "CREATE TEMP TABLE etl_stage ON COMMIT DROP AS SELECT 0::bigint AS line, "
-        PASSENGER_COPY_COLUMNS " FROM passengers WITH NO DATA",
+        "CREATE TEMP TABLE etl_stage ON COMMIT DROP AS SELECT 0::bigint AS "
+        "line, " PASSENGER_COPY_COLUMNS " FROM passengers WITH NO DATA",
         "COPY etl_stage (line, " PASSENGER_COPY_COLUMNS ") FROM STDIN WITH (FORMAT binary)"};
     if (l->first ? db_exec(l->conn, first[0], 0, NULL, err, errlen) != 0
                  : db_exec(l->conn, staged[0], 0, NULL, err, errlen) != 0 ||
@@ -157,8 +158,7 @@ static long move_late_duplicates(passengers_load *l, char *err, size_t errlen) {
 
 static int merge_stage(passengers_load *l, long *inserted, long *updated, char *err,
                        size_t errlen) {
-    static const char merge[] =
-        STAGE_DIFF_SQL
+    static const char merge[] = STAGE_DIFF_SQL
         ", updated AS (UPDATE passengers p SET survived = d.survived, pclass = d.pclass,"
         "  name = d.name, sex = d.sex, age = d.age, sibsp = d.sibsp, parch = d.parch,"
         "  ticket = d.ticket, fare = d.fare, cabin = d.cabin, embarked = d.embarked,"

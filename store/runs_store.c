@@ -22,8 +22,8 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
     return 0;
 }
 
-int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id,
-                         char *err, size_t errlen) {
+int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
+                         size_t errlen) {
     static const char sql[] =
         "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
         " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
@@ -111,8 +111,8 @@ static int record(PGconn *conn, const run_record *r, const char *error, char *er
         " status = CASE WHEN $10::text IS NULL THEN 'committed' ELSE 'failed' END,"
         " passengers_change = CASE WHEN $10::text IS NULL"
         "  THEN (SELECT last_value FROM passengers_change_seq) END WHERE run_id = $1";
-    long values[] = {r->run_id, r->read, r->inserted, r->updated, r->unchanged, r->rejected,
-                     r->id_base};
+    long values[] = {r->run_id,    r->read,     r->inserted, r->updated,
+                     r->unchanged, r->rejected, r->id_base};
     char text[7][24];
     for (int i = 0; i < 7; i++)
         store_text_of_long(values[i], text[i]);

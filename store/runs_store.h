@@ -23,8 +23,8 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
 
 /* The last committed run of these bytes (sha256) under this id_base, when nothing has written
  * passengers since: every row is already stored as the file has it. *run_id 0 when none. */
-int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id,
-                         char *err, size_t errlen);
+int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
+                         size_t errlen);
 
 /* Appends a reject of run_id to *spool, a temporary file made on first use, in etl_rejects' COPY
  * format: disk, not memory, so any number fits. 0, or -1 with err. */

@@ -76,7 +76,8 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
         double y = prob->y[i], w = row_weight(prob, i);
         int bad = prob->weight ? !(y >= 0.0 && y <= 1.0) : (y != 0.0 && y != 1.0);
         if (bad || !(w > 0.0) || !isfinite(w)) {
-            errorf(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y, w);
+            errorf(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y,
+                   w);
             return -1;
         }
         pos += w * y;
@@ -85,14 +86,14 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
         for (size_t j = 0; j < prob->p; j++) {
             if (!isfinite(row[j])) {
                 errorf(err, errlen, "column %s of row %zu is not a finite number",
-                     column_name(prob, j, buf, sizeof buf), i);
+                       column_name(prob, j, buf, sizeof buf), i);
                 return -1;
             }
         }
     }
     if (pos == 0.0 || pos == all) {
-        errorf(err, errlen, "only one class in the training data (all %.0f rows have label %d)", all,
-             pos == 0.0 ? 0 : 1);
+        errorf(err, errlen, "only one class in the training data (all %.0f rows have label %d)",
+               all, pos == 0.0 ? 0 : 1);
         return -1;
     }
     *positives = pos;
@@ -191,7 +192,7 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
     for (size_t j = 0; j < p; j++) {
         if (gsl_matrix_get(G, j, j) <= 0.0) {
             errorf(err, errlen, "rank-deficient design: column %s is all zeros",
-                 column_name(prob, j, buf, sizeof buf));
+                   column_name(prob, j, buf, sizeof buf));
             return -1;
         }
     }
@@ -341,9 +342,9 @@ static int check_separation(const logit_problem *prob, const gsl_vector *beta,
     }
     char buf[32];
     errorf(err, errlen,
-         "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
-         "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
-         pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
+           "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
+           "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
+           pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
     return -1;
 }
 
@@ -369,8 +370,8 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
     size_t p = prob->p;
     if (gsl_linalg_cholesky_decomp1(H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(H)) {
         errorf(err, errlen,
-             "the information matrix is singular at the solution; the design is "
-             "(nearly) rank-deficient");
+               "the information matrix is singular at the solution; the design is "
+               "(nearly) rank-deficient");
         return -1;
     }
     for (size_t a = 0; a < p; a++)

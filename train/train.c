@@ -48,7 +48,7 @@ typedef struct score_list {
     struct scored_passenger {
         int32_t id;
         double probability;
-    } *rows;
+    } * rows;
     size_t n, cap;
     char *err;
     size_t errlen;
@@ -206,9 +206,9 @@ static int read_rows(PGconn *conn, const char *paths, int all_rows, const train_
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    long rc = paths ? read_csvs(paths, load_row, &c, err, errlen)
-                    : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err,
-                                                     errlen);
+    long rc = paths
+                  ? read_csvs(paths, load_row, &c, err, errlen)
+                  : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err, errlen);
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     return rc < 0 ? -1 : 0;
 }

@@ -288,7 +288,8 @@ static void test_dry_run(void) {
     CHECK_INT(r.run_id, 0);
     check_reconciles(&r);
     CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 702"), 0);
-    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 701 AND name = 'Old'"), 1);
+    CHECK_INT(count("SELECT count(*) FROM passengers WHERE passenger_id = 701 AND name = 'Old'"),
+              1);
     CHECK_INT(count("SELECT count(*) FROM etl_runs"), runs);
     CHECK_INT(count("SELECT count(*) FROM etl_rejects"), rejects);
     CHECK_INT(PQtransactionStatus(conn), PQTRANS_IDLE);
