@@ -109,6 +109,17 @@ def psql(sql, db="postgres", check_rc=True):
     return r.stdout.strip()
 
 
+def psql_as(dbname, role, password, sql):
+    """Runs sql as role over TCP with its password, the way a workload logs in (never the
+    caller's PGPASSWORD): (ok, stdout and stderr with SQLSTATEs)."""
+    port = os.environ.get("PGPORT", "5432")
+    url = f"host=127.0.0.1 port={port} dbname={dbname} user={role} password={password}"
+    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
+                        "-d", url, "-c", sql], capture_output=True, text=True, timeout=60,
+                       env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
+    return r.returncode == 0, (r.stdout + r.stderr).strip()
+
+
 class Database:
     def __init__(self, tag):
         self.name = f"t_api_{tag}_{os.getpid()}"
@@ -383,6 +394,23 @@ def status_of(data):
         return None
 
 
+def read_until(s, marker=b"\r\n\r\n", timeout=None):
+    """Bytes from socket s until marker has arrived (by default the end of a header), the peer
+    closed, or a socket error or timeout: what arrived by then."""
+    if timeout is not None:
+        s.settimeout(timeout)
+    data = b""
+    try:
+        while marker not in data:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except OSError:
+        pass
+    return data
+
+
 def health_from(server, addr, timeout=5.0):
     """One GET /health on a new connection from addr: (status or None, seconds)."""
     t0 = time.monotonic()
@@ -390,11 +418,7 @@ def health_from(server, addr, timeout=5.0):
     try:
         with connect_from(server, addr, timeout) as s:
             s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
+            data = read_until(s)
     except OSError:
         pass
     return status_of(data), time.monotonic() - t0

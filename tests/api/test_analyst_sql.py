@@ -47,13 +47,7 @@ check(r.returncode == 0, f"--migrate gives titanic_analyst its password: {r.stde
 
 
 def as_analyst(sql):
-    """Runs sql as titanic_analyst over TCP with its password: (ok, output)."""
-    port = os.environ.get("PGPORT", "5432")
-    url = f"host=127.0.0.1 port={port} dbname={db.name} user=titanic_analyst password={password}"
-    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
-                        "-d", url, "-c", sql], capture_output=True, text=True, timeout=60,
-                       env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
-    return r.returncode == 0, (r.stdout + r.stderr).strip()
+    return apitest.psql_as(db.name, "titanic_analyst", password, sql)
 
 
 def refused(sql, code="42501"):

@@ -15,7 +15,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apitest import (Server, check, connect_from, finish, health_from, log, other_address,  # noqa: E402
-                     standard_setup, status_of)
+                     read_until, standard_setup, status_of)
 
 DEADLINE = 3
 SETTINGS = dict(CONNECTION_LIMIT=128, REQUEST_TIMEOUT_SECONDS=DEADLINE, HEADER_TIMEOUT_SECONDS=10,
@@ -98,12 +98,7 @@ def idle_connection(addr):
     """A connection from addr that has had one answer and stays open (keep-alive)."""
     s = connect_from(api, addr, timeout=2)
     s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-    data = b""
-    while b'{"status":"ok"}' not in data:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
+    data = read_until(s, b'{"status":"ok"}')
     if status_of(data) != 200:
         s.close()
         raise ConnectionError(f"not answered: {data[:60]!r}")

@@ -37,13 +37,7 @@ def migrate_with_password():
 
 
 def as_api(sql):
-    """Runs sql as titanic_api over TCP with its password: (ok, output)."""
-    port = os.environ.get("PGPORT", "5432")
-    url = f"host=127.0.0.1 port={port} dbname={db.name} user=titanic_api password={password}"
-    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
-                        "-d", url, "-c", sql], capture_output=True, text=True, timeout=60,
-                       env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
-    return r.returncode == 0, (r.stdout + r.stderr).strip()
+    return apitest.psql_as(db.name, "titanic_api", password, sql)
 
 
 def refused(sql, code="42501"):

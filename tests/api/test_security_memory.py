@@ -17,7 +17,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apitest import (check, connect_from, finish, health_from, log, other_address, rss_kib,  # noqa: E402
-                     sanitizer, standard_setup, status_of, wait_until)
+                     read_until, sanitizer, standard_setup, status_of, wait_until)
 
 db, api = standard_setup("memory", train=False, SHUTDOWN_GRACE_SECONDS=20)
 other = other_address(2)
@@ -26,17 +26,7 @@ MANY = b"GET /health?" + b"&".join(b"a%d=1" % i for i in range(200)) + b" HTTP/1
 
 
 def answer(s, timeout=2.0):
-    s.settimeout(timeout)
-    data = b""
-    try:
-        while b"\r\n\r\n" not in data:
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
-    return data
+    return read_until(s, timeout=timeout)
 
 
 def gauge(name):

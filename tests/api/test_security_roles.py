@@ -50,11 +50,7 @@ def url(role):
 
 
 def as_role(role, sql):
-    """Runs sql as role over TCP with its password: (ok, message)."""
-    r = subprocess.run(["psql", "-X", "-qAt", "-v", "ON_ERROR_STOP=1", "-v", "VERBOSITY=verbose",
-                        "-d", url(role), "-c", sql], capture_output=True, text=True, timeout=60,
-                       env={k: v for k, v in os.environ.items() if k != "PGPASSWORD"})
-    return r.returncode == 0, (r.stdout + r.stderr).strip()
+    return apitest.psql_as(db.name, role, passwords[role], sql)
 
 
 def refused(role, sql):

@@ -16,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from apitest import check, finish, log, skip, standard_setup  # noqa: E402
+from apitest import check, finish, health_from, log, skip, standard_setup  # noqa: E402
 
 PER_IP = 32
 HEADER_TIMEOUT = 3
@@ -38,23 +38,7 @@ except OSError as e:
 
 def health_from_other_address(timeout=5.0):
     """One GET /health on a new connection from 127.0.0.2: (status or None, seconds)."""
-    t0 = time.monotonic()
-    try:
-        with socket.socket() as s:
-            s.settimeout(timeout)
-            s.bind(("127.0.0.2", 0))
-            s.connect(("127.0.0.1", api.port))
-            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            data = b""
-            while b"\r\n\r\n" not in data:
-                chunk = s.recv(4096)
-                if not chunk:
-                    break
-                data += chunk
-        status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/1.1 ") else None
-    except (OSError, ValueError, IndexError):
-        status = None
-    return status, time.monotonic() - t0
+    return health_from(api, "127.0.0.2", timeout)
 
 
 class Attacker:
