@@ -198,6 +198,7 @@ static int refused(http_request *r) {
 typedef struct {
     int lengths, codings, bare_lf;
     const char *coding;
+    const char *length; /* the Content-Length, when there is exactly one */
 } framing;
 
 static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -205,7 +206,7 @@ static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const ch
     (void)kind;
     framing *f = cls;
     if (!strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH))
-        f->lengths++; /* one that is not a number libmicrohttpd refuses itself (400) */
+        f->length = f->lengths++ ? NULL : value; /* not a number: libmicrohttpd's own 400 */
     else if (!strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING))
         f->coding = f->codings++ ? f->coding : value;
     f->bare_lf |= bare_line_end(value); /* the line's end, as for the request line */
@@ -217,18 +218,18 @@ static enum MHD_Result note_framing(void *cls, enum MHD_ValueKind kind, const ch
  * each a way for a proxy and this server to disagree on where a request ends. Such a request
  * is answered 400 (501 for an unknown coding) before its body is read; an early answer makes
  * libmicrohttpd close the connection after it, so no leftover byte is read as a request.
- * Returns 1 when answered. */
-static int bad_framing(http_request *r) {
-    framing f = {0};
-    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, note_framing, &f);
-    const char *why = f.lengths > 1            ? "more than one Content-Length"
-                      : f.codings > 1          ? "more than one Transfer-Encoding"
-                      : f.lengths && f.codings ? "both Content-Length and Transfer-Encoding"
-                      : f.bare_lf              ? "header line not ended by CRLF"
-                                               : NULL;
+ * Returns 1 when answered; f gets what the header said (its one Content-Length, if any). */
+static int bad_framing(http_request *r, framing *f) {
+    *f = (framing){0};
+    MHD_get_connection_values(r->connection, MHD_HEADER_KIND, note_framing, f);
+    const char *why = f->lengths > 1             ? "more than one Content-Length"
+                      : f->codings > 1           ? "more than one Transfer-Encoding"
+                      : f->lengths && f->codings ? "both Content-Length and Transfer-Encoding"
+                      : f->bare_lf               ? "header line not ended by CRLF"
+                                                 : NULL;
     if (why)
         return http_error(r, 400, why, NULL), 1;
-    if (f.codings && strcasecmp(f.coding, "chunked") != 0)
+    if (f->codings && strcasecmp(f->coding, "chunked") != 0)
         return http_error(r, 501, "only the chunked transfer coding is implemented", NULL), 1;
     return 0;
 }
@@ -245,11 +246,10 @@ static int answered_early(http_request *r, const server *s) {
     }
     if (r->target.refuse)
         return http_error(r, r->target.refuse, r->target.why, NULL), 1;
-    if (bad_framing(r) || (s->authenticate && refused(r)))
+    framing f;
+    if (bad_framing(r, &f) || (s->authenticate && refused(r)))
         return 1;
-    const char *length =
-        MHD_lookup_connection_value(r->connection, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    unsigned long long declared = length ? strtoull(length, NULL, 10) : 0;
+    unsigned long long declared = f.length ? strtoull(f.length, NULL, 10) : 0;
     if (declared > r->target.body_max)
         return refuse_body(r, 413), 1;
     if (declared && budget_take(r, (size_t)declared) != 0)
