@@ -183,11 +183,11 @@ static void accumulate_hessian(const logit_problem *prob, const nonzeros *nz, co
             h[a * tda + b] = h[b * tda + a];
 }
 
-/* Rank check on X'X scaled to unit diagonal, by Cholesky with greedy pivoting: when the largest
- * remaining pivot is tiny, every remaining column is a combination of the chosen ones. Names them.
- */
+/* Rank check on X'X scaled to unit diagonal, by GSL's pivoted Cholesky (LDL', the largest
+ * remaining diagonal first): once a pivot D_k is tiny, every remaining column is a combination of
+ * the ones before it. Names them. */
 static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_t errlen) {
-    size_t p = prob->p;
+    size_t p = prob->p, rank = 0;
     char buf[32];
     for (size_t j = 0; j < p; j++) {
         if (gsl_matrix_get(G, j, j) <= 0.0) {
@@ -196,59 +196,29 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
             return -1;
         }
     }
-    size_t *order = malloc(p * sizeof *order);
-    double *scale = malloc(p * sizeof *scale);
-    if (!order || !scale) {
-        free(order);
-        free(scale);
+    gsl_permutation *order = gsl_permutation_alloc(p);
+    gsl_vector *scale = gsl_vector_alloc(p);
+    if (!order || !scale || gsl_linalg_pcholesky_decomp2(G, order, scale) != GSL_SUCCESS) {
+        gsl_permutation_free(order);
+        gsl_vector_free(scale);
         errorf(err, errlen, "out of memory");
         return -1;
     }
-    for (size_t j = 0; j < p; j++)
-        scale[j] = 1.0 / sqrt(gsl_matrix_get(G, j, j));
-    for (size_t a = 0; a < p; a++)
-        for (size_t b = 0; b < p; b++)
-            gsl_matrix_set(G, a, b, gsl_matrix_get(G, a, b) * scale[a] * scale[b]);
-    free(scale);
-    /* In-place outer-product Cholesky with pivoting on the remaining diagonal. */
-    for (size_t j = 0; j < p; j++)
-        order[j] = j;
-    size_t rank = 0;
-    for (size_t k = 0; k < p; k++) {
-        size_t best = k;
-        for (size_t j = k + 1; j < p; j++)
-            if (gsl_matrix_get(G, order[j], order[j]) > gsl_matrix_get(G, order[best], order[best]))
-                best = j;
-        size_t tmp = order[k];
-        order[k] = order[best];
-        order[best] = tmp;
-        double pivot = gsl_matrix_get(G, order[k], order[k]);
-        if (pivot < RANK_TOLERANCE)
-            break;
+    while (rank < p && gsl_matrix_get(G, rank, rank) >= RANK_TOLERANCE)
         rank++;
-        double root = sqrt(pivot);
-        for (size_t j = k + 1; j < p; j++)
-            gsl_matrix_set(G, order[j], order[k], gsl_matrix_get(G, order[j], order[k]) / root);
-        for (size_t a = k + 1; a < p; a++)
-            for (size_t b = k + 1; b < p; b++)
-                gsl_matrix_set(G, order[a], order[b],
-                               gsl_matrix_get(G, order[a], order[b]) -
-                                   gsl_matrix_get(G, order[a], order[k]) *
-                                       gsl_matrix_get(G, order[b], order[k]));
-    }
     if (rank < p) {
         size_t used = (size_t)snprintf(err, errlen,
                                        "rank-deficient design (rank %zu of %zu columns): "
                                        "dependent on the others:",
                                        rank, p);
         for (size_t k = rank; k < p && used < errlen; k++)
-            used += (size_t)snprintf(err + used, errlen - used, " %s",
-                                     column_name(prob, order[k], buf, sizeof buf));
-        free(order);
-        return -1;
+            used +=
+                (size_t)snprintf(err + used, errlen - used, " %s",
+                                 column_name(prob, gsl_permutation_get(order, k), buf, sizeof buf));
     }
-    free(order);
-    return 0;
+    gsl_permutation_free(order);
+    gsl_vector_free(scale);
+    return rank < p ? -1 : 0;
 }
 
 /* Per-row log-likelihood summed, from eta; also stores each row's fitted probability in mu, so the
