@@ -7,6 +7,7 @@
 #include <gsl/gsl_randist.h>
 #include <pthread.h>
 #include <gsl/gsl_rng.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -328,18 +329,9 @@ static int inner_fold(cv_ctx *c, const size_t *rows, size_t n, const int *fold, 
     return rc;
 }
 
+/* The mean of n fold scores (GSL's, as every mean and sd here). */
 static double mean_of(const double *v, int n) {
-    double s = 0.0;
-    for (int i = 0; i < n; i++)
-        s += v[i];
-    return s / n;
-}
-
-static double sd_of(const double *v, int n) {
-    double m = mean_of(v, n), s = 0.0;
-    for (int i = 0; i < n; i++)
-        s += (v[i] - m) * (v[i] - m);
-    return n > 1 ? sqrt(s / (n - 1)) : 0.0;
+    return gsl_stats_mean(v, 1, (size_t)n);
 }
 
 /* Best mean inner accuracy, then the one-standard-error rule: fewest columns, strongest penalty,
@@ -354,7 +346,7 @@ static void choose(const nested_options *o, const inner_scores *s, nested_choice
                 bl = l;
             }
     const double *best = s->acc + cell(o, bc, bl) * nf;
-    double floor = mean_of(best, nf) - sd_of(best, nf) / sqrt(nf);
+    double floor = mean_of(best, nf) - gsl_stats_sd(best, 1, (size_t)nf) / sqrt(nf);
     int cc = bc, cl = bl;
     for (int ci = 0; ci < o->ncandidates; ci++)
         for (int l = 0; l < o->nl2; l++) {
@@ -468,15 +460,9 @@ done:
 /* ---- the outer loop ---- */
 
 static void spread_of(const double *v, size_t n, metric_spread *out) {
-    double lo = INFINITY, hi = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        lo = fmin(lo, v[i]);
-        hi = fmax(hi, v[i]);
-    }
-    out->mean = mean_of(v, (int)n);
-    out->sd = sd_of(v, (int)n);
-    out->min = lo;
-    out->max = hi;
+    gsl_stats_minmax(&out->min, &out->max, v, 1, n);
+    out->mean = gsl_stats_mean(v, 1, n);
+    out->sd = gsl_stats_sd(v, 1, n);
 }
 
 typedef struct outer_buffers {
