@@ -4,15 +4,24 @@
 #include <math.h>
 #include <stdlib.h>
 
-double metric_accuracy(const double *prob, const double *y, size_t n, double threshold) {
-    size_t right = 0;
-    for (size_t i = 0; i < n; i++)
-        right += (prob[i] >= threshold) == (y[i] == 1.0);
-    return n ? (double)right / (double)n : NAN;
+/* Row i stands for w[i] passengers (w NULL: one), a share y[i] of whom survived. */
+static double weight_of(const double *w, size_t i) {
+    return w ? w[i] : 1.0;
+}
+
+double metric_accuracy(const double *prob, const double *y, const double *w, size_t n,
+                       double threshold) {
+    double right = 0.0, all = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = weight_of(w, i), pos = wi * y[i];
+        right += prob[i] >= threshold ? pos : wi - pos;
+        all += wi;
+    }
+    return n ? right / all : NAN;
 }
 
 typedef struct {
-    double prob, y;
+    double prob, pos, neg;
 } scored;
 
 static int compare_scored(const void *a, const void *b) {
@@ -20,52 +29,56 @@ static int compare_scored(const void *a, const void *b) {
     return (x > z) - (x < z);
 }
 
-double metric_auc(const double *prob, const double *y, size_t n) {
+double metric_auc(const double *prob, const double *y, const double *w, size_t n) {
     scored *s = malloc((n ? n : 1) * sizeof *s);
     if (!s)
         return NAN;
-    size_t pos = 0;
+    double pos = 0.0, neg = 0.0;
     for (size_t i = 0; i < n; i++) {
-        s[i].prob = prob[i];
-        s[i].y = y[i];
-        pos += y[i] == 1.0;
-    }
-    if (pos == 0 || pos == n) {
-        free(s);
-        return NAN;
+        double wi = weight_of(w, i);
+        s[i] = (scored){prob[i], wi * y[i], wi - wi * y[i]};
+        pos += s[i].pos;
+        neg += s[i].neg;
     }
     qsort(s, n, sizeof *s, compare_scored);
-    /* Sum of the positives' mid-ranks (1-based), ties sharing their average rank. */
-    double rank_sum = 0.0;
+    /* Positive-negative pairs ranked right, a tie counting half (exact in doubles for counts). */
+    double below = 0.0, pairs = 0.0;
     for (size_t i = 0; i < n;) {
+        double tpos = 0.0, tneg = 0.0;
         size_t j = i;
-        while (j < n && s[j].prob == s[i].prob)
-            j++;
-        double mid = 0.5 * (double)(i + 1 + j);
-        for (size_t k = i; k < j; k++)
-            if (s[k].y == 1.0)
-                rank_sum += mid;
+        for (; j < n && s[j].prob == s[i].prob; j++) {
+            tpos += s[j].pos;
+            tneg += s[j].neg;
+        }
+        pairs += tpos * (below + 0.5 * tneg);
+        below += tneg;
         i = j;
     }
     free(s);
-    double np = (double)pos, nn = (double)(n - pos);
-    return (rank_sum - np * (np + 1) / 2) / (np * nn);
+    return pos > 0.0 && neg > 0.0 ? pairs / (pos * neg) : NAN;
 }
 
-double metric_log_loss(const double *prob, const double *y, size_t n) {
-    double s = 0.0;
+double metric_log_loss(const double *prob, const double *y, const double *w, size_t n) {
+    double s = 0.0, all = 0.0;
     for (size_t i = 0; i < n; i++) {
-        double p = fmin(fmax(prob[i], 1e-15), 1 - 1e-15);
-        s -= y[i] == 1.0 ? log(p) : log1p(-p);
+        double p = fmin(fmax(prob[i], 1e-15), 1 - 1e-15), wi = weight_of(w, i), pos = wi * y[i];
+        if (pos > 0.0) /* one logarithm for a single passenger, as it is one outcome */
+            s -= pos * log(p);
+        if (wi - pos > 0.0)
+            s -= (wi - pos) * log1p(-p);
+        all += wi;
     }
-    return n ? s / (double)n : NAN;
+    return n ? s / all : NAN;
 }
 
-double metric_brier(const double *prob, const double *y, size_t n) {
-    double s = 0.0;
-    for (size_t i = 0; i < n; i++)
-        s += (prob[i] - y[i]) * (prob[i] - y[i]);
-    return n ? s / (double)n : NAN;
+double metric_brier(const double *prob, const double *y, const double *w, size_t n) {
+    double s = 0.0, all = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double wi = weight_of(w, i), pos = wi * y[i];
+        s += pos * (1 - prob[i]) * (1 - prob[i]) + (wi - pos) * prob[i] * prob[i];
+        all += wi;
+    }
+    return n ? s / all : NAN;
 }
 
 void cv_result_free(cv_result *res) {

@@ -6,12 +6,16 @@
 
 #include <stddef.h>
 
-double metric_accuracy(const double *prob, const double *y, size_t n, double threshold);
+/* Each of n rows has a probability and an outcome y (0 or 1); w NULL: a row is one passenger.
+ * Otherwise row i stands for w[i] passengers with the same probability, a share y[i] of whom
+ * survived (the final fit's merged design rows), and the figure is the one over the passengers. */
+double metric_accuracy(const double *prob, const double *y, const double *w, size_t n,
+                       double threshold);
 /* Area under the ROC curve, ties counted half (the Mann-Whitney statistic); NAN for one class. */
-double metric_auc(const double *prob, const double *y, size_t n);
+double metric_auc(const double *prob, const double *y, const double *w, size_t n);
 /* Mean negative log-likelihood, probabilities clipped to [1e-15, 1 - 1e-15] as sklearn does. */
-double metric_log_loss(const double *prob, const double *y, size_t n);
-double metric_brier(const double *prob, const double *y, size_t n);
+double metric_log_loss(const double *prob, const double *y, const double *w, size_t n);
+double metric_brier(const double *prob, const double *y, const double *w, size_t n);
 
 typedef struct metric_spread {
     double mean, sd, min, max; /* over the folds x repeats held-out folds; sd with n - 1 */

@@ -73,52 +73,19 @@ oom:
     return -1;
 }
 
-typedef struct scored {
-    double prob, w, pos;
-} scored;
-
-static int compare_scored(const void *a, const void *b) {
-    double x = ((const scored *)a)->prob, y = ((const scored *)b)->prob;
-    return x < y ? -1 : x > y;
-}
-
-/* Accuracy, AUC (ties half), log-loss and Brier of the fit on the merged (weighted) rows. */
+/* Accuracy, AUC, log-loss and Brier of the fit on the merged rows, each weighted by its
+ * passengers. */
 static int table_metrics(const train_patterns *t, const logit_result *fit, double out[4]) {
-    size_t n = t->n;
-    scored *s = malloc((n ? n : 1) * sizeof *s);
-    if (!s)
+    double *prob = malloc((t->n ? t->n : 1) * sizeof *prob);
+    if (!prob)
         return -1;
-    for (size_t k = 0; k < n; k++)
-        s[k] = (scored){logit_probability(logit_linear(fit->beta, t->x + k * t->p, t->p)), t->w[k],
-                        t->y[k] * t->w[k]};
-    double all = 0, hit = 0, ll = 0, brier = 0, pos = 0;
-    for (size_t k = 0; k < n; k++) {
-        double p = fmin(fmax(s[k].prob, 1e-15), 1 - 1e-15), neg = s[k].w - s[k].pos;
-        all += s[k].w;
-        pos += s[k].pos;
-        hit += s[k].prob >= MODEL_DEFAULT_THRESHOLD ? s[k].pos : neg;
-        ll -= s[k].pos * log(p) + neg * log1p(-p);
-        brier += s[k].pos * (1 - s[k].prob) * (1 - s[k].prob) + neg * s[k].prob * s[k].prob;
-    }
-    qsort(s, n, sizeof *s, compare_scored);
-    double below = 0, pairs = 0; /* negatives with a lower probability */
-    for (size_t k = 0; k < n;) {
-        size_t e = k;
-        double tpos = 0, tneg = 0;
-        while (e < n && s[e].prob == s[k].prob) {
-            tpos += s[e].pos;
-            tneg += s[e].w - s[e].pos;
-            e++;
-        }
-        pairs += tpos * (below + 0.5 * tneg);
-        below += tneg;
-        k = e;
-    }
-    out[0] = hit / all;
-    out[1] = pos > 0 && pos < all ? pairs / (pos * (all - pos)) : NAN;
-    out[2] = ll / all;
-    out[3] = brier / all;
-    free(s);
+    for (size_t k = 0; k < t->n; k++)
+        prob[k] = logit_probability(logit_linear(fit->beta, t->x + k * t->p, t->p));
+    out[0] = metric_accuracy(prob, t->y, t->w, t->n, MODEL_DEFAULT_THRESHOLD);
+    out[1] = metric_auc(prob, t->y, t->w, t->n);
+    out[2] = metric_log_loss(prob, t->y, t->w, t->n);
+    out[3] = metric_brier(prob, t->y, t->w, t->n);
+    free(prob);
     return 0;
 }
 

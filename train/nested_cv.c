@@ -321,8 +321,9 @@ static int inner_fold(cv_ctx *c, const size_t *rows, size_t n, const int *fold, 
                 s->oof[cell(o, ci, l) * c->n + val[j]] += pr[j] / o->inner_repeats;
             }
             s->acc[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] =
-                metric_accuracy(pr, yv, nv, 0.5);
-            s->ll[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] = metric_log_loss(pr, yv, nv);
+                metric_accuracy(pr, yv, NULL, nv, 0.5);
+            s->ll[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] =
+                metric_log_loss(pr, yv, NULL, nv);
         }
     }
     free(train);
@@ -567,11 +568,11 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
         b->cal_oof[b->test[j]] = b->cal[j];
     }
     double *v = b->values + run * OUTER_VALUES;
-    v[0] = metric_accuracy(b->prob, b->y, ntest, 0.5);
-    v[1] = metric_auc(b->prob, b->y, ntest);
-    v[2] = metric_log_loss(b->prob, b->y, ntest);
-    v[3] = metric_brier(b->prob, b->y, ntest);
-    v[4] = metric_log_loss(b->cal, b->y, ntest);
+    v[0] = metric_accuracy(b->prob, b->y, NULL, ntest, 0.5);
+    v[1] = metric_auc(b->prob, b->y, NULL, ntest);
+    v[2] = metric_log_loss(b->prob, b->y, NULL, ntest);
+    v[3] = metric_brier(b->prob, b->y, NULL, ntest);
+    v[4] = metric_log_loss(b->cal, b->y, NULL, ntest);
     v[5] = ch.inner_accuracy;
     v[6] = ch.inner_log_loss;
     for (int l = 0; l < o->nl2; l++)

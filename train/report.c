@@ -371,14 +371,14 @@ static void estimates_table(FILE *b, const report_input *in) {
                 "<tr><td>model, pooled over the %zu held-out passengers (the plots; probability "
                 "averaged over the repeats)</td><td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>"
                 "<tr><td>baseline: all die</td><td>%.3f</td><td>0.500</td><td>&mdash;</td></tr>",
-                in->n, metric_accuracy(in->oof, in->y, in->n, model_threshold(in->m)),
-                metric_auc(in->oof, in->y, in->n), metric_log_loss(in->oof, in->y, in->n),
-                died / (double)in->n);
+                in->n, metric_accuracy(in->oof, in->y, NULL, in->n, model_threshold(in->m)),
+                metric_auc(in->oof, in->y, NULL, in->n),
+                metric_log_loss(in->oof, in->y, NULL, in->n), died / (double)in->n);
         if (in->female)
             fprintf(b,
                     "<tr><td>baseline: women survive</td><td>%.3f</td><td>%.3f</td>"
                     "<td>&mdash;</td></tr>",
-                    women / (double)in->n, metric_auc(in->female, in->y, in->n));
+                    women / (double)in->n, metric_auc(in->female, in->y, NULL, in->n));
     }
     fprintf(b, "</table>");
 }
@@ -550,7 +550,7 @@ char *report_html(const report_input *in) {
     if (in->oof && in->y && in->n > 0) {
         fprintf(b, "<div class='panel'><h2>ROC curve</h2><p class='note'>Pooled held-out "
                    "probabilities (the table's pooled row); the shaded area is that AUC.</p>");
-        plotted = roc_plot(b, in->oof, in->y, in->n, metric_auc(in->oof, in->y, in->n));
+        plotted = roc_plot(b, in->oof, in->y, in->n, metric_auc(in->oof, in->y, NULL, in->n));
         fprintf(b, "</div><div class='panel'><h2>Calibration</h2><p class='note'>Passengers "
                    "binned by predicted probability: on the diagonal, a predicted 70%% "
                    "means 70%% survived. Bars: passengers per bin (the number above).</p>");

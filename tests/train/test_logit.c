@@ -156,14 +156,14 @@ static void test_rank_deficiency(void) {
 
 static void test_metrics(void) {
     double prob[4] = {0.1, 0.4, 0.35, 0.8}, yy[4] = {0, 0, 1, 1};
-    CHECK_CLOSE(metric_auc(prob, yy, 4), 0.75, 1e-15);
-    CHECK_CLOSE(metric_accuracy(prob, yy, 4, 0.5), 0.75, 1e-15);
-    CHECK_CLOSE(metric_brier(prob, yy, 4), (0.01 + 0.16 + 0.4225 + 0.04) / 4, 1e-15);
-    CHECK_CLOSE(metric_log_loss(prob, yy, 4), -(log(0.9) + log(0.6) + log(0.35) + log(0.8)) / 4,
-                1e-15);
+    CHECK_CLOSE(metric_auc(prob, yy, NULL, 4), 0.75, 1e-15);
+    CHECK_CLOSE(metric_accuracy(prob, yy, NULL, 4, 0.5), 0.75, 1e-15);
+    CHECK_CLOSE(metric_brier(prob, yy, NULL, 4), (0.01 + 0.16 + 0.4225 + 0.04) / 4, 1e-15);
+    CHECK_CLOSE(metric_log_loss(prob, yy, NULL, 4),
+                -(log(0.9) + log(0.6) + log(0.35) + log(0.8)) / 4, 1e-15);
     double tied[4] = {0.5, 0.5, 0.5, 0.5};
-    CHECK_CLOSE(metric_auc(tied, yy, 4), 0.5, 1e-15);
-    CHECK(isnan(metric_auc(prob, (double[]){1, 1, 1, 1}, 4)));
+    CHECK_CLOSE(metric_auc(tied, yy, NULL, 4), 0.5, 1e-15);
+    CHECK(isnan(metric_auc(prob, (double[]){1, 1, 1, 1}, NULL, 4)));
     CHECK_CLOSE(logit_probability(-800), 0.0, 1);
     CHECK(logit_probability(-800) >= 0.0);
     CHECK_CLOSE(logit_log1pexp(800), 800.0, 1e-15);
