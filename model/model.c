@@ -2,8 +2,9 @@
  * prediction, explanation and summary. See model.h and docs/model.md. */
 #include "model.h"
 
+#include "errors.h"
+
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,13 +32,6 @@ struct titanic_model {
     json_t *nested;          /* metrics.nested, kept as stored so /model shows it unchanged */
     titanic_model *form;     /* the model for requests without a name (an app's form), or NULL */
 };
-
-static void fail(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static void now_iso8601(char out[32]) {
     time_t t = time(NULL);
@@ -443,7 +437,7 @@ static int get_number(json_t *obj, const char *key, const char *where, double *o
                       size_t errlen) {
     json_t *v = json_object_get(obj, key);
     if (!json_is_number(v) || !isfinite(json_number_value(v))) {
-        fail(err, errlen, "model document: %s.%s must be a finite number", where, key);
+        errorf(err, errlen, "model document: %s.%s must be a finite number", where, key);
         return -1;
     }
     *out = json_number_value(v);
@@ -460,8 +454,8 @@ static int title_from_name(const char *s) {
 static int read_groups(titanic_model *m, json_t *features, char *err, size_t errlen) {
     json_t *groups = json_object_get(features, "groups");
     if (!json_is_array(groups) || json_array_size(groups) > FEATURE_GROUP_COUNT) {
-        fail(err, errlen, "model document: features.groups must be an array of at most %d groups",
-             FEATURE_GROUP_COUNT);
+        errorf(err, errlen, "model document: features.groups must be an array of at most %d groups",
+               FEATURE_GROUP_COUNT);
         return -1;
     }
     char list[512] = "";
@@ -469,8 +463,8 @@ static int read_groups(titanic_model *m, json_t *features, char *err, size_t err
     for (size_t i = 0; i < json_array_size(groups); i++) {
         const char *name = json_string_value(json_object_get(json_array_get(groups, i), "name"));
         if (!name || strlen(name) > 32) {
-            fail(err, errlen, "model document: features.groups[%zu].name must be a short string",
-                 i);
+            errorf(err, errlen, "model document: features.groups[%zu].name must be a short string",
+                   i);
             return -1;
         }
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", name);
@@ -480,24 +474,25 @@ static int read_groups(titanic_model *m, json_t *features, char *err, size_t err
     if (used == 0) {
         set.count = 0;
     } else if (feature_set_parse(list, &set, why, sizeof why) != 0) {
-        fail(err, errlen, "model document incompatible with this build: %s", why);
+        errorf(err, errlen, "model document incompatible with this build: %s", why);
         return -1;
     }
     m->st.set = set;
     m->ncols = features_columns(&set, m->names);
     json_t *columns = json_object_get(features, "columns");
     if (!json_is_array(columns) || json_array_size(columns) != m->ncols) {
-        fail(err, errlen, "model document: features.columns must list the %zu columns of groups %s",
-             m->ncols, list);
+        errorf(err, errlen,
+               "model document: features.columns must list the %zu columns of groups %s", m->ncols,
+               list);
         return -1;
     }
     for (size_t j = 0; j < m->ncols; j++) {
         const char *c = json_string_value(json_array_get(columns, j));
         if (!c || strcmp(c, m->names[j]) != 0) {
-            fail(err, errlen,
-                 "model document incompatible: column %zu is \"%s\", this build "
-                 "expects \"%s\"",
-                 j, c ? c : "(not a string)", m->names[j]);
+            errorf(err, errlen,
+                   "model document incompatible: column %zu is \"%s\", this build "
+                   "expects \"%s\"",
+                   j, c ? c : "(not a string)", m->names[j]);
             return -1;
         }
     }
@@ -511,9 +506,9 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     json_t *tsex = json_object_get(imp, "title_for_sex");
     if (!json_is_object(imp) || !json_is_object(by_title) || !json_is_object(fares) ||
         !json_is_object(tsex)) {
-        fail(err, errlen,
-             "model document: features.imputation must hold age_by_title, "
-             "fare_by_pclass and title_for_sex objects");
+        errorf(err, errlen,
+               "model document: features.imputation must hold age_by_title, "
+               "fare_by_pclass and title_for_sex objects");
         return -1;
     }
     for (int t = 0; t < TITLE_COUNT; t++)
@@ -530,24 +525,38 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     int tm = title_from_name(json_string_value(json_object_get(tsex, "male")));
     int tf = title_from_name(json_string_value(json_object_get(tsex, "female")));
     if (tm < 0 || tf < 0) {
-        fail(err, errlen,
-             "model document: features.imputation.title_for_sex must name a title "
-             "(Mr, Mrs, Miss, Master, Rare) for male and female");
+        errorf(err, errlen,
+               "model document: features.imputation.title_for_sex must name a title "
+               "(Mr, Mrs, Miss, Master, Rare) for male and female");
         return -1;
     }
     m->st.title_for_sex[SEX_MALE] = tm;
     m->st.title_for_sex[SEX_FEMALE] = tf;
     const char *port = json_string_value(json_object_get(imp, "embarked_mode"));
     if (!port || strlen(port) != 1 || !strchr("CQS", port[0])) {
-        fail(err, errlen, "model document: features.imputation.embarked_mode must be C, Q or S");
+        errorf(err, errlen, "model document: features.imputation.embarked_mode must be C, Q or S");
         return -1;
     }
     m->st.embarked_mode = port[0];
     return 0;
 }
 
-static int compare_ticket_entries(const void *a, const void *b) {
-    return strcmp(((const ticket_count *)a)->ticket, ((const ticket_count *)b)->ticket);
+/* One [text, count >= 1, 0 <= part <= count] entry i of features.table (ticket_groups,
+ * wc_groups), whose fields are named in the message when it is not one. */
+static int read_count_entry(json_t *e, const char *table, size_t i, const char *fields,
+                            size_t max_text, const char **text, int32_t *count, int32_t *part,
+                            char *err, size_t errlen) {
+    *text = json_string_value(json_array_get(e, 0));
+    json_t *nc = json_array_get(e, 1), *np = json_array_get(e, 2);
+    if (!*text || !**text || strlen(*text) > max_text || !json_is_integer(nc) ||
+        !json_is_integer(np) || json_integer_value(nc) < 1 || json_integer_value(nc) > 2147483647 ||
+        json_integer_value(np) < 0 || json_integer_value(np) > json_integer_value(nc)) {
+        errorf(err, errlen, "model document: features.%s[%zu] must be [%s]", table, i, fields);
+        return -1;
+    }
+    *count = (int32_t)json_integer_value(nc);
+    *part = (int32_t)json_integer_value(np);
+    return 0;
 }
 
 static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, char *err,
@@ -557,45 +566,36 @@ static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, c
         return 0;
     size_t n = json_array_size(tickets);
     if (!json_is_array(tickets)) {
-        fail(err, errlen, "model document: features.ticket_groups must be an array");
+        errorf(err, errlen, "model document: features.ticket_groups must be an array");
         return -1;
     }
     if (n > max_groups) {
-        fail(err, errlen, "model document: %zu ticket groups exceed the limit of %zu", n,
-             max_groups);
+        errorf(err, errlen, "model document: %zu ticket groups exceed the limit of %zu", n,
+               max_groups);
         return -1;
     }
     m->st.tickets = calloc(n ? n : 1, sizeof *m->st.tickets);
     if (!m->st.tickets) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
-        json_t *e = json_array_get(tickets, i);
-        const char *t = json_string_value(json_array_get(e, 0));
-        json_t *np = json_array_get(e, 1), *ns = json_array_get(e, 2);
-        if (!t || !*t || strlen(t) > PASSENGER_TICKET_MAX || !json_is_integer(np) ||
-            !json_is_integer(ns) || json_integer_value(np) < 1 ||
-            json_integer_value(np) > 2147483647 || json_integer_value(ns) < 0 ||
-            json_integer_value(ns) > json_integer_value(np)) {
-            fail(err, errlen,
-                 "model document: features.ticket_groups[%zu] must be [ticket, "
-                 "passengers >= 1, 0 <= survivors <= passengers]",
-                 i);
-            return -1;
-        }
         ticket_count *tc = &m->st.tickets[i];
+        const char *t;
+        if (read_count_entry(json_array_get(tickets, i), "ticket_groups", i,
+                             "ticket, passengers >= 1, 0 <= survivors <= passengers",
+                             PASSENGER_TICKET_MAX, &t, &tc->passengers, &tc->survivors, err,
+                             errlen) != 0)
+            return -1;
         snprintf(tc->ticket, sizeof tc->ticket, "%s", t);
-        tc->passengers = (int32_t)json_integer_value(np);
-        tc->survivors = (int32_t)json_integer_value(ns);
     }
     m->st.ticket_count = n;
-    qsort(m->st.tickets, n, sizeof *m->st.tickets, compare_ticket_entries);
+    qsort(m->st.tickets, n, sizeof *m->st.tickets, features_compare_tickets);
     for (size_t i = 1; i < n; i++) {
         if (strcmp(m->st.tickets[i - 1].ticket, m->st.tickets[i].ticket) == 0) {
-            fail(err, errlen,
-                 "model document: ticket \"%s\" appears twice in features.ticket_groups",
-                 m->st.tickets[i].ticket);
+            errorf(err, errlen,
+                   "model document: ticket \"%s\" appears twice in features.ticket_groups",
+                   m->st.tickets[i].ticket);
             return -1;
         }
     }
@@ -604,24 +604,16 @@ static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, c
 
 /* One [key, labelled >= 1, 0 <= survivors <= labelled] entry of features.wc_groups. */
 static int read_wc_entry(json_t *e, size_t i, wc_group_count *g, char *err, size_t errlen) {
-    const char *k = json_string_value(json_array_get(e, 0));
-    json_t *nl = json_array_get(e, 1), *ns = json_array_get(e, 2);
-    if (!k || !*k || strlen(k) > FEATURES_FAMILY_KEY_MAX || !json_is_integer(nl) ||
-        !json_is_integer(ns) || json_integer_value(nl) < 1 || json_integer_value(nl) > 2147483647 ||
-        json_integer_value(ns) < 0 || json_integer_value(ns) > json_integer_value(nl)) {
-        fail(err, errlen,
-             "model document: features.wc_groups[%zu] must be [family key, labelled >= 1, "
-             "0 <= survivors <= labelled]",
-             i);
+    const char *k;
+    if (read_count_entry(e, "wc_groups", i, "family key, labelled >= 1, 0 <= survivors <= labelled",
+                         FEATURES_FAMILY_KEY_MAX, &k, &g->labelled, &g->survivors, err,
+                         errlen) != 0)
         return -1;
-    }
     if (!(g->key = strdup(k))) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     g->hash = features_key_hash(k, strlen(k));
-    g->labelled = (int32_t)json_integer_value(nl);
-    g->survivors = (int32_t)json_integer_value(ns);
     return 0;
 }
 
@@ -631,12 +623,12 @@ static int read_wc_groups(titanic_model *m, json_t *features, char *err, size_t 
         return 0;
     size_t n = json_array_size(groups);
     if (!json_is_array(groups) || n > FEATURES_WC_GROUPS_MAX) {
-        fail(err, errlen, "model document: features.wc_groups must be an array of at most %d",
-             FEATURES_WC_GROUPS_MAX);
+        errorf(err, errlen, "model document: features.wc_groups must be an array of at most %d",
+               FEATURES_WC_GROUPS_MAX);
         return -1;
     }
     if (!(m->st.wc_groups = calloc(n ? n : 1, sizeof *m->st.wc_groups))) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t i = 0; i < n; i++, m->st.wc_count++)
@@ -645,8 +637,8 @@ static int read_wc_groups(titanic_model *m, json_t *features, char *err, size_t 
     qsort(m->st.wc_groups, n, sizeof *m->st.wc_groups, features_compare_wc);
     for (size_t i = 1; i < n; i++) {
         if (m->st.wc_groups[i - 1].hash == m->st.wc_groups[i].hash) {
-            fail(err, errlen, "model document: features.wc_groups has two entries for \"%s\"",
-                 m->st.wc_groups[i].key);
+            errorf(err, errlen, "model document: features.wc_groups has two entries for \"%s\"",
+                   m->st.wc_groups[i].key);
             return -1;
         }
     }
@@ -662,13 +654,14 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
         return 0;
     double t;
     if (!method || strcmp(method, "temperature") != 0) {
-        fail(err, errlen, "model document: calibration.method must be \"none\" or \"temperature\"");
+        errorf(err, errlen,
+               "model document: calibration.method must be \"none\" or \"temperature\"");
         return -1;
     }
     if (get_number(cal, "temperature", "calibration", &t, err, errlen) != 0)
         return -1;
     if (!(t > 0.0 && t <= 100.0)) {
-        fail(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
+        errorf(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
         return -1;
     }
     m->temperature = t;
@@ -678,10 +671,10 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
 static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     json_t *coefs = json_object_get(doc, "coefficients");
     if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols) {
-        fail(err, errlen,
-             "model document: coefficients must be an array of %zu entries, one per "
-             "column",
-             m->ncols);
+        errorf(err, errlen,
+               "model document: coefficients must be an array of %zu entries, one per "
+               "column",
+               m->ncols);
         return -1;
     }
     m->fit.p = m->ncols;
@@ -690,15 +683,15 @@ static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t er
     m->fit.z = calloc(m->ncols, sizeof(double));
     m->fit.pvalue = calloc(m->ncols, sizeof(double));
     if (!m->fit.beta || !m->fit.se || !m->fit.z || !m->fit.pvalue) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return -1;
     }
     for (size_t j = 0; j < m->ncols; j++) {
         json_t *c = json_array_get(coefs, j);
         const char *name = json_string_value(json_object_get(c, "name"));
         if (!name || strcmp(name, m->names[j]) != 0) {
-            fail(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
-                 m->names[j]);
+            errorf(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
+                   m->names[j]);
             return -1;
         }
         if (get_number(c, "estimate", name, &m->fit.beta[j], err, errlen) ||
@@ -757,23 +750,23 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
 static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     const char *format = json_string_value(json_object_get(doc, "format"));
     if (!format || strcmp(format, MODEL_FORMAT) != 0) {
-        fail(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
-             format ? format : "(missing)", MODEL_FORMAT);
+        errorf(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
+               format ? format : "(missing)", MODEL_FORMAT);
         return -1;
     }
     json_t *fv = json_object_get(doc, "format_version");
     if (!json_is_integer(fv) || json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN ||
         json_integer_value(fv) > MODEL_FORMAT_VERSION) {
-        fail(err, errlen,
-             "model document format_version %lld is not supported by this build "
-             "(reads %d to %d)",
-             json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
-             MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
+        errorf(err, errlen,
+               "model document format_version %lld is not supported by this build "
+               "(reads %d to %d)",
+               json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
+               MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
         return -1;
     }
     json_t *v = json_object_get(doc, "version");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647) {
-        fail(err, errlen, "model document: version must be an integer >= 0");
+        errorf(err, errlen, "model document: version must be an integer >= 0");
         return -1;
     }
     m->version = (int)json_integer_value(v);
@@ -783,7 +776,7 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     if (get_number(doc, "threshold", "document", &threshold, err, errlen) != 0)
         return -1;
     if (!(threshold > 0.0 && threshold < 1.0)) {
-        fail(err, errlen, "model document: threshold must lie strictly between 0 and 1");
+        errorf(err, errlen, "model document: threshold must lie strictly between 0 and 1");
         return -1;
     }
     m->threshold = threshold;
@@ -791,7 +784,7 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     const char *sha = json_string_value(json_object_get(training, "sha256"));
     json_t *rows = json_object_get(training, "rows");
     if (!sha || strlen(sha) != 64 || !json_is_integer(rows) || json_integer_value(rows) < 0) {
-        fail(err, errlen, "model document: training must hold rows and a 64-digit sha256");
+        errorf(err, errlen, "model document: training must hold rows and a 64-digit sha256");
         return -1;
     }
     snprintf(m->training_sha256, sizeof m->training_sha256, "%s", sha);
@@ -804,19 +797,19 @@ static titanic_model *model_from_doc(json_t *doc, const model_limits *limits, in
                                      char *err, size_t errlen) {
     titanic_model *m = calloc(1, sizeof *m);
     if (!m) {
-        fail(err, errlen, "out of memory");
+        errorf(err, errlen, "out of memory");
         return NULL;
     }
     json_t *features = json_object_get(doc, "features");
     int rc = 0;
     if (!json_is_object(doc)) {
-        fail(err, errlen, "model document must be a JSON object");
+        errorf(err, errlen, "model document must be a JSON object");
         rc = -1;
     }
     if (rc == 0)
         rc = read_header(m, doc, err, errlen);
     if (rc == 0 && !json_is_object(features)) {
-        fail(err, errlen, "model document: features must be an object");
+        errorf(err, errlen, "model document: features must be an object");
         rc = -1;
     }
     if (rc == 0)
@@ -835,12 +828,12 @@ static titanic_model *model_from_doc(json_t *doc, const model_limits *limits, in
         read_descriptive(m, doc);
     json_t *form = json_object_get(doc, "form");
     if (rc == 0 && form && (!with_form || !json_is_object(form))) {
-        fail(err, errlen, "model document: form must be a model document (and only at the top)");
+        errorf(err, errlen, "model document: form must be a model document (and only at the top)");
         rc = -1;
     } else if (rc == 0 && form) {
         char why[400];
         if (!(m->form = model_from_doc(form, limits, 0, why, sizeof why))) {
-            fail(err, errlen, "form model: %s", why);
+            errorf(err, errlen, "form model: %s", why);
             rc = -1;
         }
     }
@@ -861,18 +854,18 @@ titanic_model *model_from_json_limited(const char *text, size_t len, const model
                                        char *err, size_t errlen) {
     size_t max = limits->max_bytes < MODEL_DOCUMENT_MAX ? limits->max_bytes : MODEL_DOCUMENT_MAX;
     if (!text || len == 0) {
-        fail(err, errlen, "model document is empty");
+        errorf(err, errlen, "model document is empty");
         return NULL;
     }
     if (len > max) {
-        fail(err, errlen, "model document of %zu bytes exceeds the %zu-byte limit", len, max);
+        errorf(err, errlen, "model document of %zu bytes exceeds the %zu-byte limit", len, max);
         return NULL;
     }
     json_error_t jerr;
     json_t *doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!doc) {
-        fail(err, errlen, "model document is not valid JSON: %s (line %d, column %d)", jerr.text,
-             jerr.line, jerr.column);
+        errorf(err, errlen, "model document is not valid JSON: %s (line %d, column %d)", jerr.text,
+               jerr.line, jerr.column);
         return NULL;
     }
     titanic_model *m = model_from_doc(doc, limits, 1, err, errlen);
