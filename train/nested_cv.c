@@ -477,37 +477,28 @@ typedef struct outer_buffers {
 
 #define OUTER_VALUES 7
 
+/* The per-row arrays of b, each n elements of at most 8 bytes, to allocate and free alike. */
+#define OUTER_ROW_ARRAYS(b)                                                                        \
+    {                                                                                              \
+        (void **)&(b)->fold, (void **)&(b)->rows, (void **)&(b)->test, (void **)&(b)->scratch,     \
+            (void **)&(b)->prob, (void **)&(b)->y, (void **)&(b)->cal, (void **)&(b)->raw_oof,     \
+            (void **)&(b)->cal_oof, (void **)&(b)->ally                                            \
+    }
+_Static_assert(sizeof(size_t) <= 8 && sizeof(int) <= 8, "row arrays are allocated 8 bytes a row");
+
 static void outer_free(outer_buffers *b) {
-    free(b->fold);
-    free(b->rows);
-    free(b->test);
-    free(b->scratch);
-    free(b->prob);
-    free(b->y);
-    free(b->cal);
-    free(b->raw_oof);
-    free(b->cal_oof);
-    free(b->ally);
+    void **arrays[] = OUTER_ROW_ARRAYS(b);
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
+        free(*arrays[i]);
     free(b->values);
 }
 
 static int outer_alloc(outer_buffers *b, size_t n, size_t runs) {
-    n = n ? n : 1;
-    b->fold = malloc(n * sizeof *b->fold);
-    b->rows = malloc(n * sizeof *b->rows);
-    b->test = malloc(n * sizeof *b->test);
-    b->scratch = malloc(n * sizeof *b->scratch);
-    b->prob = malloc(n * sizeof *b->prob);
-    b->y = malloc(n * sizeof *b->y);
-    b->cal = malloc(n * sizeof *b->cal);
-    b->raw_oof = malloc(n * sizeof *b->raw_oof);
-    b->cal_oof = malloc(n * sizeof *b->cal_oof);
-    b->ally = malloc(n * sizeof *b->ally);
-    b->values = malloc(runs * OUTER_VALUES * sizeof *b->values);
-    return b->fold && b->rows && b->test && b->scratch && b->prob && b->y && b->cal && b->raw_oof &&
-                   b->cal_oof && b->ally && b->values
-               ? 0
-               : -1;
+    void **arrays[] = OUTER_ROW_ARRAYS(b);
+    int ok = (b->values = malloc(runs * OUTER_VALUES * sizeof *b->values)) != NULL;
+    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
+        ok = (*arrays[i] = malloc((n ? n : 1) * 8)) != NULL && ok;
+    return ok ? 0 : -1;
 }
 
 /* The leak check: the selection just run must have read no label of the held-out rows. */
