@@ -435,29 +435,6 @@ double nested_ece(const double *prob, const double *y, size_t n) {
     return e;
 }
 
-int nested_select(const train_data *d, const nested_options *o, nested_choice *out, char *err,
-                  size_t errlen) {
-    cv_ctx c;
-    size_t *all = NULL;
-    int rc = -1;
-    if (ctx_init(&c, d, o) != 0 || !(all = malloc((c.n ? c.n : 1) * sizeof *all))) {
-        errorf(err, errlen, "out of memory for cross-validation");
-        goto done;
-    }
-    if (c.n < (size_t)o->inner_folds * 2) {
-        errorf(err, errlen, "%zu passengers with known survival are too few to cross-validate",
-               c.n);
-        goto done;
-    }
-    for (size_t k = 0; k < c.n; k++)
-        all[k] = k;
-    rc = select_on(&c, all, c.n, o->seed * 1000003ul + 7, out, err, errlen);
-done:
-    free(all);
-    ctx_free(&c);
-    return rc;
-}
-
 /* ---- the outer loop ---- */
 
 static void spread_of(const double *v, size_t n, metric_spread *out) {
@@ -662,8 +639,8 @@ static void workers_free(worker *w, int nw) {
     }
 }
 
-int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out, char *err,
-                  size_t errlen) {
+int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out,
+                  nested_choice *final, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     cv_ctx c;
     outer_buffers b = {0};
@@ -703,7 +680,9 @@ int nested_cv_run(const train_data *d, const nested_options *o, nested_result *o
     out->outer.repeats = o->outer_repeats;
     out->outer.seed = o->seed;
     out->outer.n = c.n;
-    rc = 0;
+    for (size_t j = 0; j < c.n; j++)
+        b.rows[j] = j;
+    rc = final ? select_on(&c, b.rows, c.n, o->seed * 1000003ul + 7, final, err, errlen) : 0;
 done:
     if (rc != 0) {
         free(out->outer.oof);

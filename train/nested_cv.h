@@ -64,13 +64,11 @@ typedef struct nested_result {
     size_t labels_read; /* labels the selections read (the leak check's work) */
 } nested_result;
 
-/* The outer CV of the procedure on the data's CV sample. -1 with err on a failed fit or a leak. */
-int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out, char *err,
-                  size_t errlen);
-
-/* The procedure on the whole CV sample: the choice the final model is fitted with. */
-int nested_select(const train_data *d, const nested_options *o, nested_choice *out, char *err,
-                  size_t errlen);
+/* The outer CV of the procedure on the data's CV sample, and (final not NULL) the procedure on the
+ * whole sample: the choice the final model is fitted with. -1 with err on a failed fit or a leak.
+ */
+int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out,
+                  nested_choice *final, char *err, size_t errlen);
 
 /* Expected calibration error: |mean probability - survival rate| over ten equal-width bins,
  * weighted by the bins' shares. */

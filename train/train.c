@@ -478,8 +478,7 @@ static int need_fare(const run_state *s) {
 static int estimate_one(const train_data *d, procedure *p, const char *which, char *err,
                         size_t errlen) {
     struct timespec start = clock_now();
-    if (nested_cv_run(d, &p->o, &p->est, err, errlen) != 0 ||
-        nested_select(d, &p->o, &p->choice, err, errlen) != 0)
+    if (nested_cv_run(d, &p->o, &p->est, &p->choice, err, errlen) != 0)
         return -1;
     /* Kept only when it lowered the held-out log-loss of the outer folds. */
     p->calibrated = p->est.log_loss_calibrated.mean < p->est.outer.log_loss.mean;
@@ -597,7 +596,7 @@ static int active_log_loss(run_state *s, double *out, char *err, size_t errlen) 
     o.leak_outer_fold = 0;
     nested_result r;
     char why[512];
-    if (nested_cv_run(s->d, &o, &r, why, sizeof why) != 0) {
+    if (nested_cv_run(s->d, &o, &r, NULL, why, sizeof why) != 0) {
         errorf(err, errlen,
                "cross-validating the active model's configuration (version %d) on the "
                "current data failed: %s; use --force to replace it",

@@ -211,7 +211,7 @@ static double cv_of(const char *groups, unsigned long seed, cv_result *copy) {
     o.inner_repeats = 1;
     o.seed = seed;
     nested_result r;
-    int rc = nested_cv_run(d, &o, &r, err, sizeof err);
+    int rc = nested_cv_run(d, &o, &r, NULL, err, sizeof err);
     CHECK_INT(rc, 0);
     if (rc != 0)
         fprintf(stderr, "nested_cv_run: %s\n", err);

@@ -32,7 +32,7 @@ static void test_estimate_and_leak(const train_data *d) {
     quick(&o);
     nested_result r;
     char err[512] = "";
-    int rc = nested_cv_run(d, &o, &r, err, sizeof err);
+    int rc = nested_cv_run(d, &o, &r, NULL, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "nested_cv_run: %s\n", err);
     CHECK_INT(rc, 0);
@@ -44,7 +44,7 @@ static void test_estimate_and_leak(const train_data *d) {
 
     /* The hook lets each selection see its outer held-out passengers: the run must fail. */
     o.leak_outer_fold = 1;
-    CHECK_INT(nested_cv_run(d, &o, &r, err, sizeof err), -1);
+    CHECK_INT(nested_cv_run(d, &o, &r, NULL, err, sizeof err), -1);
     CHECK_CONTAINS(err, "leak: the selection of outer fold 1");
     nested_result_free(&r);
 }
