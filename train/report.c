@@ -1,12 +1,10 @@
 /* The HTML model report with hand-drawn SVG plots. See report.h. */
 #include "report.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 /* Writes text with &, <, >, " and ' escaped for HTML. */
 static void html_escape(FILE *out, const char *text) {
@@ -581,28 +579,4 @@ char *report_html(const report_input *in) {
         return NULL;
     }
     return text;
-}
-
-int report_write(const char *dir, const char *html, char *err, size_t errlen) {
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create report directory %s: %s", dir, strerror(errno));
-        return -1;
-    }
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof path, "%s/index.html", dir) >= sizeof path) {
-        snprintf(err, errlen, "report directory path too long");
-        return -1;
-    }
-    FILE *f = fopen(path, "w");
-    if (!f) {
-        snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
-        return -1;
-    }
-    int ok = fputs(html, f) >= 0;
-    ok = (fclose(f) == 0) && ok;
-    if (!ok) {
-        snprintf(err, errlen, "writing %s failed", path);
-        return -1;
-    }
-    return 0;
 }

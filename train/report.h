@@ -26,7 +26,4 @@ typedef struct report_input {
 /* The page, malloc'd, or NULL when out of memory. */
 char *report_html(const report_input *in);
 
-/* Writes html to DIR/index.html, creating DIR when missing. -1 with err on failure. */
-int report_write(const char *dir, const char *html, char *err, size_t errlen);
-
 #endif

@@ -17,10 +17,12 @@
 #include "passengers_store.h"
 #include "report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 void train_default_options(train_options *opt) {
@@ -139,31 +141,49 @@ done:;
     return rc;
 }
 
-/* m's document and a newline to path (--out). */
-static int write_document(const char *path, const titanic_model *m, char *err, size_t errlen) {
-    char *text = model_to_json_text(m);
-    FILE *f = text ? fopen(path, "w") : NULL;
+/* text to path, with a newline at the end when it has none (--out, --report). */
+static int write_text(const char *path, const char *text, char *err, size_t errlen) {
+    FILE *f = fopen(path, "w");
     if (!f) {
-        errorf(err, errlen, text ? "cannot write %s" : "out of memory writing %s", path);
-        free(text);
+        errorf(err, errlen, "cannot write %s: %s", path, strerror(errno));
         return -1;
     }
-    int ok = fputs(text, f) >= 0 && fputc('\n', f) != EOF;
+    size_t len = strlen(text);
+    int ok = fputs(text, f) >= 0 && ((len && text[len - 1] == '\n') || fputc('\n', f) != EOF);
     ok = (fclose(f) == 0) && ok;
-    free(text);
     if (!ok)
         errorf(err, errlen, "writing %s failed", path);
     return ok ? 0 : -1;
 }
 
-/* --out and --report for the model that is now current. */
+/* m's document to path (--out). */
+static int write_document(const char *path, const titanic_model *m, char *err, size_t errlen) {
+    char *text = model_to_json_text(m);
+    int rc = text ? write_text(path, text, err, errlen) : -1;
+    if (!text)
+        errorf(err, errlen, "out of memory writing %s", path);
+    free(text);
+    return rc;
+}
+
+/* --out and --report (DIR/index.html, DIR created when missing) for the model now current. */
 static int write_outputs(const train_options *opt, const report_input *rep, char *err,
                          size_t errlen) {
     if (opt->out_path && write_document(opt->out_path, rep->m, err, errlen) != 0)
         return -1;
     if (opt->report_dir) {
+        char path[4096];
+        if (mkdir(opt->report_dir, 0755) != 0 && errno != EEXIST) {
+            errorf(err, errlen, "cannot create report directory %s: %s", opt->report_dir,
+                   strerror(errno));
+            return -1;
+        }
+        if ((size_t)snprintf(path, sizeof path, "%s/index.html", opt->report_dir) >= sizeof path) {
+            errorf(err, errlen, "report directory path too long");
+            return -1;
+        }
         char *html = report_html(rep);
-        int rc = html ? report_write(opt->report_dir, html, err, errlen) : -1;
+        int rc = html ? write_text(path, html, err, errlen) : -1;
         free(html);
         if (rc != 0)
             return -1;
