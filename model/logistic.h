@@ -26,7 +26,6 @@ typedef struct logit_result {
     double null_deviance; /* -2 loglik of the intercept-only model */
     double aic;           /* 2p - 2 loglik */
     int iterations;
-    int modified_steps; /* Newton steps that needed the modified-Cholesky safe path */
 } logit_result;
 
 /* Defaults: no penalty, tol 1e-10, 50 iterations, intercept in column 0. */

@@ -246,21 +246,17 @@ static double penalty(const logit_parameter *param, const gsl_vector *beta) {
     return param->l2 * s;
 }
 
-/* Solves H d = g. Plain Cholesky first; when H is not numerically positive definite (a
- * near-singular design, or weights underflowing far from the solution), GSL's modified Cholesky
- * (Schnabel-Eskow) perturbs H just enough to give a descent direction instead of failing. */
+/* Solves H d = g by GSL's modified Cholesky (Schnabel-Eskow, pivoted): for a positive definite H
+ * it is the Cholesky solve; when H is not numerically positive definite (a near-singular design,
+ * or weights underflowing far from the solution) it perturbs H just enough to give a descent
+ * direction instead of failing. */
 static int newton_direction(const gsl_matrix *H, const gsl_vector *g, gsl_vector *d,
-                            gsl_matrix *work, gsl_permutation *perm, int *modified) {
+                            gsl_matrix *work, gsl_permutation *perm) {
     gsl_matrix_memcpy(work, H);
-    if (gsl_linalg_cholesky_decomp1(work) == GSL_SUCCESS &&
-        gsl_linalg_cholesky_solve(work, g, d) == GSL_SUCCESS)
-        return 0;
-    gsl_matrix_memcpy(work, H);
-    if (gsl_linalg_mcholesky_decomp(work, perm, NULL) != GSL_SUCCESS ||
-        gsl_linalg_mcholesky_solve(work, perm, g, d) != GSL_SUCCESS)
-        return -1;
-    (*modified)++;
-    return 0;
+    return gsl_linalg_mcholesky_decomp(work, perm, NULL) == GSL_SUCCESS &&
+                   gsl_linalg_mcholesky_solve(work, perm, g, d) == GSL_SUCCESS
+               ? 0
+               : -1;
 }
 
 /* Weights and residuals from the probabilities in w; then gradient and Hessian of the penalised
@@ -427,7 +423,7 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     double dev = -2.0 * loglik_from_eta(prob, ws->eta, ws->w) + penalty(param, ws->beta);
     for (int it = 1; it <= param->max_iter; it++) {
         derivatives(prob, &ws->nz, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
-        if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm, &out->modified_steps)) {
+        if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm)) {
             errorf(err, errlen, "Newton step failed: the information matrix cannot be factored");
             return -1;
         }
