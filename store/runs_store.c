@@ -14,29 +14,21 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
         NULL, "INSERT INTO etl_runs (source, status) VALUES ($1, 'running') RETURNING run_id", 1,
         0};
     const char *params[] = {source};
-    PGresult *res = store_run(c, &start, params, NULL, err, errlen);
-    if (!res)
-        return -1;
-    *run_id = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
+    return store_run_long(c, &start, params, 0, run_id, NULL, err, errlen);
 }
 
 int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
                          size_t errlen) {
-    static const char sql[] =
+    static const store_statement same = {
+        NULL,
         "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
         " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
-        " ORDER BY run_id DESC LIMIT 1";
+        " ORDER BY run_id DESC LIMIT 1",
+        2, 1};
     char base[24];
     store_text_of_long(id_base, base);
     const char *params[] = {sha256, base};
-    PGresult *res = db_query(conn, sql, 2, params, err, errlen);
-    if (!res)
-        return -1;
-    *run_id = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    return 0;
+    return store_run_long(store_on(conn), &same, params, 0, run_id, NULL, err, errlen);
 }
 
 /* Text escaped for COPY's text format: backslash, tab, newline and CR would otherwise be read
