@@ -371,13 +371,12 @@ static int summary_total_sql(const passenger_query *f, list_sql *q) {
     const char *measure = !f->survived                    ? "passengers"
                           : strcmp(f->survived, "1") == 0 ? "survived"
                                                           : "known - survived";
-    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true", measure);
-    if (f->pclass)
-        append(q, " AND pclass = $%d::smallint", bind(q, f->pclass));
-    if (f->sex)
-        append(q, " AND sex = $%d", bind(q, f->sex));
-    if (f->embarked)
-        append(q, " AND embarked = $%d", bind(q, f->embarked));
+    passenger_query keys = *f; /* the summary's key columns have the table's names */
+    keys.survived = NULL;
+    char filters[1024];
+    filter_sql(q, &keys, filters, sizeof filters); /* no name filter: cannot fail */
+    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s", measure,
+           filters);
     return 1;
 }
 
