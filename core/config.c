@@ -59,45 +59,45 @@ const char *config_env_string(const char *name, const char *def) {
     return (text && *text) ? text : def;
 }
 
-/* Reads the whole secret file, refusing anything larger than CONFIG_URL_FILE_MAX, and strips the
- * trailing newline/blanks that editors and `kubectl create secret --from-file` leave behind. */
-static int read_url_file(const char *path, char **out, char *err, size_t errlen) {
+/* memset through a volatile pointer: a plain one on a buffer about to die may be optimised away,
+ * and explicit_bzero is not in strict C11 + POSIX. */
+static void *(*const volatile wipe)(void *, int, size_t) = memset;
+
+void config_free_secret(char *secret) {
+    if (secret)
+        wipe(secret, 0, strlen(secret));
+    free(secret);
+}
+
+char *config_read_secret(const char *what, const char *path, size_t max, const char *trim,
+                         char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        snprintf(err, errlen, "DATABASE_URL_FILE: cannot open %.200s: %s", path, strerror(errno));
-        return -1;
+        int open_errno = errno;
+        snprintf(err, errlen, "%s: cannot open %.200s: %s", what, path, strerror(open_errno));
+        errno = open_errno;
+        return NULL;
     }
-    char *buf = malloc(CONFIG_URL_FILE_MAX + 1);
-    if (!buf) {
-        fclose(f);
-        snprintf(err, errlen, "DATABASE_URL_FILE: out of memory");
-        return -1;
-    }
-    size_t n = fread(buf, 1, CONFIG_URL_FILE_MAX + 1, f);
+    char *buf = calloc(max + 1, 1);
+    size_t n = buf ? fread(buf, 1, max + 1, f) : 0;
     int read_error = ferror(f);
     fclose(f);
-    if (read_error) {
-        free(buf);
-        snprintf(err, errlen, "DATABASE_URL_FILE: cannot read %.200s", path);
-        return -1;
-    }
-    if (n > CONFIG_URL_FILE_MAX) {
-        free(buf);
-        snprintf(err, errlen, "DATABASE_URL_FILE: %.200s is larger than %d bytes", path,
-                 CONFIG_URL_FILE_MAX);
-        return -1;
-    }
-    while (n > 0 &&
-           (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' || buf[n - 1] == '\t'))
-        n--;
-    buf[n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n) != NULL) {
-        free(buf);
-        snprintf(err, errlen, "DATABASE_URL_FILE: %.200s is empty or holds a NUL byte", path);
-        return -1;
-    }
-    *out = buf;
-    return 0;
+    while (n > 0 && n <= max && buf[n - 1] && strchr(trim, buf[n - 1]))
+        buf[--n] = '\0';
+    if (!buf)
+        snprintf(err, errlen, "%s: out of memory", what);
+    else if (read_error)
+        snprintf(err, errlen, "%s: cannot read %.200s", what, path);
+    else if (n > max)
+        snprintf(err, errlen, "%s: %.200s is larger than %zu bytes", what, path, max);
+    else if (n == 0 || memchr(buf, '\0', n) != NULL)
+        snprintf(err, errlen, "%s: %.200s is empty or holds a NUL byte", what, path);
+    else
+        return buf;
+    if (buf)
+        wipe(buf, 0, max + 1);
+    free(buf);
+    return NULL;
 }
 
 int config_database_url(char **out, char *err, size_t errlen) {
@@ -109,8 +109,12 @@ int config_database_url(char **out, char *err, size_t errlen) {
         snprintf(err, errlen, "DATABASE_URL and DATABASE_URL_FILE are both set; set only one");
         return -1;
     }
+    /* Trailing blanks and line ends, as editors and `kubectl create secret --from-file` leave. */
     if (has_file)
-        return read_url_file(file, out, err, errlen);
+        return (*out = config_read_secret("DATABASE_URL_FILE", file, CONFIG_URL_FILE_MAX, " \t\r\n",
+                                          err, errlen))
+                   ? 0
+                   : -1;
     *out = strdup(has_url ? url : "");
     if (!*out) {
         snprintf(err, errlen, "out of memory");

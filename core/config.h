@@ -18,6 +18,15 @@
  * message never contains the connection string itself, which may hold a password. */
 int config_database_url(char **out, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
+/* A secret (a connection string, a password) from the file at path, of at most max bytes, less
+ * any trailing characters of trim: malloc'd and NUL-terminated (free with config_free_secret), or
+ * NULL with err "<what>: <path> <reason>" (cannot be opened, and then errno is open's, or read,
+ * larger than max, empty, holds a NUL byte). */
+char *config_read_secret(const char *what, const char *path, size_t max, const char *trim,
+                         char *err, size_t errlen);
+/* Overwrites a secret from config_read_secret (may be NULL) before freeing it. */
+void config_free_secret(char *secret);
+
 /* Parses a decimal integer that must make up the whole string and lie in [min, max]. */
 int config_parse_long(const char *text, long min, long max, long *out) TITANIC_MUST_CHECK;
 

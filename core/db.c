@@ -171,6 +171,6 @@ PGconn *db_connect_from_env(const char *app, char *err, size_t errlen) {
         log_debug("connected to PostgreSQL", "{s:s, s:i}", "target", where, "server_version",
                   PQserverVersion(conn));
     }
-    free(conninfo);
+    config_free_secret(conninfo);
     return conn;
 }

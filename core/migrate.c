@@ -167,33 +167,32 @@ static int create_migrations_table(PGconn *conn, char *err, size_t errlen) {
                    0, NULL, err, errlen);
 }
 
+/* The migrations applied so far: rows of (version, checksum). */
+static PGresult *applied_migrations(PGconn *conn, char *err, size_t errlen) {
+    return db_query(conn, "SELECT version, checksum FROM schema_migrations", 0, NULL, err, errlen);
+}
+
 /* Refuses to go on when a migration already applied no longer matches the text we carry:
  * silently diverging schemas are worse than a stopped deploy. */
-static int verify_applied_checksums(PGconn *conn, const struct migration *list, int count,
-                                    char *err, size_t errlen) {
-    PGresult *res =
-        db_query(conn, "SELECT version, checksum FROM schema_migrations", 0, NULL, err, errlen);
-    if (!res)
-        return -1;
-    int rc = 0;
-    for (int row = 0; row < PQntuples(res) && rc == 0; row++) {
-        int version = atoi(PQgetvalue(res, row, 0));
+static int verify_applied_checksums(const PGresult *applied, const struct migration *list,
+                                    int count, char *err, size_t errlen) {
+    for (int row = 0; row < PQntuples(applied); row++) {
+        int version = atoi(PQgetvalue(applied, row, 0));
         for (int i = 0; i < count; i++) {
             char hex[65];
             if (list[i].version != version)
                 continue;
             checksum_of(list[i].sql, hex);
-            if (strcmp(hex, PQgetvalue(res, row, 1)) != 0) {
+            if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0) {
                 snprintf(err, errlen,
                          "migration %03d_%s differs from the one applied to this database; "
                          "migrations must never be edited once released",
                          version, list[i].name);
-                rc = -1;
+                return -1;
             }
         }
     }
-    PQclear(res);
-    return rc;
+    return 0;
 }
 
 static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen) {
@@ -229,30 +228,19 @@ static int refuse_newer_schema(int current, int latest, char *err, size_t errlen
     return -1;
 }
 
-/* *index receives the lowest-numbered migration of list that the database has not applied, or -1
- * when it has them all. Not only those above the highest applied version: a lower number merged
- * after a higher one was released must not be skipped for good. Without the schema_migrations
- * table (has_table 0) none is applied. */
-static int first_missing(PGconn *conn, int has_table, const struct migration *list, int count,
-                         int *index, char *err, size_t errlen) {
-    *index = -1;
+/* The lowest-numbered migration of list not among applied (NULL: no schema_migrations table, none
+ * applied), or -1 when it has them all. Not only those above the highest applied version: a lower
+ * number merged after a higher one was released must not be skipped for good. */
+static int first_missing(const PGresult *applied, const struct migration *list, int count) {
+    int index = -1;
     for (int i = 0; i < count; i++) {
         int missing = 1;
-        if (has_table) {
-            char version[16];
-            snprintf(version, sizeof version, "%d", list[i].version);
-            const char *params[] = {version};
-            PGresult *res = db_query(conn, "SELECT 1 FROM schema_migrations WHERE version = $1", 1,
-                                     params, err, errlen);
-            if (!res)
-                return -1;
-            missing = PQntuples(res) == 0;
-            PQclear(res);
-        }
-        if (missing && (*index < 0 || list[i].version < list[*index].version))
-            *index = i;
+        for (int row = 0; applied && missing && row < PQntuples(applied); row++)
+            missing = atoi(PQgetvalue(applied, row, 0)) != list[i].version;
+        if (missing && (index < 0 || list[i].version < list[index].version))
+            index = i;
     }
-    return 0;
+    return index;
 }
 
 static int apply_pending(PGconn *conn, const struct migration *list, int count, int *applied,
@@ -267,11 +255,14 @@ static int apply_pending(PGconn *conn, const struct migration *list, int count, 
     int latest = migrate_latest(list, count);
     if (refuse_newer_schema(current, latest, err, errlen) != 0)
         return -1;
-    if (verify_applied_checksums(conn, list, count, err, errlen) != 0)
-        return -1;
     for (;;) {
-        int next;
-        if (first_missing(conn, 1, list, count, &next, err, errlen) != 0)
+        PGresult *done = applied_migrations(conn, err, errlen);
+        if (!done)
+            return -1;
+        int ok = verify_applied_checksums(done, list, count, err, errlen) == 0;
+        int next = first_missing(done, list, count);
+        PQclear(done);
+        if (!ok)
             return -1;
         if (next < 0)
             return 0;
@@ -303,9 +294,11 @@ int migrate_check(PGconn *conn, const struct migration *list, int count, char *e
     int latest = migrate_latest(list, count);
     if (refuse_newer_schema(current, latest, err, errlen) != 0)
         return -1;
-    int missing;
-    if (first_missing(conn, current > 0, list, count, &missing, err, errlen) != 0)
+    PGresult *applied = current > 0 ? applied_migrations(conn, err, errlen) : NULL;
+    if (current > 0 && !applied)
         return -1;
+    int missing = first_missing(applied, list, count);
+    PQclear(applied);
     if (missing >= 0) {
         snprintf(err, errlen,
                  "database schema is at version %d but lacks migration %03d_%s, which this build "

@@ -70,15 +70,6 @@ int text_validate(const char *text, size_t len, size_t max_bytes, char *reason, 
     return 0;
 }
 
-void text_copy_bounded(char *dst, const char *src, size_t len, size_t max) {
-    size_t n = len < max ? len : max;
-    /* Step back over a cut multi-byte character so the copy stays valid UTF-8 where src was. */
-    while (n > 0 && n < len && (((unsigned char)src[n]) & 0xC0) == 0x80)
-        n--;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 void text_quote_for_message(char *dst, size_t dstlen, const char *src, size_t len,
                             size_t max_bytes) {
     const unsigned char *s = (const unsigned char *)src;

@@ -16,10 +16,6 @@
 int text_validate(const char *text, size_t len, size_t max_bytes, char *reason,
                   size_t reasonlen) TITANIC_MUST_CHECK;
 
-/* Copies at most max bytes of src into dst (size max + 1), cut back to a whole UTF-8 character
- * and NUL-terminated. Used to bound text we echo back in error messages. */
-void text_copy_bounded(char *dst, const char *src, size_t len, size_t max);
-
 /* Writes src as a short, printable quotation for an error message: valid UTF-8 is kept, any other
  * byte or control character becomes \xNN, and the result is cut at about max_bytes with "...". */
 void text_quote_for_message(char *dst, size_t dstlen, const char *src, size_t len,

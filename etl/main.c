@@ -52,93 +52,73 @@ static void usage(FILE *out) {
 }
 
 typedef struct {
-    int migrate_only, dry_run, no_progress, generate, help, version;
-    long generate_count, seed, id_base;
+    int migrate_only, dry_run, no_progress, help, version;
+    long generate_count, seed, id_base; /* generate_count -1: no --generate */
     long max_rejects;
     double max_rejects_pct;
     const char *file;
 } cli;
 
+/* The command line, which getopt_long fills: each flag's int directly, each value through
+ * take_value below. */
+static cli args;
+
 static int bad_value(const char *flag, const char *value, const char *expected) {
-    fprintf(stderr, "titanic-etl: %s: expected %s, got \"%.40s\"\n", flag, expected, value);
+    fprintf(stderr, "titanic-etl: --%s: expected %s, got \"%.40s\"\n", flag, expected, value);
     return -1;
 }
 
-enum {
-    OPT_MIGRATE = 256,
-    OPT_DRY_RUN,
-    OPT_NO_PROGRESS,
-    OPT_MAX_REJECTS,
-    OPT_ID_BASE,
-    OPT_GENERATE,
-    OPT_SEED,
-    OPT_HELP,
-    OPT_VERSION
+/* The integer options, by their val in options[]: where each goes, its range, and what its
+ * error says is expected. */
+static const struct {
+    long *value, min, max;
+    const char *expected;
+} integers[] = {
+    {&args.id_base, 0, 2000000000L, "an integer from 0 to 2000000000"},
+    {&args.generate_count, 0, 2000000000L, "a row count from 0 to 2000000000"},
+    {&args.seed, 0, 2147483647L, "an integer from 0 to 2147483647"},
 };
 
+#define OPT_MAX_REJECTS 3 /* past the integers' vals */
+
 static const struct option options[] = {
-    {"migrate", no_argument, NULL, OPT_MIGRATE},
-    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"migrate", no_argument, &args.migrate_only, 1},
+    {"dry-run", no_argument, &args.dry_run, 1},
+    {"no-progress", no_argument, &args.no_progress, 1},
+    {"help", no_argument, &args.help, 1},
+    {"version", no_argument, &args.version, 1},
+    {"id-base", required_argument, NULL, 0},
+    {"generate", required_argument, NULL, 1},
+    {"seed", required_argument, NULL, 2},
     {"max-rejects", required_argument, NULL, OPT_MAX_REJECTS},
-    {"id-base", required_argument, NULL, OPT_ID_BASE},
-    {"generate", required_argument, NULL, OPT_GENERATE},
-    {"seed", required_argument, NULL, OPT_SEED},
-    {"help", no_argument, NULL, OPT_HELP},
-    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
-/* One option's value into c. Returns 0, or -1 after printing the error. */
-static int take_option(int opt, const char *value, cli *c) {
-    switch (opt) {
-    case OPT_MIGRATE:
-        c->migrate_only = 1;
-        return 0;
-    case OPT_DRY_RUN:
-        c->dry_run = 1;
-        return 0;
-    case OPT_NO_PROGRESS:
-        c->no_progress = 1;
-        return 0;
-    case OPT_MAX_REJECTS:
-        return etl_parse_max_rejects(value, &c->max_rejects, &c->max_rejects_pct) == 0
+/* One option's value into args. Returns 0, or -1 after printing the error. */
+static int take_value(int opt, const char *name, const char *value) {
+    if (opt == OPT_MAX_REJECTS)
+        return etl_parse_max_rejects(value, &args.max_rejects, &args.max_rejects_pct) == 0
                    ? 0
-                   : bad_value("--max-rejects", value,
-                               "a count such as 10 or a percentage such as 1.5%");
-    case OPT_ID_BASE:
-        return config_parse_long(value, 0, 2000000000L, &c->id_base) == 0
-                   ? 0
-                   : bad_value("--id-base", value, "an integer from 0 to 2000000000");
-    case OPT_GENERATE:
-        c->generate = 1;
-        return config_parse_long(value, 0, 2000000000L, &c->generate_count) == 0
-                   ? 0
-                   : bad_value("--generate", value, "a row count from 0 to 2000000000");
-    case OPT_SEED:
-        return config_parse_long(value, 0, 2147483647L, &c->seed) == 0
-                   ? 0
-                   : bad_value("--seed", value, "an integer from 0 to 2147483647");
-    case OPT_HELP:
-        c->help = 1;
-        return 0;
-    case OPT_VERSION:
-        c->version = 1;
-        return 0;
-    default: /* getopt_long has printed what was wrong */
-        return -1;
-    }
+                   : bad_value(name, value, "a count such as 10 or a percentage such as 1.5%");
+    return config_parse_long(value, integers[opt].min, integers[opt].max, integers[opt].value) == 0
+               ? 0
+               : bad_value(name, value, integers[opt].expected);
 }
 
 /* GNU long options: "--max-rejects 5" and "--max-rejects=5" both work. */
 static int parse_args(int argc, char **argv, cli *c) {
-    *c = (cli){
-        .seed = 1912, .id_base = CSV_DEFAULT_ID_BASE, .max_rejects = -1, .max_rejects_pct = -1};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (take_option(opt, optarg, c) != 0)
+    args = (cli){.generate_count = -1,
+                 .seed = 1912,
+                 .id_base = CSV_DEFAULT_ID_BASE,
+                 .max_rejects = -1,
+                 .max_rejects_pct = -1};
+    int opt, index;
+    while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
+        if (opt == '?' || (options[index].flag == NULL && /* '?': getopt_long said what */
+                           take_value(opt, options[index].name, optarg) != 0))
             return -1;
     }
+    *c = args;
     if (c->help || c->version)
         return 0;
     if (optind < argc)
@@ -148,7 +128,7 @@ static int parse_args(int argc, char **argv, cli *c) {
                 argv[optind]);
         return -1;
     }
-    if (!c->migrate_only && !c->generate && !c->file) {
+    if (!c->migrate_only && c->generate_count < 0 && !c->file) {
         fputs("titanic-etl: no input file (use - for stdin)\n", stderr);
         return -1;
     }
@@ -287,7 +267,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "titanic-etl: %s\n", err);
         return EXIT_USAGE;
     }
-    if (c.generate)
+    if (c.generate_count >= 0)
         return generate_csv(stdout, c.generate_count, (uint64_t)c.seed) == 0 ? 0 : EXIT_LOAD_FAILED;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

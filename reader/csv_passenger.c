@@ -308,35 +308,23 @@ static int reject(rejection *why, const char *field, const char *detail) {
     return -1;
 }
 
-static int parse_text_cell(csv_cell cell, size_t max, char *dst, const char *field, int required,
-                           rejection *why) {
-    char detail[200];
-    if (!cell.text) {
-        dst[0] = '\0';
-        return required ? reject(why, field, "required but empty") : 0;
-    }
-    if (passenger_parse_text(cell.text, cell.len, max, dst, detail, sizeof detail) != 0)
-        return reject(why, field, detail);
-    return 0;
-}
-
-/* Validates one cell into p; the column's header name is used in messages. */
+/* Validates one cell into p; the column's header name is used in messages. An empty cell is
+ * unknown (left as passenger_init set it) unless the column is required. */
 static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv_row_text *text,
                       rejection *why) {
     char detail[200];
     const char *field = col->header;
     int rc = 0;
-    int required = col->column == COL_ID || col->column == COL_PCLASS || col->column == COL_SEX ||
-                   col->column == COL_SIBSP || col->column == COL_PARCH;
-    if (!cell.text && required)
-        return reject(why, field, "required but empty");
+    int required = col->column == COL_ID || col->column == COL_PCLASS || col->column == COL_NAME ||
+                   col->column == COL_SEX || col->column == COL_SIBSP || col->column == COL_PARCH;
+    if (!cell.text)
+        return required ? reject(why, field, "required but empty") : 0;
     switch (col->column) {
     case COL_ID:
         rc = passenger_parse_id(cell.text, cell.len, &p->id, detail, sizeof detail);
         break;
     case COL_SURVIVED:
-        if (cell.text)
-            rc = passenger_parse_survived(cell.text, cell.len, &p->survived, detail, sizeof detail);
+        rc = passenger_parse_survived(cell.text, cell.len, &p->survived, detail, sizeof detail);
         break;
     case COL_PCLASS:
         rc = passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, sizeof detail);
@@ -345,8 +333,7 @@ static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv
         rc = passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, sizeof detail);
         break;
     case COL_AGE:
-        if (cell.text)
-            rc = passenger_parse_age(cell.text, cell.len, &p->age, detail, sizeof detail);
+        rc = passenger_parse_age(cell.text, cell.len, &p->age, detail, sizeof detail);
         text->age = cell;
         break;
     case COL_SIBSP:
@@ -356,20 +343,24 @@ static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv
         rc = passenger_parse_family(cell.text, cell.len, &p->parch, detail, sizeof detail);
         break;
     case COL_FARE:
-        if (cell.text)
-            rc = passenger_parse_fare(cell.text, cell.len, &p->fare, detail, sizeof detail);
+        rc = passenger_parse_fare(cell.text, cell.len, &p->fare, detail, sizeof detail);
         text->fare = cell;
         break;
     case COL_EMBARKED:
-        if (cell.text)
-            rc = passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, sizeof detail);
+        rc = passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, sizeof detail);
         break;
     case COL_NAME:
-        return parse_text_cell(cell, PASSENGER_NAME_MAX, p->name, field, 1, why);
+        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_NAME_MAX, p->name, detail,
+                                  sizeof detail);
+        break;
     case COL_TICKET:
-        return parse_text_cell(cell, PASSENGER_TICKET_MAX, p->ticket, field, 0, why);
+        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_TICKET_MAX, p->ticket, detail,
+                                  sizeof detail);
+        break;
     case COL_CABIN:
-        return parse_text_cell(cell, PASSENGER_CABIN_MAX, p->cabin, field, 0, why);
+        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_CABIN_MAX, p->cabin, detail,
+                                  sizeof detail);
+        break;
     default:
         break;
     }

@@ -3,7 +3,6 @@
  * parser in the project. The first invalid record stops the read with its line and reason. */
 #include "kaggle_csv.h"
 
-#include "array.h"
 #include "csv_passenger.h"
 
 #include <errno.h>
@@ -65,29 +64,4 @@ long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg)
     csv_reader_free(reader);
     fclose(f);
     return rc == 0 ? s.rows : -1;
-}
-
-typedef struct {
-    passenger *rows;
-    size_t count, capacity;
-} collected;
-
-static int collect(const passenger *p, void *arg) {
-    collected *c = arg;
-    if (array_reserve((void **)&c->rows, &c->capacity, c->count + 1, sizeof *c->rows,
-                      KAGGLE_CSV_MAX_ROWS) != 0)
-        return -1;
-    c->rows[c->count++] = *p;
-    return 0;
-}
-
-long kaggle_csv_load(const char *path, passenger **rows, char *err, size_t errlen) {
-    collected c = {NULL, 0, 0};
-    long n = kaggle_csv_read(path, collect, &c, err, errlen);
-    if (n < 0) {
-        free(c.rows);
-        return -1;
-    }
-    *rows = c.rows;
-    return n;
 }

@@ -15,9 +15,4 @@
 long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg), void *arg,
                      char *err, size_t errlen);
 
-/* Reads the whole file into a malloc'd array (for the 891-row test files); more than
- * KAGGLE_CSV_MAX_ROWS records is an error. */
-#define KAGGLE_CSV_MAX_ROWS 20000000u
-long kaggle_csv_load(const char *path, passenger **rows, char *err, size_t errlen);
-
 #endif

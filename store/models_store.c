@@ -9,8 +9,35 @@
 #include <stdlib.h>
 #include <string.h>
 
-static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
-                                   char *err, size_t errlen);
+/* The model a statement below reads: one row of version, octet_length(document), and the
+ * document, NULL when it is over the cap (the size is read first, the document only within the
+ * cap: a huge row never crosses the network, let alone gets parsed). name says what was asked
+ * for ("active model", "model version 3") and kind what it is ("active model", "model"). */
+static titanic_model *load_model(store_conn c, const store_statement *st, const char *const *params,
+                                 const char *name, const char *kind, const model_limits *limits,
+                                 int *found, int *unavailable, char *err, size_t errlen) {
+    char why[512];
+    *found = 0;
+    PGresult *res = store_run(c, st, params, unavailable, why, sizeof why);
+    if (!res) {
+        errorf(err, errlen, "reading %s: %s", name, why);
+        return NULL;
+    }
+    titanic_model *m = NULL;
+    int version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    if (!(*found = PQntuples(res) == 1))
+        errorf(err, errlen, "no %s", name);
+    else if (PQgetisnull(res, 0, 2))
+        errorf(err, errlen, "%s version %d: document of %s bytes exceeds the %zu-byte limit", kind,
+               version, PQgetvalue(res, 0, 1), limits->max_bytes);
+    else if (!(m = model_from_json_limited(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2),
+                                           limits, why, sizeof why)))
+        errorf(err, errlen, "%s version %d: %s", kind, version, why);
+    else
+        model_set_version(m, version);
+    PQclear(res);
+    return m;
+}
 
 titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) {
     return models_store_load_active_limited(c, &model_default_limits, err, errlen);
@@ -18,90 +45,41 @@ titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) 
 
 titanic_model *models_store_load_active_limited(store_conn c, const model_limits *limits, char *err,
                                                 size_t errlen) {
-    /* The size first, the document only when it is within the cap: a huge row never crosses the
-     * network, let alone gets parsed. */
     static const store_statement active = {
         NULL,
         "SELECT version, octet_length(document), "
         "CASE WHEN octet_length(document) <= $1::bigint THEN document END "
         "FROM models WHERE active",
         1, 1};
-    char why[512], max[24];
+    char max[24];
     snprintf(max, sizeof max, "%zu", limits->max_bytes);
     const char *params[] = {max};
-    PGresult *res = store_run(c, &active, params, NULL, why, sizeof why);
-    if (!res) {
-        errorf(err, errlen, "reading the active model: %s", why);
-        return NULL;
-    }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        errorf(err, errlen, "no active model");
-        return NULL;
-    }
-    return model_of_row(res, "active model", limits, err, errlen);
-}
-
-/* The model in the one row (version, octet_length(document), document or NULL when over the
- * cap) of res, which it clears. what names it in errors. */
-static titanic_model *model_of_row(PGresult *res, const char *what, const model_limits *limits,
-                                   char *err, size_t errlen) {
-    char why[512];
-    int version = atoi(PQgetvalue(res, 0, 0));
-    if (PQgetisnull(res, 0, 2)) {
-        errorf(err, errlen, "%s version %d: document of %s bytes exceeds the %zu-byte limit", what,
-               version, PQgetvalue(res, 0, 1), limits->max_bytes);
-        PQclear(res);
-        return NULL;
-    }
-    titanic_model *m = model_from_json_limited(
-        PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2), limits, why, sizeof why);
-    PQclear(res);
-    if (!m) {
-        errorf(err, errlen, "%s version %d: %s", what, version, why);
-        return NULL;
-    }
-    model_set_version(m, version);
-    return m;
+    int found;
+    return load_model(c, &active, params, "active model", "active model", limits, &found, NULL, err,
+                      errlen);
 }
 
 titanic_model *models_store_load_version_limited(store_conn c, int version,
                                                  const model_limits *limits, int *found,
                                                  int *unavailable, char *err, size_t errlen) {
-    /* As for the active model: the size first, the document only within the cap. */
     static const store_statement one = {
         NULL,
         "SELECT version, octet_length(document), "
         "CASE WHEN octet_length(document) <= $2::bigint THEN document END "
         "FROM models WHERE version = $1::integer",
         2, 1};
-    char why[512], max[24], v[24];
+    char max[24], v[24], name[48];
     snprintf(max, sizeof max, "%zu", limits->max_bytes);
     store_text_of_long(version, v);
+    snprintf(name, sizeof name, "model version %d", version);
     const char *params[] = {v, max};
-    *found = 0;
-    PGresult *res = store_run(c, &one, params, unavailable, why, sizeof why);
-    if (!res) {
-        errorf(err, errlen, "reading model version %d: %s", version, why);
-        return NULL;
-    }
-    if (PQntuples(res) == 0) {
-        PQclear(res);
-        errorf(err, errlen, "no model version %d", version);
-        return NULL;
-    }
-    *found = 1;
-    return model_of_row(res, "model", limits, err, errlen);
+    return load_model(c, &one, params, name, "model", limits, found, unavailable, err, errlen);
 }
 
 int models_store_active_version(store_conn c, char *err, size_t errlen) {
     static const store_statement active = {NULL, "SELECT version FROM models WHERE active", 0, 1};
-    PGresult *res = store_run(c, &active, NULL, NULL, err, errlen);
-    if (!res)
-        return -1;
-    int version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    return version;
+    long version;
+    return store_run_long(c, &active, NULL, 0, &version, NULL, err, errlen) ? -1 : (int)version;
 }
 
 int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
@@ -111,16 +89,11 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
         "SELECT version, to_json(created_at)#>>'{}', active, training_rows, metrics::text "
         "FROM models ORDER BY version DESC",
         0, 1};
-    PGresult *res = store_run(c, &list, NULL, unavailable, err, errlen);
+    PGresult *res =
+        store_run_rows(c, &list, NULL, sizeof **rows, (void **)rows, unavailable, err, errlen);
     if (!res)
         return -1;
     int n = PQntuples(res);
-    *rows = calloc((size_t)(n ? n : 1), sizeof **rows);
-    if (!*rows) {
-        PQclear(res);
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
     for (int i = 0; i < n; i++) {
         model_row *r = &(*rows)[i];
         r->version = atoi(PQgetvalue(res, i, 0));
@@ -277,16 +250,10 @@ int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *
         "WHERE x.version = m.version ORDER BY x.activated_at DESC, x.activation_id DESC "
         "LIMIT 1) a ON true ORDER BY m.version",
         0, 1};
-    PGresult *res = store_run(c, &list, NULL, NULL, err, errlen);
+    PGresult *res = store_run_rows(c, &list, NULL, sizeof **rows, (void **)rows, NULL, err, errlen);
     if (!res)
         return -1;
     int n = PQntuples(res);
-    *rows = calloc((size_t)(n ? n : 1), sizeof **rows);
-    if (!*rows) {
-        PQclear(res);
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
     for (int i = 0; i < n; i++) {
         model_ops_row *r = &(*rows)[i];
         r->version = atoi(PQgetvalue(res, i, 0));
@@ -313,19 +280,6 @@ void models_store_free_ops(model_ops_row *rows, int count) {
 
 /* ---- predictions by binary COPY ---- */
 
-/* 1 when version has predictions already, 0 when not, -1 on error. */
-static int has_predictions(PGconn *conn, const char *version, char *err, size_t errlen) {
-    static const store_statement any = {
-        NULL, "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1)", 1, 1};
-    const char *params[1] = {version};
-    PGresult *res = store_run(store_on(conn), &any, params, NULL, err, errlen);
-    if (!res)
-        return -1;
-    int yes = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-    PQclear(res);
-    return yes;
-}
-
 int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                   void (*row)(void *arg, size_t i, int32_t *id, double *probability,
                                               int *label),
@@ -344,10 +298,14 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
         "ON CONFLICT (model_version, passenger_id) DO UPDATE SET "
         "probability = EXCLUDED.probability, label = EXCLUDED.label, scored_at = now()",
         0, 0};
+    static const store_statement any = {
+        NULL, "SELECT EXISTS (SELECT 1 FROM predictions WHERE model_version = $1)::int", 1, 1};
     char v[24];
     store_text_of_long(version, v);
-    int again = has_predictions(conn, v, err, errlen);
-    if (again < 0 || (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
+    const char *params[1] = {v};
+    long again; /* 1 when version has predictions already */
+    if (store_run_long(store_on(conn), &any, params, 0, &again, NULL, err, errlen) != 0 ||
+        (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
         return -1;
     store_copy copy;
     if (store_copy_begin(&copy, conn,

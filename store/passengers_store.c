@@ -54,20 +54,6 @@ static void passenger_from_row(const PGresult *res, int row, passenger *p) {
         PQgetisnull(res, row, COL_EMBARKED) ? '\0' : PQgetvalue(res, row, COL_EMBARKED)[0];
 }
 
-/* All rows of res as passengers (malloc'd, at least one slot so an empty result is not NULL). */
-static passenger *rows_of(const PGresult *res, int *count, char *err, size_t errlen) {
-    int n = PQntuples(res);
-    passenger *rows = malloc((size_t)(n ? n : 1) * sizeof *rows);
-    if (!rows) {
-        errorf(err, errlen, "out of memory for %d passengers", n);
-        return NULL;
-    }
-    for (int i = 0; i < n; i++)
-        passenger_from_row(res, i, &rows[i]);
-    *count = n;
-    return rows;
-}
-
 const store_statement PASSENGER_BY_ID = {
     "passenger_by_id", "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = $1", 1,
     1};
@@ -360,7 +346,8 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
         return -1;
     }
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    PGresult *res =
+        store_run_rows(c, &st, sql.params, sizeof **rows, (void **)rows, unavailable, err, errlen);
     if (!res)
         return -1;
     int n = PQntuples(res);
@@ -368,16 +355,11 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
         cursor_of_row(res, (int)q->limit - 1, q->sort, next);
         n = (int)q->limit;
     }
-    *rows = malloc((size_t)(n ? n : 1) * sizeof **rows);
-    if (*rows) {
-        for (int i = 0; i < n; i++)
-            passenger_from_row(res, i, &(*rows)[i]);
-        *count = n;
-    } else {
-        errorf(err, errlen, "out of memory for %d passengers", n);
-    }
+    for (int i = 0; i < n; i++)
+        passenger_from_row(res, i, &(*rows)[i]);
+    *count = n;
     PQclear(res);
-    return *rows ? 0 : -1;
+    return 0;
 }
 
 /* The total from the summary, for filters that are its keys (survived is a measure there:
@@ -389,13 +371,12 @@ static int summary_total_sql(const passenger_query *f, list_sql *q) {
     const char *measure = !f->survived                    ? "passengers"
                           : strcmp(f->survived, "1") == 0 ? "survived"
                                                           : "known - survived";
-    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true", measure);
-    if (f->pclass)
-        append(q, " AND pclass = $%d::smallint", bind(q, f->pclass));
-    if (f->sex)
-        append(q, " AND sex = $%d", bind(q, f->sex));
-    if (f->embarked)
-        append(q, " AND embarked = $%d", bind(q, f->embarked));
+    passenger_query keys = *f; /* the summary's key columns have the table's names */
+    keys.survived = NULL;
+    char filters[1024];
+    filter_sql(q, &keys, filters, sizeof filters); /* no name filter: cannot fail */
+    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s", measure,
+           filters);
     return 1;
 }
 
@@ -433,12 +414,7 @@ int passengers_store_count(store_conn c, const passenger_query *q, long *total, 
     if (!(*exact = summary_total_sql(q, &sql)))
         return (*total = estimated_rows(c, q, unavailable, err, errlen)) < 0 ? -1 : 0;
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
-    if (!res)
-        return -1;
-    *total = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
+    return store_run_long(c, &st, sql.params, 0, total, unavailable, err, errlen);
 }
 
 /* ---- survival statistics ---- */
@@ -488,18 +464,12 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
     char sql[1024];
     build_survival_sql(dimensions, count, sql, sizeof sql);
     store_statement st = {NULL, sql, 0, 1};
-    *groups = NULL;
     *ngroups = 0;
-    PGresult *res = store_run(c, &st, NULL, unavailable, err, errlen);
+    PGresult *res =
+        store_run_rows(c, &st, NULL, sizeof **groups, (void **)groups, unavailable, err, errlen);
     if (!res)
         return -1;
     int n = PQntuples(res) - 1; /* the last row is the overall one, always there */
-    *groups = malloc((size_t)(n > 0 ? n : 1) * sizeof **groups);
-    if (!*groups) {
-        PQclear(res);
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
     for (int i = 0; i < n; i++)
         group_of_row(res, i, count, &(*groups)[i]);
     group_of_row(res, n, count, overall);
@@ -514,21 +484,11 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 
 int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
                                  int *count, int *unavailable, char *err, size_t errlen) {
-    static const store_statement page = {NULL,
-                                         "SELECT " PASSENGER_COLUMNS
-                                         " FROM passengers WHERE passenger_id > $1::integer "
-                                         "ORDER BY passenger_id LIMIT $2::bigint",
-                                         2, 1};
-    char after_text[24], limit_text[24];
-    store_text_of_long(after, after_text);
-    store_text_of_long(limit, limit_text);
-    const char *params[] = {after_text, limit_text};
-    PGresult *res = store_run(c, &page, params, unavailable, err, errlen);
-    if (!res)
-        return -1;
-    *rows = rows_of(res, count, err, errlen);
-    PQclear(res);
-    return *rows ? 0 : -1;
+    /* GET /passengers' page in id order after a cursor, whose value is the id itself. */
+    passenger_query q = {
+        .sort = PASSENGER_SORT_ID, .limit = limit, .after = {.present = 1, .id = after}};
+    passenger_cursor next;
+    return passengers_store_list(c, &q, rows, count, &next, unavailable, err, errlen);
 }
 
 /* Text parameters for a Person's stored columns, in the order of the statements below, then the
@@ -560,12 +520,8 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
  * the ETL loaded. Each returns the number of rows it wrote (1 or 0), or -1 here. */
 static int api_write(store_conn c, const store_statement *st, const char *const *params,
                      int *unavailable, char *err, size_t errlen) {
-    PGresult *res = store_run(c, st, params, unavailable, err, errlen);
-    if (!res)
-        return -1;
-    int written = atoi(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return written;
+    long written;
+    return store_run_long(c, st, params, 0, &written, unavailable, err, errlen) ? -1 : (int)written;
 }
 
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
@@ -573,11 +529,10 @@ int passengers_store_create(store_conn c, passenger *p, const char *writer, int 
     static const store_statement next_id = {NULL, "SELECT nextval('passenger_api_id_seq')", 0, 0};
     static const store_statement insert = {
         NULL, "SELECT passengers_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, 0};
-    PGresult *res = store_run(c, &next_id, NULL, unavailable, err, errlen);
-    if (!res)
+    long id;
+    if (store_run_long(c, &next_id, NULL, 0, &id, unavailable, err, errlen) != 0)
         return -1;
-    p->id = (int32_t)atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
+    p->id = (int32_t)id;
     person_params b;
     bind_person(&b, p, writer);
     return api_write(c, &insert, b.values, unavailable, err, errlen) < 0 ? -1 : 0;

@@ -1,6 +1,7 @@
 /* The etl_runs and etl_rejects tables' SQL. See runs_store.h. */
 #include "runs_store.h"
 
+#include "copy_binary.h"
 #include "db.h"
 #include "errors.h"
 #include "log.h"
@@ -14,45 +15,21 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
         NULL, "INSERT INTO etl_runs (source, status) VALUES ($1, 'running') RETURNING run_id", 1,
         0};
     const char *params[] = {source};
-    PGresult *res = store_run(c, &start, params, NULL, err, errlen);
-    if (!res)
-        return -1;
-    *run_id = atol(PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return 0;
+    return store_run_long(c, &start, params, 0, run_id, NULL, err, errlen);
 }
 
 int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
                          size_t errlen) {
-    static const char sql[] =
+    static const store_statement same = {
+        NULL,
         "SELECT run_id FROM etl_runs WHERE status = 'committed' AND input_sha256 = $1"
         " AND id_base = $2 AND passengers_change = (SELECT last_value FROM passengers_change_seq)"
-        " ORDER BY run_id DESC LIMIT 1";
+        " ORDER BY run_id DESC LIMIT 1",
+        2, 1};
     char base[24];
     store_text_of_long(id_base, base);
     const char *params[] = {sha256, base};
-    PGresult *res = db_query(conn, sql, 2, params, err, errlen);
-    if (!res)
-        return -1;
-    *run_id = PQntuples(res) == 1 ? atol(PQgetvalue(res, 0, 0)) : 0;
-    PQclear(res);
-    return 0;
-}
-
-/* Text escaped for COPY's text format: backslash, tab, newline and CR would otherwise be read
- * as syntax. Validation admits only TAB among control characters, but all four are escaped. */
-static void put_text(FILE *f, const char *text) {
-    for (; *text; text++) {
-        const char *escape = *text == '\\'   ? "\\\\"
-                             : *text == '\t' ? "\\t"
-                             : *text == '\n' ? "\\n"
-                             : *text == '\r' ? "\\r"
-                                             : NULL;
-        if (escape)
-            fputs(escape, f);
-        else
-            putc(*text, f);
-    }
+    return store_run_long(store_on(conn), &same, params, 0, run_id, NULL, err, errlen);
 }
 
 int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
@@ -62,23 +39,26 @@ int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *fi
         errorf(err, errlen, "cannot create a temporary file for rejects: %s", strerror(errno));
         return -1;
     }
-    FILE *f = *spool;
-    fprintf(f, "%ld\t%ld\t", run_id, line);
-    if (field)
-        put_text(f, field);
-    else
-        fputs("\\N", f);
-    putc('\t', f);
-    put_text(f, reason);
-    fputs("\t\\\\x", f); /* bytea in its hex form, the backslash escaped */
-    for (size_t i = 0; i < raw_len; i++)
-        fprintf(f, "%02x", (unsigned char)raw[i]);
-    putc('\n', f);
-    if (ferror(f)) {
-        errorf(err, errlen, "writing the reject spool failed");
-        return -1;
+    /* A binary COPY tuple, as every COPY here is sent: no escaping, raw's bytes as they are. */
+    size_t field_len = field ? strlen(field) : 0, reason_len = strlen(reason);
+    char *row = malloc(2 + 2 * 12 + 3 * 4 + field_len + reason_len + raw_len), *at = row;
+    if (row) {
+        copy_binary_tuple(&at, 5);
+        copy_binary_int8(&at, run_id);
+        copy_binary_int8(&at, line);
+        if (field)
+            copy_binary_bytes(&at, field, field_len);
+        else
+            copy_binary_null(&at);
+        copy_binary_bytes(&at, reason, reason_len);
+        copy_binary_bytes(&at, raw, raw_len);
     }
-    return 0;
+    size_t n = (size_t)(at - row);
+    int ok = row && fwrite(row, 1, n, *spool) == n;
+    free(row);
+    if (!ok)
+        errorf(err, errlen, "writing the reject spool failed");
+    return ok ? 0 : -1;
 }
 
 int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen) {
@@ -90,8 +70,9 @@ int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen)
     }
     store_copy copy;
     if (store_copy_begin(&copy, conn,
-                         "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN", 0, err,
-                         errlen) != 0)
+                         "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN "
+                         "(FORMAT binary)",
+                         1, err, errlen) != 0)
         return -1;
     char *at;
     while ((at = store_copy_room(&copy, STORE_COPY_BUFFER)) != NULL)

@@ -26,8 +26,8 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
 int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
                          size_t errlen);
 
-/* Appends a reject of run_id to *spool, a temporary file made on first use, in etl_rejects' COPY
- * format: disk, not memory, so any number fits. 0, or -1 with err. */
+/* Appends a reject of run_id to *spool, a temporary file made on first use, as etl_rejects' binary
+ * COPY tuples: disk, not memory, so any number fits. 0, or -1 with err. */
 int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
                             const char *reason, const char *raw, size_t raw_len, char *err,
                             size_t errlen);

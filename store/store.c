@@ -33,6 +33,30 @@ PGresult *store_run(store_conn c, const store_statement *st, const char *const *
     return c.run(c.ctx, st, params, unavailable, err, errlen);
 }
 
+int store_run_long(store_conn c, const store_statement *st, const char *const *params, long if_none,
+                   long *value, int *unavailable, char *err, size_t errlen) {
+    PGresult *res = store_run(c, st, params, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    *value = PQntuples(res) ? atol(PQgetvalue(res, 0, 0)) : if_none;
+    PQclear(res);
+    return 0;
+}
+
+PGresult *store_run_rows(store_conn c, const store_statement *st, const char *const *params,
+                         size_t size, void **items, int *unavailable, char *err, size_t errlen) {
+    *items = NULL;
+    PGresult *res = store_run(c, st, params, unavailable, err, errlen);
+    if (!res)
+        return NULL;
+    int n = PQntuples(res);
+    if (!(*items = calloc((size_t)(n ? n : 1), size))) {
+        errorf(err, errlen, "out of memory for %d rows", n);
+        PQclear(res);
+    }
+    return *items ? res : NULL;
+}
+
 const store_statement *const store_prepared_statements[] = {
     &PASSENGER_BY_ID,
     &PASSENGERS_BY_IDS,

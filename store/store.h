@@ -38,6 +38,18 @@ store_conn store_on(PGconn *conn);
 PGresult *store_run(store_conn c, const store_statement *st, const char *const *params,
                     int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
+/* Runs st, whose answer is one integer (the first column of at most one row): 0 with it in
+ * *value, or if_none when there is no row; -1 with err. */
+int store_run_long(store_conn c, const store_statement *st, const char *const *params, long if_none,
+                   long *value, int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
+
+/* Runs st and gives *items room for one zeroed item of size bytes per row (calloc'd, at least one
+ * so that no rows is not NULL): the result, for the caller to read and clear, or NULL with err
+ * and *items NULL. */
+PGresult *store_run_rows(store_conn c, const store_statement *st, const char *const *params,
+                         size_t size, void **items, int *unavailable, char *err,
+                         size_t errlen) TITANIC_MUST_CHECK;
+
 /* Every named statement of every store, NULL-terminated: what a long-lived connection prepares. */
 extern const store_statement *const store_prepared_statements[];
 

@@ -1,8 +1,10 @@
 /* Throwaway per-test databases on the pg_virtualenv cluster. See testdb.h. */
 #include "testdb.h"
 
+#include "array.h"
 #include "check.h"
 #include "db.h"
+#include "kaggle_csv.h"
 #include "migrate.h"
 #include "passengers_store.h"
 
@@ -170,4 +172,29 @@ void testdb_next_notification(PGconn *listener, const char *channel, char *paylo
         struct timeval tv = {0, 100000};
         select(sock + 1, &fds, NULL, NULL, &tv);
     }
+}
+
+typedef struct {
+    passenger *rows;
+    size_t count, capacity;
+} collected;
+
+static int collect(const passenger *p, void *arg) {
+    collected *c = arg;
+    if (array_reserve((void **)&c->rows, &c->capacity, c->count + 1, sizeof *c->rows, 20000000u) !=
+        0)
+        return -1;
+    c->rows[c->count++] = *p;
+    return 0;
+}
+
+long kaggle_csv_load(const char *path, passenger **rows, char *err, size_t errlen) {
+    collected c = {NULL, 0, 0};
+    long n = kaggle_csv_read(path, collect, &c, err, errlen);
+    if (n < 0) {
+        free(c.rows);
+        return -1;
+    }
+    *rows = c.rows;
+    return n;
 }

@@ -29,6 +29,10 @@ char *testdb_text(PGconn *conn, const char *sql);
  * stays valid for the next three calls (rotating static buffers). */
 const char *testdb_data_file(const char *suite, const char *name);
 
+/* Reads a whole passenger file (kaggle_csv_read) into a malloc'd array, for the 891-row test
+ * files; more than 20 million records is an error. */
+long kaggle_csv_load(const char *path, passenger **rows, char *err, size_t errlen);
+
 /* Inserts n passengers as they are (ids, NULLs for unknown values) in one transaction; a failed
  * insert fails the test. For tests of code that reads passengers without the ETL. */
 void testdb_insert_passengers(PGconn *conn, const passenger *rows, long n);
