@@ -56,10 +56,10 @@ run_in_cluster() {
       CREATE INDEX ON floor_t (fare, passenger_id); CREATE INDEX ON floor_t (age, passenger_id);
       CREATE INDEX ON floor_t (name, passenger_id); CREATE INDEX ON floor_t (pclass, passenger_id);
       CREATE INDEX ON floor_t (survived, passenger_id);"
-    # The settings of passengers_restore_indexes(), read from the function itself.
+    # The settings of passengers_next_build(), read from the function itself.
     tuned=$(psql -Atc "SELECT string_agg(format(\$\$SET %s = %L;\$\$, split_part(c, \$\$=\$\$, 1),
       split_part(c, \$\$=\$\$, 2)), \$\$ \$\$) FROM pg_proc, unnest(proconfig) c
-      WHERE proname = \$\$passengers_restore_indexes\$\$ AND c NOT LIKE \$\$search_path=%\$\$")
+      WHERE proname = \$\$passengers_next_build\$\$ AND c NOT LIKE \$\$search_path=%\$\$")
     timed() { # label command...: one line "label seconds load1"
       local s e; s=$(date +%s.%N); "${@:2}" >/dev/null 2>&1; e=$(date +%s.%N)
       echo "$1 $(echo "$e - $s" | bc) $(cut -d" " -f1 /proc/loadavg)"

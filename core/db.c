@@ -174,3 +174,32 @@ PGconn *db_connect_from_env(const char *app, char *err, size_t errlen) {
     config_free_secret(conninfo);
     return conn;
 }
+
+PGconn *db_connect_like(PGconn *conn, char *err, size_t errlen) {
+    PQconninfoOption *options = PQconninfo(conn);
+    if (!options) {
+        snprintf(err, errlen, "out of memory reading the connection's settings");
+        return NULL;
+    }
+    size_t n = 0;
+    while (options[n].keyword)
+        n++;
+    const char **keys = calloc(n + 1, sizeof *keys), **values = calloc(n + 1, sizeof *values);
+    size_t used = 0;
+    for (size_t i = 0; keys && values && i < n; i++) {
+        if (options[i].val) {
+            keys[used] = options[i].keyword;
+            values[used++] = options[i].val;
+        }
+    }
+    PGconn *again = keys && values ? PQconnectdbParams(keys, values, 0) : NULL;
+    free(keys);
+    free(values);
+    PQconninfoFree(options);
+    if (!again || PQstatus(again) != CONNECTION_OK) {
+        db_error_text(again, NULL, err, errlen);
+        PQfinish(again);
+        return NULL;
+    }
+    return again;
+}

@@ -25,6 +25,10 @@ PGconn *db_connect_timeout(const char *conninfo, const char *app, int timeout_se
  * every binary and test. */
 PGconn *db_connect_from_env(const char *app, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
+/* A second connection with every setting conn was opened with (the same server, database, role
+ * and password), for work beside it. NULL with err. */
+PGconn *db_connect_like(PGconn *conn, char *err, size_t errlen) TITANIC_MUST_CHECK;
+
 /* Writes "host=... port=... dbname=... user=..." (never the password) for logs and errors. */
 void db_describe(const char *conninfo, char *out, size_t len);
 

@@ -172,10 +172,18 @@ typedef struct passenger_decimal {
     size_t len;
 } passenger_decimal;
 
-/* One load into passengers, in one transaction: rows by binary COPY straight into the table when
- * it was empty (a first load), else into a temporary staging table merged in one statement. */
+/* Connections a first load builds passengers_next's indexes on at once (migration 009): the
+ * trigram GIN index on one, the rest on the other. */
+#define PASSENGERS_LOAD_BUILDERS 2
+
+/* One load into passengers, in one transaction on conn that holds the load lock throughout. Into
+ * an empty table (a first load) the rows go by binary COPY into passengers_next on a side
+ * connection, are indexed on PASSENGERS_LOAD_BUILDERS connections at once, and take passengers'
+ * place in conn's transaction; otherwise into a temporary staging table merged in one
+ * statement. */
 typedef struct passengers_load {
     PGconn *conn;
+    PGconn *side[PASSENGERS_LOAD_BUILDERS]; /* a first load's: side[0] runs the COPY */
     long run;    /* written into every row's inserted_run and updated_run */
     int dry_run; /* stage and count only: the caller rolls back */
     int first;   /* set by passengers_load_begin: passengers is empty */
@@ -191,7 +199,8 @@ int passengers_load_copy(passengers_load *l, char *err, size_t errlen);
 /* Sends one valid row, from line of the file. 0, or -1 with the reason in l->copy.error. */
 int passengers_load_row(passengers_load *l, const passenger *p, const passenger_decimal *age,
                         const passenger_decimal *fare, long line);
-/* Ends the COPY (abort_reason set: discards it). A first load then builds the secondary indexes;
+/* Ends the COPY (abort_reason set: discards it). A first load then builds the indexes and puts
+ * passengers_next in passengers' place (closing its side connections, also on failure);
  * a staged one moves later duplicates to etl_rejects when duplicates_unchecked (*moved), then
  * inserts new rows and updates changed ones, or for a dry run only counts them (*inserted,
  * *updated). 0, or -1 with err. */

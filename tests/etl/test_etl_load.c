@@ -56,6 +56,30 @@ static void check_failed_run_kept_rejects(const etl_result *r, const char *rejec
     CHECK_INT(count(sql), 0);
 }
 
+/* Everything a first load's swap (migration 009) must carry over to the new passengers: its
+ * columns, defaults, constraints, indexes, triggers, grants and comments, and the view over it. */
+static char *passengers_shape(void) {
+    return testdb_text(
+        conn,
+        "SELECT string_agg(x, E'\\n' ORDER BY x) FROM ("
+        " SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'passengers'::regclass"
+        " UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger"
+        "  WHERE tgrelid = 'passengers'::regclass AND NOT tgisinternal"
+        " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
+        "  WHERE conrelid = 'passengers'::regclass"
+        " UNION ALL SELECT relname || ' ' || coalesce(relacl::text, '') || ' ' || relkind"
+        "  FROM pg_class WHERE relname IN ('passengers', 'passengers_etl_view')"
+        " UNION ALL SELECT pg_get_viewdef('passengers_etl_view'::regclass)"
+        " UNION ALL SELECT c.relname || d.objsubid || ' ' || d.description FROM pg_description d"
+        "  JOIN pg_class c ON c.oid = d.objoid AND d.classoid = 'pg_class'::regclass"
+        "  WHERE c.relname IN ('passengers', 'passengers_etl_view')"
+        " UNION ALL SELECT a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' '"
+        "  || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+        "  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid"
+        "  AND d.adnum = a.attnum WHERE a.attrelid = 'passengers'::regclass AND a.attnum > 0"
+        "  AND NOT a.attisdropped) t(x)");
+}
+
 static void test_first_load_and_reload(void) {
     etl_result r;
     char err[1024];
@@ -63,8 +87,16 @@ static void test_first_load_and_reload(void) {
         TRAIN_HEADER "1,0,3,\"Braund, Mr. Owen Harris\",male,22,1,0,A/5 21171,7.25,,S\n"
                      "2,1,1,\"Cumings, Mrs. John\",female,38,1,0,PC 17599,71.2833,C85,C\n"
                      "3,,3,\"Unknown, Miss. X\",female,,0,0,,,,\n";
+    char *shape = passengers_shape();
     CHECK_INT(load(csv, NULL, &r, err), 0);
     CHECK_INT(r.inserted, 3);
+    /* The rows went into a new table, swapped in: passengers is the same table, as seen. */
+    char *shape_after = passengers_shape();
+    CHECK_STR(shape_after, shape);
+    free(shape);
+    free(shape_after);
+    CHECK_INT(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'passengers_next%'"), 0);
+    CHECK_INT(count("SELECT sum(passengers) FROM passenger_survival_summary"), 3);
     check_reconciles(&r);
     CHECK_INT(count("SELECT count(*) FROM passengers"), 3);
     CHECK_INT(count("SELECT count(*) FROM passengers WHERE survived IS NULL AND age IS NULL "
@@ -312,7 +344,8 @@ static char *sparse_duplicates_csv(void) {
 }
 
 /* A first load (empty table) has no staging table to finish the check in: building the primary
- * key refuses the duplicate, and the table keeps its key and indexes, empty. */
+ * key refuses the duplicate, passengers keeps its key and indexes, empty, and the new table the
+ * rows went into is gone. */
 static void test_first_load_duplicates(void) {
     etl_result r;
     char err[1024];
@@ -320,6 +353,7 @@ static void test_first_load_duplicates(void) {
     CHECK_INT(load(csv, NULL, &r, err), -1);
     CHECK_CONTAINS(err, "passengers_pkey");
     CHECK_INT(count("SELECT count(*) FROM passengers"), 0);
+    CHECK_INT(count("SELECT count(*) FROM pg_class WHERE relname LIKE 'passengers_next%'"), 0);
     CHECK_INT(count("SELECT count(*) FROM pg_indexes WHERE tablename = 'passengers'"), 7);
     CHECK_INT(count("SELECT count(*) FROM pg_constraint WHERE conrelid = 'passengers'::regclass "
                     "AND contype = 'p'"),
