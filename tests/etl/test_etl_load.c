@@ -67,7 +67,7 @@ static char *passengers_shape(void) {
         "  WHERE tgrelid = 'passengers'::regclass AND NOT tgisinternal"
         " UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint"
         "  WHERE conrelid = 'passengers'::regclass"
-        " UNION ALL SELECT relname || ' ' || coalesce(relacl::text, '') || ' ' || relkind"
+        " UNION ALL SELECT relname || ' ' || coalesce(relacl::text, '') || ' ' || relkind::text"
         "  FROM pg_class WHERE relname IN ('passengers', 'passengers_etl_view')"
         " UNION ALL SELECT pg_get_viewdef('passengers_etl_view'::regclass)"
         " UNION ALL SELECT c.relname || d.objsubid || ' ' || d.description FROM pg_description d"
