@@ -506,9 +506,6 @@ json_t *passenger_to_person(const passenger *p) {
 }
 
 json_t *parse_json_body(const char *body, size_t len, input_error *e) {
-    json_t *flat = json_flat_object(body, len);
-    if (flat)
-        return flat;
     json_error_t error;
     json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &error);
     if (!root) {
