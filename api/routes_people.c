@@ -19,12 +19,10 @@
 /* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID; answers 400 itself. */
 static int parse_people_page(http_request *r, long *limit, int32_t *after) {
     static const char *const allowed[] = {"limit", "after", NULL};
-    const char *unknown = http_unknown_query(r, allowed), *v;
+    const char *v;
     char message[160], reason[160];
-    if (unknown) {
-        http_error(r, 400, "unknown query parameter (only limit and after)", unknown);
+    if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only limit and after)"))
         return -1;
-    }
     *limit = (long)http_config.people_list_max;
     *after = 0;
     if ((v = http_query(r, "limit")) &&
