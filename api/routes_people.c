@@ -41,9 +41,6 @@ static int parse_people_page(http_request *r, long *limit, int32_t *after) {
     return 0;
 }
 
-/* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
- * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
- * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 /* A page of people as CSV, the Person contract's columns (age in whole years, survived as
  * true/false), with the same Link to the next page. */
 static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown,
@@ -70,6 +67,9 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
     return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, link ? "Link" : NULL, link);
 }
 
+/* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
+ * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
+ * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 enum MHD_Result route_people_list(http_request *r) {
     long limit;
     int32_t after;
