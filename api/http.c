@@ -165,8 +165,8 @@ static enum MHD_Result check_query_key(void *cls, enum MHD_ValueKind kind, const
     return MHD_NO;
 }
 
-const char *http_unknown_query(http_request *r, const char *const *allowed) {
+int http_refuse_unknown_query(http_request *r, const char *const *allowed, const char *message) {
     query_check q = {allowed, NULL};
     MHD_get_connection_values(r->connection, MHD_GET_ARGUMENT_KIND, check_query_key, &q);
-    return q.unknown;
+    return q.unknown ? (http_error(r, 400, message, q.unknown), 1) : 0;
 }

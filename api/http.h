@@ -118,7 +118,8 @@ const char *http_writer_label(const http_request *r);
 /* A query-string value, or NULL. */
 const char *http_query(http_request *r, const char *key);
 
-/* Names the first query parameter not in allowed (NULL-terminated); NULL when all are known. */
-const char *http_unknown_query(http_request *r, const char *const *allowed);
+/* Answers 400 with message, naming the first query parameter not in allowed (NULL-terminated) as
+ * the field, and returns 1; 0 when all are known. */
+int http_refuse_unknown_query(http_request *r, const char *const *allowed, const char *message);
 
 #endif

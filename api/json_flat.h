@@ -1,16 +1,13 @@
 /* A fast path for the common request body: one flat JSON object whose values are numbers, plain
  * strings (printable ASCII, no escapes), true, false or null — a /predict passenger as apps send
- * it. It builds exactly the jansson value json_loadb would, in a fraction of the time (jansson's
- * general lexer was half of a /predict request's cost). Anything else — nesting, escapes,
- * non-ASCII, duplicate keys, huge numbers, malformed text — returns NULL, and the caller parses
- * with jansson itself, which also words the errors. The fuzz target checks the two agree. */
+ * it — read pair by pair without building a JSON tree (jansson's general lexer and tree were
+ * half of a /predict request's cost). Anything else — nesting, escapes, non-ASCII, huge numbers,
+ * malformed text — is declined, and the caller parses with jansson itself, which also words the
+ * errors. The unit test and the fuzz target check the two agree. */
 #ifndef TITANIC_JSON_FLAT_H
 #define TITANIC_JSON_FLAT_H
 
-#include <jansson.h>
 #include <stddef.h>
-
-json_t *json_flat_object(const char *text, size_t len);
 
 /* One value of a flat object as the scanner read it (and as a jansson value can be described,
  * so that code checking values serves both paths: passenger_json.c). */

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,21 +147,14 @@ static enum MHD_Result answer_parked(http_request *r) {
     return w->answer(r, &w->result);
 }
 
-/* Without lookup threads (a test of the routes alone, or after a failed start): read on the
- * calling thread, as a single lookup. */
-static enum MHD_Result lookup_here(http_request *r, int32_t id, lookup_answer answer) {
-    lookup_result result = {.id = id};
-    result.found = passengers_store_get(api_db_store(), id, &result.row, &result.unavailable,
-                                        result.err, sizeof result.err);
-    return answer(r, &result);
-}
-
 enum MHD_Result lookup_batch_park(http_request *r, int32_t id, lookup_answer answer) {
-    if (thread_count == 0)
-        return lookup_here(r, id, answer);
-    waiting *w = calloc(1, sizeof *w);
-    if (!w)
-        return lookup_here(r, id, answer);
+    waiting *w = thread_count ? calloc(1, sizeof *w) : NULL;
+    if (!w) { /* out of memory, or called without lookup threads: a failed lookup, logged */
+        lookup_result failed = {.id = id, .found = -1};
+        snprintf(failed.err, sizeof failed.err, "%s",
+                 thread_count ? "out of memory" : "lookup threads not running");
+        return answer(r, &failed);
+    }
     w->request = r;
     w->answer = answer;
     w->result.id = id;

@@ -37,8 +37,8 @@ typedef enum MHD_Result (*lookup_answer)(http_request *r, const lookup_result *r
  * to fill a batch. 0, or -1 with err. */
 int lookup_batch_start(int threads, long batch_wait_us, char *err, size_t errlen);
 
-/* Parks r until passenger id is read, then answers it through answer. Falls back to a lookup on
- * the calling thread when the lookup threads are not running. */
+/* Parks r until passenger id is read, then answers it through answer; without a lookup thread
+ * (not started, or out of memory) answer gets a failed lookup at once. */
 enum MHD_Result lookup_batch_park(http_request *r, int32_t id, lookup_answer answer);
 
 /* Stops the lookup threads once the server has stopped (no request can be parked any more). */

@@ -399,30 +399,10 @@ json_t *passenger_to_json(const passenger *p) {
     return o;
 }
 
-/* A JSON string as jansson writes it without JSON_ENSURE_ASCII: quote, backslash and control
- * characters escaped, everything else (UTF-8 included) as it is. At most 6 bytes per byte. */
+/* A JSON string as jansson writes it without JSON_ENSURE_ASCII (UTF-8 as it is). */
 static void put_string(text_out *o, const char *s) {
-    static const char hex[] = "0123456789ABCDEF";
     *o->at++ = '"';
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        const char *escape = c == '"'    ? "\\\""
-                             : c == '\\' ? "\\\\"
-                             : c == '\b' ? "\\b"
-                             : c == '\f' ? "\\f"
-                             : c == '\n' ? "\\n"
-                             : c == '\r' ? "\\r"
-                             : c == '\t' ? "\\t"
-                                         : NULL;
-        if (escape) {
-            out_str(o, escape);
-        } else if (c < 0x20) {
-            char u[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], '\0'};
-            out_str(o, u);
-        } else {
-            *o->at++ = (char)c;
-        }
-    }
+    out_json_escaped(o, s, (size_t)-1, 0);
     *o->at++ = '"';
 }
 
@@ -506,9 +486,6 @@ json_t *passenger_to_person(const passenger *p) {
 }
 
 json_t *parse_json_body(const char *body, size_t len, input_error *e) {
-    json_t *flat = json_flat_object(body, len);
-    if (flat)
-        return flat;
     json_error_t error;
     json_t *root = json_loadb(body ? body : "", len, JSON_REJECT_DUPLICATES, &error);
     if (!root) {

@@ -257,11 +257,8 @@ enum MHD_Result route_passenger_list(http_request *r) {
     static const char *const allowed[] = {"pclass",  "sex",     "survived", "embarked",
                                           "min_age", "max_age", "name",     "sort",
                                           "limit",   "offset",  "after",    NULL};
-    const char *unknown = http_unknown_query(r, allowed);
-    if (unknown) {
-        http_error(r, 400, "unknown query parameter (see /openapi.json)", unknown);
+    if (http_refuse_unknown_query(r, allowed, "unknown query parameter (see /openapi.json)"))
         return MHD_YES;
-    }
     passenger_query q;
     memset(&q, 0, sizeof q);
     int csv = csv_wanted(r);
@@ -378,11 +375,8 @@ static enum MHD_Result stats_csv(http_request *r, const survival_group *groups, 
 
 enum MHD_Result route_stats(http_request *r) {
     static const char *const allowed[] = {"by", NULL};
-    const char *unknown = http_unknown_query(r, allowed);
-    if (unknown) {
-        http_error(r, 400, "unknown query parameter (only by)", unknown);
+    if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only by)"))
         return MHD_YES;
-    }
     int chosen[SURVIVAL_MAX_DIMENSIONS], count;
     if (parse_dimensions(r, chosen, &count) != 0)
         return MHD_YES;

@@ -19,12 +19,10 @@
 /* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID; answers 400 itself. */
 static int parse_people_page(http_request *r, long *limit, int32_t *after) {
     static const char *const allowed[] = {"limit", "after", NULL};
-    const char *unknown = http_unknown_query(r, allowed), *v;
+    const char *v;
     char message[160], reason[160];
-    if (unknown) {
-        http_error(r, 400, "unknown query parameter (only limit and after)", unknown);
+    if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only limit and after)"))
         return -1;
-    }
     *limit = (long)http_config.people_list_max;
     *after = 0;
     if ((v = http_query(r, "limit")) &&
@@ -43,9 +41,6 @@ static int parse_people_page(http_request *r, long *limit, int32_t *after) {
     return 0;
 }
 
-/* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
- * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
- * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 /* A page of people as CSV, the Person contract's columns (age in whole years, survived as
  * true/false), with the same Link to the next page. */
 static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown,
@@ -72,6 +67,9 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
     return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, link ? "Link" : NULL, link);
 }
 
+/* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
+ * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
+ * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 enum MHD_Result route_people_list(http_request *r) {
     long limit;
     int32_t after;

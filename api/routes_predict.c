@@ -52,11 +52,8 @@ static enum MHD_Result answer_single(http_request *r, const titanic_model *m, co
 /* ?explain=true|false; answers 400 itself and returns -1 on anything else. */
 static int parse_explain(http_request *r, int *explain) {
     static const char *const allowed[] = {"explain", NULL};
-    const char *unknown = http_unknown_query(r, allowed);
-    if (unknown) {
-        http_error(r, 400, "unknown query parameter (only explain)", unknown);
+    if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only explain)"))
         return -1;
-    }
     const char *v = http_query(r, "explain");
     *explain = v && (!strcmp(v, "true") || !strcmp(v, "1"));
     if (v && !*explain && strcmp(v, "false") && strcmp(v, "0")) {

@@ -151,20 +151,6 @@ static char *nan_to_null(const char *body, size_t len, size_t *out_len) {
     return out;
 }
 
-static json_t *parse_infer_body(const http_request *r, char *message, size_t len) {
-    size_t fixed_len = 0;
-    char *fixed = nan_to_null(r->body, r->body_len, &fixed_len);
-    json_error_t error;
-    json_t *root =
-        fixed ? json_loadb(fixed, fixed_len, JSON_REJECT_DUPLICATES, &error)
-              : json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &error);
-    free(fixed);
-    if (!root)
-        snprintf(message, len, "malformed JSON at line %d column %d: %s", error.line, error.column,
-                 error.text);
-    return root;
-}
-
 static int input_index(const char *name) {
     for (int i = 0; i < V2_INPUTS; i++) {
         if (strcmp(name, v2_inputs[i].name) == 0)
@@ -459,9 +445,13 @@ static enum MHD_Result infer(http_request *r, const titanic_model *m) {
     char message[512];
     if (binary_request(r))
         return http_error(r, 400, "binary tensor data is not supported; send JSON \"data\"", NULL);
-    json_t *body = parse_infer_body(r, message, sizeof message);
+    size_t fixed_len = 0;
+    char *fixed = nan_to_null(r->body, r->body_len, &fixed_len);
+    input_error e;
+    json_t *body = parse_json_body(fixed ? fixed : r->body, fixed ? fixed_len : r->body_len, &e);
+    free(fixed);
     if (!body)
-        return http_error(r, 400, message, NULL);
+        return http_error(r, 400, e.reason, NULL);
     column cols[V2_INPUTS] = {{0}};
     int wanted[2];
     long rows = -1;

@@ -335,23 +335,6 @@ static const struct tm *cached_utc(time_t second) {
     return &cached;
 }
 
-/* Writes at most max bytes of text into out as the inside of a JSON string: quotes, backslashes
- * and control or non-ASCII bytes escaped, so no client-sent text (path, method) can end the
- * string and forge fields. */
-static void json_escape_into(const char *text, size_t max, char *out, size_t outlen) {
-    size_t o = 0, i = 0;
-    for (const unsigned char *p = (const unsigned char *)text; *p && i < max && o + 7 < outlen;
-         p++, i++) {
-        if (*p == '"' || *p == '\\')
-            o += (size_t)snprintf(out + o, outlen - o, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7F)
-            o += (size_t)snprintf(out + o, outlen - o, "\\u%04x", *p);
-        else
-            out[o++] = (char)*p;
-    }
-    out[o] = '\0';
-}
-
 #define METHOD_LOG_MAX 16
 
 /* The JSON access-log line, appended piece by piece (snprintf's format parsing was a sixth of a
@@ -399,9 +382,13 @@ static int json_access_line(char *line, const struct tm *tm, long millis, const 
 /* The access log: one line per request, in the log's format (buffered per worker thread, see
  * access_log.h). */
 static void write_access_log(const http_request *r, double seconds) {
+    /* Client-sent text escaped (text_out.h), so it can neither end its string nor forge fields:
+     * at most 6 bytes per byte. */
     char path[HTTP_PATH_LOG_MAX * 6 + 1], method[METHOD_LOG_MAX * 6 + 1];
-    json_escape_into(r->path, HTTP_PATH_LOG_MAX, path, sizeof path);
-    json_escape_into(r->method, METHOD_LOG_MAX, method, sizeof method);
+    text_out p = {path}, m = {method};
+    out_json_escaped(&p, r->path, HTTP_PATH_LOG_MAX, 1);
+    out_json_escaped(&m, r->method, METHOD_LOG_MAX, 1);
+    *p.at = *m.at = '\0';
     /* Labels and request ids are checked against a safe charset when they are accepted. */
     const char *key = r->who.role != AUTH_NONE ? r->who.label : "";
     char line[2048];

@@ -45,4 +45,31 @@ static inline void out_hex64(text_out *o, unsigned long long v) {
         *o->at++ = hex[(v >> shift) & 15];
 }
 
+/* At most max bytes of s as the inside of a JSON string, as jansson writes it: quote, backslash
+ * and control characters escaped, everything else as it is; with ascii_only every byte above
+ * 0x7E escaped too (\u00XX), so that client-sent bytes (a path, a method) can neither end the
+ * string nor put invalid UTF-8 in a log line. At most 6 bytes out per byte in. */
+static inline void out_json_escaped(text_out *o, const char *s, size_t max, int ascii_only) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; s[i] && i < max; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *escape = c == '"'    ? "\\\""
+                             : c == '\\' ? "\\\\"
+                             : c == '\b' ? "\\b"
+                             : c == '\f' ? "\\f"
+                             : c == '\n' ? "\\n"
+                             : c == '\r' ? "\\r"
+                             : c == '\t' ? "\\t"
+                                         : NULL;
+        if (escape) {
+            out_str(o, escape);
+        } else if (c < 0x20 || (ascii_only && c > 0x7E)) {
+            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+            out_bytes(o, u, sizeof u);
+        } else {
+            *o->at++ = (char)c;
+        }
+    }
+}
+
 #endif
