@@ -2,19 +2,17 @@
 #include "auth.h"
 
 #include "base64url.h"
+#include "config.h"
 #include "sha256.h"
 
-#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
-#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #define LINE_MAX_BYTES 1024
 #define KEYS_MAX 10000
@@ -169,40 +167,16 @@ static void install(key_set *set) {
     free_set(old);
 }
 
-/* Reads at most AUTH_FILE_MAX bytes of path into a malloc'd buffer. */
-static char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "API_KEYS_FILE %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    char *buf = malloc(AUTH_FILE_MAX + 1);
-    size_t used = 0;
-    ssize_t n = 0;
-    while (buf && used <= AUTH_FILE_MAX && (n = read(fd, buf + used, AUTH_FILE_MAX + 1 - used)) > 0)
-        used += (size_t)n;
-    close(fd);
-    if (!buf || n < 0 || used > AUTH_FILE_MAX) {
-        snprintf(err, errlen, "API_KEYS_FILE %s: %s", path,
-                 !buf    ? "out of memory"
-                 : n < 0 ? strerror(errno)
-                         : "larger than 1 MiB");
-        free(buf);
-        return NULL;
-    }
-    *len = used;
-    return buf;
-}
-
 int auth_load(const char *path, char *err, size_t errlen) {
-    size_t len = 0;
-    char *text = read_file(path, &len, err, errlen);
+    /* The file as core reads every secret file: bounded, and refused when empty or holding a
+     * NUL byte (which would cut a key short). */
+    char *text = config_read_secret("API_KEYS_FILE", path, AUTH_FILE_MAX, "", err, errlen);
     if (!text)
         return -1;
     char origin[300];
     snprintf(origin, sizeof origin, "API_KEYS_FILE %.256s", path);
-    key_set *set = parse_keys(text, len, origin, err, errlen);
-    free(text);
+    key_set *set = parse_keys(text, strlen(text), origin, err, errlen);
+    config_free_secret(text);
     if (!set)
         return -1;
     int count = (int)set->count;

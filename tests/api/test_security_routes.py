@@ -44,8 +44,10 @@ WRITER = {"Authorization": f"Bearer {writer_key}"}
 empty_file = os.path.join(TMP, "no_keys")
 with open(empty_file, "w") as f:
     f.write("# nothing yet\n")
+zero_bytes = os.path.join(TMP, "zero_bytes")
+open(zero_bytes, "w").close()
 for value, says in (("", "set but empty"), (os.path.join(TMP, "absent"), "No such file"),
-                    (empty_file, "holds no key")):
+                    (empty_file, "holds no key"), (zero_bytes, "is empty")):
     s = Server(db, wait=False, API_KEYS_FILE=value)
     try:
         rc = s.proc.wait(15)
