@@ -8,7 +8,7 @@
 #include "csv_out.h"
 #include "passenger_json.h"
 #include "passengers_store.h"
-#include "passenger_fetch.h"
+#include "lookup_batch.h"
 #include "routes.h"
 
 #include <math.h>
@@ -110,15 +110,15 @@ static int parse_person_body(http_request *r, passenger *p) {
     return rc;
 }
 
-/* Reads back the stored row and answers it as a Person with status. */
-static enum MHD_Result answer_person(http_request *r, unsigned status, int32_t id) {
-    passenger stored;
-    int found = fetch_passenger(r, id, &stored);
-    if (found < 0)
-        return MHD_YES;
-    if (!found)
+/* Answers the stored row, read back by the batched lookup (lookup_batch.h), as a Person: 201 and
+ * its Location after a POST, else 200. */
+static enum MHD_Result answer_person(http_request *r, const lookup_result *found) {
+    if (found->found < 0)
+        return http_database_error(r, found->unavailable, found->err);
+    if (!found->found)
         return http_error(r, 404, "no person with this uuid", "uuid");
-    json_t *person = passenger_to_person(&stored);
+    json_t *person = passenger_to_person(&found->row);
+    unsigned status = strcmp(r->method, "POST") == 0 ? 201 : 200;
     if (status == 201) /* RFC 9110: a 201 names what it created */
         snprintf(r->location, sizeof r->location, "/people/%s",
                  json_string_value(json_object_get(person, "uuid")));
@@ -134,7 +134,7 @@ enum MHD_Result route_people_create(http_request *r) {
     if (passengers_store_create(api_db_store(), &p, http_writer_label(r), &unavailable, err,
                                 sizeof err) != 0)
         return http_database_error(r, unavailable, err);
-    return answer_person(r, 201, p.id);
+    return lookup_batch_park(r, p.id, answer_person);
 }
 
 static int uuid_to_id(http_request *r, const char *uuid, int32_t *id) {
@@ -150,7 +150,7 @@ enum MHD_Result route_person_get(http_request *r, const char *uuid) {
     int32_t id;
     if (uuid_to_id(r, uuid, &id) != 0)
         return MHD_YES;
-    return answer_person(r, 200, id);
+    return lookup_batch_park(r, id, answer_person);
 }
 
 enum MHD_Result route_person_put(http_request *r, const char *uuid) {
@@ -169,7 +169,7 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
         return http_database_error(r, unavailable, err);
     if (!updated)
         return http_error(r, 404, "no person with this uuid", "uuid");
-    return answer_person(r, 200, id);
+    return lookup_batch_park(r, id, answer_person);
 }
 
 enum MHD_Result route_person_delete(http_request *r, const char *uuid) {

@@ -4,7 +4,7 @@
 #include "model_holder.h"
 #include "monitor.h"
 #include "passenger_json.h"
-#include "passenger_fetch.h"
+#include "lookup_batch.h"
 #include "routes.h"
 
 #include <stdio.h>
@@ -69,17 +69,27 @@ enum MHD_Result route_invalid(http_request *r, const input_error *e) {
     return http_error(r, 400, message, e->field[0] ? e->field : NULL);
 }
 
-static enum MHD_Result predict_stored(http_request *r, const titanic_model *m, int32_t id,
-                                      int explain) {
-    passenger p;
-    int found = fetch_passenger(r, id, &p);
-    if (found < 0)
+/* A stored passenger's prediction, once the batched lookup (lookup_batch.h) has read it: the
+ * model is taken here, when the answer is made. explain was checked before the lookup. */
+static enum MHD_Result answer_stored(http_request *r, const lookup_result *found) {
+    int explain;
+    if (parse_explain(r, &explain) != 0)
         return MHD_YES;
-    if (!found)
-        return http_error(r, 404, "no passenger with this passenger_id", "passenger_id");
-    json_t *o = prediction_json(m, &p, explain);
-    json_object_set_new(o, "passenger_id", json_integer(p.id));
-    return http_json(r, 200, o);
+    model_ref *ref = model_holder_acquire();
+    if (!ref)
+        return route_no_model(r);
+    enum MHD_Result rc;
+    if (found->found < 0) {
+        rc = http_database_error(r, found->unavailable, found->err);
+    } else if (!found->found) {
+        rc = http_error(r, 404, "no passenger with this passenger_id", "passenger_id");
+    } else {
+        json_t *o = prediction_json(model_ref_model(ref), &found->row, explain);
+        json_object_set_new(o, "passenger_id", json_integer(found->row.id));
+        rc = http_json(r, 200, o);
+    }
+    model_holder_release(ref);
+    return rc;
 }
 
 static enum MHD_Result predict_batch(http_request *r, const titanic_model *m, json_t *list,
@@ -129,7 +139,7 @@ static enum MHD_Result predict_body(http_request *r, const titanic_model *m, jso
         if (id)
             return json_is_integer(id) && json_integer_value(id) >= 1 &&
                            json_integer_value(id) <= PASSENGER_ID_MAX
-                       ? predict_stored(r, m, (int32_t)json_integer_value(id), explain)
+                       ? lookup_batch_park(r, (int32_t)json_integer_value(id), answer_stored)
                        : http_error(r, 400, "passenger_id: expected a positive integer",
                                     "passenger_id");
     }
@@ -188,10 +198,5 @@ enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text)
     int32_t id;
     if (passenger_parse_id(id_text, strlen(id_text), &id, reason, sizeof reason) != 0)
         return http_error(r, 400, "passenger id must be a positive integer", "id");
-    model_ref *ref = model_holder_acquire();
-    if (!ref)
-        return route_no_model(r);
-    enum MHD_Result rc = predict_stored(r, model_ref_model(ref), id, explain);
-    model_holder_release(ref);
-    return rc;
+    return lookup_batch_park(r, id, answer_stored);
 }

@@ -54,9 +54,6 @@ static void passenger_from_row(const PGresult *res, int row, passenger *p) {
         PQgetisnull(res, row, COL_EMBARKED) ? '\0' : PQgetvalue(res, row, COL_EMBARKED)[0];
 }
 
-const store_statement PASSENGER_BY_ID = {
-    "passenger_by_id", "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = $1", 1,
-    1};
 const store_statement PASSENGERS_BY_IDS = {
     "passengers_by_ids",
     /* One index probe per id: "passenger_id = ANY ($1)" gets a sequential scan from the planner
@@ -66,21 +63,6 @@ const store_statement PASSENGERS_BY_IDS = {
     "(SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = wanted.id LIMIT 1) AS p",
     1, 1};
 const store_statement STORE_PING = {"ping", "SELECT 1", 0, 1};
-
-int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavailable, char *err,
-                         size_t errlen) {
-    char id_text[24];
-    store_text_of_long(id, id_text);
-    const char *params[] = {id_text};
-    PGresult *res = store_run(c, &PASSENGER_BY_ID, params, unavailable, err, errlen);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found)
-        passenger_from_row(res, 0, out);
-    PQclear(res);
-    return found;
-}
 
 /* ids as an array literal, "{1,2,3}"; out holds n ids of 11 characters and 3 more bytes. */
 static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {

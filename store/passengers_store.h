@@ -20,16 +20,11 @@
 /* What the ETL's COPY sends: the stored columns and the run that wrote them. */
 #define PASSENGER_COPY_COLUMNS PASSENGER_COLUMNS ", inserted_run, updated_run"
 
-extern const store_statement PASSENGER_BY_ID;
 extern const store_statement PASSENGERS_BY_IDS;
 extern const store_statement STORE_PING;
 
 /* The most ids passengers_store_get_many takes in one statement. */
 #define PASSENGER_BATCH_MAX 256
-
-/* One passenger. 1 found, 0 not found, -1 error. */
-int passengers_store_get(store_conn c, int32_t id, passenger *out, int *unavailable, char *err,
-                         size_t errlen);
 
 /* Up to PASSENGER_BATCH_MAX passengers in one statement (the API's batched lookups; an id may
  * repeat): found[i] is 1 and *out[i] the passenger when ids[i] exists, else found[i] is 0. out

@@ -58,7 +58,6 @@ PGresult *store_run_rows(store_conn c, const store_statement *st, const char *co
 }
 
 const store_statement *const store_prepared_statements[] = {
-    &PASSENGER_BY_ID,
     &PASSENGERS_BY_IDS,
     &STORE_PING,
     NULL,

@@ -43,6 +43,10 @@ check("model" in r.text, f"/ready without a model says why: {r!r}")
 expect_error(api.post("/predict", {"pclass": 1, "sex": "female"}), 503, None,
              "/predict without a model")
 expect_error(api.get("/model"), 503, None, "/model without a model")
+for path in ("/passengers/1/prediction", "/passengers/999999/prediction"):
+    expect_error(api.get(path), 503, None, f"{path} without a model")
+expect_error(api.post("/predict", {"passenger_id": 1}), 503, None,
+             "/predict of a stored passenger without a model")
 expect_error(api.get("/model/report"), 404, None, "/model/report without a model")
 r = api.get("/models")
 check(r.status == 200 and r.json() == {"models": []}, f"/models without a model: {r!r}")
