@@ -1,4 +1,6 @@
-/* Lookups of stored passengers by id, batched. A route parks its request here (server_park)
+/* Lookups of stored passengers by id, batched: the one way a route reads a stored passenger
+ * (GET /passengers/{id}, its prediction, /predict of a passenger_id, a Person read back after a
+ * write). A route parks its request here (server_park)
  * instead of holding its HTTP worker thread through a database round trip; a few lookup threads,
  * each with its own connection, take every lookup that is waiting, read them all with one
  * statement (passengers_store_get_many) and unpark the requests, which are then answered on
