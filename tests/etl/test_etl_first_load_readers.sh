@@ -22,7 +22,7 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 start=$(now_ms)
 "$ETL" --no-progress "$file" >/dev/null 2>&1 &
 etl=$!
-reads=0 during=0 slowest=0 seen=""
+reads=0 during=0 slowest=0 empty=0
 while :; do
   t0=$(now_ms)
   n=$(PGOPTIONS="-c statement_timeout=120s" psql "$DATABASE_URL" -Atc "SELECT count(*) FROM passengers") ||
@@ -31,7 +31,7 @@ while :; do
   running=0; kill -0 $etl 2>/dev/null && running=1
   reads=$((reads + 1)); during=$((during + running))
   [ $((t1 - t0)) -gt "$slowest" ] && slowest=$((t1 - t0))
-  case "$n" in 0 | "$ROWS") seen="$seen $n" ;; *) fail "a reader saw $n rows, part of the file" ;; esac
+  case "$n" in 0) empty=$((empty + 1)) ;; "$ROWS") ;; *) fail "a reader saw $n rows, part of the file" ;; esac
   [ "$running" = 1 ] || break
   sleep 0.05
 done
@@ -45,6 +45,6 @@ echo "first load of $ROWS rows: ${took} ms; $reads reads, $during finished while
 # The swap itself takes ACCESS EXCLUSIVE for a moment; a read waiting through the whole load
 # (the old behaviour) would take about $took ms.
 [ $((slowest * 4)) -lt "$took" ] || fail "a read waited ${slowest} ms of a ${took} ms load"
-case "$seen" in *" 0"*) ;; *) fail "no read saw the empty table while the load ran" ;; esac
+[ "$empty" -ge 1 ] || fail "no read saw the empty table while the load ran"
 
 [ "$failures" -eq 0 ] && echo "ok: readers are not locked out by a first load" || exit 1
