@@ -34,8 +34,7 @@
 typedef struct train_options {
     feature_set features;
     logit_parameter param;
-    int folds, repeats;
-    unsigned long seed;
+    long folds, repeats, seed; /* longs, as the command line's integers are */
     int force;
     double min_improvement;
     int score;

@@ -59,118 +59,107 @@ static void usage(FILE *out) {
         out);
 }
 
-static int bad_value(const char *flag, const char *value, const char *expected) {
-    fprintf(stderr, "titanic-train: %s: expected %s, got \"%.40s\"\n", flag, expected, value);
-    return -1;
-}
-
 typedef struct {
     train_options opt;
     const char *evaluate_csv, *reason;
     int help, version, list;
     long activate; /* 0: not asked */
+    long max_iter; /* -1: not given (train_default_options' value) */
 } cli;
 
-/* Parses one flag that takes a value. Returns 0, or -1 after printing the error. */
-static int parse_valued(cli *c, const char *flag, const char *value) {
-    long l;
-    double d;
+/* The command line, which getopt_long fills: each flag's int directly, each value through
+ * take_value below. */
+static cli args;
+
+static int bad_value(const char *flag, const char *value, const char *expected) {
+    fprintf(stderr, "titanic-train: --%s: expected %s, got \"%.40s\"\n", flag, expected, value);
+    return -1;
+}
+
+/* The options that take a value, by their val in options[]: where the value goes (an integer, a
+ * number or a text), its range (for a text: its length; max 0, any), and what its error says is
+ * expected. */
+static const struct {
+    long *integer;
+    double *number;
+    const char **text;
+    double min, max;
+    const char *expected;
+} valued[] = {
+    {&args.activate, NULL, NULL, 1, 2147483647L, "a model version (an integer >= 1)"},
+    {&args.opt.cv_max_rows, NULL, NULL, 100, 1000000, "an integer from 100 to 1000000"},
+    {&args.opt.folds, NULL, NULL, 2, 100, "an integer from 2 to 100"},
+    {&args.opt.repeats, NULL, NULL, 1, 100, "an integer from 1 to 100"},
+    {&args.opt.seed, NULL, NULL, 0, 4294967295.0, "an integer from 0 to 4294967295"},
+    {&args.max_iter, NULL, NULL, 1, 1000, "an integer from 1 to 1000"},
+    {NULL, &args.opt.param.l2, NULL, 0, 1e6, "a number from 0 to 1e6"},
+    {NULL, &args.opt.min_improvement, NULL, 0, 1, "a number from 0 to 1"},
+    {NULL, NULL, &args.opt.by, 1, 60, "a name of 1 to 60 bytes"},
+    {NULL, NULL, &args.reason, 1, 500, "a reason of 1 to 500 bytes"},
+    {NULL, NULL, &args.opt.out_path, 0, 0, NULL},
+    {NULL, NULL, &args.opt.report_dir, 0, 0, NULL},
+    {NULL, NULL, &args.evaluate_csv, 0, 0, NULL},
+};
+
+#define OPT_L2 6
+#define OPT_FEATURES 13 /* past valued[] */
+
+static const struct option options[] = {
+    {"force", no_argument, &args.opt.force, 1},
+    {"score", no_argument, &args.opt.score, 1},
+    {"include-api-rows", no_argument, &args.opt.include_api_rows, 1},
+    {"list", no_argument, &args.list, 1},
+    {"help", no_argument, &args.help, 1},
+    {"version", no_argument, &args.version, 1},
+    {"activate", required_argument, NULL, 0},
+    {"cv-max-rows", required_argument, NULL, 1},
+    {"folds", required_argument, NULL, 2},
+    {"repeats", required_argument, NULL, 3},
+    {"seed", required_argument, NULL, 4},
+    {"max-iter", required_argument, NULL, 5},
+    {"l2", required_argument, NULL, OPT_L2},
+    {"min-improvement", required_argument, NULL, 7},
+    {"by", required_argument, NULL, 8},
+    {"reason", required_argument, NULL, 9},
+    {"out", required_argument, NULL, 10},
+    {"report", required_argument, NULL, 11},
+    {"evaluate-csv", required_argument, NULL, 12},
+    {"features", required_argument, NULL, OPT_FEATURES},
+    {NULL, 0, NULL, 0},
+};
+
+/* One option's value into args. Returns 0, or -1 after printing the error. */
+static int take_value(int opt, const char *name, const char *value) {
     char err[512];
-    if (!strcmp(flag, "--out")) {
-        c->opt.out_path = value;
-    } else if (!strcmp(flag, "--report")) {
-        c->opt.report_dir = value;
-    } else if (!strcmp(flag, "--evaluate-csv")) {
-        c->evaluate_csv = value;
-    } else if (!strcmp(flag, "--activate")) {
-        if (config_parse_long(value, 1, 2147483647L, &l) != 0)
-            return bad_value(flag, value, "a model version (an integer >= 1)");
-        c->activate = l;
-    } else if (!strcmp(flag, "--by")) {
-        if (!*value || strlen(value) > 60)
-            return bad_value(flag, value, "a name of 1 to 60 bytes");
-        c->opt.by = value;
-    } else if (!strcmp(flag, "--reason")) {
-        if (!*value || strlen(value) > 500)
-            return bad_value(flag, value, "a reason of 1 to 500 bytes");
-        c->reason = value;
-    } else if (!strcmp(flag, "--cv-max-rows")) {
-        if (config_parse_long(value, 100, 1000000, &l) != 0)
-            return bad_value(flag, value, "an integer from 100 to 1000000");
-        c->opt.cv_max_rows = l;
-    } else if (!strcmp(flag, "--folds")) {
-        if (config_parse_long(value, 2, 100, &l) != 0)
-            return bad_value(flag, value, "an integer from 2 to 100");
-        c->opt.folds = (int)l;
-    } else if (!strcmp(flag, "--repeats")) {
-        if (config_parse_long(value, 1, 100, &l) != 0)
-            return bad_value(flag, value, "an integer from 1 to 100");
-        c->opt.repeats = (int)l;
-    } else if (!strcmp(flag, "--seed")) {
-        if (config_parse_long(value, 0, 4294967295L, &l) != 0)
-            return bad_value(flag, value, "an integer from 0 to 4294967295");
-        c->opt.seed = (unsigned long)l;
-    } else if (!strcmp(flag, "--max-iter")) {
-        if (config_parse_long(value, 1, 1000, &l) != 0)
-            return bad_value(flag, value, "an integer from 1 to 1000");
-        c->opt.param.max_iter = (int)l;
-    } else if (!strcmp(flag, "--l2")) {
-        if (config_parse_double(value, 0.0, 1e6, &d) != 0)
-            return bad_value(flag, value, "a number from 0 to 1e6");
-        c->opt.param.l2 = d;
-        c->opt.l2_given = 1;
-    } else if (!strcmp(flag, "--min-improvement")) {
-        if (config_parse_double(value, 0.0, 1.0, &d) != 0)
-            return bad_value(flag, value, "a number from 0 to 1");
-        c->opt.min_improvement = d;
-    } else if (!strcmp(flag, "--features")) {
-        if (feature_set_parse(value, &c->opt.features, err, sizeof err) != 0) {
+    if (opt == OPT_FEATURES) {
+        if (feature_set_parse(value, &args.opt.features, err, sizeof err) != 0) {
             fprintf(stderr, "titanic-train: --features: %s\n", err);
             return -1;
         }
-        c->opt.features_given = strcmp(value, "default") != 0;
-    } else {
-        fprintf(stderr, "titanic-train: unknown option %s (see --help)\n", flag);
-        return -1;
+        args.opt.features_given = strcmp(value, "default") != 0;
+        return 0;
     }
-    return 0;
+    args.opt.l2_given |= opt == OPT_L2;
+    size_t len = strlen(value);
+    int ok =
+        valued[opt].integer ? config_parse_long(value, (long)valued[opt].min, (long)valued[opt].max,
+                                                valued[opt].integer) == 0
+        : valued[opt].number
+            ? config_parse_double(value, valued[opt].min, valued[opt].max, valued[opt].number) == 0
+            : valued[opt].max == 0 || (len >= valued[opt].min && len <= valued[opt].max);
+    if (ok && valued[opt].text)
+        *valued[opt].text = value;
+    return ok ? 0 : bad_value(name, value, valued[opt].expected);
 }
 
 /* GNU long options: "--folds 5" and "--folds=5" both work. */
-static int parse_args(int argc, char **argv, cli *c) {
-    train_default_options(&c->opt);
-    /* Flags set their field (getopt_long then returns 0); valued ones return 'V' and go through
-     * parse_valued under their name. */
-    const struct option options[] = {
-        {"force", no_argument, &c->opt.force, 1},
-        {"score", no_argument, &c->opt.score, 1},
-        {"include-api-rows", no_argument, &c->opt.include_api_rows, 1},
-        {"list", no_argument, &c->list, 1},
-        {"help", no_argument, &c->help, 1},
-        {"version", no_argument, &c->version, 1},
-        {"out", required_argument, NULL, 'V'},
-        {"report", required_argument, NULL, 'V'},
-        {"folds", required_argument, NULL, 'V'},
-        {"repeats", required_argument, NULL, 'V'},
-        {"seed", required_argument, NULL, 'V'},
-        {"l2", required_argument, NULL, 'V'},
-        {"max-iter", required_argument, NULL, 'V'},
-        {"min-improvement", required_argument, NULL, 'V'},
-        {"features", required_argument, NULL, 'V'},
-        {"evaluate-csv", required_argument, NULL, 'V'},
-        {"activate", required_argument, NULL, 'V'},
-        {"by", required_argument, NULL, 'V'},
-        {"reason", required_argument, NULL, 'V'},
-        {"cv-max-rows", required_argument, NULL, 'V'},
-        {NULL, 0, NULL, 0},
-    };
-    int opt, index = 0;
+static int parse_args(int argc, char **argv) {
+    args = (cli){.max_iter = -1};
+    train_default_options(&args.opt);
+    int opt, index;
     while ((opt = getopt_long(argc, argv, "", options, &index)) != -1) {
-        char flag[40];
-        if (opt != 0 && opt != 'V') /* getopt_long has printed what was wrong */
-            return -1;
-        snprintf(flag, sizeof flag, "--%s", options[index].name);
-        if (opt == 'V' && parse_valued(c, flag, optarg) != 0)
+        if (opt == '?' || (options[index].flag == NULL && /* '?': getopt_long said what */
+                           take_value(opt, options[index].name, optarg) != 0))
             return -1;
     }
     if (optind < argc) {
@@ -178,18 +167,19 @@ static int parse_args(int argc, char **argv, cli *c) {
                 argv[optind]);
         return -1;
     }
+    if (args.max_iter >= 0)
+        args.opt.param.max_iter = (int)args.max_iter;
     return 0;
 }
 
 int main(int argc, char **argv) {
-    cli c = {0};
-    if (parse_args(argc, argv, &c) != 0)
+    if (parse_args(argc, argv) != 0)
         return TRAIN_EXIT_USAGE;
-    if (c.help) {
+    if (args.help) {
         usage(stdout);
         return TRAIN_EXIT_OK;
     }
-    if (c.version) {
+    if (args.version) {
         printf("titanic-train %s (git %s, model format %d)\n", TITANIC_VERSION,
                titanic_git_revision, MODEL_FORMAT_VERSION);
         return TRAIN_EXIT_OK;
@@ -197,13 +187,13 @@ int main(int argc, char **argv) {
     char err[1024] = "";
     if (log_init("titanic-train", err, sizeof err) != 0)
         fprintf(stderr, "titanic-train: %s\n", err);
-    if (c.evaluate_csv) {
-        int code = train_evaluate_csv(c.evaluate_csv, &c.opt, err, sizeof err);
+    if (args.evaluate_csv) {
+        int code = train_evaluate_csv(args.evaluate_csv, &args.opt, err, sizeof err);
         if (code != TRAIN_EXIT_OK)
             log_event(LOG_ERROR, "titanic-train failed", "{s:s}", "error", err);
         return code;
     }
-    if (c.activate && !c.reason) {
+    if (args.activate && !args.reason) {
         fprintf(stderr, "titanic-train: --activate needs --reason TEXT (recorded with it)\n");
         return TRAIN_EXIT_USAGE;
     }
@@ -212,10 +202,10 @@ int main(int argc, char **argv) {
         log_event(LOG_ERROR, "cannot connect to the database", "{s:s}", "error", err);
         return TRAIN_EXIT_ERROR;
     }
-    if (c.list || c.activate) {
-        int code = c.list
-                       ? train_list(conn, stdout, err, sizeof err)
-                       : train_activate(conn, (int)c.activate, c.opt.by, c.reason, err, sizeof err);
+    if (args.list || args.activate) {
+        int code = args.list ? train_list(conn, stdout, err, sizeof err)
+                             : train_activate(conn, (int)args.activate, args.opt.by, args.reason,
+                                              err, sizeof err);
         PQfinish(conn);
         if (code != TRAIN_EXIT_OK || err[0])
             log_event(code == TRAIN_EXIT_OK ? LOG_INFO : LOG_ERROR,
@@ -226,7 +216,7 @@ int main(int argc, char **argv) {
         return code;
     }
     train_outcome out;
-    int code = train_run(conn, &c.opt, &out, err, sizeof err);
+    int code = train_run(conn, &args.opt, &out, err, sizeof err);
     PQfinish(conn);
     if (code == TRAIN_EXIT_NOT_BETTER)
         log_event(LOG_WARN, "new model not activated", "{s:i, s:i, s:s}", "stored_version",
