@@ -90,20 +90,20 @@ static int table_metrics(const train_patterns *t, const logit_result *fit, doubl
 }
 
 /* The kept families, with their keys, as the document's table. */
-static int attach_families(const train_data *d, char *const *keys, feature_state *st) {
+static int attach_families(const train_data *d, feature_state *st) {
     size_t nf;
     const train_family *fam = train_data_families(d, &nf);
     size_t kept = 0;
     for (size_t f = 0; f < nf; f++)
-        kept += fam[f].kept && keys[f];
+        kept += fam[f].kept;
     st->wc_groups = calloc(kept ? kept : 1, sizeof *st->wc_groups);
     if (!st->wc_groups)
         return -1;
     for (size_t f = 0; f < nf; f++) {
-        if (!fam[f].kept || !keys[f])
+        if (!fam[f].kept)
             continue;
         wc_group_count *g = &st->wc_groups[st->wc_count];
-        if (!(g->key = strdup(keys[f])))
+        if (!(g->key = strdup(train_data_family_key(d, f))))
             return -1;
         g->hash = fam[f].hash;
         g->labelled = fam[f].labelled;
@@ -125,8 +125,8 @@ static void columns_vary(const train_patterns *t, unsigned char *varies) {
 
 titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t n,
                                 const feature_set *set, const logit_parameter *param,
-                                char *const *keys, const char *training_sha256,
-                                unsigned char *varies, char *err, size_t errlen) {
+                                const char *training_sha256, unsigned char *varies, char *err,
+                                size_t errlen) {
     feature_state st;
     train_patterns t = {0};
     logit_result fit = {0};
@@ -146,7 +146,7 @@ titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t 
     if (logit_train(&prob, param, &fit, err, errlen) != 0)
         goto done;
     if (table_metrics(&t, &fit, metrics) != 0 ||
-        (feature_set_has(set, FEATURE_WC_GROUP) && attach_families(d, keys, &st) != 0)) {
+        (feature_set_has(set, FEATURE_WC_GROUP) && attach_families(d, &st) != 0)) {
         errorf(err, errlen, "out of memory");
         goto done;
     }

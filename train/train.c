@@ -314,87 +314,6 @@ static void data_source(PGconn *conn, int api_rows, char *buf, size_t len) {
     PQclear(res);
 }
 
-/* ---- the family keys the document keeps ---- */
-
-typedef struct id_family {
-    int32_t id;
-    size_t family;
-} id_family;
-
-static int compare_id(const void *a, const void *b) {
-    int32_t x = ((const id_family *)a)->id, y = ((const id_family *)b)->id;
-    return x < y ? -1 : x > y;
-}
-
-typedef struct key_ctx {
-    const train_family *fam;
-    id_family *ids;
-    size_t n;
-    char **keys;
-    char *err;
-    size_t errlen;
-} key_ctx;
-
-static int key_row(const passenger *p, void *arg) {
-    key_ctx *c = arg;
-    id_family probe = {p->id, 0};
-    const id_family *hit = bsearch(&probe, c->ids, c->n, sizeof probe, compare_id);
-    if (!hit)
-        return 0;
-    char key[FEATURES_FAMILY_KEY_MAX + 1];
-    size_t len = features_family_key(p, key, sizeof key);
-    if (features_key_hash(key, len) != c->fam[hit->family].hash) {
-        errorf(c->err, c->errlen,
-               "passenger %d changed while the model trained (its family key differs); run again",
-               (int)p->id);
-        return -1;
-    }
-    if (!(c->keys[hit->family] = strdup(key))) {
-        errorf(c->err, c->errlen, "out of memory");
-        return -1;
-    }
-    return 0;
-}
-
-static void free_keys(char **keys, size_t n) {
-    for (size_t i = 0; keys && i < n; i++)
-        free(keys[i]);
-    free(keys);
-}
-
-/* keys[f] for every kept family, read back through its first member's row: from the database
- * (conn), or by reading the CSV files again (csv_paths). */
-static char **family_keys(PGconn *conn, const char *csv_paths, int all_rows, const train_data *d,
-                          char *err, size_t errlen) {
-    size_t nf;
-    const train_family *fam = train_data_families(d, &nf);
-    key_ctx c = {.fam = fam, .err = err, .errlen = errlen};
-    c.keys = calloc(nf ? nf : 1, sizeof *c.keys);
-    c.ids = malloc((nf ? nf : 1) * sizeof *c.ids);
-    int32_t *ids = malloc((nf ? nf : 1) * sizeof *ids);
-    int ok = c.keys && c.ids && ids;
-    for (size_t f = 0; ok && f < nf; f++)
-        if (fam[f].kept) {
-            ids[c.n] = fam[f].first_id;
-            c.ids[c.n++] = (id_family){fam[f].first_id, f};
-        }
-    if (!ok)
-        errorf(err, errlen, "out of memory");
-    else
-        qsort(c.ids, c.n, sizeof *c.ids, compare_id);
-    if (ok && (csv_paths ? read_csvs(csv_paths, key_row, &c, err, errlen)
-                         : passengers_store_by_ids(conn, all_rows, ids, c.n, key_row, &c, err,
-                                                   errlen)) < 0)
-        ok = 0;
-    free(ids);
-    free(c.ids);
-    if (!ok) {
-        free_keys(c.keys, nf);
-        return NULL;
-    }
-    return c.keys;
-}
-
 /* ---- estimate, choose, fit ---- */
 
 static void train_nested_options(const train_options *opt, nested_options *o) {
@@ -464,15 +383,10 @@ typedef struct run_state {
     char source[1024];                          /* where the rows came from, for the report */
     report_input rep; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
-    char **keys;
     int current; /* the rows read are every passenger as stored now (scoring may use them) */
 } run_state;
 
 static void run_state_free(run_state *s) {
-    size_t nf = 0;
-    if (s->d)
-        train_data_families(s->d, &nf);
-    free_keys(s->keys, nf);
     train_data_free(s->d);
     nested_result_free(&s->p.est);
     nested_result_free(&s->form.est);
@@ -547,7 +461,7 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
     int named = p == &s->p;
     titanic_model *m =
         model_train_data(s->d, named ? NULL : sample, ns, &p->o.candidates[p->choice.candidate],
-                         &param, s->keys, s->sha, named ? s->varies : NULL, err, errlen);
+                         &param, s->sha, named ? s->varies : NULL, err, errlen);
     if (!m)
         return NULL;
     if (p->calibrated)
@@ -567,14 +481,9 @@ static titanic_model *fit_one(const train_options *opt, run_state *s, const proc
     return m;
 }
 
-/* The final model: the named choice fitted on every row, carrying the form model; the family keys
- * it keeps read back from where the rows came from (family_keys). */
-static int fit_final(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
-                     run_state *s, char *err, size_t errlen) {
+/* The final model: the named choice fitted on every row, carrying the form model. */
+static int fit_final(const train_options *opt, run_state *s, char *err, size_t errlen) {
     titanic_model *form = NULL;
-    if (feature_set_has(&s->p.o.candidates[s->p.choice.candidate], FEATURE_WC_GROUP) &&
-        !(s->keys = family_keys(conn, paths, all_rows, s->d, err, errlen)))
-        return -1;
     if (!(s->fresh = fit_one(opt, s, &s->p, err, errlen)) ||
         !(form = fit_one(opt, s, &s->form, err, errlen)))
         return -1;
@@ -779,7 +688,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     if (estimate(&s, err, errlen) != 0)
         goto done;
-    if (fit_final(conn, NULL, opt->include_api_rows || s.current, opt, &s, err, errlen) != 0)
+    if (fit_final(opt, &s, err, errlen) != 0)
         goto done;
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
@@ -935,7 +844,7 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
         estimate(&s, err, errlen) != 0 ||
         /* --out: the chosen model fitted on every labelled row of the files */
-        (opt->out_path && (fit_final(NULL, path, 0, opt, &s, err, errlen) != 0 ||
+        (opt->out_path && (fit_final(opt, &s, err, errlen) != 0 ||
                            write_document(opt->out_path, s.fresh, err, errlen) != 0)))
         goto done;
     size_t ns;

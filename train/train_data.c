@@ -36,6 +36,8 @@ struct train_data {
     size_t nages, ages_cap;
     train_family *families;
     size_t nfamilies, families_cap;
+    char *keys; /* the families' keys, each ending in '\0', at their key_at (0: none yet) */
+    size_t keys_used, keys_cap;
     uint32_t *slots;    /* open addressing: family index + 1, 0 = empty */
     size_t nslots;      /* a power of two, at least twice nfamilies */
     sample_entry *heap; /* max-heap on hash while rows arrive */
@@ -87,6 +89,7 @@ void train_data_free(train_data *d) {
     free(d->fares);
     free(d->ages);
     free(d->families);
+    free(d->keys);
     free(d->slots);
     free(d->heap);
     free(d->sample);
@@ -118,7 +121,7 @@ static int grow_slots(train_data *d) {
 }
 
 /* The family of hash, created when new; -1 when out of memory. */
-static long family_of(train_data *d, uint64_t hash, int32_t id) {
+static long family_of(train_data *d, uint64_t hash) {
     size_t i = (size_t)hash & (d->nslots - 1);
     while (d->slots[i]) {
         if (d->families[d->slots[i] - 1].hash == hash)
@@ -129,7 +132,7 @@ static long family_of(train_data *d, uint64_t hash, int32_t id) {
         array_reserve((void **)&d->families, &d->families_cap, d->nfamilies + 1,
                       sizeof *d->families, d->max_rows) != 0)
         return -1;
-    d->families[d->nfamilies] = (train_family){hash, 0, 0, id, 0};
+    d->families[d->nfamilies] = (train_family){hash, 0, 0, 0, 0};
     d->slots[i] = (uint32_t)(++d->nfamilies);
     if (2 * d->nfamilies > d->nslots && grow_slots(d) != 0)
         return -1;
@@ -197,6 +200,18 @@ static int set_age(train_data *d, train_row *r, double age) {
     return 0;
 }
 
+/* A labelled member's key into the key text (the document's table needs it). */
+static int keep_key(train_data *d, train_family *fam, const char *key, size_t len) {
+    size_t at = d->keys_used ? d->keys_used : 1; /* key_at 0 says "none" */
+    if (at + len + 1 > UINT32_MAX ||
+        array_reserve((void **)&d->keys, &d->keys_cap, at + len + 1, 1, UINT32_MAX) != 0)
+        return -1;
+    memcpy(d->keys + at, key, len + 1);
+    d->keys_used = at + len + 1;
+    fam->key_at = (uint32_t)at;
+    return 0;
+}
+
 static int add_family(train_data *d, const passenger *p, train_row *r) {
     r->group = -1;
     if (!woman_or_boy(p, r->title < 0 ? -1 : features_title_for_sex(r->title, p->sex)))
@@ -205,12 +220,12 @@ static int add_family(train_data *d, const passenger *p, train_row *r) {
     size_t len = features_family_key(p, key, sizeof key);
     if (len == 0)
         return 0;
-    long f = family_of(d, features_key_hash(key, len), p->id);
+    long f = family_of(d, features_key_hash(key, len));
     if (f < 0)
         return -1;
     if (p->survived == 0 || p->survived == 1) {
-        if (d->families[f].labelled == 0)
-            d->families[f].first_id = p->id; /* a labelled member: its key is in the document */
+        if (d->families[f].labelled == 0 && keep_key(d, &d->families[f], key, len) != 0)
+            return -1;
         d->families[f].labelled++;
         d->families[f].survivors += p->survived == 1;
     }
@@ -326,6 +341,10 @@ const train_row *train_data_row(const train_data *d, size_t i) {
 const train_family *train_data_families(const train_data *d, size_t *count) {
     *count = d->nfamilies;
     return d->families;
+}
+
+const char *train_data_family_key(const train_data *d, size_t f) {
+    return d->families[f].key_at ? d->keys + d->families[f].key_at : NULL;
 }
 
 const size_t *train_data_sample(const train_data *d, size_t *count) {

@@ -36,7 +36,7 @@ typedef struct train_family {
     uint64_t hash;     /* features_key_hash of the family key */
     int32_t labelled;  /* labelled women and boys */
     int32_t survivors; /* of them, survived */
-    int32_t first_id;  /* the first such passenger: its key is read back for the document */
+    uint32_t key_at;   /* its first labelled member's key, in the data's key text (see below) */
     int32_t kept;      /* 1 when the document keeps it (FEATURES_WC_GROUPS_MAX) */
 } train_family;
 
@@ -60,6 +60,9 @@ size_t train_data_labelled(const train_data *d); /* those with known survival */
 int32_t train_data_id(const train_data *d, size_t i);
 const train_row *train_data_row(const train_data *d, size_t i);
 const train_family *train_data_families(const train_data *d, size_t *count);
+/* Family f's key (what the document's table keeps), or NULL when no member is labelled: kept
+ * once per family as its first labelled member arrives, so no row is read twice. */
+const char *train_data_family_key(const train_data *d, size_t f);
 
 /* Row i as the features read it (no ticket: the family evidence is given separately). */
 void train_data_input(const train_data *d, size_t i, feature_input *in);

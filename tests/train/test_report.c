@@ -31,18 +31,13 @@ static titanic_model *fit_without_families(unsigned char *varies) {
     logit_parameter param;
     logit_default_parameter(&param);
     param.l2 = 3.0;
-    size_t nf;
-    train_data_families(d, &nf);
-    char **keys = calloc(nf ? nf : 1, sizeof *keys); /* no family is kept: no keys are read */
     char sha[65];
     memset(sha, '0', 64);
     sha[64] = '\0';
-    titanic_model *m =
-        model_train_data(d, NULL, 0, &set, &param, keys, sha, varies, err, sizeof err);
+    titanic_model *m = model_train_data(d, NULL, 0, &set, &param, sha, varies, err, sizeof err);
     CHECK(m != NULL);
     if (!m)
         fprintf(stderr, "model_train_data: %s\n", err);
-    free(keys);
     train_data_free(d);
     return m;
 }

@@ -32,25 +32,13 @@ static inline train_data *train_rows_load(const passenger *rows, size_t n, size_
     return d;
 }
 
-/* set with l2 fitted on every labelled row of rows, as titanic-train's final fit does (the kept
- * families' keys taken from their first members, as the trainer reads them back). */
+/* set with l2 fitted on every labelled row of rows, as titanic-train's final fit does. */
 static inline titanic_model *train_rows_fit(const passenger *rows, size_t n, const feature_set *set,
                                             double l2, char *err, size_t errlen) {
     int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
     train_data *d = train_rows_load(rows, n, n, fare, err, errlen);
     if (!d)
         return NULL;
-    size_t nf;
-    const train_family *fam = train_data_families(d, &nf);
-    char **keys = calloc(nf ? nf : 1, sizeof *keys);
-    for (size_t f = 0; keys && f < nf; f++)
-        for (size_t i = 0; i < n; i++)
-            if (rows[i].id == fam[f].first_id) {
-                char key[FEATURES_FAMILY_KEY_MAX + 1];
-                features_family_key(&rows[i], key, sizeof key);
-                keys[f] = strdup(key);
-                break;
-            }
     sha256_ctx ctx;
     char sha[65];
     sha256_init(&ctx);
@@ -61,11 +49,7 @@ static inline titanic_model *train_rows_fit(const passenger *rows, size_t n, con
     logit_parameter param;
     logit_default_parameter(&param);
     param.l2 = l2;
-    titanic_model *m =
-        keys ? model_train_data(d, NULL, 0, set, &param, keys, sha, NULL, err, errlen) : NULL;
-    for (size_t f = 0; keys && f < nf; f++)
-        free(keys[f]);
-    free(keys);
+    titanic_model *m = model_train_data(d, NULL, 0, set, &param, sha, NULL, err, errlen);
     train_data_free(d);
     return m;
 }
