@@ -437,10 +437,11 @@ double nested_ece(const double *prob, const double *y, size_t n) {
 
 /* ---- the outer loop ---- */
 
-static void spread_of(const double *v, size_t n, metric_spread *out) {
-    gsl_stats_minmax(&out->min, &out->max, v, 1, n);
-    out->mean = gsl_stats_mean(v, 1, n);
-    out->sd = gsl_stats_sd(v, 1, n);
+/* The spread of n values, every stride-th from v. */
+static void spread_of(const double *v, size_t stride, size_t n, metric_spread *out) {
+    gsl_stats_minmax(&out->min, &out->max, v, stride, n);
+    out->mean = gsl_stats_mean(v, stride, n);
+    out->sd = gsl_stats_sd(v, stride, n);
 }
 
 typedef struct outer_buffers {
@@ -550,15 +551,10 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
 }
 
 static void outer_summary(const outer_buffers *b, size_t runs, nested_result *out) {
-    double *col = malloc(runs * sizeof *col);
     metric_spread *targets[5] = {&out->outer.accuracy, &out->outer.auc, &out->outer.log_loss,
                                  &out->outer.brier, &out->log_loss_calibrated};
-    for (int m = 0; col && m < 5; m++) {
-        for (size_t i = 0; i < runs; i++)
-            col[i] = b->values[i * OUTER_VALUES + (size_t)m];
-        spread_of(col, runs, targets[m]);
-    }
-    free(col);
+    for (int m = 0; m < 5; m++)
+        spread_of(b->values + m, OUTER_VALUES, runs, targets[m]);
     out->inner_accuracy = out->inner_log_loss = 0.0;
     for (size_t i = 0; i < runs; i++) {
         out->inner_accuracy += b->values[i * OUTER_VALUES + 5] / (double)runs;
