@@ -141,11 +141,16 @@ done:;
     return rc;
 }
 
-/* text to path, with a newline at the end when it has none (--out, --report). */
-static int write_text(const char *path, const char *text, char *err, size_t errlen) {
-    FILE *f = fopen(path, "w");
+/* text to path, with a newline at the end when it has none (--out, --report); frees text, which
+ * is NULL when it could not be written for want of memory. */
+static int write_text(const char *path, char *text, char *err, size_t errlen) {
+    FILE *f = text ? fopen(path, "w") : NULL;
     if (!f) {
-        errorf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        if (text)
+            errorf(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        else
+            errorf(err, errlen, "out of memory writing %s", path);
+        free(text);
         return -1;
     }
     size_t len = strlen(text);
@@ -153,23 +158,14 @@ static int write_text(const char *path, const char *text, char *err, size_t errl
     ok = (fclose(f) == 0) && ok;
     if (!ok)
         errorf(err, errlen, "writing %s failed", path);
-    return ok ? 0 : -1;
-}
-
-/* m's document to path (--out). */
-static int write_document(const char *path, const titanic_model *m, char *err, size_t errlen) {
-    char *text = model_to_json_text(m);
-    int rc = text ? write_text(path, text, err, errlen) : -1;
-    if (!text)
-        errorf(err, errlen, "out of memory writing %s", path);
     free(text);
-    return rc;
+    return ok ? 0 : -1;
 }
 
 /* --out and --report (DIR/index.html, DIR created when missing) for the model now current. */
 static int write_outputs(const train_options *opt, const report_input *rep, char *err,
                          size_t errlen) {
-    if (opt->out_path && write_document(opt->out_path, rep->m, err, errlen) != 0)
+    if (opt->out_path && write_text(opt->out_path, model_to_json_text(rep->m), err, errlen) != 0)
         return -1;
     if (opt->report_dir) {
         char path[4096];
@@ -182,11 +178,7 @@ static int write_outputs(const train_options *opt, const report_input *rep, char
             errorf(err, errlen, "report directory path too long");
             return -1;
         }
-        char *html = report_html(rep);
-        int rc = html ? write_text(path, html, err, errlen) : -1;
-        free(html);
-        if (rc != 0)
-            return -1;
+        return write_text(path, report_html(rep), err, errlen);
     }
     return 0;
 }
@@ -207,28 +199,21 @@ static int load_row(const passenger *p, void *arg) {
     return train_data_add(c->d, p, c->err, c->errlen);
 }
 
-/* Every row of the comma-separated CSV files through the one reader, in order. */
-static int read_csvs(const char *paths, int (*row)(const passenger *, void *), void *arg, char *err,
-                     size_t errlen) {
-    char list[4096];
-    snprintf(list, sizeof list, "%s", paths);
-    for (char *save = NULL, *path = strtok_r(list, ",", &save); path;
-         path = strtok_r(NULL, ",", &save))
-        if (kaggle_csv_read(path, row, arg, err, errlen) < 0)
-            return -1;
-    return 0;
-}
-
-/* Every row, from the CSV files (paths) or by COPY (conn; all_rows as in
- * passengers_store_copy_training), into d; the labelled rows' fingerprint into sha. */
+/* Every row, from the comma-separated CSV files (paths, in order, through the one reader) or by
+ * COPY (conn; all_rows as in passengers_store_copy_training), into d; the labelled rows'
+ * fingerprint into sha. */
 static int read_rows(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
                      int fare, train_data *d, char sha[65], char *err, size_t errlen) {
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
-    long rc = paths
-                  ? read_csvs(paths, load_row, &c, err, errlen)
-                  : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err, errlen);
+    char list[4096];
+    snprintf(list, sizeof list, "%s", paths ? paths : "");
+    long rc =
+        paths ? 0 : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err, errlen);
+    for (char *save = NULL, *path = strtok_r(list, ",", &save); path && rc >= 0;
+         path = strtok_r(NULL, ",", &save))
+        rc = kaggle_csv_read(path, load_row, &c, err, errlen);
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
     return rc < 0 ? -1 : 0;
 }
@@ -333,20 +318,22 @@ static void train_nested_options(const train_options *opt, nested_options *o) {
     o->leak_outer_fold = opt->leak_outer_fold;
 }
 
-/* The procedure's identity: a model trained on the same rows with the same one is the same. */
-static void config_text(const nested_options *o, const nested_options *form, long cv_max_rows,
-                        char *buf, size_t len) {
-    size_t used = (size_t)snprintf(buf, len, "candidates=");
+/* o's candidate feature sets after buf[0..used), the first after label, the others after "|". */
+static size_t append_candidates(const nested_options *o, const char *label, char *buf, size_t len,
+                                size_t used) {
     for (int i = 0; i < o->ncandidates && used < len; i++) {
         char g[256];
         feature_set_format(&o->candidates[i], g, sizeof g);
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : "", g);
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : label, g);
     }
-    for (int i = 0; i < form->ncandidates && used < len; i++) {
-        char g[256];
-        feature_set_format(&form->candidates[i], g, sizeof g);
-        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "|" : ";form=", g);
-    }
+    return used;
+}
+
+/* The procedure's identity: a model trained on the same rows with the same one is the same. */
+static void config_text(const nested_options *o, const nested_options *form, long cv_max_rows,
+                        char *buf, size_t len) {
+    size_t used = append_candidates(o, "candidates=", buf, len, 0);
+    used = append_candidates(form, ";form=", buf, len, used);
     for (int l = 0; l < o->nl2 && used < len; l++)
         used += (size_t)snprintf(buf + used, len - used, "%s%g", l ? "," : ";l2=", o->l2s[l]);
     if (used < len)
@@ -844,8 +831,9 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
     if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
         estimate(&s, err, errlen) != 0 ||
         /* --out: the chosen model fitted on every labelled row of the files */
-        (opt->out_path && (fit_final(opt, &s, err, errlen) != 0 ||
-                           write_document(opt->out_path, s.fresh, err, errlen) != 0)))
+        (opt->out_path &&
+         (fit_final(opt, &s, err, errlen) != 0 ||
+          write_text(opt->out_path, model_to_json_text(s.fresh), err, errlen) != 0)))
         goto done;
     size_t ns;
     train_data_sample(s.d, &ns);
