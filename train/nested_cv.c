@@ -68,6 +68,14 @@ typedef struct cv_ctx {
     size_t reads;
     int32_t *lab, *surv; /* per-fold scratch, ngroups each */
     double *x;           /* n x FEATURES_MAX_COLUMNS design scratch */
+    /* One selection's scratch, n rows each unless said: allocated once, as folds come and go. */
+    double *acc, *ll;       /* [cand][l2][inner fold] scores */
+    double *oof;            /* [cand][l2][sample row], averaged over the inner repeats */
+    int *fold;              /* each row's inner fold */
+    size_t *val, *fit_rows; /* an inner fold's held-out rows; a fit's training rows (data rows) */
+    double *probs, *yv;     /* nl2 x n held-out probabilities; labels */
+    uint8_t *inner_train;   /* the inner fold's training part */
+    gsl_rng *rng;           /* the inner folds' shuffles */
 } cv_ctx;
 
 static int label_of(cv_ctx *c, size_t k) {
@@ -87,6 +95,16 @@ static void ctx_free(cv_ctx *c) {
     free(c->lab);
     free(c->surv);
     free(c->x);
+    free(c->acc);
+    free(c->ll);
+    free(c->oof);
+    free(c->fold);
+    free(c->val);
+    free(c->fit_rows);
+    free(c->probs);
+    free(c->yv);
+    free(c->inner_train);
+    gsl_rng_free(c->rng);
 }
 
 /* Dense local numbers for the sample's families, and the evidence of everyone outside it. */
@@ -131,12 +149,24 @@ static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
     c->d = d;
     c->o = o;
     c->rows = train_data_sample(d, &c->n);
-    size_t n = c->n ? c->n : 1;
+    size_t n = c->n ? c->n : 1, cells = (size_t)o->ncandidates * (size_t)o->nl2;
+    size_t inner = (size_t)o->inner_folds * (size_t)o->inner_repeats;
     c->group = malloc(n * sizeof *c->group);
     c->label = malloc(n);
     c->seen = calloc(n, 1);
     c->x = malloc(n * FEATURES_MAX_COLUMNS * sizeof *c->x);
-    if (!c->group || !c->label || !c->seen || !c->x)
+    c->acc = malloc(cells * inner * sizeof *c->acc);
+    c->ll = malloc(cells * inner * sizeof *c->ll);
+    c->oof = malloc(cells * n * sizeof *c->oof);
+    c->fold = malloc(n * sizeof *c->fold);
+    c->val = malloc(n * sizeof *c->val);
+    c->fit_rows = malloc(n * sizeof *c->fit_rows);
+    c->probs = malloc((size_t)o->nl2 * n * sizeof *c->probs);
+    c->yv = malloc(n * sizeof *c->yv);
+    c->inner_train = malloc(n);
+    c->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!c->group || !c->label || !c->seen || !c->x || !c->acc || !c->ll || !c->oof || !c->fold ||
+        !c->val || !c->fit_rows || !c->probs || !c->yv || !c->inner_train || !c->rng)
         return -1;
     for (size_t k = 0; k < c->n; k++)
         c->label[k] = train_data_row(d, c->rows[k])->survived;
@@ -187,19 +217,18 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
                     int nl2, const size_t *pred, size_t npred, double *probs, char *err,
                     size_t errlen) {
     size_t ntrain = 0, p = features_columns(set, NULL);
-    size_t *train_rows = malloc((c->n ? c->n : 1) * sizeof *train_rows);
     train_patterns pat = {0};
     feature_state st = {0};
     int rc = -1;
-    if (!train_rows || train_patterns_init(&pat, p, c->n) != 0) {
+    if (train_patterns_init(&pat, p, c->n) != 0) {
         errorf(err, errlen, "out of memory for a cross-validation fold");
         goto done;
     }
     for (size_t k = 0; k < c->n; k++)
         if (train[k])
-            train_rows[ntrain++] = c->rows[k];
+            c->fit_rows[ntrain++] = c->rows[k];
     fold_evidence(c, train);
-    if (fold_design(c, train, set, ntrain, train_rows, &st, err, errlen) != 0)
+    if (fold_design(c, train, set, ntrain, c->fit_rows, &st, err, errlen) != 0)
         goto done;
     for (size_t k = 0; k < c->n; k++)
         if (train[k] &&
@@ -233,7 +262,6 @@ static int fold_fit(cv_ctx *c, const uint8_t *train, const feature_set *set, con
     }
     rc = 0;
 done:
-    free(train_rows);
     train_patterns_free(&pat);
     feature_state_free(&st);
     return rc;
@@ -283,50 +311,36 @@ static double calibrate(double prob, double t) {
     return logit_probability(t * log(pr / (1 - pr)));
 }
 
-/* Inner-CV bookkeeping for one selection. */
-typedef struct inner_scores {
-    double *acc, *ll; /* [cand][l2][fold] */
-    double *oof;      /* [cand][l2][sample row], averaged over the repeats */
-    int nfolds;
-} inner_scores;
-
 static size_t cell(const nested_options *o, int c, int l) {
     return (size_t)c * (size_t)o->nl2 + (size_t)l;
 }
 
 /* One inner fold: every candidate and penalty fitted on the rest, scored on the fold. */
-static int inner_fold(cv_ctx *c, const size_t *rows, size_t n, const int *fold, int k, int f,
-                      inner_scores *s, double *probs, size_t *val, double *yv, char *err,
+static int inner_fold(cv_ctx *c, const size_t *rows, size_t n, int k, int f, char *err,
                       size_t errlen) {
     const nested_options *o = c->o;
-    uint8_t *train = calloc(c->n ? c->n : 1, 1);
-    if (!train) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    size_t nv = 0;
+    size_t nv = 0, nf = (size_t)(o->inner_folds * o->inner_repeats);
+    memset(c->inner_train, 0, c->n);
     for (size_t j = 0; j < n; j++) {
-        if (fold[rows[j]] == k)
-            val[nv++] = rows[j];
+        if (c->fold[rows[j]] == k)
+            c->val[nv++] = rows[j];
         else
-            train[rows[j]] = 1;
+            c->inner_train[rows[j]] = 1;
     }
     int rc = 0;
     for (int ci = 0; ci < o->ncandidates && rc == 0; ci++) {
-        rc = fold_fit(c, train, &o->candidates[ci], o->l2s, o->nl2, val, nv, probs, err, errlen);
+        rc = fold_fit(c, c->inner_train, &o->candidates[ci], o->l2s, o->nl2, c->val, nv, c->probs,
+                      err, errlen);
         for (int l = 0; l < o->nl2 && rc == 0; l++) {
-            const double *pr = probs + (size_t)l * nv;
+            const double *pr = c->probs + (size_t)l * nv;
             for (size_t j = 0; j < nv; j++) {
-                yv[j] = label_of(c, val[j]);
-                s->oof[cell(o, ci, l) * c->n + val[j]] += pr[j] / o->inner_repeats;
+                c->yv[j] = label_of(c, c->val[j]);
+                c->oof[cell(o, ci, l) * c->n + c->val[j]] += pr[j] / o->inner_repeats;
             }
-            s->acc[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] =
-                metric_accuracy(pr, yv, NULL, nv, 0.5);
-            s->ll[cell(o, ci, l) * (size_t)s->nfolds + (size_t)f] =
-                metric_log_loss(pr, yv, NULL, nv);
+            c->acc[cell(o, ci, l) * nf + (size_t)f] = metric_accuracy(pr, c->yv, NULL, nv, 0.5);
+            c->ll[cell(o, ci, l) * nf + (size_t)f] = metric_log_loss(pr, c->yv, NULL, nv);
         }
     }
-    free(train);
     return rc;
 }
 
@@ -337,26 +351,27 @@ static double mean_of(const double *v, int n) {
 
 /* Best mean inner accuracy, then the one-standard-error rule: fewest columns, strongest penalty,
  * lowest log-loss. */
-static void choose(const nested_options *o, const inner_scores *s, nested_choice *out) {
-    int bc = 0, bl = 0, nf = s->nfolds;
+static void choose(const cv_ctx *c, nested_choice *out) {
+    const nested_options *o = c->o;
+    int bc = 0, bl = 0, nf = o->inner_folds * o->inner_repeats;
     for (int ci = 0; ci < o->ncandidates; ci++)
         for (int l = 0; l < o->nl2; l++)
-            if (mean_of(s->acc + cell(o, ci, l) * nf, nf) >
-                mean_of(s->acc + cell(o, bc, bl) * nf, nf)) {
+            if (mean_of(c->acc + cell(o, ci, l) * nf, nf) >
+                mean_of(c->acc + cell(o, bc, bl) * nf, nf)) {
                 bc = ci;
                 bl = l;
             }
-    const double *best = s->acc + cell(o, bc, bl) * nf;
+    const double *best = c->acc + cell(o, bc, bl) * nf;
     double floor = mean_of(best, nf) - gsl_stats_sd(best, 1, (size_t)nf) / sqrt(nf);
     int cc = bc, cl = bl;
     for (int ci = 0; ci < o->ncandidates; ci++)
         for (int l = 0; l < o->nl2; l++) {
-            if (mean_of(s->acc + cell(o, ci, l) * nf, nf) < floor)
+            if (mean_of(c->acc + cell(o, ci, l) * nf, nf) < floor)
                 continue;
             size_t cols = features_columns(&o->candidates[ci], NULL);
             size_t ccols = features_columns(&o->candidates[cc], NULL);
-            double ll = mean_of(s->ll + cell(o, ci, l) * nf, nf);
-            double cll = mean_of(s->ll + cell(o, cc, cl) * nf, nf);
+            double ll = mean_of(c->ll + cell(o, ci, l) * nf, nf);
+            double cll = mean_of(c->ll + cell(o, cc, cl) * nf, nf);
             if (cols < ccols || (cols == ccols && (o->l2s[l] > o->l2s[cl] ||
                                                    (o->l2s[l] == o->l2s[cl] && ll < cll)))) {
                 cc = ci;
@@ -365,57 +380,33 @@ static void choose(const nested_options *o, const inner_scores *s, nested_choice
         }
     out->candidate = cc;
     out->l2 = o->l2s[cl];
-    out->inner_accuracy = mean_of(s->acc + cell(o, cc, cl) * nf, nf);
-    out->inner_log_loss = mean_of(s->ll + cell(o, cc, cl) * nf, nf);
+    out->inner_accuracy = mean_of(c->acc + cell(o, cc, cl) * nf, nf);
+    out->inner_log_loss = mean_of(c->ll + cell(o, cc, cl) * nf, nf);
 }
 
 /* The procedure on the sample rows listed: inner CV, choice, temperature. */
 static int select_on(cv_ctx *c, const size_t *rows, size_t n, unsigned long seed,
                      nested_choice *out, char *err, size_t errlen) {
     const nested_options *o = c->o;
-    size_t cells = (size_t)o->ncandidates * (size_t)o->nl2;
-    inner_scores s = {.nfolds = o->inner_folds * o->inner_repeats};
-    s.acc = calloc(cells * (size_t)s.nfolds, sizeof *s.acc);
-    s.ll = calloc(cells * (size_t)s.nfolds, sizeof *s.ll);
-    s.oof = calloc(cells * c->n, sizeof *s.oof);
-    int *fold = malloc((c->n ? c->n : 1) * sizeof *fold);
-    size_t *scratch = malloc((c->n ? c->n : 1) * sizeof *scratch);
-    double *probs = malloc((size_t)o->nl2 * (c->n ? c->n : 1) * sizeof *probs);
-    double *yv = malloc((c->n ? c->n : 1) * sizeof *yv);
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = -1;
-    if (!s.acc || !s.ll || !s.oof || !fold || !scratch || !probs || !yv || !rng) {
-        errorf(err, errlen, "out of memory for the inner cross-validation");
-        goto done;
-    }
-    gsl_rng_set(rng, seed);
+    memset(c->oof, 0, (size_t)o->ncandidates * (size_t)o->nl2 * c->n * sizeof *c->oof);
+    gsl_rng_set(c->rng, seed);
     for (int r = 0, f = 0; r < o->inner_repeats; r++) {
-        assign_folds(c, rows, n, o->inner_folds, rng, fold, scratch);
+        assign_folds(c, rows, n, o->inner_folds, c->rng, c->fold, c->val);
         for (int k = 0; k < o->inner_folds; k++, f++)
-            if (inner_fold(c, rows, n, fold, k, f, &s, probs, scratch, yv, err, errlen) != 0)
-                goto done;
+            if (inner_fold(c, rows, n, k, f, err, errlen) != 0)
+                return -1;
     }
-    choose(o, &s, out);
-    const double *oof = s.oof + cell(o, out->candidate, 0) * c->n;
+    choose(c, out);
+    const double *oof = c->oof + cell(o, out->candidate, 0) * c->n;
     for (int l = 0; l < o->nl2; l++)
         if (o->l2s[l] == out->l2)
-            oof = s.oof + cell(o, out->candidate, l) * c->n;
+            oof = c->oof + cell(o, out->candidate, l) * c->n;
     for (size_t j = 0; j < n; j++) {
-        probs[j] = oof[rows[j]];
-        yv[j] = label_of(c, rows[j]);
+        c->probs[j] = oof[rows[j]];
+        c->yv[j] = label_of(c, rows[j]);
     }
-    out->temperature = temperature_fit(probs, yv, n);
-    rc = 0;
-done:
-    free(s.acc);
-    free(s.ll);
-    free(s.oof);
-    free(fold);
-    free(scratch);
-    free(probs);
-    free(yv);
-    gsl_rng_free(rng);
-    return rc;
+    out->temperature = temperature_fit(c->probs, c->yv, n);
+    return 0;
 }
 
 double nested_ece(const double *prob, const double *y, size_t n) {
@@ -638,47 +629,47 @@ static void workers_free(worker *w, int nw) {
 int nested_cv_run(const train_data *d, const nested_options *o, nested_result *out,
                   nested_choice *final, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
-    cv_ctx c;
     outer_buffers b = {0};
     worker w[NESTED_THREADS];
     memset(w, 0, sizeof w);
+    cv_ctx *c = &w[0].ctx; /* between repeats, the first worker's context deals the folds */
     size_t runs = (size_t)o->outer_folds * (size_t)o->outer_repeats;
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = -1, ok = ctx_init(&c, d, o) == 0 && outer_alloc(&b, c.n, runs) == 0 && rng &&
-                      (out->outer.oof = calloc(c.n ? c.n : 1, sizeof(double)));
+    int rc = -1, ok = rng != NULL;
     for (int t = 0; ok && t < NESTED_THREADS; t++)
-        ok = ctx_init(&w[t].ctx, d, o) == 0 && outer_alloc(&w[t].scratch, c.n, 1) == 0;
-    if (!ok) {
+        ok = ctx_init(&w[t].ctx, d, o) == 0 && outer_alloc(&w[t].scratch, c->n, 1) == 0;
+    if (!ok || outer_alloc(&b, c->n, runs) != 0 ||
+        !(out->outer.oof = calloc(c->n ? c->n : 1, sizeof(double)))) {
         errorf(err, errlen, "out of memory for the nested cross-validation");
         goto done;
     }
-    if (c.n < (size_t)o->outer_folds * (size_t)o->inner_folds * 2) {
-        errorf(err, errlen, "%zu passengers with known survival are too few for %d x %d folds", c.n,
-               o->outer_folds, o->inner_folds);
+    if (c->n < (size_t)o->outer_folds * (size_t)o->inner_folds * 2) {
+        errorf(err, errlen, "%zu passengers with known survival are too few for %d x %d folds",
+               c->n, o->outer_folds, o->inner_folds);
         goto done;
     }
     gsl_rng_set(rng, o->seed);
     for (int r = 0; r < o->outer_repeats; r++) {
-        for (size_t j = 0; j < c.n; j++)
+        for (size_t j = 0; j < c->n; j++)
             b.rows[j] = j;
-        assign_folds(&c, b.rows, c.n, o->outer_folds, rng, b.fold, b.scratch);
+        assign_folds(c, b.rows, c->n, o->outer_folds, rng, b.fold, b.scratch);
         if (run_repeat(w, NESTED_THREADS, &b, r, out, err, errlen) != 0)
             goto done;
-        for (size_t j = 0; j < c.n; j++) {
-            b.ally[j] = c.label[j];
+        for (size_t j = 0; j < c->n; j++) {
+            b.ally[j] = c->label[j];
             out->outer.oof[j] += b.cal_oof[j] / o->outer_repeats;
         }
-        out->ece_raw += nested_ece(b.raw_oof, b.ally, c.n) / o->outer_repeats;
-        out->ece_calibrated += nested_ece(b.cal_oof, b.ally, c.n) / o->outer_repeats;
+        out->ece_raw += nested_ece(b.raw_oof, b.ally, c->n) / o->outer_repeats;
+        out->ece_calibrated += nested_ece(b.cal_oof, b.ally, c->n) / o->outer_repeats;
     }
     outer_summary(&b, runs, out);
     out->outer.folds = o->outer_folds;
     out->outer.repeats = o->outer_repeats;
     out->outer.seed = o->seed;
-    out->outer.n = c.n;
-    for (size_t j = 0; j < c.n; j++)
+    out->outer.n = c->n;
+    for (size_t j = 0; j < c->n; j++)
         b.rows[j] = j;
-    rc = final ? select_on(&c, b.rows, c.n, o->seed * 1000003ul + 7, final, err, errlen) : 0;
+    rc = final ? select_on(c, b.rows, c->n, o->seed * 1000003ul + 7, final, err, errlen) : 0;
 done:
     if (rc != 0) {
         free(out->outer.oof);
@@ -687,7 +678,6 @@ done:
     gsl_rng_free(rng);
     workers_free(w, NESTED_THREADS);
     outer_free(&b);
-    ctx_free(&c);
     return rc;
 }
 
