@@ -200,35 +200,28 @@ static int load_row(const passenger *p, void *arg) {
 }
 
 /* Every row, from the comma-separated CSV files (paths, in order, through the one reader) or by
- * COPY (conn; all_rows as in passengers_store_copy_training), into d; the labelled rows'
- * fingerprint into sha. */
+ * COPY (conn; all_rows as in passengers_store_copy_training), into d, which is then finished; the
+ * labelled rows' fingerprint into sha. Fares are always read: the form model's log_fare needs
+ * them. */
 static int read_rows(PGconn *conn, const char *paths, int all_rows, const train_options *opt,
-                     int fare, train_data *d, char sha[65], char *err, size_t errlen) {
+                     train_data *d, char sha[65], char *err, size_t errlen) {
     train_data_set_sample(d, (size_t)opt->cv_max_rows, opt->seed);
     load_ctx c = {.d = d, .err = err, .errlen = errlen};
     sha256_init(&c.sha);
     char list[4096];
     snprintf(list, sizeof list, "%s", paths ? paths : "");
     long rc =
-        paths ? 0 : passengers_store_copy_training(conn, all_rows, fare, load_row, &c, err, errlen);
+        paths ? 0 : passengers_store_copy_training(conn, all_rows, 1, load_row, &c, err, errlen);
     for (char *save = NULL, *path = strtok_r(list, ",", &save); path && rc >= 0;
          path = strtok_r(NULL, ",", &save))
         rc = kaggle_csv_read(path, load_row, &c, err, errlen);
     sha256_final_hex(&c.sha, sha); /* also frees the digest's context */
-    return rc < 0 ? -1 : 0;
-}
-
-static int candidates_need_fare(const nested_options *o) {
-    for (int i = 0; i < o->ncandidates; i++)
-        if (feature_set_has(&o->candidates[i], FEATURE_FARE) ||
-            feature_set_has(&o->candidates[i], FEATURE_LOG_FARE))
-            return 1;
-    return 0;
+    return rc < 0 ? -1 : train_data_finish(d, err, errlen);
 }
 
 /* The count and the rows in one snapshot, so the reserved arrays fit what COPY sends. */
-static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare, char sha[65],
-                                int *current, char *err, size_t errlen) {
+static train_data *load_from_db(PGconn *conn, const train_options *opt, char sha[65], int *current,
+                                char *err, size_t errlen) {
     long all = 0;
     train_data *d = NULL;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
@@ -242,16 +235,16 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, int fare
     }
     /* Families: about half the passengers are women or boys, each at most one family; the table
      * grows if the data has more. */
-    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, fare);
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, 1);
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
     }
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
-    int copied = read_rows(conn, NULL, opt->include_api_rows || *current, opt, fare, d, sha, err,
-                           errlen) == 0;
-    if (db_end(conn, copied, err, errlen) == 0 && train_data_finish(d, err, errlen) == 0)
+    int copied =
+        read_rows(conn, NULL, opt->include_api_rows || *current, opt, d, sha, err, errlen) == 0;
+    if (db_end(conn, copied, err, errlen) == 0)
         return d;
     train_data_free(d);
     return NULL;
@@ -388,11 +381,6 @@ static int run_options(const train_options *opt, run_state *s, char *err, size_t
     train_nested_options(opt, &s->p.o);
     nested_form_options(&s->p.o, &s->form.o);
     return supported(&s->p.o, err, errlen);
-}
-
-/* Fares are kept (8 bytes a passenger) only when a candidate of either model reads them. */
-static int need_fare(const run_state *s) {
-    return candidates_need_fare(&s->p.o) || candidates_need_fare(&s->form.o);
 }
 
 /* One procedure's nested estimate and final choice; logs both. */
@@ -662,7 +650,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     if (run_options(opt, &s, err, errlen) != 0)
         goto done;
     struct timespec start = clock_now();
-    if (!(s.d = load_from_db(conn, opt, need_fare(&s), s.sha, &s.current, err, errlen)))
+    if (!(s.d = load_from_db(conn, opt, s.sha, &s.current, err, errlen)))
         goto done;
     log_event(LOG_INFO, "passengers read", "{s:I, s:I, s:f}", "rows",
               (json_int_t)train_data_rows(s.d), "labelled", (json_int_t)train_data_labelled(s.d),
@@ -807,15 +795,14 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 /* ---- without a database ---- */
 
-static train_data *load_csvs(const char *paths, const train_options *opt, int fare, char sha[65],
-                             char *err, size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, fare);
+static train_data *load_csvs(const char *paths, const train_options *opt, char sha[65], char *err,
+                             size_t errlen) {
+    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, 1);
     if (!d) {
         errorf(err, errlen, "out of memory");
         return NULL;
     }
-    if (read_rows(NULL, paths, 0, opt, fare, d, sha, err, errlen) == 0 &&
-        train_data_finish(d, err, errlen) == 0)
+    if (read_rows(NULL, paths, 0, opt, d, sha, err, errlen) == 0)
         return d;
     train_data_free(d);
     return NULL;
@@ -828,8 +815,7 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
         return TRAIN_EXIT_USAGE;
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
-    if (!(s.d = load_csvs(path, opt, need_fare(&s), s.sha, err, errlen)) ||
-        estimate(&s, err, errlen) != 0 ||
+    if (!(s.d = load_csvs(path, opt, s.sha, err, errlen)) || estimate(&s, err, errlen) != 0 ||
         /* --out: the chosen model fitted on every labelled row of the files */
         (opt->out_path &&
          (fit_final(opt, &s, err, errlen) != 0 ||
