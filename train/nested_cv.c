@@ -439,6 +439,7 @@ typedef struct outer_buffers {
     int *fold;
     size_t *rows, *test, *scratch;
     double *prob, *y, *cal, *raw_oof, *cal_oof, *ally;
+    uint8_t *train; /* the outer fold's training part */
     /* [run][7]: accuracy, AUC, log-loss, Brier, calibrated log-loss, and the chosen candidate's
      * inner accuracy and log-loss */
     double *values;
@@ -451,7 +452,7 @@ typedef struct outer_buffers {
     {                                                                                              \
         (void **)&(b)->fold, (void **)&(b)->rows, (void **)&(b)->test, (void **)&(b)->scratch,     \
             (void **)&(b)->prob, (void **)&(b)->y, (void **)&(b)->cal, (void **)&(b)->raw_oof,     \
-            (void **)&(b)->cal_oof, (void **)&(b)->ally                                            \
+            (void **)&(b)->cal_oof, (void **)&(b)->ally, (void **)&(b)->train                      \
     }
 _Static_assert(sizeof(size_t) <= 8 && sizeof(int) <= 8, "row arrays are allocated 8 bytes a row");
 
@@ -489,11 +490,8 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
                       char *err, size_t errlen) {
     const nested_options *o = c->o;
     size_t ntrain = 0, ntest = 0;
-    uint8_t *train = calloc(c->n ? c->n : 1, 1);
-    if (!train) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
+    uint8_t *train = b->train;
+    memset(train, 0, c->n);
     for (size_t j = 0; j < c->n; j++) {
         if (b->fold[j] == k) {
             b->test[ntest++] = j;
@@ -518,7 +516,6 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
     if (rc == 0)
         rc = fold_fit(c, train, &o->candidates[ch.candidate], &ch.l2, 1, b->test, ntest, b->prob,
                       err, errlen);
-    free(train);
     if (rc != 0)
         return -1;
     for (size_t j = 0; j < ntest; j++) {

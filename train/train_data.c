@@ -66,14 +66,12 @@ train_data *train_data_new(size_t expected_rows, size_t expected_families, size_
     if (ok && expected_rows)
         ok = array_reserve((void **)&d->rows, &d->cap, expected_rows, sizeof *d->rows, max_rows) ==
              0;
-    if (ok && expected_rows && need_fare)
-        ok = array_reserve((void **)&d->fares, &d->fare_cap, expected_rows, sizeof *d->fares,
-                           max_rows) == 0;
+    if (ok && need_fare) /* fares not NULL: they are kept */
+        ok = array_reserve((void **)&d->fares, &d->fare_cap, expected_rows ? expected_rows : 1,
+                           sizeof *d->fares, max_rows) == 0;
     if (ok && expected_families)
         ok = array_reserve((void **)&d->families, &d->families_cap, expected_families,
                            sizeof *d->families, max_rows) == 0;
-    if (ok && need_fare && !d->fares)
-        ok = (d->fares = malloc(16 * sizeof *d->fares)) != NULL && (d->fare_cap = 16);
     if (!ok) {
         train_data_free(d);
         return NULL;
