@@ -379,6 +379,7 @@ static void choose(const cv_ctx *c, nested_choice *out) {
             }
         }
     out->candidate = cc;
+    out->l2_index = cl;
     out->l2 = o->l2s[cl];
     out->inner_accuracy = mean_of(c->acc + cell(o, cc, cl) * nf, nf);
     out->inner_log_loss = mean_of(c->ll + cell(o, cc, cl) * nf, nf);
@@ -397,10 +398,7 @@ static int select_on(cv_ctx *c, const size_t *rows, size_t n, unsigned long seed
                 return -1;
     }
     choose(c, out);
-    const double *oof = c->oof + cell(o, out->candidate, 0) * c->n;
-    for (int l = 0; l < o->nl2; l++)
-        if (o->l2s[l] == out->l2)
-            oof = c->oof + cell(o, out->candidate, l) * c->n;
+    const double *oof = c->oof + cell(o, out->candidate, out->l2_index) * c->n;
     for (size_t j = 0; j < n; j++) {
         c->probs[j] = oof[rows[j]];
         c->yv[j] = label_of(c, rows[j]);
@@ -440,12 +438,13 @@ typedef struct outer_buffers {
     size_t *rows, *test, *scratch;
     double *prob, *y, *cal, *raw_oof, *cal_oof, *ally;
     uint8_t *train; /* the outer fold's training part */
-    /* [run][7]: accuracy, AUC, log-loss, Brier, calibrated log-loss, and the chosen candidate's
-     * inner accuracy and log-loss */
+    /* [run][10]: accuracy, AUC, log-loss, Brier, calibrated log-loss, the chosen candidate's inner
+     * accuracy and log-loss, the chosen candidate and penalty (index), and the labels its
+     * selection read */
     double *values;
 } outer_buffers;
 
-#define OUTER_VALUES 7
+#define OUTER_VALUES 10
 
 /* The per-row arrays of b, each n elements of at most 8 bytes, to allocate and free alike. */
 #define OUTER_ROW_ARRAYS(b)                                                                        \
@@ -486,8 +485,8 @@ static int check_no_leak(const cv_ctx *c, const outer_buffers *b, size_t ntest, 
 }
 
 /* One outer fold: select on the rest, refit the choice, score the fold. */
-static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nested_result *out,
-                      char *err, size_t errlen) {
+static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, char *err,
+                      size_t errlen) {
     const nested_options *o = c->o;
     size_t ntrain = 0, ntest = 0;
     uint8_t *train = b->train;
@@ -509,7 +508,8 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
     c->reads = 0;
     nested_choice ch;
     int rc = select_on(c, b->rows, nsel, o->seed * 1000003ul + run + 1, &ch, err, errlen);
-    out->labels_read += c->reads;
+    double *v = b->values + run * OUTER_VALUES;
+    v[9] = (double)c->reads;
     c->reads = 0;
     if (rc == 0)
         rc = check_no_leak(c, b, ntest, r, k, err, errlen);
@@ -524,7 +524,6 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
         b->raw_oof[b->test[j]] = b->prob[j];
         b->cal_oof[b->test[j]] = b->cal[j];
     }
-    double *v = b->values + run * OUTER_VALUES;
     v[0] = metric_accuracy(b->prob, b->y, NULL, ntest, 0.5);
     v[1] = metric_auc(b->prob, b->y, NULL, ntest);
     v[2] = metric_log_loss(b->prob, b->y, NULL, ntest);
@@ -532,9 +531,8 @@ static int outer_fold(cv_ctx *c, outer_buffers *b, int r, int k, size_t run, nes
     v[4] = metric_log_loss(b->cal, b->y, NULL, ntest);
     v[5] = ch.inner_accuracy;
     v[6] = ch.inner_log_loss;
-    for (int l = 0; l < o->nl2; l++)
-        if (o->l2s[l] == ch.l2)
-            out->choices[ch.candidate][l]++;
+    v[7] = ch.candidate;
+    v[8] = ch.l2_index;
     return 0;
 }
 
@@ -545,8 +543,11 @@ static void outer_summary(const outer_buffers *b, size_t runs, nested_result *ou
         spread_of(b->values + m, OUTER_VALUES, runs, targets[m]);
     out->inner_accuracy = out->inner_log_loss = 0.0;
     for (size_t i = 0; i < runs; i++) {
-        out->inner_accuracy += b->values[i * OUTER_VALUES + 5] / (double)runs;
-        out->inner_log_loss += b->values[i * OUTER_VALUES + 6] / (double)runs;
+        const double *v = b->values + i * OUTER_VALUES;
+        out->inner_accuracy += v[5] / (double)runs;
+        out->inner_log_loss += v[6] / (double)runs;
+        out->choices[(int)v[7]][(int)v[8]]++;
+        out->labels_read += (size_t)v[9];
     }
 }
 
@@ -564,7 +565,6 @@ typedef struct worker {
     outer_buffers scratch; /* rows, test, prob, y, cal of its own; the rest shared */
     outer_buffers *shared;
     int repeat, first;
-    nested_result part; /* choices and labels read */
     char err[512];
     int rc;
 } worker;
@@ -580,38 +580,30 @@ static void *worker_run(void *arg) {
     w->rc = 0;
     for (int k = w->first; k < o->outer_folds && w->rc == 0; k += NESTED_THREADS)
         w->rc = outer_fold(&w->ctx, &b, w->repeat, k,
-                           (size_t)w->repeat * (size_t)o->outer_folds + (size_t)k, &w->part, w->err,
+                           (size_t)w->repeat * (size_t)o->outer_folds + (size_t)k, w->err,
                            sizeof w->err);
     return NULL;
 }
 
 /* One repeat's folds on the workers; their error, if any, into err. */
-static int run_repeat(worker *w, int nw, outer_buffers *b, int r, nested_result *out, char *err,
-                      size_t errlen) {
-    int started = 0, rc = 0;
+static int run_repeat(worker *w, int nw, outer_buffers *b, int r, char *err, size_t errlen) {
+    int started[NESTED_THREADS] = {0}, rc = 0;
     for (int t = 0; t < nw; t++) {
         w[t].shared = b;
         w[t].repeat = r;
         w[t].first = t;
-        memset(&w[t].part, 0, sizeof w[t].part);
-        if (pthread_create(&w[t].thread, NULL, worker_run, &w[t]) != 0) {
-            worker_run(&w[t]); /* no thread to be had: this one does it */
-            w[t].thread = pthread_self();
-        } else {
-            started |= 1 << t;
-        }
+        /* The calling thread takes the first worker's folds, and any whose thread cannot start. */
+        started[t] = t > 0 && pthread_create(&w[t].thread, NULL, worker_run, &w[t]) == 0;
     }
     for (int t = 0; t < nw; t++) {
-        if (started & (1 << t))
+        if (started[t])
             pthread_join(w[t].thread, NULL);
+        else
+            worker_run(&w[t]);
         if (w[t].rc != 0 && rc == 0) {
             errorf(err, errlen, "%s", w[t].err);
             rc = -1;
         }
-        out->labels_read += w[t].part.labels_read;
-        for (int c = 0; c < NESTED_MAX_CANDIDATES; c++)
-            for (int l = 0; l < NESTED_MAX_L2; l++)
-                out->choices[c][l] += w[t].part.choices[c][l];
     }
     return rc;
 }
@@ -650,7 +642,7 @@ int nested_cv_run(const train_data *d, const nested_options *o, nested_result *o
         for (size_t j = 0; j < c->n; j++)
             b.rows[j] = j;
         assign_folds(c, b.rows, c->n, o->outer_folds, rng, b.fold, b.scratch);
-        if (run_repeat(w, NESTED_THREADS, &b, r, out, err, errlen) != 0)
+        if (run_repeat(w, NESTED_THREADS, &b, r, err, errlen) != 0)
             goto done;
         for (size_t j = 0; j < c->n; j++) {
             b.ally[j] = c->label[j];

@@ -49,6 +49,7 @@ void nested_form_options(const nested_options *named, nested_options *o);
 /* What one selection chose. */
 typedef struct nested_choice {
     int candidate; /* index into candidates */
+    int l2_index;  /* into l2s */
     double l2;
     double temperature;    /* from the inner out-of-fold probabilities */
     double inner_accuracy; /* the chosen candidate's mean inner accuracy */
