@@ -49,10 +49,11 @@ void model_fingerprint_add(sha256_ctx *ctx, const passenger *p) {
 
 /* ---- the final fit on compact rows ---- */
 
-/* The design of the rows listed (NULL: every row), family evidence without each row itself,
- * merged into t. */
+/* The design of the labelled rows listed (NULL: every row), family evidence without each row
+ * itself, merged into t; *fitted counts them. */
 static int build_patterns(const train_data *d, const size_t *rows, size_t n,
-                          const feature_state *st, train_patterns *t, char *err, size_t errlen) {
+                          const feature_state *st, train_patterns *t, size_t *fitted, char *err,
+                          size_t errlen) {
     if (train_patterns_init(t, features_columns(&st->set, NULL), train_data_labelled(d)) != 0)
         goto oom;
     for (size_t k = 0; k < n; k++) {
@@ -65,6 +66,7 @@ static int build_patterns(const train_data *d, const size_t *rows, size_t n,
         train_data_design(d, st, i, &ev, row);
         if (train_patterns_add(t, row, train_data_row(d, i)->survived) != 0)
             goto oom;
+        (*fitted)++;
     }
     train_patterns_shares(t);
     return 0;
@@ -132,11 +134,12 @@ titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t 
     logit_result fit = {0};
     titanic_model *m = NULL;
     double metrics[4];
+    size_t fitted = 0;
     if (!rows)
         n = train_data_rows(d);
     if (train_data_learn(d, rows, n, set, &st, err, errlen) != 0)
         return NULL;
-    if (build_patterns(d, rows, n, &st, &t, err, errlen) != 0)
+    if (build_patterns(d, rows, n, &st, &t, &fitted, err, errlen) != 0)
         goto done;
     if (varies)
         columns_vary(&t, varies);
@@ -150,11 +153,8 @@ titanic_model *model_train_data(const train_data *d, const size_t *rows, size_t 
         errorf(err, errlen, "out of memory");
         goto done;
     }
-    double used = 0; /* labelled passengers fitted */
-    for (size_t k = 0; k < t.n; k++)
-        used += t.w[k];
-    fit.n = (size_t)used;
-    m = model_assemble(&st, param, &fit, fit.n, training_sha256, metrics);
+    fit.n = fitted; /* passengers, not the merged rows logit_train counted */
+    m = model_assemble(&st, param, &fit, fitted, training_sha256, metrics);
     if (!m)
         errorf(err, errlen, "out of memory");
 done:

@@ -235,16 +235,15 @@ static void coefficient_plot(FILE *b, const report_input *in) {
     const titanic_model *m = in->m;
     const logit_result *fit = model_fit(m);
     size_t rows = 0, row = 0;
-    for (size_t j = 1; j < fit->p; j++)
-        rows += varies(in, j) != 0;
-    rows = rows ? rows : 1;
     double lo = 0.0, hi = 0.0;
     for (size_t j = 1; j < fit->p; j++) {
         if (!varies(in, j))
             continue;
+        rows++;
         lo = fmin(lo, fit->beta[j] - Z975 * fit->se[j]);
         hi = fmax(hi, fit->beta[j] + Z975 * fit->se[j]);
     }
+    rows = rows ? rows : 1;
     /* Keep a wild interval from squashing the rest: clip the axis at +-8 log-odds. */
     lo = fmax(floor(lo), -8.0);
     hi = fmin(ceil(hi), 8.0);
