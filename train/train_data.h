@@ -1,6 +1,7 @@
 /* The trainer's copy of the passengers, kept compact so ten million of them fit in the CronJob's
  * memory: 20 bytes a passenger (title parsed once, age in hundredths of a year, id), plus one hash
- * table entry per family of women and boys (the wc_group feature's evidence). Passengers without
+ * table entry per family of women and boys (the wc_group feature's evidence; with a labelled
+ * member, also its key, for the document's table, so the rows are read once). Passengers without
  * known survival are kept too (the trainer scores them after the fit) but take part in nothing
  * else: no evidence, no imputation values, no fit, no CV. Rows arrive one passenger at a time (COPY
  * from PostgreSQL, or a CSV file) and are never kept as passenger records.
