@@ -235,7 +235,7 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, char sha
     }
     /* Families: about half the passengers are women or boys, each at most one family; the table
      * grows if the data has more. */
-    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1, 1);
+    d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1);
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
         goto rollback;
@@ -797,7 +797,7 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 static train_data *load_csvs(const char *paths, const train_options *opt, char sha[65], char *err,
                              size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS, 1);
+    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS);
     if (!d) {
         errorf(err, errlen, "out of memory");
         return NULL;

@@ -30,7 +30,7 @@ struct train_data {
     size_t n, cap, labelled;
     int32_t *ids; /* passenger ids, for the predictions the trainer writes */
     size_t ids_cap;
-    double *fares; /* NULL unless asked for */
+    double *fares; /* the form model's log_fare reads them */
     size_t fare_cap;
     exact_age *ages;
     size_t nages, ages_cap;
@@ -54,8 +54,7 @@ static size_t power_of_two_at_least(size_t n) {
     return p;
 }
 
-train_data *train_data_new(size_t expected_rows, size_t expected_families, size_t max_rows,
-                           int need_fare) {
+train_data *train_data_new(size_t expected_rows, size_t expected_families, size_t max_rows) {
     train_data *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
@@ -65,10 +64,9 @@ train_data *train_data_new(size_t expected_rows, size_t expected_families, size_
     int ok = d->slots != NULL;
     if (ok && expected_rows)
         ok = array_reserve((void **)&d->rows, &d->cap, expected_rows, sizeof *d->rows, max_rows) ==
-             0;
-    if (ok && need_fare) /* fares not NULL: they are kept */
-        ok = array_reserve((void **)&d->fares, &d->fare_cap, expected_rows ? expected_rows : 1,
-                           sizeof *d->fares, max_rows) == 0;
+                 0 &&
+             array_reserve((void **)&d->fares, &d->fare_cap, expected_rows, sizeof *d->fares,
+                           max_rows) == 0;
     if (ok && expected_families)
         ok = array_reserve((void **)&d->families, &d->families_cap, expected_families,
                            sizeof *d->families, max_rows) == 0;
@@ -235,8 +233,8 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     int labelled = p->survived == 0 || p->survived == 1;
     if (array_reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows, d->max_rows) != 0 ||
         array_reserve((void **)&d->ids, &d->ids_cap, d->n + 1, sizeof *d->ids, d->max_rows) != 0 ||
-        (d->fares && array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares,
-                                   d->max_rows) != 0)) {
+        array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares, d->max_rows) !=
+            0) {
         errorf(err, errlen, "more than %zu training passengers, or out of memory", d->max_rows);
         return -1;
     }
@@ -250,8 +248,7 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     r->title = (int8_t)passenger_title(p->name);
     r->embarked = p->embarked;
     r->cabin_known = p->cabin[0] != '\0';
-    if (d->fares)
-        d->fares[d->n] = p->fare;
+    d->fares[d->n] = p->fare;
     d->ids[d->n] = p->id;
     if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 ||
         (labelled && add_sample(d, p->id) != 0)) {
@@ -375,7 +372,7 @@ void train_data_input(const train_data *d, size_t i, feature_input *in) {
         .parch = r->parch,
         .cabin_known = r->cabin_known,
         .age = row_age(d, i),
-        .fare = d->fares ? d->fares[i] : NAN,
+        .fare = d->fares[i],
         .embarked = r->embarked,
     };
 }
@@ -503,7 +500,7 @@ static int key_title_age(const train_data *d, size_t i, double *v) {
     return isnan(*v) ? -1 : title_default(d->rows[i].title, d->rows[i].sex);
 }
 static int key_class_fare(const train_data *d, size_t i, double *v) {
-    *v = d->fares ? d->fares[i] : NAN;
+    *v = d->fares[i];
     return isnan(*v) ? -1 : d->rows[i].pclass - 1;
 }
 

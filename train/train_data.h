@@ -44,9 +44,8 @@ typedef struct train_family {
 typedef struct train_data train_data;
 
 /* expected_rows / expected_families: sizes to reserve (0: grow as rows come). max_rows caps what
- * may arrive (no input grows memory without bound). need_fare keeps fares (8 bytes a row more). */
-train_data *train_data_new(size_t expected_rows, size_t expected_families, size_t max_rows,
-                           int need_fare);
+ * may arrive (no input grows memory without bound). */
+train_data *train_data_new(size_t expected_rows, size_t expected_families, size_t max_rows);
 void train_data_free(train_data *d);
 
 /* Adds p (labelled or not). */

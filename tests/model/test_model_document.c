@@ -196,7 +196,7 @@ static void test_concurrent_predict(const titanic_model *m) {
  * seed, and the default design beats the plain reference design out of sample. */
 static double cv_of(const char *groups, unsigned long seed, cv_result *copy) {
     char err[512] = "";
-    train_data *d = train_rows_load(train, (size_t)ntrain, 1000, 1, err, sizeof err);
+    train_data *d = train_rows_load(train, (size_t)ntrain, 1000, err, sizeof err);
     CHECK(d != NULL);
     if (!d)
         return NAN;

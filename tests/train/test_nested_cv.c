@@ -11,7 +11,7 @@
 #include <stdlib.h>
 
 static train_data *load(const passenger *rows, size_t n, size_t sample_max) {
-    train_data *d = train_data_new(0, 0, n + 1, 0);
+    train_data *d = train_data_new(0, 0, n + 1);
     char err[512];
     train_data_set_sample(d, sample_max, 1912);
     for (size_t i = 0; i < n; i++)

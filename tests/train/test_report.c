@@ -22,7 +22,7 @@ static titanic_model *fit_without_families(unsigned char *varies) {
         snprintf(rows[i].ticket, sizeof rows[i].ticket, "U%dX", i + 1);
     }
     char err[512] = "";
-    train_data *d = train_rows_load(rows, N, N, 0, err, sizeof err);
+    train_data *d = train_rows_load(rows, N, N, err, sizeof err);
     CHECK(d != NULL);
     if (!d)
         return NULL;

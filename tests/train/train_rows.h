@@ -11,10 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* rows[0..n) as the trainer reads them (need_fare: keep fares); NULL with err on a bad row. */
+/* rows[0..n) as the trainer reads them; NULL with err on a bad row. */
 static inline train_data *train_rows_load(const passenger *rows, size_t n, size_t sample_max,
-                                          int need_fare, char *err, size_t errlen) {
-    train_data *d = train_data_new(0, 0, n + 1, need_fare);
+                                          char *err, size_t errlen) {
+    train_data *d = train_data_new(0, 0, n + 1);
     if (!d) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -35,8 +35,7 @@ static inline train_data *train_rows_load(const passenger *rows, size_t n, size_
 /* set with l2 fitted on every labelled row of rows, as titanic-train's final fit does. */
 static inline titanic_model *train_rows_fit(const passenger *rows, size_t n, const feature_set *set,
                                             double l2, char *err, size_t errlen) {
-    int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
-    train_data *d = train_rows_load(rows, n, n, fare, err, errlen);
+    train_data *d = train_rows_load(rows, n, n, err, errlen);
     if (!d)
         return NULL;
     sha256_ctx ctx;
