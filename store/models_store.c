@@ -2,6 +2,7 @@
 #include "models_store.h"
 
 #include "copy_binary.h"
+#include "db.h"
 #include "errors.h"
 
 #include <stdint.h>
@@ -146,8 +147,9 @@ static int run_command(store_conn c, const store_statement *st, const char *cons
     return 0;
 }
 
-int models_store_lock_next(store_conn c, int *next_version, int *active_version, char *err,
-                           size_t errlen) {
+/* Locks models against a concurrent trainer and reads the next version and the active one. */
+static int lock_next(store_conn c, int *next_version, int *active_version, char *err,
+                     size_t errlen) {
     static const store_statement lock = {NULL, "LOCK TABLE models IN SHARE ROW EXCLUSIVE MODE", 0,
                                          0};
     static const store_statement next = {
@@ -169,24 +171,26 @@ int models_store_lock_next(store_conn c, int *next_version, int *active_version,
     return 0;
 }
 
-int models_store_insert(store_conn c, const model_record *m, char *err, size_t errlen) {
+static int insert_version(store_conn c, int version, const model_record *m, char *err,
+                          size_t errlen) {
     static const store_statement insert = {
         NULL,
         "INSERT INTO models (version, training_rows, training_sha256, metrics, document, "
         "report_html) VALUES ($1, $2, $3, $4::jsonb, $5, $6)",
         6, 0};
-    char version[24], rows[24];
-    store_text_of_long(m->version, version);
+    char text[24], rows[24];
+    store_text_of_long(version, text);
     store_text_of_long(m->training_rows, rows);
-    const char *params[6] = {version,         rows,        m->training_sha256,
-                             m->metrics_json, m->document, m->report_html};
+    const char *params[6] = {text,        rows,          m->training_sha256, m->metrics_json,
+                             m->document, m->report_html};
     return run_command(c, &insert, params, err, errlen);
 }
 
-int models_store_activate(store_conn c, int version, char *err, size_t errlen) {
+/* Makes version the active one and NOTIFYs MODEL_NOTIFY_CHANNEL (delivered at COMMIT). */
+static int activate(store_conn c, int version, char *err, size_t errlen) {
     static const store_statement deactivate = {
         NULL, "UPDATE models SET active = false WHERE active", 0, 0};
-    static const store_statement activate = {
+    static const store_statement set_active = {
         NULL, "UPDATE models SET active = true WHERE version = $1", 1, 0};
     static const store_statement notify = {NULL, "SELECT pg_notify($1, $2)", 2, 0};
     char text[24];
@@ -194,7 +198,7 @@ int models_store_activate(store_conn c, int version, char *err, size_t errlen) {
     const char *one[1] = {text};
     const char *note[2] = {MODEL_NOTIFY_CHANNEL, text};
     return run_command(c, &deactivate, NULL, err, errlen) ||
-                   run_command(c, &activate, one, err, errlen) ||
+                   run_command(c, &set_active, one, err, errlen) ||
                    run_command(c, &notify, note, err, errlen)
                ? -1
                : 0;
@@ -202,9 +206,10 @@ int models_store_activate(store_conn c, int version, char *err, size_t errlen) {
 
 /* ---- model operations (migration 004) ---- */
 
-int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
-                                   const char *reason, const char *source, char *err,
-                                   size_t errlen) {
+/* Records an activation (model_activations, migration 004). source: "train" or "activate".
+ * previous_version 0 = none. */
+static int record_activation(store_conn c, int version, int previous_version, const char *by,
+                             const char *reason, const char *source, char *err, size_t errlen) {
     static const store_statement record = {
         NULL,
         "INSERT INTO model_activations (version, previous_version, activated_by, reason, source) "
@@ -238,6 +243,93 @@ int models_store_document(store_conn c, int version, char **document, int *activ
     }
     PQclear(res);
     return rc;
+}
+
+static void record_free(model_record *r) {
+    free(r->metrics_json);
+    free(r->document);
+    free(r->report_html);
+}
+
+/* Inside publish's transaction: the checks, the new row and the switch. */
+static int publish_locked(store_conn c, int expected_active, int activate_it, const char *by,
+                          const char *reason, int (*fill)(void *, int, model_record *), void *arg,
+                          char *err, size_t errlen) {
+    int version, active_now;
+    if (lock_next(c, &version, &active_now, err, errlen) != 0)
+        return -1;
+    if (active_now != expected_active) {
+        errorf(err, errlen,
+               "another titanic-train changed the active model (now version %d, was %d) "
+               "while this one trained; run again",
+               active_now, expected_active);
+        return -1;
+    }
+    model_record r = {0};
+    int rc = fill(arg, version, &r);
+    if (rc != 0)
+        errorf(err, errlen, "out of memory writing the model document");
+    rc = rc == 0 && insert_version(c, version, &r, err, errlen) == 0 &&
+                 (!activate_it || (activate(c, version, err, errlen) == 0 &&
+                                   record_activation(c, version, expected_active, by, reason,
+                                                     "train", err, errlen) == 0))
+             ? version
+             : -1;
+    record_free(&r);
+    return rc;
+}
+
+int models_store_publish(PGconn *conn, int expected_active, int activate_it, const char *by,
+                         const char *reason, int (*fill)(void *arg, int version, model_record *r),
+                         void *arg, char *err, size_t errlen) {
+    if (db_begin(conn, err, errlen) != 0)
+        return -1;
+    int version = publish_locked(store_on(conn), expected_active, activate_it, by, reason, fill,
+                                 arg, err, errlen);
+    return db_end(conn, version > 0, err, errlen) == 0 ? version : -1;
+}
+
+/* Inside activate_version's transaction: the checks and the switch. */
+static int activate_locked(store_conn c, int version, const char *by, const char *reason, char *err,
+                           size_t errlen) {
+    int next, active, is_active = 0;
+    char *document = NULL, why[512];
+    if (lock_next(c, &next, &active, err, errlen) != 0)
+        return -1;
+    int found = models_store_document(c, version, &document, &is_active, err, errlen);
+    if (found != 0) {
+        if (found == 1)
+            errorf(err, errlen,
+                   "no model version %d is stored (titanic-train --list shows the versions)",
+                   version);
+        return -1;
+    }
+    titanic_model *m = model_from_json(document, strlen(document), why, sizeof why);
+    free(document);
+    if (!m) {
+        errorf(err, errlen,
+               "refused: model version %d cannot be served by this build (titanic-api would "
+               "not load it): %s",
+               version, why);
+        return -1;
+    }
+    model_free(m);
+    if (is_active) {
+        errorf(err, errlen, "model version %d is already the active one; nothing changed", version);
+        return 1;
+    }
+    return activate(c, version, err, errlen) != 0 ||
+                   record_activation(c, version, active, by, reason, "activate", err, errlen) != 0
+               ? -1
+               : 0;
+}
+
+int models_store_activate_version(PGconn *conn, int version, const char *by, const char *reason,
+                                  char *err, size_t errlen) {
+    if (db_begin(conn, err, errlen) != 0)
+        return -1;
+    int rc = activate_locked(store_on(conn), version, by, reason, err, errlen);
+    return db_end(conn, rc == 0, err, errlen) == 0 ? 0 : rc == 1 ? 1 : -1;
 }
 
 int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err,

@@ -49,29 +49,30 @@ void models_store_free_rows(model_row *rows, int count);
 int models_store_active_report(store_conn c, char **html, size_t *len, int *unavailable, char *err,
                                size_t errlen);
 
-/* ---- titanic-train (inside the caller's transaction) ---- */
+/* ---- titanic-train ---- */
 
-/* Locks models against a concurrent trainer and reads the next version and the active one. */
-int models_store_lock_next(store_conn c, int *next_version, int *active_version, char *err,
-                           size_t errlen) TITANIC_MUST_CHECK;
-
+/* A new version's rows, written once its number is known (the document and the report name it):
+ * malloc'd texts, which the store frees. */
 typedef struct model_record {
-    int version;
     long training_rows;
-    const char *training_sha256, *metrics_json, *document, *report_html;
+    const char *training_sha256;
+    char *metrics_json, *document, *report_html;
 } model_record;
 
-int models_store_insert(store_conn c, const model_record *m, char *err,
-                        size_t errlen) TITANIC_MUST_CHECK;
+/* Stores a new model as the next version in one transaction, under a lock so two trainers cannot
+ * take the same number or both activate: fill(arg, version, r) writes its rows (-1: out of
+ * memory). Refused when the active version is no longer expected_active (0: none). With activate
+ * it becomes the active one, recorded with by and reason, and MODEL_NOTIFY_CHANNEL hears of it at
+ * COMMIT. The version, or -1 with err. */
+int models_store_publish(PGconn *conn, int expected_active, int activate, const char *by,
+                         const char *reason, int (*fill)(void *arg, int version, model_record *r),
+                         void *arg, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
-/* Makes version the active one and NOTIFYs MODEL_NOTIFY_CHANNEL (delivered at COMMIT). */
-int models_store_activate(store_conn c, int version, char *err, size_t errlen) TITANIC_MUST_CHECK;
-
-/* Records an activation (model_activations, migration 004) in the caller's transaction. source:
- * "train" or "activate". previous_version 0 = none. */
-int models_store_record_activation(store_conn c, int version, int previous_version, const char *by,
-                                   const char *reason, const char *source, char *err,
-                                   size_t errlen) TITANIC_MUST_CHECK;
+/* An operator's switch to a stored version (titanic-train --activate), in one transaction and
+ * recorded with by and reason; refused when the version is not stored or this build could not
+ * serve it. 0, 1 when it already was the active one (nothing changed), or -1 with err. */
+int models_store_activate_version(PGconn *conn, int version, const char *by, const char *reason,
+                                  char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* The stored document of version (malloc'd text) in *document; 0 found, 1 no such version. */
 int models_store_document(store_conn c, int version, char **document, int *active, char *err,

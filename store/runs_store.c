@@ -119,3 +119,38 @@ void runs_store_fail(PGconn *conn, const run_record *r, FILE *spool, const char 
     if (record(conn, r, reason, error, sizeof error) != 0)
         log_warn("could not record the failed run", "{s:s}", "error", error);
 }
+
+/* SHA-256 of Kaggle's published train.csv and test.csv: a run that loaded exactly them is the
+ * real passenger list; anything else may be synthetic (titanic-etl --generate) or other data. */
+static const char *kaggle_file(const char *sha) {
+    if (sha && !strcmp(sha, "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"))
+        return "Kaggle's train.csv";
+    if (sha && !strcmp(sha, "5c78320a80dc159b35c408363be46a5d93f078183d539db75ee42a796d6a4e95"))
+        return "Kaggle's test.csv";
+    return NULL;
+}
+
+void runs_store_describe(PGconn *conn, int api_rows, char *buf, size_t len) {
+    char err[256];
+    PGresult *res = db_query(conn,
+                             "SELECT run_id, source, input_sha256, rows_read FROM etl_runs "
+                             "WHERE status = 'committed' ORDER BY run_id",
+                             0, NULL, err, sizeof err);
+    size_t used = (size_t)snprintf(buf, len, "ETL runs");
+    int real = 0, other = 0, n = res ? PQntuples(res) : 0;
+    for (int i = 0; i < n && used < len; i++) {
+        const char *kaggle = kaggle_file(PQgetvalue(res, i, 2));
+        real += kaggle != NULL;
+        other += kaggle == NULL;
+        used += (size_t)snprintf(buf + used, len - used, "%s %s (%s: %s, %s rows)", i ? "," : "",
+                                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
+                                 kaggle ? kaggle : "not a Kaggle file", PQgetvalue(res, i, 3));
+    }
+    if (used < len)
+        snprintf(buf + used, len - used, "%s; %s%s", n ? "" : " (none recorded)",
+                 other  ? "synthetic or other data (not only Kaggle's published files)"
+                 : real ? "Kaggle's published passenger list"
+                        : "source unknown",
+                 api_rows ? "; plus rows written through the API" : "");
+    PQclear(res);
+}

@@ -43,4 +43,9 @@ int runs_store_finish(PGconn *conn, const run_record *r, char *err, size_t errle
  * Best effort: a failure here is logged, the load's own error stays the one reported. */
 void runs_store_fail(PGconn *conn, const run_record *r, FILE *spool, const char *reason);
 
+/* Where the passengers came from, for a model's report: "ETL runs 1 (train.csv: Kaggle's
+ * train.csv, 891 rows), ...; Kaggle's published passenger list" and the like (api_rows: plus rows
+ * written through the API). Never fails: a query error reads as no run recorded. */
+void runs_store_describe(PGconn *conn, int api_rows, char *buf, size_t len);
+
 #endif

@@ -16,6 +16,7 @@
 #include "train_data.h"
 #include "passengers_store.h"
 #include "report.h"
+#include "runs_store.h"
 
 #include <errno.h>
 #include <math.h>
@@ -93,52 +94,23 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
 
 /* ---- activation ---- */
 
-/* Stores m as the next version (and activates it) in one transaction, under a lock so two
- * trainers cannot take the same number or both activate; NOTIFY is delivered at COMMIT. */
-static int store_model(PGconn *conn, titanic_model *m, report_input *rep, int activate,
-                       int expected_active, const char *by, char *err, size_t errlen) {
-    if (db_begin(conn, err, errlen) != 0)
-        return -1;
-    char *document = NULL, *html = NULL, *metrics = NULL;
-    int ok = 0;
-    store_conn c = store_on(conn);
-    int version, active_now;
-    if (models_store_lock_next(c, &version, &active_now, err, errlen) != 0)
-        goto done;
-    if (active_now != expected_active) {
-        errorf(err, errlen,
-               "another titanic-train changed the active model (now version %d, was %d) "
-               "while this one trained; run again",
-               active_now, expected_active);
-        goto done;
-    }
-    model_set_version(m, version);
-    document = model_to_json_text(m);
-    rep->replaced = activate;
-    html = report_html(rep);
-    json_t *mj = model_metrics_json(m);
-    metrics = mj ? json_dumps(mj, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(mj);
-    if (!document || !html || !metrics) {
-        errorf(err, errlen, "out of memory writing the model document");
-        goto done;
-    }
-    model_record record = {
-        version, (long)model_training_rows(m), model_training_sha256(m), metrics, document, html};
-    if (models_store_insert(c, &record, err, errlen) != 0 ||
-        (activate && (models_store_activate(c, version, err, errlen) != 0 ||
-                      models_store_record_activation(c, version, expected_active, by,
-                                                     rep->comparison, "train", err, errlen) != 0)))
-        goto done;
-    ok = 1;
-done:;
-    int rc = db_end(conn, ok, err, errlen);
-    free(document);
-    free(html);
-    free(metrics);
-    if (rc != 0)
-        model_set_version(m, 0);
-    return rc;
+/* What models_store_publish stores for a new version: m's document, metrics and report, which
+ * name the version. */
+typedef struct publication {
+    titanic_model *m;
+    const report_input *rep;
+} publication;
+
+static int fill_record(void *arg, int version, model_record *r) {
+    const publication *p = arg;
+    model_set_version(p->m, version);
+    json_t *metrics = model_metrics_json(p->m);
+    *r =
+        (model_record){(long)model_training_rows(p->m), model_training_sha256(p->m),
+                       metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL,
+                       model_to_json_text(p->m), report_html(p->rep)};
+    json_decref(metrics);
+    return r->metrics_json && r->document && r->report_html ? 0 : -1;
 }
 
 /* text to path, with a newline at the end when it has none (--out, --report); frees text, which
@@ -252,44 +224,6 @@ rollback:
     db_end(conn, 0, err, errlen);
     train_data_free(d);
     return NULL;
-}
-
-/* ---- where the data came from (the report's header) ---- */
-
-/* SHA-256 of Kaggle's published train.csv and test.csv: a run that loaded exactly them is the
- * real passenger list; anything else may be synthetic (titanic-etl --generate) or other data. */
-static const char *kaggle_file(const char *sha) {
-    if (sha && !strcmp(sha, "4a437fde05fe5264e1701a7387ac6fb75393772ba38bb2c9c566405af5af4bd7"))
-        return "Kaggle's train.csv";
-    if (sha && !strcmp(sha, "5c78320a80dc159b35c408363be46a5d93f078183d539db75ee42a796d6a4e95"))
-        return "Kaggle's test.csv";
-    return NULL;
-}
-
-/* "ETL runs 1 (train.csv: Kaggle's train.csv, 891 rows), ...; real data" and the like. */
-static void data_source(PGconn *conn, int api_rows, char *buf, size_t len) {
-    char err[256];
-    PGresult *res = db_query(conn,
-                             "SELECT run_id, source, input_sha256, rows_read FROM etl_runs "
-                             "WHERE status = 'committed' ORDER BY run_id",
-                             0, NULL, err, sizeof err);
-    size_t used = (size_t)snprintf(buf, len, "ETL runs");
-    int real = 0, other = 0, n = res ? PQntuples(res) : 0;
-    for (int i = 0; i < n && used < len; i++) {
-        const char *kaggle = kaggle_file(PQgetvalue(res, i, 2));
-        real += kaggle != NULL;
-        other += kaggle == NULL;
-        used += (size_t)snprintf(buf + used, len - used, "%s %s (%s: %s, %s rows)", i ? "," : "",
-                                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1),
-                                 kaggle ? kaggle : "not a Kaggle file", PQgetvalue(res, i, 3));
-    }
-    if (used < len)
-        snprintf(buf + used, len - used, "%s; %s%s", n ? "" : " (none recorded)",
-                 other  ? "synthetic or other data (not only Kaggle's published files)"
-                 : real ? "Kaggle's published passenger list"
-                        : "source unknown",
-                 api_rows ? "; plus rows written through the API" : "");
-    PQclear(res);
 }
 
 /* ---- estimate, choose, fit ---- */
@@ -562,8 +496,13 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
     if (activate < 0)
         return -1;
     s->rep.comparison = comparison;
-    if (store_model(conn, s->fresh, &s->rep, activate, expected, opt->by, err, errlen) != 0)
+    s->rep.replaced = activate;
+    publication pub = {s->fresh, &s->rep};
+    if (models_store_publish(conn, expected, activate, opt->by, comparison, fill_record, &pub, err,
+                             errlen) < 0) {
+        model_set_version(s->fresh, 0);
         return -1;
+    }
     out->stored_version = model_version(s->fresh);
     out->activated = activate;
     out->active_version = activate ? out->stored_version : expected;
@@ -667,7 +606,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
         goto done;
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
-    data_source(conn, opt->include_api_rows, s.source, sizeof s.source);
+    runs_store_describe(conn, opt->include_api_rows, s.source, sizeof s.source);
     if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
@@ -738,43 +677,6 @@ int train_list(PGconn *conn, FILE *out, char *err, size_t errlen) {
     return TRAIN_EXIT_OK;
 }
 
-/* Inside the caller's transaction: the checks and the switch. */
-static int activate_locked(store_conn c, int version, const char *by, const char *reason, char *err,
-                           size_t errlen) {
-    int next, active;
-    char *document = NULL, why[512];
-    int is_active = 0;
-    if (models_store_lock_next(c, &next, &active, err, errlen) != 0)
-        return -1;
-    int found = models_store_document(c, version, &document, &is_active, err, errlen);
-    if (found != 0) {
-        if (found == 1)
-            errorf(err, errlen,
-                   "no model version %d is stored (titanic-train --list shows the versions)",
-                   version);
-        return -1;
-    }
-    titanic_model *m = model_from_json(document, strlen(document), why, sizeof why);
-    free(document);
-    if (!m) {
-        errorf(err, errlen,
-               "refused: model version %d cannot be served by this build (titanic-api would "
-               "not load it): %s",
-               version, why);
-        return -1;
-    }
-    model_free(m);
-    if (is_active) {
-        errorf(err, errlen, "model version %d is already the active one; nothing changed", version);
-        return 1;
-    }
-    return models_store_activate(c, version, err, errlen) != 0 ||
-                   models_store_record_activation(c, version, active, by, reason, "activate", err,
-                                                  errlen) != 0
-               ? -1
-               : 0;
-}
-
 int train_activate(PGconn *conn, int version, const char *by, const char *reason, char *err,
                    size_t errlen) {
     char why[512];
@@ -782,10 +684,8 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
         errorf(err, errlen, "database schema: %s", why);
         return TRAIN_EXIT_ERROR;
     }
-    if (db_begin(conn, err, errlen) != 0)
-        return TRAIN_EXIT_ERROR;
-    int rc = activate_locked(store_on(conn), version, by, reason, err, errlen);
-    if (db_end(conn, rc == 0, err, errlen) == 0) {
+    int rc = models_store_activate_version(conn, version, by, reason, err, errlen);
+    if (rc == 0) {
         log_event(LOG_INFO, "model activated", "{s:i, s:s, s:s}", "version", version, "by", by,
                   "reason", reason);
         return TRAIN_EXIT_OK;
