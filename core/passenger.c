@@ -60,28 +60,24 @@ static int parse_digits(const char *text, size_t len, size_t max_digits, long *o
     return 0;
 }
 
-/* A plain decimal: 1 to PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to
- * PASSENGER_DECIMAL_FRAC_DIGITS digits. No sign, exponent, inf or nan:
- * exactly what PostgreSQL's numeric reads back as the same value. */
+size_t passenger_decimal_point(const char *text, size_t len) {
+    size_t point = 0, end;
+    while (point < len && text[point] >= '0' && text[point] <= '9')
+        point++;
+    for (end = point + 1; end < len && text[end] >= '0' && text[end] <= '9';)
+        end++;
+    size_t frac_digits = point < len ? len - point - 1 : 0;
+    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS ||
+        (point < len && (text[point] != '.' || end != len || frac_digits == 0 ||
+                         frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)))
+        return 0;
+    return point;
+}
+
 static int parse_plain_decimal(const char *text, size_t len, double *out) {
-    size_t i = 0, int_digits = 0, frac_digits = 0;
-    while (i < len && text[i] >= '0' && text[i] <= '9') {
-        i++;
-        int_digits++;
-    }
-    if (i < len && text[i] == '.') {
-        i++;
-        while (i < len && text[i] >= '0' && text[i] <= '9') {
-            i++;
-            frac_digits++;
-        }
-        if (frac_digits == 0)
-            return -1;
-    }
-    if (i != len || int_digits == 0 || int_digits > PASSENGER_DECIMAL_INT_DIGITS ||
-        frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
+    char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
+    if (passenger_decimal_point(text, len) == 0)
         return -1;
-    char buf[16];
     memcpy(buf, text, len);
     buf[len] = '\0';
     *out = strtod(buf, NULL);

@@ -78,17 +78,10 @@ static int group_value(const char *text, size_t from, size_t to, int pad) {
 /* Numeric on the wire: ndigits, weight (of the first digit, in base-10000 places), sign,
  * display scale, then the base-10000 digits without leading or trailing zero groups. */
 int copy_binary_numeric(char **at, const char *text, size_t len) {
-    size_t point = 0;
-    while (point < len && text[point] >= '0' && text[point] <= '9')
-        point++;
-    size_t frac_digits = point < len ? len - point - 1 : 0;
-    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS || (point < len && text[point] != '.') ||
-        (point < len && frac_digits == 0) || frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
+    size_t point = passenger_decimal_point(text, len);
+    if (point == 0)
         return -1;
-    for (size_t i = point + 1; i < len; i++) {
-        if (text[i] < '0' || text[i] > '9')
-            return -1;
-    }
+    size_t frac_digits = point < len ? len - point - 1 : 0;
     int groups[6], weights[6], n = 0;
     size_t int_groups = (point + 3) / 4;
     size_t first = point - (int_groups - 1) * 4; /* length of the leading, short group */
