@@ -1,6 +1,6 @@
 /* The trainer's reads of passengers: a binary COPY of all of them (no text to parse, no
  * result set held: one row at a time), the counts it sizes its arrays by, and a lookup by a list of
- * ids. Part of passengers_store.h: this table's SQL lives in the store. */
+ * ids through the same COPY. Part of passengers_store.h: this table's SQL lives in the store. */
 #include "passengers_store.h"
 
 #include "errors.h"
@@ -233,6 +233,29 @@ long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen) {
     return copy_out(conn, COPY_SQL[all_rows != 0][with_fare != 0], each, arg, err, errlen);
+}
+
+long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
+                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                             size_t errlen) {
+    /* COPY takes no parameters: the ids, integers written here, go in as one array literal. */
+    static const char *const head[2] = {
+        COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view WHERE passenger_id = ANY ('{",
+        COPY_HEAD "NULL::numeric" COPY_MID "passengers WHERE passenger_id = ANY ('{"};
+    static const char tail[] = "}'::integer[])" COPY_TAIL;
+    size_t size = strlen(head[0]) + n * 12 + sizeof tail;
+    char *sql = malloc(size), *at = sql;
+    if (!sql) {
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    at += sprintf(at, "%s", head[all_rows != 0]);
+    for (size_t i = 0; i < n; i++)
+        at += sprintf(at, i ? ",%ld" : "%ld", (long)ids[i]);
+    memcpy(at, tail, sizeof tail);
+    long count = copy_out(conn, sql, each, arg, err, errlen);
+    free(sql);
+    return count;
 }
 
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
