@@ -73,7 +73,7 @@ titanic_model *models_store_load_version_limited(store_conn c, int version,
 int models_store_active_version(store_conn c, char *err, size_t errlen) {
     static const store_statement active = {NULL, "SELECT version FROM models WHERE active", 0, 1};
     long version;
-    return store_run_long(c, &active, NULL, 0, &version, NULL, err, errlen) ? -1 : (int)version;
+    return store_run_long(c, &active, NULL, &version, NULL, err, errlen) ? -1 : (int)version;
 }
 
 int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
@@ -296,7 +296,7 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
     store_text_of_long(version, v);
     const char *params[1] = {v};
     long again; /* 1 when version has predictions already */
-    if (store_run_long(store_on(conn), &any, params, 0, &again, NULL, err, errlen) != 0 ||
+    if (store_run_long(store_on(conn), &any, params, &again, NULL, err, errlen) != 0 ||
         (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
         return -1;
     store_copy copy;
@@ -305,7 +305,7 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                  "probability, label) FROM STDIN (FORMAT binary)"
                                : "COPY predictions (model_version, passenger_id, "
                                  "probability, label) FROM STDIN (FORMAT binary)",
-                         1, err, errlen) != 0)
+                         err, errlen) != 0)
         return -1;
     char *at;
     for (size_t i = 0; i < n && (at = store_copy_room(&copy, 64)) != NULL; i++) {

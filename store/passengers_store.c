@@ -396,7 +396,7 @@ int passengers_store_count(store_conn c, const passenger_query *q, long *total, 
     if (!(*exact = summary_total_sql(q, &sql)))
         return (*total = estimated_rows(c, q, unavailable, err, errlen)) < 0 ? -1 : 0;
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    return store_run_long(c, &st, sql.params, 0, total, unavailable, err, errlen);
+    return store_run_long(c, &st, sql.params, total, unavailable, err, errlen);
 }
 
 /* ---- survival statistics ---- */
@@ -503,7 +503,7 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
 static int api_write(store_conn c, const store_statement *st, const char *const *params,
                      int *unavailable, char *err, size_t errlen) {
     long written;
-    return store_run_long(c, st, params, 0, &written, unavailable, err, errlen) ? -1 : (int)written;
+    return store_run_long(c, st, params, &written, unavailable, err, errlen) ? -1 : (int)written;
 }
 
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
@@ -512,7 +512,7 @@ int passengers_store_create(store_conn c, passenger *p, const char *writer, int 
     static const store_statement insert = {
         NULL, "SELECT passengers_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, 0};
     long id;
-    if (store_run_long(c, &next_id, NULL, 0, &id, unavailable, err, errlen) != 0)
+    if (store_run_long(c, &next_id, NULL, &id, unavailable, err, errlen) != 0)
         return -1;
     p->id = (int32_t)id;
     person_params b;
