@@ -74,13 +74,18 @@ size_t passenger_decimal_point(const char *text, size_t len) {
     return point;
 }
 
-static int parse_plain_decimal(const char *text, size_t len, double *out) {
+/* A plain decimal of at most max, or -1 with a reason saying what was expected. */
+static int parse_decimal_up_to(const char *text, size_t len, double max, const char *expected,
+                               double *out, char *reason, size_t rlen) {
     char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
     if (passenger_decimal_point(text, len) == 0)
-        return -1;
+        return refuse(reason, rlen, expected, text, len);
     memcpy(buf, text, len);
     buf[len] = '\0';
-    *out = strtod(buf, NULL);
+    double value = strtod(buf, NULL);
+    if (value > max)
+        return refuse(reason, rlen, expected, text, len);
+    *out = value;
     return 0;
 }
 
@@ -141,19 +146,13 @@ int passenger_check_fare(double fare, char *reason, size_t rlen) {
 }
 
 int passenger_parse_age(const char *text, size_t len, double *out, char *reason, size_t rlen) {
-    double value;
-    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_AGE_MAX)
-        return refuse(reason, rlen, "an age from 0 to 120 such as 28 or 0.42", text, len);
-    *out = value;
-    return 0;
+    return parse_decimal_up_to(text, len, PASSENGER_AGE_MAX,
+                               "an age from 0 to 120 such as 28 or 0.42", out, reason, rlen);
 }
 
 int passenger_parse_fare(const char *text, size_t len, double *out, char *reason, size_t rlen) {
-    double value;
-    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_FARE_MAX)
-        return refuse(reason, rlen, "a fare from 0 to 100000 such as 7.25", text, len);
-    *out = value;
-    return 0;
+    return parse_decimal_up_to(text, len, PASSENGER_FARE_MAX,
+                               "a fare from 0 to 100000 such as 7.25", out, reason, rlen);
 }
 
 int passenger_parse_family(const char *text, size_t len, int16_t *out, char *reason, size_t rlen) {
