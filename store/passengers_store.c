@@ -214,10 +214,12 @@ static int like_pattern(const char *text, char *out, size_t len) {
     return 0;
 }
 
-/* Binds the filters once and writes " AND ..." conditions that name them (every branch of a
- * page uses the same text). */
-static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t len) {
+/* Starts q: binds the filters once and writes " AND ..." conditions that name them (every branch
+ * of a page uses the same text). -1 with err for a name filter too long. */
+static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t len, char *err,
+                      size_t errlen) {
     size_t o = 0;
+    memset(q, 0, sizeof *q);
     out[0] = '\0';
     const struct {
         const char *value, *condition;
@@ -232,8 +234,10 @@ static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t l
     }
     if (!f->name)
         return 0;
-    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0)
+    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0) {
+        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
         return -1;
+    }
     snprintf(out + o, len - o, " AND name ILIKE $%d", bind(q, q->pattern));
     return 0;
 }
@@ -291,10 +295,9 @@ static void plain_page(list_sql *q, const passenger_query *r, const char *filter
 }
 
 /* The page's statement: limit + 1 rows, the extra one saying that a next page exists. */
-static int page_sql(const passenger_query *r, list_sql *q) {
+static int page_sql(const passenger_query *r, list_sql *q, char *err, size_t errlen) {
     char filters[1024];
-    memset(q, 0, sizeof *q);
-    if (filter_sql(q, r, filters, sizeof filters) != 0)
+    if (filter_sql(q, r, filters, sizeof filters, err, errlen) != 0)
         return -1;
     int id_p = 0;
     if (r->after.present) {
@@ -323,10 +326,8 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
     list_sql sql;
     *rows = NULL;
     memset(next, 0, sizeof *next);
-    if (page_sql(q, &sql) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
+    if (page_sql(q, &sql, err, errlen) != 0)
         return -1;
-    }
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
     PGresult *res =
         store_run_rows(c, &st, sql.params, sizeof **rows, (void **)rows, unavailable, err, errlen);
@@ -344,59 +345,36 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
     return 0;
 }
 
-/* The total from the summary, for filters that are its keys (survived is a measure there:
- * survivors are "survived", the others "known - survived"). 0 when the filters need rows. */
-static int summary_total_sql(const passenger_query *f, list_sql *q) {
-    if (f->min_age || f->max_age || f->name)
-        return 0;
-    memset(q, 0, sizeof *q);
-    const char *measure = !f->survived                    ? "passengers"
-                          : strcmp(f->survived, "1") == 0 ? "survived"
-                                                          : "known - survived";
-    passenger_query keys = *f; /* the summary's key columns have the table's names */
-    keys.survived = NULL;
-    char filters[1024];
-    filter_sql(q, &keys, filters, sizeof filters); /* no name filter: cannot fail */
-    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s", measure,
-           filters);
-    return 1;
-}
-
-/* Runs a filtered statement: "<prefix> FROM passengers WHERE true <filters> <suffix>". */
-static PGresult *run_filtered(store_conn c, const passenger_query *q, const char *prefix,
-                              const char *suffix, int *unavailable, char *err, size_t errlen) {
-    list_sql sql;
-    char filters[1024];
-    memset(&sql, 0, sizeof sql);
-    if (filter_sql(&sql, q, filters, sizeof filters) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
-        return NULL;
-    }
-    append(&sql, "%s FROM passengers WHERE true%s%s", prefix, filters, suffix);
-    store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    return store_run(c, &st, sql.params, unavailable, err, errlen);
-}
-
-/* The planner's estimate of the rows the filters match: planning only, nothing is read. */
-static long estimated_rows(store_conn c, const passenger_query *q, int *unavailable, char *err,
-                           size_t errlen) {
-    PGresult *res =
-        run_filtered(c, q, "EXPLAIN (FORMAT JSON) SELECT 1", "", unavailable, err, errlen);
-    if (!res)
-        return -1;
-    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
-    long estimate = rows ? (long)strtod(rows + 13, NULL) : 0;
-    PQclear(res);
-    return estimate;
-}
-
+/* Exact from the summary when the filters are its keys, else the planner's estimate (planning
+ * only, nothing is read). The summary's key columns have the table's names, but survived is a
+ * measure there: survivors are "survived", the others "known - survived". */
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen) {
     list_sql sql;
-    if (!(*exact = summary_total_sql(q, &sql)))
-        return (*total = estimated_rows(c, q, unavailable, err, errlen)) < 0 ? -1 : 0;
+    char filters[1024];
+    passenger_query keys = *q;
+    if ((*exact = !q->min_age && !q->max_age && !q->name))
+        keys.survived = NULL;
+    if (filter_sql(&sql, &keys, filters, sizeof filters, err, errlen) != 0)
+        return -1;
+    const char *measure = !q->survived                    ? "passengers"
+                          : strcmp(q->survived, "1") == 0 ? "survived"
+                                                          : "known - survived";
+    if (*exact)
+        append(&sql, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s",
+               measure, filters);
+    else
+        append(&sql, "EXPLAIN (FORMAT JSON) SELECT 1 FROM passengers WHERE true%s", filters);
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    return store_run_long(c, &st, sql.params, total, unavailable, err, errlen);
+    if (*exact)
+        return store_run_long(c, &st, sql.params, total, unavailable, err, errlen);
+    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
+    *total = rows ? (long)strtod(rows + 13, NULL) : 0;
+    PQclear(res);
+    return 0;
 }
 
 /* ---- survival statistics ---- */
