@@ -242,20 +242,25 @@ static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t l
     return 0;
 }
 
-/* One range of the (column, passenger_id) index: the non-NULL values after the cursor's (when
- * value_p), or the NULLs (after the cursor's id when id_p). */
+/* One range of the (column, passenger_id) index, in page order: the NULLs (nulls 1), the
+ * non-NULL values (0) or, for a column without NULLs, every row (-1); after the cursor's value
+ * and id when value_p, else after its id when id_p. The primary key serves passenger_id. */
 static void index_range(list_sql *q, const passenger_query *r, const char *filters, int nulls,
-                        int value_p, int id_p, long rows) {
+                        int value_p, int id_p) {
     const sort_info *s = &sorts[r->sort];
-    const char *dir = r->descending ? " DESC" : "";
-    append(q, "(SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s AND %s IS %sNULL",
-           filters, s->name, nulls ? "" : "NOT ");
+    const char *dir = r->descending ? " DESC" : "", *cmp = r->descending ? "<" : ">";
+    append(q, "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s", filters);
+    if (nulls >= 0)
+        append(q, " AND %s IS %sNULL", s->name, nulls ? "" : "NOT ");
     if (value_p)
-        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name,
-               r->descending ? "<" : ">", value_p, s->type, id_p);
+        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name, cmp, value_p,
+               s->type, id_p);
     else if (id_p)
-        append(q, " AND passenger_id %s $%d::integer", r->descending ? "<" : ">", id_p);
-    append(q, " ORDER BY %s%s, passenger_id%s LIMIT %ld)", s->name, dir, dir, rows);
+        append(q, " AND passenger_id %s $%d::integer", cmp, id_p);
+    if (r->sort == PASSENGER_SORT_ID)
+        append(q, " ORDER BY passenger_id%s", dir);
+    else
+        append(q, " ORDER BY %s%s, passenger_id%s", s->name, dir, dir);
 }
 
 /* A nullable column: the non-NULL range in index order, then the NULLs (last both ways: a
@@ -267,30 +272,20 @@ static void nullable_page(list_sql *q, const passenger_query *r, const char *fil
     int in_nulls = r->after.present && r->after.value_is_null;
     append(q, "SELECT * FROM (");
     if (!in_nulls) {
-        int value_p = r->after.present ? bind(q, r->after.value) : 0;
-        index_range(q, r, filters, 0, value_p, id_p, rows);
-        append(q, " UNION ALL ");
+        append(q, "(");
+        index_range(q, r, filters, 0, r->after.present ? bind(q, r->after.value) : 0, id_p);
+        append(q, " LIMIT %ld) UNION ALL ", rows);
     }
-    index_range(q, r, filters, 1, 0, in_nulls ? id_p : 0, rows);
-    append(q, ") page ORDER BY %s%s NULLS LAST, passenger_id%s LIMIT %ld OFFSET %ld", s->name, dir,
-           dir, r->limit + 1, r->offset);
+    append(q, "(");
+    index_range(q, r, filters, 1, 0, in_nulls ? id_p : 0);
+    append(q, " LIMIT %ld)) page ORDER BY %s%s NULLS LAST, passenger_id%s LIMIT %ld OFFSET %ld",
+           rows, s->name, dir, dir, r->limit + 1, r->offset);
 }
 
-/* A column without NULLs: one range of one index (the primary key for passenger_id). */
+/* A column without NULLs: one range of one index. */
 static void plain_page(list_sql *q, const passenger_query *r, const char *filters, int id_p) {
-    const sort_info *s = &sorts[r->sort];
-    const char *dir = r->descending ? " DESC" : "";
-    const char *cmp = r->descending ? "<" : ">";
-    append(q, "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s", filters);
-    if (id_p && r->sort == PASSENGER_SORT_ID)
-        append(q, " AND passenger_id %s $%d::integer", cmp, id_p);
-    else if (id_p)
-        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name, cmp,
-               bind(q, r->after.value), s->type, id_p);
-    if (r->sort == PASSENGER_SORT_ID)
-        append(q, " ORDER BY passenger_id%s", dir);
-    else
-        append(q, " ORDER BY %s%s, passenger_id%s", s->name, dir, dir);
+    int value_p = id_p && r->sort != PASSENGER_SORT_ID ? bind(q, r->after.value) : 0;
+    index_range(q, r, filters, -1, value_p, id_p);
     append(q, " LIMIT %ld OFFSET %ld", r->limit + 1, r->offset);
 }
 
