@@ -60,7 +60,11 @@ static int parse_digits(const char *text, size_t len, size_t max_digits, long *o
     return 0;
 }
 
-size_t passenger_decimal_point(const char *text, size_t len) {
+/* The number of digits before the point when text is a plain decimal: 1 to
+ * PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to PASSENGER_DECIMAL_FRAC_DIGITS
+ * digits. No sign, exponent, inf or nan: exactly what PostgreSQL's numeric reads back as the same
+ * value. 0 for text of any other form. */
+static size_t decimal_point(const char *text, size_t len) {
     size_t point = 0, end;
     while (point < len && text[point] >= '0' && text[point] <= '9')
         point++;
@@ -78,7 +82,7 @@ size_t passenger_decimal_point(const char *text, size_t len) {
 static int parse_decimal_up_to(const char *text, size_t len, double max, const char *expected,
                                double *out, char *reason, size_t rlen) {
     char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
-    if (passenger_decimal_point(text, len) == 0)
+    if (decimal_point(text, len) == 0)
         return refuse(reason, rlen, expected, text, len);
     memcpy(buf, text, len);
     buf[len] = '\0';

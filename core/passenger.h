@@ -63,12 +63,6 @@ int passenger_parse_embarked(const char *text, size_t len, char *out, char *reas
 int passenger_parse_text(const char *text, size_t len, size_t max, char *dst, char *reason,
                          size_t rlen);
 
-/* The number of digits before the point when text is a plain decimal: 1 to
- * PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to PASSENGER_DECIMAL_FRAC_DIGITS
- * digits. No sign, exponent, inf or nan: exactly what PostgreSQL's numeric reads back as the same
- * value. 0 for text of any other form. */
-size_t passenger_decimal_point(const char *text, size_t len);
-
 /* Range checks for values that arrive already typed (JSON numbers): same limits as the parsers. */
 int passenger_check_age(double age, char *reason, size_t rlen);
 int passenger_check_fare(double fare, char *reason, size_t rlen);

@@ -66,18 +66,23 @@ void copy_binary_bytes(char **at, const void *data, size_t len) {
 /* Numeric on the wire: ndigits, weight (of the first digit, in base-10000 places), sign,
  * display scale, then the base-10000 digits without leading or trailing zero groups. */
 int copy_binary_numeric(char **at, const char *text, size_t len) {
-    size_t point = passenger_decimal_point(text, len);
-    if (point == 0)
-        return -1;
+    size_t point = 0;
+    while (point < len && text[point] != '.')
+        point++;
     size_t frac_digits = point < len ? len - point - 1 : 0, lead = (4 - point % 4) % 4;
+    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS || (point < len && frac_digits == 0) ||
+        frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
+        return -1;
     /* The digits in groups of four counted from the point, zeros filling the first and the last
      * group: 3 + 7 + 6 digits at most, four groups. */
     int groups[4] = {0}, pos = (int)lead, int_groups = (int)(lead + point) / 4;
     for (size_t i = 0; i < len; i++) {
-        if (text[i] != '.') {
-            groups[pos / 4] = groups[pos / 4] * 10 + (text[i] - '0');
-            pos++;
-        }
+        if (i == point)
+            continue;
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        groups[pos / 4] = groups[pos / 4] * 10 + (text[i] - '0');
+        pos++;
     }
     for (; pos % 4; pos++)
         groups[pos / 4] *= 10;
