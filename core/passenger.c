@@ -60,30 +60,30 @@ static int parse_digits(const char *text, size_t len, size_t max_digits, long *o
     return 0;
 }
 
-/* The number of digits before the point when text is a plain decimal: 1 to
- * PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to PASSENGER_DECIMAL_FRAC_DIGITS
- * digits. No sign, exponent, inf or nan: exactly what PostgreSQL's numeric reads back as the same
- * value. 0 for text of any other form. */
-static size_t decimal_point(const char *text, size_t len) {
-    size_t point = 0, end;
-    while (point < len && text[point] >= '0' && text[point] <= '9')
-        point++;
-    for (end = point + 1; end < len && text[end] >= '0' && text[end] <= '9';)
-        end++;
-    size_t frac_digits = point < len ? len - point - 1 : 0;
-    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS ||
-        (point < len && (text[point] != '.' || end != len || frac_digits == 0 ||
-                         frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)))
-        return 0;
-    return point;
-}
-
-/* A plain decimal of at most max, or -1 with a reason saying what was expected. */
+/* A plain decimal of at most max: 1 to PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1
+ * to PASSENGER_DECIMAL_FRAC_DIGITS digits. No sign, exponent, inf or nan: exactly what
+ * PostgreSQL's numeric reads back as the same value. Else -1 with a reason saying what was
+ * expected. */
 static int parse_decimal_up_to(const char *text, size_t len, double max, const char *expected,
                                double *out, char *reason, size_t rlen) {
-    char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
-    if (decimal_point(text, len) == 0)
+    size_t i = 0, int_digits = 0, frac_digits = 0;
+    while (i < len && text[i] >= '0' && text[i] <= '9') {
+        i++;
+        int_digits++;
+    }
+    if (i < len && text[i] == '.') {
+        i++;
+        while (i < len && text[i] >= '0' && text[i] <= '9') {
+            i++;
+            frac_digits++;
+        }
+        if (frac_digits == 0)
+            return refuse(reason, rlen, expected, text, len);
+    }
+    if (i != len || int_digits == 0 || int_digits > PASSENGER_DECIMAL_INT_DIGITS ||
+        frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
         return refuse(reason, rlen, expected, text, len);
+    char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
     memcpy(buf, text, len);
     buf[len] = '\0';
     double value = strtod(buf, NULL);
