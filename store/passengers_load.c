@@ -16,10 +16,8 @@
     X(passenger_id)                                                                                \
     X(uuid)                                                                                        \
     X(survived)                                                                                    \
-    X(pclass)                                                                                      \
-    X(name)                                                                                        \
-    X(sex) X(age) X(sibsp) X(parch) X(ticket) X(fare) X(cabin) X(embarked) X(inserted_run)         \
-        X(updated_run)
+    X(pclass) X(name) X(sex) X(age) X(sibsp) X(parch) X(ticket) X(fare) X(cabin) X(embarked)       \
+        X(inserted_run) X(updated_run)
 #define FIELD_NUMBER(column) FIELD_##column,
 #define FIELD_NAME(column) #column ", "
 enum { COPY_FIELDS(FIELD_NUMBER) COPY_FIELD_COUNT };
