@@ -184,13 +184,11 @@ PGconn *db_connect_like(PGconn *conn, char *err, size_t errlen) {
     size_t n = 0;
     while (options[n].keyword)
         n++;
+    /* A setting without a value (NULL) is skipped by PQconnectdbParams. */
     const char **keys = calloc(n + 1, sizeof *keys), **values = calloc(n + 1, sizeof *values);
-    size_t used = 0;
     for (size_t i = 0; keys && values && i < n; i++) {
-        if (options[i].val) {
-            keys[used] = options[i].keyword;
-            values[used++] = options[i].val;
-        }
+        keys[i] = options[i].keyword;
+        values[i] = options[i].val;
     }
     PGconn *again = keys && values ? PQconnectdbParams(keys, values, 0) : NULL;
     free(keys);

@@ -1,11 +1,10 @@
-/* Schema migrations: split, apply in order under a lock, record, and check. See migrate.h. */
+/* Schema migrations: apply in order under a lock, record, and check. See migrate.h. */
 #include "migrate.h"
 
 #include "db.h"
 #include "log.h"
 #include "sha256.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,120 +19,6 @@ int migrate_latest(const struct migration *list, int count) {
             latest = list[i].version;
     }
     return latest;
-}
-
-/* Length of a dollar-quote tag ($$ or $name$) starting at p, or 0 when p does not open one. */
-static size_t dollar_tag_length(const char *p) {
-    if (p[0] != '$')
-        return 0;
-    size_t i = 1;
-    while (isalnum((unsigned char)p[i]) || p[i] == '_')
-        i++;
-    return p[i] == '$' ? i + 1 : 0;
-}
-
-static int is_blank_statement(const char *s, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        if (!isspace((unsigned char)s[i]))
-            return 0;
-    }
-    return 1;
-}
-
-/* Advances past a quoted span, comment or dollar-quoted body starting at p; returns p itself when
- * nothing of the kind starts there. */
-static const char *skip_quoted(const char *p) {
-    if (p[0] == '\'' || p[0] == '"') {
-        const char *end = strchr(p + 1, p[0]);
-        return end ? end + 1 : p + strlen(p);
-    }
-    if (p[0] == '-' && p[1] == '-') {
-        const char *end = strchr(p, '\n');
-        return end ? end + 1 : p + strlen(p);
-    }
-    if (p[0] == '/' && p[1] == '*') {
-        const char *end = strstr(p + 2, "*/");
-        return end ? end + 2 : p + strlen(p);
-    }
-    size_t tag = dollar_tag_length(p);
-    if (tag) {
-        char closing[64];
-        if (tag >= sizeof closing)
-            return p + strlen(p);
-        memcpy(closing, p, tag);
-        closing[tag] = '\0';
-        const char *end = strstr(p + tag, closing);
-        return end ? end + tag : p + strlen(p);
-    }
-    return p;
-}
-
-/* Blanks out comments so a statement that is only a comment counts as empty. */
-static int emit_statement(const char *start, size_t len, int (*emit)(const char *, size_t, void *),
-                          void *arg) {
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, start, len);
-    copy[len] = '\0';
-    for (char *p = copy; *p;) {
-        const char *next = skip_quoted(p);
-        if (next == p) {
-            p++;
-            continue;
-        }
-        if (p[0] == '-' || p[0] == '/')
-            memset(p, ' ', (size_t)(next - p));
-        p = (char *)next;
-    }
-    int rc = is_blank_statement(copy, len) ? 0 : emit(start, len, arg);
-    free(copy);
-    return rc;
-}
-
-int migrate_split_sql(const char *sql, int (*emit)(const char *stmt, size_t len, void *arg),
-                      void *arg) {
-    const char *start = sql;
-    const char *p = sql;
-    while (*p) {
-        const char *next = skip_quoted(p);
-        if (next != p) {
-            p = next;
-            continue;
-        }
-        if (*p == ';') {
-            int rc = emit_statement(start, (size_t)(p - start), emit, arg);
-            if (rc != 0)
-                return rc;
-            start = p + 1;
-        }
-        p++;
-    }
-    return emit_statement(start, (size_t)(p - start), emit, arg);
-}
-
-struct run_context {
-    PGconn *conn;
-    char *err;
-    size_t errlen;
-};
-
-static int run_statement(const char *stmt, size_t len, void *arg) {
-    struct run_context *ctx = arg;
-    char *text = malloc(len + 1);
-    if (!text) {
-        snprintf(ctx->err, ctx->errlen, "out of memory");
-        return -1;
-    }
-    memcpy(text, stmt, len);
-    text[len] = '\0';
-    int rc = db_exec(ctx->conn, text, 0, NULL, ctx->err, ctx->errlen);
-    free(text);
-    return rc;
-}
-
-static void checksum_of(const char *sql, char hex[65]) {
-    sha256_hex(sql, strlen(sql), hex);
 }
 
 int migrate_current_version(PGconn *conn, int *version, char *err, size_t errlen) {
@@ -182,7 +67,7 @@ static int verify_applied_checksums(const PGresult *applied, const struct migrat
             char hex[65];
             if (list[i].version != version)
                 continue;
-            checksum_of(list[i].sql, hex);
+            sha256_hex(list[i].sql, strlen(list[i].sql), hex);
             if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0) {
                 snprintf(err, errlen,
                          "migration %03d_%s differs from the one applied to this database; "
@@ -198,15 +83,19 @@ static int verify_applied_checksums(const PGresult *applied, const struct migrat
 static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t errlen) {
     if (db_begin(conn, err, errlen) != 0)
         return -1;
-    struct run_context ctx = {conn, err, errlen};
     char version[16], hex[65];
     snprintf(version, sizeof version, "%d", m->version);
-    checksum_of(m->sql, hex);
+    sha256_hex(m->sql, strlen(m->sql), hex);
     const char *params[] = {version, m->name, hex};
-    int ok =
-        migrate_split_sql(m->sql, run_statement, &ctx) == 0 &&
-        db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
-                3, params, err, errlen) == 0;
+    /* The whole file in one call of the simple protocol (the extended one takes one statement):
+     * the server runs its statements in order inside this transaction and stops at the first
+     * error, whose message db_result keeps. */
+    PGresult *res = db_result(conn, PQexec(conn, m->sql), err, errlen);
+    int ok = res != NULL;
+    PQclear(res);
+    ok = ok &&
+         db_exec(conn, "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1,$2,$3)",
+                 3, params, err, errlen) == 0;
     if (db_end(conn, ok, err, errlen) != 0) {
         char reason[512];
         snprintf(reason, sizeof reason, "%s", err);

@@ -40,10 +40,4 @@ int migrate_current_version(PGconn *conn, int *version, char *err,
 int migrate_check(PGconn *conn, const struct migration *list, int count, char *err,
                   size_t errlen) TITANIC_MUST_CHECK;
 
-/* Splits SQL text into statements at top-level semicolons (quotes, comments and dollar-quoted
- * bodies respected). Calls emit for each non-empty statement; stops at the first non-zero return,
- * which it passes back. Exposed for tests. */
-int migrate_split_sql(const char *sql, int (*emit)(const char *stmt, size_t len, void *arg),
-                      void *arg);
-
 #endif

@@ -60,10 +60,12 @@ static int parse_digits(const char *text, size_t len, size_t max_digits, long *o
     return 0;
 }
 
-/* A plain decimal: 1 to PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1 to
- * PASSENGER_DECIMAL_FRAC_DIGITS digits. No sign, exponent, inf or nan:
- * exactly what PostgreSQL's numeric reads back as the same value. */
-static int parse_plain_decimal(const char *text, size_t len, double *out) {
+/* A plain decimal of at most max: 1 to PASSENGER_DECIMAL_INT_DIGITS digits, optionally '.' and 1
+ * to PASSENGER_DECIMAL_FRAC_DIGITS digits. No sign, exponent, inf or nan: exactly what
+ * PostgreSQL's numeric reads back as the same value. Else -1 with a reason saying what was
+ * expected. */
+static int parse_decimal_up_to(const char *text, size_t len, double max, const char *expected,
+                               double *out, char *reason, size_t rlen) {
     size_t i = 0, int_digits = 0, frac_digits = 0;
     while (i < len && text[i] >= '0' && text[i] <= '9') {
         i++;
@@ -76,15 +78,18 @@ static int parse_plain_decimal(const char *text, size_t len, double *out) {
             frac_digits++;
         }
         if (frac_digits == 0)
-            return -1;
+            return refuse(reason, rlen, expected, text, len);
     }
     if (i != len || int_digits == 0 || int_digits > PASSENGER_DECIMAL_INT_DIGITS ||
         frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
-        return -1;
-    char buf[16];
+        return refuse(reason, rlen, expected, text, len);
+    char buf[16]; /* the longest plain decimal has 7 + 1 + 6 bytes */
     memcpy(buf, text, len);
     buf[len] = '\0';
-    *out = strtod(buf, NULL);
+    double value = strtod(buf, NULL);
+    if (value > max)
+        return refuse(reason, rlen, expected, text, len);
+    *out = value;
     return 0;
 }
 
@@ -145,19 +150,13 @@ int passenger_check_fare(double fare, char *reason, size_t rlen) {
 }
 
 int passenger_parse_age(const char *text, size_t len, double *out, char *reason, size_t rlen) {
-    double value;
-    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_AGE_MAX)
-        return refuse(reason, rlen, "an age from 0 to 120 such as 28 or 0.42", text, len);
-    *out = value;
-    return 0;
+    return parse_decimal_up_to(text, len, PASSENGER_AGE_MAX,
+                               "an age from 0 to 120 such as 28 or 0.42", out, reason, rlen);
 }
 
 int passenger_parse_fare(const char *text, size_t len, double *out, char *reason, size_t rlen) {
-    double value;
-    if (parse_plain_decimal(text, len, &value) != 0 || value > PASSENGER_FARE_MAX)
-        return refuse(reason, rlen, "a fare from 0 to 100000 such as 7.25", text, len);
-    *out = value;
-    return 0;
+    return parse_decimal_up_to(text, len, PASSENGER_FARE_MAX,
+                               "a fare from 0 to 100000 such as 7.25", out, reason, rlen);
 }
 
 int passenger_parse_family(const char *text, size_t len, int16_t *out, char *reason, size_t rlen) {

@@ -5,7 +5,6 @@
 #include "runs_store.h"
 
 #include "clock.h"
-#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "sha256.h"
@@ -298,19 +297,4 @@ int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *resul
     if (s.rejects)
         fclose(s.rejects);
     return rc;
-}
-
-int etl_parse_max_rejects(const char *text, long *count, double *percent) {
-    size_t len = strlen(text);
-    *count = -1;
-    *percent = -1;
-    if (len > 1 && text[len - 1] == '%') {
-        char number[32];
-        if (len - 1 >= sizeof number)
-            return -1;
-        memcpy(number, text, len - 1);
-        number[len - 1] = '\0';
-        return config_parse_double(number, 0, 100, percent);
-    }
-    return config_parse_long(text, 0, 2147483647L, count);
 }

@@ -39,7 +39,4 @@ typedef struct {
 int etl_load(PGconn *conn, int fd, const etl_options *options, etl_result *result, char *err,
              size_t errlen);
 
-/* Parses "N" or "N%" for --max-rejects into the two option fields. */
-int etl_parse_max_rejects(const char *text, long *count, double *percent);
-
 #endif

@@ -94,10 +94,22 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* "N" or "N%" for --max-rejects: a count, or a percentage of the rows read. */
+static int parse_max_rejects(const char *text) {
+    size_t len = strlen(text);
+    char number[32];
+    args.max_rejects = -1;
+    args.max_rejects_pct = -1;
+    if (len < 2 || text[len - 1] != '%' || len > sizeof number)
+        return config_parse_long(text, 0, 2147483647L, &args.max_rejects);
+    snprintf(number, sizeof number, "%.*s", (int)len - 1, text);
+    return config_parse_double(number, 0, 100, &args.max_rejects_pct);
+}
+
 /* One option's value into args. Returns 0, or -1 after printing the error. */
 static int take_value(int opt, const char *name, const char *value) {
     if (opt == OPT_MAX_REJECTS)
-        return etl_parse_max_rejects(value, &args.max_rejects, &args.max_rejects_pct) == 0
+        return parse_max_rejects(value) == 0
                    ? 0
                    : bad_value(name, value, "a count such as 10 or a percentage such as 1.5%");
     return config_parse_long(value, integers[opt].min, integers[opt].max, integers[opt].value) == 0
@@ -106,7 +118,7 @@ static int take_value(int opt, const char *name, const char *value) {
 }
 
 /* GNU long options: "--max-rejects 5" and "--max-rejects=5" both work. */
-static int parse_args(int argc, char **argv, cli *c) {
+static int parse_args(int argc, char **argv) {
     args = (cli){.generate_count = -1,
                  .seed = 1912,
                  .id_base = CSV_DEFAULT_ID_BASE,
@@ -118,17 +130,16 @@ static int parse_args(int argc, char **argv, cli *c) {
                            take_value(opt, options[index].name, optarg) != 0))
             return -1;
     }
-    *c = args;
-    if (c->help || c->version)
+    if (args.help || args.version)
         return 0;
     if (optind < argc)
-        c->file = argv[optind++];
+        args.file = argv[optind++];
     if (optind < argc) {
-        fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", c->file,
+        fprintf(stderr, "titanic-etl: one input file only (got %s and %s)\n", args.file,
                 argv[optind]);
         return -1;
     }
-    if (!c->migrate_only && c->generate_count < 0 && !c->file) {
+    if (!args.migrate_only && args.generate_count < 0 && !args.file) {
         fputs("titanic-etl: no input file (use - for stdin)\n", stderr);
         return -1;
     }
@@ -250,16 +261,15 @@ static int run_load(const cli *c) {
 
 int main(int argc, char **argv) {
     char err[1024];
-    cli c;
-    if (parse_args(argc, argv, &c) != 0) {
+    if (parse_args(argc, argv) != 0) {
         usage(stderr);
         return EXIT_USAGE;
     }
-    if (c.help) {
+    if (args.help) {
         usage(stdout);
         return 0;
     }
-    if (c.version) {
+    if (args.version) {
         printf("titanic-etl %s (git %s)\n", TITANIC_VERSION, titanic_git_revision);
         return 0;
     }
@@ -267,18 +277,20 @@ int main(int argc, char **argv) {
         fprintf(stderr, "titanic-etl: %s\n", err);
         return EXIT_USAGE;
     }
-    if (c.generate_count >= 0)
-        return generate_csv(stdout, c.generate_count, (uint64_t)c.seed) == 0 ? 0 : EXIT_LOAD_FAILED;
+    if (args.generate_count >= 0)
+        return generate_csv(stdout, args.generate_count, (uint64_t)args.seed) == 0
+                   ? 0
+                   : EXIT_LOAD_FAILED;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns so we can stop */
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    if (c.migrate_only) {
+    if (args.migrate_only) {
         PGconn *conn = connect_db(1);
         int rc = conn ? set_role_passwords(conn) : -1;
         PQfinish(conn);
         return rc == 0 ? 0 : EXIT_LOAD_FAILED;
     }
-    return run_load(&c);
+    return run_load(&args);
 }

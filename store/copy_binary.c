@@ -63,47 +63,30 @@ void copy_binary_bytes(char **at, const void *data, size_t len) {
     *at += len;
 }
 
-/* Value of up to four decimal digits text[from, to), padded on the right with zeros to four
- * digits when pad is set (fraction groups). */
-static int group_value(const char *text, size_t from, size_t to, int pad) {
-    int v = 0;
-    size_t n = 0;
-    for (size_t i = from; i < to; i++, n++)
-        v = v * 10 + (text[i] - '0');
-    while (pad && n++ < 4)
-        v *= 10;
-    return v;
-}
-
 /* Numeric on the wire: ndigits, weight (of the first digit, in base-10000 places), sign,
  * display scale, then the base-10000 digits without leading or trailing zero groups. */
 int copy_binary_numeric(char **at, const char *text, size_t len) {
     size_t point = 0;
-    while (point < len && text[point] >= '0' && text[point] <= '9')
+    while (point < len && text[point] != '.')
         point++;
-    size_t frac_digits = point < len ? len - point - 1 : 0;
-    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS || (point < len && text[point] != '.') ||
-        (point < len && frac_digits == 0) || frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
+    size_t frac_digits = point < len ? len - point - 1 : 0, lead = (4 - point % 4) % 4;
+    if (point == 0 || point > PASSENGER_DECIMAL_INT_DIGITS || (point < len && frac_digits == 0) ||
+        frac_digits > PASSENGER_DECIMAL_FRAC_DIGITS)
         return -1;
-    for (size_t i = point + 1; i < len; i++) {
+    /* The digits in groups of four counted from the point, zeros filling the first and the last
+     * group: 3 + 7 + 6 digits at most, four groups. */
+    int groups[4] = {0}, pos = (int)lead, int_groups = (int)(lead + point) / 4;
+    for (size_t i = 0; i < len; i++) {
+        if (i == point)
+            continue;
         if (text[i] < '0' || text[i] > '9')
             return -1;
+        groups[pos / 4] = groups[pos / 4] * 10 + (text[i] - '0');
+        pos++;
     }
-    int groups[6], weights[6], n = 0;
-    size_t int_groups = (point + 3) / 4;
-    size_t first = point - (int_groups - 1) * 4; /* length of the leading, short group */
-    for (size_t g = 0, from = 0; g < int_groups; g++) {
-        size_t to = g == 0 ? first : from + 4;
-        groups[n] = group_value(text, from, to, 0);
-        weights[n++] = (int)(int_groups - 1 - g);
-        from = to;
-    }
-    for (size_t from = point + 1, w = 1; from < len; from += 4, w++) {
-        size_t to = from + 4 < len ? from + 4 : len;
-        groups[n] = group_value(text, from, to, 1);
-        weights[n++] = -(int)w;
-    }
-    int lo = 0, hi = n - 1;
+    for (; pos % 4; pos++)
+        groups[pos / 4] *= 10;
+    int lo = 0, hi = pos / 4 - 1;
     while (lo <= hi && groups[lo] == 0)
         lo++;
     while (hi >= lo && groups[hi] == 0)
@@ -111,7 +94,7 @@ int copy_binary_numeric(char **at, const char *text, size_t len) {
     int ndigits = hi >= lo ? hi - lo + 1 : 0;
     put_u32(at, (uint32_t)(8 + 2 * ndigits));
     put_u16(at, (uint16_t)ndigits);
-    put_u16(at, (uint16_t)(int16_t)(ndigits ? weights[lo] : 0));
+    put_u16(at, (uint16_t)(int16_t)(ndigits ? int_groups - 1 - lo : 0));
     put_u16(at, 0x0000); /* positive: validation admits no sign */
     put_u16(at, (uint16_t)frac_digits);
     for (int i = lo; i <= hi; i++)

@@ -10,32 +10,42 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The model a statement below reads: one row of version, octet_length(document), and the
- * document, NULL when it is over the cap (the size is read first, the document only within the
- * cap: a huge row never crosses the network, let alone gets parsed). name says what was asked
- * for ("active model", "model version 3") and kind what it is ("active model", "model"). */
-static titanic_model *load_model(store_conn c, const store_statement *st, const char *const *params,
-                                 const char *name, const char *kind, const model_limits *limits,
-                                 int *found, int *unavailable, char *err, size_t errlen) {
-    char why[512];
+/* The model of version, or the active one when version is 0, within limits. One row of version,
+ * octet_length(document), and the document, NULL when it is over the cap (the size is read
+ * first, the document only within the cap: a huge row never crosses the network, let alone gets
+ * parsed). Errors name what was asked for ("active model", "model version 3") and what it is
+ * ("active model", "model"). */
+static titanic_model *load_model(store_conn c, int version, const model_limits *limits, int *found,
+                                 int *unavailable, char *err, size_t errlen) {
+    static const store_statement one = {
+        NULL,
+        "SELECT version, octet_length(document), "
+        "CASE WHEN octet_length(document) <= $2::bigint THEN document END FROM models "
+        "WHERE CASE WHEN $1::integer = 0 THEN active ELSE version = $1::integer END",
+        2, 1};
+    char v[24], max[24], name[48], why[512];
+    store_text_of_long(version, v);
+    snprintf(max, sizeof max, "%zu", limits->max_bytes);
+    snprintf(name, sizeof name, version ? "model version %d" : "active model", version);
+    const char *kind = version ? "model" : "active model", *params[] = {v, max};
     *found = 0;
-    PGresult *res = store_run(c, st, params, unavailable, why, sizeof why);
+    PGresult *res = store_run(c, &one, params, unavailable, why, sizeof why);
     if (!res) {
         errorf(err, errlen, "reading %s: %s", name, why);
         return NULL;
     }
     titanic_model *m = NULL;
-    int version = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
+    int stored = PQntuples(res) ? atoi(PQgetvalue(res, 0, 0)) : 0;
     if (!(*found = PQntuples(res) == 1))
         errorf(err, errlen, "no %s", name);
     else if (PQgetisnull(res, 0, 2))
         errorf(err, errlen, "%s version %d: document of %s bytes exceeds the %zu-byte limit", kind,
-               version, PQgetvalue(res, 0, 1), limits->max_bytes);
+               stored, PQgetvalue(res, 0, 1), limits->max_bytes);
     else if (!(m = model_from_json_limited(PQgetvalue(res, 0, 2), (size_t)PQgetlength(res, 0, 2),
                                            limits, why, sizeof why)))
-        errorf(err, errlen, "%s version %d: %s", kind, version, why);
+        errorf(err, errlen, "%s version %d: %s", kind, stored, why);
     else
-        model_set_version(m, version);
+        model_set_version(m, stored);
     PQclear(res);
     return m;
 }
@@ -46,41 +56,25 @@ titanic_model *models_store_load_active(store_conn c, char *err, size_t errlen) 
 
 titanic_model *models_store_load_active_limited(store_conn c, const model_limits *limits, char *err,
                                                 size_t errlen) {
-    static const store_statement active = {
-        NULL,
-        "SELECT version, octet_length(document), "
-        "CASE WHEN octet_length(document) <= $1::bigint THEN document END "
-        "FROM models WHERE active",
-        1, 1};
-    char max[24];
-    snprintf(max, sizeof max, "%zu", limits->max_bytes);
-    const char *params[] = {max};
     int found;
-    return load_model(c, &active, params, "active model", "active model", limits, &found, NULL, err,
-                      errlen);
+    return load_model(c, 0, limits, &found, NULL, err, errlen);
 }
 
 titanic_model *models_store_load_version_limited(store_conn c, int version,
                                                  const model_limits *limits, int *found,
                                                  int *unavailable, char *err, size_t errlen) {
-    static const store_statement one = {
-        NULL,
-        "SELECT version, octet_length(document), "
-        "CASE WHEN octet_length(document) <= $2::bigint THEN document END "
-        "FROM models WHERE version = $1::integer",
-        2, 1};
-    char max[24], v[24], name[48];
-    snprintf(max, sizeof max, "%zu", limits->max_bytes);
-    store_text_of_long(version, v);
-    snprintf(name, sizeof name, "model version %d", version);
-    const char *params[] = {v, max};
-    return load_model(c, &one, params, name, "model", limits, found, unavailable, err, errlen);
+    if (version < 1) { /* versions start at 1; 0 would ask load_model for the active one */
+        *found = 0;
+        errorf(err, errlen, "no model version %d", version);
+        return NULL;
+    }
+    return load_model(c, version, limits, found, unavailable, err, errlen);
 }
 
 int models_store_active_version(store_conn c, char *err, size_t errlen) {
     static const store_statement active = {NULL, "SELECT version FROM models WHERE active", 0, 1};
     long version;
-    return store_run_long(c, &active, NULL, 0, &version, NULL, err, errlen) ? -1 : (int)version;
+    return store_run_long(c, &active, NULL, &version, NULL, err, errlen) ? -1 : (int)version;
 }
 
 int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
@@ -125,11 +119,9 @@ int models_store_active_report(store_conn c, char **html, size_t *len, int *unav
     int rc = 0;
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         *len = (size_t)PQgetlength(res, 0, 0);
-        if (!(*html = malloc(*len + 1))) {
+        if (!(*html = strdup(PQgetvalue(res, 0, 0)))) { /* text holds no NUL byte */
             errorf(err, errlen, "out of memory");
             rc = -1;
-        } else {
-            memcpy(*html, PQgetvalue(res, 0, 0), *len + 1);
         }
     }
     PQclear(res);
@@ -396,7 +388,7 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
     store_text_of_long(version, v);
     const char *params[1] = {v};
     long again; /* 1 when version has predictions already */
-    if (store_run_long(store_on(conn), &any, params, 0, &again, NULL, err, errlen) != 0 ||
+    if (store_run_long(store_on(conn), &any, params, &again, NULL, err, errlen) != 0 ||
         (again && run_command(store_on(conn), &stage, NULL, err, errlen) != 0))
         return -1;
     store_copy copy;
@@ -405,7 +397,7 @@ int models_store_copy_predictions(PGconn *conn, int version, size_t n,
                                  "probability, label) FROM STDIN (FORMAT binary)"
                                : "COPY predictions (model_version, passenger_id, "
                                  "probability, label) FROM STDIN (FORMAT binary)",
-                         1, err, errlen) != 0)
+                         err, errlen) != 0)
         return -1;
     char *at;
     for (size_t i = 0; i < n && (at = store_copy_room(&copy, 64)) != NULL; i++) {

@@ -1,11 +1,10 @@
 /* The trainer's reads of passengers: a binary COPY of all of them (no text to parse, no
  * result set held: one row at a time), the counts it sizes its arrays by, and a lookup by a list of
- * ids. Part of passengers_store.h: this table's SQL lives in the store. */
+ * ids through the same COPY. Part of passengers_store.h: this table's SQL lives in the store. */
 #include "passengers_store.h"
 
 #include "errors.h"
 
-#include <arpa/inet.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,48 +27,38 @@ static const char *const COPY_SQL[2][2] = {
      COPY_HEAD "fare" COPY_MID "passengers" COPY_TAIL},
 };
 
+/* The wire format's big-endian integers. */
+static uint16_t be16(const unsigned char *d) {
+    return (uint16_t)(d[0] << 8 | d[1]);
+}
+
+static uint32_t be32(const unsigned char *d) {
+    return (uint32_t)be16(d) << 16 | be16(d + 2);
+}
+
 /* A cursor over one CopyData buffer. */
 typedef struct reader {
     const unsigned char *p, *end;
 } reader;
 
-static int take(reader *r, void *out, size_t n) {
-    if ((size_t)(r->end - r->p) < n)
-        return -1;
-    memcpy(out, r->p, n);
-    r->p += n;
-    return 0;
-}
-
-static int take_i16(reader *r, int16_t *v) {
-    uint16_t x;
-    if (take(r, &x, 2) != 0)
-        return -1;
-    *v = (int16_t)ntohs(x);
-    return 0;
-}
-
-static int take_i32(reader *r, int32_t *v) {
-    uint32_t x;
-    if (take(r, &x, 4) != 0)
-        return -1;
-    *v = (int32_t)ntohl(x);
-    return 0;
-}
-
 /* One field: its length (-1 for NULL) and bytes. */
 static int field(reader *r, int32_t *len, const unsigned char **data) {
-    if (take_i32(r, len) != 0 || *len < -1 || (*len > 0 && (size_t)(r->end - r->p) < (size_t)*len))
+    if (r->end - r->p < 4)
         return -1;
-    *data = r->p;
+    *len = (int32_t)be32(r->p);
+    *data = r->p += 4;
+    if (*len < -1 || (*len > 0 && r->end - r->p < *len))
+        return -1;
     if (*len > 0)
         r->p += *len;
     return 0;
 }
 
 static int as_i16(int32_t len, const unsigned char *d, int16_t *v) {
-    reader r = {d, d + (len > 0 ? len : 0)};
-    return len == 2 ? take_i16(&r, v) : -1;
+    if (len != 2)
+        return -1;
+    *v = (int16_t)be16(d);
+    return 0;
 }
 
 /* Powers of ten a double holds exactly. */
@@ -81,48 +70,42 @@ static const double EXACT_TENS[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e
  * scale of at most 10^20, both exact doubles, so one multiplication or division rounds correctly
  * and gives the very double strtod gives for the same decimal (Clinger's fast path). A million
  * ages went through sprintf and strtod in a third of the client's reading time. */
-static int numeric_fast(reader *r, int16_t ndigits, int16_t weight, int negative, double *out) {
-    int exponent = 4 * (weight - ndigits + 1);
+static int numeric_fast(const unsigned char *digits, int ndigits, int exponent, double *out) {
     if (ndigits > 3 || exponent > 20 || exponent < -20)
         return -1;
     uint64_t whole = 0;
-    for (int i = 0; i < ndigits; i++) {
-        int16_t digit;
-        if (take_i16(r, &digit) || digit < 0 || digit > 9999)
-            return -1;
-        whole = whole * 10000 + (uint64_t)digit;
-    }
+    for (int i = 0; i < ndigits; i++)
+        whole = whole * 10000 + be16(digits + 2 * i);
     double v = (double)whole;
-    v = exponent >= 0 ? v * EXACT_TENS[exponent] : v / EXACT_TENS[-exponent];
-    *out = negative ? -v : v;
+    *out = exponent >= 0 ? v * EXACT_TENS[exponent] : v / EXACT_TENS[-exponent];
     return 0;
 }
 
 /* numeric's binary form (ndigits, weight, sign, dscale, base-10000 digits) as the double strtod
  * gives for its text: the digits written out with an exponent denote the same decimal, and glibc's
- * strtod rounds correctly, so the value is the text protocol's to the bit. NAN for NULL or NaN. */
+ * strtod rounds correctly, so the value is the text protocol's to the bit. NAN for NULL, NaN, an
+ * infinity or a malformed value. */
 static double as_numeric(int32_t len, const unsigned char *d) {
-    reader r = {d, d + (len > 0 ? len : 0)};
-    int16_t ndigits, weight, sign, dscale;
-    if (len < 8 || take_i16(&r, &ndigits) || take_i16(&r, &weight) || take_i16(&r, &sign) ||
-        take_i16(&r, &dscale) || ndigits < 0 || ndigits > 64 || (uint16_t)sign == 0xC000)
+    if (len < 8 || len != 8 + 2 * be16(d))
         return NAN;
-    double fast;
-    reader digits = r;
-    if (((uint16_t)sign == 0 || (uint16_t)sign == 0x4000) &&
-        numeric_fast(&digits, ndigits, weight, (uint16_t)sign == 0x4000, &fast) == 0)
-        return fast;
+    int ndigits = be16(d), sign = be16(d + 4);
+    if (ndigits > 64 || (sign != 0 && sign != 0x4000))
+        return NAN;
+    const unsigned char *digits = d + 8;
+    for (int i = 0; i < ndigits; i++)
+        if (be16(digits + 2 * i) > 9999)
+            return NAN;
+    int exponent = 4 * ((int16_t)be16(d + 2) - ndigits + 1);
+    double v;
+    if (numeric_fast(digits, ndigits, exponent, &v) == 0)
+        return sign ? -v : v;
     char text[64 * 4 + 16], *w = text;
-    if ((uint16_t)sign == 0x4000)
+    if (sign)
         *w++ = '-';
     *w++ = '0';
-    for (int i = 0; i < ndigits; i++) {
-        int16_t digit;
-        if (take_i16(&r, &digit) || digit < 0 || digit > 9999)
-            return NAN;
-        w += sprintf(w, "%04d", digit);
-    }
-    sprintf(w, "e%d", 4 * (weight - ndigits + 1));
+    for (int i = 0; i < ndigits; i++)
+        w += sprintf(w, "%04d", be16(digits + 2 * i));
+    sprintf(w, "e%d", exponent);
     return strtod(text, NULL);
 }
 
@@ -155,8 +138,7 @@ static int parse_fields(reader *r, passenger *p) {
         as_text(len[8], d[8], p->ticket, PASSENGER_TICKET_MAX) ||
         as_text(len[10], d[10], p->cabin, PASSENGER_CABIN_MAX) || len[11] > 1)
         return -1;
-    reader id = {d[0], d[0] + 4};
-    take_i32(&id, &p->id);
+    p->id = (int32_t)be32(d[0]);
     p->survived = (int8_t)survived;
     p->pclass = (int8_t)pclass;
     p->sibsp = sibsp;
@@ -173,17 +155,15 @@ static int parse_message(const char *buf, int n, int first, passenger *p, int *i
     static const unsigned char magic[11] = {'P',  'G',  'C',  'O',  'P', 'Y',
                                             '\n', 0xFF, '\r', '\n', 0};
     reader r = {(const unsigned char *)buf, (const unsigned char *)buf + n};
-    if (first) {
-        int32_t flags, ext;
-        unsigned char head[11];
-        if (take(&r, head, 11) || memcmp(head, magic, 11) || take_i32(&r, &flags) ||
-            take_i32(&r, &ext) || ext < 0 || (size_t)(r.end - r.p) < (size_t)ext)
+    if (first) { /* signature, flags, header extension length, extension */
+        if (n < 19 || memcmp(r.p, magic, 11) != 0 || be32(r.p + 15) > (uint32_t)(n - 19))
             return -1;
-        r.p += ext;
+        r.p += 19 + be32(r.p + 15);
     }
-    int16_t count;
-    if (take_i16(&r, &count) != 0)
+    if (r.end - r.p < 2)
         return -1;
+    int16_t count = (int16_t)be16(r.p);
+    r.p += 2;
     *is_tuple = count != -1;
     if (count == -1)
         return 0;
@@ -233,6 +213,29 @@ long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen) {
     return copy_out(conn, COPY_SQL[all_rows != 0][with_fare != 0], each, arg, err, errlen);
+}
+
+long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
+                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
+                             size_t errlen) {
+    /* COPY takes no parameters: the ids, integers written here, go in as one array literal. */
+    static const char *const head[2] = {
+        COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view WHERE passenger_id = ANY ('{",
+        COPY_HEAD "NULL::numeric" COPY_MID "passengers WHERE passenger_id = ANY ('{"};
+    static const char tail[] = "}'::integer[])" COPY_TAIL;
+    size_t size = strlen(head[0]) + n * 12 + sizeof tail;
+    char *sql = malloc(size), *at = sql;
+    if (!sql) {
+        errorf(err, errlen, "out of memory");
+        return -1;
+    }
+    at += sprintf(at, "%s", head[all_rows != 0]);
+    for (size_t i = 0; i < n; i++)
+        at += sprintf(at, i ? ",%ld" : "%ld", (long)ids[i]);
+    memcpy(at, tail, sizeof tail);
+    long count = copy_out(conn, sql, each, arg, err, errlen);
+    free(sql);
+    return count;
 }
 
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,

@@ -64,7 +64,7 @@ int passengers_load_copy(passengers_load *l, char *err, size_t errlen) {
         PGconn *side = l->side[0] = db_connect_like(l->conn, err, errlen);
         if (side && db_begin(side, err, errlen) == 0 &&
             db_exec(side, "SELECT passengers_next_create()", 0, NULL, err, errlen) == 0 &&
-            store_copy_begin(&l->copy, side, first_copy, 1, err, errlen) == 0)
+            store_copy_begin(&l->copy, side, first_copy, err, errlen) == 0)
             return 0;
         PQfinish(side); /* its transaction, and the table it made, go with it */
         l->side[0] = NULL;
@@ -73,7 +73,7 @@ int passengers_load_copy(passengers_load *l, char *err, size_t errlen) {
     if (db_exec(l->conn, staged[0], 0, NULL, err, errlen) != 0 ||
         db_exec(l->conn, staged[1], 0, NULL, err, errlen) != 0)
         return -1;
-    return store_copy_begin(&l->copy, l->conn, staged[2], 1, err, errlen);
+    return store_copy_begin(&l->copy, l->conn, staged[2], err, errlen);
 }
 
 static void put_optional_bytes(char **at, const char *text) {

@@ -214,10 +214,12 @@ static int like_pattern(const char *text, char *out, size_t len) {
     return 0;
 }
 
-/* Binds the filters once and writes " AND ..." conditions that name them (every branch of a
- * page uses the same text). */
-static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t len) {
+/* Starts q: binds the filters once and writes " AND ..." conditions that name them (every branch
+ * of a page uses the same text). -1 with err for a name filter too long. */
+static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t len, char *err,
+                      size_t errlen) {
     size_t o = 0;
+    memset(q, 0, sizeof *q);
     out[0] = '\0';
     const struct {
         const char *value, *condition;
@@ -232,26 +234,33 @@ static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t l
     }
     if (!f->name)
         return 0;
-    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0)
+    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0) {
+        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
         return -1;
+    }
     snprintf(out + o, len - o, " AND name ILIKE $%d", bind(q, q->pattern));
     return 0;
 }
 
-/* One range of the (column, passenger_id) index: the non-NULL values after the cursor's (when
- * value_p), or the NULLs (after the cursor's id when id_p). */
+/* One range of the (column, passenger_id) index, in page order: the NULLs (nulls 1), the
+ * non-NULL values (0) or, for a column without NULLs, every row (-1); after the cursor's value
+ * and id when value_p, else after its id when id_p. The primary key serves passenger_id. */
 static void index_range(list_sql *q, const passenger_query *r, const char *filters, int nulls,
-                        int value_p, int id_p, long rows) {
+                        int value_p, int id_p) {
     const sort_info *s = &sorts[r->sort];
-    const char *dir = r->descending ? " DESC" : "";
-    append(q, "(SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s AND %s IS %sNULL",
-           filters, s->name, nulls ? "" : "NOT ");
+    const char *dir = r->descending ? " DESC" : "", *cmp = r->descending ? "<" : ">";
+    append(q, "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s", filters);
+    if (nulls >= 0)
+        append(q, " AND %s IS %sNULL", s->name, nulls ? "" : "NOT ");
     if (value_p)
-        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name,
-               r->descending ? "<" : ">", value_p, s->type, id_p);
+        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name, cmp, value_p,
+               s->type, id_p);
     else if (id_p)
-        append(q, " AND passenger_id %s $%d::integer", r->descending ? "<" : ">", id_p);
-    append(q, " ORDER BY %s%s, passenger_id%s LIMIT %ld)", s->name, dir, dir, rows);
+        append(q, " AND passenger_id %s $%d::integer", cmp, id_p);
+    if (r->sort == PASSENGER_SORT_ID)
+        append(q, " ORDER BY passenger_id%s", dir);
+    else
+        append(q, " ORDER BY %s%s, passenger_id%s", s->name, dir, dir);
 }
 
 /* A nullable column: the non-NULL range in index order, then the NULLs (last both ways: a
@@ -263,38 +272,27 @@ static void nullable_page(list_sql *q, const passenger_query *r, const char *fil
     int in_nulls = r->after.present && r->after.value_is_null;
     append(q, "SELECT * FROM (");
     if (!in_nulls) {
-        int value_p = r->after.present ? bind(q, r->after.value) : 0;
-        index_range(q, r, filters, 0, value_p, id_p, rows);
-        append(q, " UNION ALL ");
+        append(q, "(");
+        index_range(q, r, filters, 0, r->after.present ? bind(q, r->after.value) : 0, id_p);
+        append(q, " LIMIT %ld) UNION ALL ", rows);
     }
-    index_range(q, r, filters, 1, 0, in_nulls ? id_p : 0, rows);
-    append(q, ") page ORDER BY %s%s NULLS LAST, passenger_id%s LIMIT %ld OFFSET %ld", s->name, dir,
-           dir, r->limit + 1, r->offset);
+    append(q, "(");
+    index_range(q, r, filters, 1, 0, in_nulls ? id_p : 0);
+    append(q, " LIMIT %ld)) page ORDER BY %s%s NULLS LAST, passenger_id%s LIMIT %ld OFFSET %ld",
+           rows, s->name, dir, dir, r->limit + 1, r->offset);
 }
 
-/* A column without NULLs: one range of one index (the primary key for passenger_id). */
+/* A column without NULLs: one range of one index. */
 static void plain_page(list_sql *q, const passenger_query *r, const char *filters, int id_p) {
-    const sort_info *s = &sorts[r->sort];
-    const char *dir = r->descending ? " DESC" : "";
-    const char *cmp = r->descending ? "<" : ">";
-    append(q, "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE true%s", filters);
-    if (id_p && r->sort == PASSENGER_SORT_ID)
-        append(q, " AND passenger_id %s $%d::integer", cmp, id_p);
-    else if (id_p)
-        append(q, " AND (%s, passenger_id) %s ($%d::%s, $%d::integer)", s->name, cmp,
-               bind(q, r->after.value), s->type, id_p);
-    if (r->sort == PASSENGER_SORT_ID)
-        append(q, " ORDER BY passenger_id%s", dir);
-    else
-        append(q, " ORDER BY %s%s, passenger_id%s", s->name, dir, dir);
+    int value_p = id_p && r->sort != PASSENGER_SORT_ID ? bind(q, r->after.value) : 0;
+    index_range(q, r, filters, -1, value_p, id_p);
     append(q, " LIMIT %ld OFFSET %ld", r->limit + 1, r->offset);
 }
 
 /* The page's statement: limit + 1 rows, the extra one saying that a next page exists. */
-static int page_sql(const passenger_query *r, list_sql *q) {
+static int page_sql(const passenger_query *r, list_sql *q, char *err, size_t errlen) {
     char filters[1024];
-    memset(q, 0, sizeof *q);
-    if (filter_sql(q, r, filters, sizeof filters) != 0)
+    if (filter_sql(q, r, filters, sizeof filters, err, errlen) != 0)
         return -1;
     int id_p = 0;
     if (r->after.present) {
@@ -323,10 +321,8 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
     list_sql sql;
     *rows = NULL;
     memset(next, 0, sizeof *next);
-    if (page_sql(q, &sql) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
+    if (page_sql(q, &sql, err, errlen) != 0)
         return -1;
-    }
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
     PGresult *res =
         store_run_rows(c, &st, sql.params, sizeof **rows, (void **)rows, unavailable, err, errlen);
@@ -344,59 +340,36 @@ int passengers_store_list(store_conn c, const passenger_query *q, passenger **ro
     return 0;
 }
 
-/* The total from the summary, for filters that are its keys (survived is a measure there:
- * survivors are "survived", the others "known - survived"). 0 when the filters need rows. */
-static int summary_total_sql(const passenger_query *f, list_sql *q) {
-    if (f->min_age || f->max_age || f->name)
-        return 0;
-    memset(q, 0, sizeof *q);
-    const char *measure = !f->survived                    ? "passengers"
-                          : strcmp(f->survived, "1") == 0 ? "survived"
-                                                          : "known - survived";
-    passenger_query keys = *f; /* the summary's key columns have the table's names */
-    keys.survived = NULL;
-    char filters[1024];
-    filter_sql(q, &keys, filters, sizeof filters); /* no name filter: cannot fail */
-    append(q, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s", measure,
-           filters);
-    return 1;
-}
-
-/* Runs a filtered statement: "<prefix> FROM passengers WHERE true <filters> <suffix>". */
-static PGresult *run_filtered(store_conn c, const passenger_query *q, const char *prefix,
-                              const char *suffix, int *unavailable, char *err, size_t errlen) {
-    list_sql sql;
-    char filters[1024];
-    memset(&sql, 0, sizeof sql);
-    if (filter_sql(&sql, q, filters, sizeof filters) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
-        return NULL;
-    }
-    append(&sql, "%s FROM passengers WHERE true%s%s", prefix, filters, suffix);
-    store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    return store_run(c, &st, sql.params, unavailable, err, errlen);
-}
-
-/* The planner's estimate of the rows the filters match: planning only, nothing is read. */
-static long estimated_rows(store_conn c, const passenger_query *q, int *unavailable, char *err,
-                           size_t errlen) {
-    PGresult *res =
-        run_filtered(c, q, "EXPLAIN (FORMAT JSON) SELECT 1", "", unavailable, err, errlen);
-    if (!res)
-        return -1;
-    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
-    long estimate = rows ? (long)strtod(rows + 13, NULL) : 0;
-    PQclear(res);
-    return estimate;
-}
-
+/* Exact from the summary when the filters are its keys, else the planner's estimate (planning
+ * only, nothing is read). The summary's key columns have the table's names, but survived is a
+ * measure there: survivors are "survived", the others "known - survived". */
 int passengers_store_count(store_conn c, const passenger_query *q, long *total, int *exact,
                            int *unavailable, char *err, size_t errlen) {
     list_sql sql;
-    if (!(*exact = summary_total_sql(q, &sql)))
-        return (*total = estimated_rows(c, q, unavailable, err, errlen)) < 0 ? -1 : 0;
+    char filters[1024];
+    passenger_query keys = *q;
+    if ((*exact = !q->min_age && !q->max_age && !q->name))
+        keys.survived = NULL;
+    if (filter_sql(&sql, &keys, filters, sizeof filters, err, errlen) != 0)
+        return -1;
+    const char *measure = !q->survived                    ? "passengers"
+                          : strcmp(q->survived, "1") == 0 ? "survived"
+                                                          : "known - survived";
+    if (*exact)
+        append(&sql, "SELECT coalesce(sum(%s), 0) FROM passenger_survival_summary WHERE true%s",
+               measure, filters);
+    else
+        append(&sql, "EXPLAIN (FORMAT JSON) SELECT 1 FROM passengers WHERE true%s", filters);
     store_statement st = {NULL, sql.sql, sql.nparams, 1};
-    return store_run_long(c, &st, sql.params, 0, total, unavailable, err, errlen);
+    if (*exact)
+        return store_run_long(c, &st, sql.params, total, unavailable, err, errlen);
+    PGresult *res = store_run(c, &st, sql.params, unavailable, err, errlen);
+    if (!res)
+        return -1;
+    const char *rows = strstr(PQgetvalue(res, 0, 0), "\"Plan Rows\": ");
+    *total = rows ? (long)strtod(rows + 13, NULL) : 0;
+    PQclear(res);
+    return 0;
 }
 
 /* ---- survival statistics ---- */
@@ -503,7 +476,7 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
 static int api_write(store_conn c, const store_statement *st, const char *const *params,
                      int *unavailable, char *err, size_t errlen) {
     long written;
-    return store_run_long(c, st, params, 0, &written, unavailable, err, errlen) ? -1 : (int)written;
+    return store_run_long(c, st, params, &written, unavailable, err, errlen) ? -1 : (int)written;
 }
 
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
@@ -512,7 +485,7 @@ int passengers_store_create(store_conn c, passenger *p, const char *writer, int 
     static const store_statement insert = {
         NULL, "SELECT passengers_api_create($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)", 11, 0};
     long id;
-    if (store_run_long(c, &next_id, NULL, 0, &id, unavailable, err, errlen) != 0)
+    if (store_run_long(c, &next_id, NULL, &id, unavailable, err, errlen) != 0)
         return -1;
     p->id = (int32_t)id;
     person_params b;
@@ -538,50 +511,4 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
     passenger_uuid_for_id(id, uuid_text);
     const char *params[] = {id_text, uuid_text, writer};
     return api_write(c, &delete, params, unavailable, err, errlen);
-}
-
-/* ---- the trainer ---- */
-
-long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
-                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                             size_t errlen) {
-    /* Batches keep each array parameter well under a megabyte. */
-    enum { BATCH = 20000 };
-    long total = 0;
-    for (size_t start = 0; start < n; start += BATCH) {
-        size_t m = n - start < BATCH ? n - start : BATCH;
-        char *list = malloc(m * 12 + 3);
-        if (!list) {
-            errorf(err, errlen, "out of memory");
-            return -1;
-        }
-        id_array_text(ids + start, (int)m, list, m * 12 + 3);
-        const char *params[1] = {list};
-        /* The same rows the trainer read: the ETL's data unless all_rows. */
-        static const store_statement etl_ids = {NULL,
-                                                "SELECT " PASSENGER_COLUMNS
-                                                " FROM passengers_etl_view WHERE passenger_id = "
-                                                "ANY($1::integer[])",
-                                                1, 1};
-        static const store_statement all_ids = {
-            NULL,
-            "SELECT " PASSENGER_COLUMNS " FROM passengers WHERE passenger_id = ANY($1::integer[])",
-            1, 1};
-        PGresult *res =
-            store_run(store_on(conn), all_rows ? &all_ids : &etl_ids, params, NULL, err, errlen);
-        free(list);
-        if (!res)
-            return -1;
-        int rc = 0;
-        for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
-            passenger p;
-            passenger_from_row(res, i, &p);
-            rc = each(&p, arg);
-            total++;
-        }
-        PQclear(res);
-        if (rc != 0)
-            return -1;
-    }
-    return total;
 }

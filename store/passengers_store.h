@@ -152,8 +152,9 @@ long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
                                         char *err, size_t errlen);
 
-/* The passengers with the n ids given (any order; missing ids are skipped), to each: from the
- * ETL's data (passengers_etl_view) unless all_rows, as passengers_store_copy_training. */
+/* The passengers with the n ids given (any order; missing ids are skipped), to each in one
+ * binary COPY: from the ETL's data (passengers_etl_view) unless all_rows, as
+ * passengers_store_copy_training without the fare. */
 long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
                              int (*each)(const passenger *p, void *arg), void *arg, char *err,
                              size_t errlen);

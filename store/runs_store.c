@@ -15,7 +15,7 @@ int runs_store_start(store_conn c, const char *source, long *run_id, char *err, 
         NULL, "INSERT INTO etl_runs (source, status) VALUES ($1, 'running') RETURNING run_id", 1,
         0};
     const char *params[] = {source};
-    return store_run_long(c, &start, params, 0, run_id, NULL, err, errlen);
+    return store_run_long(c, &start, params, run_id, NULL, err, errlen);
 }
 
 int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long *run_id, char *err,
@@ -29,7 +29,7 @@ int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long
     char base[24];
     store_text_of_long(id_base, base);
     const char *params[] = {sha256, base};
-    return store_run_long(store_on(conn), &same, params, 0, run_id, NULL, err, errlen);
+    return store_run_long(store_on(conn), &same, params, run_id, NULL, err, errlen);
 }
 
 int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
@@ -72,7 +72,7 @@ int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen)
     if (store_copy_begin(&copy, conn,
                          "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN "
                          "(FORMAT binary)",
-                         1, err, errlen) != 0)
+                         err, errlen) != 0)
         return -1;
     char *at;
     while ((at = store_copy_room(&copy, STORE_COPY_BUFFER)) != NULL)

@@ -33,12 +33,12 @@ PGresult *store_run(store_conn c, const store_statement *st, const char *const *
     return c.run(c.ctx, st, params, unavailable, err, errlen);
 }
 
-int store_run_long(store_conn c, const store_statement *st, const char *const *params, long if_none,
-                   long *value, int *unavailable, char *err, size_t errlen) {
+int store_run_long(store_conn c, const store_statement *st, const char *const *params, long *value,
+                   int *unavailable, char *err, size_t errlen) {
     PGresult *res = store_run(c, st, params, unavailable, err, errlen);
     if (!res)
         return -1;
-    *value = PQntuples(res) ? atol(PQgetvalue(res, 0, 0)) : if_none;
+    *value = PQntuples(res) ? atol(PQgetvalue(res, 0, 0)) : 0;
     PQclear(res);
     return 0;
 }
@@ -69,9 +69,8 @@ void store_text_of_long(long v, char out[24]) {
 
 /* ---- COPY FROM STDIN ---- */
 
-int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, char *err,
-                     size_t errlen) {
-    *c = (store_copy){.conn = conn, .buf = malloc(STORE_COPY_BUFFER), .binary = binary};
+int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, char *err, size_t errlen) {
+    *c = (store_copy){.conn = conn, .buf = malloc(STORE_COPY_BUFFER)};
     if (!c->buf) {
         errorf(err, errlen, "out of memory for the COPY buffer");
         return -1;
@@ -87,8 +86,7 @@ int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, c
         return -1;
     }
     char *at = c->buf;
-    if (binary)
-        copy_binary_header(&at);
+    copy_binary_header(&at);
     c->used = (size_t)(at - c->buf);
     return 0;
 }
@@ -109,7 +107,7 @@ char *store_copy_room(store_copy *c, size_t need) {
 }
 
 int store_copy_end(store_copy *c, const char *abort_reason, char *err, size_t errlen) {
-    char *at = c->binary && !abort_reason ? store_copy_room(c, 2) : NULL;
+    char *at = !abort_reason ? store_copy_room(c, 2) : NULL;
     if (at) {
         copy_binary_trailer(&at);
         c->used = (size_t)(at - c->buf);

@@ -39,9 +39,9 @@ PGresult *store_run(store_conn c, const store_statement *st, const char *const *
                     int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Runs st, whose answer is one integer (the first column of at most one row): 0 with it in
- * *value, or if_none when there is no row; -1 with err. */
-int store_run_long(store_conn c, const store_statement *st, const char *const *params, long if_none,
-                   long *value, int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
+ * *value, 0 when there is no row; -1 with err. */
+int store_run_long(store_conn c, const store_statement *st, const char *const *params, long *value,
+                   int *unavailable, char *err, size_t errlen) TITANIC_MUST_CHECK;
 
 /* Runs st and gives *items room for one zeroed item of size bytes per row (calloc'd, at least one
  * so that no rows is not NULL): the result, for the caller to read and clear, or NULL with err
@@ -66,15 +66,13 @@ typedef struct store_copy {
     PGconn *conn;
     char *buf;
     size_t used;
-    int binary;
     int failed; /* sending failed (error says why): nothing more is sent */
     char error[512];
 } store_copy;
 
-/* Starts sql, a COPY ... FROM STDIN, on conn; binary: in binary format (its header and trailer
- * are written here). 0, or -1 with err. */
-int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, int binary, char *err,
-                     size_t errlen);
+/* Starts sql, a COPY ... FROM STDIN (FORMAT binary), on conn (the format's header and trailer are
+ * written here). 0, or -1 with err. */
+int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, char *err, size_t errlen);
 
 /* Where the next need (at most STORE_COPY_BUFFER) bytes go, sending what is buffered first when
  * they would not fit; NULL once sending has failed. The writer then sets c->used to its end. */

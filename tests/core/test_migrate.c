@@ -1,6 +1,6 @@
 /* Migrations against a real PostgreSQL: fresh apply, idempotent re-run, a database newer than the
  * build, an edited migration, a failing migration that leaves nothing behind, a lower-numbered
- * migration merged after a higher one was applied, and the splitter. */
+ * migration merged after a higher one was applied. */
 #include "check.h"
 #include "db.h"
 #include "migrate.h"
@@ -8,24 +8,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-
-static int count_statement(const char *stmt, size_t len, void *arg) {
-    (void)stmt;
-    (void)len;
-    (*(int *)arg)++;
-    return 0;
-}
-
-static void test_split(void) {
-    int n = 0;
-    migrate_split_sql("CREATE TABLE a (x text DEFAULT ';');\n"
-                      "-- a comment; with a semicolon\n"
-                      "CREATE FUNCTION f() RETURNS int AS $body$ SELECT 1; $body$ LANGUAGE sql;\n"
-                      "/* block ; comment */ SELECT \"odd;name\" FROM a;\n"
-                      "   \n-- trailing comment only\n",
-                      count_statement, &n);
-    CHECK_INT(n, 3);
-}
 
 static void test_fresh_and_rerun(PGconn *conn) {
     char err[1024];
@@ -132,7 +114,6 @@ static void test_missing_lower(PGconn *conn) {
 }
 
 int main(void) {
-    test_split();
     PGconn *conn = testdb_create("migrate");
     test_fresh_and_rerun(conn);
     test_too_new(conn);
