@@ -12,19 +12,17 @@
 
 /* The columns in the order parse_fields reads them. Numerics travel in numeric's own binary form
  * and are converted here (a cast to float8 in the query cost the server a fifth of the COPY); the
- * cabin only as whether one is recorded, the fare only when a feature needs it. */
+ * cabin only as whether one is recorded. */
 #define COPY_HEAD                                                                                  \
-    "COPY (SELECT passenger_id, survived, pclass, name, sex, age, sibsp, parch, ticket, "
-#define COPY_MID ", cabin IS NOT NULL, embarked FROM "
+    "COPY (SELECT passenger_id, survived, pclass, name, sex, age, sibsp, parch, ticket, fare, "    \
+    "cabin IS NOT NULL, embarked FROM "
 #define COPY_TAIL " ORDER BY passenger_id) TO STDOUT (FORMAT binary)"
 #define COPY_FIELDS 12
 
-/* Fixed statements, not a table name spliced in: [all rows][with fare]. */
-static const char *const COPY_SQL[2][2] = {
-    {COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view" COPY_TAIL,
-     COPY_HEAD "fare" COPY_MID "passengers_etl_view" COPY_TAIL},
-    {COPY_HEAD "NULL::numeric" COPY_MID "passengers" COPY_TAIL,
-     COPY_HEAD "fare" COPY_MID "passengers" COPY_TAIL},
+/* Fixed statements, not a table name spliced in: [all rows]. */
+static const char *const COPY_SQL[2] = {
+    COPY_HEAD "passengers_etl_view" COPY_TAIL,
+    COPY_HEAD "passengers" COPY_TAIL,
 };
 
 /* The wire format's big-endian integers. */
@@ -209,33 +207,10 @@ static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger 
     return ok && !stopped ? count : -1;
 }
 
-long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
+long passengers_store_copy_training(PGconn *conn, int all_rows,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen) {
-    return copy_out(conn, COPY_SQL[all_rows != 0][with_fare != 0], each, arg, err, errlen);
-}
-
-long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
-                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                             size_t errlen) {
-    /* COPY takes no parameters: the ids, integers written here, go in as one array literal. */
-    static const char *const head[2] = {
-        COPY_HEAD "NULL::numeric" COPY_MID "passengers_etl_view WHERE passenger_id = ANY ('{",
-        COPY_HEAD "NULL::numeric" COPY_MID "passengers WHERE passenger_id = ANY ('{"};
-    static const char tail[] = "}'::integer[])" COPY_TAIL;
-    size_t size = strlen(head[0]) + n * 12 + sizeof tail;
-    char *sql = malloc(size), *at = sql;
-    if (!sql) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    at += sprintf(at, "%s", head[all_rows != 0]);
-    for (size_t i = 0; i < n; i++)
-        at += sprintf(at, i ? ",%ld" : "%ld", (long)ids[i]);
-    memcpy(at, tail, sizeof tail);
-    long count = copy_out(conn, sql, each, arg, err, errlen);
-    free(sql);
-    return count;
+    return copy_out(conn, COPY_SQL[all_rows != 0], each, arg, err, errlen);
 }
 
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,

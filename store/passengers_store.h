@@ -140,10 +140,10 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
 /* Streams every passenger the trainer learns from, by id, as one binary COPY (passengers_copy.c):
  * nothing is held but the row being parsed. As passengers_store_labelled: the ETL's data
  * (passengers_etl_view) unless all_rows, then every row as stored now; labelled or not. What the
- * model reads, not the whole record: the cabin is "X" when one is recorded, the fare unknown
- * unless with_fare, no uuid. Run it inside a REPEATABLE READ transaction with
- * passengers_store_count_for_training so the count and the rows agree. Returns the count or -1. */
-long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
+ * model reads, not the whole record: the cabin is "X" when one is recorded, no uuid. Run it inside
+ * a REPEATABLE READ transaction with passengers_store_count_for_training so the count and the rows
+ * agree. Returns the count or -1. */
+long passengers_store_copy_training(PGconn *conn, int all_rows,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen);
 
@@ -151,13 +151,6 @@ long passengers_store_copy_training(PGconn *conn, int all_rows, int with_fare,
  * they are exactly the passengers as stored now (all_rows, or no row written through the API). */
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,
                                         char *err, size_t errlen);
-
-/* The passengers with the n ids given (any order; missing ids are skipped), to each in one
- * binary COPY: from the ETL's data (passengers_etl_view) unless all_rows, as
- * passengers_store_copy_training without the fare. */
-long passengers_store_by_ids(PGconn *conn, int all_rows, const int32_t *ids, size_t n,
-                             int (*each)(const passenger *p, void *arg), void *arg, char *err,
-                             size_t errlen);
 
 /* ---- the ETL's load (passengers_load.c) ---- */
 

@@ -82,10 +82,7 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     if (db_begin(conn, err, errlen) != 0)
         return -1;
     score_list l = {.model = m, .err = err, .errlen = errlen};
-    /* The fare only when the model's features use it (the store sends it then). */
-    const feature_set *set = &model_features(m)->set;
-    int fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
-    long total = passengers_store_copy_training(conn, 1, fare, score_one, &l, err, errlen);
+    long total = passengers_store_copy_training(conn, 1, score_one, &l, err, errlen);
     int ok = total >= 0 && models_store_copy_predictions(conn, model_version(m), l.n, listed_row,
                                                          &l, err, errlen) == 0;
     free(l.rows);
@@ -182,8 +179,7 @@ static int read_rows(PGconn *conn, const char *paths, int all_rows, const train_
     sha256_init(&c.sha);
     char list[4096];
     snprintf(list, sizeof list, "%s", paths ? paths : "");
-    long rc =
-        paths ? 0 : passengers_store_copy_training(conn, all_rows, 1, load_row, &c, err, errlen);
+    long rc = paths ? 0 : passengers_store_copy_training(conn, all_rows, load_row, &c, err, errlen);
     for (char *save = NULL, *path = strtok_r(list, ",", &save); path && rc >= 0;
          path = strtok_r(NULL, ",", &save))
         rc = kaggle_csv_read(path, load_row, &c, err, errlen);
