@@ -10,8 +10,8 @@
 #include <string.h>
 #include <time.h>
 
-/* Largest document we parse: the default model's is ~60 KB (mostly ticket groups); a document
- * many times that is not one we wrote. */
+/* Largest document we parse: the default model's is well under a megabyte (mostly woman-child
+ * groups); a document many times that is not one we wrote. */
 #define MODEL_DOCUMENT_MAX (64u * 1024u * 1024u)
 
 struct titanic_model {
@@ -159,7 +159,6 @@ static unsigned group_inputs(feature_group g) {
         [FEATURE_LOG_FARE] = IN_FARE | IN_PCLASS,
         [FEATURE_EMBARKED] = IN_EMBARKED,
         [FEATURE_CABIN_KNOWN] = IN_CABIN,
-        [FEATURE_TICKET_GROUP] = IN_TICKET,
         [FEATURE_WC_GROUP] = IN_NAME | IN_TICKET | IN_PCLASS | IN_EMBARKED | IN_SEX,
         [FEATURE_BOY] = IN_SEX | IN_AGE,
     };
@@ -317,7 +316,8 @@ static json_t *imputation_json(const feature_state *st) {
         "2", st->fare_by_pclass[1], "3", st->fare_by_pclass[2], "embarked_mode", port);
 }
 
-static json_t *features_json(const titanic_model *m, int with_tickets) {
+/* whole: the document keeps the woman-child table; the summary (GET /model) only its size. */
+static json_t *features_json(const titanic_model *m, int whole) {
     json_t *groups = json_array();
     for (int i = 0; i < m->st.set.count; i++)
         json_array_append_new(
@@ -333,20 +333,8 @@ static json_t *features_json(const titanic_model *m, int with_tickets) {
                             groups, "columns", columns, "imputation", imputation_json(&m->st),
                             "levels", "title", titles, "pclass", 1, 2, 3, "embarked", "C", "Q", "S",
                             "sex", "male", "female", "other");
-    if (with_tickets) {
-        json_t *tickets = json_array();
-        for (size_t i = 0; i < m->st.ticket_count; i++) {
-            const ticket_count *t = &m->st.tickets[i];
-            json_array_append_new(
-                tickets, json_pack("[s, i, i]", t->ticket, (int)t->passengers, (int)t->survivors));
-        }
-        json_object_set_new(out, "ticket_groups", tickets);
-    } else {
-        json_object_set_new(out, "ticket_group_count",
-                            json_integer((json_int_t)m->st.ticket_count));
-    }
     if (feature_set_has(&m->st.set, FEATURE_WC_GROUP)) {
-        if (with_tickets) {
+        if (whole) {
             json_t *groups = json_array();
             for (size_t i = 0; i < m->st.wc_count; i++) {
                 const wc_group_count *g = &m->st.wc_groups[i];
@@ -385,16 +373,16 @@ static json_t *fit_json(const titanic_model *m) {
                      "null_deviance", m->fit.null_deviance, "aic", m->fit.aic);
 }
 
-static json_t *document_json(const titanic_model *m, int with_tickets) {
+static json_t *document_json(const titanic_model *m, int whole) {
     json_t *doc =
         json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
                   MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
-                  "created", m->created, "features", features_json(m, with_tickets), "coefficients",
+                  "created", m->created, "features", features_json(m, whole), "coefficients",
                   coefficients_json(m), "threshold", m->threshold, "calibration",
                   calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
                   "training", "rows", (json_int_t)m->training_rows, "sha256", m->training_sha256);
     if (doc && m->form)
-        json_object_set_new(doc, "form", document_json(m->form, with_tickets));
+        json_object_set_new(doc, "form", document_json(m->form, whole));
     return doc;
 }
 
@@ -541,78 +529,25 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     return 0;
 }
 
-/* One [text, count >= 1, 0 <= part <= count] entry i of features.table (ticket_groups,
- * wc_groups), whose fields are named in the message when it is not one. */
-static int read_count_entry(json_t *e, const char *table, size_t i, const char *fields,
-                            size_t max_text, const char **text, int32_t *count, int32_t *part,
-                            char *err, size_t errlen) {
-    *text = json_string_value(json_array_get(e, 0));
-    json_t *nc = json_array_get(e, 1), *np = json_array_get(e, 2);
-    if (!*text || !**text || strlen(*text) > max_text || !json_is_integer(nc) ||
-        !json_is_integer(np) || json_integer_value(nc) < 1 || json_integer_value(nc) > 2147483647 ||
-        json_integer_value(np) < 0 || json_integer_value(np) > json_integer_value(nc)) {
-        errorf(err, errlen, "model document: features.%s[%zu] must be [%s]", table, i, fields);
-        return -1;
-    }
-    *count = (int32_t)json_integer_value(nc);
-    *part = (int32_t)json_integer_value(np);
-    return 0;
-}
-
-static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, char *err,
-                        size_t errlen) {
-    json_t *tickets = json_object_get(features, "ticket_groups");
-    if (!tickets)
-        return 0;
-    size_t n = json_array_size(tickets);
-    if (!json_is_array(tickets)) {
-        errorf(err, errlen, "model document: features.ticket_groups must be an array");
-        return -1;
-    }
-    if (n > max_groups) {
-        errorf(err, errlen, "model document: %zu ticket groups exceed the limit of %zu", n,
-               max_groups);
-        return -1;
-    }
-    m->st.tickets = calloc(n ? n : 1, sizeof *m->st.tickets);
-    if (!m->st.tickets) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ticket_count *tc = &m->st.tickets[i];
-        const char *t;
-        if (read_count_entry(json_array_get(tickets, i), "ticket_groups", i,
-                             "ticket, passengers >= 1, 0 <= survivors <= passengers",
-                             PASSENGER_TICKET_MAX, &t, &tc->passengers, &tc->survivors, err,
-                             errlen) != 0)
-            return -1;
-        snprintf(tc->ticket, sizeof tc->ticket, "%s", t);
-    }
-    m->st.ticket_count = n;
-    qsort(m->st.tickets, n, sizeof *m->st.tickets, features_compare_tickets);
-    for (size_t i = 1; i < n; i++) {
-        if (strcmp(m->st.tickets[i - 1].ticket, m->st.tickets[i].ticket) == 0) {
-            errorf(err, errlen,
-                   "model document: ticket \"%s\" appears twice in features.ticket_groups",
-                   m->st.tickets[i].ticket);
-            return -1;
-        }
-    }
-    return 0;
-}
-
 /* One [key, labelled >= 1, 0 <= survivors <= labelled] entry of features.wc_groups. */
 static int read_wc_entry(json_t *e, size_t i, wc_group_count *g, char *err, size_t errlen) {
-    const char *k;
-    if (read_count_entry(e, "wc_groups", i, "family key, labelled >= 1, 0 <= survivors <= labelled",
-                         FEATURES_FAMILY_KEY_MAX, &k, &g->labelled, &g->survivors, err,
-                         errlen) != 0)
+    const char *k = json_string_value(json_array_get(e, 0));
+    json_t *nl = json_array_get(e, 1), *ns = json_array_get(e, 2);
+    if (!k || !*k || strlen(k) > FEATURES_FAMILY_KEY_MAX || !json_is_integer(nl) ||
+        !json_is_integer(ns) || json_integer_value(nl) < 1 || json_integer_value(nl) > 2147483647 ||
+        json_integer_value(ns) < 0 || json_integer_value(ns) > json_integer_value(nl)) {
+        errorf(err, errlen,
+               "model document: features.wc_groups[%zu] must be [family key, labelled >= 1, 0 <= "
+               "survivors <= labelled]",
+               i);
         return -1;
+    }
     if (!(g->key = strdup(k))) {
         errorf(err, errlen, "out of memory");
         return -1;
     }
+    g->labelled = (int32_t)json_integer_value(nl);
+    g->survivors = (int32_t)json_integer_value(ns);
     g->hash = features_key_hash(k, strlen(k));
     return 0;
 }
@@ -755,8 +690,14 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
         return -1;
     }
     json_t *fv = json_object_get(doc, "format_version");
-    if (!json_is_integer(fv) || json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN ||
-        json_integer_value(fv) > MODEL_FORMAT_VERSION) {
+    if (json_is_integer(fv) && json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN) {
+        errorf(err, errlen,
+               "model document format_version %lld is no longer read by this build (reads %d to "
+               "%d): " MODEL_RETRAIN,
+               (long long)json_integer_value(fv), MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
+        return -1;
+    }
+    if (!json_is_integer(fv) || json_integer_value(fv) > MODEL_FORMAT_VERSION) {
         errorf(err, errlen,
                "model document format_version %lld is not supported by this build "
                "(reads %d to %d)",
@@ -792,59 +733,59 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     return 0;
 }
 
-/* The model in doc; with_form: doc may carry a form model (one level: a form has none). */
-static titanic_model *model_from_doc(json_t *doc, const model_limits *limits, int with_form,
-                                     char *err, size_t errlen) {
+static int read_features(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    if (!json_is_object(features)) {
+        errorf(err, errlen, "model document: features must be an object");
+        return -1;
+    }
+    if (read_groups(m, features, err, errlen) || read_imputation(m, features, err, errlen) ||
+        read_wc_groups(m, features, err, errlen))
+        return -1;
+    return 0;
+}
+
+static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size_t errlen);
+
+/* doc's form model, when it carries one (only at the top: a form has none). */
+static int read_form(titanic_model *m, json_t *doc, int with_form, char *err, size_t errlen) {
+    json_t *form = json_object_get(doc, "form");
+    if (!form)
+        return 0;
+    if (!with_form || !json_is_object(form)) {
+        errorf(err, errlen, "model document: form must be a model document (and only at the top)");
+        return -1;
+    }
+    char why[400];
+    if (!(m->form = model_from_doc(form, 0, why, sizeof why))) {
+        errorf(err, errlen, "form model: %s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The model in doc; with_form: doc may carry a form model. */
+static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size_t errlen) {
+    if (!json_is_object(doc)) {
+        errorf(err, errlen, "model document must be a JSON object");
+        return NULL;
+    }
     titanic_model *m = calloc(1, sizeof *m);
     if (!m) {
         errorf(err, errlen, "out of memory");
         return NULL;
     }
-    json_t *features = json_object_get(doc, "features");
-    int rc = 0;
-    if (!json_is_object(doc)) {
-        errorf(err, errlen, "model document must be a JSON object");
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = read_header(m, doc, err, errlen);
-    if (rc == 0 && !json_is_object(features)) {
-        errorf(err, errlen, "model document: features must be an object");
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = read_groups(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_imputation(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_tickets(m, features, limits->max_ticket_groups, err, errlen);
-    if (rc == 0)
-        rc = read_wc_groups(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_calibration(m, doc, err, errlen);
-    if (rc == 0)
-        rc = read_coefficients(m, doc, err, errlen);
-    if (rc == 0)
-        read_descriptive(m, doc);
-    json_t *form = json_object_get(doc, "form");
-    if (rc == 0 && form && (!with_form || !json_is_object(form))) {
-        errorf(err, errlen, "model document: form must be a model document (and only at the top)");
-        rc = -1;
-    } else if (rc == 0 && form) {
-        char why[400];
-        if (!(m->form = model_from_doc(form, limits, 0, why, sizeof why))) {
-            errorf(err, errlen, "form model: %s", why);
-            rc = -1;
-        }
-    }
-    if (rc != 0) {
+    if (read_header(m, doc, err, errlen) ||
+        read_features(m, json_object_get(doc, "features"), err, errlen) ||
+        read_calibration(m, doc, err, errlen) || read_coefficients(m, doc, err, errlen) ||
+        read_form(m, doc, with_form, err, errlen)) {
         model_free(m);
         return NULL;
     }
+    read_descriptive(m, doc);
     return m;
 }
 
-const model_limits model_default_limits = {MODEL_DOCUMENT_MAX, (size_t)-1};
+const model_limits model_default_limits = {MODEL_DOCUMENT_MAX};
 
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
     return model_from_json_limited(text, len, &model_default_limits, err, errlen);
@@ -868,7 +809,7 @@ titanic_model *model_from_json_limited(const char *text, size_t len, const model
                jerr.line, jerr.column);
         return NULL;
     }
-    titanic_model *m = model_from_doc(doc, limits, 1, err, errlen);
+    titanic_model *m = model_from_doc(doc, 1, err, errlen);
     json_decref(doc);
     return m;
 }

@@ -16,11 +16,13 @@
 #include <stddef.h>
 
 /* The document layout this build writes ("format_version"); it reads every version from
- * MODEL_FORMAT_VERSION_MIN on (1: no woman-child groups, calibration or nested CV; 2: no form
- * model), so an older stored model can be activated again. */
+ * MODEL_FORMAT_VERSION_MIN on (2: no form model), so an older stored model can be activated
+ * again. Format 1 (ticket groups, no woman-child groups) is refused with a reason containing
+ * MODEL_RETRAIN: titanic-train replaces such an active model without comparing. */
 #define MODEL_FORMAT "titanic-survival-logit"
 #define MODEL_FORMAT_VERSION 3
-#define MODEL_FORMAT_VERSION_MIN 1
+#define MODEL_FORMAT_VERSION_MIN 2
+#define MODEL_RETRAIN "retrain with titanic-train"
 
 typedef struct titanic_model titanic_model;
 
@@ -29,14 +31,12 @@ typedef struct titanic_model titanic_model;
 /* Parses a model document. NULL with a message naming what is malformed or incompatible. */
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen);
 
-/* What a reader accepts: a server caps both so that no stored document can make every replica run
+/* What a reader accepts: a server caps it so that no stored document can make every replica run
  * out of memory at once (parsing costs about 20 times the document's size). */
 typedef struct {
-    size_t max_bytes;         /* document size */
-    size_t max_ticket_groups; /* entries of features.ticket_groups */
+    size_t max_bytes; /* document size */
 } model_limits;
-/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes and any number of ticket groups (the trainer
- * reads back what it wrote). */
+/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes (the trainer reads back what it wrote). */
 extern const model_limits model_default_limits;
 /* model_from_json within limits; a document beyond them is refused with a message saying which. */
 titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,

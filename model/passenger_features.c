@@ -1,5 +1,5 @@
-/* Feature groups: parsing their names, learning imputation values and ticket groups from training
- * passengers, and writing design rows. See features.h. */
+/* Feature groups: parsing their names, the titles in names, family keys, and writing design rows.
+ * See passenger_features.h. */
 #include "passenger_features.h"
 
 #include "logistic.h"
@@ -11,9 +11,8 @@
 #include <string.h>
 
 static const char *const group_names[FEATURE_GROUP_COUNT] = {
-    "sex",        "pclass",      "sex_pclass",   "title",    "age",
-    "age_median", "sibsp_parch", "family_size",  "fare",     "log_fare",
-    "embarked",   "cabin_known", "ticket_group", "wc_group", "boy",
+    "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median", "sibsp_parch",
+    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "wc_group",   "boy",
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -35,9 +34,6 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "base); "
     "when unknown, the most common training port",
     "cabin_known: 1 when a cabin is recorded",
-    "ticket_group_survivor, ticket_group_died: other training passengers held the same ticket "
-    "and at least one of them survived / none of them did (a training passenger's own survival "
-    "never counts)",
     "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its "
     "last character, port) has other women and boys (title Master) of known survival, and the "
     "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
@@ -107,7 +103,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
             snprintf(err, errlen,
                      "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
                      "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, ticket_group, wc_group, boy; or default, reference)",
+                     "cabin_known, wc_group, boy; or default, reference)",
                      (int)(len > 40 ? 40 : len), s);
             return -1;
         }
@@ -151,7 +147,6 @@ static size_t group_columns(feature_group g, const char **names) {
         {"log_fare"},
         {"embarked_c", "embarked_q"},
         {"cabin_known"},
-        {"ticket_group_survivor", "ticket_group_died"},
         {"female:wc_died", "boy:wc_lived"},
         {"boy"},
     };
@@ -230,9 +225,6 @@ int passenger_title(const char *name) {
 void feature_state_free(feature_state *state) {
     if (!state)
         return;
-    free(state->tickets);
-    state->tickets = NULL;
-    state->ticket_count = 0;
     for (size_t i = 0; i < state->wc_count; i++)
         free(state->wc_groups[i].key);
     free(state->wc_groups);
@@ -305,21 +297,8 @@ int features_compare_wc(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int features_compare_tickets(const void *a, const void *b) {
-    return strcmp(((const ticket_count *)a)->ticket, ((const ticket_count *)b)->ticket);
-}
-
 int features_title_for_sex(int title, int sex) {
     return title == TITLE_RARE && sex == SEX_FEMALE ? TITLE_MRS : title;
-}
-
-static const ticket_count *features_find_ticket(const feature_state *st, const char *ticket) {
-    if (!ticket[0] || st->ticket_count == 0)
-        return NULL;
-    ticket_count key;
-    memset(&key, 0, sizeof key);
-    snprintf(key.ticket, sizeof key.ticket, "%s", ticket);
-    return bsearch(&key, st->tickets, st->ticket_count, sizeof key, features_compare_tickets);
 }
 
 /* ---- rows ---- */
@@ -369,17 +348,6 @@ static void wc_columns(const feature_state *st, const feature_input *in, const g
              effective_title(st, in) == TITLE_MASTER;
 }
 
-/* Other holders of the ticket among the training passengers (format-1 documents only). */
-static void ticket_group(const feature_state *st, const char *ticket, double *survivor,
-                         double *died) {
-    *survivor = *died = 0.0;
-    const ticket_count *t = ticket ? features_find_ticket(st, ticket) : NULL;
-    if (!t || t->passengers <= 0)
-        return;
-    *survivor = t->survivors > 0 ? 1.0 : 0.0;
-    *died = t->survivors == 0 ? 1.0 : 0.0;
-}
-
 void features_input_of(const passenger *p, feature_input *in) {
     *in = (feature_input){
         .title = passenger_title(p->name),
@@ -391,7 +359,6 @@ void features_input_of(const passenger *p, feature_input *in) {
         .age = p->age,
         .fare = p->fare,
         .embarked = p->embarked,
-        .ticket = p->ticket,
     };
 }
 
@@ -461,10 +428,6 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
         }
         case FEATURE_CABIN_KNOWN:
             out[k++] = p->cabin_known;
-            break;
-        case FEATURE_TICKET_GROUP:
-            ticket_group(st, p->ticket, &out[k], &out[k + 1]);
-            k += 2;
             break;
         case FEATURE_WC_GROUP:
             wc_columns(st, p, wc, &out[k], &out[k + 1]);
