@@ -129,46 +129,14 @@ const char *model_path(const titanic_model *m, const passenger *p) {
     return model_answering(m, p) == m->form ? "form" : "named";
 }
 
-/* The request fields a feature group reads, as bits of input_names. */
+/* The request fields, in the order of their READS_ bits (passenger_features.h). */
 static const char *const input_names[] = {"pclass", "sex",      "age",  "sibsp",  "parch",
                                           "fare",   "embarked", "name", "ticket", "cabin"};
-enum {
-    IN_PCLASS = 1,
-    IN_SEX = 2,
-    IN_AGE = 4,
-    IN_SIBSP = 8,
-    IN_PARCH = 16,
-    IN_FARE = 32,
-    IN_EMBARKED = 64,
-    IN_NAME = 128,
-    IN_TICKET = 256,
-    IN_CABIN = 512
-};
-
-static unsigned group_inputs(feature_group g) {
-    static const unsigned reads[FEATURE_GROUP_COUNT] = {
-        [FEATURE_SEX] = IN_SEX,
-        [FEATURE_PCLASS] = IN_PCLASS,
-        [FEATURE_SEX_PCLASS] = IN_SEX | IN_PCLASS,
-        [FEATURE_TITLE] = IN_NAME | IN_SEX,
-        [FEATURE_AGE] = IN_AGE | IN_NAME | IN_SEX,
-        [FEATURE_AGE_MEDIAN] = IN_AGE,
-        [FEATURE_SIBSP_PARCH] = IN_SIBSP | IN_PARCH,
-        [FEATURE_FAMILY_SIZE] = IN_SIBSP | IN_PARCH,
-        [FEATURE_FARE] = IN_FARE | IN_PCLASS,
-        [FEATURE_LOG_FARE] = IN_FARE | IN_PCLASS,
-        [FEATURE_EMBARKED] = IN_EMBARKED,
-        [FEATURE_CABIN_KNOWN] = IN_CABIN,
-        [FEATURE_WC_GROUP] = IN_NAME | IN_TICKET | IN_PCLASS | IN_EMBARKED | IN_SEX,
-        [FEATURE_BOY] = IN_SEX | IN_AGE,
-    };
-    return g < FEATURE_GROUP_COUNT ? reads[g] : 0;
-}
 
 static unsigned model_reads(const titanic_model *m) {
     unsigned bits = 0;
     for (int i = 0; i < m->st.set.count; i++)
-        bits |= group_inputs(m->st.set.groups[i]);
+        bits |= feature_group_reads(m->st.set.groups[i]);
     return bits;
 }
 
@@ -182,7 +150,7 @@ static json_t *input_list(unsigned bits) {
 
 json_t *model_inputs(const titanic_model *m) {
     /* /predict refuses a passenger without class or sex; everything else may be left out. */
-    unsigned required = IN_PCLASS | IN_SEX;
+    unsigned required = READS_PCLASS | READS_SEX;
     unsigned used = model_reads(m) | (m->form ? model_reads(m->form) : 0);
     json_t *out = json_pack("{s:o, s:o, s:o}", "required", input_list(required), "optional",
                             input_list(used & ~required), "named", input_list(model_reads(m)));
@@ -199,13 +167,13 @@ json_t *model_imputed(const titanic_model *m, const passenger *p) {
     const titanic_model *a = model_answering(m, p);
     unsigned reads = model_reads(a);
     json_t *out = json_array();
-    if ((reads & IN_NAME) && passenger_title(p->name) < 0)
+    if ((reads & READS_NAME) && passenger_title(p->name) < 0)
         json_array_append_new(out, json_string("title"));
-    if ((reads & IN_AGE) && isnan(p->age))
+    if ((reads & READS_AGE) && isnan(p->age))
         json_array_append_new(out, json_string("age"));
-    if ((reads & IN_FARE) && isnan(p->fare))
+    if ((reads & READS_FARE) && isnan(p->fare))
         json_array_append_new(out, json_string("fare"));
-    if ((reads & IN_EMBARKED) && !p->embarked)
+    if ((reads & READS_EMBARKED) && !p->embarked)
         json_array_append_new(out, json_string("embarked"));
     return out;
 }

@@ -10,9 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const group_names[FEATURE_GROUP_COUNT] = {
-    "sex",         "pclass", "sex_pclass", "title",    "age",         "age_median", "sibsp_parch",
-    "family_size", "fare",   "log_fare",   "embarked", "cabin_known", "wc_group",   "boy",
+/* One row per group, in feature_group order: its name, the columns it expands to (in the order
+ * features_row writes them) and the request fields it reads. */
+static const struct {
+    const char *name;
+    const char *columns[4];
+    unsigned reads;
+} group_table[FEATURE_GROUP_COUNT] = {
+    {"sex", {"female"}, READS_SEX},
+    {"pclass", {"pclass2", "pclass3"}, READS_PCLASS},
+    {"sex_pclass", {"female:pclass2", "female:pclass3"}, READS_SEX | READS_PCLASS},
+    {"title", {"title_mrs", "title_miss", "title_master", "title_rare"}, READS_NAME | READS_SEX},
+    {"age", {"age"}, READS_AGE | READS_NAME | READS_SEX},
+    {"age_median", {"age"}, READS_AGE},
+    {"sibsp_parch", {"sibsp", "parch"}, READS_SIBSP | READS_PARCH},
+    {"family_size", {"family_small", "family_large"}, READS_SIBSP | READS_PARCH},
+    {"fare", {"fare"}, READS_FARE | READS_PCLASS},
+    {"log_fare", {"log_fare"}, READS_FARE | READS_PCLASS},
+    {"embarked", {"embarked_c", "embarked_q"}, READS_EMBARKED},
+    {"cabin_known", {"cabin_known"}, READS_CABIN},
+    {"wc_group",
+     {"female:wc_died", "boy:wc_lived"},
+     READS_NAME | READS_TICKET | READS_PCLASS | READS_EMBARKED | READS_SEX},
+    {"boy", {"boy"}, READS_SEX | READS_AGE},
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -21,8 +41,7 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "female:pclass2, female:pclass3: the sex effect's change in 2nd and 3rd class",
     "title_mrs, title_miss, title_master, title_rare: title from the name (Mlle/Ms = Miss; Mme, "
     "and women with another honorific = Mrs; men's other honorifics (Dr, Rev, Col, ...) = Rare; Mr "
-    "is the base; a name without a known title takes the most common title of the passenger's "
-    "sex)",
+    "is the base; a name without a known title takes the most common title of the passenger's sex)",
     "age: years; when unknown, the median known age of the passenger's title group in training",
     "age: years; when unknown, the median of all known training ages",
     "sibsp, parch: siblings/spouses and parents/children aboard",
@@ -31,25 +50,28 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "fare: the ticket fare; when unknown, the median training fare of the passenger's class",
     "log_fare: log(1 + fare); an unknown fare is imputed as for fare",
     "embarked_c, embarked_q: port of embarkation Cherbourg or Queenstown (Southampton is the "
-    "base); "
-    "when unknown, the most common training port",
+    "base); when unknown, the most common training port",
     "cabin_known: 1 when a cabin is recorded",
-    "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its "
-    "last character, port) has other women and boys (title Master) of known survival, and the "
-    "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
-    "own survival never counts)",
-    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read "
-    "from age and sex only, for requests without a name",
+    "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its last "
+    "character, port) has other women and boys (title Master) of known survival, and the passenger "
+    "is a woman and they all died / a boy and they all lived (a training passenger's own survival "
+    "never counts)",
+    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read from "
+    "age and sex only, for requests without a name",
 };
 
 static const char *const title_names[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Rare"};
 
 const char *feature_group_name(feature_group group) {
-    return group < FEATURE_GROUP_COUNT ? group_names[group] : "?";
+    return group < FEATURE_GROUP_COUNT ? group_table[group].name : "?";
 }
 
 const char *feature_group_definition(feature_group group) {
     return group < FEATURE_GROUP_COUNT ? group_definitions[group] : "?";
+}
+
+unsigned feature_group_reads(feature_group group) {
+    return group < FEATURE_GROUP_COUNT ? group_table[group].reads : 0;
 }
 
 const char *title_name(int t) {
@@ -97,7 +119,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
         size_t len = strcspn(s, ",");
         int found = -1;
         for (int g = 0; g < FEATURE_GROUP_COUNT; g++)
-            if (strlen(group_names[g]) == len && strncmp(s, group_names[g], len) == 0)
+            if (strlen(group_table[g].name) == len && strncmp(s, group_table[g].name, len) == 0)
                 found = g;
         if (found < 0) {
             snprintf(err, errlen,
@@ -108,7 +130,7 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
             return -1;
         }
         if (feature_set_has(set, (feature_group)found)) {
-            snprintf(err, errlen, "feature group \"%s\" given twice", group_names[found]);
+            snprintf(err, errlen, "feature group \"%s\" given twice", group_table[found].name);
             return -1;
         }
         set->groups[set->count++] = (feature_group)found;
@@ -129,31 +151,14 @@ void feature_set_format(const feature_set *set, char *buf, size_t len) {
         buf[0] = '\0';
     for (int i = 0; i < set->count && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-                                 group_names[set->groups[i]]);
+                                 group_table[set->groups[i]].name);
 }
 
-/* Column names per group, in the order features_row writes them. */
 static size_t group_columns(feature_group g, const char **names) {
-    static const char *const cols[FEATURE_GROUP_COUNT][4] = {
-        {"female"},
-        {"pclass2", "pclass3"},
-        {"female:pclass2", "female:pclass3"},
-        {"title_mrs", "title_miss", "title_master", "title_rare"},
-        {"age"},
-        {"age"},
-        {"sibsp", "parch"},
-        {"family_small", "family_large"},
-        {"fare"},
-        {"log_fare"},
-        {"embarked_c", "embarked_q"},
-        {"cabin_known"},
-        {"female:wc_died", "boy:wc_lived"},
-        {"boy"},
-    };
     size_t n = 0;
-    while (n < 4 && cols[g][n]) {
+    while (n < 4 && group_table[g].columns[n]) {
         if (names)
-            names[n] = cols[g][n];
+            names[n] = group_table[g].columns[n];
         n++;
     }
     return n;

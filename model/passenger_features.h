@@ -73,9 +73,24 @@ typedef struct feature_state {
     wc_group_count *wc_groups;
 } feature_state;
 
+/* The request fields a group reads, as bits. */
+enum {
+    READS_PCLASS = 1,
+    READS_SEX = 2,
+    READS_AGE = 4,
+    READS_SIBSP = 8,
+    READS_PARCH = 16,
+    READS_FARE = 32,
+    READS_EMBARKED = 64,
+    READS_NAME = 128,
+    READS_TICKET = 256,
+    READS_CABIN = 512
+};
+
 const char *feature_group_name(feature_group group);
 /* One sentence defining the group's columns, for the document and the report. */
 const char *feature_group_definition(feature_group group);
+unsigned feature_group_reads(feature_group group);
 const char *title_name(int title);
 
 /* The default model's groups (chosen by cross-validation; docs/model.md) and the plain reference
