@@ -121,7 +121,8 @@ const titanic_model *model_form(const titanic_model *m) {
     return m->form;
 }
 
-const titanic_model *model_answering(const titanic_model *m, const passenger *p) {
+/* m's form model for a passenger without a known title, when m carries one, else m. */
+static const titanic_model *model_answering(const titanic_model *m, const passenger *p) {
     return m->form && passenger_title(p->name) < 0 ? m->form : m;
 }
 
@@ -203,22 +204,15 @@ json_t *model_explain(const titanic_model *m, const passenger *p) {
     return out;
 }
 
-static titanic_model *model_new(const feature_set *set) {
-    titanic_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
-    m->ncols = features_columns(set, m->names);
-    m->threshold = MODEL_DEFAULT_THRESHOLD;
-    m->temperature = 1.0;
-    return m;
-}
-
 titanic_model *model_assemble(const feature_state *state, const logit_parameter *param,
                               const logit_result *fit, size_t training_rows,
                               const char *training_sha256, const double train_metrics[4]) {
-    titanic_model *m = model_new(&state->set);
+    titanic_model *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
+    m->ncols = features_columns(&state->set, m->names);
+    m->threshold = MODEL_DEFAULT_THRESHOLD;
+    m->temperature = 1.0;
     m->st = *state;
     m->fit = *fit;
     m->param = *param;

@@ -47,11 +47,10 @@ int model_version(const titanic_model *m);
 /* P(survived). Unknown fields (NAN age/fare, "" name/ticket/cabin, embarked '\0') are imputed
  * exactly as in training; the document's calibration (temperature) is applied. A passenger whose
  * name gives no known title (an app's form sends none) is answered by the document's form model
- * when it carries one (model_answering). */
+ * when it carries one (model_path). */
 double model_predict(const titanic_model *m, const passenger *p);
-/* The model that answers p: m's form model for a passenger without a known title, when m carries
- * one, else m. model_path names it: "named" or "form". */
-const titanic_model *model_answering(const titanic_model *m, const passenger *p);
+/* The model that answers p, "named" or "form" (m's form model for a passenger without a known
+ * title, when m carries one). */
 const char *model_path(const titanic_model *m, const passenger *p);
 /* What the answering model had to impute for p: ["title", "age", "fare", "embarked"], the ones
  * it reads and p lacks. New reference. */

@@ -353,7 +353,8 @@ static void wc_columns(const feature_state *st, const feature_input *in, const g
              effective_title(st, in) == TITLE_MASTER;
 }
 
-void features_input_of(const passenger *p, feature_input *in) {
+/* p's fields as features read them (the title parsed from the name once). */
+static void features_input_of(const passenger *p, feature_input *in) {
     *in = (feature_input){
         .title = passenger_title(p->name),
         .sex = p->sex,

@@ -119,16 +119,13 @@ int passenger_title(const char *name);
 
 /* What a design row is computed from: the passenger reduced to typed fields, the name to its
  * title. The trainer fills it from its compact rows, prediction from a passenger record
- * (features_input_of), so both build rows by the same code without rebuilding a name. */
+ * (features_row), so both build rows by the same code without rebuilding a name. */
 typedef struct feature_input {
     int title; /* TITLE_*, as passenger_title read it; -1: no name or no known title */
     int sex, pclass, sibsp, parch, cabin_known;
     double age, fare; /* NAN: unknown */
     char embarked;    /* '\0': unknown */
 } feature_input;
-
-/* p's fields as features read them (the title parsed from the name once). */
-void features_input_of(const passenger *p, feature_input *in);
 
 /* Writes the row of p (features_columns values) for prediction: the family evidence from the
  * state's table. */
