@@ -40,6 +40,11 @@ static const layout_column kaggle_columns[] = {
     {"Name", COL_NAME},      {"Sex", COL_SEX},           {"Age", COL_AGE},
     {"SibSp", COL_SIBSP},    {"Parch", COL_PARCH},       {"Ticket", COL_TICKET},
     {"Fare", COL_FARE},      {"Cabin", COL_CABIN},       {"Embarked", COL_EMBARKED}};
+static const layout_column kaggle_test_columns[] = {
+    {"PassengerId", COL_ID}, {"Pclass", COL_PCLASS},    {"Name", COL_NAME},
+    {"Sex", COL_SEX},        {"Age", COL_AGE},          {"SibSp", COL_SIBSP},
+    {"Parch", COL_PARCH},    {"Ticket", COL_TICKET},    {"Fare", COL_FARE},
+    {"Cabin", COL_CABIN},    {"Embarked", COL_EMBARKED}};
 
 static const layout_column people_columns[] = {{"Survived", COL_SURVIVED},
                                                {"Pclass", COL_PCLASS},
@@ -54,27 +59,16 @@ typedef struct {
     csv_layout id;
     const char *name;
     const layout_column *columns;
-    int listed;  /* entries in columns */
-    int without; /* a listed column this layout lacks, or -1 */
+    int width; /* entries in columns: the file's columns */
 } layout_def;
 
 #define COUNT_OF(a) ((int)(sizeof a / sizeof a[0]))
 
 static const layout_def layouts[] = {
-    {LAYOUT_TRAIN, "kaggle-train", kaggle_columns, COUNT_OF(kaggle_columns), -1},
-    {LAYOUT_TEST, "kaggle-test", kaggle_columns, COUNT_OF(kaggle_columns), COL_SURVIVED},
-    {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns), -1},
+    {LAYOUT_TRAIN, "kaggle-train", kaggle_columns, COUNT_OF(kaggle_columns)},
+    {LAYOUT_TEST, "kaggle-test", kaggle_test_columns, COUNT_OF(kaggle_test_columns)},
+    {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns)},
 };
-
-/* How many columns a file of this layout has. */
-static int layout_width(const layout_def *l) {
-    return l->listed - (l->without >= 0);
-}
-
-/* Whether listed column j belongs to the layout. */
-static int layout_has(const layout_def *l, int j) {
-    return l->columns[j].column != l->without;
-}
 
 #define LAYOUT_COUNT ((int)(sizeof layouts / sizeof layouts[0]))
 
@@ -84,12 +78,6 @@ static int layout_has(const layout_def *l, int j) {
 #define ID_PAGE_COUNT (1 << (31 - ID_PAGE_BITS))
 #define ID_PAGES_MAX 1024
 
-typedef struct {
-    size_t off; /* into arena */
-    size_t len; /* bytes kept (at most CSV_FIELD_MAX + 1) */
-    size_t full_len;
-} field_ref;
-
 struct csv_reader {
     struct csv_parser parser;
     csv_callbacks cb;
@@ -98,7 +86,7 @@ struct csv_reader {
     int file_to_layout[CSV_MAX_FIELDS]; /* file column -> index in layout->columns */
     /* the record being parsed */
     int nfields;
-    field_ref fields[CSV_MAX_FIELDS];
+    csv_cell cells[CSV_MAX_FIELDS]; /* in arena; at most CSV_FIELD_MAX + 1 bytes kept */
     char *arena;
     size_t arena_used;
     char raw[CSV_RAW_MAX];
@@ -199,23 +187,11 @@ static void on_field(void *data, size_t len, void *arg) {
     int index = r->nfields++;
     if (index >= CSV_MAX_FIELDS)
         return; /* counted, not kept: the row is rejected for its width */
-    field_ref *f = &r->fields[index];
-    f->off = r->arena_used;
-    f->full_len = data ? len : 0;
-    f->len = f->full_len > CSV_FIELD_MAX ? CSV_FIELD_MAX + 1 : f->full_len;
-    if (f->len)
-        memcpy(r->arena + f->off, data, f->len);
-    r->arena_used += f->len;
-}
-
-static csv_cell cell_at(const csv_reader *r, int file_column) {
-    const field_ref *f = &r->fields[file_column];
-    csv_cell cell = {NULL, 0};
-    if (f->full_len > 0) {
-        cell.text = r->arena + f->off;
-        cell.len = f->len;
-    }
-    return cell;
+    size_t kept = !data ? 0 : len > CSV_FIELD_MAX ? CSV_FIELD_MAX + 1 : len;
+    r->cells[index] = (csv_cell){kept ? r->arena + r->arena_used : NULL, kept};
+    if (kept)
+        memcpy(r->arena + r->arena_used, data, kept);
+    r->arena_used += kept;
 }
 
 /* ---- the header ---- */
@@ -232,14 +208,14 @@ static int header_matches(const char *expected, const char *text, size_t len) {
 
 /* Maps every file column to a distinct column of layout; 0 on a full match. */
 static int map_header(csv_reader *r, const layout_def *layout) {
-    if (r->nfields != layout_width(layout))
+    if (r->nfields != layout->width)
         return -1;
     int used[COL_COUNT] = {0};
     for (int i = 0; i < r->nfields; i++) {
-        csv_cell cell = cell_at(r, i);
+        csv_cell cell = r->cells[i];
         int found = -1;
-        for (int j = 0; j < layout->listed && found < 0; j++) {
-            if (!used[j] && layout_has(layout, j) && cell.text &&
+        for (int j = 0; j < layout->width && found < 0; j++) {
+            if (!used[j] && cell.text &&
                 header_matches(layout->columns[j].header, cell.text, cell.len))
                 found = j;
         }
@@ -255,14 +231,9 @@ static void describe_expected_layouts(char *out, size_t len) {
     size_t used = 0;
     for (int i = 0; i < LAYOUT_COUNT && used < len; i++) {
         used += (size_t)snprintf(out + used, len - used, "%s%s (", i ? "; " : "", layouts[i].name);
-        const char *separator = "";
-        for (int j = 0; j < layouts[i].listed && used < len; j++) {
-            if (!layout_has(&layouts[i], j))
-                continue;
-            used += (size_t)snprintf(out + used, len - used, "%s%s", separator,
+        for (int j = 0; j < layouts[i].width && used < len; j++)
+            used += (size_t)snprintf(out + used, len - used, "%s%s", j ? "," : "",
                                      layouts[i].columns[j].header);
-            separator = ",";
-        }
         if (used < len)
             used += (size_t)snprintf(out + used, len - used, ")");
     }
@@ -278,7 +249,7 @@ static void detect_layout(csv_reader *r) {
     char found[256] = "";
     size_t used = 0;
     for (int i = 0; i < r->nfields && i < CSV_MAX_FIELDS && used < sizeof found - 8; i++) {
-        csv_cell cell = cell_at(r, i);
+        csv_cell cell = r->cells[i];
         char quoted[64];
         text_quote_for_message(quoted, sizeof quoted, cell.text ? cell.text : "", cell.len, 32);
         used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", i ? "," : "", quoted);
@@ -371,14 +342,14 @@ static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, reje
     char detail[128];
     passenger_init(p);
     memset(text, 0, sizeof *text);
-    if (r->nfields != layout_width(r->layout)) {
-        snprintf(detail, sizeof detail, "expected %d fields, found %d", layout_width(r->layout),
+    if (r->nfields != r->layout->width) {
+        snprintf(detail, sizeof detail, "expected %d fields, found %d", r->layout->width,
                  r->nfields);
         return reject(why, NULL, detail);
     }
     for (int i = 0; i < r->nfields; i++) {
         const layout_column *col = &r->layout->columns[r->file_to_layout[i]];
-        if (parse_cell(col, cell_at(r, i), p, text, why) != 0)
+        if (parse_cell(col, r->cells[i], p, text, why) != 0)
             return -1;
     }
     if (r->layout->id == LAYOUT_PEOPLE) {
