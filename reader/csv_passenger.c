@@ -361,26 +361,19 @@ static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, reje
     return 0;
 }
 
-/* 1 when id was seen before; records it otherwise. Past the page budget, stops checking and
- * flags the reader so the loader finishes the check in SQL. */
+/* 1 when id was seen before; records it otherwise. Past the page budget (or out of memory),
+ * stops checking and flags the reader so the loader finishes the check in SQL. */
 static int seen_before(csv_reader *r, int32_t id) {
     uint32_t page = (uint32_t)id >> ID_PAGE_BITS;
     uint32_t bit = (uint32_t)id & ((1u << ID_PAGE_BITS) - 1);
-    if (!r->id_pages && !(r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages))) {
+    if (!r->id_pages)
+        r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages);
+    if (r->id_pages && !r->id_pages[page] && r->id_pages_used < ID_PAGES_MAX &&
+        (r->id_pages[page] = calloc((1u << ID_PAGE_BITS) / 8, 1)))
+        r->id_pages_used++;
+    if (!r->id_pages || !r->id_pages[page]) {
         r->duplicates_unchecked = 1;
         return 0;
-    }
-    if (!r->id_pages[page]) {
-        if (r->id_pages_used >= ID_PAGES_MAX) {
-            r->duplicates_unchecked = 1;
-            return 0;
-        }
-        r->id_pages[page] = calloc((1u << ID_PAGE_BITS) / 8, 1);
-        if (!r->id_pages[page]) {
-            r->duplicates_unchecked = 1;
-            return 0;
-        }
-        r->id_pages_used++;
     }
     uint8_t *byte = &r->id_pages[page][bit >> 3];
     uint8_t mask = (uint8_t)(1u << (bit & 7));
@@ -402,10 +395,9 @@ static void handle_data_record(csv_reader *r) {
     rejection why = {NULL, ""};
     r->rows++;
     int rc = validate_record(r, &p, &text, &why);
-    if (rc == 0 && seen_before(r, p.id)) {
-        rc = reject(&why, r->layout->id == LAYOUT_PEOPLE ? NULL : "PassengerId",
-                    "duplicate id: appears earlier in this file");
-    }
+    /* people-887 ids are assigned in row order: only a file's own PassengerIds can repeat. */
+    if (rc == 0 && seen_before(r, p.id))
+        rc = reject(&why, "PassengerId", "duplicate id: appears earlier in this file");
     size_t raw_len = r->raw_len; /* the record without its line terminator */
     while (raw_len > 0 && (r->raw[raw_len - 1] == '\n' || r->raw[raw_len - 1] == '\r'))
         raw_len--;
