@@ -162,10 +162,9 @@ csv_layout csv_reader_layout(const csv_reader *r) {
 }
 
 const char *csv_layout_name(csv_layout layout) {
-    for (int i = 0; i < LAYOUT_COUNT; i++) {
+    for (int i = 0; i < LAYOUT_COUNT; i++)
         if (layouts[i].id == layout)
             return layouts[i].name;
-    }
     return "unknown";
 }
 
@@ -279,63 +278,54 @@ static int reject(rejection *why, const char *field, const char *detail) {
     return -1;
 }
 
+/* Parses a non-empty cell of column into p (and text), or -1 with detail. */
+static int parse_value(int column, csv_cell cell, passenger *p, csv_row_text *text, char *detail,
+                       size_t dlen) {
+    switch (column) {
+    case COL_ID:
+        return passenger_parse_id(cell.text, cell.len, &p->id, detail, dlen);
+    case COL_SURVIVED:
+        return passenger_parse_survived(cell.text, cell.len, &p->survived, detail, dlen);
+    case COL_PCLASS:
+        return passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, dlen);
+    case COL_SEX:
+        return passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, dlen);
+    case COL_AGE:
+        text->age = cell;
+        return passenger_parse_age(cell.text, cell.len, &p->age, detail, dlen);
+    case COL_SIBSP:
+        return passenger_parse_family(cell.text, cell.len, &p->sibsp, detail, dlen);
+    case COL_PARCH:
+        return passenger_parse_family(cell.text, cell.len, &p->parch, detail, dlen);
+    case COL_FARE:
+        text->fare = cell;
+        return passenger_parse_fare(cell.text, cell.len, &p->fare, detail, dlen);
+    case COL_EMBARKED:
+        return passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, dlen);
+    case COL_NAME:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_NAME_MAX, p->name, detail, dlen);
+    case COL_TICKET:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_TICKET_MAX, p->ticket, detail,
+                                    dlen);
+    case COL_CABIN:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_CABIN_MAX, p->cabin, detail,
+                                    dlen);
+    }
+    return 0;
+}
+
 /* Validates one cell into p; the column's header name is used in messages. An empty cell is
  * unknown (left as passenger_init set it) unless the column is required. */
 static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv_row_text *text,
                       rejection *why) {
     char detail[200];
-    const char *field = col->header;
-    int rc = 0;
     int required = col->column == COL_ID || col->column == COL_PCLASS || col->column == COL_NAME ||
                    col->column == COL_SEX || col->column == COL_SIBSP || col->column == COL_PARCH;
     if (!cell.text)
-        return required ? reject(why, field, "required but empty") : 0;
-    switch (col->column) {
-    case COL_ID:
-        rc = passenger_parse_id(cell.text, cell.len, &p->id, detail, sizeof detail);
-        break;
-    case COL_SURVIVED:
-        rc = passenger_parse_survived(cell.text, cell.len, &p->survived, detail, sizeof detail);
-        break;
-    case COL_PCLASS:
-        rc = passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, sizeof detail);
-        break;
-    case COL_SEX:
-        rc = passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, sizeof detail);
-        break;
-    case COL_AGE:
-        rc = passenger_parse_age(cell.text, cell.len, &p->age, detail, sizeof detail);
-        text->age = cell;
-        break;
-    case COL_SIBSP:
-        rc = passenger_parse_family(cell.text, cell.len, &p->sibsp, detail, sizeof detail);
-        break;
-    case COL_PARCH:
-        rc = passenger_parse_family(cell.text, cell.len, &p->parch, detail, sizeof detail);
-        break;
-    case COL_FARE:
-        rc = passenger_parse_fare(cell.text, cell.len, &p->fare, detail, sizeof detail);
-        text->fare = cell;
-        break;
-    case COL_EMBARKED:
-        rc = passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, sizeof detail);
-        break;
-    case COL_NAME:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_NAME_MAX, p->name, detail,
-                                  sizeof detail);
-        break;
-    case COL_TICKET:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_TICKET_MAX, p->ticket, detail,
-                                  sizeof detail);
-        break;
-    case COL_CABIN:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_CABIN_MAX, p->cabin, detail,
-                                  sizeof detail);
-        break;
-    default:
-        break;
-    }
-    return rc == 0 ? 0 : reject(why, field, detail);
+        return required ? reject(why, col->header, "required but empty") : 0;
+    if (parse_value(col->column, cell, p, text, detail, sizeof detail) != 0)
+        return reject(why, col->header, detail);
+    return 0;
 }
 
 static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, rejection *why) {
@@ -399,7 +389,7 @@ static void handle_data_record(csv_reader *r) {
     if (rc == 0 && seen_before(r, p.id))
         rc = reject(&why, "PassengerId", "duplicate id: appears earlier in this file");
     size_t raw_len = r->raw_len; /* the record without its line terminator */
-    while (raw_len > 0 && (r->raw[raw_len - 1] == '\n' || r->raw[raw_len - 1] == '\r'))
+    while (raw_len > 0 && is_line_end((unsigned char)r->raw[raw_len - 1]))
         raw_len--;
     int stop = rc == 0 ? r->cb.on_row(&p, &text, r->record_line, r->cb.arg)
                        : r->cb.on_reject(r->record_line, why.field, why.reason, r->raw, raw_len,
@@ -411,13 +401,9 @@ static void handle_data_record(csv_reader *r) {
 static void on_record_end(int terminator, void *arg) {
     (void)terminator;
     csv_reader *r = arg;
-    if (r->failed) {
-        reset_record(r);
-        return;
-    }
-    if (!r->layout)
+    if (!r->failed && !r->layout)
         detect_layout(r);
-    else
+    else if (!r->failed)
         handle_data_record(r);
     reset_record(r);
 }
@@ -433,12 +419,9 @@ static void append_raw(csv_reader *r, const char *data, size_t len) {
     r->raw_len += take;
 }
 
-static int is_blank_line(const char *data, size_t len) {
-    return len == 1 && (data[0] == '\n' || data[0] == '\r');
-}
-
-static int parse_segment(csv_reader *r, const char *data, size_t len) {
-    if (!(r->raw_len == 0 && is_blank_line(data, len)))
+static void parse_segment(csv_reader *r, const char *data, size_t len) {
+    int blank_line = r->raw_len == 0 && len == 1 && is_line_end((unsigned char)data[0]);
+    if (!blank_line)
         append_raw(r, data, len);
     if (csv_parse(&r->parser, data, len, on_field, on_record_end, r) != len) {
         char message[256];
@@ -456,54 +439,52 @@ static int parse_segment(csv_reader *r, const char *data, size_t len) {
         r->lines_done++;
     if (len > 0)
         r->after_cr = last == '\r';
-    return r->failed ? -1 : 0;
 }
 
 /* Length of the segment up to and including the first CR or LF (or all of it). */
 static size_t segment_length(const char *data, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n' || data[i] == '\r')
+    for (size_t i = 0; i < len; i++)
+        if (is_line_end((unsigned char)data[i]))
             return i + 1;
-    }
     return len;
 }
 
 /* Splits data at line ends so each record's first line is known and no two records share a
  * segment. */
-static int parse_lines(csv_reader *r, const char *data, size_t len) {
+static void parse_lines(csv_reader *r, const char *data, size_t len) {
     while (len > 0 && !r->failed) {
         size_t segment = segment_length(data, len);
-        if (parse_segment(r, data, segment) != 0)
-            return -1;
+        parse_segment(r, data, segment);
         data += segment;
         len -= segment;
     }
-    return r->failed ? -1 : 0;
 }
 
 /* A UTF-8 byte order mark (as Excel writes) is not part of the first header name. */
-static int feed_bom_prefix(csv_reader *r, const char **data, size_t *len) {
+static void feed_bom_prefix(csv_reader *r, const char **data, size_t *len) {
     while (!r->bom_checked && *len > 0 && r->bom_len < 3) {
         r->bom[r->bom_len++] = (unsigned char)**data;
         (*data)++;
         (*len)--;
     }
     if (r->bom_checked || r->bom_len < 3)
-        return 0;
+        return;
     r->bom_checked = 1;
-    if (memcmp(r->bom, "\xEF\xBB\xBF", 3) == 0)
-        return 0;
-    return parse_lines(r, (const char *)r->bom, r->bom_len);
+    if (memcmp(r->bom, "\xEF\xBB\xBF", 3) != 0)
+        parse_lines(r, (const char *)r->bom, r->bom_len);
+}
+
+/* 0, or -1 with the failure that stopped the read in err. */
+static int outcome(const csv_reader *r, char *err, size_t errlen) {
+    if (r->failed)
+        snprintf(err, errlen, "%s", r->fatal);
+    return r->failed ? -1 : 0;
 }
 
 int csv_reader_feed(csv_reader *r, const char *data, size_t len, char *err, size_t errlen) {
-    if (!r->failed && feed_bom_prefix(r, &data, &len) == 0)
-        parse_lines(r, data, len);
-    if (r->failed) {
-        snprintf(err, errlen, "%s", r->fatal);
-        return -1;
-    }
-    return 0;
+    feed_bom_prefix(r, &data, &len);
+    parse_lines(r, data, len); /* nothing once the read has failed */
+    return outcome(r, err, errlen);
 }
 
 int csv_reader_finish(csv_reader *r, char *err, size_t errlen) {
@@ -515,9 +496,5 @@ int csv_reader_finish(csv_reader *r, char *err, size_t errlen) {
         csv_fini(&r->parser, on_field, on_record_end, r);
     if (!r->failed && !r->layout)
         fail(r, "the input is empty: no CSV header found");
-    if (r->failed) {
-        snprintf(err, errlen, "%s", r->fatal);
-        return -1;
-    }
-    return 0;
+    return outcome(r, err, errlen);
 }
