@@ -7,7 +7,6 @@
 #include "text.h"
 
 #include <csv.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,8 +68,6 @@ static const layout_def layouts[] = {
     {LAYOUT_TEST, "kaggle-test", kaggle_test_columns, COUNT_OF(kaggle_test_columns)},
     {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns)},
 };
-
-#define LAYOUT_COUNT ((int)(sizeof layouts / sizeof layouts[0]))
 
 /* Seen PassengerIds as a paged bitmap: 2^16 ids per 8 KiB page, pages made on first use, at most
  * ID_PAGES_MAX of them (8 MiB). Dense ids (the normal case) need one page per 65536 rows. */
@@ -148,11 +145,9 @@ void csv_reader_free(csv_reader *r) {
     if (!r)
         return;
     csv_free(&r->parser);
-    if (r->id_pages) {
-        for (int i = 0; i < ID_PAGE_COUNT; i++)
-            free(r->id_pages[i]);
-        free(r->id_pages);
-    }
+    for (int i = 0; r->id_pages && i < ID_PAGE_COUNT; i++)
+        free(r->id_pages[i]);
+    free(r->id_pages);
     free(r->arena);
     free(r);
 }
@@ -162,7 +157,7 @@ csv_layout csv_reader_layout(const csv_reader *r) {
 }
 
 const char *csv_layout_name(csv_layout layout) {
-    for (int i = 0; i < LAYOUT_COUNT; i++)
+    for (int i = 0; i < COUNT_OF(layouts); i++)
         if (layouts[i].id == layout)
             return layouts[i].name;
     return "unknown";
@@ -228,19 +223,18 @@ static int map_header(csv_reader *r, const layout_def *layout) {
 
 static void describe_expected_layouts(char *out, size_t len) {
     size_t used = 0;
-    for (int i = 0; i < LAYOUT_COUNT && used < len; i++) {
+    for (int i = 0; i < COUNT_OF(layouts) && used < len; i++) {
         used += (size_t)snprintf(out + used, len - used, "%s%s (", i ? "; " : "", layouts[i].name);
         for (int j = 0; j < layouts[i].width && used < len; j++)
-            used += (size_t)snprintf(out + used, len - used, "%s%s", j ? "," : "",
-                                     layouts[i].columns[j].header);
-        if (used < len)
-            used += (size_t)snprintf(out + used, len - used, ")");
+            used += (size_t)snprintf(out + used, len - used, "%s%s%s", j ? "," : "",
+                                     layouts[i].columns[j].header,
+                                     j == layouts[i].width - 1 ? ")" : "");
     }
 }
 
 static void detect_layout(csv_reader *r) {
-    for (int i = 0; i < LAYOUT_COUNT; i++) {
-        if (r->nfields <= CSV_MAX_FIELDS && map_header(r, &layouts[i]) == 0) {
+    for (int i = 0; i < COUNT_OF(layouts); i++) {
+        if (map_header(r, &layouts[i]) == 0) { /* no layout is wider than CSV_MAX_FIELDS */
             r->layout = &layouts[i];
             return;
         }
@@ -271,10 +265,8 @@ typedef struct {
 
 static int reject(rejection *why, const char *field, const char *detail) {
     why->field = field;
-    if (field)
-        snprintf(why->reason, sizeof why->reason, "%s: %s", field, detail);
-    else
-        snprintf(why->reason, sizeof why->reason, "%s", detail);
+    snprintf(why->reason, sizeof why->reason, "%s%s%s", field ? field : "", field ? ": " : "",
+             detail);
     return -1;
 }
 
@@ -323,9 +315,8 @@ static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv
                    col->column == COL_SEX || col->column == COL_SIBSP || col->column == COL_PARCH;
     if (!cell.text)
         return required ? reject(why, col->header, "required but empty") : 0;
-    if (parse_value(col->column, cell, p, text, detail, sizeof detail) != 0)
-        return reject(why, col->header, detail);
-    return 0;
+    int rc = parse_value(col->column, cell, p, text, detail, sizeof detail);
+    return rc == 0 ? 0 : reject(why, col->header, detail);
 }
 
 static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, rejection *why) {
@@ -373,12 +364,6 @@ static int seen_before(csv_reader *r, int32_t id) {
     return 0;
 }
 
-static void reset_record(csv_reader *r) {
-    r->nfields = 0;
-    r->arena_used = 0;
-    r->raw_len = 0;
-}
-
 static void handle_data_record(csv_reader *r) {
     passenger p;
     csv_row_text text;
@@ -405,7 +390,9 @@ static void on_record_end(int terminator, void *arg) {
         detect_layout(r);
     else if (!r->failed)
         handle_data_record(r);
-    reset_record(r);
+    r->nfields = 0; /* the next record starts */
+    r->arena_used = 0;
+    r->raw_len = 0;
 }
 
 /* ---- feeding ---- */
