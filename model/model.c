@@ -243,13 +243,14 @@ static json_t *spread_json(const metric_spread *s) {
                      number(s->min), "max", number(s->max));
 }
 
+/* The keys of train_metrics in metrics.train. */
+static const char *const train_metric_keys[4] = {"accuracy", "auc", "log_loss", "brier"};
+
 json_t *model_metrics_json(const titanic_model *m) {
-    json_t *out = json_object();
-    json_object_set_new(out, "train",
-                        json_pack("{s:o, s:o, s:o, s:o}", "accuracy", number(m->train_metrics[0]),
-                                  "auc", number(m->train_metrics[1]), "log_loss",
-                                  number(m->train_metrics[2]), "brier",
-                                  number(m->train_metrics[3])));
+    json_t *out = json_object(), *train = json_object();
+    for (int k = 0; k < 4; k++)
+        json_object_set_new(train, train_metric_keys[k], number(m->train_metrics[k]));
+    json_object_set_new(out, "train", train);
     if (m->has_cv) {
         json_object_set_new(
             out, "cv",
@@ -603,9 +604,8 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
     m->fit.aic = json_number_value(json_object_get(fit, "aic"));
     json_t *metrics = json_object_get(doc, "metrics");
     json_t *train = json_object_get(metrics, "train");
-    const char *keys[4] = {"accuracy", "auc", "log_loss", "brier"};
     for (int k = 0; k < 4; k++)
-        m->train_metrics[k] = json_number_value(json_object_get(train, keys[k]));
+        m->train_metrics[k] = json_number_value(json_object_get(train, train_metric_keys[k]));
     json_t *nested = json_object_get(metrics, "nested");
     if (json_is_object(nested))
         m->nested = json_incref(nested);
