@@ -174,23 +174,26 @@ size_t features_columns(const feature_set *set, const char **names) {
     return n;
 }
 
-/* The title words we know (without their dot), the common ones first. */
-static const struct {
-    const char *word;
-    int title;
-} title_words[] = {{"Mr", TITLE_MR},         {"Mrs", TITLE_MRS},       {"Mme", TITLE_MRS},
-                   {"Miss", TITLE_MISS},     {"Mlle", TITLE_MISS},     {"Ms", TITLE_MISS},
-                   {"Master", TITLE_MASTER}, {"Dr", TITLE_RARE},       {"Rev", TITLE_RARE},
-                   {"Col", TITLE_RARE},      {"Major", TITLE_RARE},    {"Capt", TITLE_RARE},
-                   {"Sir", TITLE_RARE},      {"Lady", TITLE_RARE},     {"Don", TITLE_RARE},
-                   {"Dona", TITLE_RARE},     {"Jonkheer", TITLE_RARE}, {"Countess", TITLE_RARE},
-                   {"Mmes", TITLE_RARE},     {"Mlles", TITLE_RARE}};
+/* Compares the word [w, w+len) to a title, without the trailing dot. */
+static int word_is(const char *w, size_t len, const char *t) {
+    return strlen(t) == len && strncmp(w, t, len) == 0;
+}
 
-/* The title the word [w, w+len) names, or -1. */
 static int title_of_word(const char *w, size_t len) {
-    for (size_t i = 0; i < sizeof title_words / sizeof title_words[0]; i++)
-        if (strlen(title_words[i].word) == len && strncmp(w, title_words[i].word, len) == 0)
-            return title_words[i].title;
+    if (word_is(w, len, "Mr"))
+        return TITLE_MR;
+    if (word_is(w, len, "Mrs") || word_is(w, len, "Mme"))
+        return TITLE_MRS;
+    if (word_is(w, len, "Miss") || word_is(w, len, "Mlle") || word_is(w, len, "Ms"))
+        return TITLE_MISS;
+    if (word_is(w, len, "Master"))
+        return TITLE_MASTER;
+    static const char *const rare[] = {"Dr",       "Rev",  "Col",  "Major", "Capt",
+                                       "Sir",      "Lady", "Don",  "Dona",  "Jonkheer",
+                                       "Countess", "Mmes", "Mlles"};
+    for (size_t i = 0; i < sizeof rare / sizeof rare[0]; i++)
+        if (word_is(w, len, rare[i]))
+            return TITLE_RARE;
     return -1;
 }
 
