@@ -308,10 +308,6 @@ int features_title_for_sex(int title, int sex) {
 
 /* ---- rows ---- */
 
-static double female_value(int sex) {
-    return sex == SEX_FEMALE ? 1.0 : sex == SEX_MALE ? 0.0 : 0.5;
-}
-
 static int effective_title(const feature_state *st, const feature_input *in) {
     if (in->title >= 0)
         return features_title_for_sex(in->title, in->sex);
@@ -344,18 +340,12 @@ static void features_wc_evidence(const feature_state *st, const passenger *p, gr
     ev->survivors = g->survivors;
 }
 
-/* Women whose family's other women and boys all died; boys whose family's all lived. */
-static void wc_columns(const feature_state *st, const feature_input *in, const group_evidence *ev,
-                       double *died, double *lived) {
-    int known = ev->labelled > 0;
-    *died = known && ev->survivors == 0 && in->sex == SEX_FEMALE;
-    *lived = known && ev->survivors == ev->labelled && in->sex != SEX_FEMALE &&
-             effective_title(st, in) == TITLE_MASTER;
-}
-
-/* p's fields as features read them (the title parsed from the name once). */
-static void features_input_of(const passenger *p, feature_input *in) {
-    *in = (feature_input){
+void features_row(const feature_state *st, const passenger *p, double *out) {
+    group_evidence wc = {0, 0};
+    if (feature_set_has(&st->set, FEATURE_WC_GROUP))
+        features_wc_evidence(st, p, &wc);
+    /* p's fields as features read them (the title parsed from the name once). */
+    feature_input in = {
         .title = passenger_title(p->name),
         .sex = p->sex,
         .pclass = p->pclass,
@@ -366,14 +356,6 @@ static void features_input_of(const passenger *p, feature_input *in) {
         .fare = p->fare,
         .embarked = p->embarked,
     };
-}
-
-void features_row(const feature_state *st, const passenger *p, double *out) {
-    group_evidence wc = {0, 0};
-    if (feature_set_has(&st->set, FEATURE_WC_GROUP))
-        features_wc_evidence(st, p, &wc);
-    feature_input in;
-    features_input_of(p, &in);
     features_row_with_evidence(st, &in, &wc, out);
 }
 
@@ -381,7 +363,7 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
                                 const group_evidence *wc, double *out) {
     size_t k = 0;
     out[k++] = 1.0;
-    double female = female_value(p->sex);
+    double female = p->sex == SEX_FEMALE ? 1.0 : p->sex == SEX_MALE ? 0.0 : 0.5;
     double p2 = p->pclass == 2, p3 = p->pclass == 3;
     for (int i = 0; i < st->set.count; i++) {
         switch (st->set.groups[i]) {
@@ -435,10 +417,14 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
         case FEATURE_CABIN_KNOWN:
             out[k++] = p->cabin_known;
             break;
-        case FEATURE_WC_GROUP:
-            wc_columns(st, p, wc, &out[k], &out[k + 1]);
-            k += 2;
+        case FEATURE_WC_GROUP: {
+            /* Women whose family's other women and boys all died; boys whose family's all lived. */
+            int known = wc->labelled > 0;
+            out[k++] = known && wc->survivors == 0 && p->sex == SEX_FEMALE;
+            out[k++] = known && wc->survivors == wc->labelled && p->sex != SEX_FEMALE &&
+                       effective_title(st, p) == TITLE_MASTER;
             break;
+        }
         case FEATURE_BOY:
             out[k++] = p->sex == SEX_MALE && p->age < 14.5; /* false for an unknown (NAN) age */
             break;
