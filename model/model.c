@@ -34,13 +34,6 @@ struct titanic_model {
     titanic_model *form;     /* the model for requests without a name (an app's form), or NULL */
 };
 
-static void now_iso8601(char out[32]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 void model_free(titanic_model *m) {
     if (!m)
         return;
@@ -220,7 +213,10 @@ titanic_model *model_assemble(const feature_state *state, const logit_parameter 
     m->training_rows = training_rows;
     snprintf(m->training_sha256, sizeof m->training_sha256, "%s", training_sha256);
     memcpy(m->train_metrics, train_metrics, sizeof m->train_metrics);
-    now_iso8601(m->created);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return m;
 }
 

@@ -154,23 +154,16 @@ void feature_set_format(const feature_set *set, char *buf, size_t len) {
                                  group_table[set->groups[i]].name);
 }
 
-static size_t group_columns(feature_group g, const char **names) {
-    size_t n = 0;
-    while (n < 4 && group_table[g].columns[n]) {
-        if (names)
-            names[n] = group_table[g].columns[n];
-        n++;
-    }
-    return n;
-}
-
 size_t features_columns(const feature_set *set, const char **names) {
-    size_t n = 0;
+    size_t n = 1;
     if (names)
         names[0] = "intercept";
-    n++;
-    for (int i = 0; i < set->count; i++)
-        n += group_columns(set->groups[i], names ? names + n : NULL);
+    for (int i = 0; i < set->count; i++) {
+        const char *const *columns = group_table[set->groups[i]].columns;
+        for (int c = 0; c < 4 && columns[c]; c++, n++)
+            if (names)
+                names[n] = columns[c];
+    }
     return n;
 }
 
