@@ -84,7 +84,7 @@ void model_set_cv(titanic_model *m, const cv_result *cv);
 /* Temperature scaling: P = 1 / (1 + exp(-t * eta)). 1 means none. */
 void model_set_temperature(titanic_model *m, double t);
 /* The nested cross-validation record (metrics.nested in the document; the model takes the
- * reference). NULL when the model has none (documents before format 2). */
+ * reference). NULL when the model has none. */
 void model_set_nested(titanic_model *m, json_t *nested);
 json_t *model_nested(const titanic_model *m);
 void model_set_version(titanic_model *m, int version);
