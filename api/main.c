@@ -65,7 +65,7 @@ static void usage(void) {
         "  REQUEST_TIMEOUT_SECONDS (30: header and body of a request)\n"
         "  CONNECTION_TIMEOUT_SECONDS (15)  HEADER_BYTES (8192)\n"
         "  SHUTDOWN_GRACE_SECONDS (20)  MODEL_POLL_SECONDS (30)  LOG_LEVEL  LOG_FORMAT\n"
-        "  MODEL_DOCUMENT_MAX_BYTES (4194304)  MODEL_TICKET_GROUPS_MAX (50000)\n"
+        "  MODEL_DOCUMENT_MAX_BYTES (4194304)\n"
         "  PREDICTION_MONITORING (1)  MONITOR_LOG_SECONDS (60, 0: no drift summary lines)\n"
         "signals: SIGHUP reloads the model and API_KEYS_FILE; SIGTERM drains in-flight requests\n"
         "and exits 0.");
@@ -87,7 +87,7 @@ static long default_connection_limit(long threads) {
 
 static int read_config(api_config *c, char *err, size_t errlen) {
     long port, threads, body, budget, batch, people, limit, per_ip, timeout, header, reads, doc_max,
-        groups_max, monitoring;
+        monitoring;
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (config_env_long("PORT", 5000, 0, 65535, &port, err, errlen) ||
         config_env_long("THREADS", cpus > 0 ? cpus : 2, 1, 256, &threads, err, errlen) ||
@@ -111,7 +111,6 @@ static int read_config(api_config *c, char *err, size_t errlen) {
         config_env_long("AUTH_REQUIRED_FOR_READS", 0, 0, 1, &reads, err, errlen) ||
         config_env_long("MODEL_DOCUMENT_MAX_BYTES", 4L << 20, 4096, 64L << 20, &doc_max, err,
                         errlen) ||
-        config_env_long("MODEL_TICKET_GROUPS_MAX", 50000, 0, 10000000, &groups_max, err, errlen) ||
         config_env_long("CONNECTION_TIMEOUT_SECONDS", 15, 1, 3600, &timeout, err, errlen) ||
         config_env_long("HEADER_BYTES", 8192, 4096, 1 << 20, &header, err, errlen) ||
         config_env_long("SHUTDOWN_GRACE_SECONDS", 20, 0, 3600, &c->grace_seconds, err, errlen) ||
@@ -135,7 +134,7 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     http_config.max_batch = (int)batch;
     http_config.people_list_max = (size_t)people;
     http_config.reads_need_key = (int)reads;
-    model_holder_limits = (model_limits){(size_t)doc_max, (size_t)groups_max};
+    model_holder_limits = (model_limits){(size_t)doc_max};
     http_config.metrics_separate = c->metrics_port != 0;
     c->keys_file = getenv("API_KEYS_FILE"); /* set but empty is an error (load_keys) */
     return config_database_url(&c->conninfo, err, errlen);

@@ -21,7 +21,7 @@ struct model_ref {
     atomic_int refs;
 };
 
-model_limits model_holder_limits = {4u << 20, 50000};
+model_limits model_holder_limits = {4u << 20};
 
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static model_ref *current;

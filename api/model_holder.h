@@ -28,9 +28,8 @@ void model_ref_retain(model_ref *ref);
 /* Version of the current model (0 when none). */
 int model_holder_version(void);
 
-/* The largest document and ticket-group count the server loads (MODEL_DOCUMENT_MAX_BYTES,
- * MODEL_TICKET_GROUPS_MAX; set before the reloader starts). A model beyond them is refused and
- * the current one kept. */
+/* The largest document the server loads (MODEL_DOCUMENT_MAX_BYTES; set before the reloader
+ * starts). A model beyond it is refused and the current one kept. */
 extern model_limits model_holder_limits;
 
 /* Loads the active model from conn when its version differs from the current one. Returns 1 when

@@ -5,13 +5,14 @@
 #include "errors.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-/* Largest document we parse: the default model's is ~60 KB (mostly ticket groups); a document
- * many times that is not one we wrote. */
+/* Largest document we parse: the default model's is well under a megabyte (mostly woman-child
+ * groups); a document many times that is not one we wrote. */
 #define MODEL_DOCUMENT_MAX (64u * 1024u * 1024u)
 
 struct titanic_model {
@@ -32,13 +33,6 @@ struct titanic_model {
     json_t *nested;          /* metrics.nested, kept as stored so /model shows it unchanged */
     titanic_model *form;     /* the model for requests without a name (an app's form), or NULL */
 };
-
-static void now_iso8601(char out[32]) {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 void model_free(titanic_model *m) {
     if (!m)
@@ -121,7 +115,8 @@ const titanic_model *model_form(const titanic_model *m) {
     return m->form;
 }
 
-const titanic_model *model_answering(const titanic_model *m, const passenger *p) {
+/* m's form model for a passenger without a known title, when m carries one, else m. */
+static const titanic_model *model_answering(const titanic_model *m, const passenger *p) {
     return m->form && passenger_title(p->name) < 0 ? m->form : m;
 }
 
@@ -129,47 +124,14 @@ const char *model_path(const titanic_model *m, const passenger *p) {
     return model_answering(m, p) == m->form ? "form" : "named";
 }
 
-/* The request fields a feature group reads, as bits of input_names. */
+/* The request fields, in the order of their READS_ bits (passenger_features.h). */
 static const char *const input_names[] = {"pclass", "sex",      "age",  "sibsp",  "parch",
                                           "fare",   "embarked", "name", "ticket", "cabin"};
-enum {
-    IN_PCLASS = 1,
-    IN_SEX = 2,
-    IN_AGE = 4,
-    IN_SIBSP = 8,
-    IN_PARCH = 16,
-    IN_FARE = 32,
-    IN_EMBARKED = 64,
-    IN_NAME = 128,
-    IN_TICKET = 256,
-    IN_CABIN = 512
-};
-
-static unsigned group_inputs(feature_group g) {
-    static const unsigned reads[FEATURE_GROUP_COUNT] = {
-        [FEATURE_SEX] = IN_SEX,
-        [FEATURE_PCLASS] = IN_PCLASS,
-        [FEATURE_SEX_PCLASS] = IN_SEX | IN_PCLASS,
-        [FEATURE_TITLE] = IN_NAME | IN_SEX,
-        [FEATURE_AGE] = IN_AGE | IN_NAME | IN_SEX,
-        [FEATURE_AGE_MEDIAN] = IN_AGE,
-        [FEATURE_SIBSP_PARCH] = IN_SIBSP | IN_PARCH,
-        [FEATURE_FAMILY_SIZE] = IN_SIBSP | IN_PARCH,
-        [FEATURE_FARE] = IN_FARE | IN_PCLASS,
-        [FEATURE_LOG_FARE] = IN_FARE | IN_PCLASS,
-        [FEATURE_EMBARKED] = IN_EMBARKED,
-        [FEATURE_CABIN_KNOWN] = IN_CABIN,
-        [FEATURE_TICKET_GROUP] = IN_TICKET,
-        [FEATURE_WC_GROUP] = IN_NAME | IN_TICKET | IN_PCLASS | IN_EMBARKED | IN_SEX,
-        [FEATURE_BOY] = IN_SEX | IN_AGE,
-    };
-    return g < FEATURE_GROUP_COUNT ? reads[g] : 0;
-}
 
 static unsigned model_reads(const titanic_model *m) {
     unsigned bits = 0;
     for (int i = 0; i < m->st.set.count; i++)
-        bits |= group_inputs(m->st.set.groups[i]);
+        bits |= feature_group_reads(m->st.set.groups[i]);
     return bits;
 }
 
@@ -183,7 +145,7 @@ static json_t *input_list(unsigned bits) {
 
 json_t *model_inputs(const titanic_model *m) {
     /* /predict refuses a passenger without class or sex; everything else may be left out. */
-    unsigned required = IN_PCLASS | IN_SEX;
+    unsigned required = READS_PCLASS | READS_SEX;
     unsigned used = model_reads(m) | (m->form ? model_reads(m->form) : 0);
     json_t *out = json_pack("{s:o, s:o, s:o}", "required", input_list(required), "optional",
                             input_list(used & ~required), "named", input_list(model_reads(m)));
@@ -200,13 +162,13 @@ json_t *model_imputed(const titanic_model *m, const passenger *p) {
     const titanic_model *a = model_answering(m, p);
     unsigned reads = model_reads(a);
     json_t *out = json_array();
-    if ((reads & IN_NAME) && passenger_title(p->name) < 0)
+    if ((reads & READS_NAME) && passenger_title(p->name) < 0)
         json_array_append_new(out, json_string("title"));
-    if ((reads & IN_AGE) && isnan(p->age))
+    if ((reads & READS_AGE) && isnan(p->age))
         json_array_append_new(out, json_string("age"));
-    if ((reads & IN_FARE) && isnan(p->fare))
+    if ((reads & READS_FARE) && isnan(p->fare))
         json_array_append_new(out, json_string("fare"));
-    if ((reads & IN_EMBARKED) && !p->embarked)
+    if ((reads & READS_EMBARKED) && !p->embarked)
         json_array_append_new(out, json_string("embarked"));
     return out;
 }
@@ -236,29 +198,25 @@ json_t *model_explain(const titanic_model *m, const passenger *p) {
     return out;
 }
 
-static titanic_model *model_new(const feature_set *set) {
-    titanic_model *m = calloc(1, sizeof *m);
-    if (!m)
-        return NULL;
-    m->ncols = features_columns(set, m->names);
-    m->threshold = MODEL_DEFAULT_THRESHOLD;
-    m->temperature = 1.0;
-    return m;
-}
-
 titanic_model *model_assemble(const feature_state *state, const logit_parameter *param,
                               const logit_result *fit, size_t training_rows,
                               const char *training_sha256, const double train_metrics[4]) {
-    titanic_model *m = model_new(&state->set);
+    titanic_model *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
+    m->ncols = features_columns(&state->set, m->names);
+    m->threshold = MODEL_DEFAULT_THRESHOLD;
+    m->temperature = 1.0;
     m->st = *state;
     m->fit = *fit;
     m->param = *param;
     m->training_rows = training_rows;
     snprintf(m->training_sha256, sizeof m->training_sha256, "%s", training_sha256);
     memcpy(m->train_metrics, train_metrics, sizeof m->train_metrics);
-    now_iso8601(m->created);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(m->created, sizeof m->created, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return m;
 }
 
@@ -281,13 +239,14 @@ static json_t *spread_json(const metric_spread *s) {
                      number(s->min), "max", number(s->max));
 }
 
+/* The keys of train_metrics in metrics.train. */
+static const char *const train_metric_keys[4] = {"accuracy", "auc", "log_loss", "brier"};
+
 json_t *model_metrics_json(const titanic_model *m) {
-    json_t *out = json_object();
-    json_object_set_new(out, "train",
-                        json_pack("{s:o, s:o, s:o, s:o}", "accuracy", number(m->train_metrics[0]),
-                                  "auc", number(m->train_metrics[1]), "log_loss",
-                                  number(m->train_metrics[2]), "brier",
-                                  number(m->train_metrics[3])));
+    json_t *out = json_object(), *train = json_object();
+    for (int k = 0; k < 4; k++)
+        json_object_set_new(train, train_metric_keys[k], number(m->train_metrics[k]));
+    json_object_set_new(out, "train", train);
     if (m->has_cv) {
         json_object_set_new(
             out, "cv",
@@ -317,7 +276,8 @@ static json_t *imputation_json(const feature_state *st) {
         "2", st->fare_by_pclass[1], "3", st->fare_by_pclass[2], "embarked_mode", port);
 }
 
-static json_t *features_json(const titanic_model *m, int with_tickets) {
+/* whole: the document keeps the woman-child table; the summary (GET /model) only its size. */
+static json_t *features_json(const titanic_model *m, int whole) {
     json_t *groups = json_array();
     for (int i = 0; i < m->st.set.count; i++)
         json_array_append_new(
@@ -333,20 +293,8 @@ static json_t *features_json(const titanic_model *m, int with_tickets) {
                             groups, "columns", columns, "imputation", imputation_json(&m->st),
                             "levels", "title", titles, "pclass", 1, 2, 3, "embarked", "C", "Q", "S",
                             "sex", "male", "female", "other");
-    if (with_tickets) {
-        json_t *tickets = json_array();
-        for (size_t i = 0; i < m->st.ticket_count; i++) {
-            const ticket_count *t = &m->st.tickets[i];
-            json_array_append_new(
-                tickets, json_pack("[s, i, i]", t->ticket, (int)t->passengers, (int)t->survivors));
-        }
-        json_object_set_new(out, "ticket_groups", tickets);
-    } else {
-        json_object_set_new(out, "ticket_group_count",
-                            json_integer((json_int_t)m->st.ticket_count));
-    }
     if (feature_set_has(&m->st.set, FEATURE_WC_GROUP)) {
-        if (with_tickets) {
+        if (whole) {
             json_t *groups = json_array();
             for (size_t i = 0; i < m->st.wc_count; i++) {
                 const wc_group_count *g = &m->st.wc_groups[i];
@@ -385,16 +333,16 @@ static json_t *fit_json(const titanic_model *m) {
                      "null_deviance", m->fit.null_deviance, "aic", m->fit.aic);
 }
 
-static json_t *document_json(const titanic_model *m, int with_tickets) {
+static json_t *document_json(const titanic_model *m, int whole) {
     json_t *doc =
         json_pack("{s:s, s:i, s:i, s:s, s:o, s:o, s:f, s:o, s:o, s:o, s:{s:I, s:s}}", "format",
                   MODEL_FORMAT, "format_version", MODEL_FORMAT_VERSION, "version", m->version,
-                  "created", m->created, "features", features_json(m, with_tickets), "coefficients",
+                  "created", m->created, "features", features_json(m, whole), "coefficients",
                   coefficients_json(m), "threshold", m->threshold, "calibration",
                   calibration_json(m), "fit", fit_json(m), "metrics", model_metrics_json(m),
                   "training", "rows", (json_int_t)m->training_rows, "sha256", m->training_sha256);
     if (doc && m->form)
-        json_object_set_new(doc, "form", document_json(m->form, with_tickets));
+        json_object_set_new(doc, "form", document_json(m->form, whole));
     return doc;
 }
 
@@ -432,14 +380,23 @@ json_t *model_summary(const titanic_model *m) {
 
 /* ---- reading the document ---- */
 
+/* errorf, then -1: a reader refuses in one statement. */
+static int refuse(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
+static int refuse(char *err, size_t errlen, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) /* as errorf */
+        vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* A finite number at key in obj, or -1 with err naming where. */
 static int get_number(json_t *obj, const char *key, const char *where, double *out, char *err,
                       size_t errlen) {
     json_t *v = json_object_get(obj, key);
-    if (!json_is_number(v) || !isfinite(json_number_value(v))) {
-        errorf(err, errlen, "model document: %s.%s must be a finite number", where, key);
-        return -1;
-    }
+    if (!json_is_number(v) || !isfinite(json_number_value(v)))
+        return refuse(err, errlen, "model document: %s.%s must be a finite number", where, key);
     *out = json_number_value(v);
     return 0;
 }
@@ -453,48 +410,39 @@ static int title_from_name(const char *s) {
 
 static int read_groups(titanic_model *m, json_t *features, char *err, size_t errlen) {
     json_t *groups = json_object_get(features, "groups");
-    if (!json_is_array(groups) || json_array_size(groups) > FEATURE_GROUP_COUNT) {
-        errorf(err, errlen, "model document: features.groups must be an array of at most %d groups",
-               FEATURE_GROUP_COUNT);
-        return -1;
-    }
+    if (!json_is_array(groups) || json_array_size(groups) > FEATURE_GROUP_COUNT)
+        return refuse(err, errlen,
+                      "model document: features.groups must be an array of at most %d groups",
+                      FEATURE_GROUP_COUNT);
     char list[512] = "";
     size_t used = 0;
     for (size_t i = 0; i < json_array_size(groups); i++) {
         const char *name = json_string_value(json_object_get(json_array_get(groups, i), "name"));
-        if (!name || strlen(name) > 32) {
-            errorf(err, errlen, "model document: features.groups[%zu].name must be a short string",
-                   i);
-            return -1;
-        }
+        if (!name || strlen(name) > 32)
+            return refuse(err, errlen,
+                          "model document: features.groups[%zu].name must be a short string", i);
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", name);
     }
     feature_set set;
     char why[400];
-    if (used == 0) {
+    if (used == 0)
         set.count = 0;
-    } else if (feature_set_parse(list, &set, why, sizeof why) != 0) {
-        errorf(err, errlen, "model document incompatible with this build: %s", why);
-        return -1;
-    }
+    else if (feature_set_parse(list, &set, why, sizeof why) != 0)
+        return refuse(err, errlen, "model document incompatible with this build: %s", why);
     m->st.set = set;
     m->ncols = features_columns(&set, m->names);
     json_t *columns = json_object_get(features, "columns");
-    if (!json_is_array(columns) || json_array_size(columns) != m->ncols) {
-        errorf(err, errlen,
-               "model document: features.columns must list the %zu columns of groups %s", m->ncols,
-               list);
-        return -1;
-    }
+    if (!json_is_array(columns) || json_array_size(columns) != m->ncols)
+        return refuse(err, errlen,
+                      "model document: features.columns must list the %zu columns of groups %s",
+                      m->ncols, list);
     for (size_t j = 0; j < m->ncols; j++) {
         const char *c = json_string_value(json_array_get(columns, j));
-        if (!c || strcmp(c, m->names[j]) != 0) {
-            errorf(err, errlen,
-                   "model document incompatible: column %zu is \"%s\", this build "
-                   "expects \"%s\"",
-                   j, c ? c : "(not a string)", m->names[j]);
-            return -1;
-        }
+        if (!c || strcmp(c, m->names[j]) != 0)
+            return refuse(err, errlen,
+                          "model document incompatible: column %zu is \"%s\", this build "
+                          "expects \"%s\"",
+                          j, c ? c : "(not a string)", m->names[j]);
     }
     return 0;
 }
@@ -505,12 +453,10 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     json_t *fares = json_object_get(imp, "fare_by_pclass");
     json_t *tsex = json_object_get(imp, "title_for_sex");
     if (!json_is_object(imp) || !json_is_object(by_title) || !json_is_object(fares) ||
-        !json_is_object(tsex)) {
-        errorf(err, errlen,
-               "model document: features.imputation must hold age_by_title, "
-               "fare_by_pclass and title_for_sex objects");
-        return -1;
-    }
+        !json_is_object(tsex))
+        return refuse(err, errlen,
+                      "model document: features.imputation must hold age_by_title, "
+                      "fare_by_pclass and title_for_sex objects");
     for (int t = 0; t < TITLE_COUNT; t++)
         if (get_number(by_title, title_name(t), "features.imputation.age_by_title",
                        &m->st.age_by_title[t], err, errlen) != 0)
@@ -524,95 +470,36 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
         return -1;
     int tm = title_from_name(json_string_value(json_object_get(tsex, "male")));
     int tf = title_from_name(json_string_value(json_object_get(tsex, "female")));
-    if (tm < 0 || tf < 0) {
-        errorf(err, errlen,
-               "model document: features.imputation.title_for_sex must name a title "
-               "(Mr, Mrs, Miss, Master, Rare) for male and female");
-        return -1;
-    }
+    if (tm < 0 || tf < 0)
+        return refuse(err, errlen,
+                      "model document: features.imputation.title_for_sex must name a title "
+                      "(Mr, Mrs, Miss, Master, Rare) for male and female");
     m->st.title_for_sex[SEX_MALE] = tm;
     m->st.title_for_sex[SEX_FEMALE] = tf;
     const char *port = json_string_value(json_object_get(imp, "embarked_mode"));
-    if (!port || strlen(port) != 1 || !strchr("CQS", port[0])) {
-        errorf(err, errlen, "model document: features.imputation.embarked_mode must be C, Q or S");
-        return -1;
-    }
+    if (!port || strlen(port) != 1 || !strchr("CQS", port[0]))
+        return refuse(err, errlen,
+                      "model document: features.imputation.embarked_mode must be C, Q or S");
     m->st.embarked_mode = port[0];
-    return 0;
-}
-
-/* One [text, count >= 1, 0 <= part <= count] entry i of features.table (ticket_groups,
- * wc_groups), whose fields are named in the message when it is not one. */
-static int read_count_entry(json_t *e, const char *table, size_t i, const char *fields,
-                            size_t max_text, const char **text, int32_t *count, int32_t *part,
-                            char *err, size_t errlen) {
-    *text = json_string_value(json_array_get(e, 0));
-    json_t *nc = json_array_get(e, 1), *np = json_array_get(e, 2);
-    if (!*text || !**text || strlen(*text) > max_text || !json_is_integer(nc) ||
-        !json_is_integer(np) || json_integer_value(nc) < 1 || json_integer_value(nc) > 2147483647 ||
-        json_integer_value(np) < 0 || json_integer_value(np) > json_integer_value(nc)) {
-        errorf(err, errlen, "model document: features.%s[%zu] must be [%s]", table, i, fields);
-        return -1;
-    }
-    *count = (int32_t)json_integer_value(nc);
-    *part = (int32_t)json_integer_value(np);
-    return 0;
-}
-
-static int read_tickets(titanic_model *m, json_t *features, size_t max_groups, char *err,
-                        size_t errlen) {
-    json_t *tickets = json_object_get(features, "ticket_groups");
-    if (!tickets)
-        return 0;
-    size_t n = json_array_size(tickets);
-    if (!json_is_array(tickets)) {
-        errorf(err, errlen, "model document: features.ticket_groups must be an array");
-        return -1;
-    }
-    if (n > max_groups) {
-        errorf(err, errlen, "model document: %zu ticket groups exceed the limit of %zu", n,
-               max_groups);
-        return -1;
-    }
-    m->st.tickets = calloc(n ? n : 1, sizeof *m->st.tickets);
-    if (!m->st.tickets) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ticket_count *tc = &m->st.tickets[i];
-        const char *t;
-        if (read_count_entry(json_array_get(tickets, i), "ticket_groups", i,
-                             "ticket, passengers >= 1, 0 <= survivors <= passengers",
-                             PASSENGER_TICKET_MAX, &t, &tc->passengers, &tc->survivors, err,
-                             errlen) != 0)
-            return -1;
-        snprintf(tc->ticket, sizeof tc->ticket, "%s", t);
-    }
-    m->st.ticket_count = n;
-    qsort(m->st.tickets, n, sizeof *m->st.tickets, features_compare_tickets);
-    for (size_t i = 1; i < n; i++) {
-        if (strcmp(m->st.tickets[i - 1].ticket, m->st.tickets[i].ticket) == 0) {
-            errorf(err, errlen,
-                   "model document: ticket \"%s\" appears twice in features.ticket_groups",
-                   m->st.tickets[i].ticket);
-            return -1;
-        }
-    }
     return 0;
 }
 
 /* One [key, labelled >= 1, 0 <= survivors <= labelled] entry of features.wc_groups. */
 static int read_wc_entry(json_t *e, size_t i, wc_group_count *g, char *err, size_t errlen) {
-    const char *k;
-    if (read_count_entry(e, "wc_groups", i, "family key, labelled >= 1, 0 <= survivors <= labelled",
-                         FEATURES_FAMILY_KEY_MAX, &k, &g->labelled, &g->survivors, err,
-                         errlen) != 0)
-        return -1;
-    if (!(g->key = strdup(k))) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
+    const char *k = json_string_value(json_array_get(e, 0));
+    json_t *nl = json_array_get(e, 1), *ns = json_array_get(e, 2);
+    if (!k || !*k || strlen(k) > FEATURES_FAMILY_KEY_MAX || !json_is_integer(nl) ||
+        !json_is_integer(ns) || json_integer_value(nl) < 1 || json_integer_value(nl) > 2147483647 ||
+        json_integer_value(ns) < 0 || json_integer_value(ns) > json_integer_value(nl))
+        return refuse(
+            err, errlen,
+            "model document: features.wc_groups[%zu] must be [family key, labelled >= 1, 0 <= "
+            "survivors <= labelled]",
+            i);
+    if (!(g->key = strdup(k)))
+        return refuse(err, errlen, "out of memory");
+    g->labelled = (int32_t)json_integer_value(nl);
+    g->survivors = (int32_t)json_integer_value(ns);
     g->hash = features_key_hash(k, strlen(k));
     return 0;
 }
@@ -622,25 +509,21 @@ static int read_wc_groups(titanic_model *m, json_t *features, char *err, size_t 
     if (!groups)
         return 0;
     size_t n = json_array_size(groups);
-    if (!json_is_array(groups) || n > FEATURES_WC_GROUPS_MAX) {
-        errorf(err, errlen, "model document: features.wc_groups must be an array of at most %d",
-               FEATURES_WC_GROUPS_MAX);
-        return -1;
-    }
-    if (!(m->st.wc_groups = calloc(n ? n : 1, sizeof *m->st.wc_groups))) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!json_is_array(groups) || n > FEATURES_WC_GROUPS_MAX)
+        return refuse(err, errlen,
+                      "model document: features.wc_groups must be an array of at most %d",
+                      FEATURES_WC_GROUPS_MAX);
+    if (!(m->st.wc_groups = calloc(n ? n : 1, sizeof *m->st.wc_groups)))
+        return refuse(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++, m->st.wc_count++)
         if (read_wc_entry(json_array_get(groups, i), i, &m->st.wc_groups[i], err, errlen) != 0)
             return -1;
     qsort(m->st.wc_groups, n, sizeof *m->st.wc_groups, features_compare_wc);
     for (size_t i = 1; i < n; i++) {
-        if (m->st.wc_groups[i - 1].hash == m->st.wc_groups[i].hash) {
-            errorf(err, errlen, "model document: features.wc_groups has two entries for \"%s\"",
-                   m->st.wc_groups[i].key);
-            return -1;
-        }
+        if (m->st.wc_groups[i - 1].hash == m->st.wc_groups[i].hash)
+            return refuse(err, errlen,
+                          "model document: features.wc_groups has two entries for \"%s\"",
+                          m->st.wc_groups[i].key);
     }
     return 0;
 }
@@ -653,47 +536,37 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
     if (!cal || (method && strcmp(method, "none") == 0))
         return 0;
     double t;
-    if (!method || strcmp(method, "temperature") != 0) {
-        errorf(err, errlen,
-               "model document: calibration.method must be \"none\" or \"temperature\"");
-        return -1;
-    }
+    if (!method || strcmp(method, "temperature") != 0)
+        return refuse(err, errlen,
+                      "model document: calibration.method must be \"none\" or \"temperature\"");
     if (get_number(cal, "temperature", "calibration", &t, err, errlen) != 0)
         return -1;
-    if (!(t > 0.0 && t <= 100.0)) {
-        errorf(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
-        return -1;
-    }
+    if (!(t > 0.0 && t <= 100.0))
+        return refuse(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
     m->temperature = t;
     return 0;
 }
 
 static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     json_t *coefs = json_object_get(doc, "coefficients");
-    if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols) {
-        errorf(err, errlen,
-               "model document: coefficients must be an array of %zu entries, one per "
-               "column",
-               m->ncols);
-        return -1;
-    }
+    if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols)
+        return refuse(err, errlen,
+                      "model document: coefficients must be an array of %zu entries, one per "
+                      "column",
+                      m->ncols);
     m->fit.p = m->ncols;
     m->fit.beta = calloc(m->ncols, sizeof(double));
     m->fit.se = calloc(m->ncols, sizeof(double));
     m->fit.z = calloc(m->ncols, sizeof(double));
     m->fit.pvalue = calloc(m->ncols, sizeof(double));
-    if (!m->fit.beta || !m->fit.se || !m->fit.z || !m->fit.pvalue) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!m->fit.beta || !m->fit.se || !m->fit.z || !m->fit.pvalue)
+        return refuse(err, errlen, "out of memory");
     for (size_t j = 0; j < m->ncols; j++) {
         json_t *c = json_array_get(coefs, j);
         const char *name = json_string_value(json_object_get(c, "name"));
-        if (!name || strcmp(name, m->names[j]) != 0) {
-            errorf(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
-                   m->names[j]);
-            return -1;
-        }
+        if (!name || strcmp(name, m->names[j]) != 0)
+            return refuse(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
+                          m->names[j]);
         if (get_number(c, "estimate", name, &m->fit.beta[j], err, errlen) ||
             get_number(c, "std_error", name, &m->fit.se[j], err, errlen) ||
             get_number(c, "z", name, &m->fit.z[j], err, errlen) ||
@@ -727,9 +600,8 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
     m->fit.aic = json_number_value(json_object_get(fit, "aic"));
     json_t *metrics = json_object_get(doc, "metrics");
     json_t *train = json_object_get(metrics, "train");
-    const char *keys[4] = {"accuracy", "auc", "log_loss", "brier"};
     for (int k = 0; k < 4; k++)
-        m->train_metrics[k] = json_number_value(json_object_get(train, keys[k]));
+        m->train_metrics[k] = json_number_value(json_object_get(train, train_metric_keys[k]));
     json_t *nested = json_object_get(metrics, "nested");
     if (json_is_object(nested))
         m->nested = json_incref(nested);
@@ -749,102 +621,92 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
 
 static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     const char *format = json_string_value(json_object_get(doc, "format"));
-    if (!format || strcmp(format, MODEL_FORMAT) != 0) {
-        errorf(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
-               format ? format : "(missing)", MODEL_FORMAT);
-        return -1;
-    }
+    if (!format || strcmp(format, MODEL_FORMAT) != 0)
+        return refuse(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
+                      format ? format : "(missing)", MODEL_FORMAT);
     json_t *fv = json_object_get(doc, "format_version");
-    if (!json_is_integer(fv) || json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN ||
-        json_integer_value(fv) > MODEL_FORMAT_VERSION) {
-        errorf(err, errlen,
-               "model document format_version %lld is not supported by this build "
-               "(reads %d to %d)",
-               json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
-               MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
-        return -1;
-    }
+    if (json_is_integer(fv) && json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN)
+        return refuse(
+            err, errlen,
+            "model document format_version %lld is no longer read by this build (reads %d to "
+            "%d): " MODEL_RETRAIN,
+            (long long)json_integer_value(fv), MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
+    if (!json_is_integer(fv) || json_integer_value(fv) > MODEL_FORMAT_VERSION)
+        return refuse(err, errlen,
+                      "model document format_version %lld is not supported by this build "
+                      "(reads %d to %d)",
+                      json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
+                      MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
     json_t *v = json_object_get(doc, "version");
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647) {
-        errorf(err, errlen, "model document: version must be an integer >= 0");
-        return -1;
-    }
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647)
+        return refuse(err, errlen, "model document: version must be an integer >= 0");
     m->version = (int)json_integer_value(v);
     const char *created = json_string_value(json_object_get(doc, "created"));
     snprintf(m->created, sizeof m->created, "%s", created ? created : "");
     double threshold;
     if (get_number(doc, "threshold", "document", &threshold, err, errlen) != 0)
         return -1;
-    if (!(threshold > 0.0 && threshold < 1.0)) {
-        errorf(err, errlen, "model document: threshold must lie strictly between 0 and 1");
-        return -1;
-    }
+    if (!(threshold > 0.0 && threshold < 1.0))
+        return refuse(err, errlen, "model document: threshold must lie strictly between 0 and 1");
     m->threshold = threshold;
     json_t *training = json_object_get(doc, "training");
     const char *sha = json_string_value(json_object_get(training, "sha256"));
     json_t *rows = json_object_get(training, "rows");
-    if (!sha || strlen(sha) != 64 || !json_is_integer(rows) || json_integer_value(rows) < 0) {
-        errorf(err, errlen, "model document: training must hold rows and a 64-digit sha256");
-        return -1;
-    }
+    if (!sha || strlen(sha) != 64 || !json_is_integer(rows) || json_integer_value(rows) < 0)
+        return refuse(err, errlen, "model document: training must hold rows and a 64-digit sha256");
     snprintf(m->training_sha256, sizeof m->training_sha256, "%s", sha);
     m->training_rows = (size_t)json_integer_value(rows);
     return 0;
 }
 
-/* The model in doc; with_form: doc may carry a form model (one level: a form has none). */
-static titanic_model *model_from_doc(json_t *doc, const model_limits *limits, int with_form,
-                                     char *err, size_t errlen) {
+static int read_features(titanic_model *m, json_t *features, char *err, size_t errlen) {
+    if (!json_is_object(features))
+        return refuse(err, errlen, "model document: features must be an object");
+    if (read_groups(m, features, err, errlen) || read_imputation(m, features, err, errlen) ||
+        read_wc_groups(m, features, err, errlen))
+        return -1;
+    return 0;
+}
+
+static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size_t errlen);
+
+/* doc's form model, when it carries one (only at the top: a form has none). */
+static int read_form(titanic_model *m, json_t *doc, int with_form, char *err, size_t errlen) {
+    json_t *form = json_object_get(doc, "form");
+    if (!form)
+        return 0;
+    if (!with_form || !json_is_object(form))
+        return refuse(err, errlen,
+                      "model document: form must be a model document (and only at the top)");
+    char why[400];
+    if (!(m->form = model_from_doc(form, 0, why, sizeof why)))
+        return refuse(err, errlen, "form model: %s", why);
+    return 0;
+}
+
+/* The model in doc; with_form: doc may carry a form model. */
+static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size_t errlen) {
+    if (!json_is_object(doc)) {
+        errorf(err, errlen, "model document must be a JSON object");
+        return NULL;
+    }
     titanic_model *m = calloc(1, sizeof *m);
     if (!m) {
         errorf(err, errlen, "out of memory");
         return NULL;
     }
-    json_t *features = json_object_get(doc, "features");
-    int rc = 0;
-    if (!json_is_object(doc)) {
-        errorf(err, errlen, "model document must be a JSON object");
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = read_header(m, doc, err, errlen);
-    if (rc == 0 && !json_is_object(features)) {
-        errorf(err, errlen, "model document: features must be an object");
-        rc = -1;
-    }
-    if (rc == 0)
-        rc = read_groups(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_imputation(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_tickets(m, features, limits->max_ticket_groups, err, errlen);
-    if (rc == 0)
-        rc = read_wc_groups(m, features, err, errlen);
-    if (rc == 0)
-        rc = read_calibration(m, doc, err, errlen);
-    if (rc == 0)
-        rc = read_coefficients(m, doc, err, errlen);
-    if (rc == 0)
-        read_descriptive(m, doc);
-    json_t *form = json_object_get(doc, "form");
-    if (rc == 0 && form && (!with_form || !json_is_object(form))) {
-        errorf(err, errlen, "model document: form must be a model document (and only at the top)");
-        rc = -1;
-    } else if (rc == 0 && form) {
-        char why[400];
-        if (!(m->form = model_from_doc(form, limits, 0, why, sizeof why))) {
-            errorf(err, errlen, "form model: %s", why);
-            rc = -1;
-        }
-    }
-    if (rc != 0) {
+    if (read_header(m, doc, err, errlen) ||
+        read_features(m, json_object_get(doc, "features"), err, errlen) ||
+        read_calibration(m, doc, err, errlen) || read_coefficients(m, doc, err, errlen) ||
+        read_form(m, doc, with_form, err, errlen)) {
         model_free(m);
         return NULL;
     }
+    read_descriptive(m, doc);
     return m;
 }
 
-const model_limits model_default_limits = {MODEL_DOCUMENT_MAX, (size_t)-1};
+const model_limits model_default_limits = {MODEL_DOCUMENT_MAX};
 
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
     return model_from_json_limited(text, len, &model_default_limits, err, errlen);
@@ -868,7 +730,7 @@ titanic_model *model_from_json_limited(const char *text, size_t len, const model
                jerr.line, jerr.column);
         return NULL;
     }
-    titanic_model *m = model_from_doc(doc, limits, 1, err, errlen);
+    titanic_model *m = model_from_doc(doc, 1, err, errlen);
     json_decref(doc);
     return m;
 }

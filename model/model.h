@@ -16,11 +16,13 @@
 #include <stddef.h>
 
 /* The document layout this build writes ("format_version"); it reads every version from
- * MODEL_FORMAT_VERSION_MIN on (1: no woman-child groups, calibration or nested CV; 2: no form
- * model), so an older stored model can be activated again. */
+ * MODEL_FORMAT_VERSION_MIN on (2: no form model), so an older stored model can be activated
+ * again. Format 1 (ticket groups, no woman-child groups) is refused with a reason containing
+ * MODEL_RETRAIN: titanic-train replaces such an active model without comparing. */
 #define MODEL_FORMAT "titanic-survival-logit"
 #define MODEL_FORMAT_VERSION 3
-#define MODEL_FORMAT_VERSION_MIN 1
+#define MODEL_FORMAT_VERSION_MIN 2
+#define MODEL_RETRAIN "retrain with titanic-train"
 
 typedef struct titanic_model titanic_model;
 
@@ -29,14 +31,12 @@ typedef struct titanic_model titanic_model;
 /* Parses a model document. NULL with a message naming what is malformed or incompatible. */
 titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen);
 
-/* What a reader accepts: a server caps both so that no stored document can make every replica run
+/* What a reader accepts: a server caps it so that no stored document can make every replica run
  * out of memory at once (parsing costs about 20 times the document's size). */
 typedef struct {
-    size_t max_bytes;         /* document size */
-    size_t max_ticket_groups; /* entries of features.ticket_groups */
+    size_t max_bytes; /* document size */
 } model_limits;
-/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes and any number of ticket groups (the trainer
- * reads back what it wrote). */
+/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes (the trainer reads back what it wrote). */
 extern const model_limits model_default_limits;
 /* model_from_json within limits; a document beyond them is refused with a message saying which. */
 titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
@@ -47,11 +47,10 @@ int model_version(const titanic_model *m);
 /* P(survived). Unknown fields (NAN age/fare, "" name/ticket/cabin, embarked '\0') are imputed
  * exactly as in training; the document's calibration (temperature) is applied. A passenger whose
  * name gives no known title (an app's form sends none) is answered by the document's form model
- * when it carries one (model_answering). */
+ * when it carries one (model_path). */
 double model_predict(const titanic_model *m, const passenger *p);
-/* The model that answers p: m's form model for a passenger without a known title, when m carries
- * one, else m. model_path names it: "named" or "form". */
-const titanic_model *model_answering(const titanic_model *m, const passenger *p);
+/* The model that answers p, "named" or "form" (m's form model for a passenger without a known
+ * title, when m carries one). */
 const char *model_path(const titanic_model *m, const passenger *p);
 /* What the answering model had to impute for p: ["title", "age", "fare", "embarked"], the ones
  * it reads and p lacks. New reference. */
@@ -85,7 +84,7 @@ void model_set_cv(titanic_model *m, const cv_result *cv);
 /* Temperature scaling: P = 1 / (1 + exp(-t * eta)). 1 means none. */
 void model_set_temperature(titanic_model *m, double t);
 /* The nested cross-validation record (metrics.nested in the document; the model takes the
- * reference). NULL when the model has none (documents before format 2). */
+ * reference). NULL when the model has none. */
 void model_set_nested(titanic_model *m, json_t *nested);
 json_t *model_nested(const titanic_model *m);
 void model_set_version(titanic_model *m, int version);

@@ -1,5 +1,5 @@
-/* Feature groups: parsing their names, learning imputation values and ticket groups from training
- * passengers, and writing design rows. See features.h. */
+/* Feature groups: parsing their names, the titles in names, family keys, and writing design rows.
+ * See passenger_features.h. */
 #include "passenger_features.h"
 
 #include "logistic.h"
@@ -10,10 +10,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const group_names[FEATURE_GROUP_COUNT] = {
-    "sex",        "pclass",      "sex_pclass",   "title",    "age",
-    "age_median", "sibsp_parch", "family_size",  "fare",     "log_fare",
-    "embarked",   "cabin_known", "ticket_group", "wc_group", "boy",
+/* One row per group, in feature_group order: its name, the columns it expands to (in the order
+ * features_row writes them) and the request fields it reads. */
+static const struct {
+    const char *name;
+    const char *columns[4];
+    unsigned reads;
+} group_table[FEATURE_GROUP_COUNT] = {
+    {"sex", {"female"}, READS_SEX},
+    {"pclass", {"pclass2", "pclass3"}, READS_PCLASS},
+    {"sex_pclass", {"female:pclass2", "female:pclass3"}, READS_SEX | READS_PCLASS},
+    {"title", {"title_mrs", "title_miss", "title_master", "title_rare"}, READS_NAME | READS_SEX},
+    {"age", {"age"}, READS_AGE | READS_NAME | READS_SEX},
+    {"age_median", {"age"}, READS_AGE},
+    {"sibsp_parch", {"sibsp", "parch"}, READS_SIBSP | READS_PARCH},
+    {"family_size", {"family_small", "family_large"}, READS_SIBSP | READS_PARCH},
+    {"fare", {"fare"}, READS_FARE | READS_PCLASS},
+    {"log_fare", {"log_fare"}, READS_FARE | READS_PCLASS},
+    {"embarked", {"embarked_c", "embarked_q"}, READS_EMBARKED},
+    {"cabin_known", {"cabin_known"}, READS_CABIN},
+    {"wc_group",
+     {"female:wc_died", "boy:wc_lived"},
+     READS_NAME | READS_TICKET | READS_PCLASS | READS_EMBARKED | READS_SEX},
+    {"boy", {"boy"}, READS_SEX | READS_AGE},
 };
 
 static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
@@ -22,8 +41,7 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "female:pclass2, female:pclass3: the sex effect's change in 2nd and 3rd class",
     "title_mrs, title_miss, title_master, title_rare: title from the name (Mlle/Ms = Miss; Mme, "
     "and women with another honorific = Mrs; men's other honorifics (Dr, Rev, Col, ...) = Rare; Mr "
-    "is the base; a name without a known title takes the most common title of the passenger's "
-    "sex)",
+    "is the base; a name without a known title takes the most common title of the passenger's sex)",
     "age: years; when unknown, the median known age of the passenger's title group in training",
     "age: years; when unknown, the median of all known training ages",
     "sibsp, parch: siblings/spouses and parents/children aboard",
@@ -32,28 +50,28 @@ static const char *const group_definitions[FEATURE_GROUP_COUNT] = {
     "fare: the ticket fare; when unknown, the median training fare of the passenger's class",
     "log_fare: log(1 + fare); an unknown fare is imputed as for fare",
     "embarked_c, embarked_q: port of embarkation Cherbourg or Queenstown (Southampton is the "
-    "base); "
-    "when unknown, the most common training port",
+    "base); when unknown, the most common training port",
     "cabin_known: 1 when a cabin is recorded",
-    "ticket_group_survivor, ticket_group_died: other training passengers held the same ticket "
-    "and at least one of them survived / none of them did (a training passenger's own survival "
+    "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its last "
+    "character, port) has other women and boys (title Master) of known survival, and the passenger "
+    "is a woman and they all died / a boy and they all lived (a training passenger's own survival "
     "never counts)",
-    "female:wc_died, boy:wc_lived: the passenger's family (surname, class, ticket without its "
-    "last character, port) has other women and boys (title Master) of known survival, and the "
-    "passenger is a woman and they all died / a boy and they all lived (a training passenger's "
-    "own survival never counts)",
-    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read "
-    "from age and sex only, for requests without a name",
+    "boy: 1 for a male whose age is known and below 14.5 (the ages of the title Master), read from "
+    "age and sex only, for requests without a name",
 };
 
 static const char *const title_names[TITLE_COUNT] = {"Mr", "Mrs", "Miss", "Master", "Rare"};
 
 const char *feature_group_name(feature_group group) {
-    return group < FEATURE_GROUP_COUNT ? group_names[group] : "?";
+    return group < FEATURE_GROUP_COUNT ? group_table[group].name : "?";
 }
 
 const char *feature_group_definition(feature_group group) {
     return group < FEATURE_GROUP_COUNT ? group_definitions[group] : "?";
+}
+
+unsigned feature_group_reads(feature_group group) {
+    return group < FEATURE_GROUP_COUNT ? group_table[group].reads : 0;
 }
 
 const char *title_name(int t) {
@@ -101,18 +119,18 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
         size_t len = strcspn(s, ",");
         int found = -1;
         for (int g = 0; g < FEATURE_GROUP_COUNT; g++)
-            if (strlen(group_names[g]) == len && strncmp(s, group_names[g], len) == 0)
+            if (strlen(group_table[g].name) == len && strncmp(s, group_table[g].name, len) == 0)
                 found = g;
         if (found < 0) {
             snprintf(err, errlen,
                      "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
                      "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, ticket_group, wc_group, boy; or default, reference)",
+                     "cabin_known, wc_group, boy; or default, reference)",
                      (int)(len > 40 ? 40 : len), s);
             return -1;
         }
         if (feature_set_has(set, (feature_group)found)) {
-            snprintf(err, errlen, "feature group \"%s\" given twice", group_names[found]);
+            snprintf(err, errlen, "feature group \"%s\" given twice", group_table[found].name);
             return -1;
         }
         set->groups[set->count++] = (feature_group)found;
@@ -133,44 +151,19 @@ void feature_set_format(const feature_set *set, char *buf, size_t len) {
         buf[0] = '\0';
     for (int i = 0; i < set->count && used < len; i++)
         used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? "," : "",
-                                 group_names[set->groups[i]]);
-}
-
-/* Column names per group, in the order features_row writes them. */
-static size_t group_columns(feature_group g, const char **names) {
-    static const char *const cols[FEATURE_GROUP_COUNT][4] = {
-        {"female"},
-        {"pclass2", "pclass3"},
-        {"female:pclass2", "female:pclass3"},
-        {"title_mrs", "title_miss", "title_master", "title_rare"},
-        {"age"},
-        {"age"},
-        {"sibsp", "parch"},
-        {"family_small", "family_large"},
-        {"fare"},
-        {"log_fare"},
-        {"embarked_c", "embarked_q"},
-        {"cabin_known"},
-        {"ticket_group_survivor", "ticket_group_died"},
-        {"female:wc_died", "boy:wc_lived"},
-        {"boy"},
-    };
-    size_t n = 0;
-    while (n < 4 && cols[g][n]) {
-        if (names)
-            names[n] = cols[g][n];
-        n++;
-    }
-    return n;
+                                 group_table[set->groups[i]].name);
 }
 
 size_t features_columns(const feature_set *set, const char **names) {
-    size_t n = 0;
+    size_t n = 1;
     if (names)
         names[0] = "intercept";
-    n++;
-    for (int i = 0; i < set->count; i++)
-        n += group_columns(set->groups[i], names ? names + n : NULL);
+    for (int i = 0; i < set->count; i++) {
+        const char *const *columns = group_table[set->groups[i]].columns;
+        for (int c = 0; c < 4 && columns[c]; c++, n++)
+            if (names)
+                names[n] = columns[c];
+    }
     return n;
 }
 
@@ -230,9 +223,6 @@ int passenger_title(const char *name) {
 void feature_state_free(feature_state *state) {
     if (!state)
         return;
-    free(state->tickets);
-    state->tickets = NULL;
-    state->ticket_count = 0;
     for (size_t i = 0; i < state->wc_count; i++)
         free(state->wc_groups[i].key);
     free(state->wc_groups);
@@ -305,28 +295,11 @@ int features_compare_wc(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-int features_compare_tickets(const void *a, const void *b) {
-    return strcmp(((const ticket_count *)a)->ticket, ((const ticket_count *)b)->ticket);
-}
-
 int features_title_for_sex(int title, int sex) {
     return title == TITLE_RARE && sex == SEX_FEMALE ? TITLE_MRS : title;
 }
 
-static const ticket_count *features_find_ticket(const feature_state *st, const char *ticket) {
-    if (!ticket[0] || st->ticket_count == 0)
-        return NULL;
-    ticket_count key;
-    memset(&key, 0, sizeof key);
-    snprintf(key.ticket, sizeof key.ticket, "%s", ticket);
-    return bsearch(&key, st->tickets, st->ticket_count, sizeof key, features_compare_tickets);
-}
-
 /* ---- rows ---- */
-
-static double female_value(int sex) {
-    return sex == SEX_FEMALE ? 1.0 : sex == SEX_MALE ? 0.0 : 0.5;
-}
 
 static int effective_title(const feature_state *st, const feature_input *in) {
     if (in->title >= 0)
@@ -360,28 +333,12 @@ static void features_wc_evidence(const feature_state *st, const passenger *p, gr
     ev->survivors = g->survivors;
 }
 
-/* Women whose family's other women and boys all died; boys whose family's all lived. */
-static void wc_columns(const feature_state *st, const feature_input *in, const group_evidence *ev,
-                       double *died, double *lived) {
-    int known = ev->labelled > 0;
-    *died = known && ev->survivors == 0 && in->sex == SEX_FEMALE;
-    *lived = known && ev->survivors == ev->labelled && in->sex != SEX_FEMALE &&
-             effective_title(st, in) == TITLE_MASTER;
-}
-
-/* Other holders of the ticket among the training passengers (format-1 documents only). */
-static void ticket_group(const feature_state *st, const char *ticket, double *survivor,
-                         double *died) {
-    *survivor = *died = 0.0;
-    const ticket_count *t = ticket ? features_find_ticket(st, ticket) : NULL;
-    if (!t || t->passengers <= 0)
-        return;
-    *survivor = t->survivors > 0 ? 1.0 : 0.0;
-    *died = t->survivors == 0 ? 1.0 : 0.0;
-}
-
-void features_input_of(const passenger *p, feature_input *in) {
-    *in = (feature_input){
+void features_row(const feature_state *st, const passenger *p, double *out) {
+    group_evidence wc = {0, 0};
+    if (feature_set_has(&st->set, FEATURE_WC_GROUP))
+        features_wc_evidence(st, p, &wc);
+    /* p's fields as features read them (the title parsed from the name once). */
+    feature_input in = {
         .title = passenger_title(p->name),
         .sex = p->sex,
         .pclass = p->pclass,
@@ -391,16 +348,7 @@ void features_input_of(const passenger *p, feature_input *in) {
         .age = p->age,
         .fare = p->fare,
         .embarked = p->embarked,
-        .ticket = p->ticket,
     };
-}
-
-void features_row(const feature_state *st, const passenger *p, double *out) {
-    group_evidence wc = {0, 0};
-    if (feature_set_has(&st->set, FEATURE_WC_GROUP))
-        features_wc_evidence(st, p, &wc);
-    feature_input in;
-    features_input_of(p, &in);
     features_row_with_evidence(st, &in, &wc, out);
 }
 
@@ -408,7 +356,7 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
                                 const group_evidence *wc, double *out) {
     size_t k = 0;
     out[k++] = 1.0;
-    double female = female_value(p->sex);
+    double female = p->sex == SEX_FEMALE ? 1.0 : p->sex == SEX_MALE ? 0.0 : 0.5;
     double p2 = p->pclass == 2, p3 = p->pclass == 3;
     for (int i = 0; i < st->set.count; i++) {
         switch (st->set.groups[i]) {
@@ -462,14 +410,14 @@ void features_row_with_evidence(const feature_state *st, const feature_input *p,
         case FEATURE_CABIN_KNOWN:
             out[k++] = p->cabin_known;
             break;
-        case FEATURE_TICKET_GROUP:
-            ticket_group(st, p->ticket, &out[k], &out[k + 1]);
-            k += 2;
+        case FEATURE_WC_GROUP: {
+            /* Women whose family's other women and boys all died; boys whose family's all lived. */
+            int known = wc->labelled > 0;
+            out[k++] = known && wc->survivors == 0 && p->sex == SEX_FEMALE;
+            out[k++] = known && wc->survivors == wc->labelled && p->sex != SEX_FEMALE &&
+                       effective_title(st, p) == TITLE_MASTER;
             break;
-        case FEATURE_WC_GROUP:
-            wc_columns(st, p, wc, &out[k], &out[k + 1]);
-            k += 2;
-            break;
+        }
         case FEATURE_BOY:
             out[k++] = p->sex == SEX_MALE && p->age < 14.5; /* false for an unknown (NAN) age */
             break;

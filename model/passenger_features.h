@@ -1,8 +1,8 @@
 /* Features: how a passenger record becomes one row of the design matrix.
  *
- * A model names its features as groups ("sex", "title", "ticket_group", ...); each group expands to
+ * A model names its features as groups ("sex", "title", "wc_group", ...); each group expands to
  * one or more columns. Anything a group needs from the training data (median ages by title, the
- * fare median by class, the most common port, the ticket groups' survival counts) is learned once
+ * fare median by class, the most common port, the families' survival counts) is learned once
  * by the trainer (train_data_learn) and kept in a feature_state, which the model document stores,
  * so prediction from the document imputes exactly as training did. */
 #ifndef TITANIC_PASSENGER_FEATURES_H
@@ -14,21 +14,20 @@
 #include <stdint.h>
 
 typedef enum {
-    FEATURE_SEX,          /* female (other: 0.5) */
-    FEATURE_PCLASS,       /* pclass2, pclass3 */
-    FEATURE_SEX_PCLASS,   /* female:pclass2, female:pclass3 */
-    FEATURE_TITLE,        /* title_mrs, title_miss, title_master, title_rare (Mr is the base) */
-    FEATURE_AGE,          /* age; missing imputed by the median of the passenger's title group */
-    FEATURE_AGE_MEDIAN,   /* age; missing imputed by the overall median (the reference design) */
-    FEATURE_SIBSP_PARCH,  /* sibsp, parch */
-    FEATURE_FAMILY_SIZE,  /* family_small (2-4 aboard together), family_large (5+) */
-    FEATURE_FARE,         /* fare */
-    FEATURE_LOG_FARE,     /* log(1 + fare) */
-    FEATURE_EMBARKED,     /* embarked_c, embarked_q (Southampton is the base) */
-    FEATURE_CABIN_KNOWN,  /* cabin_known */
-    FEATURE_TICKET_GROUP, /* ticket_group_survivor, ticket_group_died: fellow ticket holders */
-    FEATURE_WC_GROUP,     /* female:wc_died, boy:wc_lived: the family's women and boys */
-    FEATURE_BOY,          /* boy: a male under 14.5 by age, the name not read (forms) */
+    FEATURE_SEX,         /* female (other: 0.5) */
+    FEATURE_PCLASS,      /* pclass2, pclass3 */
+    FEATURE_SEX_PCLASS,  /* female:pclass2, female:pclass3 */
+    FEATURE_TITLE,       /* title_mrs, title_miss, title_master, title_rare (Mr is the base) */
+    FEATURE_AGE,         /* age; missing imputed by the median of the passenger's title group */
+    FEATURE_AGE_MEDIAN,  /* age; missing imputed by the overall median (the reference design) */
+    FEATURE_SIBSP_PARCH, /* sibsp, parch */
+    FEATURE_FAMILY_SIZE, /* family_small (2-4 aboard together), family_large (5+) */
+    FEATURE_FARE,        /* fare */
+    FEATURE_LOG_FARE,    /* log(1 + fare) */
+    FEATURE_EMBARKED,    /* embarked_c, embarked_q (Southampton is the base) */
+    FEATURE_CABIN_KNOWN, /* cabin_known */
+    FEATURE_WC_GROUP,    /* female:wc_died, boy:wc_lived: the family's women and boys */
+    FEATURE_BOY,         /* boy: a male under 14.5 by age, the name not read (forms) */
     FEATURE_GROUP_COUNT
 } feature_group;
 
@@ -41,13 +40,6 @@ typedef struct feature_set {
 } feature_set;
 
 typedef enum { TITLE_MR, TITLE_MRS, TITLE_MISS, TITLE_MASTER, TITLE_RARE, TITLE_COUNT } title;
-
-/* Survival counts of one ticket among the training passengers. */
-typedef struct ticket_count {
-    char ticket[PASSENGER_TICKET_MAX + 1];
-    int32_t passengers;
-    int32_t survivors;
-} ticket_count;
 
 /* Longest family key: surname, class digit, ticket stem, port and three separators. */
 #define FEATURES_FAMILY_KEY_MAX (PASSENGER_NAME_MAX + PASSENGER_TICKET_MAX + 8)
@@ -77,15 +69,28 @@ typedef struct feature_state {
     int title_for_sex[2];             /* most common title of men / women, for names with none */
     double fare_by_pclass[3];         /* median fares of classes 1..3 */
     char embarked_mode;               /* most common port */
-    size_t ticket_count;              /* sorted by ticket for bsearch */
-    ticket_count *tickets;
-    size_t wc_count; /* sorted by hash for bsearch */
+    size_t wc_count;                  /* sorted by hash for bsearch */
     wc_group_count *wc_groups;
 } feature_state;
+
+/* The request fields a group reads, as bits. */
+enum {
+    READS_PCLASS = 1,
+    READS_SEX = 2,
+    READS_AGE = 4,
+    READS_SIBSP = 8,
+    READS_PARCH = 16,
+    READS_FARE = 32,
+    READS_EMBARKED = 64,
+    READS_NAME = 128,
+    READS_TICKET = 256,
+    READS_CABIN = 512
+};
 
 const char *feature_group_name(feature_group group);
 /* One sentence defining the group's columns, for the document and the report. */
 const char *feature_group_definition(feature_group group);
+unsigned feature_group_reads(feature_group group);
 const char *title_name(int title);
 
 /* The default model's groups (chosen by cross-validation; docs/model.md) and the plain reference
@@ -114,20 +119,16 @@ int passenger_title(const char *name);
 
 /* What a design row is computed from: the passenger reduced to typed fields, the name to its
  * title. The trainer fills it from its compact rows, prediction from a passenger record
- * (features_input_of), so both build rows by the same code without rebuilding a name. */
+ * (features_row), so both build rows by the same code without rebuilding a name. */
 typedef struct feature_input {
     int title; /* TITLE_*, as passenger_title read it; -1: no name or no known title */
     int sex, pclass, sibsp, parch, cabin_known;
-    double age, fare;   /* NAN: unknown */
-    char embarked;      /* '\0': unknown */
-    const char *ticket; /* ticket_group only (prediction); "" or NULL: none */
+    double age, fare; /* NAN: unknown */
+    char embarked;    /* '\0': unknown */
 } feature_input;
 
-/* p's fields as features read them (the title parsed from the name once). */
-void features_input_of(const passenger *p, feature_input *in);
-
-/* Writes the row of p (features_columns values) for prediction: the family evidence and ticket
- * group from the state's tables. */
+/* Writes the row of p (features_columns values) for prediction: the family evidence from the
+ * state's table. */
 void features_row(const feature_state *state, const passenger *p, double *out);
 
 /* The family key of p, "surname|pclass|ticket without its last character|port" (the surname is
@@ -146,9 +147,6 @@ void features_row_with_evidence(const feature_state *state, const feature_input 
 
 /* Orders wc_group_count entries by hash. */
 int features_compare_wc(const void *a, const void *b);
-
-/* Orders ticket_count entries by ticket (the state's table is sorted so for bsearch). */
-int features_compare_tickets(const void *a, const void *b);
 
 /* A parsed title as the model counts it: women's rare honorifics (Lady, Countess, Dr) are Mrs. */
 int features_title_for_sex(int title, int sex);

@@ -7,7 +7,6 @@
 #include "text.h"
 
 #include <csv.h>
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +39,11 @@ static const layout_column kaggle_columns[] = {
     {"Name", COL_NAME},      {"Sex", COL_SEX},           {"Age", COL_AGE},
     {"SibSp", COL_SIBSP},    {"Parch", COL_PARCH},       {"Ticket", COL_TICKET},
     {"Fare", COL_FARE},      {"Cabin", COL_CABIN},       {"Embarked", COL_EMBARKED}};
+static const layout_column kaggle_test_columns[] = {
+    {"PassengerId", COL_ID}, {"Pclass", COL_PCLASS},    {"Name", COL_NAME},
+    {"Sex", COL_SEX},        {"Age", COL_AGE},          {"SibSp", COL_SIBSP},
+    {"Parch", COL_PARCH},    {"Ticket", COL_TICKET},    {"Fare", COL_FARE},
+    {"Cabin", COL_CABIN},    {"Embarked", COL_EMBARKED}};
 
 static const layout_column people_columns[] = {{"Survived", COL_SURVIVED},
                                                {"Pclass", COL_PCLASS},
@@ -54,41 +58,22 @@ typedef struct {
     csv_layout id;
     const char *name;
     const layout_column *columns;
-    int listed;  /* entries in columns */
-    int without; /* a listed column this layout lacks, or -1 */
+    int width; /* entries in columns: the file's columns */
 } layout_def;
 
 #define COUNT_OF(a) ((int)(sizeof a / sizeof a[0]))
 
 static const layout_def layouts[] = {
-    {LAYOUT_TRAIN, "kaggle-train", kaggle_columns, COUNT_OF(kaggle_columns), -1},
-    {LAYOUT_TEST, "kaggle-test", kaggle_columns, COUNT_OF(kaggle_columns), COL_SURVIVED},
-    {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns), -1},
+    {LAYOUT_TRAIN, "kaggle-train", kaggle_columns, COUNT_OF(kaggle_columns)},
+    {LAYOUT_TEST, "kaggle-test", kaggle_test_columns, COUNT_OF(kaggle_test_columns)},
+    {LAYOUT_PEOPLE, "people-887", people_columns, COUNT_OF(people_columns)},
 };
-
-/* How many columns a file of this layout has. */
-static int layout_width(const layout_def *l) {
-    return l->listed - (l->without >= 0);
-}
-
-/* Whether listed column j belongs to the layout. */
-static int layout_has(const layout_def *l, int j) {
-    return l->columns[j].column != l->without;
-}
-
-#define LAYOUT_COUNT ((int)(sizeof layouts / sizeof layouts[0]))
 
 /* Seen PassengerIds as a paged bitmap: 2^16 ids per 8 KiB page, pages made on first use, at most
  * ID_PAGES_MAX of them (8 MiB). Dense ids (the normal case) need one page per 65536 rows. */
 #define ID_PAGE_BITS 16
 #define ID_PAGE_COUNT (1 << (31 - ID_PAGE_BITS))
 #define ID_PAGES_MAX 1024
-
-typedef struct {
-    size_t off; /* into arena */
-    size_t len; /* bytes kept (at most CSV_FIELD_MAX + 1) */
-    size_t full_len;
-} field_ref;
 
 struct csv_reader {
     struct csv_parser parser;
@@ -98,7 +83,7 @@ struct csv_reader {
     int file_to_layout[CSV_MAX_FIELDS]; /* file column -> index in layout->columns */
     /* the record being parsed */
     int nfields;
-    field_ref fields[CSV_MAX_FIELDS];
+    csv_cell cells[CSV_MAX_FIELDS]; /* in arena; at most CSV_FIELD_MAX + 1 bytes kept */
     char *arena;
     size_t arena_used;
     char raw[CSV_RAW_MAX];
@@ -160,11 +145,9 @@ void csv_reader_free(csv_reader *r) {
     if (!r)
         return;
     csv_free(&r->parser);
-    if (r->id_pages) {
-        for (int i = 0; i < ID_PAGE_COUNT; i++)
-            free(r->id_pages[i]);
-        free(r->id_pages);
-    }
+    for (int i = 0; r->id_pages && i < ID_PAGE_COUNT; i++)
+        free(r->id_pages[i]);
+    free(r->id_pages);
     free(r->arena);
     free(r);
 }
@@ -174,10 +157,9 @@ csv_layout csv_reader_layout(const csv_reader *r) {
 }
 
 const char *csv_layout_name(csv_layout layout) {
-    for (int i = 0; i < LAYOUT_COUNT; i++) {
+    for (int i = 0; i < COUNT_OF(layouts); i++)
         if (layouts[i].id == layout)
             return layouts[i].name;
-    }
     return "unknown";
 }
 
@@ -199,23 +181,11 @@ static void on_field(void *data, size_t len, void *arg) {
     int index = r->nfields++;
     if (index >= CSV_MAX_FIELDS)
         return; /* counted, not kept: the row is rejected for its width */
-    field_ref *f = &r->fields[index];
-    f->off = r->arena_used;
-    f->full_len = data ? len : 0;
-    f->len = f->full_len > CSV_FIELD_MAX ? CSV_FIELD_MAX + 1 : f->full_len;
-    if (f->len)
-        memcpy(r->arena + f->off, data, f->len);
-    r->arena_used += f->len;
-}
-
-static csv_cell cell_at(const csv_reader *r, int file_column) {
-    const field_ref *f = &r->fields[file_column];
-    csv_cell cell = {NULL, 0};
-    if (f->full_len > 0) {
-        cell.text = r->arena + f->off;
-        cell.len = f->len;
-    }
-    return cell;
+    size_t kept = !data ? 0 : len > CSV_FIELD_MAX ? CSV_FIELD_MAX + 1 : len;
+    r->cells[index] = (csv_cell){kept ? r->arena + r->arena_used : NULL, kept};
+    if (kept)
+        memcpy(r->arena + r->arena_used, data, kept);
+    r->arena_used += kept;
 }
 
 /* ---- the header ---- */
@@ -232,14 +202,14 @@ static int header_matches(const char *expected, const char *text, size_t len) {
 
 /* Maps every file column to a distinct column of layout; 0 on a full match. */
 static int map_header(csv_reader *r, const layout_def *layout) {
-    if (r->nfields != layout_width(layout))
+    if (r->nfields != layout->width)
         return -1;
     int used[COL_COUNT] = {0};
     for (int i = 0; i < r->nfields; i++) {
-        csv_cell cell = cell_at(r, i);
+        csv_cell cell = r->cells[i];
         int found = -1;
-        for (int j = 0; j < layout->listed && found < 0; j++) {
-            if (!used[j] && layout_has(layout, j) && cell.text &&
+        for (int j = 0; j < layout->width && found < 0; j++) {
+            if (!used[j] && cell.text &&
                 header_matches(layout->columns[j].header, cell.text, cell.len))
                 found = j;
         }
@@ -253,24 +223,18 @@ static int map_header(csv_reader *r, const layout_def *layout) {
 
 static void describe_expected_layouts(char *out, size_t len) {
     size_t used = 0;
-    for (int i = 0; i < LAYOUT_COUNT && used < len; i++) {
+    for (int i = 0; i < COUNT_OF(layouts) && used < len; i++) {
         used += (size_t)snprintf(out + used, len - used, "%s%s (", i ? "; " : "", layouts[i].name);
-        const char *separator = "";
-        for (int j = 0; j < layouts[i].listed && used < len; j++) {
-            if (!layout_has(&layouts[i], j))
-                continue;
-            used += (size_t)snprintf(out + used, len - used, "%s%s", separator,
-                                     layouts[i].columns[j].header);
-            separator = ",";
-        }
-        if (used < len)
-            used += (size_t)snprintf(out + used, len - used, ")");
+        for (int j = 0; j < layouts[i].width && used < len; j++)
+            used += (size_t)snprintf(out + used, len - used, "%s%s%s", j ? "," : "",
+                                     layouts[i].columns[j].header,
+                                     j == layouts[i].width - 1 ? ")" : "");
     }
 }
 
 static void detect_layout(csv_reader *r) {
-    for (int i = 0; i < LAYOUT_COUNT; i++) {
-        if (r->nfields <= CSV_MAX_FIELDS && map_header(r, &layouts[i]) == 0) {
+    for (int i = 0; i < COUNT_OF(layouts); i++) {
+        if (map_header(r, &layouts[i]) == 0) { /* no layout is wider than CSV_MAX_FIELDS */
             r->layout = &layouts[i];
             return;
         }
@@ -278,7 +242,7 @@ static void detect_layout(csv_reader *r) {
     char found[256] = "";
     size_t used = 0;
     for (int i = 0; i < r->nfields && i < CSV_MAX_FIELDS && used < sizeof found - 8; i++) {
-        csv_cell cell = cell_at(r, i);
+        csv_cell cell = r->cells[i];
         char quoted[64];
         text_quote_for_message(quoted, sizeof quoted, cell.text ? cell.text : "", cell.len, 32);
         used += (size_t)snprintf(found + used, sizeof found - used, "%s%s", i ? "," : "", quoted);
@@ -301,11 +265,45 @@ typedef struct {
 
 static int reject(rejection *why, const char *field, const char *detail) {
     why->field = field;
-    if (field)
-        snprintf(why->reason, sizeof why->reason, "%s: %s", field, detail);
-    else
-        snprintf(why->reason, sizeof why->reason, "%s", detail);
+    snprintf(why->reason, sizeof why->reason, "%s%s%s", field ? field : "", field ? ": " : "",
+             detail);
     return -1;
+}
+
+/* Parses a non-empty cell of column into p (and text), or -1 with detail. */
+static int parse_value(int column, csv_cell cell, passenger *p, csv_row_text *text, char *detail,
+                       size_t dlen) {
+    switch (column) {
+    case COL_ID:
+        return passenger_parse_id(cell.text, cell.len, &p->id, detail, dlen);
+    case COL_SURVIVED:
+        return passenger_parse_survived(cell.text, cell.len, &p->survived, detail, dlen);
+    case COL_PCLASS:
+        return passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, dlen);
+    case COL_SEX:
+        return passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, dlen);
+    case COL_AGE:
+        text->age = cell;
+        return passenger_parse_age(cell.text, cell.len, &p->age, detail, dlen);
+    case COL_SIBSP:
+        return passenger_parse_family(cell.text, cell.len, &p->sibsp, detail, dlen);
+    case COL_PARCH:
+        return passenger_parse_family(cell.text, cell.len, &p->parch, detail, dlen);
+    case COL_FARE:
+        text->fare = cell;
+        return passenger_parse_fare(cell.text, cell.len, &p->fare, detail, dlen);
+    case COL_EMBARKED:
+        return passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, dlen);
+    case COL_NAME:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_NAME_MAX, p->name, detail, dlen);
+    case COL_TICKET:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_TICKET_MAX, p->ticket, detail,
+                                    dlen);
+    case COL_CABIN:
+        return passenger_parse_text(cell.text, cell.len, PASSENGER_CABIN_MAX, p->cabin, detail,
+                                    dlen);
+    }
+    return 0;
 }
 
 /* Validates one cell into p; the column's header name is used in messages. An empty cell is
@@ -313,72 +311,26 @@ static int reject(rejection *why, const char *field, const char *detail) {
 static int parse_cell(const layout_column *col, csv_cell cell, passenger *p, csv_row_text *text,
                       rejection *why) {
     char detail[200];
-    const char *field = col->header;
-    int rc = 0;
     int required = col->column == COL_ID || col->column == COL_PCLASS || col->column == COL_NAME ||
                    col->column == COL_SEX || col->column == COL_SIBSP || col->column == COL_PARCH;
     if (!cell.text)
-        return required ? reject(why, field, "required but empty") : 0;
-    switch (col->column) {
-    case COL_ID:
-        rc = passenger_parse_id(cell.text, cell.len, &p->id, detail, sizeof detail);
-        break;
-    case COL_SURVIVED:
-        rc = passenger_parse_survived(cell.text, cell.len, &p->survived, detail, sizeof detail);
-        break;
-    case COL_PCLASS:
-        rc = passenger_parse_pclass(cell.text, cell.len, &p->pclass, detail, sizeof detail);
-        break;
-    case COL_SEX:
-        rc = passenger_parse_sex(cell.text, cell.len, 0, &p->sex, detail, sizeof detail);
-        break;
-    case COL_AGE:
-        rc = passenger_parse_age(cell.text, cell.len, &p->age, detail, sizeof detail);
-        text->age = cell;
-        break;
-    case COL_SIBSP:
-        rc = passenger_parse_family(cell.text, cell.len, &p->sibsp, detail, sizeof detail);
-        break;
-    case COL_PARCH:
-        rc = passenger_parse_family(cell.text, cell.len, &p->parch, detail, sizeof detail);
-        break;
-    case COL_FARE:
-        rc = passenger_parse_fare(cell.text, cell.len, &p->fare, detail, sizeof detail);
-        text->fare = cell;
-        break;
-    case COL_EMBARKED:
-        rc = passenger_parse_embarked(cell.text, cell.len, &p->embarked, detail, sizeof detail);
-        break;
-    case COL_NAME:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_NAME_MAX, p->name, detail,
-                                  sizeof detail);
-        break;
-    case COL_TICKET:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_TICKET_MAX, p->ticket, detail,
-                                  sizeof detail);
-        break;
-    case COL_CABIN:
-        rc = passenger_parse_text(cell.text, cell.len, PASSENGER_CABIN_MAX, p->cabin, detail,
-                                  sizeof detail);
-        break;
-    default:
-        break;
-    }
-    return rc == 0 ? 0 : reject(why, field, detail);
+        return required ? reject(why, col->header, "required but empty") : 0;
+    int rc = parse_value(col->column, cell, p, text, detail, sizeof detail);
+    return rc == 0 ? 0 : reject(why, col->header, detail);
 }
 
 static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, rejection *why) {
     char detail[128];
     passenger_init(p);
     memset(text, 0, sizeof *text);
-    if (r->nfields != layout_width(r->layout)) {
-        snprintf(detail, sizeof detail, "expected %d fields, found %d", layout_width(r->layout),
+    if (r->nfields != r->layout->width) {
+        snprintf(detail, sizeof detail, "expected %d fields, found %d", r->layout->width,
                  r->nfields);
         return reject(why, NULL, detail);
     }
     for (int i = 0; i < r->nfields; i++) {
         const layout_column *col = &r->layout->columns[r->file_to_layout[i]];
-        if (parse_cell(col, cell_at(r, i), p, text, why) != 0)
+        if (parse_cell(col, r->cells[i], p, text, why) != 0)
             return -1;
     }
     if (r->layout->id == LAYOUT_PEOPLE) {
@@ -390,26 +342,19 @@ static int validate_record(csv_reader *r, passenger *p, csv_row_text *text, reje
     return 0;
 }
 
-/* 1 when id was seen before; records it otherwise. Past the page budget, stops checking and
- * flags the reader so the loader finishes the check in SQL. */
+/* 1 when id was seen before; records it otherwise. Past the page budget (or out of memory),
+ * stops checking and flags the reader so the loader finishes the check in SQL. */
 static int seen_before(csv_reader *r, int32_t id) {
     uint32_t page = (uint32_t)id >> ID_PAGE_BITS;
     uint32_t bit = (uint32_t)id & ((1u << ID_PAGE_BITS) - 1);
-    if (!r->id_pages && !(r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages))) {
+    if (!r->id_pages)
+        r->id_pages = calloc(ID_PAGE_COUNT, sizeof *r->id_pages);
+    if (r->id_pages && !r->id_pages[page] && r->id_pages_used < ID_PAGES_MAX &&
+        (r->id_pages[page] = calloc((1u << ID_PAGE_BITS) / 8, 1)))
+        r->id_pages_used++;
+    if (!r->id_pages || !r->id_pages[page]) {
         r->duplicates_unchecked = 1;
         return 0;
-    }
-    if (!r->id_pages[page]) {
-        if (r->id_pages_used >= ID_PAGES_MAX) {
-            r->duplicates_unchecked = 1;
-            return 0;
-        }
-        r->id_pages[page] = calloc((1u << ID_PAGE_BITS) / 8, 1);
-        if (!r->id_pages[page]) {
-            r->duplicates_unchecked = 1;
-            return 0;
-        }
-        r->id_pages_used++;
     }
     uint8_t *byte = &r->id_pages[page][bit >> 3];
     uint8_t mask = (uint8_t)(1u << (bit & 7));
@@ -419,24 +364,17 @@ static int seen_before(csv_reader *r, int32_t id) {
     return 0;
 }
 
-static void reset_record(csv_reader *r) {
-    r->nfields = 0;
-    r->arena_used = 0;
-    r->raw_len = 0;
-}
-
 static void handle_data_record(csv_reader *r) {
     passenger p;
     csv_row_text text;
     rejection why = {NULL, ""};
     r->rows++;
     int rc = validate_record(r, &p, &text, &why);
-    if (rc == 0 && seen_before(r, p.id)) {
-        rc = reject(&why, r->layout->id == LAYOUT_PEOPLE ? NULL : "PassengerId",
-                    "duplicate id: appears earlier in this file");
-    }
+    /* people-887 ids are assigned in row order: only a file's own PassengerIds can repeat. */
+    if (rc == 0 && seen_before(r, p.id))
+        rc = reject(&why, "PassengerId", "duplicate id: appears earlier in this file");
     size_t raw_len = r->raw_len; /* the record without its line terminator */
-    while (raw_len > 0 && (r->raw[raw_len - 1] == '\n' || r->raw[raw_len - 1] == '\r'))
+    while (raw_len > 0 && is_line_end((unsigned char)r->raw[raw_len - 1]))
         raw_len--;
     int stop = rc == 0 ? r->cb.on_row(&p, &text, r->record_line, r->cb.arg)
                        : r->cb.on_reject(r->record_line, why.field, why.reason, r->raw, raw_len,
@@ -448,15 +386,13 @@ static void handle_data_record(csv_reader *r) {
 static void on_record_end(int terminator, void *arg) {
     (void)terminator;
     csv_reader *r = arg;
-    if (r->failed) {
-        reset_record(r);
-        return;
-    }
-    if (!r->layout)
+    if (!r->failed && !r->layout)
         detect_layout(r);
-    else
+    else if (!r->failed)
         handle_data_record(r);
-    reset_record(r);
+    r->nfields = 0; /* the next record starts */
+    r->arena_used = 0;
+    r->raw_len = 0;
 }
 
 /* ---- feeding ---- */
@@ -470,12 +406,9 @@ static void append_raw(csv_reader *r, const char *data, size_t len) {
     r->raw_len += take;
 }
 
-static int is_blank_line(const char *data, size_t len) {
-    return len == 1 && (data[0] == '\n' || data[0] == '\r');
-}
-
-static int parse_segment(csv_reader *r, const char *data, size_t len) {
-    if (!(r->raw_len == 0 && is_blank_line(data, len)))
+static void parse_segment(csv_reader *r, const char *data, size_t len) {
+    int blank_line = r->raw_len == 0 && len == 1 && is_line_end((unsigned char)data[0]);
+    if (!blank_line)
         append_raw(r, data, len);
     if (csv_parse(&r->parser, data, len, on_field, on_record_end, r) != len) {
         char message[256];
@@ -493,54 +426,52 @@ static int parse_segment(csv_reader *r, const char *data, size_t len) {
         r->lines_done++;
     if (len > 0)
         r->after_cr = last == '\r';
-    return r->failed ? -1 : 0;
 }
 
 /* Length of the segment up to and including the first CR or LF (or all of it). */
 static size_t segment_length(const char *data, size_t len) {
-    for (size_t i = 0; i < len; i++) {
-        if (data[i] == '\n' || data[i] == '\r')
+    for (size_t i = 0; i < len; i++)
+        if (is_line_end((unsigned char)data[i]))
             return i + 1;
-    }
     return len;
 }
 
 /* Splits data at line ends so each record's first line is known and no two records share a
  * segment. */
-static int parse_lines(csv_reader *r, const char *data, size_t len) {
+static void parse_lines(csv_reader *r, const char *data, size_t len) {
     while (len > 0 && !r->failed) {
         size_t segment = segment_length(data, len);
-        if (parse_segment(r, data, segment) != 0)
-            return -1;
+        parse_segment(r, data, segment);
         data += segment;
         len -= segment;
     }
-    return r->failed ? -1 : 0;
 }
 
 /* A UTF-8 byte order mark (as Excel writes) is not part of the first header name. */
-static int feed_bom_prefix(csv_reader *r, const char **data, size_t *len) {
+static void feed_bom_prefix(csv_reader *r, const char **data, size_t *len) {
     while (!r->bom_checked && *len > 0 && r->bom_len < 3) {
         r->bom[r->bom_len++] = (unsigned char)**data;
         (*data)++;
         (*len)--;
     }
     if (r->bom_checked || r->bom_len < 3)
-        return 0;
+        return;
     r->bom_checked = 1;
-    if (memcmp(r->bom, "\xEF\xBB\xBF", 3) == 0)
-        return 0;
-    return parse_lines(r, (const char *)r->bom, r->bom_len);
+    if (memcmp(r->bom, "\xEF\xBB\xBF", 3) != 0)
+        parse_lines(r, (const char *)r->bom, r->bom_len);
+}
+
+/* 0, or -1 with the failure that stopped the read in err. */
+static int outcome(const csv_reader *r, char *err, size_t errlen) {
+    if (r->failed)
+        snprintf(err, errlen, "%s", r->fatal);
+    return r->failed ? -1 : 0;
 }
 
 int csv_reader_feed(csv_reader *r, const char *data, size_t len, char *err, size_t errlen) {
-    if (!r->failed && feed_bom_prefix(r, &data, &len) == 0)
-        parse_lines(r, data, len);
-    if (r->failed) {
-        snprintf(err, errlen, "%s", r->fatal);
-        return -1;
-    }
-    return 0;
+    feed_bom_prefix(r, &data, &len);
+    parse_lines(r, data, len); /* nothing once the read has failed */
+    return outcome(r, err, errlen);
 }
 
 int csv_reader_finish(csv_reader *r, char *err, size_t errlen) {
@@ -552,9 +483,5 @@ int csv_reader_finish(csv_reader *r, char *err, size_t errlen) {
         csv_fini(&r->parser, on_field, on_record_end, r);
     if (!r->failed && !r->layout)
         fail(r, "the input is empty: no CSV header found");
-    if (r->failed) {
-        snprintf(err, errlen, "%s", r->fatal);
-        return -1;
-    }
-    return 0;
+    return outcome(r, err, errlen);
 }

@@ -265,17 +265,6 @@ static void config_text(const nested_options *o, const nested_options *form, lon
                  cv_max_rows);
 }
 
-static int supported(const nested_options *o, char *err, size_t errlen) {
-    for (int i = 0; i < o->ncandidates; i++)
-        if (feature_set_has(&o->candidates[i], FEATURE_TICKET_GROUP)) {
-            errorf(err, errlen,
-                   "feature group ticket_group is no longer trained (wc_group replaces it, "
-                   "docs/model.md); stored models that use it can still be served and activated");
-            return -1;
-        }
-    return 0;
-}
-
 /* One selection procedure, its nested estimate and its choice. */
 typedef struct procedure {
     nested_options o;
@@ -293,7 +282,9 @@ typedef struct run_state {
     char source[1024];                          /* where the rows came from, for the report */
     report_input rep; /* labels of the CV sample, for the report's plots */
     titanic_model *fresh, *active;
-    int current; /* the rows read are every passenger as stored now (scoring may use them) */
+    int active_version; /* the active row's version, loaded or not; 0: none */
+    char refused[512];  /* why this build cannot read the active model (an old format), or "" */
+    int current;        /* the rows read are every passenger as stored now (scoring may use them) */
 } run_state;
 
 static void run_state_free(run_state *s) {
@@ -306,11 +297,10 @@ static void run_state_free(run_state *s) {
     model_free(s->active);
 }
 
-/* The named and the form model's procedures for opt; -1 when opt asks for what is not trained. */
-static int run_options(const train_options *opt, run_state *s, char *err, size_t errlen) {
+/* The named and the form model's procedures for opt. */
+static void run_options(const train_options *opt, run_state *s) {
     train_nested_options(opt, &s->p.o);
     nested_form_options(&s->p.o, &s->form.o);
-    return supported(&s->p.o, err, errlen);
 }
 
 /* One procedure's nested estimate and final choice; logs both. */
@@ -445,20 +435,17 @@ static int active_log_loss(run_state *s, double *out, char *err, size_t errlen) 
 /* Decides whether the new model replaces the active one; writes the reason. */
 static int decide(const train_options *opt, run_state *s, train_outcome *out, char *comparison,
                   size_t len, char *err, size_t errlen) {
-    int expected = s->active ? model_version(s->active) : 0;
+    int expected = s->active_version;
+    if (s->refused[0] && !opt->force) {
+        snprintf(comparison, len,
+                 "Active version %d cannot be compared: this build cannot read it (%s). Activated "
+                 "the new model (nested outer log-loss %.4f).",
+                 expected, s->refused, s->p.est.outer.log_loss.mean);
+        return 1;
+    }
     if (!s->active || opt->force) {
         snprintf(comparison, len, "%s",
                  opt->force ? "Activated by --force." : "First model: activated.");
-        return 1;
-    }
-    if (feature_set_has(&model_features(s->active)->set, FEATURE_TICKET_GROUP)) {
-        snprintf(comparison, len,
-                 "Active version %d uses ticket_group, which this trainer no longer fits, so it "
-                 "cannot be run through the same outer folds; its stored CV figure (log-loss "
-                 "%.4f) was not nested and is optimistic. Activated the new model (nested outer "
-                 "log-loss %.4f).",
-                 expected, model_cv(s->active) ? model_cv(s->active)->log_loss.mean : NAN,
-                 s->p.est.outer.log_loss.mean);
         return 1;
     }
     if (active_log_loss(s, &out->active_log_loss, err, errlen) != 0)
@@ -475,7 +462,7 @@ static int decide(const train_options *opt, run_state *s, train_outcome *out, ch
 /* Stores (and maybe activates) the new model, or keeps the active one when nothing changed. */
 static int publish(PGconn *conn, const train_options *opt, run_state *s, train_outcome *out,
                    char *comparison, size_t len, char *err, size_t errlen) {
-    int expected = s->active ? model_version(s->active) : 0;
+    int expected = s->active_version;
     if (s->active && !opt->force && same_as_active(s->active, s->fresh)) {
         out->unchanged = 1;
         out->active_version = expected;
@@ -582,8 +569,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    if (run_options(opt, &s, err, errlen) != 0)
-        goto done;
+    run_options(opt, &s);
     struct timespec start = clock_now();
     if (!(s.d = load_from_db(conn, opt, s.sha, &s.current, err, errlen)))
         goto done;
@@ -603,10 +589,17 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     out->new_log_loss = s.p.est.outer.log_loss.mean;
     s.active = models_store_load_active(store_on(conn), why, sizeof why);
     runs_store_describe(conn, opt->include_api_rows, s.source, sizeof s.source);
-    if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
+    if (!s.active && strstr(why, MODEL_RETRAIN)) {
+        /* A format this build no longer reads: the new model replaces it (decide says why). */
+        snprintf(s.refused, sizeof s.refused, "%s", why);
+    } else if (!s.active && strcmp(why, "no active model") != 0 && !opt->force) {
         errorf(err, errlen, "%s; the new model was not stored (use --force to replace it)", why);
         goto done;
     }
+    s.active_version = s.active ? model_version(s.active)
+                                : models_store_active_version(store_on(conn), err, errlen);
+    if (s.active_version < 0)
+        goto done;
     char comparison[1024];
     s.rep.previous = s.active;
     s.rep.comparison = comparison;
@@ -707,8 +700,7 @@ static train_data *load_csvs(const char *paths, const train_options *opt, char s
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    if (run_options(opt, &s, err, errlen) != 0)
-        return TRAIN_EXIT_USAGE;
+    run_options(opt, &s);
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
     if (!(s.d = load_csvs(path, opt, s.sha, err, errlen)) || estimate(&s, err, errlen) != 0 ||

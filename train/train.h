@@ -14,8 +14,8 @@
  *  - otherwise the active model's configuration (its features and penalty, fixed) is run through
  *    the same outer folds, and the new model is activated when its outer log-loss is at least as
  *    good: new <= active - min_improvement. A worse model is stored inactive, for the record. An
- *    active configuration this trainer no longer fits (ticket_group) cannot be compared on the
- *    same folds: the new model is activated, and the report says so;
+ *    active model this build cannot read (a format-1 document) cannot be compared on the same
+ *    folds: the new model is activated, and the report says so;
  *  - --force stores and activates unconditionally. */
 #ifndef TITANIC_TRAIN_H
 #define TITANIC_TRAIN_H

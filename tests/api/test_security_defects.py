@@ -8,8 +8,8 @@ the code before its fix:
 - the HTTP method cannot forge fields in the JSON access log;
 - an empty POST body is a 400 (it was NULL pointer arithmetic: UBSan aborted);
 - a NUL byte decoded from %00 in the path or query is a 400 (/passengers/1%00 answered 1);
-- model documents over MODEL_DOCUMENT_MAX_BYTES or MODEL_TICKET_GROUPS_MAX are refused and the
-  previous model keeps serving;
+- model documents over MODEL_DOCUMENT_MAX_BYTES, or in format 1 (no longer read), are refused and
+  the previous model keeps serving;
 - a write whose connection dropped is reported failed (503), never replayed."""
 import json
 import os
@@ -21,8 +21,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from apitest import TMP, Server, check, finish, free_port, log, psql, standard_setup, wait_until  # noqa: E402
 
-db, api = standard_setup("defects", THREADS=1, MODEL_DOCUMENT_MAX_BYTES=200000,
-                         MODEL_TICKET_GROUPS_MAX=2000)
+db, api = standard_setup("defects", THREADS=1, MODEL_DOCUMENT_MAX_BYTES=200000)
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
 
@@ -126,13 +125,12 @@ check(refused_since(mark, "exceeds the 200000-byte limit"),
 r = api.get("/ready")
 check(r.status == 200 and (r.json() or {}).get("model_version") == version,
       f"... and the previous model keeps serving: {r!r}")
-many = dict(doc)
-many["features"] = dict(doc["features"])
-many["features"]["ticket_groups"] = [[f"T{i}", 2, 1] for i in range(2500)]
+old = dict(doc, format_version=1)
 mark = len(api.log_lines())
-publish(version + 2, "$doc$" + json.dumps(many) + "$doc$")
-check(refused_since(mark, "2500 ticket groups exceed the limit of 2000"),
-      "a document over MODEL_TICKET_GROUPS_MAX is refused")
+publish(version + 2, "$doc$" + json.dumps(old) + "$doc$")
+check(refused_since(mark, "format_version 1 is no longer read by this build (reads 2 to 3): "
+                          "retrain with titanic-train"),
+      "a format-1 document is refused, saying to retrain")
 check(api.post("/predict", {"pclass": 1, "sex": "female"}).json().get("model_version") == version,
       "/predict answers from the previous model meanwhile")
 publish(version + 3, "document")

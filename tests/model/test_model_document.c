@@ -136,6 +136,18 @@ static void test_malformed(titanic_model *m) {
     t = replaced(text, "\"format_version\": 3", "\"format_version\": 99");
     expect_refused(t, "format_version 99 is not supported");
     free(t);
+    /* Format 1 (ticket groups) is no longer read; the reason says what to do. */
+    t = replaced(text, "\"format_version\": 3", "\"format_version\": 1");
+    expect_refused(t, "format_version 1 is no longer read by this build (reads 2 to 3): "
+                      "retrain with titanic-train");
+    free(t);
+    /* Earlier builds wrote an empty ticket table into every format 2 and 3 document: still read. */
+    t = replaced(text, "\"features\": {", "\"features\": {\"ticket_groups\": [], ");
+    char err[512] = "";
+    titanic_model *old = t ? model_from_json(t, strlen(t), err, sizeof err) : NULL;
+    CHECK(old != NULL);
+    model_free(old);
+    free(t);
     t = replaced(text, "\"format\": \"titanic-survival-logit\"", "\"format\": \"other\"");
     expect_refused(t, "not a model document");
     free(t);

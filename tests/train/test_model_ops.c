@@ -5,7 +5,8 @@
  * activation is refused for an unknown version and for documents the API cannot serve (a newer
  * format, a document that fails validation); --score writes, for every passenger, exactly the
  * probability the stored document gives (from the trainer's compact rows for a fresh model, by
- * streaming the passengers otherwise). */
+ * streaming the passengers otherwise); an active format-1 document (no longer read) is replaced
+ * by the next training run. */
 #include "check.h"
 #include "db.h"
 #include "models_store.h"
@@ -166,6 +167,36 @@ static void test_score(PGconn *conn, train_options *opt, const passenger *rows, 
     free(doc);
 }
 
+/* An active format-1 document, which this build no longer reads, does not block training: the
+ * new model replaces it, and the activation says why. */
+static void test_old_format_replaced(PGconn *conn, train_options *opt) {
+    train_outcome out;
+    char err[1024] = "";
+    CHECK_INT(db_exec(conn,
+                      "INSERT INTO models (version, training_rows, training_sha256, metrics, "
+                      "document) SELECT 5, training_rows, training_sha256, metrics, "
+                      "replace(document, '\"format_version\": 3', '\"format_version\": 1') "
+                      "FROM models WHERE version = 1",
+                      0, NULL, err, sizeof err),
+              0);
+    CHECK_INT(
+        db_exec(conn, "UPDATE models SET active = false WHERE active", 0, NULL, err, sizeof err),
+        0);
+    CHECK_INT(db_exec(conn, "UPDATE models SET active = true WHERE version = 5", 0, NULL, err,
+                      sizeof err),
+              0);
+    int code = train_run(conn, opt, &out, err, sizeof err);
+    if (code != TRAIN_EXIT_OK)
+        fprintf(stderr, "over a format-1 model: %s\n", err);
+    CHECK_INT(code, TRAIN_EXIT_OK);
+    CHECK_INT(out.activated, 1);
+    CHECK_INT(out.stored_version, 6);
+    CHECK_INT(testdb_long(conn, "SELECT count(*) FROM model_activations WHERE version = 6 "
+                                "AND previous_version = 5 AND reason LIKE "
+                                "'%cannot read it%format_version 1%retrain with titanic-train%'"),
+              1);
+}
+
 int main(void) {
     PGconn *conn = testdb_create("model_ops");
     size_t n = 1200;
@@ -187,6 +218,7 @@ int main(void) {
     test_activate(conn, listener);
     test_refusals(conn);
     test_score(conn, &opt, rows, n);
+    test_old_format_replaced(conn, &opt);
     PQfinish(listener);
     free(rows);
     testdb_drop(conn);
