@@ -81,8 +81,11 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
                       size_t errlen) {
     static const store_statement list = {
         NULL,
-        "SELECT version, to_json(created_at)#>>'{}', active, training_rows, metrics::text "
-        "FROM models ORDER BY version DESC",
+        "SELECT m.version, to_json(m.created_at)#>>'{}', m.active, m.training_rows, "
+        "m.metrics::text, coalesce(to_json(a.activated_at)#>>'{}', ''), "
+        "coalesce(a.activated_by, ''), a.reason FROM models m LEFT JOIN LATERAL (SELECT * FROM "
+        "model_activations x WHERE x.version = m.version ORDER BY x.activated_at DESC, "
+        "x.activation_id DESC LIMIT 1) a ON true ORDER BY m.version DESC",
         0, 1};
     PGresult *res =
         store_run_rows(c, &list, NULL, sizeof **rows, (void **)rows, unavailable, err, errlen);
@@ -96,6 +99,9 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
         r->active = strcmp(PQgetvalue(res, i, 2), "t") == 0;
         r->training_rows = atol(PQgetvalue(res, i, 3));
         r->metrics = strdup(PQgetvalue(res, i, 4));
+        snprintf(r->last_at, sizeof r->last_at, "%s", PQgetvalue(res, i, 5));
+        snprintf(r->last_by, sizeof r->last_by, "%s", PQgetvalue(res, i, 6));
+        r->last_reason = PQgetisnull(res, i, 7) ? NULL : strdup(PQgetvalue(res, i, 7));
     }
     *count = n;
     PQclear(res);
@@ -103,8 +109,10 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
 }
 
 void models_store_free_rows(model_row *rows, int count) {
-    for (int i = 0; rows && i < count; i++)
+    for (int i = 0; rows && i < count; i++) {
         free(rows[i].metrics);
+        free(rows[i].last_reason);
+    }
     free(rows);
 }
 
@@ -214,29 +222,6 @@ static int record_activation(store_conn c, int version, int previous_version, co
     return run_command(c, &record, params, err, errlen);
 }
 
-int models_store_document(store_conn c, int version, char **document, int *active, char *err,
-                          size_t errlen) {
-    static const store_statement doc = {
-        NULL, "SELECT document, active FROM models WHERE version = $1", 1, 1};
-    char v[24];
-    store_text_of_long(version, v);
-    const char *params[1] = {v};
-    *document = NULL;
-    PGresult *res = store_run(c, &doc, params, NULL, err, errlen);
-    if (!res)
-        return -1;
-    int rc = 1;
-    if (PQntuples(res) == 1) {
-        *document = strdup(PQgetvalue(res, 0, 0));
-        *active = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
-        rc = *document ? 0 : -1;
-        if (rc < 0)
-            errorf(err, errlen, "out of memory");
-    }
-    PQclear(res);
-    return rc;
-}
-
 static void record_free(model_record *r) {
     free(r->metrics_json);
     free(r->document);
@@ -284,29 +269,22 @@ int models_store_publish(PGconn *conn, int expected_active, int activate_it, con
 /* Inside activate_version's transaction: the checks and the switch. */
 static int activate_locked(store_conn c, int version, const char *by, const char *reason, char *err,
                            size_t errlen) {
-    int next, active, is_active = 0;
-    char *document = NULL, why[512];
+    int next, active, found;
+    char why[512];
     if (lock_next(c, &next, &active, err, errlen) != 0)
         return -1;
-    int found = models_store_document(c, version, &document, &is_active, err, errlen);
-    if (found != 0) {
-        if (found == 1)
-            errorf(err, errlen,
-                   "no model version %d is stored (titanic-train --list shows the versions)",
-                   version);
-        return -1;
-    }
-    titanic_model *m = model_from_json(document, strlen(document), why, sizeof why);
-    free(document);
-    if (!m) {
+    titanic_model *m = load_model(c, version, &model_default_limits, &found, NULL, why, sizeof why);
+    model_free(m);
+    if (!m && found)
         errorf(err, errlen,
                "refused: model version %d cannot be served by this build (titanic-api would "
                "not load it): %s",
                version, why);
+    else if (!m)
+        errorf(err, errlen, "%s (titanic-train --list shows the stored versions)", why);
+    if (!m)
         return -1;
-    }
-    model_free(m);
-    if (is_active) {
+    if (version == active) {
         errorf(err, errlen, "model version %d is already the active one; nothing changed", version);
         return 1;
     }
@@ -322,44 +300,6 @@ int models_store_activate_version(PGconn *conn, int version, const char *by, con
         return -1;
     int rc = activate_locked(store_on(conn), version, by, reason, err, errlen);
     return db_end(conn, rc == 0, err, errlen) == 0 ? 0 : rc == 1 ? 1 : -1;
-}
-
-int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err,
-                          size_t errlen) {
-    static const store_statement list = {
-        NULL,
-        "SELECT m.version, m.active, to_json(m.created_at)#>>'{}', m.training_rows, m.document, "
-        "coalesce(to_json(a.activated_at)#>>'{}', ''), coalesce(a.activated_by, ''), a.reason "
-        "FROM models m LEFT JOIN LATERAL (SELECT * FROM model_activations x "
-        "WHERE x.version = m.version ORDER BY x.activated_at DESC, x.activation_id DESC "
-        "LIMIT 1) a ON true ORDER BY m.version",
-        0, 1};
-    PGresult *res = store_run_rows(c, &list, NULL, sizeof **rows, (void **)rows, NULL, err, errlen);
-    if (!res)
-        return -1;
-    int n = PQntuples(res);
-    for (int i = 0; i < n; i++) {
-        model_ops_row *r = &(*rows)[i];
-        r->version = atoi(PQgetvalue(res, i, 0));
-        r->active = strcmp(PQgetvalue(res, i, 1), "t") == 0;
-        snprintf(r->created, sizeof r->created, "%s", PQgetvalue(res, i, 2));
-        r->training_rows = atol(PQgetvalue(res, i, 3));
-        r->document = strdup(PQgetvalue(res, i, 4));
-        snprintf(r->last_at, sizeof r->last_at, "%s", PQgetvalue(res, i, 5));
-        snprintf(r->last_by, sizeof r->last_by, "%s", PQgetvalue(res, i, 6));
-        r->last_reason = PQgetisnull(res, i, 7) ? NULL : strdup(PQgetvalue(res, i, 7));
-    }
-    *count = n;
-    PQclear(res);
-    return 0;
-}
-
-void models_store_free_ops(model_ops_row *rows, int count) {
-    for (int i = 0; rows && i < count; i++) {
-        free(rows[i].document);
-        free(rows[i].last_reason);
-    }
-    free(rows);
 }
 
 /* ---- predictions by binary COPY ---- */

@@ -31,13 +31,15 @@ titanic_model *models_store_load_version_limited(store_conn c, int version,
 /* The active version, 0 when none; -1 with err on failure. */
 int models_store_active_version(store_conn c, char *err, size_t errlen);
 
-/* One row of GET /models. */
+/* One stored version (GET /models, titanic-train --list). */
 typedef struct model_row {
     int version;
     char created[40];
     int active;
     long training_rows;
-    char *metrics; /* JSON text, malloc'd */
+    char *metrics;                 /* JSON text, malloc'd */
+    char last_at[40], last_by[64]; /* the latest activation, "" when never recorded */
+    char *last_reason;             /* malloc'd, NULL when never recorded */
 } model_row;
 
 /* Every stored version, newest first (malloc'd; free with models_store_free_rows). */
@@ -73,24 +75,6 @@ int models_store_publish(PGconn *conn, int expected_active, int activate, const 
  * serve it. 0, 1 when it already was the active one (nothing changed), or -1 with err. */
 int models_store_activate_version(PGconn *conn, int version, const char *by, const char *reason,
                                   char *err, size_t errlen) TITANIC_MUST_CHECK;
-
-/* The stored document of version (malloc'd text) in *document; 0 found, 1 no such version. */
-int models_store_document(store_conn c, int version, char **document, int *active, char *err,
-                          size_t errlen);
-
-/* One row of `titanic-train --list`. */
-typedef struct model_ops_row {
-    int version, active;
-    char created[40];
-    long training_rows;
-    char *document;                /* malloc'd: to check it can be served */
-    char last_at[40], last_by[64]; /* the latest activation, "" when never recorded */
-    char *last_reason;             /* malloc'd, NULL when never recorded */
-} model_ops_row;
-
-/* Every stored version, oldest first. */
-int models_store_list_ops(store_conn c, model_ops_row **rows, int *count, char *err, size_t errlen);
-void models_store_free_ops(model_ops_row *rows, int count);
 
 /* Replaces every prediction of version by n rows sent as one binary COPY (row(arg, i, ...) gives
  * row i), inside the caller's transaction: a million rows in about a second, where one INSERT a

@@ -618,51 +618,51 @@ done:
 
 /* ---- model operations ---- */
 
-/* "yes", or why this build cannot serve the document. */
-static void servable(const char *document, char *why, size_t len) {
-    titanic_model *m = model_from_json(document, strlen(document), why, len);
-    if (m)
-        snprintf(why, len, "yes");
+/* 1 when this build can serve the stored version; else 0, and why says why. */
+static int servable(PGconn *conn, int version, char *why, size_t len) {
+    int found;
+    titanic_model *m = models_store_load_version_limited(
+        store_on(conn), version, &model_default_limits, &found, NULL, why, len);
     model_free(m);
+    return m != NULL;
 }
 
-static void estimate_text(const char *document, char *buf, size_t len) {
-    json_t *doc = json_loads(document, 0, NULL);
-    json_t *metrics = json_object_get(doc, "metrics");
-    json_t *nested = json_object_get(json_object_get(metrics, "nested"), "outer");
-    json_t *cv = nested ? nested : json_object_get(metrics, "cv");
-    json_t *acc = json_object_get(cv, "accuracy");
+/* "0.848 +- 0.012 nested" from a version's metrics (a format-1 model's: "plain CV"), or "-". */
+static void estimate_text(const char *metrics, char *buf, size_t len) {
+    json_t *all = metrics ? json_loads(metrics, 0, NULL) : NULL;
+    json_t *nested = json_object_get(json_object_get(all, "nested"), "outer");
+    json_t *acc = json_object_get(nested ? nested : json_object_get(all, "cv"), "accuracy");
     if (acc)
         snprintf(buf, len, "%.3f +- %.3f %s", json_number_value(json_object_get(acc, "mean")),
                  json_number_value(json_object_get(acc, "sd")), nested ? "nested" : "plain CV");
     else
         snprintf(buf, len, "-");
-    json_decref(doc);
+    json_decref(all);
 }
 
 int train_list(PGconn *conn, FILE *out, char *err, size_t errlen) {
-    model_ops_row *rows = NULL;
+    model_row *rows = NULL;
     int n = 0;
-    if (models_store_list_ops(store_on(conn), &rows, &n, err, errlen) != 0)
+    if (models_store_list(store_on(conn), &rows, &n, NULL, err, errlen) != 0)
         return TRAIN_EXIT_ERROR;
     fprintf(out, "%-7s %-6s %-19s %9s  %-26s %-10s %s\n", "version", "active", "created", "rows",
             "accuracy estimate", "servable", "last activation");
-    for (int i = 0; i < n; i++) {
+    for (int i = n - 1; i >= 0; i--) { /* oldest first */
         char why[512], est[64];
-        servable(rows[i].document, why, sizeof why);
-        estimate_text(rows[i].document, est, sizeof est);
+        int ok = servable(conn, rows[i].version, why, sizeof why);
+        estimate_text(rows[i].metrics, est, sizeof est);
         fprintf(out, "%-7d %-6s %-19.19s %9ld  %-26s %-10s ", rows[i].version,
                 rows[i].active ? "*" : "", rows[i].created, rows[i].training_rows, est,
-                strcmp(why, "yes") ? "NO" : "yes");
+                ok ? "yes" : "NO");
         if (rows[i].last_reason)
             fprintf(out, "%.19s by %s: %s", rows[i].last_at, rows[i].last_by, rows[i].last_reason);
         else
             fprintf(out, "-");
-        if (strcmp(why, "yes"))
+        if (!ok)
             fprintf(out, " [cannot be served: %s]", why);
         fputc('\n', out);
     }
-    models_store_free_ops(rows, n);
+    models_store_free_rows(rows, n);
     return TRAIN_EXIT_OK;
 }
 

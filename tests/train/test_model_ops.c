@@ -135,7 +135,8 @@ static void test_refusals(PGconn *conn) {
     CHECK(list != NULL);
     if (list) {
         CHECK_CONTAINS(list, "by alice: roll back: checking v2");
-        CHECK_CONTAINS(list, "[cannot be served: model document format_version 99");
+        CHECK_CONTAINS(list,
+                       "[cannot be served: model version 3: model document format_version 99");
         free(list);
     }
 }
@@ -150,13 +151,11 @@ static void test_score(PGconn *conn, train_options *opt, const passenger *rows, 
     CHECK_INT(out.scored, 1200);
     check_predictions(conn, 1, rows, n);
     /* A stored model other than the fresh one streams the passengers through model_predict. */
-    char *doc = NULL;
-    int active = 0;
-    CHECK_INT(models_store_document(store_on(conn), 2, &doc, &active, err, sizeof err), 0);
-    titanic_model *m2 = doc ? model_from_json(doc, strlen(doc), err, sizeof err) : NULL;
+    int found = 0;
+    titanic_model *m2 = models_store_load_version_limited(store_on(conn), 2, &model_default_limits,
+                                                          &found, NULL, err, sizeof err);
     CHECK(m2 != NULL);
     if (m2) {
-        model_set_version(m2, 2);
         CHECK_INT(train_score(conn, m2, err, sizeof err), 1200);
         char *p = testdb_text(conn, "SELECT probability::text FROM predictions "
                                     "WHERE model_version = 2 AND passenger_id = 1150");
@@ -164,7 +163,6 @@ static void test_score(PGconn *conn, train_options *opt, const passenger *rows, 
         free(p);
         model_free(m2);
     }
-    free(doc);
 }
 
 /* An active format-1 document, which this build no longer reads, does not block training: the
