@@ -372,33 +372,6 @@ int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     return 0;
 }
 
-static json_t *optional_text(const char *s) {
-    return s[0] ? json_string(s) : json_null();
-}
-
-static json_t *optional_real(double v) {
-    return isnan(v) ? json_null() : json_real(v);
-}
-
-json_t *passenger_to_json(const passenger *p) {
-    char embarked[2] = {p->embarked, '\0'};
-    json_t *o = json_object();
-    json_object_set_new(o, "passenger_id", json_integer(p->id));
-    json_object_set_new(o, "uuid", json_string(p->uuid));
-    json_object_set_new(o, "survived", p->survived < 0 ? json_null() : json_integer(p->survived));
-    json_object_set_new(o, "pclass", json_integer(p->pclass));
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "sex", json_string(passenger_sex_name(p->sex)));
-    json_object_set_new(o, "age", optional_real(p->age));
-    json_object_set_new(o, "sibsp", json_integer(p->sibsp));
-    json_object_set_new(o, "parch", json_integer(p->parch));
-    json_object_set_new(o, "ticket", optional_text(p->ticket));
-    json_object_set_new(o, "fare", optional_real(p->fare));
-    json_object_set_new(o, "cabin", optional_text(p->cabin));
-    json_object_set_new(o, "embarked", p->embarked ? json_string(embarked) : json_null());
-    return o;
-}
-
 /* A JSON string as jansson writes it without JSON_ENSURE_ASCII (UTF-8 as it is). */
 static void put_string(text_out *o, const char *s) {
     *o->at++ = '"';
@@ -481,7 +454,9 @@ json_t *passenger_to_person(const passenger *p) {
                         isnan(p->age) ? json_null() : json_integer((json_int_t)floor(p->age)));
     json_object_set_new(o, "siblingsOrSpousesAboard", json_integer(p->sibsp));
     json_object_set_new(o, "parentsOrChildrenAboard", json_integer(p->parch));
-    json_object_set_new(o, "fare", optional_real(p->fare)); /* jansson writes 7.0, never 7 */
+    json_object_set_new(o, "fare",
+                        isnan(p->fare) ? json_null()
+                                       : json_real(p->fare)); /* jansson writes 7.0, never 7 */
     return o;
 }
 
