@@ -9,6 +9,7 @@
 #include "monitor.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "model_holder.h"
 
 #include <math.h>
@@ -350,7 +351,7 @@ static const char *const help[][3] = {
 };
 
 static void header(FILE *out, int i) {
-    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2], help[i][0], help[i][1]);
+    metrics_family(out, help[i][0], help[i][1], help[i][2]);
 }
 
 void monitor_render(FILE *out) {

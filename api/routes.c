@@ -328,51 +328,43 @@ static enum MHD_Result route_model_report(http_request *r) {
 static void render_gauges(FILE *out) {
     api_db_stats db;
     api_db_get_stats(&db);
+    long batches, lookups;
+    lookup_batch_counts(&batches, &lookups);
+    conn_guard_counts conns;
+    conn_guard_get_counts(&conns);
+    metrics_single(out, "titanic_model_version", "gauge",
+                   "Version of the model serving predictions (0: none).", "%d",
+                   model_holder_version());
+    metrics_family(out, "titanic_db_connections", "gauge", "Worker database connections by state.");
+    fprintf(out, "titanic_db_connections{state=\"open\"} %ld\n", db.open);
+    metrics_family(out, "titanic_db_connection_events_total", "counter",
+                   "Database connection events.");
     fprintf(out,
-            "# HELP titanic_model_version Version of the model serving predictions (0: none).\n"
-            "# TYPE titanic_model_version gauge\ntitanic_model_version %d\n",
-            model_holder_version());
-    fprintf(out,
-            "# HELP titanic_db_connections Worker database connections by state.\n"
-            "# TYPE titanic_db_connections gauge\ntitanic_db_connections{state=\"open\"} %ld\n",
-            db.open);
-    fprintf(out,
-            "# HELP titanic_db_connection_events_total Database connection events.\n"
-            "# TYPE titanic_db_connection_events_total counter\n"
             "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
             "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
             "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
             db.connects, db.connect_failures, db.dropped);
-    long batches, lookups;
-    lookup_batch_counts(&batches, &lookups);
+    metrics_single(out, "titanic_lookup_statements_total", "counter",
+                   "Statements run for batched passenger lookups.", "%ld", batches);
+    metrics_single(out, "titanic_lookups_total", "counter",
+                   "Passenger lookups answered by those statements.", "%ld", lookups);
+    metrics_single(out, "titanic_http_requests_in_flight", "gauge",
+                   "Requests begun and not finished (this one included).", "%d",
+                   server_in_flight());
+    metrics_single(out, "titanic_http_body_budget_bytes", "gauge",
+                   "Request body bytes buffered now (BODY_BUDGET_BYTES caps them).", "%zu",
+                   server_body_budget_used());
+    metrics_family(out, "titanic_http_connections_closed_total", "counter",
+                   "Connections the server closed: request deadline missed, idle ones yielding to "
+                   "new ones, new ones refused (all slots busy).");
     fprintf(out,
-            "# HELP titanic_lookup_statements_total Statements run for batched passenger lookups.\n"
-            "# TYPE titanic_lookup_statements_total counter\n"
-            "titanic_lookup_statements_total %ld\n"
-            "# HELP titanic_lookups_total Passenger lookups answered by those statements.\n"
-            "# TYPE titanic_lookups_total counter\ntitanic_lookups_total %ld\n",
-            batches, lookups);
-    conn_guard_counts conns;
-    conn_guard_get_counts(&conns);
-    fprintf(out,
-            "# HELP titanic_http_requests_in_flight Requests begun and not finished (this one "
-            "included).\n# TYPE titanic_http_requests_in_flight gauge\n"
-            "titanic_http_requests_in_flight %d\n"
-            "# HELP titanic_http_body_budget_bytes Request body bytes buffered now "
-            "(BODY_BUDGET_BYTES caps them).\n# TYPE titanic_http_body_budget_bytes gauge\n"
-            "titanic_http_body_budget_bytes %zu\n"
-            "# HELP titanic_http_connections_closed_total Connections the server closed: request "
-            "deadline missed, idle ones yielding to new ones, new ones refused (all slots busy).\n"
-            "# TYPE titanic_http_connections_closed_total counter\n"
             "titanic_http_connections_closed_total{reason=\"request_timeout\"} %ld\n"
             "titanic_http_connections_closed_total{reason=\"idle_yield\"} %ld\n"
             "titanic_http_connections_closed_total{reason=\"refused\"} %ld\n",
-            server_in_flight(), server_body_budget_used(), conns.request_timeouts,
-            conns.idle_yields, conns.refused);
-    fprintf(out,
-            "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
-            "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",
-            TITANIC_VERSION, titanic_git_revision);
+            conns.request_timeouts, conns.idle_yields, conns.refused);
+    metrics_family(out, "titanic_build_info", "gauge", "Build of this server.");
+    fprintf(out, "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n", TITANIC_VERSION,
+            titanic_git_revision);
 }
 
 static enum MHD_Result route_metrics(http_request *r) {
