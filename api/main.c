@@ -13,7 +13,6 @@
 #include "log.h"
 #include "lookup_batch.h"
 #include "migrate.h"
-#include "model_cache.h"
 #include "model_holder.h"
 #include "monitor.h"
 #include "routes.h"
@@ -325,7 +324,6 @@ int main(int argc, char **argv) {
     access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();
     monitor_stop();
-    model_cache_clear();
     model_holder_shutdown();
     auth_free();
     free(c.conninfo);

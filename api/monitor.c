@@ -20,7 +20,7 @@
 
 int monitor_enabled = 1;
 
-#define MON_VERSIONS 8 /* the active one, the cached ones (model_cache.h) and a few retired */
+#define MON_VERSIONS 8 /* the active one, the cached ones (model_holder.h) and a few retired */
 #define MON_SHARDS 8
 #define MON_SLICE_SECONDS 10
 #define MON_SLICES (MONITOR_WINDOW_SECONDS / MON_SLICE_SECONDS)

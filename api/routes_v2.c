@@ -1,14 +1,14 @@
 /* The Open Inference Protocol v2 (KServe v2, also spoken by Triton and MLServer) for the model
  * "titanic-survival": server metadata, liveness and readiness, model metadata and readiness, and
  * inference on a batch given as named tensors, for the active version or any stored one
- * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
+ * (model_holder.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
  * PandasCodec), or one [N,F] table in the metadata's column order; every value is set by
  * /predict's own field setter (passenger_json.h, core/passenger.h). Binary tensors are refused by
  * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
  * other error of this API. */
 #include "api_db.h"
 #include "log.h"
-#include "model_cache.h"
+#include "model_holder.h"
 #include "models_store.h"
 #include "monitor.h"
 #include "passenger_json.h"
@@ -486,7 +486,7 @@ static model_ref *model_for(http_request *r, const char *version, enum MHD_Resul
     }
     int v = parse_version(version);
     model_cache_status status =
-        v ? model_cache_acquire(v, &ref, err, sizeof err) : MODEL_CACHE_NOT_FOUND;
+        v ? model_holder_acquire_version(v, &ref, err, sizeof err) : MODEL_CACHE_NOT_FOUND;
     if (status == MODEL_CACHE_OK)
         return ref;
     snprintf(message, sizeof message, "model %s has no version '%.24s'", V2_MODEL_NAME, version);
