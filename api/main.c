@@ -7,7 +7,6 @@
 #include "auth.h"
 #include "clock.h"
 #include "config.h"
-#include "conn_guard.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"

@@ -1,7 +1,7 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
-#include "conn_guard.h"
+#include "server.h"
 
 #include <dirent.h>
 #include <stdarg.h>

@@ -4,7 +4,6 @@
 #include "routes.h"
 
 #include "api_db.h"
-#include "conn_guard.h"
 #include "lookup_batch.h"
 #include "log.h"
 #include "metrics.h"

@@ -17,7 +17,7 @@ typedef struct {
     const char *bind; /* IPv4 address to listen on */
     int port;
     int threads;                         /* worker threads, each with its own epoll loop */
-    unsigned connection_limit;           /* idle connections yield to new ones (conn_guard.h) */
+    unsigned connection_limit;           /* idle connections yield to new ones (conn_guard) */
     unsigned per_ip_connection_limit;    /* concurrent connections per client address (0: none) */
     unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
     size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
@@ -50,6 +50,20 @@ void server_unpark(http_request *r);
  * request bodies buffered now (at most BODY_BUDGET_BYTES): for /metrics. */
 int server_in_flight(void);
 size_t server_body_budget_used(void);
+
+/* The connection guard (server.c): every connection's header and request deadlines, enforced by
+ * a sweeper thread, and CONNECTION_LIMIT / PER_IP_CONNECTION_LIMIT with idle connections yielding
+ * to new ones. Starts the sweeper with these deadlines (seconds). Returns 0 or -1. */
+int conn_guard_start(unsigned header_timeout, unsigned request_timeout);
+/* Stops the sweeper (after the daemons stopped). */
+void conn_guard_stop(void);
+
+/* Connections shut down since start: for missing the header deadline, the request deadline;
+ * idle ones closed to make room; newcomers refused because every slot was busy. */
+typedef struct {
+    long header_timeouts, request_timeouts, idle_yields, refused;
+} conn_guard_counts;
+void conn_guard_get_counts(conn_guard_counts *out);
 
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
  * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are
