@@ -44,9 +44,9 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
 }
 
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
-enum MHD_Result route_passenger(http_request *r, const char *id_text) {
+enum MHD_Result route_passenger(http_request *r) {
     int32_t id;
-    if (parse_path_id(r, id_text, &id) != 0)
+    if (parse_path_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     return lookup_batch_park(r, id, answer_passenger);
 }

@@ -146,16 +146,16 @@ static int uuid_to_id(http_request *r, const char *uuid, int32_t *id) {
     return 0;
 }
 
-enum MHD_Result route_person_get(http_request *r, const char *uuid) {
+enum MHD_Result route_person_get(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     return lookup_batch_park(r, id, answer_person);
 }
 
-enum MHD_Result route_person_put(http_request *r, const char *uuid) {
+enum MHD_Result route_person_put(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     passenger p;
     if (parse_person_body(r, &p) != 0)
@@ -172,9 +172,9 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
     return lookup_batch_park(r, id, answer_person);
 }
 
-enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
+enum MHD_Result route_person_delete(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     char err[512];
     int unavailable;

@@ -515,7 +515,10 @@ static enum MHD_Result model_ready(http_request *r, const char *version) {
     return http_json(r, 200, json_pack("{s:s, s:b}", "name", V2_MODEL_NAME, "ready", 1));
 }
 
-enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version) {
+enum MHD_Result route_v2_model(http_request *r) {
+    const char *name = r->target.seg[2];
+    /* /v2/models/{name}/versions/{version}[/...]; without it, the active version */
+    const char *version = r->target.n >= 5 ? r->target.seg[4] : NULL;
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
     const char *allow = infer_route ? "POST" : "GET";
     if (!http_method_is(r, allow)) /* HEAD counts as GET; the 405 in the protocol's shape */
