@@ -135,15 +135,19 @@ static int fare_bucket(double fare) {
     return 1 + (octave - 1) * FARE_SUBBUCKETS + sub;
 }
 
-/* One more on counter. The only writer of its shard needs no locked read-modify-write (a
- * relaxed load and store are plain moves, and cost a third of the whole monitoring); a thread
- * sharing its shard does, or increments would be lost. */
-static void add(atomic_ulong *counter) {
+/* n more on counter. The only writer of its shard needs no locked read-modify-write (a relaxed
+ * load and store are plain moves, and cost a third of the whole monitoring); a thread sharing
+ * its shard does, or increments would be lost. */
+static void add_n(atomic_ulong *counter, unsigned long n) {
     if (my_shard_alone)
-        atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+        atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
                               memory_order_relaxed);
     else
-        atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
+static void add(atomic_ulong *counter) {
+    add_n(counter, 1);
 }
 
 /* The slice of period in s, zeroed first when it still holds an older period. */
@@ -167,13 +171,8 @@ void monitor_record(int version, const passenger *p, double probability, int pre
     while (b < PROB_BUCKETS - 1 && probability > (b + 1) / (double)PROB_BUCKETS)
         b++;
     add(&s->prob[b]);
-    unsigned long nano = (unsigned long)(probability * 1e9 + 0.5); /* probability is in [0, 1] */
-    if (my_shard_alone)
-        atomic_store_explicit(&s->prob_sum_nano,
-                              atomic_load_explicit(&s->prob_sum_nano, memory_order_relaxed) + nano,
-                              memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&s->prob_sum_nano, nano, memory_order_relaxed);
+    /* probability is in [0, 1] */
+    add_n(&s->prob_sum_nano, (unsigned long)(probability * 1e9 + 0.5));
     add(&s->predicted[predicted ? 1 : 0]);
     window_slice *w = slice_for(s, current_period());
     add(&w->count[W_N]);
