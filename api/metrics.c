@@ -170,20 +170,18 @@ static int read_stat(proc_stat *s) {
         return -1;
     /* Field 3 (state) is the first after ')'; we need 14 utime, 15 stime, 22 starttime,
      * 23 vsize, 24 rss (pages). */
-    double field[25] = {0};
-    int i = 3;
-    char *save = NULL; /* strtok_r: several workers may render /metrics at once */
-    for (char *tok = strtok_r(p + 1, " ", &save); tok && i < 25;
-         tok = strtok_r(NULL, " ", &save), i++)
-        field[i] = strtod(tok, NULL);
-    if (i < 25)
+    double utime, stime, starttime, vsize, rss;
+    if (sscanf(p + 1,
+               "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %lf %lf %*s %*s %*s %*s %*s %*s %lf "
+               "%lf %lf",
+               &utime, &stime, &starttime, &vsize, &rss) != 5)
         return -1;
     double ticks = (double)sysconf(_SC_CLK_TCK);
     double btime = boot_time();
-    s->cpu_seconds = (field[14] + field[15]) / ticks;
-    s->start_time = btime < 0 ? -1 : btime + field[22] / ticks;
-    s->virtual_bytes = field[23];
-    s->resident_bytes = field[24] * (double)sysconf(_SC_PAGESIZE);
+    s->cpu_seconds = (utime + stime) / ticks;
+    s->start_time = btime < 0 ? -1 : btime + starttime / ticks;
+    s->virtual_bytes = vsize;
+    s->resident_bytes = rss * (double)sysconf(_SC_PAGESIZE);
     return 0;
 }
 
