@@ -290,8 +290,7 @@ int main(int argc, char **argv) {
         return EXIT_SCHEMA;
     }
     api_db_configure(c.conninfo);
-    if (access_log_start() != 0)
-        log_warn("access log unbuffered: cannot start its flusher thread", NULL);
+    access_log_start();
     if (monitor_start((int)c.monitor_log_seconds) != 0)
         log_warn("no drift summary lines: cannot start the monitor's thread", NULL);
     if (conn_guard_start((unsigned)c.header_timeout_seconds, (unsigned)c.request_timeout_seconds) !=

@@ -69,7 +69,7 @@ typedef struct {
     unsigned per_ip_limit; /* from one client address (0: no cap) */
 } conn_caps;
 
-#define SWEEP_INTERVAL_MS 100
+#define SWEEP_INTERVAL_MS ACCESS_LOG_FLUSH_INTERVAL_MS /* it flushes the access log too */
 #define GONE_EVERY 4 /* sweeps between looks for clients gone (a syscall per connection) */
 
 enum { PHASE_IDLE, PHASE_BUSY, PHASE_YIELDED };
@@ -285,6 +285,7 @@ static void *sweeper_main(void *arg) {
     for (unsigned n = 0; atomic_load(&sweeping); n++) {
         poll(NULL, 0, SWEEP_INTERVAL_MS);
         sweep_once(n % GONE_EVERY == 0);
+        access_log_flush(); /* the housekeeping thread of the HTTP layer: no thread of its own */
     }
     return NULL;
 }
