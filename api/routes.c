@@ -39,7 +39,8 @@ static enum MHD_Result route_metrics(http_request *r);
 static enum MHD_Result route_openapi(http_request *r);
 
 /* What runs each route: a row per method it answers, in the order its Allow header lists them;
- * method NULL: the handler checks the method itself (the inference protocol's model routes). */
+ * method NULL: the handler checks the method itself (the inference protocol's model routes).
+ * Paths are matched in this order too (no path fits two templates), so the busiest come first. */
 typedef struct {
     route_id route;
     const char *method;
@@ -47,13 +48,13 @@ typedef struct {
 } route_handler;
 
 static const route_handler handlers[] = {
+    {ROUTE_PREDICT, "POST", route_predict},
+    {ROUTE_PASSENGER, "GET", route_passenger},
     {ROUTE_HEALTH, "GET", route_health},
     {ROUTE_READY, "GET", route_ready},
-    {ROUTE_PASSENGER, "GET", route_passenger},
     {ROUTE_PASSENGERS, "GET", route_passenger_list},
     {ROUTE_PASSENGER_PREDICTION, "GET", route_passenger_prediction},
     {ROUTE_STATS, "GET", route_stats},
-    {ROUTE_PREDICT, "POST", route_predict},
     {ROUTE_MODEL, "GET", route_model},
     {ROUTE_MODELS, "GET", route_models},
     {ROUTE_MODEL_REPORT, "GET", route_model_report},
@@ -83,10 +84,18 @@ static int fits(const char *template, const http_target *t) {
     for (int i = 0; i < t->n; i++) {
         if (*at++ != '/')
             return 0; /* the path has more segments than the template */
-        size_t len = strcspn(at, "/");
-        if (at[0] != '{' && (strlen(t->seg[i]) != len || memcmp(at, t->seg[i], len) != 0))
+        const char *seg = t->seg[i];
+        if (*at == '{') {
+            while (*at && *at != '/')
+                at++;
+            continue;
+        }
+        while (*seg && *at == *seg) { /* byte by byte: this runs on every request's path */
+            at++;
+            seg++;
+        }
+        if (*seg || (*at && *at != '/'))
             return 0;
-        at += len;
     }
     return t->n > 0 && *at == '\0';
 }
@@ -156,12 +165,13 @@ static route_id resolve(const char *raw, http_target *t, int internal) {
     *t = (http_target){.body_max = http_config.max_body_bytes};
     if (decode_path(raw, t) <= 0)
         return ROUTE_UNKNOWN;
-    int v2_root = strcmp(t->buf, "/v2/") == 0; /* the server's metadata, with or without '/' */
+    /* the server's metadata, with or without '/' */
+    int v2_root = t->buf[1] == 'v' && strcmp(t->buf, "/v2/") == 0;
     split_segments(t);
     route_id route = v2_root ? ROUTE_V2_SERVER : ROUTE_UNKNOWN;
-    for (int i = 0; i < ROUTE_UNKNOWN && route == ROUTE_UNKNOWN; i++) {
-        if (fits(route_template((route_id)i), t))
-            route = (route_id)i;
+    for (size_t i = 0; i < HANDLERS && route == ROUTE_UNKNOWN; i++) {
+        if (fits(route_template(handlers[i].route), t))
+            route = handlers[i].route;
     }
     /* The METRICS_PORT listener: /metrics and /health only. On the public one /metrics is
      * served there only when METRICS_PORT is set. Either way, other paths are no route. */

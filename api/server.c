@@ -51,7 +51,7 @@
 
 typedef struct conn_state {
     http_request request; /* the request on this connection (server.c); one at a time */
-    /* conn_guard.c's: the list of connections, under its lock, and what the sweeper reads */
+    /* the guard's: the list of connections, under its lock, and what the sweeper reads */
     struct conn_state *prev, *next;
     const void *owner; /* the server (listener) whose caps count this connection */
     int fd;
