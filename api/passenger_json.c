@@ -49,59 +49,23 @@ static int fail(input_error *e, const char *prefix, const char *key, const char 
 }
 
 /* A jansson value described as the flat scanner describes its own (json_flat.h), so the checks
- * below serve both the fast path and jansson's. */
+ * below serve both the fast path and jansson's. jansson's accessors answer NULL, 0 or 0.0 for a
+ * value of another type (or none). */
 static flat_value flat_of(json_t *v) {
-    flat_value f = {FLAT_NULL, NULL, 0, 0, 0.0};
-    switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_OBJECT:
-        f.type = FLAT_OBJECT;
-        break;
-    case JSON_ARRAY:
-        f.type = FLAT_ARRAY;
-        break;
-    case JSON_STRING:
-        f.type = FLAT_STRING;
-        f.text = json_string_value(v);
-        f.len = json_string_length(v);
-        break;
-    case JSON_INTEGER:
-        f.type = FLAT_INTEGER;
-        f.integer = json_integer_value(v);
-        break;
-    case JSON_REAL:
-        f.type = FLAT_REAL;
-        f.real = json_real_value(v);
-        break;
-    case JSON_TRUE:
-        f.type = FLAT_TRUE;
-        break;
-    case JSON_FALSE:
-        f.type = FLAT_FALSE;
-        break;
-    default:
-        break;
-    }
-    return f;
+    static const flat_type types[] = {
+        [JSON_OBJECT] = FLAT_OBJECT,   [JSON_ARRAY] = FLAT_ARRAY, [JSON_STRING] = FLAT_STRING,
+        [JSON_INTEGER] = FLAT_INTEGER, [JSON_REAL] = FLAT_REAL,   [JSON_TRUE] = FLAT_TRUE,
+        [JSON_FALSE] = FLAT_FALSE,     [JSON_NULL] = FLAT_NULL};
+    return (flat_value){v ? types[json_typeof(v)] : FLAT_NULL, json_string_value(v),
+                        json_string_length(v), json_integer_value(v), json_real_value(v)};
 }
 
 static const char *type_name(const flat_value *v) {
-    switch (v->type) {
-    case FLAT_OBJECT:
-        return "an object";
-    case FLAT_ARRAY:
-        return "an array";
-    case FLAT_STRING:
-        return "a string";
-    case FLAT_INTEGER:
-        return "an integer";
-    case FLAT_REAL:
-        return "a number";
-    case FLAT_TRUE:
-    case FLAT_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
+    static const char *const names[] = {
+        [FLAT_NULL] = "null",          [FLAT_TRUE] = "a boolean",  [FLAT_FALSE] = "a boolean",
+        [FLAT_INTEGER] = "an integer", [FLAT_REAL] = "a number",   [FLAT_STRING] = "a string",
+        [FLAT_ARRAY] = "an array",     [FLAT_OBJECT] = "an object"};
+    return names[v->type];
 }
 
 static int wrong_type(input_error *e, const char *prefix, const char *key, const char *expected,
