@@ -38,8 +38,8 @@ static enum MHD_Result route_model_report(http_request *r);
 static enum MHD_Result route_metrics(http_request *r);
 static enum MHD_Result route_openapi(http_request *r);
 
-/* What runs each route: a row per method it answers, in the order its Allow header lists them;
- * method NULL: the handler checks the method itself (the inference protocol's model routes).
+/* What runs each route: a row per method it answers, in the order its Allow header lists them
+ * (HEAD counts as GET; a 405 on /v2 has the protocol's shape, as every error there).
  * Paths are matched in this order too (no path fits two templates), so the busiest come first. */
 typedef struct {
     route_id route;
@@ -68,12 +68,12 @@ static const route_handler handlers[] = {
     {ROUTE_V2_SERVER, "GET", route_v2_server},
     {ROUTE_V2_LIVE, "GET", route_v2_live},
     {ROUTE_V2_READY, "GET", route_v2_ready},
-    {ROUTE_V2_MODEL, NULL, route_v2_model},
-    {ROUTE_V2_MODEL_READY, NULL, route_v2_model},
-    {ROUTE_V2_INFER, NULL, route_v2_model},
-    {ROUTE_V2_VERSION, NULL, route_v2_model},
-    {ROUTE_V2_VERSION_READY, NULL, route_v2_model},
-    {ROUTE_V2_VERSION_INFER, NULL, route_v2_model},
+    {ROUTE_V2_MODEL, "GET", route_v2_model},
+    {ROUTE_V2_MODEL_READY, "GET", route_v2_model},
+    {ROUTE_V2_INFER, "POST", route_v2_model},
+    {ROUTE_V2_VERSION, "GET", route_v2_model},
+    {ROUTE_V2_VERSION_READY, "GET", route_v2_model},
+    {ROUTE_V2_VERSION_INFER, "POST", route_v2_model},
 };
 #define HANDLERS (sizeof handlers / sizeof handlers[0])
 
@@ -211,7 +211,7 @@ enum MHD_Result routes_dispatch(http_request *r) {
     for (size_t i = 0; i < HANDLERS; i++) {
         if (handlers[i].route != r->route)
             continue;
-        if (!handlers[i].method || is(r, handlers[i].method))
+        if (is(r, handlers[i].method))
             return handlers[i].handler(r);
         snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  handlers[i].method);

@@ -520,9 +520,6 @@ enum MHD_Result route_v2_model(http_request *r) {
     /* /v2/models/{name}/versions/{version}[/...]; without it, the active version */
     const char *version = r->target.n >= 5 ? r->target.seg[4] : NULL;
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
-    const char *allow = infer_route ? "POST" : "GET";
-    if (!http_method_is(r, allow)) /* HEAD counts as GET; the 405 in the protocol's shape */
-        return http_method_not_allowed(r, allow);
     if (strcmp(name, V2_MODEL_NAME) != 0) {
         char message[160];
         snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,
