@@ -798,15 +798,11 @@ int server_drain_and_stop(server *s, double grace_seconds) {
     if (listener != MHD_INVALID_SOCKET)
         shutdown(listener, SHUT_RDWR);
     struct timespec start = clock_now();
-    while (atomic_load(&in_flight) > 0 && clock_seconds_since(&start) < grace_seconds) {
-        struct timespec tick = {0, 5 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-    }
+    while (atomic_load(&in_flight) > 0 && clock_seconds_since(&start) < grace_seconds)
+        poll(NULL, 0, 5); /* a 5 ms nap, as the sweeper's */
     int left = atomic_load(&in_flight);
-    while (atomic_load(&parked) > 0) { /* bounded: parkers promise an answer (server.h) */
-        struct timespec tick = {0, 5 * 1000 * 1000};
-        nanosleep(&tick, NULL);
-    }
+    while (atomic_load(&parked) > 0) /* bounded: parkers promise an answer (server.h) */
+        poll(NULL, 0, 5);
     MHD_stop_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
