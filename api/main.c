@@ -291,8 +291,7 @@ int main(int argc, char **argv) {
     }
     api_db_configure(c.conninfo);
     access_log_start();
-    if (monitor_start((int)c.monitor_log_seconds) != 0)
-        log_warn("no drift summary lines: cannot start the monitor's thread", NULL);
+    monitor_start((int)c.monitor_log_seconds);
     if (conn_guard_start((unsigned)c.header_timeout_seconds, (unsigned)c.request_timeout_seconds) !=
         0) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");
@@ -321,7 +320,6 @@ int main(int argc, char **argv) {
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();
-    monitor_stop();
     model_holder_shutdown();
     auth_free();
     free(c.conninfo);

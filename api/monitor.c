@@ -8,9 +8,11 @@
  * over thousands of predictions does not notice; nothing on the hot path ever waits. */
 #include "monitor.h"
 
+#include "clock.h"
 #include "log.h"
 #include "metrics.h"
 #include "model_holder.h"
+#include "server.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -379,12 +381,8 @@ void monitor_render(FILE *out) {
 
 /* ---- the drift log line ---- */
 
-static pthread_t logger;
-static int logger_running;
 static int log_seconds;
-static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
-static int stopping;
+static struct timespec next_log; /* monotonic: when the next lines are due */
 
 /* One line per version with predictions in the window; the field names are what the CloudWatch
  * metric filter reads (infra), so they are part of the contract. */
@@ -399,42 +397,20 @@ static void log_summaries(void) {
                  isnan(m[i].fare_p50) ? json_null() : json_real(m[i].fare_p50));
 }
 
-static void *log_loop(void *arg) {
-    (void)arg;
-    pthread_mutex_lock(&stop_lock);
-    while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += log_seconds;
-        while (!stopping && pthread_cond_timedwait(&stop_cond, &stop_lock, &until) == 0) {
-        }
-        if (stopping)
-            break;
-        pthread_mutex_unlock(&stop_lock);
-        log_summaries();
-        pthread_mutex_lock(&stop_lock);
-    }
-    pthread_mutex_unlock(&stop_lock);
-    return NULL;
-}
-
-int monitor_start(int seconds) {
-    if (seconds <= 0 || !monitor_enabled)
-        return 0;
-    log_seconds = seconds;
-    if (pthread_create(&logger, NULL, log_loop, NULL) != 0)
-        return -1;
-    logger_running = 1;
-    return 0;
-}
-
-void monitor_stop(void) {
-    if (!logger_running)
+/* On the server's housekeeping tick (server_on_tick): the lines, every log_seconds. */
+static void log_when_due(void) {
+    if (clock_seconds_since(&next_log) < 0)
         return;
-    pthread_mutex_lock(&stop_lock);
-    stopping = 1;
-    pthread_cond_signal(&stop_cond);
-    pthread_mutex_unlock(&stop_lock);
-    pthread_join(logger, NULL);
-    logger_running = 0;
+    log_summaries();
+    next_log = clock_now();
+    next_log.tv_sec += log_seconds;
+}
+
+void monitor_start(int seconds) {
+    if (seconds <= 0 || !monitor_enabled)
+        return;
+    log_seconds = seconds;
+    next_log = clock_now();
+    next_log.tv_sec += seconds;
+    server_on_tick(log_when_due);
 }

@@ -85,6 +85,9 @@ static atomic_long header_timeouts, request_timeouts, idle_yields, refused;
 static atomic_int sweeping;
 static pthread_t sweeper;
 static int sweeper_running;
+#define TICK_HOOKS_MAX 4
+static void (*tick_hooks[TICK_HOOKS_MAX])(void); /* server_on_tick's, set before the sweeper */
+static int tick_hook_count;
 
 static long long now_ms(void) {
     static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
@@ -286,8 +289,15 @@ static void *sweeper_main(void *arg) {
         poll(NULL, 0, SWEEP_INTERVAL_MS);
         sweep_once(n % GONE_EVERY == 0);
         access_log_flush(); /* the housekeeping thread of the HTTP layer: no thread of its own */
+        for (int i = 0; i < tick_hook_count; i++)
+            tick_hooks[i]();
     }
     return NULL;
+}
+
+void server_on_tick(void (*fn)(void)) {
+    if (tick_hook_count < TICK_HOOKS_MAX)
+        tick_hooks[tick_hook_count++] = fn;
 }
 
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {

@@ -57,6 +57,10 @@ size_t server_body_budget_used(void);
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout);
 /* Stops the sweeper (after the daemons stopped). */
 void conn_guard_stop(void);
+/* Runs fn on the sweeper's thread, the HTTP layer's housekeeping, at each of its 100 ms ticks
+ * (after the sweep and the access log's flush), from conn_guard_start to conn_guard_stop.
+ * Register before conn_guard_start; at most a few. */
+void server_on_tick(void (*fn)(void));
 
 /* Connections shut down since start: for missing the header deadline, the request deadline;
  * idle ones closed to make room; newcomers refused because every slot was busy. */
