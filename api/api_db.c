@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -159,11 +160,16 @@ store_conn api_db_store(void) {
     return (store_conn){run_on_worker, NULL};
 }
 
-void api_db_get_stats(api_db_stats *out) {
-    out->open = atomic_load(&stat_open);
-    out->connects = atomic_load(&stat_connects);
-    out->connect_failures = atomic_load(&stat_failures);
-    out->dropped = atomic_load(&stat_dropped);
+void api_db_render_metrics(FILE *out) {
+    metrics_family(out, "titanic_db_connections", "gauge", "Worker database connections by state.");
+    fprintf(out, "titanic_db_connections{state=\"open\"} %ld\n", atomic_load(&stat_open));
+    metrics_family(out, "titanic_db_connection_events_total", "counter",
+                   "Database connection events.");
+    fprintf(out,
+            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
+            atomic_load(&stat_connects), atomic_load(&stat_failures), atomic_load(&stat_dropped));
 }
 
 void api_db_close_all(void) {

@@ -11,6 +11,7 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Sets the connection string every worker uses (copied). */
 void api_db_configure(const char *conninfo);
@@ -24,14 +25,9 @@ PGresult *api_db_query(const store_statement *st, const char *const *params, int
 /* The stores' view of this thread's connection (api_db_query). */
 store_conn api_db_store(void);
 
-/* Pool figures for /metrics. */
-typedef struct {
-    long open;             /* connections currently open across workers */
-    long connects;         /* successful connects since start */
-    long connect_failures; /* failed attempts since start */
-    long dropped;          /* connections dropped after an error */
-} api_db_stats;
-void api_db_get_stats(api_db_stats *out);
+/* Writes the pool's metric families for /metrics: connections open across workers, and connects,
+ * failed attempts and connections dropped after an error since start. */
+void api_db_render_metrics(FILE *out);
 
 /* Closes every worker's connection; only after the workers have stopped. */
 void api_db_close_all(void);

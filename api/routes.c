@@ -292,28 +292,13 @@ static enum MHD_Result route_model_report(http_request *r) {
 /* ---- metrics and the API document ---- */
 
 static void render_gauges(FILE *out) {
-    api_db_stats db;
-    api_db_get_stats(&db);
-    long batches, lookups;
-    lookup_batch_counts(&batches, &lookups);
     conn_guard_counts conns;
     conn_guard_get_counts(&conns);
     metrics_single(out, "titanic_model_version", "gauge",
                    "Version of the model serving predictions (0: none).", "%d",
                    model_holder_version());
-    metrics_family(out, "titanic_db_connections", "gauge", "Worker database connections by state.");
-    fprintf(out, "titanic_db_connections{state=\"open\"} %ld\n", db.open);
-    metrics_family(out, "titanic_db_connection_events_total", "counter",
-                   "Database connection events.");
-    fprintf(out,
-            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
-            db.connects, db.connect_failures, db.dropped);
-    metrics_single(out, "titanic_lookup_statements_total", "counter",
-                   "Statements run for batched passenger lookups.", "%ld", batches);
-    metrics_single(out, "titanic_lookups_total", "counter",
-                   "Passenger lookups answered by those statements.", "%ld", lookups);
+    api_db_render_metrics(out);
+    lookup_batch_render_metrics(out);
     metrics_single(out, "titanic_http_requests_in_flight", "gauge",
                    "Requests begun and not finished (this one included).", "%d",
                    server_in_flight());
