@@ -226,11 +226,9 @@ static void render_process(FILE *out) {
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
-    conn_guard_counts conns;
-    conn_guard_get_counts(&conns);
     metrics_single(out, "titanic_http_header_timeouts_total", "counter",
                    "Connections closed for not completing a request header within "
                    "HEADER_TIMEOUT_SECONDS.",
-                   "%ld", conns.header_timeouts);
+                   "%ld", conn_guard_header_timeouts());
     render_process(out);
 }

@@ -292,27 +292,12 @@ static enum MHD_Result route_model_report(http_request *r) {
 /* ---- metrics and the API document ---- */
 
 static void render_gauges(FILE *out) {
-    conn_guard_counts conns;
-    conn_guard_get_counts(&conns);
     metrics_single(out, "titanic_model_version", "gauge",
                    "Version of the model serving predictions (0: none).", "%d",
                    model_holder_version());
     api_db_render_metrics(out);
     lookup_batch_render_metrics(out);
-    metrics_single(out, "titanic_http_requests_in_flight", "gauge",
-                   "Requests begun and not finished (this one included).", "%d",
-                   server_in_flight());
-    metrics_single(out, "titanic_http_body_budget_bytes", "gauge",
-                   "Request body bytes buffered now (BODY_BUDGET_BYTES caps them).", "%zu",
-                   server_body_budget_used());
-    metrics_family(out, "titanic_http_connections_closed_total", "counter",
-                   "Connections the server closed: request deadline missed, idle ones yielding to "
-                   "new ones, new ones refused (all slots busy).");
-    fprintf(out,
-            "titanic_http_connections_closed_total{reason=\"request_timeout\"} %ld\n"
-            "titanic_http_connections_closed_total{reason=\"idle_yield\"} %ld\n"
-            "titanic_http_connections_closed_total{reason=\"refused\"} %ld\n",
-            conns.request_timeouts, conns.idle_yields, conns.refused);
+    server_render_metrics(out);
     metrics_family(out, "titanic_build_info", "gauge", "Build of this server.");
     fprintf(out, "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n", TITANIC_VERSION,
             titanic_git_revision);

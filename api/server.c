@@ -247,11 +247,8 @@ static size_t conn_guard_unescape(void *cls, struct MHD_Connection *c, char *s) 
     return len;
 }
 
-void conn_guard_get_counts(conn_guard_counts *out) {
-    out->header_timeouts = atomic_load(&header_timeouts);
-    out->request_timeouts = atomic_load(&request_timeouts);
-    out->idle_yields = atomic_load(&idle_yields);
-    out->refused = atomic_load(&refused);
+long conn_guard_header_timeouts(void) {
+    return atomic_load(&header_timeouts);
 }
 
 /* Whether the client has closed its side and nothing it sent is left unread. libmicrohttpd
@@ -334,12 +331,21 @@ static atomic_int in_flight;
 static atomic_int parked;         /* requests between server_park and server_unpark */
 static atomic_size_t budget_used; /* bytes of request bodies buffered, by every request */
 
-int server_in_flight(void) {
-    return atomic_load(&in_flight);
-}
-
-size_t server_body_budget_used(void) {
-    return atomic_load(&budget_used);
+void server_render_metrics(FILE *out) {
+    metrics_single(out, "titanic_http_requests_in_flight", "gauge",
+                   "Requests begun and not finished (this one included).", "%d",
+                   atomic_load(&in_flight));
+    metrics_single(out, "titanic_http_body_budget_bytes", "gauge",
+                   "Request body bytes buffered now (BODY_BUDGET_BYTES caps them).", "%zu",
+                   atomic_load(&budget_used));
+    metrics_family(out, "titanic_http_connections_closed_total", "counter",
+                   "Connections the server closed: request deadline missed, idle ones yielding to "
+                   "new ones, new ones refused (all slots busy).");
+    fprintf(out,
+            "titanic_http_connections_closed_total{reason=\"request_timeout\"} %ld\n"
+            "titanic_http_connections_closed_total{reason=\"idle_yield\"} %ld\n"
+            "titanic_http_connections_closed_total{reason=\"refused\"} %ld\n",
+            atomic_load(&request_timeouts), atomic_load(&idle_yields), atomic_load(&refused));
 }
 
 /* ---- request lifecycle ---- */
