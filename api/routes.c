@@ -21,14 +21,6 @@
 extern const char openapi_document[];
 extern const size_t openapi_document_length;
 
-static int is(const http_request *r, const char *method) {
-    return http_method_is(r, method);
-}
-
-static int seg_is(const http_target *t, int i, const char *text) {
-    return i < t->n && strcmp(t->seg[i], text) == 0;
-}
-
 /* The small routes of this file, answered from the table below. */
 static enum MHD_Result route_health(http_request *r);
 static enum MHD_Result route_ready(http_request *r);
@@ -199,7 +191,7 @@ route_id routes_resolve_internal(const char *raw_target, http_target *t) {
 
 static enum MHD_Result not_found(http_request *r) {
     r->route = ROUTE_UNKNOWN;
-    if (seg_is(&r->target, 0, "v2")) /* the protocol's own error shape there */
+    if (r->target.n > 0 && strcmp(r->target.seg[0], "v2") == 0) /* the protocol's error shape */
         return http_json(
             r, 404,
             json_pack("{s:s, s:s}", "error", "no such endpoint", "request_id", r->request_id));
@@ -211,7 +203,7 @@ enum MHD_Result routes_dispatch(http_request *r) {
     for (size_t i = 0; i < HANDLERS; i++) {
         if (handlers[i].route != r->route)
             continue;
-        if (is(r, handlers[i].method))
+        if (http_method_is(r, handlers[i].method)) /* HEAD counts as GET */
             return handlers[i].handler(r);
         snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  handlers[i].method);
