@@ -125,8 +125,10 @@ static PGresult *run_once(PGconn *conn, const store_statement *st, const char *c
                      err, errlen);
 }
 
-PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,
-                       char *err, size_t errlen) {
+/* store_conn's run, on this thread's connection (ctx is unused). */
+static PGresult *run_on_worker(void *ctx, const store_statement *st, const char *const *params,
+                               int *unavailable, char *err, size_t errlen) {
+    (void)ctx;
     *unavailable = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         PGconn *conn = api_db_get(err, errlen);
@@ -148,12 +150,6 @@ PGresult *api_db_query(const store_statement *st, const char *const *params, int
     }
     *unavailable = 1;
     return NULL;
-}
-
-static PGresult *run_on_worker(void *ctx, const store_statement *st, const char *const *params,
-                               int *unavailable, char *err, size_t errlen) {
-    (void)ctx;
-    return api_db_query(st, params, unavailable, err, errlen);
 }
 
 store_conn api_db_store(void) {

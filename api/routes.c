@@ -231,7 +231,8 @@ static enum MHD_Result route_ready(http_request *r) {
         return route_no_model(r);
     int unavailable = 0;
     char err[512];
-    PGresult *res = api_db_query(&STORE_PING, NULL, &unavailable, err, sizeof err);
+    store_conn db = api_db_store();
+    PGresult *res = db.run(db.ctx, &STORE_PING, NULL, &unavailable, err, sizeof err);
     if (!res) {
         log_warn("not ready: database not answering", "{s:s}", "error", err);
         return http_error(r, 503, "database not answering", NULL);

@@ -120,8 +120,7 @@ static enum MHD_Result answer_person(http_request *r, const lookup_result *found
     json_t *person = passenger_to_person(&found->row);
     unsigned status = strcmp(r->method, "POST") == 0 ? 201 : 200;
     if (status == 201) /* RFC 9110: a 201 names what it created */
-        snprintf(r->location, sizeof r->location, "/people/%s",
-                 json_string_value(json_object_get(person, "uuid")));
+        snprintf(r->location, sizeof r->location, "/people/%s", found->row.uuid);
     return http_json(r, status, person);
 }
 
