@@ -64,11 +64,6 @@ typedef struct conn_state {
     atomic_int saw_nul, timed_out, in_body; /* in_body: the header is complete */
 } conn_state;
 
-typedef struct {
-    unsigned limit;        /* connections in all on this listener */
-    unsigned per_ip_limit; /* from one client address (0: no cap) */
-} conn_caps;
-
 #define SWEEP_INTERVAL_MS ACCESS_LOG_FLUSH_INTERVAL_MS /* it flushes the access log too */
 #define GONE_EVERY 4 /* sweeps between looks for clients gone (a syscall per connection) */
 
@@ -124,7 +119,7 @@ static int yield_one(conn_state *victim) {
 }
 
 /* Makes room for one more connection from addr under caps. Called with the lock held. */
-static int make_room(const void *owner, uint32_t addr, const conn_caps *caps) {
+static int make_room(const void *owner, uint32_t addr, const server_options *caps) {
     unsigned total = 0, same = 0;
     for (conn_state *o = list_head; o; o = o->next) {
         if (o->owner != owner || atomic_load(&o->phase) == PHASE_YIELDED)
@@ -132,14 +127,14 @@ static int make_room(const void *owner, uint32_t addr, const conn_caps *caps) {
         total++;
         same += o->addr == addr;
     }
-    if (caps->per_ip_limit && same >= caps->per_ip_limit) {
+    if (caps->per_ip_connection_limit && same >= caps->per_ip_connection_limit) {
         /* Only the address's own connections count against its cap. */
         if (yield_one(oldest_idle(owner, addr, 1)) != 0)
             return -1;
         total--;
     }
     /* The address's own idle connections first, then anyone's. */
-    if (total >= caps->limit && yield_one(oldest_idle(owner, addr, 1)) != 0 &&
+    if (total >= caps->connection_limit && yield_one(oldest_idle(owner, addr, 1)) != 0 &&
         yield_one(oldest_idle(owner, addr, 0)) != 0)
         return -1;
     return 0;
@@ -149,7 +144,7 @@ static int make_room(const void *owner, uint32_t addr, const conn_caps *caps) {
  * caps for owner. NULL when it cannot be admitted (every slot busy, or out of memory); the
  * caller then shuts it down. */
 static conn_state *conn_guard_open(struct MHD_Connection *c, const void *owner,
-                                   const conn_caps *caps) {
+                                   const server_options *caps) {
     const union MHD_ConnectionInfo *fd =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
     const union MHD_ConnectionInfo *peer =
@@ -319,10 +314,7 @@ void conn_guard_stop(void) {
 struct server {
     struct MHD_Daemon *daemon;
     int port;
-    server_handler handler;
-    route_id (*resolve)(const char *raw_target, http_target *t);
-    conn_caps caps;
-    int authenticate;
+    server_options options; /* as started (bind is only read then) */
 };
 
 #define CLOSING_SLACK 32
@@ -358,7 +350,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
                           enum MHD_ConnectionNotificationCode code) {
     server *s = cls;
     if (code == MHD_CONNECTION_NOTIFY_STARTED) {
-        *socket_context = conn_guard_open(c, s, &s->caps);
+        *socket_context = conn_guard_open(c, s, &s->options);
         const union MHD_ConnectionInfo *fd =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         if (!*socket_context && fd) /* every slot busy with a request: refused */
@@ -416,8 +408,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
     r->target.body_max = http_config.max_body_bytes;
     atomic_fetch_add(&in_flight, 1);
     conn_guard_request_line(cs);
-    if (s->resolve)
-        r->route = s->resolve(uri, &r->target);
+    if (s->options.resolve)
+        r->route = s->options.resolve(uri, &r->target);
     snprintf(r->path, sizeof r->path, "%.*s", (int)strcspn(uri, "?"), uri);
     const char *version = uri + strlen(uri) + 1;
     if (!r->target.refuse && bare_line_end(version))
@@ -552,7 +544,7 @@ static int answered_early(http_request *r, const server *s) {
     if (r->target.refuse)
         return http_error(r, r->target.refuse, r->target.why, NULL), 1;
     framing f;
-    if (bad_framing(r, &f) || (s->authenticate && key_refused(r)))
+    if (bad_framing(r, &f) || (s->options.authenticate && key_refused(r)))
         return 1;
     unsigned long long declared = f.length ? strtoull(f.length, NULL, 10) : 0;
     if (declared > r->target.body_max)
@@ -624,7 +616,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (r->body_refusal)
         return refuse_body(r, r->body_refusal);
     log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
-    enum MHD_Result rc = r->resume ? resume_parked(r) : s->handler(r);
+    enum MHD_Result rc = r->resume ? resume_parked(r) : s->options.handler(r);
     log_set_request_id(NULL);
     return rc;
 }
@@ -773,10 +765,7 @@ server *server_start(const server_options *o, char *err, size_t errlen) {
     server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->handler = o->handler;
-    s->resolve = o->resolve;
-    s->authenticate = o->authenticate;
-    s->caps = (conn_caps){o->connection_limit, o->per_ip_connection_limit};
+    s->options = *o;
     /* The logger first: a later option (a pool of one thread) may warn through it. */
     s->daemon = MHD_start_daemon(
         MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
