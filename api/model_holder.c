@@ -80,14 +80,13 @@ static void model_ref_retain(model_ref *ref) {
     atomic_fetch_add(&ref->refs, 1);
 }
 
-static void model_holder_install(titanic_model *m) {
-    model_ref *ref = model_ref_wrap(m); /* the holder's own reference */
-    if (!ref)
-        return;
+/* Makes ref (the holder's own reference; NULL: none) the current model; the old one is freed
+ * when its last request finishes. */
+static void install(model_ref *ref) {
     pthread_mutex_lock(&current_lock);
     model_ref *old = current;
     current = ref;
-    atomic_store(&current_version, model_version(m));
+    atomic_store(&current_version, ref ? model_version(ref->model) : 0);
     pthread_mutex_unlock(&current_lock);
     model_holder_release(old);
 }
@@ -106,9 +105,14 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
         models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
     if (!m)
         return -1;
-    int old = model_holder_version();
-    model_holder_install(m);
-    log_info("model loaded", "{s:i, s:i}", "version", model_version(m), "previous", old);
+    int old = model_holder_version(), version_loaded = model_version(m);
+    model_ref *ref = model_ref_wrap(m); /* m is freed when it cannot be wrapped */
+    if (!ref) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    install(ref);
+    log_info("model loaded", "{s:i, s:i}", "version", version_loaded, "previous", old);
     return 1;
 }
 
@@ -326,12 +330,7 @@ void model_holder_shutdown(void) {
     if (reloader_running)
         pthread_join(reloader, NULL);
     reloader_running = 0;
-    pthread_mutex_lock(&current_lock);
-    model_ref *old = current;
-    current = NULL;
-    atomic_store(&current_version, 0);
-    pthread_mutex_unlock(&current_lock);
-    model_holder_release(old);
+    install(NULL);
     clear_cache();
     free(reloader_conninfo);
     reloader_conninfo = NULL;
