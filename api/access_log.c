@@ -1,4 +1,4 @@
-/* Per-thread access-log buffers and their flusher. See access_log.h. */
+/* Per-thread access-log buffers. See access_log.h. */
 #include "access_log.h"
 
 #include <limits.h>
@@ -6,7 +6,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #define BUFFER_BYTES PIPE_BUF /* one write of at most PIPE_BUF bytes is atomic on a pipe */
@@ -23,8 +22,7 @@ static line_buffer *buffers[MAX_BUFFERS];
 static int buffer_count;
 static _Thread_local line_buffer *mine;
 
-static pthread_t flusher;
-static atomic_int flusher_running;
+static atomic_int buffering;
 
 static void write_all(const char *data, size_t len) {
     while (len > 0) {
@@ -63,7 +61,7 @@ static line_buffer *thread_buffer(void) {
 }
 
 void access_log_append(const char *line, size_t len) {
-    line_buffer *b = atomic_load(&flusher_running) ? thread_buffer() : NULL;
+    line_buffer *b = atomic_load(&buffering) ? thread_buffer() : NULL;
     if (!b || len > BUFFER_BYTES) {
         write_all(line, len); /* no buffering available, or a line too long to buffer */
         return;
@@ -76,7 +74,7 @@ void access_log_append(const char *line, size_t len) {
     pthread_mutex_unlock(&b->lock);
 }
 
-static void flush_all(void) {
+void access_log_flush(void) {
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < buffer_count; i++) {
         pthread_mutex_lock(&buffers[i]->lock);
@@ -86,29 +84,13 @@ static void flush_all(void) {
     pthread_mutex_unlock(&registry_lock);
 }
 
-static void *flusher_main(void *arg) {
-    (void)arg;
-    struct timespec interval = {0, ACCESS_LOG_FLUSH_INTERVAL_MS * 1000000L};
-    while (atomic_load(&flusher_running)) {
-        nanosleep(&interval, NULL);
-        flush_all();
-    }
-    return NULL;
-}
-
-int access_log_start(void) {
-    atomic_store(&flusher_running, 1);
-    if (pthread_create(&flusher, NULL, flusher_main, NULL) != 0) {
-        atomic_store(&flusher_running, 0);
-        return -1;
-    }
-    return 0;
+void access_log_start(void) {
+    atomic_store(&buffering, 1);
 }
 
 void access_log_stop(void) {
-    if (atomic_exchange(&flusher_running, 0))
-        pthread_join(flusher, NULL);
-    flush_all();
+    atomic_store(&buffering, 0);
+    access_log_flush();
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < buffer_count; i++) {
         pthread_mutex_destroy(&buffers[i]->lock);

@@ -1,7 +1,8 @@
 /* Buffered access-log output. One write(2) per request was a measurable share of a /predict
  * (bench/api.sh); instead each worker thread appends its lines to its own buffer, which is
- * written out when it fills and by a flusher thread every FLUSH_INTERVAL_MS, so a line reaches
- * stderr within a tenth of a second. Writes never exceed PIPE_BUF and always end on a line
+ * written out when it fills and every ACCESS_LOG_FLUSH_INTERVAL_MS by the server's housekeeping
+ * thread (the connection guard's sweeper, server.c), so a line reaches stderr within a tenth of
+ * a second. Writes never exceed PIPE_BUF and always end on a line
  * boundary, so lines from different threads never interleave even on a pipe. */
 #ifndef TITANIC_ACCESS_LOG_H
 #define TITANIC_ACCESS_LOG_H
@@ -13,10 +14,13 @@
 /* Appends one complete line (ending in '\n') from the calling thread. */
 void access_log_append(const char *line, size_t len);
 
-/* Starts the flusher thread. Returns 0 or -1. */
-int access_log_start(void);
+/* Turns buffering on (until then every line is written at once). */
+void access_log_start(void);
 
-/* Stops the flusher and writes out everything buffered (call after the workers stopped). */
+/* Writes out every thread's buffered lines (the housekeeping thread, every interval). */
+void access_log_flush(void);
+
+/* Turns buffering off and writes out everything buffered (call after the workers stopped). */
 void access_log_stop(void);
 
 #endif

@@ -4,6 +4,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -124,8 +125,10 @@ static PGresult *run_once(PGconn *conn, const store_statement *st, const char *c
                      err, errlen);
 }
 
-PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,
-                       char *err, size_t errlen) {
+/* store_conn's run, on this thread's connection (ctx is unused). */
+static PGresult *run_on_worker(void *ctx, const store_statement *st, const char *const *params,
+                               int *unavailable, char *err, size_t errlen) {
+    (void)ctx;
     *unavailable = 0;
     for (int attempt = 0; attempt < 2; attempt++) {
         PGconn *conn = api_db_get(err, errlen);
@@ -149,21 +152,20 @@ PGresult *api_db_query(const store_statement *st, const char *const *params, int
     return NULL;
 }
 
-static PGresult *run_on_worker(void *ctx, const store_statement *st, const char *const *params,
-                               int *unavailable, char *err, size_t errlen) {
-    (void)ctx;
-    return api_db_query(st, params, unavailable, err, errlen);
-}
-
 store_conn api_db_store(void) {
     return (store_conn){run_on_worker, NULL};
 }
 
-void api_db_get_stats(api_db_stats *out) {
-    out->open = atomic_load(&stat_open);
-    out->connects = atomic_load(&stat_connects);
-    out->connect_failures = atomic_load(&stat_failures);
-    out->dropped = atomic_load(&stat_dropped);
+void api_db_render_metrics(FILE *out) {
+    metrics_family(out, "titanic_db_connections", "gauge", "Worker database connections by state.");
+    fprintf(out, "titanic_db_connections{state=\"open\"} %ld\n", atomic_load(&stat_open));
+    metrics_family(out, "titanic_db_connection_events_total", "counter",
+                   "Database connection events.");
+    fprintf(out,
+            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
+            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
+            atomic_load(&stat_connects), atomic_load(&stat_failures), atomic_load(&stat_dropped));
 }
 
 void api_db_close_all(void) {

@@ -11,27 +11,20 @@
 
 #include <libpq-fe.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* Sets the connection string every worker uses (copied). */
 void api_db_configure(const char *conninfo);
 
-/* Runs a store statement on this thread's connection (prepared when it has a name). On a broken
- * connection drops it and reconnects; only read-only statements are sent again. NULL with err on
- * any failure; *unavailable is set to 1 when the failure was the database being unreachable. */
-PGresult *api_db_query(const store_statement *st, const char *const *params, int *unavailable,
-                       char *err, size_t errlen);
-
-/* The stores' view of this thread's connection (api_db_query). */
+/* The stores' view of this thread's connection: its run sends a store statement on it (prepared
+ * when it has a name). On a broken connection it drops it and reconnects; only read-only
+ * statements are sent again. NULL with err on any failure; *unavailable is set to 1 when the
+ * failure was the database being unreachable. */
 store_conn api_db_store(void);
 
-/* Pool figures for /metrics. */
-typedef struct {
-    long open;             /* connections currently open across workers */
-    long connects;         /* successful connects since start */
-    long connect_failures; /* failed attempts since start */
-    long dropped;          /* connections dropped after an error */
-} api_db_stats;
-void api_db_get_stats(api_db_stats *out);
+/* Writes the pool's metric families for /metrics: connections open across workers, and connects,
+ * failed attempts and connections dropped after an error since start. */
+void api_db_render_metrics(FILE *out);
 
 /* Closes every worker's connection; only after the workers have stopped. */
 void api_db_close_all(void);

@@ -4,6 +4,7 @@
 #include "api_db.h"
 #include "clock.h"
 #include "errors.h"
+#include "metrics.h"
 #include "passengers_store.h"
 #include "server.h"
 
@@ -186,7 +187,11 @@ void lookup_batch_stop(void) {
     thread_count = 0;
 }
 
-void lookup_batch_counts(long *batches, long *lookups) {
-    *batches = atomic_load(&batch_count);
-    *lookups = atomic_load(&lookup_count);
+void lookup_batch_render_metrics(FILE *out) {
+    metrics_single(out, "titanic_lookup_statements_total", "counter",
+                   "Statements run for batched passenger lookups.", "%ld",
+                   atomic_load(&batch_count));
+    metrics_single(out, "titanic_lookups_total", "counter",
+                   "Passenger lookups answered by those statements.", "%ld",
+                   atomic_load(&lookup_count));
 }

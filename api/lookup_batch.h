@@ -21,6 +21,7 @@
 #include "passenger.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* What a lookup found, handed to its answer on the request's worker thread. */
@@ -46,7 +47,7 @@ enum MHD_Result lookup_batch_park(http_request *r, int32_t id, lookup_answer ans
 /* Stops the lookup threads once the server has stopped (no request can be parked any more). */
 void lookup_batch_stop(void);
 
-/* Figures for /metrics: statements run and lookups they answered. */
-void lookup_batch_counts(long *batches, long *lookups);
+/* Writes the metric families for /metrics: statements run and lookups they answered. */
+void lookup_batch_render_metrics(FILE *out);
 
 #endif

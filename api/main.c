@@ -7,13 +7,11 @@
 #include "auth.h"
 #include "clock.h"
 #include "config.h"
-#include "conn_guard.h"
 #include "db.h"
 #include "http.h"
 #include "log.h"
 #include "lookup_batch.h"
 #include "migrate.h"
-#include "model_cache.h"
 #include "model_holder.h"
 #include "monitor.h"
 #include "routes.h"
@@ -291,10 +289,8 @@ int main(int argc, char **argv) {
         return EXIT_SCHEMA;
     }
     api_db_configure(c.conninfo);
-    if (access_log_start() != 0)
-        log_warn("access log unbuffered: cannot start its flusher thread", NULL);
-    if (monitor_start((int)c.monitor_log_seconds) != 0)
-        log_warn("no drift summary lines: cannot start the monitor's thread", NULL);
+    access_log_start();
+    monitor_start((int)c.monitor_log_seconds);
     if (conn_guard_start((unsigned)c.header_timeout_seconds, (unsigned)c.request_timeout_seconds) !=
         0) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");
@@ -323,8 +319,6 @@ int main(int argc, char **argv) {
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
     api_db_close_all();
-    monitor_stop();
-    model_cache_clear();
     model_holder_shutdown();
     auth_free();
     free(c.conninfo);

@@ -1,13 +1,16 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
-#include "conn_guard.h"
-#include "process_metrics.h"
+#include "server.h"
 
+#include <dirent.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 static const char *const method_names[] = {"GET", "POST", "PUT", "DELETE", "HEAD", "OTHER"};
 #define METHOD_COUNT 6
@@ -63,10 +66,24 @@ void metrics_record(route_id route, const char *method, unsigned status, double 
                               memory_order_relaxed);
 }
 
+void metrics_family(FILE *out, const char *name, const char *type, const char *help) {
+    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+void metrics_single(FILE *out, const char *name, const char *type, const char *help,
+                    const char *format, ...) {
+    metrics_family(out, name, type, help);
+    fprintf(out, "%s ", name);
+    va_list ap;
+    va_start(ap, format);
+    vfprintf(out, format, ap);
+    va_end(ap);
+    fputc('\n', out);
+}
+
 static void render_requests(FILE *out) {
-    fputs("# HELP titanic_http_requests_total HTTP requests by route template, method and "
-          "status code.\n# TYPE titanic_http_requests_total counter\n",
-          out);
+    metrics_family(out, "titanic_http_requests_total", "counter",
+                   "HTTP requests by route template, method and status code.");
     for (int r = 0; r < ROUTE_COUNT; r++)
         for (int m = 0; m < METHOD_COUNT; m++)
             for (int s = 0; s < STATUS_COUNT; s++) {
@@ -86,9 +103,8 @@ static void render_requests(FILE *out) {
 }
 
 static void render_histograms(FILE *out) {
-    fputs("# HELP titanic_http_request_duration_seconds Time from request headers to response "
-          "completion.\n# TYPE titanic_http_request_duration_seconds histogram\n",
-          out);
+    metrics_family(out, "titanic_http_request_duration_seconds", "histogram",
+                   "Time from request headers to response completion.");
     for (int r = 0; r < ROUTE_COUNT; r++) {
         unsigned long cumulative = 0;
         unsigned long counts[BUCKET_COUNT + 1];
@@ -115,16 +131,104 @@ static void render_histograms(FILE *out) {
     }
 }
 
+/* ---- the process_* metrics, from /proc ---- */
+
+typedef struct {
+    double cpu_seconds, start_time;
+    double resident_bytes, virtual_bytes;
+} proc_stat;
+
+/* Seconds since the epoch at which the system booted (btime in /proc/stat), or -1. */
+static double boot_time(void) {
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    double btime = -1;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "btime ", 6) == 0) {
+            btime = strtod(line + 6, NULL);
+            break;
+        }
+    }
+    fclose(f);
+    return btime;
+}
+
+/* /proc/self/stat: the fields after the command name (which may hold spaces and parentheses,
+ * so parsing starts after its last ')'). Returns 0 or -1. */
+static int read_stat(proc_stat *s) {
+    FILE *f = fopen("/proc/self/stat", "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')');
+    if (!p)
+        return -1;
+    /* Field 3 (state) is the first after ')'; we need 14 utime, 15 stime, 22 starttime,
+     * 23 vsize, 24 rss (pages). */
+    double utime, stime, starttime, vsize, rss;
+    if (sscanf(p + 1,
+               "%*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %lf %lf %*s %*s %*s %*s %*s %*s %lf "
+               "%lf %lf",
+               &utime, &stime, &starttime, &vsize, &rss) != 5)
+        return -1;
+    double ticks = (double)sysconf(_SC_CLK_TCK);
+    double btime = boot_time();
+    s->cpu_seconds = (utime + stime) / ticks;
+    s->start_time = btime < 0 ? -1 : btime + starttime / ticks;
+    s->virtual_bytes = vsize;
+    s->resident_bytes = rss * (double)sysconf(_SC_PAGESIZE);
+    return 0;
+}
+
+static long open_fds(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    long n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] != '.')
+            n++;
+    }
+    closedir(d);
+    return n - 1; /* not counting the descriptor of the listing itself */
+}
+
+/* The process_* metrics; one that cannot be read (no /proc) is left out. */
+static void render_process(FILE *out) {
+    proc_stat s;
+    if (read_stat(&s) == 0) {
+        metrics_single(out, "process_cpu_seconds_total", "counter",
+                       "Total user and system CPU time spent in seconds.", "%.2f", s.cpu_seconds);
+        metrics_single(out, "process_resident_memory_bytes", "gauge",
+                       "Resident memory size in bytes.", "%.0f", s.resident_bytes);
+        metrics_single(out, "process_virtual_memory_bytes", "gauge",
+                       "Virtual memory size in bytes.", "%.0f", s.virtual_bytes);
+        if (s.start_time >= 0)
+            metrics_single(out, "process_start_time_seconds", "gauge",
+                           "Start time of the process since unix epoch in seconds.", "%.2f",
+                           s.start_time);
+    }
+    long fds = open_fds();
+    if (fds >= 0)
+        metrics_single(out, "process_open_fds", "gauge", "Number of open file descriptors.", "%.0f",
+                       (double)fds);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+        metrics_single(out, "process_max_fds", "gauge", "Maximum number of open file descriptors.",
+                       "%.0f", (double)rl.rlim_cur);
+}
+
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
-    conn_guard_counts conns;
-    conn_guard_get_counts(&conns);
-    fprintf(out,
-            "# HELP titanic_http_header_timeouts_total Connections closed for not completing a "
-            "request header within HEADER_TIMEOUT_SECONDS.\n"
-            "# TYPE titanic_http_header_timeouts_total counter\n"
-            "titanic_http_header_timeouts_total %ld\n",
-            conns.header_timeouts);
-    process_metrics_render(out);
+    metrics_single(out, "titanic_http_header_timeouts_total", "counter",
+                   "Connections closed for not completing a request header within "
+                   "HEADER_TIMEOUT_SECONDS.",
+                   "%ld", conn_guard_header_timeouts());
+    render_process(out);
 }

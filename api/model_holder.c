@@ -1,6 +1,8 @@
-/* Atomic model swap and the reloader thread. See model_holder.h. */
+/* Atomic model swap, the reloader thread and the LRU cache of other stored versions. See
+ * model_holder.h. */
 #include "model_holder.h"
 
+#include "api_db.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -61,7 +63,9 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-model_ref *model_ref_wrap(titanic_model *m) {
+/* A reference-counted model: takes m and one reference; model_holder_release drops it, the last
+ * one frees m. NULL (m freed) when out of memory. */
+static model_ref *model_ref_wrap(titanic_model *m) {
     model_ref *ref = calloc(1, sizeof *ref);
     if (!ref) {
         model_free(m);
@@ -72,18 +76,17 @@ model_ref *model_ref_wrap(titanic_model *m) {
     return ref;
 }
 
-void model_ref_retain(model_ref *ref) {
+static void model_ref_retain(model_ref *ref) {
     atomic_fetch_add(&ref->refs, 1);
 }
 
-static void model_holder_install(titanic_model *m) {
-    model_ref *ref = model_ref_wrap(m); /* the holder's own reference */
-    if (!ref)
-        return;
+/* Makes ref (the holder's own reference; NULL: none) the current model; the old one is freed
+ * when its last request finishes. */
+static void install(model_ref *ref) {
     pthread_mutex_lock(&current_lock);
     model_ref *old = current;
     current = ref;
-    atomic_store(&current_version, model_version(m));
+    atomic_store(&current_version, ref ? model_version(ref->model) : 0);
     pthread_mutex_unlock(&current_lock);
     model_holder_release(old);
 }
@@ -102,9 +105,14 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
         models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
     if (!m)
         return -1;
-    int old = model_holder_version();
-    model_holder_install(m);
-    log_info("model loaded", "{s:i, s:i}", "version", model_version(m), "previous", old);
+    int old = model_holder_version(), version_loaded = model_version(m);
+    model_ref *ref = model_ref_wrap(m); /* m is freed when it cannot be wrapped */
+    if (!ref) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    install(ref);
+    log_info("model loaded", "{s:i, s:i}", "version", version_loaded, "previous", old);
     return 1;
 }
 
@@ -122,6 +130,101 @@ static void model_holder_set_schema_problem(const char *reason) {
     pthread_mutex_lock(&schema_lock);
     snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
     pthread_mutex_unlock(&schema_lock);
+}
+
+/* ---- other stored versions ---- */
+
+typedef struct {
+    model_ref *ref; /* the cache's own reference; NULL when the slot is free */
+    int version;
+    unsigned long used; /* tick of the last use: the smallest is evicted */
+} cache_slot;
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static cache_slot cache[MODEL_CACHE_SLOTS];
+static unsigned long ticks;
+
+/* The cached version with a reference taken, or NULL. Called with the lock held. */
+static model_ref *lookup_locked(int version) {
+    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
+        if (cache[i].ref && cache[i].version == version) {
+            cache[i].used = ++ticks;
+            model_ref_retain(cache[i].ref);
+            return cache[i].ref;
+        }
+    }
+    return NULL;
+}
+
+/* Keeps ref (one reference given to the cache) and returns the one to use: another thread may
+ * have loaded the same version meanwhile, and then its copy wins and ref is dropped. */
+static model_ref *insert(int version, model_ref *ref) {
+    pthread_mutex_lock(&cache_lock);
+    model_ref *existing = lookup_locked(version);
+    if (existing) {
+        pthread_mutex_unlock(&cache_lock);
+        model_holder_release(ref);
+        return existing;
+    }
+    int victim = 0;
+    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
+        if (!cache[i].ref) {
+            victim = i;
+            break;
+        }
+        if (cache[i].used < cache[victim].used)
+            victim = i;
+    }
+    model_ref *evicted = cache[victim].ref;
+    cache[victim] = (cache_slot){ref, version, ++ticks};
+    model_ref_retain(ref); /* the caller's reference, besides the cache's */
+    pthread_mutex_unlock(&cache_lock);
+    model_holder_release(evicted); /* freed when its last request finishes */
+    return ref;
+}
+
+model_cache_status model_holder_acquire_version(int version, model_ref **ref, char *err,
+                                                size_t errlen) {
+    *ref = NULL;
+    model_ref *active = model_holder_acquire();
+    if (active && model_version(model_ref_model(active)) == version) {
+        *ref = active;
+        return MODEL_CACHE_OK;
+    }
+    model_holder_release(active);
+    pthread_mutex_lock(&cache_lock);
+    *ref = lookup_locked(version);
+    pthread_mutex_unlock(&cache_lock);
+    if (*ref)
+        return MODEL_CACHE_OK;
+    /* Loaded outside the lock: a slow database must not hold up requests for cached versions. */
+    int found = 0, unavailable = 0;
+    titanic_model *m = models_store_load_version_limited(
+        api_db_store(), version, &model_holder_limits, &found, &unavailable, err, errlen);
+    if (!m)
+        return unavailable ? MODEL_CACHE_UNAVAILABLE
+               : found     ? MODEL_CACHE_ERROR
+                           : MODEL_CACHE_NOT_FOUND;
+    model_ref *loaded = model_ref_wrap(m);
+    if (!loaded) {
+        snprintf(err, errlen, "out of memory");
+        return MODEL_CACHE_ERROR;
+    }
+    *ref = insert(version, loaded);
+    return MODEL_CACHE_OK;
+}
+
+/* Drops every cached document. */
+static void clear_cache(void) {
+    pthread_mutex_lock(&cache_lock);
+    model_ref *dropped[MODEL_CACHE_SLOTS];
+    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
+        dropped[i] = cache[i].ref;
+        cache[i].ref = NULL;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    for (int i = 0; i < MODEL_CACHE_SLOTS; i++)
+        model_holder_release(dropped[i]);
 }
 
 /* ---- the reloader thread ---- */
@@ -227,12 +330,8 @@ void model_holder_shutdown(void) {
     if (reloader_running)
         pthread_join(reloader, NULL);
     reloader_running = 0;
-    pthread_mutex_lock(&current_lock);
-    model_ref *old = current;
-    current = NULL;
-    atomic_store(&current_version, 0);
-    pthread_mutex_unlock(&current_lock);
-    model_holder_release(old);
+    install(NULL);
+    clear_cache();
     free(reloader_conninfo);
     reloader_conninfo = NULL;
 }

@@ -8,8 +8,11 @@
  * over thousands of predictions does not notice; nothing on the hot path ever waits. */
 #include "monitor.h"
 
+#include "clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "model_holder.h"
+#include "server.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -19,7 +22,7 @@
 
 int monitor_enabled = 1;
 
-#define MON_VERSIONS 8 /* the active one, the cached ones (model_cache.h) and a few retired */
+#define MON_VERSIONS 8 /* the active one, the cached ones (model_holder.h) and a few retired */
 #define MON_SHARDS 8
 #define MON_SLICE_SECONDS 10
 #define MON_SLICES (MONITOR_WINDOW_SECONDS / MON_SLICE_SECONDS)
@@ -134,15 +137,19 @@ static int fare_bucket(double fare) {
     return 1 + (octave - 1) * FARE_SUBBUCKETS + sub;
 }
 
-/* One more on counter. The only writer of its shard needs no locked read-modify-write (a
- * relaxed load and store are plain moves, and cost a third of the whole monitoring); a thread
- * sharing its shard does, or increments would be lost. */
-static void add(atomic_ulong *counter) {
+/* n more on counter. The only writer of its shard needs no locked read-modify-write (a relaxed
+ * load and store are plain moves, and cost a third of the whole monitoring); a thread sharing
+ * its shard does, or increments would be lost. */
+static void add_n(atomic_ulong *counter, unsigned long n) {
     if (my_shard_alone)
-        atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + 1,
+        atomic_store_explicit(counter, atomic_load_explicit(counter, memory_order_relaxed) + n,
                               memory_order_relaxed);
     else
-        atomic_fetch_add_explicit(counter, 1, memory_order_relaxed);
+        atomic_fetch_add_explicit(counter, n, memory_order_relaxed);
+}
+
+static void add(atomic_ulong *counter) {
+    add_n(counter, 1);
 }
 
 /* The slice of period in s, zeroed first when it still holds an older period. */
@@ -166,13 +173,8 @@ void monitor_record(int version, const passenger *p, double probability, int pre
     while (b < PROB_BUCKETS - 1 && probability > (b + 1) / (double)PROB_BUCKETS)
         b++;
     add(&s->prob[b]);
-    unsigned long nano = (unsigned long)(probability * 1e9 + 0.5); /* probability is in [0, 1] */
-    if (my_shard_alone)
-        atomic_store_explicit(&s->prob_sum_nano,
-                              atomic_load_explicit(&s->prob_sum_nano, memory_order_relaxed) + nano,
-                              memory_order_relaxed);
-    else
-        atomic_fetch_add_explicit(&s->prob_sum_nano, nano, memory_order_relaxed);
+    /* probability is in [0, 1] */
+    add_n(&s->prob_sum_nano, (unsigned long)(probability * 1e9 + 0.5));
     add(&s->predicted[predicted ? 1 : 0]);
     window_slice *w = slice_for(s, current_period());
     add(&w->count[W_N]);
@@ -350,7 +352,7 @@ static const char *const help[][3] = {
 };
 
 static void header(FILE *out, int i) {
-    fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", help[i][0], help[i][2], help[i][0], help[i][1]);
+    metrics_family(out, help[i][0], help[i][1], help[i][2]);
 }
 
 void monitor_render(FILE *out) {
@@ -379,12 +381,8 @@ void monitor_render(FILE *out) {
 
 /* ---- the drift log line ---- */
 
-static pthread_t logger;
-static int logger_running;
 static int log_seconds;
-static pthread_mutex_t stop_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t stop_cond = PTHREAD_COND_INITIALIZER;
-static int stopping;
+static struct timespec next_log; /* monotonic: when the next lines are due */
 
 /* One line per version with predictions in the window; the field names are what the CloudWatch
  * metric filter reads (infra), so they are part of the contract. */
@@ -399,42 +397,20 @@ static void log_summaries(void) {
                  isnan(m[i].fare_p50) ? json_null() : json_real(m[i].fare_p50));
 }
 
-static void *log_loop(void *arg) {
-    (void)arg;
-    pthread_mutex_lock(&stop_lock);
-    while (!stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += log_seconds;
-        while (!stopping && pthread_cond_timedwait(&stop_cond, &stop_lock, &until) == 0) {
-        }
-        if (stopping)
-            break;
-        pthread_mutex_unlock(&stop_lock);
-        log_summaries();
-        pthread_mutex_lock(&stop_lock);
-    }
-    pthread_mutex_unlock(&stop_lock);
-    return NULL;
-}
-
-int monitor_start(int seconds) {
-    if (seconds <= 0 || !monitor_enabled)
-        return 0;
-    log_seconds = seconds;
-    if (pthread_create(&logger, NULL, log_loop, NULL) != 0)
-        return -1;
-    logger_running = 1;
-    return 0;
-}
-
-void monitor_stop(void) {
-    if (!logger_running)
+/* On the server's housekeeping tick (server_on_tick): the lines, every log_seconds. */
+static void log_when_due(void) {
+    if (clock_seconds_since(&next_log) < 0)
         return;
-    pthread_mutex_lock(&stop_lock);
-    stopping = 1;
-    pthread_cond_signal(&stop_cond);
-    pthread_mutex_unlock(&stop_lock);
-    pthread_join(logger, NULL);
-    logger_running = 0;
+    log_summaries();
+    next_log = clock_now();
+    next_log.tv_sec += log_seconds;
+}
+
+void monitor_start(int seconds) {
+    if (seconds <= 0 || !monitor_enabled)
+        return;
+    log_seconds = seconds;
+    next_log = clock_now();
+    next_log.tv_sec += seconds;
+    server_on_tick(log_when_due);
 }

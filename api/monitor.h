@@ -32,8 +32,8 @@ typedef struct {
     double fare_p50, fare_p90; /* NAN when no prediction in the window had a fare (0 in /metrics) */
 } monitor_summary;
 
-/* Starts the thread that logs "prediction drift summary" every log_seconds (0: never). */
-int monitor_start(int log_seconds);
-void monitor_stop(void);
+/* Logs "prediction drift summary" every log_seconds (0: never), on the server's housekeeping
+ * tick (server_on_tick; call before conn_guard_start). */
+void monitor_start(int log_seconds);
 
 #endif

@@ -49,59 +49,23 @@ static int fail(input_error *e, const char *prefix, const char *key, const char 
 }
 
 /* A jansson value described as the flat scanner describes its own (json_flat.h), so the checks
- * below serve both the fast path and jansson's. */
+ * below serve both the fast path and jansson's. jansson's accessors answer NULL, 0 or 0.0 for a
+ * value of another type (or none). */
 static flat_value flat_of(json_t *v) {
-    flat_value f = {FLAT_NULL, NULL, 0, 0, 0.0};
-    switch (v ? json_typeof(v) : JSON_NULL) {
-    case JSON_OBJECT:
-        f.type = FLAT_OBJECT;
-        break;
-    case JSON_ARRAY:
-        f.type = FLAT_ARRAY;
-        break;
-    case JSON_STRING:
-        f.type = FLAT_STRING;
-        f.text = json_string_value(v);
-        f.len = json_string_length(v);
-        break;
-    case JSON_INTEGER:
-        f.type = FLAT_INTEGER;
-        f.integer = json_integer_value(v);
-        break;
-    case JSON_REAL:
-        f.type = FLAT_REAL;
-        f.real = json_real_value(v);
-        break;
-    case JSON_TRUE:
-        f.type = FLAT_TRUE;
-        break;
-    case JSON_FALSE:
-        f.type = FLAT_FALSE;
-        break;
-    default:
-        break;
-    }
-    return f;
+    static const flat_type types[] = {
+        [JSON_OBJECT] = FLAT_OBJECT,   [JSON_ARRAY] = FLAT_ARRAY, [JSON_STRING] = FLAT_STRING,
+        [JSON_INTEGER] = FLAT_INTEGER, [JSON_REAL] = FLAT_REAL,   [JSON_TRUE] = FLAT_TRUE,
+        [JSON_FALSE] = FLAT_FALSE,     [JSON_NULL] = FLAT_NULL};
+    return (flat_value){v ? types[json_typeof(v)] : FLAT_NULL, json_string_value(v),
+                        json_string_length(v), json_integer_value(v), json_real_value(v)};
 }
 
 static const char *type_name(const flat_value *v) {
-    switch (v->type) {
-    case FLAT_OBJECT:
-        return "an object";
-    case FLAT_ARRAY:
-        return "an array";
-    case FLAT_STRING:
-        return "a string";
-    case FLAT_INTEGER:
-        return "an integer";
-    case FLAT_REAL:
-        return "a number";
-    case FLAT_TRUE:
-    case FLAT_FALSE:
-        return "a boolean";
-    default:
-        return "null";
-    }
+    static const char *const names[] = {
+        [FLAT_NULL] = "null",          [FLAT_TRUE] = "a boolean",  [FLAT_FALSE] = "a boolean",
+        [FLAT_INTEGER] = "an integer", [FLAT_REAL] = "a number",   [FLAT_STRING] = "a string",
+        [FLAT_ARRAY] = "an array",     [FLAT_OBJECT] = "an object"};
+    return names[v->type];
 }
 
 static int wrong_type(input_error *e, const char *prefix, const char *key, const char *expected,
@@ -372,33 +336,6 @@ int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     return 0;
 }
 
-static json_t *optional_text(const char *s) {
-    return s[0] ? json_string(s) : json_null();
-}
-
-static json_t *optional_real(double v) {
-    return isnan(v) ? json_null() : json_real(v);
-}
-
-json_t *passenger_to_json(const passenger *p) {
-    char embarked[2] = {p->embarked, '\0'};
-    json_t *o = json_object();
-    json_object_set_new(o, "passenger_id", json_integer(p->id));
-    json_object_set_new(o, "uuid", json_string(p->uuid));
-    json_object_set_new(o, "survived", p->survived < 0 ? json_null() : json_integer(p->survived));
-    json_object_set_new(o, "pclass", json_integer(p->pclass));
-    json_object_set_new(o, "name", json_string(p->name));
-    json_object_set_new(o, "sex", json_string(passenger_sex_name(p->sex)));
-    json_object_set_new(o, "age", optional_real(p->age));
-    json_object_set_new(o, "sibsp", json_integer(p->sibsp));
-    json_object_set_new(o, "parch", json_integer(p->parch));
-    json_object_set_new(o, "ticket", optional_text(p->ticket));
-    json_object_set_new(o, "fare", optional_real(p->fare));
-    json_object_set_new(o, "cabin", optional_text(p->cabin));
-    json_object_set_new(o, "embarked", p->embarked ? json_string(embarked) : json_null());
-    return o;
-}
-
 /* A JSON string as jansson writes it without JSON_ENSURE_ASCII (UTF-8 as it is). */
 static void put_string(text_out *o, const char *s) {
     *o->at++ = '"';
@@ -481,7 +418,9 @@ json_t *passenger_to_person(const passenger *p) {
                         isnan(p->age) ? json_null() : json_integer((json_int_t)floor(p->age)));
     json_object_set_new(o, "siblingsOrSpousesAboard", json_integer(p->sibsp));
     json_object_set_new(o, "parentsOrChildrenAboard", json_integer(p->parch));
-    json_object_set_new(o, "fare", optional_real(p->fare)); /* jansson writes 7.0, never 7 */
+    json_object_set_new(o, "fare",
+                        isnan(p->fare) ? json_null()
+                                       : json_real(p->fare)); /* jansson writes 7.0, never 7 */
     return o;
 }
 

@@ -36,13 +36,11 @@ int passenger_from_predict_text(const char *body, size_t len, passenger *p);
 int passenger_from_person_json(json_t *obj, passenger *p, input_error *e);
 
 /* The analysts' view: passenger_id, uuid, survived (0/1/null), pclass, name, sex, age, sibsp,
- * parch, ticket, fare, cabin, embarked. */
-json_t *passenger_to_json(const passenger *p);
-
-/* The same object as passenger_to_json, written straight to text with the bytes jansson's
- * compact dump gives (15 significant digits, ".0" on whole reals): the hot lookup answers it
- * without building a JSON tree, which cost two thirds of the request. A malloc'd string with its
- * length in *len, or NULL when out of memory. */
+ * parch, ticket, fare, cabin, embarked; the one writer of that object (the lookup's answer and
+ * the list's items). Written straight to text with the bytes jansson's compact dump would give
+ * (15 significant digits, ".0" on whole reals): the hot lookup answers it without building a
+ * JSON tree, which cost two thirds of the request. A malloc'd string with its length in *len, or
+ * NULL when out of memory. */
 char *passenger_json_text(const passenger *p, size_t *len);
 
 /* The /people contract's Person: survived as a boolean, integer age, fare as a number. */

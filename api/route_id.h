@@ -33,7 +33,13 @@ typedef enum {
     ROUTE_COUNT
 } route_id;
 
-const char *route_template(route_id route);
+/* The templates by route ("unmatched" for ROUTE_UNKNOWN), in route_id.c. */
+extern const char *const route_names[ROUTE_COUNT];
+
+/* Inline: the router matches paths against these on every request. */
+static inline const char *route_template(route_id route) {
+    return route < ROUTE_COUNT ? route_names[route] : "unmatched";
+}
 
 /* Whether route is one of the Open Inference Protocol's (/v2...), whose errors have its shape. */
 int route_is_open_inference(route_id route);

@@ -4,7 +4,6 @@
 #include "routes.h"
 
 #include "api_db.h"
-#include "conn_guard.h"
 #include "lookup_batch.h"
 #include "log.h"
 #include "metrics.h"
@@ -22,15 +21,7 @@
 extern const char openapi_document[];
 extern const size_t openapi_document_length;
 
-static int is(const http_request *r, const char *method) {
-    return http_method_is(r, method);
-}
-
-static int seg_is(const http_target *t, int i, const char *text) {
-    return i < t->n && strcmp(t->seg[i], text) == 0;
-}
-
-/* The small routes of this file, answered from the fixed table below. */
+/* The small routes of this file, answered from the table below. */
 static enum MHD_Result route_health(http_request *r);
 static enum MHD_Result route_ready(http_request *r);
 static enum MHD_Result route_model(http_request *r);
@@ -39,48 +30,66 @@ static enum MHD_Result route_model_report(http_request *r);
 static enum MHD_Result route_metrics(http_request *r);
 static enum MHD_Result route_openapi(http_request *r);
 
-/* Fixed paths: {path, route, method, handler}. */
+/* What runs each route: a row per method it answers, in the order its Allow header lists them
+ * (HEAD counts as GET; a 405 on /v2 has the protocol's shape, as every error there).
+ * Paths are matched in this order too (no path fits two templates), so the busiest come first. */
 typedef struct {
-    const char *path;
     route_id route;
     const char *method;
     enum MHD_Result (*handler)(http_request *r);
-} fixed_route;
+} route_handler;
 
-static const fixed_route fixed_routes[] = {
-    {"/health", ROUTE_HEALTH, "GET", route_health},
-    {"/ready", ROUTE_READY, "GET", route_ready},
-    {"/predict", ROUTE_PREDICT, "POST", route_predict},
-    {"/stats/survival", ROUTE_STATS, "GET", route_stats},
-    {"/model", ROUTE_MODEL, "GET", route_model},
-    {"/models", ROUTE_MODELS, "GET", route_models},
-    {"/model/report", ROUTE_MODEL_REPORT, "GET", route_model_report},
-    {"/metrics", ROUTE_METRICS, "GET", route_metrics},
-    {"/openapi.json", ROUTE_OPENAPI, "GET", route_openapi},
-    {"/v2", ROUTE_V2_SERVER, "GET", route_v2_server},
-    {"/v2/", ROUTE_V2_SERVER, "GET", route_v2_server},
-    {"/v2/health/live", ROUTE_V2_LIVE, "GET", route_v2_live},
-    {"/v2/health/ready", ROUTE_V2_READY, "GET", route_v2_ready},
+static const route_handler handlers[] = {
+    {ROUTE_PREDICT, "POST", route_predict},
+    {ROUTE_PASSENGER, "GET", route_passenger},
+    {ROUTE_HEALTH, "GET", route_health},
+    {ROUTE_READY, "GET", route_ready},
+    {ROUTE_PASSENGERS, "GET", route_passenger_list},
+    {ROUTE_PASSENGER_PREDICTION, "GET", route_passenger_prediction},
+    {ROUTE_STATS, "GET", route_stats},
+    {ROUTE_MODEL, "GET", route_model},
+    {ROUTE_MODELS, "GET", route_models},
+    {ROUTE_MODEL_REPORT, "GET", route_model_report},
+    {ROUTE_PEOPLE, "GET", route_people_list},
+    {ROUTE_PEOPLE, "POST", route_people_create},
+    {ROUTE_PERSON, "GET", route_person_get},
+    {ROUTE_PERSON, "PUT", route_person_put},
+    {ROUTE_PERSON, "DELETE", route_person_delete},
+    {ROUTE_METRICS, "GET", route_metrics},
+    {ROUTE_OPENAPI, "GET", route_openapi},
+    {ROUTE_V2_SERVER, "GET", route_v2_server},
+    {ROUTE_V2_LIVE, "GET", route_v2_live},
+    {ROUTE_V2_READY, "GET", route_v2_ready},
+    {ROUTE_V2_MODEL, "GET", route_v2_model},
+    {ROUTE_V2_MODEL_READY, "GET", route_v2_model},
+    {ROUTE_V2_INFER, "POST", route_v2_model},
+    {ROUTE_V2_VERSION, "GET", route_v2_model},
+    {ROUTE_V2_VERSION_READY, "GET", route_v2_model},
+    {ROUTE_V2_VERSION_INFER, "POST", route_v2_model},
 };
-#define FIXED_ROUTES (sizeof fixed_routes / sizeof fixed_routes[0])
+#define HANDLERS (sizeof handlers / sizeof handlers[0])
 
-/* /v2/models/{name}[/versions/{version}][/ready|/infer] */
-static route_id match_v2_model(const http_target *t) {
-    if (!seg_is(t, 1, "models"))
-        return ROUTE_UNKNOWN;
-    if (t->n == 3)
-        return ROUTE_V2_MODEL;
-    if (t->n == 4)
-        return seg_is(t, 3, "ready")   ? ROUTE_V2_MODEL_READY
-               : seg_is(t, 3, "infer") ? ROUTE_V2_INFER
-                                       : ROUTE_UNKNOWN;
-    if (!seg_is(t, 3, "versions"))
-        return ROUTE_UNKNOWN;
-    if (t->n == 5)
-        return ROUTE_V2_VERSION;
-    return seg_is(t, 5, "ready")   ? ROUTE_V2_VERSION_READY
-           : seg_is(t, 5, "infer") ? ROUTE_V2_VERSION_INFER
-                                   : ROUTE_UNKNOWN;
+/* Whether the segments of t fit a route's template (route_id.c's text, the one list of paths):
+ * a "{...}" segment takes any one segment, every other must be equal. */
+static int fits(const char *template, const http_target *t) {
+    const char *at = template;
+    for (int i = 0; i < t->n; i++) {
+        if (*at++ != '/')
+            return 0; /* the path has more segments than the template */
+        const char *seg = t->seg[i];
+        if (*at == '{') {
+            while (*at && *at != '/')
+                at++;
+            continue;
+        }
+        while (*seg && *at == *seg) { /* byte by byte: this runs on every request's path */
+            at++;
+            seg++;
+        }
+        if (*seg || (*at && *at != '/'))
+            return 0;
+    }
+    return t->n > 0 && *at == '\0';
 }
 
 static int refuse(http_target *t, unsigned status, const char *why) {
@@ -141,23 +150,6 @@ static void split_segments(http_target *t) {
     }
 }
 
-/* The route of a decoded target's segments. */
-static route_id match_segments(const http_target *t) {
-    if (t->n >= 1 && strcmp(t->seg[0], "passengers") == 0) {
-        if (t->n == 1)
-            return ROUTE_PASSENGERS;
-        if (t->n == 2)
-            return ROUTE_PASSENGER;
-        if (t->n == 3 && strcmp(t->seg[2], "prediction") == 0)
-            return ROUTE_PASSENGER_PREDICTION;
-    }
-    if (t->n >= 1 && strcmp(t->seg[0], "people") == 0)
-        return t->n == 1 ? ROUTE_PEOPLE : t->n == 2 ? ROUTE_PERSON : ROUTE_UNKNOWN;
-    if (t->n >= 3 && strcmp(t->seg[0], "v2") == 0)
-        return match_v2_model(t);
-    return ROUTE_UNKNOWN;
-}
-
 /* The one place a raw request target becomes the route that will run: called before any header
  * is read (server_options.resolve), so a request refused early (401, 413, 431) is counted,
  * logged and authorised under the same route the dispatcher uses. */
@@ -165,18 +157,22 @@ static route_id resolve(const char *raw, http_target *t, int internal) {
     *t = (http_target){.body_max = http_config.max_body_bytes};
     if (decode_path(raw, t) <= 0)
         return ROUTE_UNKNOWN;
-    route_id route = ROUTE_UNKNOWN;
-    for (size_t i = 0; i < FIXED_ROUTES && route == ROUTE_UNKNOWN; i++) {
-        if (strcmp(t->buf, fixed_routes[i].path) == 0)
-            route = fixed_routes[i].route;
-    }
-    if (internal) /* the METRICS_PORT listener: /metrics and /health only */
-        return route == ROUTE_METRICS || route == ROUTE_HEALTH ? route : ROUTE_UNKNOWN;
-    if (route == ROUTE_METRICS && http_config.metrics_separate)
-        return ROUTE_UNKNOWN; /* served on the internal METRICS_PORT only */
+    /* the server's metadata, with or without '/' */
+    int v2_root = t->buf[1] == 'v' && strcmp(t->buf, "/v2/") == 0;
     split_segments(t);
-    if (route == ROUTE_UNKNOWN)
-        route = match_segments(t);
+    route_id route = v2_root ? ROUTE_V2_SERVER : ROUTE_UNKNOWN;
+    for (size_t i = 0; i < HANDLERS && route == ROUTE_UNKNOWN; i++) {
+        if (fits(route_template(handlers[i].route), t))
+            route = handlers[i].route;
+    }
+    /* The METRICS_PORT listener: /metrics and /health only. On the public one /metrics is
+     * served there only when METRICS_PORT is set. Either way, other paths are no route. */
+    int refused = internal ? route != ROUTE_METRICS && route != ROUTE_HEALTH
+                           : route == ROUTE_METRICS && http_config.metrics_separate;
+    if (refused) {
+        t->n = 0;
+        return ROUTE_UNKNOWN;
+    }
     if (route == ROUTE_PREDICT || route == ROUTE_V2_INFER || route == ROUTE_V2_VERSION_INFER) {
         /* a batch of at most MAX_BATCH passengers, and no more */
         size_t batch = 1024 + (size_t)http_config.max_batch * HTTP_PREDICT_ITEM_BYTES;
@@ -195,62 +191,24 @@ route_id routes_resolve_internal(const char *raw_target, http_target *t) {
 
 static enum MHD_Result not_found(http_request *r) {
     r->route = ROUTE_UNKNOWN;
-    if (seg_is(&r->target, 0, "v2")) /* the protocol's own error shape there */
+    if (r->target.n > 0 && strcmp(r->target.seg[0], "v2") == 0) /* the protocol's error shape */
         return http_json(
             r, 404,
             json_pack("{s:s, s:s}", "error", "no such endpoint", "request_id", r->request_id));
     return http_error(r, 404, "no such resource", NULL);
 }
 
-static enum MHD_Result dispatch_fixed(http_request *r, const fixed_route *f) {
-    if (is(r, f->method))
-        return f->handler(r);
-    return http_method_not_allowed(r, f->method);
-}
-
-static enum MHD_Result dispatch_person(http_request *r, const char *uuid) {
-    if (is(r, "GET"))
-        return route_person_get(r, uuid);
-    if (is(r, "PUT"))
-        return route_person_put(r, uuid);
-    if (is(r, "DELETE"))
-        return route_person_delete(r, uuid);
-    return http_method_not_allowed(r, "GET, PUT, DELETE");
-}
-
 enum MHD_Result routes_dispatch(http_request *r) {
-    const http_target *p = &r->target; /* r->route and this: routes_resolve's */
-    for (size_t i = 0; i < FIXED_ROUTES; i++) {
-        if (fixed_routes[i].route == r->route)
-            return dispatch_fixed(r, &fixed_routes[i]);
+    char allow[32] = ""; /* r->route's methods, for a 405 */
+    for (size_t i = 0; i < HANDLERS; i++) {
+        if (handlers[i].route != r->route)
+            continue;
+        if (http_method_is(r, handlers[i].method)) /* HEAD counts as GET */
+            return handlers[i].handler(r);
+        snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
+                 handlers[i].method);
     }
-    switch (r->route) {
-    case ROUTE_PASSENGERS:
-        return is(r, "GET") ? route_passenger_list(r) : http_method_not_allowed(r, "GET");
-    case ROUTE_PASSENGER:
-        return is(r, "GET") ? route_passenger(r, p->seg[1]) : http_method_not_allowed(r, "GET");
-    case ROUTE_PASSENGER_PREDICTION:
-        return is(r, "GET") ? route_passenger_prediction(r, p->seg[1])
-                            : http_method_not_allowed(r, "GET");
-    case ROUTE_PEOPLE:
-        if (is(r, "GET"))
-            return route_people_list(r);
-        if (is(r, "POST"))
-            return route_people_create(r);
-        return http_method_not_allowed(r, "GET, POST");
-    case ROUTE_PERSON:
-        return dispatch_person(r, p->seg[1]);
-    case ROUTE_V2_MODEL:
-    case ROUTE_V2_MODEL_READY:
-    case ROUTE_V2_INFER:
-        return route_v2_model(r, p->seg[2], NULL);
-    case ROUTE_V2_VERSION:
-    case ROUTE_V2_VERSION_READY:
-    case ROUTE_V2_VERSION_INFER:
-        return route_v2_model(r, p->seg[2], p->seg[4]);
-    default:
-        return not_found(r);
-    }
+    return allow[0] ? http_method_not_allowed(r, allow) : not_found(r);
 }
 
 /* ---- health, readiness ---- */
@@ -273,7 +231,8 @@ static enum MHD_Result route_ready(http_request *r) {
         return route_no_model(r);
     int unavailable = 0;
     char err[512];
-    PGresult *res = api_db_query(&STORE_PING, NULL, &unavailable, err, sizeof err);
+    store_conn db = api_db_store();
+    PGresult *res = db.run(db.ctx, &STORE_PING, NULL, &unavailable, err, sizeof err);
     if (!res) {
         log_warn("not ready: database not answering", "{s:s}", "error", err);
         return http_error(r, 503, "database not answering", NULL);
@@ -326,53 +285,15 @@ static enum MHD_Result route_model_report(http_request *r) {
 /* ---- metrics and the API document ---- */
 
 static void render_gauges(FILE *out) {
-    api_db_stats db;
-    api_db_get_stats(&db);
-    fprintf(out,
-            "# HELP titanic_model_version Version of the model serving predictions (0: none).\n"
-            "# TYPE titanic_model_version gauge\ntitanic_model_version %d\n",
-            model_holder_version());
-    fprintf(out,
-            "# HELP titanic_db_connections Worker database connections by state.\n"
-            "# TYPE titanic_db_connections gauge\ntitanic_db_connections{state=\"open\"} %ld\n",
-            db.open);
-    fprintf(out,
-            "# HELP titanic_db_connection_events_total Database connection events.\n"
-            "# TYPE titanic_db_connection_events_total counter\n"
-            "titanic_db_connection_events_total{event=\"connected\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"connect_failed\"} %ld\n"
-            "titanic_db_connection_events_total{event=\"dropped\"} %ld\n",
-            db.connects, db.connect_failures, db.dropped);
-    long batches, lookups;
-    lookup_batch_counts(&batches, &lookups);
-    fprintf(out,
-            "# HELP titanic_lookup_statements_total Statements run for batched passenger lookups.\n"
-            "# TYPE titanic_lookup_statements_total counter\n"
-            "titanic_lookup_statements_total %ld\n"
-            "# HELP titanic_lookups_total Passenger lookups answered by those statements.\n"
-            "# TYPE titanic_lookups_total counter\ntitanic_lookups_total %ld\n",
-            batches, lookups);
-    conn_guard_counts conns;
-    conn_guard_get_counts(&conns);
-    fprintf(out,
-            "# HELP titanic_http_requests_in_flight Requests begun and not finished (this one "
-            "included).\n# TYPE titanic_http_requests_in_flight gauge\n"
-            "titanic_http_requests_in_flight %d\n"
-            "# HELP titanic_http_body_budget_bytes Request body bytes buffered now "
-            "(BODY_BUDGET_BYTES caps them).\n# TYPE titanic_http_body_budget_bytes gauge\n"
-            "titanic_http_body_budget_bytes %zu\n"
-            "# HELP titanic_http_connections_closed_total Connections the server closed: request "
-            "deadline missed, idle ones yielding to new ones, new ones refused (all slots busy).\n"
-            "# TYPE titanic_http_connections_closed_total counter\n"
-            "titanic_http_connections_closed_total{reason=\"request_timeout\"} %ld\n"
-            "titanic_http_connections_closed_total{reason=\"idle_yield\"} %ld\n"
-            "titanic_http_connections_closed_total{reason=\"refused\"} %ld\n",
-            server_in_flight(), server_body_budget_used(), conns.request_timeouts,
-            conns.idle_yields, conns.refused);
-    fprintf(out,
-            "# HELP titanic_build_info Build of this server.\n# TYPE titanic_build_info gauge\n"
-            "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n",
-            TITANIC_VERSION, titanic_git_revision);
+    metrics_single(out, "titanic_model_version", "gauge",
+                   "Version of the model serving predictions (0: none).", "%d",
+                   model_holder_version());
+    api_db_render_metrics(out);
+    lookup_batch_render_metrics(out);
+    server_render_metrics(out);
+    metrics_family(out, "titanic_build_info", "gauge", "Build of this server.");
+    fprintf(out, "titanic_build_info{version=\"%s\",revision=\"%s\"} 1\n", TITANIC_VERSION,
+            titanic_git_revision);
 }
 
 static enum MHD_Result route_metrics(http_request *r) {

@@ -44,9 +44,9 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
 }
 
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
-enum MHD_Result route_passenger(http_request *r, const char *id_text) {
+enum MHD_Result route_passenger(http_request *r) {
     int32_t id;
-    if (parse_path_id(r, id_text, &id) != 0)
+    if (parse_path_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     return lookup_batch_park(r, id, answer_passenger);
 }
@@ -142,15 +142,35 @@ static void next_link(http_request *r, const passenger_query *q, const passenger
         link_param(r, kept[i], out, len);
 }
 
-static json_t *page_body(passenger *rows, int count, long total, int exact,
-                         const passenger_query *q, const char *next) {
-    json_t *items = json_array();
-    for (int i = 0; i < count; i++)
-        json_array_append_new(items, passenger_to_json(&rows[i]));
-    return json_pack("{s:o, s:I, s:s, s:I, s:I, s:o}", "items", items, "total", (json_int_t)total,
-                     "total_is", exact ? "exact" : "estimate", "limit", (json_int_t)q->limit,
-                     "offset", (json_int_t)q->offset, "next",
-                     next ? json_string(next) : json_null());
+/* A page as JSON text: its items written by the lookup's own writer (passenger_json_text), then
+ * the counts and the next link (NULL: none), which is percent-encoded and needs no escaping. */
+static enum MHD_Result answer_page(http_request *r, const passenger *rows, int count, long total,
+                                   int exact, const passenger_query *q, const char *next,
+                                   const char *link) {
+    char *text = NULL;
+    size_t len = 0, item_len;
+    FILE *out = open_memstream(&text, &len);
+    if (!out)
+        return http_error(r, 500, "out of memory", NULL);
+    fputs("{\"items\":[", out);
+    for (int i = 0; i < count; i++) {
+        char *item = passenger_json_text(&rows[i], &item_len);
+        if (!item) {
+            fclose(out);
+            free(text);
+            return http_error(r, 500, "out of memory", NULL);
+        }
+        fprintf(out, "%s%s", i ? "," : "", item);
+        free(item);
+    }
+    fprintf(out,
+            "],\"total\":%ld,\"total_is\":\"%s\",\"limit\":%ld,\"offset\":%ld,\"next\":", total,
+            exact ? "exact" : "estimate", q->limit, q->offset);
+    if (next)
+        fprintf(out, "\"%s\"}", next);
+    else
+        fputs("null}", out);
+    return http_memstream(r, out, &text, &len, "application/json", link ? "Link" : NULL, link);
 }
 
 /* ---- the list as CSV: every match from the position asked, a page at a time ---- */
@@ -283,17 +303,15 @@ enum MHD_Result route_passenger_list(http_request *r) {
         free(rows);
         return http_database_error(r, unavailable, err);
     }
-    if (!next.present) {
-        enum MHD_Result rc = http_json(r, 200, page_body(rows, count, total, exact, &q, NULL));
-        free(rows);
-        return rc;
-    }
     char path[NEXT_LINK_MAX], link[NEXT_LINK_MAX + 16];
-    next_link(r, &q, &next, path, sizeof path);
-    snprintf(link, sizeof link, "<%s>; rel=\"next\"", path);
-    json_t *body = page_body(rows, count, total, exact, &q, path);
+    if (next.present) {
+        next_link(r, &q, &next, path, sizeof path);
+        snprintf(link, sizeof link, "<%s>; rel=\"next\"", path);
+    }
+    enum MHD_Result rc = answer_page(r, rows, count, total, exact, &q, next.present ? path : NULL,
+                                     next.present ? link : NULL);
     free(rows);
-    return http_json_with_header(r, 200, body, "Link", link);
+    return rc;
 }
 
 /* ---- survival statistics ---- */

@@ -120,8 +120,7 @@ static enum MHD_Result answer_person(http_request *r, const lookup_result *found
     json_t *person = passenger_to_person(&found->row);
     unsigned status = strcmp(r->method, "POST") == 0 ? 201 : 200;
     if (status == 201) /* RFC 9110: a 201 names what it created */
-        snprintf(r->location, sizeof r->location, "/people/%s",
-                 json_string_value(json_object_get(person, "uuid")));
+        snprintf(r->location, sizeof r->location, "/people/%s", found->row.uuid);
     return http_json(r, status, person);
 }
 
@@ -146,16 +145,16 @@ static int uuid_to_id(http_request *r, const char *uuid, int32_t *id) {
     return 0;
 }
 
-enum MHD_Result route_person_get(http_request *r, const char *uuid) {
+enum MHD_Result route_person_get(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     return lookup_batch_park(r, id, answer_person);
 }
 
-enum MHD_Result route_person_put(http_request *r, const char *uuid) {
+enum MHD_Result route_person_put(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     passenger p;
     if (parse_person_body(r, &p) != 0)
@@ -172,9 +171,9 @@ enum MHD_Result route_person_put(http_request *r, const char *uuid) {
     return lookup_batch_park(r, id, answer_person);
 }
 
-enum MHD_Result route_person_delete(http_request *r, const char *uuid) {
+enum MHD_Result route_person_delete(http_request *r) {
     int32_t id;
-    if (uuid_to_id(r, uuid, &id) != 0)
+    if (uuid_to_id(r, r->target.seg[1], &id) != 0)
         return MHD_YES;
     char err[512];
     int unavailable;

@@ -190,7 +190,8 @@ enum MHD_Result route_predict(http_request *r) {
     return rc;
 }
 
-enum MHD_Result route_passenger_prediction(http_request *r, const char *id_text) {
+enum MHD_Result route_passenger_prediction(http_request *r) {
+    const char *id_text = r->target.seg[1];
     int explain;
     if (parse_explain(r, &explain) != 0)
         return MHD_YES;

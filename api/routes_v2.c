@@ -1,14 +1,14 @@
 /* The Open Inference Protocol v2 (KServe v2, also spoken by Triton and MLServer) for the model
  * "titanic-survival": server metadata, liveness and readiness, model metadata and readiness, and
  * inference on a batch given as named tensors, for the active version or any stored one
- * (model_cache.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
+ * (model_holder.h). Inputs are /predict's fields, each a tensor of shape [N] or [N,1] (MLServer's
  * PandasCodec), or one [N,F] table in the metadata's column order; every value is set by
  * /predict's own field setter (passenger_json.h, core/passenger.h). Binary tensors are refused by
  * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
  * other error of this API. */
 #include "api_db.h"
 #include "log.h"
-#include "model_cache.h"
+#include "model_holder.h"
 #include "models_store.h"
 #include "monitor.h"
 #include "passenger_json.h"
@@ -486,7 +486,7 @@ static model_ref *model_for(http_request *r, const char *version, enum MHD_Resul
     }
     int v = parse_version(version);
     model_cache_status status =
-        v ? model_cache_acquire(v, &ref, err, sizeof err) : MODEL_CACHE_NOT_FOUND;
+        v ? model_holder_acquire_version(v, &ref, err, sizeof err) : MODEL_CACHE_NOT_FOUND;
     if (status == MODEL_CACHE_OK)
         return ref;
     snprintf(message, sizeof message, "model %s has no version '%.24s'", V2_MODEL_NAME, version);
@@ -515,11 +515,11 @@ static enum MHD_Result model_ready(http_request *r, const char *version) {
     return http_json(r, 200, json_pack("{s:s, s:b}", "name", V2_MODEL_NAME, "ready", 1));
 }
 
-enum MHD_Result route_v2_model(http_request *r, const char *name, const char *version) {
+enum MHD_Result route_v2_model(http_request *r) {
+    const char *name = r->target.seg[2];
+    /* /v2/models/{name}/versions/{version}[/...]; without it, the active version */
+    const char *version = r->target.n >= 5 ? r->target.seg[4] : NULL;
     int infer_route = r->route == ROUTE_V2_INFER || r->route == ROUTE_V2_VERSION_INFER;
-    const char *allow = infer_route ? "POST" : "GET";
-    if (!http_method_is(r, allow)) /* HEAD counts as GET; the 405 in the protocol's shape */
-        return http_method_not_allowed(r, allow);
     if (strcmp(name, V2_MODEL_NAME) != 0) {
         char message[160];
         snprintf(message, sizeof message, "unknown model '%.64s' (this server serves %s)", name,

@@ -7,6 +7,7 @@
 #include "http.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 /* Answers one complete request (body read, within limits) through the helpers in http.h and
  * sets r->route. The server is the same whoever the handler is: the API passes its router, the
@@ -17,7 +18,7 @@ typedef struct {
     const char *bind; /* IPv4 address to listen on */
     int port;
     int threads;                         /* worker threads, each with its own epoll loop */
-    unsigned connection_limit;           /* idle connections yield to new ones (conn_guard.h) */
+    unsigned connection_limit;           /* idle connections yield to new ones (conn_guard) */
     unsigned per_ip_connection_limit;    /* concurrent connections per client address (0: none) */
     unsigned connection_timeout_seconds; /* idle or slow clients are dropped after this */
     size_t header_memory; /* per-connection memory for headers; larger headers get 431 */
@@ -46,10 +47,25 @@ typedef enum MHD_Result (*server_continuation)(http_request *r);
 void server_park(http_request *r, server_continuation then, void *data);
 void server_unpark(http_request *r);
 
-/* Requests begun and not yet finished (answered, or their client gone), and the bytes of
- * request bodies buffered now (at most BODY_BUDGET_BYTES): for /metrics. */
-int server_in_flight(void);
-size_t server_body_budget_used(void);
+/* Writes the server's metric families for /metrics: requests begun and not yet finished
+ * (answered, or their client gone), the bytes of request bodies buffered now (at most
+ * BODY_BUDGET_BYTES), and the connections the guard closed. */
+void server_render_metrics(FILE *out);
+
+/* The connection guard (server.c): every connection's header and request deadlines, enforced by
+ * a sweeper thread, and CONNECTION_LIMIT / PER_IP_CONNECTION_LIMIT with idle connections yielding
+ * to new ones. Starts the sweeper with these deadlines (seconds). Returns 0 or -1. */
+int conn_guard_start(unsigned header_timeout, unsigned request_timeout);
+/* Stops the sweeper (after the daemons stopped). */
+void conn_guard_stop(void);
+/* Runs fn on the sweeper's thread, the HTTP layer's housekeeping, at each of its 100 ms ticks
+ * (after the sweep and the access log's flush), from conn_guard_start to conn_guard_stop.
+ * Register before conn_guard_start; at most a few. */
+void server_on_tick(void (*fn)(void));
+
+/* Connections shut down since start for missing the header deadline (the other closings are in
+ * server_render_metrics). */
+long conn_guard_header_timeouts(void);
 
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
  * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are
