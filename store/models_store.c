@@ -77,21 +77,15 @@ int models_store_active_version(store_conn c, char *err, size_t errlen) {
     return store_run_long(c, &active, NULL, &version, NULL, err, errlen) ? -1 : (int)version;
 }
 
-int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
-                      size_t errlen) {
-    static const store_statement list = {
-        NULL,
-        "SELECT m.version, to_json(m.created_at)#>>'{}', m.active, m.training_rows, "
-        "m.metrics::text, coalesce(to_json(a.activated_at)#>>'{}', ''), "
-        "coalesce(a.activated_by, ''), a.reason FROM models m LEFT JOIN LATERAL (SELECT * FROM "
-        "model_activations x WHERE x.version = m.version ORDER BY x.activated_at DESC, "
-        "x.activation_id DESC LIMIT 1) a ON true ORDER BY m.version DESC",
-        0, 1};
+/* The rows st reads: the columns of model_row in order; the last activation's three only when st
+ * has them (the API's role may not read model_activations). */
+static int list_models(store_conn c, const store_statement *st, model_row **rows, int *count,
+                       int *unavailable, char *err, size_t errlen) {
     PGresult *res =
-        store_run_rows(c, &list, NULL, sizeof **rows, (void **)rows, unavailable, err, errlen);
+        store_run_rows(c, st, NULL, sizeof **rows, (void **)rows, unavailable, err, errlen);
     if (!res)
         return -1;
-    int n = PQntuples(res);
+    int n = PQntuples(res), activations = PQnfields(res) == 8;
     for (int i = 0; i < n; i++) {
         model_row *r = &(*rows)[i];
         r->version = atoi(PQgetvalue(res, i, 0));
@@ -99,6 +93,8 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
         r->active = strcmp(PQgetvalue(res, i, 2), "t") == 0;
         r->training_rows = atol(PQgetvalue(res, i, 3));
         r->metrics = strdup(PQgetvalue(res, i, 4));
+        if (!activations)
+            continue;
         snprintf(r->last_at, sizeof r->last_at, "%s", PQgetvalue(res, i, 5));
         snprintf(r->last_by, sizeof r->last_by, "%s", PQgetvalue(res, i, 6));
         r->last_reason = PQgetisnull(res, i, 7) ? NULL : strdup(PQgetvalue(res, i, 7));
@@ -106,6 +102,28 @@ int models_store_list(store_conn c, model_row **rows, int *count, int *unavailab
     *count = n;
     PQclear(res);
     return 0;
+}
+
+#define MODEL_COLUMNS                                                                              \
+    "SELECT m.version, to_json(m.created_at)#>>'{}', m.active, m.training_rows, m.metrics::text"
+
+int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
+                      size_t errlen) {
+    static const store_statement list = {
+        NULL, MODEL_COLUMNS " FROM models m ORDER BY m.version DESC", 0, 1};
+    return list_models(c, &list, rows, count, unavailable, err, errlen);
+}
+
+int models_store_history(store_conn c, model_row **rows, int *count, char *err, size_t errlen) {
+    static const store_statement list = {
+        NULL,
+        MODEL_COLUMNS ", coalesce(to_json(a.activated_at)#>>'{}', ''), "
+                      "coalesce(a.activated_by, ''), a.reason FROM models m LEFT JOIN LATERAL "
+                      "(SELECT * FROM model_activations x WHERE x.version = m.version ORDER BY "
+                      "x.activated_at DESC, x.activation_id DESC LIMIT 1) a ON true "
+                      "ORDER BY m.version DESC",
+        0, 1};
+    return list_models(c, &list, rows, count, NULL, err, errlen);
 }
 
 void models_store_free_rows(model_row *rows, int count) {

@@ -38,13 +38,16 @@ typedef struct model_row {
     int active;
     long training_rows;
     char *metrics;                 /* JSON text, malloc'd */
-    char last_at[40], last_by[64]; /* the latest activation, "" when never recorded */
+    char last_at[40], last_by[64]; /* models_store_history: the latest activation, else "" */
     char *last_reason;             /* malloc'd, NULL when never recorded */
 } model_row;
 
 /* Every stored version, newest first (malloc'd; free with models_store_free_rows). */
 int models_store_list(store_conn c, model_row **rows, int *count, int *unavailable, char *err,
                       size_t errlen);
+/* The same with each version's latest activation (titanic-train --list; the API's role may not
+ * read model_activations). */
+int models_store_history(store_conn c, model_row **rows, int *count, char *err, size_t errlen);
 void models_store_free_rows(model_row *rows, int count);
 
 /* The active model's HTML report (malloc'd) in *html, NULL when none is active. */

@@ -643,7 +643,7 @@ static void estimate_text(const char *metrics, char *buf, size_t len) {
 int train_list(PGconn *conn, FILE *out, char *err, size_t errlen) {
     model_row *rows = NULL;
     int n = 0;
-    if (models_store_list(store_on(conn), &rows, &n, NULL, err, errlen) != 0)
+    if (models_store_history(store_on(conn), &rows, &n, err, errlen) != 0)
         return TRAIN_EXIT_ERROR;
     fprintf(out, "%-7s %-6s %-19s %9s  %-26s %-10s %s\n", "version", "active", "created", "rows",
             "accuracy estimate", "servable", "last activation");
