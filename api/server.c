@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <strings.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,9 +78,8 @@ static conn_state *list_head;
 
 static long long header_ms = 10000, request_ms = 30000;
 static atomic_long header_timeouts, request_timeouts, idle_yields, refused;
-static atomic_int sweeping;
+static atomic_int sweeping; /* the sweeper runs */
 static pthread_t sweeper;
-static int sweeper_running;
 #define TICK_HOOKS_MAX 4
 static void (*tick_hooks[TICK_HOOKS_MAX])(void); /* server_on_tick's, set before the sweeper */
 static int tick_hook_count;
@@ -94,6 +94,11 @@ static conn_state *conn_guard_of(struct MHD_Connection *c) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? (conn_state *)info->socket_context : NULL;
+}
+
+/* The connection a request is on: every request's state lives in its connection's (on_uri). */
+static conn_state *conn_of(http_request *r) {
+    return (conn_state *)(void *)((char *)r - offsetof(conn_state, request));
 }
 
 /* The idle connection of owner that has waited longest, from addr only when same_address. */
@@ -300,15 +305,12 @@ int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {
         atomic_store(&sweeping, 0);
         return -1;
     }
-    sweeper_running = 1;
     return 0;
 }
 
 void conn_guard_stop(void) {
-    atomic_store(&sweeping, 0);
-    if (sweeper_running)
+    if (atomic_exchange(&sweeping, 0))
         pthread_join(sweeper, NULL);
-    sweeper_running = 0;
 }
 
 struct server {
@@ -535,12 +537,10 @@ static int bad_framing(http_request *r, framing *f) {
  * request has been answered. A declared body is charged to the budget now, so that a body that
  * cannot fit is refused before a byte of it is read. */
 static int answered_early(http_request *r, const server *s) {
-    conn_state *cs = conn_guard_of(r->connection);
-    if (cs) {
-        conn_guard_header_complete(cs);
-        if (atomic_load(&cs->saw_nul))
-            return http_error(r, 400, "NUL byte (%00) in the path or query", NULL), 1;
-    }
+    conn_state *cs = conn_of(r);
+    conn_guard_header_complete(cs);
+    if (atomic_load(&cs->saw_nul))
+        return http_error(r, 400, "NUL byte (%00) in the path or query", NULL), 1;
     if (r->target.refuse)
         return http_error(r, r->target.refuse, r->target.why, NULL), 1;
     framing f;
@@ -610,9 +610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->status) /* already answered (400, 401, 403, 413, 503 before the body) */
         return MHD_YES;
-    conn_state *cs = conn_guard_of(c);
-    if (cs)
-        conn_guard_body_complete(cs);
+    conn_guard_body_complete(conn_of(r));
     if (r->body_refusal)
         return refuse_body(r, r->body_refusal);
     log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
@@ -735,12 +733,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode code) {
     (void)cls;
     http_request *r = *state;
-    conn_state *cs = conn_guard_of(c);
-    if (r && r->open)
-        finish_request(r, c, cs && atomic_load(&cs->timed_out));
-    if (cs && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        conn_guard_request_done(cs); /* the next request's header is due from now */
     *state = NULL;
+    if (!r) /* not admitted */
+        return;
+    if (r->open)
+        finish_request(r, c, atomic_load(&conn_of(r)->timed_out));
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_guard_request_done(conn_of(r)); /* the next request's header is due from now */
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap) {
