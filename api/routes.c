@@ -279,7 +279,7 @@ static enum MHD_Result route_model_report(http_request *r) {
         return http_database_error(r, unavailable, err);
     if (!html)
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
-    return http_owned(r, 200, "text/html; charset=utf-8", html, len, NULL, NULL);
+    return http_owned(r, 200, "text/html; charset=utf-8", html, len);
 }
 
 /* ---- metrics and the API document ---- */
@@ -305,8 +305,7 @@ static enum MHD_Result route_metrics(http_request *r) {
     metrics_render(out);
     render_gauges(out);
     monitor_render(out);
-    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8", NULL,
-                          NULL);
+    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 static enum MHD_Result route_openapi(http_request *r) {

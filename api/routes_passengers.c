@@ -40,7 +40,7 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
     char *text = passenger_json_text(&found->row, &len);
     if (!text)
         return http_error(r, 500, "out of memory", NULL);
-    return http_owned(r, 200, "application/json", text, len, NULL, NULL);
+    return http_owned(r, 200, "application/json", text, len);
 }
 
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
@@ -145,8 +145,7 @@ static void next_link(http_request *r, const passenger_query *q, const passenger
 /* A page as JSON text: its items written by the lookup's own writer (passenger_json_text), then
  * the counts and the next link (NULL: none), which is percent-encoded and needs no escaping. */
 static enum MHD_Result answer_page(http_request *r, const passenger *rows, int count, long total,
-                                   int exact, const passenger_query *q, const char *next,
-                                   const char *link) {
+                                   int exact, const passenger_query *q, const char *next) {
     char *text = NULL;
     size_t len = 0, item_len;
     FILE *out = open_memstream(&text, &len);
@@ -170,7 +169,7 @@ static enum MHD_Result answer_page(http_request *r, const passenger *rows, int c
         fprintf(out, "\"%s\"}", next);
     else
         fputs("null}", out);
-    return http_memstream(r, out, &text, &len, "application/json", link ? "Link" : NULL, link);
+    return http_memstream(r, out, &text, &len, "application/json");
 }
 
 /* ---- the list as CSV: every match from the position asked, a page at a time ---- */
@@ -270,7 +269,7 @@ static enum MHD_Result passenger_list_csv(http_request *r, const passenger_query
         MHD_SIZE_UNKNOWN, 64 * 1024, csv_stream_read, s, csv_stream_free);
     if (!response)
         csv_stream_free(s);
-    return http_response(r, 200, CSV_CONTENT_TYPE, response, 0, NULL, NULL);
+    return http_response(r, 200, CSV_CONTENT_TYPE, response, 0);
 }
 
 enum MHD_Result route_passenger_list(http_request *r) {
@@ -307,9 +306,9 @@ enum MHD_Result route_passenger_list(http_request *r) {
     if (next.present) {
         next_link(r, &q, &next, path, sizeof path);
         snprintf(link, sizeof link, "<%s>; rel=\"next\"", path);
+        http_set_header(r, "Link", link);
     }
-    enum MHD_Result rc = answer_page(r, rows, count, total, exact, &q, next.present ? path : NULL,
-                                     next.present ? link : NULL);
+    enum MHD_Result rc = answer_page(r, rows, count, total, exact, &q, next.present ? path : NULL);
     free(rows);
     return rc;
 }
@@ -388,7 +387,7 @@ static enum MHD_Result stats_csv(http_request *r, const survival_group *groups, 
         fprintf(out, "%ld,%ld,%ld,", (long)g->passengers, (long)g->known, (long)g->survived);
         csv_real(out, g->known ? (double)g->survived / (double)g->known : NAN, '\n');
     }
-    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, NULL, NULL);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE);
 }
 
 enum MHD_Result route_stats(http_request *r) {

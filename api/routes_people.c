@@ -42,9 +42,8 @@ static int parse_people_page(http_request *r, long *limit, int32_t *after) {
 }
 
 /* A page of people as CSV, the Person contract's columns (age in whole years, survived as
- * true/false), with the same Link to the next page. */
-static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown,
-                                  const char *link) {
+ * true/false). */
+static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown) {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -64,7 +63,7 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
         fprintf(out, "%d,%d,", p->sibsp, p->parch);
         csv_real(out, p->fare, '\n');
     }
-    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, link ? "Link" : NULL, link);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE);
 }
 
 /* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
@@ -86,8 +85,10 @@ enum MHD_Result route_people_list(http_request *r) {
     int32_t last = shown ? rows[shown - 1].id : 0;
     char link[96];
     snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
+    if (count > limit) /* on the JSON and the CSV answer alike */
+        http_set_header(r, "Link", link);
     if (csv_wanted(r)) {
-        enum MHD_Result rc = people_csv(r, rows, shown, count > limit ? link : NULL);
+        enum MHD_Result rc = people_csv(r, rows, shown);
         free(rows);
         return rc;
     }
@@ -95,9 +96,7 @@ enum MHD_Result route_people_list(http_request *r) {
     for (int i = 0; i < shown; i++)
         json_array_append_new(list, passenger_to_person(&rows[i]));
     free(rows);
-    if (count <= limit)
-        return http_json(r, 200, list);
-    return http_json_with_header(r, 200, list, "Link", link);
+    return http_json(r, 200, list);
 }
 
 static int parse_person_body(http_request *r, passenger *p) {
@@ -118,9 +117,11 @@ static enum MHD_Result answer_person(http_request *r, const lookup_result *found
     if (!found->found)
         return http_error(r, 404, "no person with this uuid", "uuid");
     json_t *person = passenger_to_person(&found->row);
+    char location[96];
     unsigned status = strcmp(r->method, "POST") == 0 ? 201 : 200;
+    snprintf(location, sizeof location, "/people/%s", found->row.uuid);
     if (status == 201) /* RFC 9110: a 201 names what it created */
-        snprintf(r->location, sizeof r->location, "/people/%s", found->row.uuid);
+        http_set_header(r, MHD_HTTP_HEADER_LOCATION, location);
     return http_json(r, status, person);
 }
 

@@ -480,10 +480,10 @@ static int key_refused(http_request *r) {
                               : authorization ? "unknown API key"
                                               : "this request needs an API key (Authorization: "
                                                 "Bearer KEY)";
-        http_error_with_header(r, 401, message, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                               authorization
-                                   ? "Bearer realm=\"titanic-api\", error=\"invalid_token\""
-                                   : "Bearer realm=\"titanic-api\"");
+        http_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                        authorization ? "Bearer realm=\"titanic-api\", error=\"invalid_token\""
+                                      : "Bearer realm=\"titanic-api\"");
+        http_error(r, 401, message, NULL);
         return 1;
     }
     if (need == AUTH_NEED_WRITER && r->who.role < AUTH_WRITER) {
