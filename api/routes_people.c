@@ -16,17 +16,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID; answers 400 itself. */
-static int parse_people_page(http_request *r, long *limit, int32_t *after) {
+/* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID into q, GET /passengers' query in
+ * id order from the id after; answers 400 itself. */
+static int parse_people_page(http_request *r, passenger_query *q) {
     static const char *const allowed[] = {"limit", "after", NULL};
     const char *v;
     char message[160], reason[160];
     if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only limit and after)"))
         return -1;
-    *limit = (long)http_config.people_list_max;
-    *after = 0;
+    *q = (passenger_query){.sort = PASSENGER_SORT_ID,
+                           .limit = (long)http_config.people_list_max,
+                           .after = {.present = 1}};
     if ((v = http_query(r, "limit")) &&
-        config_parse_long(v, 1, (long)http_config.people_list_max, limit) != 0) {
+        config_parse_long(v, 1, (long)http_config.people_list_max, &q->limit) != 0) {
         snprintf(message, sizeof message,
                  "query parameter limit: expected an integer from 1 to %zu",
                  http_config.people_list_max);
@@ -34,7 +36,7 @@ static int parse_people_page(http_request *r, long *limit, int32_t *after) {
         return -1;
     }
     if ((v = http_query(r, "after")) &&
-        passenger_parse_id(v, strlen(v), after, reason, sizeof reason) != 0) {
+        passenger_parse_id(v, strlen(v), &q->after.id, reason, sizeof reason) != 0) {
         http_error(r, 400, "query parameter after: expected the id from a next link", "after");
         return -1;
     }
@@ -70,30 +72,27 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
  * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
  * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 enum MHD_Result route_people_list(http_request *r) {
-    long limit;
-    int32_t after;
-    if (parse_people_page(r, &limit, &after) != 0)
+    passenger_query q;
+    if (parse_people_page(r, &q) != 0)
         return MHD_YES;
-    char err[512];
+    char err[512], link[96];
     int unavailable, count = 0;
     passenger *rows = NULL;
-    /* One row more than the page: whether a next page exists. */
-    if (passengers_store_by_id_after(api_db_store(), after, limit + 1, &rows, &count, &unavailable,
-                                     err, sizeof err) != 0)
+    passenger_cursor next;
+    if (passengers_store_list(api_db_store(), &q, &rows, &count, &next, &unavailable, err,
+                              sizeof err) != 0)
         return http_database_error(r, unavailable, err);
-    int shown = count > limit ? (int)limit : count;
-    int32_t last = shown ? rows[shown - 1].id : 0;
-    char link[96];
-    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
-    if (count > limit) /* on the JSON and the CSV answer alike */
+    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)next.id,
+             q.limit);
+    if (next.present) /* on the JSON and the CSV answer alike */
         http_set_header(r, "Link", link);
     if (csv_wanted(r)) {
-        enum MHD_Result rc = people_csv(r, rows, shown);
+        enum MHD_Result rc = people_csv(r, rows, count);
         free(rows);
         return rc;
     }
     json_t *list = json_array();
-    for (int i = 0; i < shown; i++)
+    for (int i = 0; i < count; i++)
         json_array_append_new(list, passenger_to_person(&rows[i]));
     free(rows);
     return http_json(r, 200, list);
