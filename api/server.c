@@ -230,11 +230,6 @@ static void conn_guard_request_done(conn_state *cs) {
     atomic_compare_exchange_strong(&cs->phase, &busy, PHASE_IDLE);
 }
 
-/* Shuts the connection down within ms milliseconds (after a refusal written straight out). */
-static void conn_guard_close_within(conn_state *cs, long long ms) {
-    atomic_store(&cs->deadline, now_ms() + ms);
-}
-
 /* MHD_OPTION_UNESCAPE_CALLBACK: percent-decodes in place like libmicrohttpd, noting a NUL. */
 static size_t conn_guard_unescape(void *cls, struct MHD_Connection *c, char *s) {
     (void)cls;
@@ -385,7 +380,7 @@ static void refuse_at_once(http_request *r, conn_state *cs) {
     shutdown(cs->fd, SHUT_WR); /* reading goes on: closing with unread input would reset */
     r->status = 414;
     r->bytes = (size_t)body_len;
-    conn_guard_close_within(cs, 1000);
+    atomic_store(&cs->deadline, now_ms() + 1000); /* the sweeper shuts it down within a second */
 }
 
 /* Whether the request line on_uri was given ended in a bare LF (or CR). libmicrohttpd 0.9.75
@@ -421,14 +416,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
     return r;
 }
 
-/* Takes n bytes of the server-wide body budget for r. Returns 0, or -1 when they do not fit. */
-static int budget_take(http_request *r, size_t n) {
-    size_t before = atomic_fetch_add(&budget_used, n);
-    if (before + n > http_config.body_budget_bytes) {
-        atomic_fetch_sub(&budget_used, n);
-        return -1;
+/* Makes room for a body of n bytes in all, declared or read so far: 0, or the refusal, 413
+ * past the route's limit, 503 past the server-wide budget, of which r holds what it was given. */
+static unsigned body_room(http_request *r, unsigned long long n) {
+    if (n > r->target.body_max)
+        return 413;
+    if (n <= r->budget_held)
+        return 0;
+    size_t more = (size_t)n - r->budget_held;
+    if (atomic_fetch_add(&budget_used, more) + more > http_config.body_budget_bytes) {
+        atomic_fetch_sub(&budget_used, more);
+        return 503;
     }
-    r->budget_held += n;
+    r->budget_held += more;
     return 0;
 }
 
@@ -439,10 +439,7 @@ static void take_body(http_request *r, const char *data, size_t len) {
     if (r->body_refusal)
         return;
     size_t want = r->body_len + len;
-    if (want > r->target.body_max)
-        r->body_refusal = 413;
-    else if (want > r->budget_held && budget_take(r, want - r->budget_held) != 0)
-        r->body_refusal = 503; /* a chunked body outgrew the budget */
+    r->body_refusal = body_room(r, want); /* a chunked body may outgrow either */
     char *grown = r->body_refusal ? NULL : realloc(r->body, want + 1);
     if (!grown) {
         r->body_refusal = r->body_refusal ? r->body_refusal : 503;
@@ -546,11 +543,9 @@ static int answered_early(http_request *r, const server *s) {
     framing f;
     if (bad_framing(r, &f) || (s->options.authenticate && key_refused(r)))
         return 1;
-    unsigned long long declared = f.length ? strtoull(f.length, NULL, 10) : 0;
-    if (declared > r->target.body_max)
-        return refuse_body(r, 413), 1;
-    if (declared && budget_take(r, (size_t)declared) != 0)
-        return refuse_body(r, 503), 1;
+    unsigned refusal = f.length ? body_room(r, strtoull(f.length, NULL, 10)) : 0;
+    if (refusal)
+        return refuse_body(r, refusal), 1;
     return 0;
 }
 
@@ -619,15 +614,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return rc;
 }
 
-/* Broken-down UTC time of a second, recomputed only when the second changes (per thread). */
-static const struct tm *cached_utc(time_t second) {
+/* A second as UTC text, "YYYY-MM-DDTHH:MM:SS", formatted only when the second changes (per
+ * thread): both access-log formats take their time from it. */
+static const char *cached_utc(time_t second) {
     static _Thread_local time_t cached_second = -1;
-    static _Thread_local struct tm cached;
+    static _Thread_local char text[32];
     if (second != cached_second) {
-        gmtime_r(&second, &cached);
+        struct tm tm;
+        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", gmtime_r(&second, &tm));
         cached_second = second;
     }
-    return &cached;
+    return text;
 }
 
 #define METHOD_LOG_MAX 16
@@ -635,21 +632,11 @@ static const struct tm *cached_utc(time_t second) {
 /* The JSON access-log line, appended piece by piece (snprintf's format parsing was a sixth of a
  * request's own work). line holds 2048 bytes: the escaped path and method take at most 1297,
  * the request id 128, the key's label 64, the route template, numbers and names under 400. */
-static int json_access_line(char *line, const struct tm *tm, long millis, const char *method,
+static int json_access_line(char *line, const char *utc, long millis, const char *method,
                             const char *path, const http_request *r, long micros, const char *key) {
     text_out o = {line};
     out_str(&o, "{\"time\":\"");
-    out_long_width(&o, tm->tm_year + 1900, 4);
-    *o.at++ = '-';
-    out_long_width(&o, tm->tm_mon + 1, 2);
-    *o.at++ = '-';
-    out_long_width(&o, tm->tm_mday, 2);
-    *o.at++ = 'T';
-    out_long_width(&o, tm->tm_hour, 2);
-    *o.at++ = ':';
-    out_long_width(&o, tm->tm_min, 2);
-    *o.at++ = ':';
-    out_long_width(&o, tm->tm_sec, 2);
+    out_str(&o, utc);
     *o.at++ = '.';
     out_long_width(&o, millis, 3);
     out_str(&o, "Z\",\"level\":\"info\",\"component\":\"api\",\"message\":\"request\","
@@ -689,15 +676,14 @@ static void write_access_log(const http_request *r, double seconds) {
     char line[2048];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    const struct tm *tm = cached_utc(now.tv_sec);
+    const char *utc = cached_utc(now.tv_sec);
     long micros = (long)(seconds * 1e6 + 0.5); /* integer formatting: no floating-point printf */
     int n;
     if (log_is_json())
-        n = json_access_line(line, tm, now.tv_nsec / 1000000L, method, path, r, micros, key);
-    else
-        n = snprintf(line, sizeof line, "%02d:%02d:%02d %s %s %u %ldus %zub id=%s key=%s\n",
-                     tm->tm_hour, tm->tm_min, tm->tm_sec, method, path, r->status, micros, r->bytes,
-                     r->request_id, key[0] ? key : "-");
+        n = json_access_line(line, utc, now.tv_nsec / 1000000L, method, path, r, micros, key);
+    else /* the time of day only: HH:MM:SS */
+        n = snprintf(line, sizeof line, "%.8s %s %s %u %ldus %zub id=%s key=%s\n", utc + 11, method,
+                     path, r->status, micros, r->bytes, r->request_id, key[0] ? key : "-");
     if (n > 0)
         access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
