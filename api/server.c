@@ -80,9 +80,7 @@ static long long header_ms = 10000, request_ms = 30000;
 static atomic_long header_timeouts, request_timeouts, idle_yields, refused;
 static atomic_int sweeping; /* the sweeper runs */
 static pthread_t sweeper;
-#define TICK_HOOKS_MAX 4
-static void (*tick_hooks[TICK_HOOKS_MAX])(void); /* server_on_tick's, set before the sweeper */
-static int tick_hook_count;
+static void (*tick_hook)(void); /* server_on_tick's, set before the sweeper */
 
 static long long now_ms(void) {
     static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
@@ -281,15 +279,14 @@ static void *sweeper_main(void *arg) {
         poll(NULL, 0, SWEEP_INTERVAL_MS);
         sweep_once(n % GONE_EVERY == 0);
         access_log_flush(); /* the housekeeping thread of the HTTP layer: no thread of its own */
-        for (int i = 0; i < tick_hook_count; i++)
-            tick_hooks[i]();
+        if (tick_hook)
+            tick_hook();
     }
     return NULL;
 }
 
 void server_on_tick(void (*fn)(void)) {
-    if (tick_hook_count < TICK_HOOKS_MAX)
-        tick_hooks[tick_hook_count++] = fn;
+    tick_hook = fn;
 }
 
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {
