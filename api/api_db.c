@@ -15,7 +15,7 @@
 #define CONNECT_TIMEOUT_SECONDS 2
 #define STATEMENT_TIMEOUT_SQL "SET statement_timeout = '5s'"
 
-static char *configured_conninfo;
+static const char *configured_conninfo = "";
 static atomic_long stat_open, stat_connects, stat_failures, stat_dropped;
 
 static _Thread_local PGconn *thread_conn;
@@ -39,8 +39,7 @@ static void register_connection(PGconn *conn, PGconn *replaces) {
 }
 
 void api_db_configure(const char *conninfo) {
-    free(configured_conninfo);
-    configured_conninfo = strdup(conninfo ? conninfo : "");
+    configured_conninfo = conninfo ? conninfo : "";
 }
 
 /* Which named statements this thread's connection has prepared, by position in
@@ -95,8 +94,8 @@ static PGconn *api_db_get(char *err, size_t errlen) {
         return NULL;
     }
     thread_next_attempt = now + RETRY_INTERVAL_SECONDS;
-    PGconn *conn = db_connect_timeout(configured_conninfo ? configured_conninfo : "", "titanic-api",
-                                      CONNECT_TIMEOUT_SECONDS, err, errlen);
+    PGconn *conn = db_connect_timeout(configured_conninfo, "titanic-api", CONNECT_TIMEOUT_SECONDS,
+                                      err, errlen);
     if (conn && set_statement_timeout(conn, err, errlen) != 0) {
         PQfinish(conn);
         conn = NULL;
@@ -178,6 +177,4 @@ void api_db_close_all(void) {
         }
     }
     pthread_mutex_unlock(&registry_lock);
-    free(configured_conninfo);
-    configured_conninfo = NULL;
 }

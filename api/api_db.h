@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Sets the connection string every worker uses (copied). */
+/* Sets the connection string every worker uses (not copied: main's, kept until the end). */
 void api_db_configure(const char *conninfo);
 
 /* The stores' view of this thread's connection: its run sends a store statement on it (prepared
