@@ -21,16 +21,6 @@
 #define LIST_DEFAULT_LIMIT 50
 #define LIST_MAX_LIMIT 1000
 
-/* Parses a path id; answers 400 itself and returns -1 when it is not a positive integer. */
-static int parse_path_id(http_request *r, const char *text, int32_t *id) {
-    char reason[160];
-    if (passenger_parse_id(text, strlen(text), id, reason, sizeof reason) != 0) {
-        http_error(r, 400, "passenger id must be a positive integer", "id");
-        return -1;
-    }
-    return 0;
-}
-
 static enum MHD_Result answer_passenger(http_request *r, const lookup_result *found) {
     if (found->found < 0)
         return http_database_error(r, found->unavailable, found->err);
@@ -46,8 +36,10 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
 enum MHD_Result route_passenger(http_request *r) {
     int32_t id;
-    if (parse_path_id(r, r->target.seg[1], &id) != 0)
-        return MHD_YES;
+    char reason[160];
+    const char *text = r->target.seg[1];
+    if (passenger_parse_id(text, strlen(text), &id, reason, sizeof reason) != 0)
+        return http_error(r, 400, "passenger id must be a positive integer", "id");
     return lookup_batch_park(r, id, answer_passenger);
 }
 
