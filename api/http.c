@@ -130,6 +130,13 @@ const char *http_query(http_request *r, const char *key) {
     return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
 }
 
+int http_bad_query(http_request *r, const char *name, const char *expected) {
+    char message[200];
+    snprintf(message, sizeof message, "query parameter %s: expected %s", name, expected);
+    http_error(r, 400, message, name);
+    return -1;
+}
+
 typedef struct {
     const char *const *allowed;
     const char *unknown;

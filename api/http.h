@@ -119,6 +119,9 @@ const char *http_writer_label(const http_request *r);
 /* A query-string value, or NULL. */
 const char *http_query(http_request *r, const char *key);
 
+/* Answers 400 "query parameter NAME: expected EXPECTED", naming NAME as the field; returns -1. */
+int http_bad_query(http_request *r, const char *name, const char *expected);
+
 /* Answers 400 with message, naming the first query parameter not in allowed (NULL-terminated) as
  * the field, and returns 1; 0 when all are known. */
 int http_refuse_unknown_query(http_request *r, const char *const *allowed, const char *message);

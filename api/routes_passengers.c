@@ -45,35 +45,28 @@ enum MHD_Result route_passenger(http_request *r) {
 
 /* ---- lists ---- */
 
-static int bad_param(http_request *r, const char *name, const char *expected) {
-    char message[200];
-    snprintf(message, sizeof message, "query parameter %s: expected %s", name, expected);
-    http_error(r, 400, message, name);
-    return -1;
-}
-
 /* Reads and checks the filters into q (values point into the request's query string). */
 static int parse_list_filters(http_request *r, passenger_query *q) {
     const char *v;
     char reason[200];
     double d;
     if ((v = q->pclass = http_query(r, "pclass")) && (strlen(v) != 1 || v[0] < '1' || v[0] > '3'))
-        return bad_param(r, "pclass", "1, 2 or 3");
+        return http_bad_query(r, "pclass", "1, 2 or 3");
     if ((v = q->sex = http_query(r, "sex")) && strcmp(v, "male") && strcmp(v, "female") &&
         strcmp(v, "other"))
-        return bad_param(r, "sex", "male, female or other");
+        return http_bad_query(r, "sex", "male, female or other");
     if ((v = q->survived = http_query(r, "survived")) && strcmp(v, "0") && strcmp(v, "1"))
-        return bad_param(r, "survived", "0 or 1");
+        return http_bad_query(r, "survived", "0 or 1");
     if ((v = q->embarked = http_query(r, "embarked")) && strcmp(v, "C") && strcmp(v, "Q") &&
         strcmp(v, "S"))
-        return bad_param(r, "embarked", "C, Q or S");
+        return http_bad_query(r, "embarked", "C, Q or S");
     if ((v = q->min_age = http_query(r, "min_age")) && config_parse_double(v, 0, 120, &d) != 0)
-        return bad_param(r, "min_age", "a number from 0 to 120");
+        return http_bad_query(r, "min_age", "a number from 0 to 120");
     if ((v = q->max_age = http_query(r, "max_age")) && config_parse_double(v, 0, 120, &d) != 0)
-        return bad_param(r, "max_age", "a number from 0 to 120");
+        return http_bad_query(r, "max_age", "a number from 0 to 120");
     if ((v = q->name = http_query(r, "name")) &&
         text_validate(v, strlen(v), PASSENGER_NAME_MAX, reason, sizeof reason) != 0)
-        return bad_param(r, "name", "text of at most 256 bytes without control characters");
+        return http_bad_query(r, "name", "text of at most 256 bytes without control characters");
     return 0;
 }
 
@@ -84,19 +77,20 @@ static int parse_paging(http_request *r, passenger_query *q, int csv) {
     q->offset = 0;
     if ((v = http_query(r, "limit")) &&
         config_parse_long(v, 1, csv ? LONG_MAX : LIST_MAX_LIMIT, &q->limit) != 0)
-        return bad_param(r, "limit", csv ? "a positive integer" : "an integer from 1 to 1000");
+        return http_bad_query(r, "limit", csv ? "a positive integer" : "an integer from 1 to 1000");
     if ((v = http_query(r, "offset")) && config_parse_long(v, 0, 2147483647L, &q->offset) != 0)
-        return bad_param(r, "offset", "a non-negative integer");
+        return http_bad_query(r, "offset", "a non-negative integer");
     if (q->offset > PASSENGER_LIST_MAX_OFFSET)
-        return bad_param(r, "offset",
-                         "at most 10000; to read further, follow next (an after= cursor)");
+        return http_bad_query(r, "offset",
+                              "at most 10000; to read further, follow next (an after= cursor)");
     v = http_query(r, "sort");
     if (passenger_sort_parse(v ? v : "passenger_id", &q->sort, &q->descending) != 0)
-        return bad_param(r, "sort",
-                         "one of passenger_id, name, age, fare, pclass, survived (- for desc)");
+        return http_bad_query(
+            r, "sort", "one of passenger_id, name, age, fare, pclass, survived (- for desc)");
     if ((v = http_query(r, "after")) &&
         passenger_cursor_decode(v, q->sort, q->descending, &q->after) != 0)
-        return bad_param(r, "after", "the cursor of a page with the same sort (its next link)");
+        return http_bad_query(r, "after",
+                              "the cursor of a page with the same sort (its next link)");
     return 0;
 }
 
@@ -318,7 +312,7 @@ static int parse_dimensions(http_request *r, int *chosen, int *count) {
         return 0;
     char copy[128];
     if (strlen(by) >= sizeof copy)
-        return bad_param(r, "by", STATS_EXPECTED);
+        return http_bad_query(r, "by", STATS_EXPECTED);
     snprintf(copy, sizeof copy, "%s", by);
     char *save = NULL;
     for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
@@ -332,7 +326,7 @@ static int parse_dimensions(http_request *r, int *chosen, int *count) {
                 found = -1;
         }
         if (found < 0 || *count == SURVIVAL_MAX_DIMENSIONS)
-            return bad_param(r, "by", STATS_EXPECTED);
+            return http_bad_query(r, "by", STATS_EXPECTED);
         chosen[(*count)++] = found;
     }
     return 0;

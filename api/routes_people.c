@@ -21,7 +21,7 @@
 static int parse_people_page(http_request *r, passenger_query *q) {
     static const char *const allowed[] = {"limit", "after", NULL};
     const char *v;
-    char message[160], reason[160];
+    char expected[64], reason[160];
     if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only limit and after)"))
         return -1;
     *q = (passenger_query){.sort = PASSENGER_SORT_ID,
@@ -29,17 +29,13 @@ static int parse_people_page(http_request *r, passenger_query *q) {
                            .after = {.present = 1}};
     if ((v = http_query(r, "limit")) &&
         config_parse_long(v, 1, (long)http_config.people_list_max, &q->limit) != 0) {
-        snprintf(message, sizeof message,
-                 "query parameter limit: expected an integer from 1 to %zu",
+        snprintf(expected, sizeof expected, "an integer from 1 to %zu",
                  http_config.people_list_max);
-        http_error(r, 400, message, "limit");
-        return -1;
+        return http_bad_query(r, "limit", expected);
     }
     if ((v = http_query(r, "after")) &&
-        passenger_parse_id(v, strlen(v), &q->after.id, reason, sizeof reason) != 0) {
-        http_error(r, 400, "query parameter after: expected the id from a next link", "after");
-        return -1;
-    }
+        passenger_parse_id(v, strlen(v), &q->after.id, reason, sizeof reason) != 0)
+        return http_bad_query(r, "after", "the id from a next link");
     return 0;
 }
 
