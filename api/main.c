@@ -318,7 +318,6 @@ int main(int argc, char **argv) {
     lookup_batch_stop(); /* after the server: nothing is parked any more */
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
-    api_db_close_all();
     model_holder_shutdown();
     auth_free();
     free(c.conninfo);
