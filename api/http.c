@@ -118,14 +118,6 @@ const char *http_writer_label(const http_request *r) {
     return r->who.role != AUTH_NONE ? r->who.label : "anonymous";
 }
 
-enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
-    char message[96];
-    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
-             allow);
-    http_set_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-    return http_error(r, 405, message, NULL);
-}
-
 const char *http_query(http_request *r, const char *key) {
     return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
 }

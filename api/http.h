@@ -101,8 +101,6 @@ enum MHD_Result http_response(http_request *r, unsigned status, const char *cont
  * Either way the client gets a generic message and the request id; err (which may hold SQL and
  * connection details) goes only to the log, under that id. */
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err);
-/* 405 with the Allow header. */
-enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 
 /* A real number as http_json (jansson) writes it: 15 significant digits, ".0" on whole numbers,
  * an exponent without "+" or leading zeros. */
