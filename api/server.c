@@ -546,13 +546,6 @@ static int answered_early(http_request *r, const server *s) {
     return 0;
 }
 
-/* Completes the state on_uri began, once the headers are in. */
-static void begin_request(http_request *r, struct MHD_Connection *c, const char *method) {
-    r->connection = c;
-    r->method = method;
-    request_id_for(c, r->request_id);
-}
-
 /* ---- parking ---- */
 
 void server_park(http_request *r, server_continuation then, void *data) {
@@ -589,8 +582,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     http_request *r = *state;
     if (!r || r->target.refuse == 414) /* not admitted, or already refused at once */
         return MHD_NO;
-    if (!r->connection) {
-        begin_request(r, c, method);
+    if (!r->connection) { /* the headers are in: the state on_uri began is completed */
+        r->connection = c;
+        r->method = method;
+        request_id_for(c, r->request_id);
         answered_early(r, s);
         return MHD_YES;
     }
