@@ -3,7 +3,7 @@
  * drops its connection and retries at most once a second, so requests meanwhile fail fast with
  * 503 instead of waiting on a dead socket; after a restart the next request reconnects. The
  * statements prepared are the stores' named ones (store_prepared_statements), each on its first
- * use. */
+ * use. A connection is closed when its thread ends. */
 #ifndef TITANIC_API_DB_H
 #define TITANIC_API_DB_H
 
@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Sets the connection string every worker uses (copied). */
+/* Sets the connection string every worker uses (not copied: main's, kept until the end). */
 void api_db_configure(const char *conninfo);
 
 /* The stores' view of this thread's connection: its run sends a store statement on it (prepared
@@ -25,8 +25,5 @@ store_conn api_db_store(void);
 /* Writes the pool's metric families for /metrics: connections open across workers, and connects,
  * failed attempts and connections dropped after an error since start. */
 void api_db_render_metrics(FILE *out);
-
-/* Closes every worker's connection; only after the workers have stopped. */
-void api_db_close_all(void);
 
 #endif

@@ -34,28 +34,24 @@ void csv_real(FILE *out, double value, char sep) {
     end(out, sep);
 }
 
-static void csv_long(FILE *out, long value, char sep) {
-    fprintf(out, "%ld", value);
-    end(out, sep);
-}
-
 void csv_passenger_header(FILE *out) {
     fputs("passenger_id,uuid,survived,pclass,name,sex,age,sibsp,parch,ticket,fare,cabin,embarked"
           "\r\n",
           out);
 }
 
+/* The whole numbers are written by csv_real too: %.15g writes any int as %d would. */
 void csv_passenger(FILE *out, const passenger *p) {
     char embarked[2] = {p->embarked, '\0'};
-    csv_long(out, p->id, ',');
+    csv_real(out, p->id, ',');
     csv_text(out, p->uuid, ',');
     csv_text(out, p->survived < 0 ? "" : p->survived ? "1" : "0", ',');
-    csv_long(out, p->pclass, ',');
+    csv_real(out, p->pclass, ',');
     csv_text(out, p->name, ',');
     csv_text(out, passenger_sex_name(p->sex), ',');
     csv_real(out, p->age, ',');
-    csv_long(out, p->sibsp, ',');
-    csv_long(out, p->parch, ',');
+    csv_real(out, p->sibsp, ',');
+    csv_real(out, p->parch, ',');
     csv_text(out, p->ticket, ',');
     csv_real(out, p->fare, ',');
     csv_text(out, p->cabin, ',');

@@ -18,7 +18,7 @@ int csv_wanted(http_request *r);
 void csv_text(FILE *out, const char *text, char sep);
 void csv_real(FILE *out, double value, char sep); /* NAN: empty */
 
-/* The analysts' passenger (passenger_to_json's columns): the header line, and one row. */
+/* The analysts' passenger (passenger_json_text's fields): the header line, and one row. */
 void csv_passenger_header(FILE *out);
 void csv_passenger(FILE *out, const passenger *p);
 

@@ -12,16 +12,16 @@ http_settings http_config = {1 << 20, 64 << 20, 1000, 1000, 0, 0, 0};
 
 /* ---- responses ---- */
 
-static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Response *response,
-                             const char *content_type, size_t len) {
+enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,
+                              struct MHD_Response *response, size_t len) {
     if (!response)
         return MHD_NO;
     MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
     MHD_add_response_header(response, "X-Request-Id", r->request_id);
     if (status == 503) /* every 503 is transient here: a restart, the database, the budget */
         MHD_add_response_header(response, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    if (status == 201 && r->location[0])
-        MHD_add_response_header(response, MHD_HTTP_HEADER_LOCATION, r->location);
+    if (r->header)
+        MHD_add_response_header(response, r->header, r->header_value);
     if (atomic_load_explicit(&http_config.draining, memory_order_relaxed))
         MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
     r->status = status;
@@ -31,37 +31,29 @@ static enum MHD_Result queue(http_request *r, unsigned status, struct MHD_Respon
     return rc;
 }
 
-enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,
-                              struct MHD_Response *response, size_t len, const char *header,
-                              const char *value) {
-    if (response && header)
-        MHD_add_response_header(response, header, value);
-    return queue(r, status, response, content_type, len);
-}
-
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
-                           size_t len, const char *header, const char *value) {
+                           size_t len) {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!response)
         free(text);
-    return http_response(r, status, content_type, response, len, header, value);
+    return http_response(r, status, content_type, response, len);
 }
 
 enum MHD_Result http_memstream(http_request *r, FILE *out, char **text, size_t *len,
-                               const char *content_type, const char *header, const char *value) {
+                               const char *content_type) {
     if (fclose(out) != 0) {
         free(*text);
         return http_error(r, 500, "out of memory", NULL);
     }
-    return http_owned(r, 200, content_type, *text, *len, header, value);
+    return http_owned(r, 200, content_type, *text, *len);
 }
 
 enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
                           const char *text, size_t len) {
     struct MHD_Response *response =
         MHD_create_response_from_buffer(len, (void *)text, MHD_RESPMEM_MUST_COPY);
-    return queue(r, status, response, content_type, len);
+    return http_response(r, status, content_type, response, len);
 }
 
 void http_format_real(double value, char *out, size_t len) {
@@ -80,18 +72,13 @@ void http_format_real(double value, char *out, size_t len) {
 }
 
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body) {
-    return http_json_with_header(r, status, body, NULL, NULL);
-}
-
-enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
-                                      const char *header, const char *value) {
     /* 15 significant digits: 71.2833 stays 71.2833, and whole reals keep their ".0". */
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(15));
     json_decref(body);
     if (!text)
         return http_text(r, 500, "application/json",
                          "{\"error\":{\"status\":500,\"message\":\"out of memory\"}}", 50);
-    return http_owned(r, status, "application/json", text, strlen(text), header, value);
+    return http_owned(r, status, "application/json", text, strlen(text));
 }
 
 /* {"error":{...}}, with the request id a client quotes when reporting it. On the Open Inference
@@ -110,11 +97,6 @@ static json_t *error_body(const http_request *r, unsigned status, const char *me
 enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
                            const char *field) {
     return http_json(r, status, error_body(r, status, message, field));
-}
-
-enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
-                                       const char *header, const char *value) {
-    return http_json_with_header(r, status, error_body(r, status, message, NULL), header, value);
 }
 
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err) {
@@ -136,15 +118,15 @@ const char *http_writer_label(const http_request *r) {
     return r->who.role != AUTH_NONE ? r->who.label : "anonymous";
 }
 
-enum MHD_Result http_method_not_allowed(http_request *r, const char *allow) {
-    char message[96];
-    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
-             allow);
-    return http_error_with_header(r, 405, message, MHD_HTTP_HEADER_ALLOW, allow);
-}
-
 const char *http_query(http_request *r, const char *key) {
     return MHD_lookup_connection_value(r->connection, MHD_GET_ARGUMENT_KIND, key);
+}
+
+int http_bad_query(http_request *r, const char *name, const char *expected) {
+    char message[200];
+    snprintf(message, sizeof message, "query parameter %s: expected %s", name, expected);
+    http_error(r, 400, message, name);
+    return -1;
 }
 
 typedef struct {

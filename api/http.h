@@ -38,7 +38,9 @@ typedef struct http_request {
     http_target target;
     int open;           /* the server counts it in flight until it is finished */
     size_t budget_held; /* bytes of the server-wide body budget this request holds */
-    char location[96];  /* Location header of a 201 (empty: none) */
+    /* One extra header on the answer (http_set_header), or NULL: Link to a list's next page,
+     * Location of a 201, WWW-Authenticate of a 401, Allow of a 405. */
+    const char *header, *header_value;
     struct timespec started;
     char *body;
     size_t body_len;
@@ -68,40 +70,37 @@ typedef struct {
 
 extern http_settings http_config;
 
-/* Answers with a JSON value (stolen) and status. Every answer carries X-Request-Id; a 503 also
- * Retry-After, a 201 the Location set in r->location. */
+/* Puts header: value on r's answer, whichever helper below makes it; value must stay valid
+ * until then (it is copied into the response). */
+static inline void http_set_header(http_request *r, const char *header, const char *value) {
+    r->header = header;
+    r->header_value = value;
+}
+
+/* Answers with a JSON value (stolen) and status. Every answer carries X-Request-Id, and the
+ * header set by http_set_header; a 503 also Retry-After. */
 enum MHD_Result http_json(http_request *r, unsigned status, json_t *body);
-/* Answers with a JSON value (stolen) and one extra header, e.g. Link to a list's next page. */
-enum MHD_Result http_json_with_header(http_request *r, unsigned status, json_t *body,
-                                      const char *header, const char *value);
 /* Answers {"error":{"status":..,"message":..,"field":..}}; field may be NULL. */
 enum MHD_Result http_error(http_request *r, unsigned status, const char *message,
                            const char *field);
 /* Answers with bytes (copied) and a content type. */
 enum MHD_Result http_text(http_request *r, unsigned status, const char *content_type,
                           const char *text, size_t len);
-/* Answers with a malloc'd buffer, which the server frees after sending, and an optional extra
- * header (NULL: none). */
+/* Answers with a malloc'd buffer, which the server frees after sending. */
 enum MHD_Result http_owned(http_request *r, unsigned status, const char *content_type, char *text,
-                           size_t len, const char *header, const char *value);
+                           size_t len);
 /* Closes out, an open_memstream(text, len), and answers 200 with what it holds (http_owned);
  * 500 when it could not be written (out of memory). */
 enum MHD_Result http_memstream(http_request *r, FILE *out, char **text, size_t *len,
-                               const char *content_type, const char *header, const char *value);
+                               const char *content_type);
 /* Answers with a response the route made (a streamed body: MHD_create_response_from_callback;
- * len is what the access log counts) and an optional extra header (NULL: none). */
+ * len is what the access log counts); NULL (out of memory) is MHD_NO. */
 enum MHD_Result http_response(http_request *r, unsigned status, const char *content_type,
-                              struct MHD_Response *response, size_t len, const char *header,
-                              const char *value);
+                              struct MHD_Response *response, size_t len);
 /* After a failed query: 503 when the database is unreachable (clients should retry), else 500.
  * Either way the client gets a generic message and the request id; err (which may hold SQL and
  * connection details) goes only to the log, under that id. */
 enum MHD_Result http_database_error(http_request *r, int unavailable, const char *err);
-/* An error answer with one extra header (WWW-Authenticate on a 401, Allow on a 405). */
-enum MHD_Result http_error_with_header(http_request *r, unsigned status, const char *message,
-                                       const char *header, const char *value);
-/* 405 with the Allow header. */
-enum MHD_Result http_method_not_allowed(http_request *r, const char *allow);
 
 /* A real number as http_json (jansson) writes it: 15 significant digits, ".0" on whole numbers,
  * an exponent without "+" or leading zeros. */
@@ -117,6 +116,9 @@ const char *http_writer_label(const http_request *r);
 
 /* A query-string value, or NULL. */
 const char *http_query(http_request *r, const char *key);
+
+/* Answers 400 "query parameter NAME: expected EXPECTED", naming NAME as the field; returns -1. */
+int http_bad_query(http_request *r, const char *name, const char *expected);
 
 /* Answers 400 with message, naming the first query parameter not in allowed (NULL-terminated) as
  * the field, and returns 1; 0 when all are known. */

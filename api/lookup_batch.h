@@ -36,8 +36,8 @@ typedef struct {
 /* Answers r from a finished lookup. */
 typedef enum MHD_Result (*lookup_answer)(http_request *r, const lookup_result *result);
 
-/* Starts threads lookup threads (1..16); under load each waits up to batch_wait_us (0: never)
- * to fill a batch. 0, or -1 with err. */
+/* Starts threads lookup threads (1..16, as main.c checks LOOKUP_THREADS); under load each waits up
+ * to batch_wait_us (0: never) to fill a batch. 0, or -1 with err. */
 int lookup_batch_start(int threads, long batch_wait_us, char *err, size_t errlen);
 
 /* Parks r until passenger id is read, then answers it through answer; without a lookup thread

@@ -134,7 +134,7 @@ static int read_config(api_config *c, char *err, size_t errlen) {
     http_config.reads_need_key = (int)reads;
     model_holder_limits = (model_limits){(size_t)doc_max};
     http_config.metrics_separate = c->metrics_port != 0;
-    c->keys_file = getenv("API_KEYS_FILE"); /* set but empty is an error (load_keys) */
+    c->keys_file = getenv("API_KEYS_FILE"); /* set but empty is an error (read_keys) */
     return config_database_url(&c->conninfo, err, errlen);
 }
 
@@ -173,14 +173,17 @@ static int prepare_database(const char *conninfo) {
     return 0;
 }
 
-/* API keys at start: a malformed file stops the server (it names the line); no file is allowed,
- * for local development, but said loudly at every start. */
-static int load_keys(const api_config *c) {
+/* API keys, at start and again on SIGHUP (reloading). At start a malformed file stops the server
+ * (it names the line); no file is allowed, for local development, but said loudly at every
+ * start. On SIGHUP a broken file keeps the keys in force (a typo must not lock every client out,
+ * nor open the server). Returns -1 when the file is not used. */
+static int read_keys(const api_config *c, int reloading) {
     char err[512];
     if (!c->keys_file) {
-        log_warn("API_KEYS_FILE is not set: writes (POST/PUT/DELETE /people) are "
-                 "unauthenticated and /metrics is open; set it before exposing this server",
-                 NULL);
+        if (!reloading)
+            log_warn("API_KEYS_FILE is not set: writes (POST/PUT/DELETE /people) are "
+                     "unauthenticated and /metrics is open; set it before exposing this server",
+                     NULL);
         return 0;
     }
     /* Set but empty, missing or without a key: a mistake in the deployment, never a reason to
@@ -188,29 +191,17 @@ static int load_keys(const api_config *c) {
     int n = c->keys_file[0] ? auth_load(c->keys_file, err, sizeof err) : -1;
     if (!c->keys_file[0])
         snprintf(err, sizeof err, "API_KEYS_FILE is set but empty (unset it to run without keys)");
-    else if (n == 0)
+    else if (n == 0 && !reloading)
         snprintf(err, sizeof err, "API_KEYS_FILE %.256s holds no key", c->keys_file);
-    if (n <= 0) {
-        log_error("refusing to start: no usable API_KEYS_FILE", "{s:s}", "error", err);
+    if (n < 0 || (n == 0 && !reloading)) {
+        log_error(reloading ? "API_KEYS_FILE not reloaded; the previous keys stay in force"
+                            : "refusing to start: no usable API_KEYS_FILE",
+                  "{s:s}", "error", err);
         return -1;
     }
-    log_info("API keys loaded", "{s:s, s:i, s:b}", "file", c->keys_file, "keys", n,
-             "reads_need_key", http_config.reads_need_key);
+    log_info(reloading ? "API keys reloaded" : "API keys loaded", "{s:s, s:i, s:b}", "file",
+             c->keys_file, "keys", n, "reads_need_key", http_config.reads_need_key);
     return 0;
-}
-
-/* SIGHUP: re-reads the keys; a broken file keeps the keys in force (a typo must not lock every
- * client out, nor open the server). */
-static void reload_keys(const api_config *c) {
-    if (!c->keys_file)
-        return;
-    char err[512];
-    int n = auth_load(c->keys_file, err, sizeof err);
-    if (n < 0)
-        log_error("API_KEYS_FILE not reloaded; the previous keys stay in force", "{s:s}", "error",
-                  err);
-    else
-        log_info("API keys reloaded", "{s:s, s:i}", "file", c->keys_file, "keys", n);
 }
 
 /* `titanic-api --new-key ROLE [LABEL]`: the key for the client, and the line for the file. */
@@ -241,7 +232,7 @@ static void serve_until_terminated(server *s, const api_config *c, const sigset_
         if (sig == SIGHUP) {
             log_info("SIGHUP: checking for a new model", NULL);
             model_holder_wake();
-            reload_keys(c);
+            read_keys(c, 1);
             continue;
         }
         log_info("shutting down: draining requests", "{s:i, s:I}", "signal", sig, "grace_seconds",
@@ -280,7 +271,7 @@ int main(int argc, char **argv) {
     sigaddset(&blocked, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &blocked, NULL); /* inherited by every thread started below */
     signal(SIGPIPE, SIG_IGN);
-    if (load_keys(&c) != 0) {
+    if (read_keys(&c, 0) != 0) {
         free(c.conninfo); /* exits cleanly under LeakSanitizer too (the tests' ASan pass) */
         return EXIT_CONFIG;
     }
@@ -318,7 +309,6 @@ int main(int argc, char **argv) {
     lookup_batch_stop(); /* after the server: nothing is parked any more */
     conn_guard_stop();
     access_log_stop(); /* every line of the drained requests is out before we exit */
-    api_db_close_all();
     model_holder_shutdown();
     auth_free();
     free(c.conninfo);

@@ -199,7 +199,7 @@ static enum MHD_Result not_found(http_request *r) {
 }
 
 enum MHD_Result routes_dispatch(http_request *r) {
-    char allow[32] = ""; /* r->route's methods, for a 405 */
+    char allow[32] = "", message[96]; /* r->route's methods, for a 405 */
     for (size_t i = 0; i < HANDLERS; i++) {
         if (handlers[i].route != r->route)
             continue;
@@ -208,7 +208,12 @@ enum MHD_Result routes_dispatch(http_request *r) {
         snprintf(allow + strlen(allow), sizeof allow - strlen(allow), "%s%s", allow[0] ? ", " : "",
                  handlers[i].method);
     }
-    return allow[0] ? http_method_not_allowed(r, allow) : not_found(r);
+    if (!allow[0])
+        return not_found(r);
+    snprintf(message, sizeof message, "method %.16s not allowed here; allowed: %s", r->method,
+             allow);
+    http_set_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    return http_error(r, 405, message, NULL);
 }
 
 /* ---- health, readiness ---- */
@@ -279,7 +284,7 @@ static enum MHD_Result route_model_report(http_request *r) {
         return http_database_error(r, unavailable, err);
     if (!html)
         return http_error(r, 404, "the active model has no report (or no model is active)", NULL);
-    return http_owned(r, 200, "text/html; charset=utf-8", html, len, NULL, NULL);
+    return http_owned(r, 200, "text/html; charset=utf-8", html, len);
 }
 
 /* ---- metrics and the API document ---- */
@@ -305,8 +310,7 @@ static enum MHD_Result route_metrics(http_request *r) {
     metrics_render(out);
     render_gauges(out);
     monitor_render(out);
-    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8", NULL,
-                          NULL);
+    return http_memstream(r, out, &text, &len, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 static enum MHD_Result route_openapi(http_request *r) {

@@ -21,16 +21,6 @@
 #define LIST_DEFAULT_LIMIT 50
 #define LIST_MAX_LIMIT 1000
 
-/* Parses a path id; answers 400 itself and returns -1 when it is not a positive integer. */
-static int parse_path_id(http_request *r, const char *text, int32_t *id) {
-    char reason[160];
-    if (passenger_parse_id(text, strlen(text), id, reason, sizeof reason) != 0) {
-        http_error(r, 400, "passenger id must be a positive integer", "id");
-        return -1;
-    }
-    return 0;
-}
-
 static enum MHD_Result answer_passenger(http_request *r, const lookup_result *found) {
     if (found->found < 0)
         return http_database_error(r, found->unavailable, found->err);
@@ -40,25 +30,20 @@ static enum MHD_Result answer_passenger(http_request *r, const lookup_result *fo
     char *text = passenger_json_text(&found->row, &len);
     if (!text)
         return http_error(r, 500, "out of memory", NULL);
-    return http_owned(r, 200, "application/json", text, len, NULL, NULL);
+    return http_owned(r, 200, "application/json", text, len);
 }
 
 /* The busiest read: batched with the other lookups in flight (lookup_batch.h). */
 enum MHD_Result route_passenger(http_request *r) {
     int32_t id;
-    if (parse_path_id(r, r->target.seg[1], &id) != 0)
-        return MHD_YES;
+    char reason[160];
+    const char *text = r->target.seg[1];
+    if (passenger_parse_id(text, strlen(text), &id, reason, sizeof reason) != 0)
+        return http_error(r, 400, "passenger id must be a positive integer", "id");
     return lookup_batch_park(r, id, answer_passenger);
 }
 
 /* ---- lists ---- */
-
-static int bad_param(http_request *r, const char *name, const char *expected) {
-    char message[200];
-    snprintf(message, sizeof message, "query parameter %s: expected %s", name, expected);
-    http_error(r, 400, message, name);
-    return -1;
-}
 
 /* Reads and checks the filters into q (values point into the request's query string). */
 static int parse_list_filters(http_request *r, passenger_query *q) {
@@ -66,22 +51,22 @@ static int parse_list_filters(http_request *r, passenger_query *q) {
     char reason[200];
     double d;
     if ((v = q->pclass = http_query(r, "pclass")) && (strlen(v) != 1 || v[0] < '1' || v[0] > '3'))
-        return bad_param(r, "pclass", "1, 2 or 3");
+        return http_bad_query(r, "pclass", "1, 2 or 3");
     if ((v = q->sex = http_query(r, "sex")) && strcmp(v, "male") && strcmp(v, "female") &&
         strcmp(v, "other"))
-        return bad_param(r, "sex", "male, female or other");
+        return http_bad_query(r, "sex", "male, female or other");
     if ((v = q->survived = http_query(r, "survived")) && strcmp(v, "0") && strcmp(v, "1"))
-        return bad_param(r, "survived", "0 or 1");
+        return http_bad_query(r, "survived", "0 or 1");
     if ((v = q->embarked = http_query(r, "embarked")) && strcmp(v, "C") && strcmp(v, "Q") &&
         strcmp(v, "S"))
-        return bad_param(r, "embarked", "C, Q or S");
+        return http_bad_query(r, "embarked", "C, Q or S");
     if ((v = q->min_age = http_query(r, "min_age")) && config_parse_double(v, 0, 120, &d) != 0)
-        return bad_param(r, "min_age", "a number from 0 to 120");
+        return http_bad_query(r, "min_age", "a number from 0 to 120");
     if ((v = q->max_age = http_query(r, "max_age")) && config_parse_double(v, 0, 120, &d) != 0)
-        return bad_param(r, "max_age", "a number from 0 to 120");
+        return http_bad_query(r, "max_age", "a number from 0 to 120");
     if ((v = q->name = http_query(r, "name")) &&
         text_validate(v, strlen(v), PASSENGER_NAME_MAX, reason, sizeof reason) != 0)
-        return bad_param(r, "name", "text of at most 256 bytes without control characters");
+        return http_bad_query(r, "name", "text of at most 256 bytes without control characters");
     return 0;
 }
 
@@ -92,19 +77,20 @@ static int parse_paging(http_request *r, passenger_query *q, int csv) {
     q->offset = 0;
     if ((v = http_query(r, "limit")) &&
         config_parse_long(v, 1, csv ? LONG_MAX : LIST_MAX_LIMIT, &q->limit) != 0)
-        return bad_param(r, "limit", csv ? "a positive integer" : "an integer from 1 to 1000");
+        return http_bad_query(r, "limit", csv ? "a positive integer" : "an integer from 1 to 1000");
     if ((v = http_query(r, "offset")) && config_parse_long(v, 0, 2147483647L, &q->offset) != 0)
-        return bad_param(r, "offset", "a non-negative integer");
+        return http_bad_query(r, "offset", "a non-negative integer");
     if (q->offset > PASSENGER_LIST_MAX_OFFSET)
-        return bad_param(r, "offset",
-                         "at most 10000; to read further, follow next (an after= cursor)");
+        return http_bad_query(r, "offset",
+                              "at most 10000; to read further, follow next (an after= cursor)");
     v = http_query(r, "sort");
     if (passenger_sort_parse(v ? v : "passenger_id", &q->sort, &q->descending) != 0)
-        return bad_param(r, "sort",
-                         "one of passenger_id, name, age, fare, pclass, survived (- for desc)");
+        return http_bad_query(
+            r, "sort", "one of passenger_id, name, age, fare, pclass, survived (- for desc)");
     if ((v = http_query(r, "after")) &&
         passenger_cursor_decode(v, q->sort, q->descending, &q->after) != 0)
-        return bad_param(r, "after", "the cursor of a page with the same sort (its next link)");
+        return http_bad_query(r, "after",
+                              "the cursor of a page with the same sort (its next link)");
     return 0;
 }
 
@@ -145,8 +131,7 @@ static void next_link(http_request *r, const passenger_query *q, const passenger
 /* A page as JSON text: its items written by the lookup's own writer (passenger_json_text), then
  * the counts and the next link (NULL: none), which is percent-encoded and needs no escaping. */
 static enum MHD_Result answer_page(http_request *r, const passenger *rows, int count, long total,
-                                   int exact, const passenger_query *q, const char *next,
-                                   const char *link) {
+                                   int exact, const passenger_query *q, const char *next) {
     char *text = NULL;
     size_t len = 0, item_len;
     FILE *out = open_memstream(&text, &len);
@@ -170,7 +155,7 @@ static enum MHD_Result answer_page(http_request *r, const passenger *rows, int c
         fprintf(out, "\"%s\"}", next);
     else
         fputs("null}", out);
-    return http_memstream(r, out, &text, &len, "application/json", link ? "Link" : NULL, link);
+    return http_memstream(r, out, &text, &len, "application/json");
 }
 
 /* ---- the list as CSV: every match from the position asked, a page at a time ---- */
@@ -270,7 +255,7 @@ static enum MHD_Result passenger_list_csv(http_request *r, const passenger_query
         MHD_SIZE_UNKNOWN, 64 * 1024, csv_stream_read, s, csv_stream_free);
     if (!response)
         csv_stream_free(s);
-    return http_response(r, 200, CSV_CONTENT_TYPE, response, 0, NULL, NULL);
+    return http_response(r, 200, CSV_CONTENT_TYPE, response, 0);
 }
 
 enum MHD_Result route_passenger_list(http_request *r) {
@@ -307,9 +292,9 @@ enum MHD_Result route_passenger_list(http_request *r) {
     if (next.present) {
         next_link(r, &q, &next, path, sizeof path);
         snprintf(link, sizeof link, "<%s>; rel=\"next\"", path);
+        http_set_header(r, "Link", link);
     }
-    enum MHD_Result rc = answer_page(r, rows, count, total, exact, &q, next.present ? path : NULL,
-                                     next.present ? link : NULL);
+    enum MHD_Result rc = answer_page(r, rows, count, total, exact, &q, next.present ? path : NULL);
     free(rows);
     return rc;
 }
@@ -327,7 +312,7 @@ static int parse_dimensions(http_request *r, int *chosen, int *count) {
         return 0;
     char copy[128];
     if (strlen(by) >= sizeof copy)
-        return bad_param(r, "by", STATS_EXPECTED);
+        return http_bad_query(r, "by", STATS_EXPECTED);
     snprintf(copy, sizeof copy, "%s", by);
     char *save = NULL;
     for (char *name = strtok_r(copy, ",", &save); name; name = strtok_r(NULL, ",", &save)) {
@@ -341,7 +326,7 @@ static int parse_dimensions(http_request *r, int *chosen, int *count) {
                 found = -1;
         }
         if (found < 0 || *count == SURVIVAL_MAX_DIMENSIONS)
-            return bad_param(r, "by", STATS_EXPECTED);
+            return http_bad_query(r, "by", STATS_EXPECTED);
         chosen[(*count)++] = found;
     }
     return 0;
@@ -388,7 +373,7 @@ static enum MHD_Result stats_csv(http_request *r, const survival_group *groups, 
         fprintf(out, "%ld,%ld,%ld,", (long)g->passengers, (long)g->known, (long)g->survived);
         csv_real(out, g->known ? (double)g->survived / (double)g->known : NAN, '\n');
     }
-    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, NULL, NULL);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE);
 }
 
 enum MHD_Result route_stats(http_request *r) {

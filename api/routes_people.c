@@ -16,35 +16,32 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID; answers 400 itself. */
-static int parse_people_page(http_request *r, long *limit, int32_t *after) {
+/* ?limit=N (1..PEOPLE_LIST_MAX, that by default) and ?after=ID into q, GET /passengers' query in
+ * id order from the id after; answers 400 itself. */
+static int parse_people_page(http_request *r, passenger_query *q) {
     static const char *const allowed[] = {"limit", "after", NULL};
     const char *v;
-    char message[160], reason[160];
+    char expected[64], reason[160];
     if (http_refuse_unknown_query(r, allowed, "unknown query parameter (only limit and after)"))
         return -1;
-    *limit = (long)http_config.people_list_max;
-    *after = 0;
+    *q = (passenger_query){.sort = PASSENGER_SORT_ID,
+                           .limit = (long)http_config.people_list_max,
+                           .after = {.present = 1}};
     if ((v = http_query(r, "limit")) &&
-        config_parse_long(v, 1, (long)http_config.people_list_max, limit) != 0) {
-        snprintf(message, sizeof message,
-                 "query parameter limit: expected an integer from 1 to %zu",
+        config_parse_long(v, 1, (long)http_config.people_list_max, &q->limit) != 0) {
+        snprintf(expected, sizeof expected, "an integer from 1 to %zu",
                  http_config.people_list_max);
-        http_error(r, 400, message, "limit");
-        return -1;
+        return http_bad_query(r, "limit", expected);
     }
     if ((v = http_query(r, "after")) &&
-        passenger_parse_id(v, strlen(v), after, reason, sizeof reason) != 0) {
-        http_error(r, 400, "query parameter after: expected the id from a next link", "after");
-        return -1;
-    }
+        passenger_parse_id(v, strlen(v), &q->after.id, reason, sizeof reason) != 0)
+        return http_bad_query(r, "after", "the id from a next link");
     return 0;
 }
 
 /* A page of people as CSV, the Person contract's columns (age in whole years, survived as
- * true/false), with the same Link to the next page. */
-static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown,
-                                  const char *link) {
+ * true/false). */
+static enum MHD_Result people_csv(http_request *r, const passenger *rows, int shown) {
     char *text = NULL;
     size_t len = 0;
     FILE *out = open_memstream(&text, &len);
@@ -64,40 +61,37 @@ static enum MHD_Result people_csv(http_request *r, const passenger *rows, int sh
         fprintf(out, "%d,%d,", p->sibsp, p->parch);
         csv_real(out, p->fare, '\n');
     }
-    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE, link ? "Link" : NULL, link);
+    return http_memstream(r, out, &text, &len, CSV_CONTENT_TYPE);
 }
 
 /* GET /people: the contract's bare array of Persons, a page at a time by passenger id. The first
  * page is what the contract's clients ask for (all of a table of up to PEOPLE_LIST_MAX rows); a
  * further page is announced in a Link header (rel="next"), so the body keeps its shape. */
 enum MHD_Result route_people_list(http_request *r) {
-    long limit;
-    int32_t after;
-    if (parse_people_page(r, &limit, &after) != 0)
+    passenger_query q;
+    if (parse_people_page(r, &q) != 0)
         return MHD_YES;
-    char err[512];
+    char err[512], link[96];
     int unavailable, count = 0;
     passenger *rows = NULL;
-    /* One row more than the page: whether a next page exists. */
-    if (passengers_store_by_id_after(api_db_store(), after, limit + 1, &rows, &count, &unavailable,
-                                     err, sizeof err) != 0)
+    passenger_cursor next;
+    if (passengers_store_list(api_db_store(), &q, &rows, &count, &next, &unavailable, err,
+                              sizeof err) != 0)
         return http_database_error(r, unavailable, err);
-    int shown = count > limit ? (int)limit : count;
-    int32_t last = shown ? rows[shown - 1].id : 0;
-    char link[96];
-    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)last, limit);
+    snprintf(link, sizeof link, "</people?after=%d&limit=%ld>; rel=\"next\"", (int)next.id,
+             q.limit);
+    if (next.present) /* on the JSON and the CSV answer alike */
+        http_set_header(r, "Link", link);
     if (csv_wanted(r)) {
-        enum MHD_Result rc = people_csv(r, rows, shown, count > limit ? link : NULL);
+        enum MHD_Result rc = people_csv(r, rows, count);
         free(rows);
         return rc;
     }
     json_t *list = json_array();
-    for (int i = 0; i < shown; i++)
+    for (int i = 0; i < count; i++)
         json_array_append_new(list, passenger_to_person(&rows[i]));
     free(rows);
-    if (count <= limit)
-        return http_json(r, 200, list);
-    return http_json_with_header(r, 200, list, "Link", link);
+    return http_json(r, 200, list);
 }
 
 static int parse_person_body(http_request *r, passenger *p) {
@@ -118,9 +112,11 @@ static enum MHD_Result answer_person(http_request *r, const lookup_result *found
     if (!found->found)
         return http_error(r, 404, "no person with this uuid", "uuid");
     json_t *person = passenger_to_person(&found->row);
+    char location[96];
     unsigned status = strcmp(r->method, "POST") == 0 ? 201 : 200;
+    snprintf(location, sizeof location, "/people/%s", found->row.uuid);
     if (status == 201) /* RFC 9110: a 201 names what it created */
-        snprintf(r->location, sizeof r->location, "/people/%s", found->row.uuid);
+        http_set_header(r, MHD_HTTP_HEADER_LOCATION, location);
     return http_json(r, status, person);
 }
 

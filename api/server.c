@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <strings.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,12 +78,9 @@ static conn_state *list_head;
 
 static long long header_ms = 10000, request_ms = 30000;
 static atomic_long header_timeouts, request_timeouts, idle_yields, refused;
-static atomic_int sweeping;
+static atomic_int sweeping; /* the sweeper runs */
 static pthread_t sweeper;
-static int sweeper_running;
-#define TICK_HOOKS_MAX 4
-static void (*tick_hooks[TICK_HOOKS_MAX])(void); /* server_on_tick's, set before the sweeper */
-static int tick_hook_count;
+static void (*tick_hook)(void); /* server_on_tick's, set before the sweeper */
 
 static long long now_ms(void) {
     static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
@@ -94,6 +92,11 @@ static conn_state *conn_guard_of(struct MHD_Connection *c) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? (conn_state *)info->socket_context : NULL;
+}
+
+/* The connection a request is on: every request's state lives in its connection's (on_uri). */
+static conn_state *conn_of(http_request *r) {
+    return (conn_state *)(void *)((char *)r - offsetof(conn_state, request));
 }
 
 /* The idle connection of owner that has waited longest, from addr only when same_address. */
@@ -225,11 +228,6 @@ static void conn_guard_request_done(conn_state *cs) {
     atomic_compare_exchange_strong(&cs->phase, &busy, PHASE_IDLE);
 }
 
-/* Shuts the connection down within ms milliseconds (after a refusal written straight out). */
-static void conn_guard_close_within(conn_state *cs, long long ms) {
-    atomic_store(&cs->deadline, now_ms() + ms);
-}
-
 /* MHD_OPTION_UNESCAPE_CALLBACK: percent-decodes in place like libmicrohttpd, noting a NUL. */
 static size_t conn_guard_unescape(void *cls, struct MHD_Connection *c, char *s) {
     (void)cls;
@@ -281,15 +279,14 @@ static void *sweeper_main(void *arg) {
         poll(NULL, 0, SWEEP_INTERVAL_MS);
         sweep_once(n % GONE_EVERY == 0);
         access_log_flush(); /* the housekeeping thread of the HTTP layer: no thread of its own */
-        for (int i = 0; i < tick_hook_count; i++)
-            tick_hooks[i]();
+        if (tick_hook)
+            tick_hook();
     }
     return NULL;
 }
 
 void server_on_tick(void (*fn)(void)) {
-    if (tick_hook_count < TICK_HOOKS_MAX)
-        tick_hooks[tick_hook_count++] = fn;
+    tick_hook = fn;
 }
 
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {
@@ -300,15 +297,12 @@ int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {
         atomic_store(&sweeping, 0);
         return -1;
     }
-    sweeper_running = 1;
     return 0;
 }
 
 void conn_guard_stop(void) {
-    atomic_store(&sweeping, 0);
-    if (sweeper_running)
+    if (atomic_exchange(&sweeping, 0))
         pthread_join(sweeper, NULL);
-    sweeper_running = 0;
 }
 
 struct server {
@@ -383,7 +377,7 @@ static void refuse_at_once(http_request *r, conn_state *cs) {
     shutdown(cs->fd, SHUT_WR); /* reading goes on: closing with unread input would reset */
     r->status = 414;
     r->bytes = (size_t)body_len;
-    conn_guard_close_within(cs, 1000);
+    atomic_store(&cs->deadline, now_ms() + 1000); /* the sweeper shuts it down within a second */
 }
 
 /* Whether the request line on_uri was given ended in a bare LF (or CR). libmicrohttpd 0.9.75
@@ -419,14 +413,19 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
     return r;
 }
 
-/* Takes n bytes of the server-wide body budget for r. Returns 0, or -1 when they do not fit. */
-static int budget_take(http_request *r, size_t n) {
-    size_t before = atomic_fetch_add(&budget_used, n);
-    if (before + n > http_config.body_budget_bytes) {
-        atomic_fetch_sub(&budget_used, n);
-        return -1;
+/* Makes room for a body of n bytes in all, declared or read so far: 0, or the refusal, 413
+ * past the route's limit, 503 past the server-wide budget, of which r holds what it was given. */
+static unsigned body_room(http_request *r, unsigned long long n) {
+    if (n > r->target.body_max)
+        return 413;
+    if (n <= r->budget_held)
+        return 0;
+    size_t more = (size_t)n - r->budget_held;
+    if (atomic_fetch_add(&budget_used, more) + more > http_config.body_budget_bytes) {
+        atomic_fetch_sub(&budget_used, more);
+        return 503;
     }
-    r->budget_held += n;
+    r->budget_held += more;
     return 0;
 }
 
@@ -437,10 +436,7 @@ static void take_body(http_request *r, const char *data, size_t len) {
     if (r->body_refusal)
         return;
     size_t want = r->body_len + len;
-    if (want > r->target.body_max)
-        r->body_refusal = 413;
-    else if (want > r->budget_held && budget_take(r, want - r->budget_held) != 0)
-        r->body_refusal = 503; /* a chunked body outgrew the budget */
+    r->body_refusal = body_room(r, want); /* a chunked body may outgrow either */
     char *grown = r->body_refusal ? NULL : realloc(r->body, want + 1);
     if (!grown) {
         r->body_refusal = r->body_refusal ? r->body_refusal : 503;
@@ -478,10 +474,10 @@ static int key_refused(http_request *r) {
                               : authorization ? "unknown API key"
                                               : "this request needs an API key (Authorization: "
                                                 "Bearer KEY)";
-        http_error_with_header(r, 401, message, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
-                               authorization
-                                   ? "Bearer realm=\"titanic-api\", error=\"invalid_token\""
-                                   : "Bearer realm=\"titanic-api\"");
+        http_set_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE,
+                        authorization ? "Bearer realm=\"titanic-api\", error=\"invalid_token\""
+                                      : "Bearer realm=\"titanic-api\"");
+        http_error(r, 401, message, NULL);
         return 1;
     }
     if (need == AUTH_NEED_WRITER && r->who.role < AUTH_WRITER) {
@@ -535,30 +531,19 @@ static int bad_framing(http_request *r, framing *f) {
  * request has been answered. A declared body is charged to the budget now, so that a body that
  * cannot fit is refused before a byte of it is read. */
 static int answered_early(http_request *r, const server *s) {
-    conn_state *cs = conn_guard_of(r->connection);
-    if (cs) {
-        conn_guard_header_complete(cs);
-        if (atomic_load(&cs->saw_nul))
-            return http_error(r, 400, "NUL byte (%00) in the path or query", NULL), 1;
-    }
+    conn_state *cs = conn_of(r);
+    conn_guard_header_complete(cs);
+    if (atomic_load(&cs->saw_nul))
+        return http_error(r, 400, "NUL byte (%00) in the path or query", NULL), 1;
     if (r->target.refuse)
         return http_error(r, r->target.refuse, r->target.why, NULL), 1;
     framing f;
     if (bad_framing(r, &f) || (s->options.authenticate && key_refused(r)))
         return 1;
-    unsigned long long declared = f.length ? strtoull(f.length, NULL, 10) : 0;
-    if (declared > r->target.body_max)
-        return refuse_body(r, 413), 1;
-    if (declared && budget_take(r, (size_t)declared) != 0)
-        return refuse_body(r, 503), 1;
+    unsigned refusal = f.length ? body_room(r, strtoull(f.length, NULL, 10)) : 0;
+    if (refusal)
+        return refuse_body(r, refusal), 1;
     return 0;
-}
-
-/* Completes the state on_uri began, once the headers are in. */
-static void begin_request(http_request *r, struct MHD_Connection *c, const char *method) {
-    r->connection = c;
-    r->method = method;
-    request_id_for(c, r->request_id);
 }
 
 /* ---- parking ---- */
@@ -597,8 +582,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     http_request *r = *state;
     if (!r || r->target.refuse == 414) /* not admitted, or already refused at once */
         return MHD_NO;
-    if (!r->connection) {
-        begin_request(r, c, method);
+    if (!r->connection) { /* the headers are in: the state on_uri began is completed */
+        r->connection = c;
+        r->method = method;
+        request_id_for(c, r->request_id);
         answered_early(r, s);
         return MHD_YES;
     }
@@ -610,9 +597,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (r->status) /* already answered (400, 401, 403, 413, 503 before the body) */
         return MHD_YES;
-    conn_state *cs = conn_guard_of(c);
-    if (cs)
-        conn_guard_body_complete(cs);
+    conn_guard_body_complete(conn_of(r));
     if (r->body_refusal)
         return refuse_body(r, r->body_refusal);
     log_set_request_id(r->request_id); /* every line logged meanwhile names the request */
@@ -621,15 +606,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return rc;
 }
 
-/* Broken-down UTC time of a second, recomputed only when the second changes (per thread). */
-static const struct tm *cached_utc(time_t second) {
+/* A second as UTC text, "YYYY-MM-DDTHH:MM:SS", formatted only when the second changes (per
+ * thread): both access-log formats take their time from it. */
+static const char *cached_utc(time_t second) {
     static _Thread_local time_t cached_second = -1;
-    static _Thread_local struct tm cached;
+    static _Thread_local char text[32];
     if (second != cached_second) {
-        gmtime_r(&second, &cached);
+        struct tm tm;
+        strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", gmtime_r(&second, &tm));
         cached_second = second;
     }
-    return &cached;
+    return text;
 }
 
 #define METHOD_LOG_MAX 16
@@ -637,21 +624,11 @@ static const struct tm *cached_utc(time_t second) {
 /* The JSON access-log line, appended piece by piece (snprintf's format parsing was a sixth of a
  * request's own work). line holds 2048 bytes: the escaped path and method take at most 1297,
  * the request id 128, the key's label 64, the route template, numbers and names under 400. */
-static int json_access_line(char *line, const struct tm *tm, long millis, const char *method,
+static int json_access_line(char *line, const char *utc, long millis, const char *method,
                             const char *path, const http_request *r, long micros, const char *key) {
     text_out o = {line};
     out_str(&o, "{\"time\":\"");
-    out_long_width(&o, tm->tm_year + 1900, 4);
-    *o.at++ = '-';
-    out_long_width(&o, tm->tm_mon + 1, 2);
-    *o.at++ = '-';
-    out_long_width(&o, tm->tm_mday, 2);
-    *o.at++ = 'T';
-    out_long_width(&o, tm->tm_hour, 2);
-    *o.at++ = ':';
-    out_long_width(&o, tm->tm_min, 2);
-    *o.at++ = ':';
-    out_long_width(&o, tm->tm_sec, 2);
+    out_str(&o, utc);
     *o.at++ = '.';
     out_long_width(&o, millis, 3);
     out_str(&o, "Z\",\"level\":\"info\",\"component\":\"api\",\"message\":\"request\","
@@ -691,15 +668,14 @@ static void write_access_log(const http_request *r, double seconds) {
     char line[2048];
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    const struct tm *tm = cached_utc(now.tv_sec);
+    const char *utc = cached_utc(now.tv_sec);
     long micros = (long)(seconds * 1e6 + 0.5); /* integer formatting: no floating-point printf */
     int n;
     if (log_is_json())
-        n = json_access_line(line, tm, now.tv_nsec / 1000000L, method, path, r, micros, key);
-    else
-        n = snprintf(line, sizeof line, "%02d:%02d:%02d %s %s %u %ldus %zub id=%s key=%s\n",
-                     tm->tm_hour, tm->tm_min, tm->tm_sec, method, path, r->status, micros, r->bytes,
-                     r->request_id, key[0] ? key : "-");
+        n = json_access_line(line, utc, now.tv_nsec / 1000000L, method, path, r, micros, key);
+    else /* the time of day only: HH:MM:SS */
+        n = snprintf(line, sizeof line, "%.8s %s %s %u %ldus %zub id=%s key=%s\n", utc + 11, method,
+                     path, r->status, micros, r->bytes, r->request_id, key[0] ? key : "-");
     if (n > 0)
         access_log_append(line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
 }
@@ -735,12 +711,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **state,
                          enum MHD_RequestTerminationCode code) {
     (void)cls;
     http_request *r = *state;
-    conn_state *cs = conn_guard_of(c);
-    if (r && r->open)
-        finish_request(r, c, cs && atomic_load(&cs->timed_out));
-    if (cs && code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
-        conn_guard_request_done(cs); /* the next request's header is due from now */
     *state = NULL;
+    if (!r) /* not admitted */
+        return;
+    if (r->open)
+        finish_request(r, c, atomic_load(&conn_of(r)->timed_out));
+    if (code == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        conn_guard_request_done(conn_of(r)); /* the next request's header is due from now */
 }
 
 static void on_log(void *cls, const char *fmt, va_list ap) {

@@ -60,7 +60,7 @@ int conn_guard_start(unsigned header_timeout, unsigned request_timeout);
 void conn_guard_stop(void);
 /* Runs fn on the sweeper's thread, the HTTP layer's housekeeping, at each of its 100 ms ticks
  * (after the sweep and the access log's flush), from conn_guard_start to conn_guard_stop.
- * Register before conn_guard_start; at most a few. */
+ * Register before conn_guard_start; one function (the monitor's drift summary), the last set. */
 void server_on_tick(void (*fn)(void));
 
 /* Connections shut down since start for missing the header deadline (the other closings are in
