@@ -437,15 +437,6 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 
 /* ---- the /people contract ---- */
 
-int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
-                                 int *count, int *unavailable, char *err, size_t errlen) {
-    /* GET /passengers' page in id order after a cursor, whose value is the id itself. */
-    passenger_query q = {
-        .sort = PASSENGER_SORT_ID, .limit = limit, .after = {.present = 1, .id = after}};
-    passenger_cursor next;
-    return passengers_store_list(c, &q, rows, count, &next, unavailable, err, errlen);
-}
-
 /* Text parameters for a Person's stored columns, in the order of the statements below, then the
  * writer's label ($11). */
 typedef struct {

@@ -118,9 +118,6 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 
 /* ---- the /people contract ---- */
 
-/* Up to limit passengers with ids above after, by id (malloc'd); after 0 is the start. */
-int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passenger **rows,
-                                 int *count, int *unavailable, char *err, size_t errlen);
 /* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
  * ETL left it first saves that version in passengers_etl_saved, in the same database function
  * (migration 005; the API role has no other write), so no API write changes what the trainer
