@@ -25,7 +25,9 @@ struct model_ref {
 
 model_limits model_holder_limits = {4u << 20};
 
-static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
+/* One lock over the current model and the cache of other versions (below): held for a few
+ * pointer moves, never while loading. */
+static pthread_mutex_t holder_lock = PTHREAD_MUTEX_INITIALIZER;
 static model_ref *current;
 static atomic_int current_version;
 
@@ -39,12 +41,16 @@ static atomic_int stopping;
 static char *reloader_conninfo;
 static int reloader_poll_seconds;
 
-model_ref *model_holder_acquire(void) {
-    pthread_mutex_lock(&current_lock);
-    model_ref *ref = current;
+static void model_ref_retain(model_ref *ref) {
     if (ref)
         atomic_fetch_add(&ref->refs, 1);
-    pthread_mutex_unlock(&current_lock);
+}
+
+model_ref *model_holder_acquire(void) {
+    pthread_mutex_lock(&holder_lock);
+    model_ref *ref = current;
+    model_ref_retain(ref);
+    pthread_mutex_unlock(&holder_lock);
     return ref;
 }
 
@@ -63,11 +69,14 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-/* A reference-counted model: takes m and one reference; model_holder_release drops it, the last
- * one frees m. NULL (m freed) when out of memory. */
-static model_ref *model_ref_wrap(titanic_model *m) {
-    model_ref *ref = calloc(1, sizeof *ref);
+/* A just-loaded model as a reference-counted one: takes m and one reference; model_holder_release
+ * drops it, the last one frees m. NULL when m is (the loader said why in err) or when out of
+ * memory (m freed). */
+static model_ref *model_ref_wrap(titanic_model *m, char *err, size_t errlen) {
+    model_ref *ref = m ? calloc(1, sizeof *ref) : NULL;
     if (!ref) {
+        if (m)
+            snprintf(err, errlen, "out of memory");
         model_free(m);
         return NULL;
     }
@@ -76,18 +85,14 @@ static model_ref *model_ref_wrap(titanic_model *m) {
     return ref;
 }
 
-static void model_ref_retain(model_ref *ref) {
-    atomic_fetch_add(&ref->refs, 1);
-}
-
 /* Makes ref (the holder's own reference; NULL: none) the current model; the old one is freed
  * when its last request finishes. */
 static void install(model_ref *ref) {
-    pthread_mutex_lock(&current_lock);
+    pthread_mutex_lock(&holder_lock);
     model_ref *old = current;
     current = ref;
     atomic_store(&current_version, ref ? model_version(ref->model) : 0);
-    pthread_mutex_unlock(&current_lock);
+    pthread_mutex_unlock(&holder_lock);
     model_holder_release(old);
 }
 
@@ -101,16 +106,12 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
     }
     if (version == model_holder_version())
         return 0;
-    titanic_model *m =
-        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
-    if (!m)
+    model_ref *ref = model_ref_wrap(
+        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen), err,
+        errlen);
+    if (!ref)
         return -1;
-    int old = model_holder_version(), version_loaded = model_version(m);
-    model_ref *ref = model_ref_wrap(m); /* m is freed when it cannot be wrapped */
-    if (!ref) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    int old = model_holder_version(), version_loaded = model_version(ref->model);
     install(ref);
     log_info("model loaded", "{s:i, s:i}", "version", version_loaded, "previous", old);
     return 1;
@@ -140,12 +141,15 @@ typedef struct {
     unsigned long used; /* tick of the last use: the smallest is evicted */
 } cache_slot;
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static cache_slot cache[MODEL_CACHE_SLOTS];
 static unsigned long ticks;
 
-/* The cached version with a reference taken, or NULL. Called with the lock held. */
+/* The version, current or cached, with a reference taken, or NULL. Called with the lock held. */
 static model_ref *lookup_locked(int version) {
+    if (current && model_version(current->model) == version) {
+        model_ref_retain(current);
+        return current;
+    }
     for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
         if (cache[i].ref && cache[i].version == version) {
             cache[i].used = ++ticks;
@@ -159,10 +163,10 @@ static model_ref *lookup_locked(int version) {
 /* Keeps ref (one reference given to the cache) and returns the one to use: another thread may
  * have loaded the same version meanwhile, and then its copy wins and ref is dropped. */
 static model_ref *insert(int version, model_ref *ref) {
-    pthread_mutex_lock(&cache_lock);
+    pthread_mutex_lock(&holder_lock);
     model_ref *existing = lookup_locked(version);
     if (existing) {
-        pthread_mutex_unlock(&cache_lock);
+        pthread_mutex_unlock(&holder_lock);
         model_holder_release(ref);
         return existing;
     }
@@ -178,51 +182,41 @@ static model_ref *insert(int version, model_ref *ref) {
     model_ref *evicted = cache[victim].ref;
     cache[victim] = (cache_slot){ref, version, ++ticks};
     model_ref_retain(ref); /* the caller's reference, besides the cache's */
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&holder_lock);
     model_holder_release(evicted); /* freed when its last request finishes */
     return ref;
 }
 
 model_cache_status model_holder_acquire_version(int version, model_ref **ref, char *err,
                                                 size_t errlen) {
-    *ref = NULL;
-    model_ref *active = model_holder_acquire();
-    if (active && model_version(model_ref_model(active)) == version) {
-        *ref = active;
-        return MODEL_CACHE_OK;
-    }
-    model_holder_release(active);
-    pthread_mutex_lock(&cache_lock);
+    pthread_mutex_lock(&holder_lock);
     *ref = lookup_locked(version);
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&holder_lock);
     if (*ref)
         return MODEL_CACHE_OK;
     /* Loaded outside the lock: a slow database must not hold up requests for cached versions. */
     int found = 0, unavailable = 0;
-    titanic_model *m = models_store_load_version_limited(
-        api_db_store(), version, &model_holder_limits, &found, &unavailable, err, errlen);
-    if (!m)
+    model_ref *loaded = model_ref_wrap(
+        models_store_load_version_limited(api_db_store(), version, &model_holder_limits, &found,
+                                          &unavailable, err, errlen),
+        err, errlen);
+    if (!loaded) /* found and available: unusable, or out of memory */
         return unavailable ? MODEL_CACHE_UNAVAILABLE
                : found     ? MODEL_CACHE_ERROR
                            : MODEL_CACHE_NOT_FOUND;
-    model_ref *loaded = model_ref_wrap(m);
-    if (!loaded) {
-        snprintf(err, errlen, "out of memory");
-        return MODEL_CACHE_ERROR;
-    }
     *ref = insert(version, loaded);
     return MODEL_CACHE_OK;
 }
 
 /* Drops every cached document. */
 static void clear_cache(void) {
-    pthread_mutex_lock(&cache_lock);
+    pthread_mutex_lock(&holder_lock);
     model_ref *dropped[MODEL_CACHE_SLOTS];
     for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
         dropped[i] = cache[i].ref;
         cache[i].ref = NULL;
     }
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&holder_lock);
     for (int i = 0; i < MODEL_CACHE_SLOTS; i++)
         model_holder_release(dropped[i]);
 }
