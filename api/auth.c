@@ -26,9 +26,10 @@ typedef struct {
     char label[AUTH_LABEL_MAX + 1];
 } key_entry;
 
+/* One allocation, room for KEYS_MAX keys: free() frees it. */
 typedef struct {
-    key_entry *keys;
     size_t count;
+    key_entry keys[];
 } key_set;
 
 /* Readers (every request) take the lock shared; a reload swaps the set under it exclusively. */
@@ -110,21 +111,11 @@ static int duplicate(const key_set *set, const key_entry *e) {
     return 0;
 }
 
-static void free_set(key_set *set) {
-    if (set) {
-        free(set->keys);
-        free(set);
-    }
-}
-
 /* Parses every line of text; NULL with err naming origin and the line on the first problem. */
 static key_set *parse_keys(const char *text, size_t len, const char *origin, char *err,
                            size_t errlen) {
-    key_set *set = calloc(1, sizeof *set);
-    if (set)
-        set->keys = calloc(KEYS_MAX, sizeof *set->keys);
-    if (!set || !set->keys) {
-        free_set(set);
+    key_set *set = calloc(1, sizeof *set + KEYS_MAX * sizeof set->keys[0]);
+    if (!set) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
@@ -150,7 +141,7 @@ static key_set *parse_keys(const char *text, size_t len, const char *origin, cha
             snprintf(why, sizeof why, "this digest appears on an earlier line");
         if (why[0]) {
             snprintf(err, errlen, "%s line %d: %s", origin, number, why);
-            free_set(set);
+            free(set);
             return NULL;
         }
         set->keys[set->count++] = e;
@@ -163,7 +154,7 @@ static void install(key_set *set) {
     key_set *old = current_keys;
     current_keys = set;
     pthread_rwlock_unlock(&keys_lock);
-    free_set(old);
+    free(old);
 }
 
 int auth_load(const char *path, char *err, size_t errlen) {
