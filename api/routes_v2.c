@@ -162,14 +162,12 @@ static int input_index(const char *name) {
 /* Whether datatype is acceptable for an input of kind: any integer type for INT64 inputs, FP32 or
  * FP64 for FP64 ones (the protocol lets a server coerce), BYTES for text. */
 static int datatype_fits(tensor_kind kind, const char *datatype) {
-    static const char *const ints[] = {"INT8",  "INT16",  "INT32",  "INT64",
-                                       "UINT8", "UINT16", "UINT32", "UINT64"};
-    if (kind == KIND_TEXT)
-        return strcmp(datatype, "BYTES") == 0;
-    if (kind == KIND_REAL)
-        return strcmp(datatype, "FP64") == 0 || strcmp(datatype, "FP32") == 0;
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (strcmp(datatype, ints[i]) == 0)
+    static const char *const accepted[][9] = {
+        [KIND_INT] = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"},
+        [KIND_REAL] = {"FP64", "FP32"},
+        [KIND_TEXT] = {"BYTES"}};
+    for (int i = 0; accepted[kind][i]; i++) {
+        if (strcmp(datatype, accepted[kind][i]) == 0)
             return 1;
     }
     return 0;
