@@ -25,14 +25,13 @@ struct model_ref {
 
 model_limits model_holder_limits = {4u << 20};
 
-/* One lock over the current model and the cache of other versions (below): held for a few
- * pointer moves, never while loading. */
+/* One lock over the current model, the schema problem and the cache of other versions (below):
+ * held for a few pointer moves or a copy, never while loading. */
 static pthread_mutex_t holder_lock = PTHREAD_MUTEX_INITIALIZER;
 static model_ref *current;
 static atomic_int current_version;
 
-static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
-static char schema_problem[512];
+static char schema_problem[512]; /* under holder_lock */
 
 static pthread_t reloader;
 static int reloader_running;
@@ -118,19 +117,19 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
 }
 
 int model_holder_schema_problem(char *reason, size_t len) {
-    pthread_mutex_lock(&schema_lock);
+    pthread_mutex_lock(&holder_lock);
     int problem = schema_problem[0] != '\0';
     if (problem)
         snprintf(reason, len, "%s", schema_problem);
-    pthread_mutex_unlock(&schema_lock);
+    pthread_mutex_unlock(&holder_lock);
     return problem;
 }
 
 /* NULL clears. */
 static void model_holder_set_schema_problem(const char *reason) {
-    pthread_mutex_lock(&schema_lock);
+    pthread_mutex_lock(&holder_lock);
     snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
-    pthread_mutex_unlock(&schema_lock);
+    pthread_mutex_unlock(&holder_lock);
 }
 
 /* ---- other stored versions ---- */
