@@ -25,10 +25,18 @@ struct model_ref {
 
 model_limits model_holder_limits = {4u << 20};
 
-/* One lock over the current model, the schema problem and the cache of other versions (below):
- * held for a few pointer moves or a copy, never while loading. */
+typedef struct {
+    model_ref *ref; /* the holder's own reference; NULL when the slot is free */
+    int version;
+    unsigned long used; /* tick of the last use: the smallest cached one is evicted */
+} held_model;
+
+/* The models held: held[0] is the current one, the others a small LRU cache of other stored
+ * versions (below). One lock over them and the schema problem: held for a few pointer moves or a
+ * copy, never while loading. */
 static pthread_mutex_t holder_lock = PTHREAD_MUTEX_INITIALIZER;
-static model_ref *current;
+static held_model held[1 + MODEL_CACHE_SLOTS];
+static unsigned long ticks;
 static atomic_int current_version;
 
 static char schema_problem[512]; /* under holder_lock */
@@ -47,7 +55,7 @@ static void model_ref_retain(model_ref *ref) {
 
 model_ref *model_holder_acquire(void) {
     pthread_mutex_lock(&holder_lock);
-    model_ref *ref = current;
+    model_ref *ref = held[0].ref;
     model_ref_retain(ref);
     pthread_mutex_unlock(&holder_lock);
     return ref;
@@ -84,13 +92,13 @@ static model_ref *model_ref_wrap(titanic_model *m, char *err, size_t errlen) {
     return ref;
 }
 
-/* Makes ref (the holder's own reference; NULL: none) the current model; the old one is freed
+/* Makes ref (the holder's own reference) the current model; the old one is freed
  * when its last request finishes. */
 static void install(model_ref *ref) {
     pthread_mutex_lock(&holder_lock);
-    model_ref *old = current;
-    current = ref;
-    atomic_store(&current_version, ref ? model_version(ref->model) : 0);
+    model_ref *old = held[0].ref;
+    held[0] = (held_model){ref, model_version(ref->model), 0};
+    atomic_store(&current_version, held[0].version);
     pthread_mutex_unlock(&holder_lock);
     model_holder_release(old);
 }
@@ -134,26 +142,13 @@ static void model_holder_set_schema_problem(const char *reason) {
 
 /* ---- other stored versions ---- */
 
-typedef struct {
-    model_ref *ref; /* the cache's own reference; NULL when the slot is free */
-    int version;
-    unsigned long used; /* tick of the last use: the smallest is evicted */
-} cache_slot;
-
-static cache_slot cache[MODEL_CACHE_SLOTS];
-static unsigned long ticks;
-
 /* The version, current or cached, with a reference taken, or NULL. Called with the lock held. */
 static model_ref *lookup_locked(int version) {
-    if (current && model_version(current->model) == version) {
-        model_ref_retain(current);
-        return current;
-    }
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        if (cache[i].ref && cache[i].version == version) {
-            cache[i].used = ++ticks;
-            model_ref_retain(cache[i].ref);
-            return cache[i].ref;
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++) {
+        if (held[i].ref && held[i].version == version) {
+            held[i].used = ++ticks;
+            model_ref_retain(held[i].ref);
+            return held[i].ref;
         }
     }
     return NULL;
@@ -169,17 +164,17 @@ static model_ref *insert(int version, model_ref *ref) {
         model_holder_release(ref);
         return existing;
     }
-    int victim = 0;
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        if (!cache[i].ref) {
+    int victim = 1; /* never the current model */
+    for (int i = 1; i <= MODEL_CACHE_SLOTS; i++) {
+        if (!held[i].ref) {
             victim = i;
             break;
         }
-        if (cache[i].used < cache[victim].used)
+        if (held[i].used < held[victim].used)
             victim = i;
     }
-    model_ref *evicted = cache[victim].ref;
-    cache[victim] = (cache_slot){ref, version, ++ticks};
+    model_ref *evicted = held[victim].ref;
+    held[victim] = (held_model){ref, version, ++ticks};
     model_ref_retain(ref); /* the caller's reference, besides the cache's */
     pthread_mutex_unlock(&holder_lock);
     model_holder_release(evicted); /* freed when its last request finishes */
@@ -207,16 +202,17 @@ model_cache_status model_holder_acquire_version(int version, model_ref **ref, ch
     return MODEL_CACHE_OK;
 }
 
-/* Drops every cached document. */
-static void clear_cache(void) {
+/* Drops the current model and every cached one. */
+static void drop_all(void) {
     pthread_mutex_lock(&holder_lock);
-    model_ref *dropped[MODEL_CACHE_SLOTS];
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        dropped[i] = cache[i].ref;
-        cache[i].ref = NULL;
+    model_ref *dropped[1 + MODEL_CACHE_SLOTS];
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++) {
+        dropped[i] = held[i].ref;
+        held[i].ref = NULL;
     }
+    atomic_store(&current_version, 0);
     pthread_mutex_unlock(&holder_lock);
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++)
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++)
         model_holder_release(dropped[i]);
 }
 
@@ -323,8 +319,7 @@ void model_holder_shutdown(void) {
     if (reloader_running)
         pthread_join(reloader, NULL);
     reloader_running = 0;
-    install(NULL);
-    clear_cache();
+    drop_all();
     free(reloader_conninfo);
     reloader_conninfo = NULL;
 }
