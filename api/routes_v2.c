@@ -15,6 +15,7 @@
 #include "routes.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,16 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions, const t
 
 /* ---- inference: the request ---- */
 
+/* Writes why a request is refused into message; returns -1. */
+static int refuse(char *message, size_t len, const char *format, ...) TITANIC_PRINTF(3, 4);
+static int refuse(char *message, size_t len, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(message, len, format, ap);
+    va_end(ap);
+    return -1;
+}
+
 /* Copies body with every bare NaN token outside strings turned into null: Python's json module
  * (and so most clients) writes a missing FP64 as NaN, which is not JSON. NULL when there is none
  * (the body is used as it is); the copy is at most a third longer than the body. */
@@ -187,17 +198,13 @@ static long shape_of(json_t *shape, const char *name, size_t *width, char *messa
     json_t *n = json_array_get(shape, 0), *f = json_array_get(shape, 1);
     if (!json_is_array(shape) || dims < 1 || dims > 2 || !json_is_integer(n) ||
         (dims == 2 &&
-         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS))) {
-        snprintf(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d", name,
-                 V2_INPUTS);
-        return -1;
-    }
+         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS)))
+        return refuse(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d",
+                      name, V2_INPUTS);
     json_int_t rows = json_integer_value(n);
-    if (rows < 1 || rows > http_config.max_batch) {
-        snprintf(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
-                 (long long)rows, http_config.max_batch);
-        return -1;
-    }
+    if (rows < 1 || rows > http_config.max_batch)
+        return refuse(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
+                      (long long)rows, http_config.max_batch);
     *width = dims == 2 ? (size_t)json_integer_value(f) : 1;
     return (long)rows;
 }
@@ -229,30 +236,23 @@ static json_t *element(const column *c, size_t row) {
 static int file_columns(json_t *input, const char *n, long rows, size_t width, size_t count,
                         column cols[V2_INPUTS], char *message, size_t len) {
     int f = input_index(n), nested = 0;
-    if (!data_fits(json_object_get(input, "data"), rows, width, &nested)) {
-        snprintf(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n, rows,
-                 width);
-        return -1;
-    }
-    if (f >= 0 && width != 1) {
-        snprintf(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n, rows,
-                 width);
-        return -1;
-    }
-    if (f < 0 && (width < 2 || count != 1)) {
-        snprintf(message, len,
-                 width < 2 ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
-                             "embarked, name, ticket, cabin)"
-                           : "input '%.64s': a [N,F] table must be the only input",
-                 n);
-        return -1;
-    }
+    if (!data_fits(json_object_get(input, "data"), rows, width, &nested))
+        return refuse(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n,
+                      rows, width);
+    if (f >= 0 && width != 1)
+        return refuse(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n,
+                      rows, width);
+    if (f < 0 && (width < 2 || count != 1))
+        return refuse(message, len,
+                      width < 2
+                          ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
+                            "embarked, name, ticket, cabin)"
+                          : "input '%.64s': a [N,F] table must be the only input",
+                      n);
     for (size_t k = 0; k < width; k++) {
         int field = f >= 0 ? f : (int)k;
-        if (cols[field].data) {
-            snprintf(message, len, "input '%s' given twice", v2_inputs[field].name);
-            return -1;
-        }
+        if (cols[field].data)
+            return refuse(message, len, "input '%s' given twice", v2_inputs[field].name);
         cols[field] = (column){json_object_get(input, "data"), width, k, nested};
     }
     return 0;
@@ -263,18 +263,14 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
                        size_t len) {
     json_t *name = json_object_get(input, "name"), *datatype = json_object_get(input, "datatype");
     if (!json_is_object(input) || !json_is_string(name) || !json_is_string(datatype) ||
-        !json_object_get(input, "shape") || !json_object_get(input, "data")) {
-        snprintf(message, len, "each input needs name, shape, datatype and data");
-        return -1;
-    }
+        !json_object_get(input, "shape") || !json_object_get(input, "data"))
+        return refuse(message, len, "each input needs name, shape, datatype and data");
     const char *n = json_string_value(name);
     int f = input_index(n);
-    if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype))) {
-        snprintf(message, len, "input '%s': datatype %.16s, expected %s", n,
-                 json_string_value(datatype), v2_inputs[f].datatype);
-        return -1;
-    }
-    size_t width;
+    if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype)))
+        return refuse(message, len, "input '%s': datatype %.16s, expected %s", n,
+                      json_string_value(datatype), v2_inputs[f].datatype);
+    size_t width = 0;
     long rows = shape_of(json_object_get(input, "shape"), n, &width, message, len);
     if (rows < 0 || file_columns(input, n, rows, width, count, cols, message, len) != 0)
         return -1;
@@ -283,10 +279,8 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
 
 /* Every input filed under its fields, all of one batch size, which is returned (-1 on error). */
 static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, size_t len) {
-    if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
-        snprintf(message, len, "inputs: expected a non-empty array of input tensors");
-        return -1;
-    }
+    if (!json_is_array(inputs) || json_array_size(inputs) == 0)
+        return refuse(message, len, "inputs: expected a non-empty array of input tensors");
     long batch = 0;
     size_t i;
     json_t *input;
@@ -294,11 +288,9 @@ static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, s
         long rows = take_input(input, json_array_size(inputs), cols, message, len);
         if (rows < 0)
             return -1;
-        if (batch && rows != batch) {
-            snprintf(message, len, "every input must have the same shape: [%ld] and [%ld]", batch,
-                     rows);
-            return -1;
-        }
+        if (batch && rows != batch)
+            return refuse(message, len, "every input must have the same shape: [%ld] and [%ld]",
+                          batch, rows);
         batch = rows;
     }
     return batch;
@@ -336,48 +328,38 @@ static int requested_outputs(json_t *outputs, int wanted[2], char *message, size
     wanted[0] = wanted[1] = !outputs;
     if (!outputs)
         return 0;
-    if (!json_is_array(outputs)) {
-        snprintf(message, len, "outputs: expected an array of {\"name\": ...}");
-        return -1;
-    }
+    if (!json_is_array(outputs))
+        return refuse(message, len, "outputs: expected an array of {\"name\": ...}");
     size_t i;
     json_t *o;
     json_array_foreach(outputs, i, o) {
         json_t *name = json_object_get(o, "name");
         const char *n = json_is_string(name) ? json_string_value(name) : "";
         int k = strcmp(n, "probability") == 0 ? 0 : strcmp(n, "survived") == 0 ? 1 : -1;
-        if (k < 0) {
-            snprintf(message, len, "unknown output '%.64s' (outputs: probability, survived)", n);
-            return -1;
-        }
+        if (k < 0)
+            return refuse(message, len, "unknown output '%.64s' (outputs: probability, survived)",
+                          n);
         wanted[k] = 1;
     }
     return 0;
 }
 
 static int check_request_keys(json_t *body, char *message, size_t len) {
-    if (!json_is_object(body)) {
-        snprintf(message, len, "expected an inference request object");
-        return -1;
-    }
+    if (!json_is_object(body))
+        return refuse(message, len, "expected an inference request object");
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
         if (strcmp(key, "id") && strcmp(key, "parameters") && strcmp(key, "inputs") &&
-            strcmp(key, "outputs")) {
-            snprintf(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)", key);
-            return -1;
-        }
+            strcmp(key, "outputs"))
+            return refuse(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)",
+                          key);
     }
     json_t *id = json_object_get(body, "id"), *parameters = json_object_get(body, "parameters");
-    if (id && !json_is_string(id)) {
-        snprintf(message, len, "id: expected a string");
-        return -1;
-    }
-    if (parameters && !json_is_object(parameters)) {
-        snprintf(message, len, "parameters: expected an object");
-        return -1;
-    }
+    if (id && !json_is_string(id))
+        return refuse(message, len, "id: expected a string");
+    if (parameters && !json_is_object(parameters))
+        return refuse(message, len, "parameters: expected an object");
     return 0;
 }
 
