@@ -7,6 +7,7 @@
  * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
  * other error of this API. */
 #include "api_db.h"
+#include "config.h"
 #include "log.h"
 #include "model_holder.h"
 #include "models_store.h"
@@ -446,13 +447,10 @@ static enum MHD_Result infer(http_request *r, const titanic_model *m) {
 
 /* ---- model routes ---- */
 
-/* "7" -> 7; 0 for anything that is not a stored version's form. */
+/* "7" -> 7; 0 for anything that is not a stored version's form (no sign, no leading zero). */
 static int parse_version(const char *text) {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!text[0] || *end || text[0] == '+' || text[0] == '-' || text[0] == '0' || v > INT_MAX)
-        return 0;
-    return (int)v;
+    long v;
+    return text[0] != '0' && config_parse_long(text, 1, INT_MAX, &v) == 0 ? (int)v : 0;
 }
 
 /* The model of version (NULL: the active one) with a reference taken, or answers and NULL. */
