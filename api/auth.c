@@ -123,13 +123,11 @@ static key_set *parse_keys(const char *text, size_t len, const char *origin, cha
     }
     size_t pos = 0;
     for (int number = 1; pos < len; number++) {
-        const char *end = memchr(text + pos, '\n', len - pos);
-        size_t n = (end ? (size_t)(end - text) : len) - pos;
+        size_t n = strcspn(text + pos, "\n"); /* text is one string (no NUL: config_read_secret) */
         char line[LINE_MAX_BYTES + 1], why[160] = "";
-        if (n > LINE_MAX_BYTES) /* (a NUL byte is refused with the file: config_read_secret) */
+        if (n > LINE_MAX_BYTES)
             snprintf(why, sizeof why, "line longer than %d bytes", LINE_MAX_BYTES);
-        memcpy(line, text + pos, n <= LINE_MAX_BYTES ? n : 0);
-        line[n <= LINE_MAX_BYTES ? n : 0] = '\0';
+        snprintf(line, sizeof line, "%.*s", n <= LINE_MAX_BYTES ? (int)n : 0, text + pos);
         pos += n + 1;
         char *hash = strchr(line, '#');
         if (hash)
