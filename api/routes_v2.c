@@ -297,8 +297,8 @@ static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, s
     return batch;
 }
 
-/* Row i of the tensors as a passenger, each value set by /predict's own field setter; an
- * INT64 input takes integers only, and "" in a text input is unknown. */
+/* Row i of the tensors as a passenger, each value set by /predict's own field setter (which also
+ * takes integers only for INT64 inputs, and names the field); "" in a text input is unknown. */
 static int row_passenger(const column cols[V2_INPUTS], size_t i, passenger *p, char *message,
                          size_t len) {
     passenger_init(p);
@@ -309,11 +309,7 @@ static int row_passenger(const column cols[V2_INPUTS], size_t i, passenger *p, c
         json_t *v = cols[f].data ? element(&cols[f], i) : NULL;
         if (!v || (json_is_string(v) && json_string_length(v) == 0))
             continue;
-        if (v2_inputs[f].kind == KIND_INT && !json_is_integer(v))
-            snprintf(e.reason, sizeof e.reason, "expected an integer");
-        else
-            passenger_set_predict_field(v2_inputs[f].name, v, "", p, &e);
-        snprintf(e.field, sizeof e.field, "%s", v2_inputs[f].name);
+        passenger_set_predict_field(v2_inputs[f].name, v, "", p, &e);
     }
     if (!e.reason[0] && (p->pclass == 0 || p->sex < 0)) {
         snprintf(e.field, sizeof e.field, "%s", p->pclass == 0 ? "pclass" : "sex");
