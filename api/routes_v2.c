@@ -513,14 +513,10 @@ enum MHD_Result route_v2_model(http_request *r) {
     model_ref *ref = model_for(r, version, &answered);
     if (!ref)
         return answered;
-    enum MHD_Result rc;
-    if (infer_route) {
-        rc = infer(r, model_ref_model(ref));
-    } else {
-        json_t *version_list =
-            json_pack("[o]", json_sprintf("%d", model_version(model_ref_model(ref))));
-        rc = model_metadata(r, version_list, model_ref_model(ref));
-    }
+    const titanic_model *m = model_ref_model(ref);
+    enum MHD_Result rc =
+        infer_route ? infer(r, m)
+                    : model_metadata(r, json_pack("[o]", json_sprintf("%d", model_version(m))), m);
     model_holder_release(ref);
     return rc;
 }
