@@ -91,27 +91,22 @@ static json_t *stored_versions(http_request *r) {
     return list;
 }
 
-/* The column order of a single [N,F] input tensor: the inputs' order, of which a table gives
- * the first F. */
-static json_t *column_order(void) {
-    json_t *names = json_array();
-    for (int i = 0; i < V2_INPUTS; i++)
-        json_array_append_new(names, json_string(v2_inputs[i].name));
-    return names;
-}
-
 /* "parameters": the column order of an [N,F] table and, with m (NULL: none loaded), the inputs
  * the version reads, required and optional, and which of its models answers which request. */
 static enum MHD_Result model_metadata(http_request *r, json_t *versions, const titanic_model *m) {
-    json_t *inputs = json_array(), *outputs = json_array();
-    for (int i = 0; i < V2_INPUTS; i++)
+    /* columns: the column order of a single [N,F] input tensor, the inputs' order, of which a
+     * table gives the first F */
+    json_t *inputs = json_array(), *outputs = json_array(), *columns = json_array();
+    for (int i = 0; i < V2_INPUTS; i++) {
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
+        json_array_append_new(columns, json_string(v2_inputs[i].name));
+    }
     for (int i = 0; i < 2; i++)
         json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
     json_t *meta =
         json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
                   "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
-    json_t *parameters = json_pack("{s:o}", "columns", column_order());
+    json_t *parameters = json_pack("{s:o}", "columns", columns);
     if (m)
         json_object_set_new(parameters, "inputs", model_inputs(m));
     json_object_set_new(meta, "parameters", parameters);
