@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,14 +27,25 @@ typedef struct {
     char label[AUTH_LABEL_MAX + 1];
 } key_entry;
 
+/* One allocation, room for KEYS_MAX keys: free() frees it. */
 typedef struct {
-    key_entry *keys;
     size_t count;
+    key_entry keys[];
 } key_set;
 
 /* Readers (every request) take the lock shared; a reload swaps the set under it exclusively. */
 static pthread_rwlock_t keys_lock = PTHREAD_RWLOCK_INITIALIZER;
 static key_set *current_keys;
+
+/* Writes why into err; returns -1. */
+static int refuse(char *err, size_t errlen, const char *format, ...) TITANIC_PRINTF(3, 4);
+static int refuse(char *err, size_t errlen, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(err, errlen, format, ap);
+    va_end(ap);
+    return -1;
+}
 
 /* ---- parsing ---- */
 
@@ -72,29 +84,20 @@ static int parse_line(char *line, key_entry *e, char *why, size_t whylen) {
     int n = 0;
     char *save = NULL;
     for (char *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
-        if (n == 3) {
-            snprintf(why, whylen, "too many fields (expected ROLE SHA256HEX [LABEL])");
-            return -1;
-        }
+        if (n == 3)
+            return refuse(why, whylen, "too many fields (expected ROLE SHA256HEX [LABEL])");
         fields[n++] = tok;
     }
-    if (n < 2) {
-        snprintf(why, whylen, "expected ROLE SHA256HEX [LABEL]");
-        return -1;
-    }
-    if ((e->role = auth_role_parse(fields[0])) == AUTH_NONE) {
-        snprintf(why, whylen, "unknown role \"%.20s\" (reader, writer or admin)", fields[0]);
-        return -1;
-    }
-    if (parse_digest(fields[1], e->digest) != 0) {
-        snprintf(why, whylen, "the digest must be 64 hex digits (SHA-256 of the key), not a key");
-        return -1;
-    }
-    if (n == 3 && !valid_label(fields[2])) {
-        snprintf(why, whylen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
-                 AUTH_LABEL_MAX);
-        return -1;
-    }
+    if (n < 2)
+        return refuse(why, whylen, "expected ROLE SHA256HEX [LABEL]");
+    if ((e->role = auth_role_parse(fields[0])) == AUTH_NONE)
+        return refuse(why, whylen, "unknown role \"%.20s\" (reader, writer or admin)", fields[0]);
+    if (parse_digest(fields[1], e->digest) != 0)
+        return refuse(why, whylen,
+                      "the digest must be 64 hex digits (SHA-256 of the key), not a key");
+    if (n == 3 && !valid_label(fields[2]))
+        return refuse(why, whylen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+                      AUTH_LABEL_MAX);
     if (n == 3)
         snprintf(e->label, sizeof e->label, "%s", fields[2]);
     else /* a digest prefix names the key without revealing it */
@@ -110,33 +113,21 @@ static int duplicate(const key_set *set, const key_entry *e) {
     return 0;
 }
 
-static void free_set(key_set *set) {
-    if (set) {
-        free(set->keys);
-        free(set);
-    }
-}
-
 /* Parses every line of text; NULL with err naming origin and the line on the first problem. */
 static key_set *parse_keys(const char *text, size_t len, const char *origin, char *err,
                            size_t errlen) {
-    key_set *set = calloc(1, sizeof *set);
-    if (set)
-        set->keys = calloc(KEYS_MAX, sizeof *set->keys);
-    if (!set || !set->keys) {
-        free_set(set);
+    key_set *set = calloc(1, sizeof *set + KEYS_MAX * sizeof set->keys[0]);
+    if (!set) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     size_t pos = 0;
     for (int number = 1; pos < len; number++) {
-        const char *end = memchr(text + pos, '\n', len - pos);
-        size_t n = (end ? (size_t)(end - text) : len) - pos;
+        size_t n = strcspn(text + pos, "\n"); /* text is one string (no NUL: config_read_secret) */
         char line[LINE_MAX_BYTES + 1], why[160] = "";
-        if (n > LINE_MAX_BYTES) /* (a NUL byte is refused with the file: config_read_secret) */
+        if (n > LINE_MAX_BYTES)
             snprintf(why, sizeof why, "line longer than %d bytes", LINE_MAX_BYTES);
-        memcpy(line, text + pos, n <= LINE_MAX_BYTES ? n : 0);
-        line[n <= LINE_MAX_BYTES ? n : 0] = '\0';
+        snprintf(line, sizeof line, "%.*s", n <= LINE_MAX_BYTES ? (int)n : 0, text + pos);
         pos += n + 1;
         char *hash = strchr(line, '#');
         if (hash)
@@ -150,7 +141,7 @@ static key_set *parse_keys(const char *text, size_t len, const char *origin, cha
             snprintf(why, sizeof why, "this digest appears on an earlier line");
         if (why[0]) {
             snprintf(err, errlen, "%s line %d: %s", origin, number, why);
-            free_set(set);
+            free(set);
             return NULL;
         }
         set->keys[set->count++] = e;
@@ -163,7 +154,7 @@ static void install(key_set *set) {
     key_set *old = current_keys;
     current_keys = set;
     pthread_rwlock_unlock(&keys_lock);
-    free_set(old);
+    free(old);
 }
 
 int auth_load(const char *path, char *err, size_t errlen) {
@@ -259,15 +250,11 @@ auth_need auth_requirement(const char *method, route_id route, int reads_need_ke
 
 int auth_new_key(const char *role, const char *label, char *key, size_t keylen, char *line,
                  size_t linelen, char *err, size_t errlen) {
-    if (auth_role_parse(role) == AUTH_NONE) {
-        snprintf(err, errlen, "role must be reader, writer or admin");
-        return -1;
-    }
-    if (label && !valid_label(label)) {
-        snprintf(err, errlen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
-                 AUTH_LABEL_MAX);
-        return -1;
-    }
+    if (auth_role_parse(role) == AUTH_NONE)
+        return refuse(err, errlen, "role must be reader, writer or admin");
+    if (label && !valid_label(label))
+        return refuse(err, errlen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+                      AUTH_LABEL_MAX);
     unsigned char raw[KEY_RANDOM_BYTES];
     char encoded[BASE64URL_LEN(KEY_RANDOM_BYTES) + 1];
     if (RAND_bytes(raw, sizeof raw) != 1) { /* the kernel's CSPRNG, via OpenSSL */

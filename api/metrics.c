@@ -106,28 +106,23 @@ static void render_histograms(FILE *out) {
     metrics_family(out, "titanic_http_request_duration_seconds", "histogram",
                    "Time from request headers to response completion.");
     for (int r = 0; r < ROUTE_COUNT; r++) {
-        unsigned long cumulative = 0;
-        unsigned long counts[BUCKET_COUNT + 1];
+        unsigned long counts[BUCKET_COUNT + 1], total = 0, cumulative = 0;
         for (int b = 0; b <= BUCKET_COUNT; b++)
-            counts[b] = atomic_load(&buckets[r][b]);
-        for (int b = 0; b <= BUCKET_COUNT; b++)
-            cumulative += counts[b];
-        if (cumulative == 0)
+            total += counts[b] = atomic_load(&buckets[r][b]);
+        if (total == 0)
             continue;
-        cumulative = 0;
         for (int b = 0; b < BUCKET_COUNT; b++) {
             cumulative += counts[b];
             fprintf(out,
                     "titanic_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %lu\n",
                     route_template((route_id)r), bucket_bounds[b], cumulative);
         }
-        cumulative += counts[BUCKET_COUNT];
         fprintf(out, "titanic_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %lu\n",
-                route_template((route_id)r), cumulative);
+                route_template((route_id)r), total);
         fprintf(out, "titanic_http_request_duration_seconds_sum{route=\"%s\"} %.9f\n",
                 route_template((route_id)r), (double)atomic_load(&duration_ns[r]) / 1e9);
         fprintf(out, "titanic_http_request_duration_seconds_count{route=\"%s\"} %lu\n",
-                route_template((route_id)r), cumulative);
+                route_template((route_id)r), total);
     }
 }
 

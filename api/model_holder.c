@@ -25,12 +25,21 @@ struct model_ref {
 
 model_limits model_holder_limits = {4u << 20};
 
-static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
-static model_ref *current;
+typedef struct {
+    model_ref *ref; /* the holder's own reference; NULL when the slot is free */
+    int version;
+    unsigned long used; /* tick of the last use: the smallest cached one is evicted */
+} held_model;
+
+/* The models held: held[0] is the current one, the others a small LRU cache of other stored
+ * versions (below). One lock over them and the schema problem: held for a few pointer moves or a
+ * copy, never while loading. */
+static pthread_mutex_t holder_lock = PTHREAD_MUTEX_INITIALIZER;
+static held_model held[1 + MODEL_CACHE_SLOTS];
+static unsigned long ticks;
 static atomic_int current_version;
 
-static pthread_mutex_t schema_lock = PTHREAD_MUTEX_INITIALIZER;
-static char schema_problem[512];
+static char schema_problem[512]; /* under holder_lock */
 
 static pthread_t reloader;
 static int reloader_running;
@@ -39,12 +48,16 @@ static atomic_int stopping;
 static char *reloader_conninfo;
 static int reloader_poll_seconds;
 
-model_ref *model_holder_acquire(void) {
-    pthread_mutex_lock(&current_lock);
-    model_ref *ref = current;
+static void model_ref_retain(model_ref *ref) {
     if (ref)
         atomic_fetch_add(&ref->refs, 1);
-    pthread_mutex_unlock(&current_lock);
+}
+
+model_ref *model_holder_acquire(void) {
+    pthread_mutex_lock(&holder_lock);
+    model_ref *ref = held[0].ref;
+    model_ref_retain(ref);
+    pthread_mutex_unlock(&holder_lock);
     return ref;
 }
 
@@ -63,11 +76,14 @@ int model_holder_version(void) {
     return atomic_load(&current_version);
 }
 
-/* A reference-counted model: takes m and one reference; model_holder_release drops it, the last
- * one frees m. NULL (m freed) when out of memory. */
-static model_ref *model_ref_wrap(titanic_model *m) {
-    model_ref *ref = calloc(1, sizeof *ref);
+/* A just-loaded model as a reference-counted one: takes m and one reference; model_holder_release
+ * drops it, the last one frees m. NULL when m is (the loader said why in err) or when out of
+ * memory (m freed). */
+static model_ref *model_ref_wrap(titanic_model *m, char *err, size_t errlen) {
+    model_ref *ref = m ? calloc(1, sizeof *ref) : NULL;
     if (!ref) {
+        if (m)
+            snprintf(err, errlen, "out of memory");
         model_free(m);
         return NULL;
     }
@@ -76,18 +92,14 @@ static model_ref *model_ref_wrap(titanic_model *m) {
     return ref;
 }
 
-static void model_ref_retain(model_ref *ref) {
-    atomic_fetch_add(&ref->refs, 1);
-}
-
-/* Makes ref (the holder's own reference; NULL: none) the current model; the old one is freed
+/* Makes ref (the holder's own reference) the current model; the old one is freed
  * when its last request finishes. */
 static void install(model_ref *ref) {
-    pthread_mutex_lock(&current_lock);
-    model_ref *old = current;
-    current = ref;
-    atomic_store(&current_version, ref ? model_version(ref->model) : 0);
-    pthread_mutex_unlock(&current_lock);
+    pthread_mutex_lock(&holder_lock);
+    model_ref *old = held[0].ref;
+    held[0] = (held_model){ref, model_version(ref->model), 0};
+    atomic_store(&current_version, held[0].version);
+    pthread_mutex_unlock(&holder_lock);
     model_holder_release(old);
 }
 
@@ -101,56 +113,42 @@ int model_holder_refresh(PGconn *conn, char *err, size_t errlen) {
     }
     if (version == model_holder_version())
         return 0;
-    titanic_model *m =
-        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen);
-    if (!m)
+    model_ref *ref = model_ref_wrap(
+        models_store_load_active_limited(store_on(conn), &model_holder_limits, err, errlen), err,
+        errlen);
+    if (!ref)
         return -1;
-    int old = model_holder_version(), version_loaded = model_version(m);
-    model_ref *ref = model_ref_wrap(m); /* m is freed when it cannot be wrapped */
-    if (!ref) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    int old = model_holder_version(), version_loaded = model_version(ref->model);
     install(ref);
     log_info("model loaded", "{s:i, s:i}", "version", version_loaded, "previous", old);
     return 1;
 }
 
 int model_holder_schema_problem(char *reason, size_t len) {
-    pthread_mutex_lock(&schema_lock);
+    pthread_mutex_lock(&holder_lock);
     int problem = schema_problem[0] != '\0';
     if (problem)
         snprintf(reason, len, "%s", schema_problem);
-    pthread_mutex_unlock(&schema_lock);
+    pthread_mutex_unlock(&holder_lock);
     return problem;
 }
 
 /* NULL clears. */
 static void model_holder_set_schema_problem(const char *reason) {
-    pthread_mutex_lock(&schema_lock);
+    pthread_mutex_lock(&holder_lock);
     snprintf(schema_problem, sizeof schema_problem, "%.500s", reason ? reason : "");
-    pthread_mutex_unlock(&schema_lock);
+    pthread_mutex_unlock(&holder_lock);
 }
 
 /* ---- other stored versions ---- */
 
-typedef struct {
-    model_ref *ref; /* the cache's own reference; NULL when the slot is free */
-    int version;
-    unsigned long used; /* tick of the last use: the smallest is evicted */
-} cache_slot;
-
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static cache_slot cache[MODEL_CACHE_SLOTS];
-static unsigned long ticks;
-
-/* The cached version with a reference taken, or NULL. Called with the lock held. */
+/* The version, current or cached, with a reference taken, or NULL. Called with the lock held. */
 static model_ref *lookup_locked(int version) {
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        if (cache[i].ref && cache[i].version == version) {
-            cache[i].used = ++ticks;
-            model_ref_retain(cache[i].ref);
-            return cache[i].ref;
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++) {
+        if (held[i].ref && held[i].version == version) {
+            held[i].used = ++ticks;
+            model_ref_retain(held[i].ref);
+            return held[i].ref;
         }
     }
     return NULL;
@@ -159,71 +157,62 @@ static model_ref *lookup_locked(int version) {
 /* Keeps ref (one reference given to the cache) and returns the one to use: another thread may
  * have loaded the same version meanwhile, and then its copy wins and ref is dropped. */
 static model_ref *insert(int version, model_ref *ref) {
-    pthread_mutex_lock(&cache_lock);
+    pthread_mutex_lock(&holder_lock);
     model_ref *existing = lookup_locked(version);
     if (existing) {
-        pthread_mutex_unlock(&cache_lock);
+        pthread_mutex_unlock(&holder_lock);
         model_holder_release(ref);
         return existing;
     }
-    int victim = 0;
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        if (!cache[i].ref) {
+    int victim = 1; /* never the current model */
+    for (int i = 1; i <= MODEL_CACHE_SLOTS; i++) {
+        if (!held[i].ref) {
             victim = i;
             break;
         }
-        if (cache[i].used < cache[victim].used)
+        if (held[i].used < held[victim].used)
             victim = i;
     }
-    model_ref *evicted = cache[victim].ref;
-    cache[victim] = (cache_slot){ref, version, ++ticks};
+    model_ref *evicted = held[victim].ref;
+    held[victim] = (held_model){ref, version, ++ticks};
     model_ref_retain(ref); /* the caller's reference, besides the cache's */
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&holder_lock);
     model_holder_release(evicted); /* freed when its last request finishes */
     return ref;
 }
 
 model_cache_status model_holder_acquire_version(int version, model_ref **ref, char *err,
                                                 size_t errlen) {
-    *ref = NULL;
-    model_ref *active = model_holder_acquire();
-    if (active && model_version(model_ref_model(active)) == version) {
-        *ref = active;
-        return MODEL_CACHE_OK;
-    }
-    model_holder_release(active);
-    pthread_mutex_lock(&cache_lock);
+    pthread_mutex_lock(&holder_lock);
     *ref = lookup_locked(version);
-    pthread_mutex_unlock(&cache_lock);
+    pthread_mutex_unlock(&holder_lock);
     if (*ref)
         return MODEL_CACHE_OK;
     /* Loaded outside the lock: a slow database must not hold up requests for cached versions. */
     int found = 0, unavailable = 0;
-    titanic_model *m = models_store_load_version_limited(
-        api_db_store(), version, &model_holder_limits, &found, &unavailable, err, errlen);
-    if (!m)
+    model_ref *loaded = model_ref_wrap(
+        models_store_load_version_limited(api_db_store(), version, &model_holder_limits, &found,
+                                          &unavailable, err, errlen),
+        err, errlen);
+    if (!loaded) /* found and available: unusable, or out of memory */
         return unavailable ? MODEL_CACHE_UNAVAILABLE
                : found     ? MODEL_CACHE_ERROR
                            : MODEL_CACHE_NOT_FOUND;
-    model_ref *loaded = model_ref_wrap(m);
-    if (!loaded) {
-        snprintf(err, errlen, "out of memory");
-        return MODEL_CACHE_ERROR;
-    }
     *ref = insert(version, loaded);
     return MODEL_CACHE_OK;
 }
 
-/* Drops every cached document. */
-static void clear_cache(void) {
-    pthread_mutex_lock(&cache_lock);
-    model_ref *dropped[MODEL_CACHE_SLOTS];
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++) {
-        dropped[i] = cache[i].ref;
-        cache[i].ref = NULL;
+/* Drops the current model and every cached one. */
+static void drop_all(void) {
+    pthread_mutex_lock(&holder_lock);
+    model_ref *dropped[1 + MODEL_CACHE_SLOTS];
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++) {
+        dropped[i] = held[i].ref;
+        held[i].ref = NULL;
     }
-    pthread_mutex_unlock(&cache_lock);
-    for (int i = 0; i < MODEL_CACHE_SLOTS; i++)
+    atomic_store(&current_version, 0);
+    pthread_mutex_unlock(&holder_lock);
+    for (int i = 0; i <= MODEL_CACHE_SLOTS; i++)
         model_holder_release(dropped[i]);
 }
 
@@ -330,8 +319,7 @@ void model_holder_shutdown(void) {
     if (reloader_running)
         pthread_join(reloader, NULL);
     reloader_running = 0;
-    install(NULL);
-    clear_cache();
+    drop_all();
     free(reloader_conninfo);
     reloader_conninfo = NULL;
 }

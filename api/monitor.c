@@ -43,10 +43,12 @@ typedef struct {
     atomic_ulong count[W_COUNT];
 } window_slice;
 
+/* The cumulative counts, by index: predictions by probability bucket, the sum of probabilities
+ * (in 1e-9), and predictions by predicted class. */
+enum { C_PROB, C_PROB_SUM_NANO = C_PROB + PROB_BUCKETS, C_PREDICTED, C_COUNT = C_PREDICTED + 2 };
+
 typedef struct {
-    _Alignas(64) atomic_ulong prob[PROB_BUCKETS];
-    atomic_ulong prob_sum_nano; /* sum of probabilities, in 1e-9 */
-    atomic_ulong predicted[2];
+    _Alignas(64) atomic_ulong total[C_COUNT];
     window_slice slices[MON_SLICES];
 } shard;
 
@@ -67,12 +69,13 @@ static long current_period(void) {
     return (long)now.tv_sec / MON_SLICE_SECONDS;
 }
 
+static void zero(atomic_ulong *counters, int n) {
+    for (int c = 0; c < n; c++)
+        atomic_store_explicit(&counters[c], 0, memory_order_relaxed);
+}
+
 static void zero_shard(shard *s) {
-    for (int b = 0; b < PROB_BUCKETS; b++)
-        atomic_store_explicit(&s->prob[b], 0, memory_order_relaxed);
-    atomic_store_explicit(&s->prob_sum_nano, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->predicted[0], 0, memory_order_relaxed);
-    atomic_store_explicit(&s->predicted[1], 0, memory_order_relaxed);
+    zero(s->total, C_COUNT);
     for (int i = 0; i < MON_SLICES; i++)
         atomic_store_explicit(&s->slices[i].period, -1, memory_order_relaxed);
 }
@@ -158,10 +161,8 @@ static window_slice *slice_for(shard *s, long period) {
     long seen = atomic_load_explicit(&w->period, memory_order_relaxed);
     if (seen != period &&
         atomic_compare_exchange_strong_explicit(&w->period, &seen, period, memory_order_relaxed,
-                                                memory_order_relaxed)) {
-        for (int c = 0; c < W_COUNT; c++)
-            atomic_store_explicit(&w->count[c], 0, memory_order_relaxed);
-    }
+                                                memory_order_relaxed))
+        zero(w->count, W_COUNT);
     return w;
 }
 
@@ -172,10 +173,10 @@ void monitor_record(int version, const passenger *p, double probability, int pre
     int b = 0;
     while (b < PROB_BUCKETS - 1 && probability > (b + 1) / (double)PROB_BUCKETS)
         b++;
-    add(&s->prob[b]);
+    add(&s->total[C_PROB + b]);
     /* probability is in [0, 1] */
-    add_n(&s->prob_sum_nano, (unsigned long)(probability * 1e9 + 0.5));
-    add(&s->predicted[predicted ? 1 : 0]);
+    add_n(&s->total[C_PROB_SUM_NANO], (unsigned long)(probability * 1e9 + 0.5));
+    add(&s->total[C_PREDICTED + (predicted ? 1 : 0)]);
     window_slice *w = slice_for(s, current_period());
     add(&w->count[W_N]);
     if (predicted)
@@ -194,38 +195,54 @@ void monitor_record(int version, const passenger *p, double probability, int pre
 
 /* ---- reading ---- */
 
-static unsigned long load(const atomic_ulong *counter) {
-    return atomic_load_explicit(counter, memory_order_relaxed);
+/* n counters added into sums. */
+static void add_up(const atomic_ulong *counters, int n, unsigned long *sums) {
+    for (int c = 0; c < n; c++)
+        sums[c] += atomic_load_explicit(&counters[c], memory_order_relaxed);
 }
 
+/* One version's counters, every shard added up: the cumulative ones and the window's. */
 typedef struct {
-    unsigned long count[W_COUNT];
-} window_totals;
+    int version;
+    unsigned long total[C_COUNT];
+    unsigned long window[W_COUNT];
+} version_counts;
 
-/* The window's slices of every shard of slot added up. */
-static void window_of(const version_slot *slot, long now, window_totals *t) {
+static void counts_of(const version_slot *slot, int version, long now, version_counts *t) {
     memset(t, 0, sizeof *t);
+    t->version = version;
     for (int s = 0; s < MON_SHARDS; s++) {
+        add_up(slot->shards[s].total, C_COUNT, t->total);
         for (int i = 0; i < MON_SLICES; i++) {
             const window_slice *w = &slot->shards[s].slices[i];
             long period = atomic_load_explicit(&w->period, memory_order_relaxed);
-            if (period < 0 || period <= now - MON_SLICES || period > now)
-                continue;
-            for (int c = 0; c < W_COUNT; c++)
-                t->count[c] += load(&w->count[c]);
+            if (period >= 0 && period > now - MON_SLICES && period <= now)
+                add_up(w->count, W_COUNT, t->window);
         }
     }
 }
 
+/* The counters of every version seen, into out; returns how many. */
+static int all_counts(version_counts out[MON_VERSIONS]) {
+    long now = current_period();
+    int count = 0;
+    for (int i = 0; i < MON_VERSIONS; i++) {
+        int version = atomic_load(&slots[i].version);
+        if (version > 0)
+            counts_of(&slots[i], version, now, &out[count++]);
+    }
+    return count;
+}
+
 /* The geometric middle of the bucket holding quantile q (bucket 0, [0, 1), reads 0.5). */
-static double fare_quantile(const window_totals *t, double q) {
-    if (t->count[W_FARES] == 0)
+static double fare_quantile(const version_counts *t, double q) {
+    if (t->window[W_FARES] == 0)
         return NAN;
-    double rank = q * (double)t->count[W_FARES];
+    double rank = q * (double)t->window[W_FARES];
     unsigned long seen = 0;
     int b = 0;
     for (; b < FARE_BUCKETS - 1; b++) {
-        seen += t->count[W_FARE + b];
+        seen += t->window[W_FARE + b];
         if ((double)seen >= rank && seen > 0)
             break;
     }
@@ -234,104 +251,33 @@ static double fare_quantile(const window_totals *t, double q) {
     return pow(2.0, (double)(b - 1) / FARE_SUBBUCKETS + 1.0 / (2 * FARE_SUBBUCKETS));
 }
 
-static double ratio(unsigned long part, unsigned long whole) {
-    return whole ? (double)part / (double)whole : NAN;
-}
-
-static void summarize(int version, const window_totals *t, monitor_summary *m) {
-    m->version = version;
-    const unsigned long n = t->count[W_N];
-    m->predictions = n;
-    m->positive_ratio = ratio(t->count[W_POSITIVE], n);
-    m->missing_age_ratio = ratio(t->count[W_MISSING_AGE], n);
-    m->female_ratio = ratio(t->count[W_FEMALE], n);
-    for (int c = 0; c < 3; c++)
-        m->pclass_ratio[c] = ratio(t->count[W_PCLASS + c], n);
-    m->fare_p50 = fare_quantile(t, 0.5);
-    m->fare_p90 = fare_quantile(t, 0.9);
-}
-
-/* The summaries of every version seen, or (with_idle 0) of those with predictions in the window. */
-static int monitor_summaries(monitor_summary *out, int max, int with_idle) {
-    long now = current_period();
-    int count = 0;
-    for (int i = 0; i < MON_VERSIONS && count < max; i++) {
-        int version = atomic_load(&slots[i].version);
-        if (version <= 0)
-            continue;
-        window_totals t;
-        window_of(&slots[i], now, &t);
-        if (t.count[W_N] > 0 || with_idle)
-            summarize(version, &t, &out[count++]);
-    }
-    return count;
+/* The share of the window's predictions counted in window[count]; NAN when there were none. */
+static double window_ratio(const version_counts *t, int count) {
+    return t->window[W_N] ? (double)t->window[count] / (double)t->window[W_N] : NAN;
 }
 
 /* ---- exposition ---- */
 
-static void render_probability(FILE *out, const version_slot *slot, int version) {
-    unsigned long counts[PROB_BUCKETS] = {0}, sum_nano = 0;
-    for (int s = 0; s < MON_SHARDS; s++) {
-        for (int b = 0; b < PROB_BUCKETS; b++)
-            counts[b] += load(&slot->shards[s].prob[b]);
-        sum_nano += load(&slot->shards[s].prob_sum_nano);
-    }
+static void render_probability(FILE *out, const version_counts *t) {
     unsigned long cumulative = 0;
     for (int b = 0; b < PROB_BUCKETS; b++) {
-        cumulative += counts[b];
+        cumulative += t->total[C_PROB + b];
         fprintf(out,
                 "titanic_prediction_probability_bucket{model_version=\"%d\",le=\"%.1f\"} %lu\n",
-                version, (b + 1) / (double)PROB_BUCKETS, cumulative);
+                t->version, (b + 1) / (double)PROB_BUCKETS, cumulative);
     }
     fprintf(out, "titanic_prediction_probability_bucket{model_version=\"%d\",le=\"+Inf\"} %lu\n",
-            version, cumulative);
-    fprintf(out, "titanic_prediction_probability_sum{model_version=\"%d\"} %.9f\n", version,
-            (double)sum_nano / 1e9);
-    fprintf(out, "titanic_prediction_probability_count{model_version=\"%d\"} %lu\n", version,
+            t->version, cumulative);
+    fprintf(out, "titanic_prediction_probability_sum{model_version=\"%d\"} %.9f\n", t->version,
+            (double)t->total[C_PROB_SUM_NANO] / 1e9);
+    fprintf(out, "titanic_prediction_probability_count{model_version=\"%d\"} %lu\n", t->version,
             cumulative);
 }
 
-static void render_predicted(FILE *out, const version_slot *slot, int version) {
-    for (int label = 0; label < 2; label++) {
-        unsigned long n = 0;
-        for (int s = 0; s < MON_SHARDS; s++)
-            n += load(&slot->shards[s].predicted[label]);
+static void render_predicted(FILE *out, const version_counts *t) {
+    for (int label = 0; label < 2; label++)
         fprintf(out, "titanic_predictions_total{model_version=\"%d\",predicted=\"%d\"} %lu\n",
-                version, label, n);
-    }
-}
-
-/* One gauge sample; NAN (nothing in the window) is written as 0, so an idle server's drift
- * rules read false (with titanic_prediction_input_window_predictions at 0), not stale. */
-static void gauge(FILE *out, const char *name, int version, const char *label, double value) {
-    fprintf(out, "%s{model_version=\"%d\"%s} %.6g\n", name, version, label,
-            isnan(value) ? 0.0 : value);
-}
-
-/* Family h's samples (h indexes help[] below) for summary m. */
-static void render_window(FILE *out, int h, const monitor_summary *m) {
-    static const char *const pclass[3] = {",pclass=\"1\"", ",pclass=\"2\"", ",pclass=\"3\""};
-    switch (h) {
-    case 2:
-        fprintf(out, "titanic_prediction_input_window_predictions{model_version=\"%d\"} %lu\n",
-                m->version, m->predictions);
-        break;
-    case 3:
-        gauge(out, "titanic_prediction_input_missing_age_ratio", m->version, "",
-              m->missing_age_ratio);
-        break;
-    case 4:
-        gauge(out, "titanic_prediction_input_female_ratio", m->version, "", m->female_ratio);
-        break;
-    case 5:
-        for (int c = 0; c < 3; c++)
-            gauge(out, "titanic_prediction_input_pclass_ratio", m->version, pclass[c],
-                  m->pclass_ratio[c]);
-        break;
-    default:
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.5\"", m->fare_p50);
-        gauge(out, "titanic_prediction_input_fare_quantile", m->version, ",q=\"0.9\"", m->fare_p90);
-    }
+                t->version, label, t->total[C_PREDICTED + label]);
 }
 
 static const char *const help[][3] = {
@@ -350,6 +296,41 @@ static const char *const help[][3] = {
      "Fare quantiles (label q) of predictions in the last 60 s (log-spaced buckets, within "
      "19%); not a summary, so the label is not \"quantile\"."},
 };
+#define FAMILIES (int)(sizeof help / sizeof help[0])
+
+/* The window's gauges (families 3 on of help[]), in exposition order: the share of the window's
+ * predictions counted in window[count], or (q > 0) the fare quantile q. */
+static const struct {
+    int family;
+    const char *label;
+    int count;
+    double q;
+} window_gauges[] = {
+    {3, "", W_MISSING_AGE, 0},
+    {4, "", W_FEMALE, 0},
+    {5, ",pclass=\"1\"", W_PCLASS, 0},
+    {5, ",pclass=\"2\"", W_PCLASS + 1, 0},
+    {5, ",pclass=\"3\"", W_PCLASS + 2, 0},
+    {6, ",q=\"0.5\"", 0, 0.5},
+    {6, ",q=\"0.9\"", 0, 0.9},
+};
+
+/* Family h's window samples for one version. NAN (nothing in the window) is written as 0, so an
+ * idle server's drift rules read false (with titanic_prediction_input_window_predictions at 0),
+ * not stale. */
+static void render_window(FILE *out, int h, const version_counts *t) {
+    if (h == 2)
+        fprintf(out, "titanic_prediction_input_window_predictions{model_version=\"%d\"} %lu\n",
+                t->version, t->window[W_N]);
+    for (size_t g = 0; g < sizeof window_gauges / sizeof window_gauges[0]; g++) {
+        if (window_gauges[g].family != h)
+            continue;
+        double value = window_gauges[g].q > 0 ? fare_quantile(t, window_gauges[g].q)
+                                              : window_ratio(t, window_gauges[g].count);
+        fprintf(out, "%s{model_version=\"%d\"%s} %.6g\n", help[h][0], t->version,
+                window_gauges[g].label, isnan(value) ? 0.0 : value);
+    }
+}
 
 static void header(FILE *out, int i) {
     metrics_family(out, help[i][0], help[i][1], help[i][2]);
@@ -359,23 +340,18 @@ void monitor_render(FILE *out) {
     if (monitor_enabled && model_holder_version() > 0) /* the served version's series exist
                                                         * before its first prediction */
         slot_of(model_holder_version());
-    int versions[MON_VERSIONS], count = 0;
-    for (int i = 0; i < MON_VERSIONS; i++)
-        versions[count++] = atomic_load(&slots[i].version);
+    version_counts t[MON_VERSIONS];
+    int n = all_counts(t);
     header(out, 0);
-    for (int i = 0; i < count; i++)
-        if (versions[i] > 0)
-            render_probability(out, &slots[i], versions[i]);
+    for (int i = 0; i < n; i++)
+        render_probability(out, &t[i]);
     header(out, 1);
-    for (int i = 0; i < count; i++)
-        if (versions[i] > 0)
-            render_predicted(out, &slots[i], versions[i]);
-    monitor_summary m[MON_VERSIONS];
-    int n = monitor_summaries(m, MON_VERSIONS, 1);
-    for (int h = 2; h < (int)(sizeof help / sizeof help[0]); h++) {
+    for (int i = 0; i < n; i++)
+        render_predicted(out, &t[i]);
+    for (int h = 2; h < FAMILIES; h++) {
         header(out, h); /* each family's samples right after its own HELP and TYPE */
         for (int i = 0; i < n; i++)
-            render_window(out, h, &m[i]);
+            render_window(out, h, &t[i]);
     }
 }
 
@@ -387,14 +363,18 @@ static struct timespec next_log; /* monotonic: when the next lines are due */
 /* One line per version with predictions in the window; the field names are what the CloudWatch
  * metric filter reads (infra), so they are part of the contract. */
 static void log_summaries(void) {
-    monitor_summary m[MON_VERSIONS];
-    int n = monitor_summaries(m, MON_VERSIONS, 0);
-    for (int i = 0; i < n; i++)
+    version_counts t[MON_VERSIONS];
+    int n = all_counts(t);
+    for (int i = 0; i < n; i++) {
+        if (t[i].window[W_N] == 0)
+            continue;
+        double fare_p50 = fare_quantile(&t[i], 0.5);
         log_info("prediction drift summary", "{s:i, s:I, s:f, s:f, s:f, s:o}", "model_version",
-                 m[i].version, "predictions", (json_int_t)m[i].predictions, "positive_ratio",
-                 m[i].positive_ratio, "missing_age_ratio", m[i].missing_age_ratio, "female_ratio",
-                 m[i].female_ratio, "fare_p50",
-                 isnan(m[i].fare_p50) ? json_null() : json_real(m[i].fare_p50));
+                 t[i].version, "predictions", (json_int_t)t[i].window[W_N], "positive_ratio",
+                 window_ratio(&t[i], W_POSITIVE), "missing_age_ratio",
+                 window_ratio(&t[i], W_MISSING_AGE), "female_ratio", window_ratio(&t[i], W_FEMALE),
+                 "fare_p50", isnan(fare_p50) ? json_null() : json_real(fare_p50));
+    }
 }
 
 /* On the server's housekeeping tick (server_on_tick): the lines, every log_seconds. */

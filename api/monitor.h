@@ -24,14 +24,6 @@ void monitor_record(int version, const passenger *p, double probability, int pre
 /* Writes the prediction metrics in the Prometheus exposition format. */
 void monitor_render(FILE *out);
 
-/* One version's sliding-window summary (what the drift log line says). */
-typedef struct {
-    int version;
-    unsigned long predictions; /* in the window */
-    double positive_ratio, missing_age_ratio, female_ratio, pclass_ratio[3];
-    double fare_p50, fare_p90; /* NAN when no prediction in the window had a fare (0 in /metrics) */
-} monitor_summary;
-
 /* Logs "prediction drift summary" every log_seconds (0: never), on the server's housekeeping
  * tick (server_on_tick; call before conn_guard_start). */
 void monitor_start(int log_seconds);

@@ -112,10 +112,6 @@ static int get_sex(const flat_value *v, const char *prefix, const char *key, int
 
 static int get_text(const flat_value *v, const char *prefix, const char *key, size_t max, char *dst,
                     input_error *e) {
-    if (v->type == FLAT_NULL) {
-        dst[0] = '\0';
-        return 0;
-    }
     if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
     char reason[200];
@@ -126,10 +122,8 @@ static int get_text(const flat_value *v, const char *prefix, const char *key, si
 
 static int get_embarked(const flat_value *v, const char *prefix, const char *key, char *out,
                         input_error *e) {
-    if (v->type == FLAT_NULL || (v->type == FLAT_STRING && v->len == 0)) {
-        *out = '\0';
-        return 0;
-    }
+    if (v->type == FLAT_STRING && v->len == 0)
+        return 0; /* unknown, as null */
     if (v->type != FLAT_STRING)
         return wrong_type(e, prefix, key, "a string", v);
     char reason[200];
@@ -138,10 +132,14 @@ static int get_embarked(const flat_value *v, const char *prefix, const char *key
     return 0;
 }
 
+/* Sets field f of p, a passenger just initialised (passenger_init): a null leaves the field
+ * unknown, except pclass and sex, which are required (and then refused with their type). */
 static int set_predict_field(predict_field f, const flat_value *v, const char *prefix,
                              const char *key, passenger *p, input_error *e) {
     long n;
     char reason[128];
+    if (v->type == FLAT_NULL && f != F_PCLASS && f != F_SEX)
+        return 0;
     switch (f) {
     case F_PCLASS:
         if (get_int(v, prefix, key, 1, 3, &n, e) != 0)
@@ -151,23 +149,17 @@ static int set_predict_field(predict_field f, const flat_value *v, const char *p
     case F_SEX:
         return get_sex(v, prefix, key, &p->sex, e);
     case F_AGE:
-        if (v->type == FLAT_NULL)
-            return 0;
         if (get_number(v, prefix, key, &p->age, e) != 0)
             return -1;
         return passenger_check_age(p->age, reason, sizeof reason) ? fail(e, prefix, key, reason)
                                                                   : 0;
     case F_FARE:
-        if (v->type == FLAT_NULL)
-            return 0;
         if (get_number(v, prefix, key, &p->fare, e) != 0)
             return -1;
         return passenger_check_fare(p->fare, reason, sizeof reason) ? fail(e, prefix, key, reason)
                                                                     : 0;
     case F_SIBSP:
     case F_PARCH:
-        if (v->type == FLAT_NULL)
-            return 0;
         if (get_int(v, prefix, key, 0, PASSENGER_FAMILY_MAX, &n, e) != 0)
             return -1;
         *(f == F_SIBSP ? &p->sibsp : &p->parch) = (int16_t)n;
@@ -308,11 +300,8 @@ int passenger_from_person_json(json_t *obj, passenger *p, input_error *e) {
     const char *key;
     json_t *value;
     json_object_foreach(obj, key, value) {
-        if (!person_key_known(key)) {
-            char quoted[80];
-            snprintf(quoted, sizeof quoted, "%.60s", key);
-            return fail(e, "", quoted, "unknown field");
-        }
+        if (!person_key_known(key))
+            return fail(e, "", key, "unknown field"); /* fail() cuts a long key short */
     }
     if (!json_object_get(obj, "survived"))
         return fail(e, "", "survived", "required");

@@ -152,39 +152,22 @@ static enum MHD_Result predict_body(http_request *r, const titanic_model *m, jso
     return answer_single(r, m, &p);
 }
 
-/* The common request, one flat passenger without explanation, read without a JSON tree; 0 when
- * it is anything else (then the full path below answers, errors included). */
-static int answered_fast(http_request *r, int explain, enum MHD_Result *rc) {
-    passenger p;
-    if (explain || !passenger_from_predict_text(r->body, r->body_len, &p))
-        return 0;
-    model_ref *ref = model_holder_acquire();
-    if (!ref) {
-        *rc = route_no_model(r);
-        return 1;
-    }
-    *rc = answer_single(r, model_ref_model(ref), &p);
-    model_holder_release(ref);
-    return 1;
-}
-
 enum MHD_Result route_predict(http_request *r) {
     int explain;
     if (parse_explain(r, &explain) != 0)
         return MHD_YES;
-    enum MHD_Result fast;
-    if (answered_fast(r, explain, &fast))
-        return fast;
+    /* The common request, one flat passenger without explanation, is read without a JSON tree;
+     * anything else, errors included, is parsed by jansson (which words the errors). */
+    passenger p;
+    int flat = !explain && passenger_from_predict_text(r->body, r->body_len, &p);
     input_error e;
-    json_t *body = parse_json_body(r->body, r->body_len, &e);
-    if (!body)
+    json_t *body = flat ? NULL : parse_json_body(r->body, r->body_len, &e);
+    if (!flat && !body)
         return route_invalid(r, &e);
     model_ref *ref = model_holder_acquire();
-    if (!ref) {
-        json_decref(body);
-        return route_no_model(r);
-    }
-    enum MHD_Result rc = predict_body(r, model_ref_model(ref), body, explain);
+    enum MHD_Result rc = !ref   ? route_no_model(r)
+                         : flat ? answer_single(r, model_ref_model(ref), &p)
+                                : predict_body(r, model_ref_model(ref), body, explain);
     model_holder_release(ref);
     json_decref(body);
     return rc;

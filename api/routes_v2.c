@@ -7,6 +7,7 @@
  * name. Errors are the protocol's {"error": "..."}, with the request id beside it as in every
  * other error of this API. */
 #include "api_db.h"
+#include "config.h"
 #include "log.h"
 #include "model_holder.h"
 #include "models_store.h"
@@ -15,6 +16,7 @@
 #include "routes.h"
 
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,27 +91,22 @@ static json_t *stored_versions(http_request *r) {
     return list;
 }
 
-/* The column order of a single [N,F] input tensor: the inputs' order, of which a table gives
- * the first F. */
-static json_t *column_order(void) {
-    json_t *names = json_array();
-    for (int i = 0; i < V2_INPUTS; i++)
-        json_array_append_new(names, json_string(v2_inputs[i].name));
-    return names;
-}
-
 /* "parameters": the column order of an [N,F] table and, with m (NULL: none loaded), the inputs
  * the version reads, required and optional, and which of its models answers which request. */
 static enum MHD_Result model_metadata(http_request *r, json_t *versions, const titanic_model *m) {
-    json_t *inputs = json_array(), *outputs = json_array();
-    for (int i = 0; i < V2_INPUTS; i++)
+    /* columns: the column order of a single [N,F] input tensor, the inputs' order, of which a
+     * table gives the first F */
+    json_t *inputs = json_array(), *outputs = json_array(), *columns = json_array();
+    for (int i = 0; i < V2_INPUTS; i++) {
         json_array_append_new(inputs, tensor_metadata(v2_inputs[i].name, v2_inputs[i].datatype));
+        json_array_append_new(columns, json_string(v2_inputs[i].name));
+    }
     for (int i = 0; i < 2; i++)
         json_array_append_new(outputs, tensor_metadata(v2_outputs[i][0], v2_outputs[i][1]));
     json_t *meta =
         json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", V2_MODEL_NAME, "versions", versions,
                   "platform", V2_PLATFORM, "inputs", inputs, "outputs", outputs);
-    json_t *parameters = json_pack("{s:o}", "columns", column_order());
+    json_t *parameters = json_pack("{s:o}", "columns", columns);
     if (m)
         json_object_set_new(parameters, "inputs", model_inputs(m));
     json_object_set_new(meta, "parameters", parameters);
@@ -117,6 +114,16 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions, const t
 }
 
 /* ---- inference: the request ---- */
+
+/* Writes why a request is refused into message; returns -1. */
+static int refuse(char *message, size_t len, const char *format, ...) TITANIC_PRINTF(3, 4);
+static int refuse(char *message, size_t len, const char *format, ...) {
+    va_list ap;
+    va_start(ap, format);
+    vsnprintf(message, len, format, ap);
+    va_end(ap);
+    return -1;
+}
 
 /* Copies body with every bare NaN token outside strings turned into null: Python's json module
  * (and so most clients) writes a missing FP64 as NaN, which is not JSON. NULL when there is none
@@ -162,14 +169,12 @@ static int input_index(const char *name) {
 /* Whether datatype is acceptable for an input of kind: any integer type for INT64 inputs, FP32 or
  * FP64 for FP64 ones (the protocol lets a server coerce), BYTES for text. */
 static int datatype_fits(tensor_kind kind, const char *datatype) {
-    static const char *const ints[] = {"INT8",  "INT16",  "INT32",  "INT64",
-                                       "UINT8", "UINT16", "UINT32", "UINT64"};
-    if (kind == KIND_TEXT)
-        return strcmp(datatype, "BYTES") == 0;
-    if (kind == KIND_REAL)
-        return strcmp(datatype, "FP64") == 0 || strcmp(datatype, "FP32") == 0;
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (strcmp(datatype, ints[i]) == 0)
+    static const char *const accepted[][9] = {
+        [KIND_INT] = {"INT8", "INT16", "INT32", "INT64", "UINT8", "UINT16", "UINT32", "UINT64"},
+        [KIND_REAL] = {"FP64", "FP32"},
+        [KIND_TEXT] = {"BYTES"}};
+    for (int i = 0; accepted[kind][i]; i++) {
+        if (strcmp(datatype, accepted[kind][i]) == 0)
             return 1;
     }
     return 0;
@@ -189,17 +194,13 @@ static long shape_of(json_t *shape, const char *name, size_t *width, char *messa
     json_t *n = json_array_get(shape, 0), *f = json_array_get(shape, 1);
     if (!json_is_array(shape) || dims < 1 || dims > 2 || !json_is_integer(n) ||
         (dims == 2 &&
-         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS))) {
-        snprintf(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d", name,
-                 V2_INPUTS);
-        return -1;
-    }
+         (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS)))
+        return refuse(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d",
+                      name, V2_INPUTS);
     json_int_t rows = json_integer_value(n);
-    if (rows < 1 || rows > http_config.max_batch) {
-        snprintf(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
-                 (long long)rows, http_config.max_batch);
-        return -1;
-    }
+    if (rows < 1 || rows > http_config.max_batch)
+        return refuse(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
+                      (long long)rows, http_config.max_batch);
     *width = dims == 2 ? (size_t)json_integer_value(f) : 1;
     return (long)rows;
 }
@@ -231,30 +232,23 @@ static json_t *element(const column *c, size_t row) {
 static int file_columns(json_t *input, const char *n, long rows, size_t width, size_t count,
                         column cols[V2_INPUTS], char *message, size_t len) {
     int f = input_index(n), nested = 0;
-    if (!data_fits(json_object_get(input, "data"), rows, width, &nested)) {
-        snprintf(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n, rows,
-                 width);
-        return -1;
-    }
-    if (f >= 0 && width != 1) {
-        snprintf(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n, rows,
-                 width);
-        return -1;
-    }
-    if (f < 0 && (width < 2 || count != 1)) {
-        snprintf(message, len,
-                 width < 2 ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
-                             "embarked, name, ticket, cabin)"
-                           : "input '%.64s': a [N,F] table must be the only input",
-                 n);
-        return -1;
-    }
+    if (!data_fits(json_object_get(input, "data"), rows, width, &nested))
+        return refuse(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n,
+                      rows, width);
+    if (f >= 0 && width != 1)
+        return refuse(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n,
+                      rows, width);
+    if (f < 0 && (width < 2 || count != 1))
+        return refuse(message, len,
+                      width < 2
+                          ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
+                            "embarked, name, ticket, cabin)"
+                          : "input '%.64s': a [N,F] table must be the only input",
+                      n);
     for (size_t k = 0; k < width; k++) {
         int field = f >= 0 ? f : (int)k;
-        if (cols[field].data) {
-            snprintf(message, len, "input '%s' given twice", v2_inputs[field].name);
-            return -1;
-        }
+        if (cols[field].data)
+            return refuse(message, len, "input '%s' given twice", v2_inputs[field].name);
         cols[field] = (column){json_object_get(input, "data"), width, k, nested};
     }
     return 0;
@@ -265,18 +259,14 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
                        size_t len) {
     json_t *name = json_object_get(input, "name"), *datatype = json_object_get(input, "datatype");
     if (!json_is_object(input) || !json_is_string(name) || !json_is_string(datatype) ||
-        !json_object_get(input, "shape") || !json_object_get(input, "data")) {
-        snprintf(message, len, "each input needs name, shape, datatype and data");
-        return -1;
-    }
+        !json_object_get(input, "shape") || !json_object_get(input, "data"))
+        return refuse(message, len, "each input needs name, shape, datatype and data");
     const char *n = json_string_value(name);
     int f = input_index(n);
-    if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype))) {
-        snprintf(message, len, "input '%s': datatype %.16s, expected %s", n,
-                 json_string_value(datatype), v2_inputs[f].datatype);
-        return -1;
-    }
-    size_t width;
+    if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype)))
+        return refuse(message, len, "input '%s': datatype %.16s, expected %s", n,
+                      json_string_value(datatype), v2_inputs[f].datatype);
+    size_t width = 0;
     long rows = shape_of(json_object_get(input, "shape"), n, &width, message, len);
     if (rows < 0 || file_columns(input, n, rows, width, count, cols, message, len) != 0)
         return -1;
@@ -285,10 +275,8 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
 
 /* Every input filed under its fields, all of one batch size, which is returned (-1 on error). */
 static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, size_t len) {
-    if (!json_is_array(inputs) || json_array_size(inputs) == 0) {
-        snprintf(message, len, "inputs: expected a non-empty array of input tensors");
-        return -1;
-    }
+    if (!json_is_array(inputs) || json_array_size(inputs) == 0)
+        return refuse(message, len, "inputs: expected a non-empty array of input tensors");
     long batch = 0;
     size_t i;
     json_t *input;
@@ -296,18 +284,16 @@ static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, s
         long rows = take_input(input, json_array_size(inputs), cols, message, len);
         if (rows < 0)
             return -1;
-        if (batch && rows != batch) {
-            snprintf(message, len, "every input must have the same shape: [%ld] and [%ld]", batch,
-                     rows);
-            return -1;
-        }
+        if (batch && rows != batch)
+            return refuse(message, len, "every input must have the same shape: [%ld] and [%ld]",
+                          batch, rows);
         batch = rows;
     }
     return batch;
 }
 
-/* Row i of the tensors as a passenger, each value set by /predict's own field setter; an
- * INT64 input takes integers only, and "" in a text input is unknown. */
+/* Row i of the tensors as a passenger, each value set by /predict's own field setter (which also
+ * takes integers only for INT64 inputs, and names the field); "" in a text input is unknown. */
 static int row_passenger(const column cols[V2_INPUTS], size_t i, passenger *p, char *message,
                          size_t len) {
     passenger_init(p);
@@ -318,11 +304,7 @@ static int row_passenger(const column cols[V2_INPUTS], size_t i, passenger *p, c
         json_t *v = cols[f].data ? element(&cols[f], i) : NULL;
         if (!v || (json_is_string(v) && json_string_length(v) == 0))
             continue;
-        if (v2_inputs[f].kind == KIND_INT && !json_is_integer(v))
-            snprintf(e.reason, sizeof e.reason, "expected an integer");
-        else
-            passenger_set_predict_field(v2_inputs[f].name, v, "", p, &e);
-        snprintf(e.field, sizeof e.field, "%s", v2_inputs[f].name);
+        passenger_set_predict_field(v2_inputs[f].name, v, "", p, &e);
     }
     if (!e.reason[0] && (p->pclass == 0 || p->sex < 0)) {
         snprintf(e.field, sizeof e.field, "%s", p->pclass == 0 ? "pclass" : "sex");
@@ -338,48 +320,38 @@ static int requested_outputs(json_t *outputs, int wanted[2], char *message, size
     wanted[0] = wanted[1] = !outputs;
     if (!outputs)
         return 0;
-    if (!json_is_array(outputs)) {
-        snprintf(message, len, "outputs: expected an array of {\"name\": ...}");
-        return -1;
-    }
+    if (!json_is_array(outputs))
+        return refuse(message, len, "outputs: expected an array of {\"name\": ...}");
     size_t i;
     json_t *o;
     json_array_foreach(outputs, i, o) {
         json_t *name = json_object_get(o, "name");
         const char *n = json_is_string(name) ? json_string_value(name) : "";
         int k = strcmp(n, "probability") == 0 ? 0 : strcmp(n, "survived") == 0 ? 1 : -1;
-        if (k < 0) {
-            snprintf(message, len, "unknown output '%.64s' (outputs: probability, survived)", n);
-            return -1;
-        }
+        if (k < 0)
+            return refuse(message, len, "unknown output '%.64s' (outputs: probability, survived)",
+                          n);
         wanted[k] = 1;
     }
     return 0;
 }
 
 static int check_request_keys(json_t *body, char *message, size_t len) {
-    if (!json_is_object(body)) {
-        snprintf(message, len, "expected an inference request object");
-        return -1;
-    }
+    if (!json_is_object(body))
+        return refuse(message, len, "expected an inference request object");
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
         if (strcmp(key, "id") && strcmp(key, "parameters") && strcmp(key, "inputs") &&
-            strcmp(key, "outputs")) {
-            snprintf(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)", key);
-            return -1;
-        }
+            strcmp(key, "outputs"))
+            return refuse(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)",
+                          key);
     }
     json_t *id = json_object_get(body, "id"), *parameters = json_object_get(body, "parameters");
-    if (id && !json_is_string(id)) {
-        snprintf(message, len, "id: expected a string");
-        return -1;
-    }
-    if (parameters && !json_is_object(parameters)) {
-        snprintf(message, len, "parameters: expected an object");
-        return -1;
-    }
+    if (id && !json_is_string(id))
+        return refuse(message, len, "id: expected a string");
+    if (parameters && !json_is_object(parameters))
+        return refuse(message, len, "parameters: expected an object");
     return 0;
 }
 
@@ -466,13 +438,10 @@ static enum MHD_Result infer(http_request *r, const titanic_model *m) {
 
 /* ---- model routes ---- */
 
-/* "7" -> 7; 0 for anything that is not a stored version's form. */
+/* "7" -> 7; 0 for anything that is not a stored version's form (no sign, no leading zero). */
 static int parse_version(const char *text) {
-    char *end;
-    long v = strtol(text, &end, 10);
-    if (!text[0] || *end || text[0] == '+' || text[0] == '-' || text[0] == '0' || v > INT_MAX)
-        return 0;
-    return (int)v;
+    long v;
+    return text[0] != '0' && config_parse_long(text, 1, INT_MAX, &v) == 0 ? (int)v : 0;
 }
 
 /* The model of version (NULL: the active one) with a reference taken, or answers and NULL. */
@@ -539,14 +508,10 @@ enum MHD_Result route_v2_model(http_request *r) {
     model_ref *ref = model_for(r, version, &answered);
     if (!ref)
         return answered;
-    enum MHD_Result rc;
-    if (infer_route) {
-        rc = infer(r, model_ref_model(ref));
-    } else {
-        json_t *version_list =
-            json_pack("[o]", json_sprintf("%d", model_version(model_ref_model(ref))));
-        rc = model_metadata(r, version_list, model_ref_model(ref));
-    }
+    const titanic_model *m = model_ref_model(ref);
+    enum MHD_Result rc =
+        infer_route ? infer(r, m)
+                    : model_metadata(r, json_pack("[o]", json_sprintf("%d", model_version(m))), m);
     model_holder_release(ref);
     return rc;
 }
