@@ -1,8 +1,6 @@
 /* Prometheus metrics. See metrics.h. */
 #include "metrics.h"
 
-#include "server.h"
-
 #include <dirent.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -221,9 +219,5 @@ static void render_process(FILE *out) {
 void metrics_render(FILE *out) {
     render_requests(out);
     render_histograms(out);
-    metrics_single(out, "titanic_http_header_timeouts_total", "counter",
-                   "Connections closed for not completing a request header within "
-                   "HEADER_TIMEOUT_SECONDS.",
-                   "%ld", conn_guard_header_timeouts());
     render_process(out);
 }

@@ -240,10 +240,6 @@ static size_t conn_guard_unescape(void *cls, struct MHD_Connection *c, char *s) 
     return len;
 }
 
-long conn_guard_header_timeouts(void) {
-    return atomic_load(&header_timeouts);
-}
-
 /* Whether the client has closed its side and nothing it sent is left unread. libmicrohttpd
  * 0.9.75 (epoll) misses an end-of-file that arrives with the last bytes of a cut-off header or
  * body and waits for the deadline; seen on two sweeps in a row (so never a request whose last
@@ -318,6 +314,10 @@ static atomic_int parked;         /* requests between server_park and server_unp
 static atomic_size_t budget_used; /* bytes of request bodies buffered, by every request */
 
 void server_render_metrics(FILE *out) {
+    metrics_single(out, "titanic_http_header_timeouts_total", "counter",
+                   "Connections closed for not completing a request header within "
+                   "HEADER_TIMEOUT_SECONDS.",
+                   "%ld", atomic_load(&header_timeouts));
     metrics_single(out, "titanic_http_requests_in_flight", "gauge",
                    "Requests begun and not finished (this one included).", "%d",
                    atomic_load(&in_flight));

@@ -49,7 +49,7 @@ void server_unpark(http_request *r);
 
 /* Writes the server's metric families for /metrics: requests begun and not yet finished
  * (answered, or their client gone), the bytes of request bodies buffered now (at most
- * BODY_BUDGET_BYTES), and the connections the guard closed. */
+ * BODY_BUDGET_BYTES), and the connections the guard closed (header deadlines among them). */
 void server_render_metrics(FILE *out);
 
 /* The connection guard (server.c): every connection's header and request deadlines, enforced by
@@ -62,10 +62,6 @@ void conn_guard_stop(void);
  * (after the sweep and the access log's flush), from conn_guard_start to conn_guard_stop.
  * Register before conn_guard_start; one function (the monitor's drift summary), the last set. */
 void server_on_tick(void (*fn)(void));
-
-/* Connections shut down since start for missing the header deadline (the other closings are in
- * server_render_metrics). */
-long conn_guard_header_timeouts(void);
 
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
  * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are
