@@ -197,8 +197,6 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
     if (train_data_learn(c->d, train_rows, ntrain, set, st, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < c->n; k++) {
-        feature_input in; /* holds no label, so no feature can see it */
-        train_data_input(c->d, c->rows[k], &in);
         group_evidence ev = {0, 0};
         if (c->group[k] >= 0) {
             ev.labelled = c->lab[c->group[k]];
@@ -208,7 +206,7 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
                 ev.survivors -= label_of(c, k) == 1;
             }
         }
-        features_row_with_evidence(st, &in, &ev, c->x + k * FEATURES_MAX_COLUMNS);
+        train_data_design(c->d, st, c->rows[k], &ev, c->x + k * FEATURES_MAX_COLUMNS);
     }
     return 0;
 }

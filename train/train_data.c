@@ -362,7 +362,7 @@ static double row_age(const train_data *d, size_t i) {
     return e ? e->age : NAN;
 }
 
-void train_data_input(const train_data *d, size_t i, feature_input *in) {
+static void train_data_input(const train_data *d, size_t i, feature_input *in) {
     const train_row *r = &d->rows[i];
     *in = (feature_input){
         .title = r->title,
