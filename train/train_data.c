@@ -28,8 +28,6 @@ struct train_data {
     size_t max_rows;
     train_row *rows;
     size_t n, cap, labelled;
-    int32_t *ids; /* passenger ids, for the predictions the trainer writes */
-    size_t ids_cap;
     double *fares; /* the form model's log_fare reads them */
     size_t fare_cap;
     exact_age *ages;
@@ -81,7 +79,6 @@ void train_data_free(train_data *d) {
     if (!d)
         return;
     free(d->rows);
-    free(d->ids);
     free(d->fares);
     free(d->ages);
     free(d->families);
@@ -232,7 +229,6 @@ static int add_family(train_data *d, const passenger *p, train_row *r) {
 int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) {
     int labelled = p->survived == 0 || p->survived == 1;
     if (array_reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows, d->max_rows) != 0 ||
-        array_reserve((void **)&d->ids, &d->ids_cap, d->n + 1, sizeof *d->ids, d->max_rows) != 0 ||
         array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares, d->max_rows) !=
             0) {
         errorf(err, errlen, "more than %zu training passengers, or out of memory", d->max_rows);
@@ -249,7 +245,7 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     r->embarked = p->embarked;
     r->cabin_known = p->cabin[0] != '\0';
     d->fares[d->n] = p->fare;
-    d->ids[d->n] = p->id;
+    r->id = p->id;
     if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 ||
         (labelled && add_sample(d, p->id) != 0)) {
         errorf(err, errlen, "out of memory at passenger %zu", d->n + 1);
@@ -326,7 +322,7 @@ size_t train_data_labelled(const train_data *d) {
 }
 
 int32_t train_data_id(const train_data *d, size_t i) {
-    return d->ids[i];
+    return d->rows[i].id;
 }
 
 const train_row *train_data_row(const train_data *d, size_t i) {

@@ -26,6 +26,7 @@ typedef struct train_row {
     uint8_t cabin_known;
     int16_t pad;
     int32_t group; /* index into the family table (women and boys only), -1 for none */
+    int32_t id;    /* passenger id, for the predictions the trainer writes */
 } train_row;
 
 #define TRAIN_AGE_UNKNOWN 0xFFFFu
