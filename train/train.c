@@ -272,8 +272,7 @@ static void run_state_free(run_state *s) {
     train_data_free(s->d);
     nested_result_free(&s->p.est);
     nested_result_free(&s->form.est);
-    free(s->y);
-    free(s->female);
+    free(s->y); /* and female */
     model_free(s->fresh);
     model_free(s->active);
 }
@@ -306,12 +305,12 @@ static int estimate(run_state *s, char *err, size_t errlen) {
         return -1;
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
-    s->y = malloc((ns ? ns : 1) * sizeof *s->y);
-    s->female = malloc((ns ? ns : 1) * sizeof *s->female);
-    if (!s->y || !s->female) {
+    s->y = malloc((ns ? ns : 1) * 2 * sizeof *s->y); /* female: its second half */
+    if (!s->y) {
         errorf(err, errlen, "out of memory");
         return -1;
     }
+    s->female = s->y + ns;
     for (size_t k = 0; k < ns; k++) {
         s->y[k] = train_data_row(s->d, sample[k])->survived;
         s->female[k] = train_data_row(s->d, sample[k])->sex == SEX_FEMALE;
@@ -666,26 +665,18 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 /* ---- without a database ---- */
 
-static train_data *load_csvs(const char *paths, const train_options *opt, char sha[65], char *err,
-                             size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS);
-    if (!d) {
-        errorf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (read_rows(NULL, paths, 0, opt, d, sha, err, errlen) == 0)
-        return d;
-    train_data_free(d);
-    return NULL;
-}
-
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
     run_options(opt, &s.p.o, &s.form.o);
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
-    if (!(s.d = load_csvs(path, opt, s.sha, err, errlen)) || estimate(&s, err, errlen) != 0 ||
+    if (!(s.d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS))) {
+        errorf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (read_rows(NULL, path, 0, opt, s.d, s.sha, err, errlen) != 0 ||
+        estimate(&s, err, errlen) != 0 ||
         /* --out: the chosen model fitted on every labelled row of the files */
         (opt->out_path &&
          (fit_final(opt, &s, err, errlen) != 0 ||
