@@ -338,9 +338,8 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
                "(nearly) rank-deficient");
         return -1;
     }
-    for (size_t a = 0; a < p; a++)
-        for (size_t b = 0; b < p; b++)
-            out->cov[a * p + b] = gsl_matrix_get(H, a, b);
+    gsl_matrix_view cov = gsl_matrix_view_array(out->cov, p, p);
+    gsl_matrix_memcpy(&cov.matrix, H);
     for (size_t j = 0; j < p; j++) {
         out->se[j] = sqrt(out->cov[j * p + j]);
         out->z[j] = out->beta[j] / out->se[j];
