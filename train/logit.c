@@ -118,10 +118,8 @@ static void nonzeros_free(nonzeros *nz) {
 static int nonzeros_build(const logit_problem *prob, nonzeros *nz) {
     nz->col = malloc(prob->n * prob->p * sizeof *nz->col);
     nz->count = malloc(prob->n * sizeof *nz->count);
-    if (!nz->col || !nz->count) {
-        nonzeros_free(nz);
-        return -1;
-    }
+    if (!nz->col || !nz->count)
+        return -1; /* the caller frees what was allocated */
     for (size_t i = 0; i < prob->n; i++) {
         const double *x = prob->x + i * prob->p;
         uint16_t *c = nz->col + i * prob->p, k = 0;
@@ -340,9 +338,8 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
                "(nearly) rank-deficient");
         return -1;
     }
-    for (size_t a = 0; a < p; a++)
-        for (size_t b = 0; b < p; b++)
-            out->cov[a * p + b] = gsl_matrix_get(H, a, b);
+    gsl_matrix_view cov = gsl_matrix_view_array(out->cov, p, p);
+    gsl_matrix_memcpy(&cov.matrix, H);
     for (size_t j = 0; j < p; j++) {
         out->se[j] = sqrt(out->cov[j * p + j]);
         out->z[j] = out->beta[j] / out->se[j];
@@ -352,22 +349,18 @@ static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_resul
 }
 
 typedef struct {
-    gsl_vector *beta, *trial, *eta, *trial_eta, *w, *resid, *grad, *dir;
-    gsl_matrix *H, *work;
+    gsl_vector *beta, *trial, *grad, *dir;   /* p each: the rows of by_column */
+    gsl_vector *eta, *trial_eta, *w, *resid; /* n each: the rows of by_row */
+    gsl_vector_view rows[8];                 /* what the eight point at */
+    gsl_matrix *by_column, *by_row, *H, *work;
     gsl_permutation *perm;
     nonzeros nz;
 } workspace;
 
 static void workspace_free(workspace *ws) {
     nonzeros_free(&ws->nz);
-    gsl_vector_free(ws->beta);
-    gsl_vector_free(ws->trial);
-    gsl_vector_free(ws->eta);
-    gsl_vector_free(ws->trial_eta);
-    gsl_vector_free(ws->w);
-    gsl_vector_free(ws->resid);
-    gsl_vector_free(ws->grad);
-    gsl_vector_free(ws->dir);
+    gsl_matrix_free(ws->by_column);
+    gsl_matrix_free(ws->by_row);
     gsl_matrix_free(ws->H);
     gsl_matrix_free(ws->work);
     gsl_permutation_free(ws->perm);
@@ -376,21 +369,21 @@ static void workspace_free(workspace *ws) {
 static int workspace_alloc(workspace *ws, const logit_problem *prob) {
     size_t n = prob->n, p = prob->p;
     memset(ws, 0, sizeof *ws);
-    ws->beta = gsl_vector_calloc(p);
-    ws->trial = gsl_vector_calloc(p);
-    ws->grad = gsl_vector_calloc(p);
-    ws->dir = gsl_vector_calloc(p);
-    ws->eta = gsl_vector_calloc(n);
-    ws->trial_eta = gsl_vector_calloc(n);
-    ws->w = gsl_vector_calloc(n);
-    ws->resid = gsl_vector_calloc(n);
+    ws->by_column = gsl_matrix_calloc(4, p);
+    ws->by_row = gsl_matrix_calloc(4, n);
     ws->H = gsl_matrix_calloc(p, p);
     ws->work = gsl_matrix_calloc(p, p);
     ws->perm = gsl_permutation_calloc(p);
-    if (!ws->beta || !ws->trial || !ws->grad || !ws->dir || !ws->eta || !ws->trial_eta || !ws->w ||
-        !ws->resid || !ws->H || !ws->work || !ws->perm || nonzeros_build(prob, &ws->nz) != 0) {
+    if (!ws->by_column || !ws->by_row || !ws->H || !ws->work || !ws->perm ||
+        nonzeros_build(prob, &ws->nz) != 0) {
         workspace_free(ws);
         return -1;
+    }
+    gsl_vector **vectors[] = {&ws->beta, &ws->trial,     &ws->grad, &ws->dir,
+                              &ws->eta,  &ws->trial_eta, &ws->w,    &ws->resid};
+    for (size_t i = 0; i < 8; i++) {
+        ws->rows[i] = gsl_matrix_row(i < 4 ? ws->by_column : ws->by_row, i % 4);
+        *vectors[i] = &ws->rows[i].vector;
     }
     return 0;
 }

@@ -55,6 +55,26 @@ void nested_form_options(const nested_options *named, nested_options *o) {
 
 /* ---- the CV sample and its labels ---- */
 
+/* One array to carve out of a shared block: where its pointer goes, and its size in bytes. */
+typedef struct carving {
+    void **where;
+    size_t bytes;
+} carving;
+
+/* One zeroed block for all the arrays listed, each starting at a multiple of 8 bytes (aligned for
+ * any of their element types); the block to free, or NULL when out of memory. */
+static void *carve(const carving *parts, size_t count) {
+    size_t total = 0;
+    for (size_t i = 0; i < count; i++)
+        total += (parts[i].bytes + 7) / 8 * 8;
+    char *block = calloc(total ? total : 1, 1), *next = block;
+    for (size_t i = 0; block && i < count; i++) {
+        *parts[i].where = next;
+        next += (parts[i].bytes + 7) / 8 * 8;
+    }
+    return block;
+}
+
 typedef struct cv_ctx {
     const train_data *d;
     const nested_options *o;
@@ -76,6 +96,7 @@ typedef struct cv_ctx {
     double *probs, *yv;     /* nl2 x n held-out probabilities; labels */
     uint8_t *inner_train;   /* the inner fold's training part */
     gsl_rng *rng;           /* the inner folds' shuffles */
+    void *block;            /* every array above, carved out of one allocation */
 } cv_ctx;
 
 static int label_of(cv_ctx *c, size_t k) {
@@ -87,23 +108,7 @@ static int label_of(cv_ctx *c, size_t k) {
 }
 
 static void ctx_free(cv_ctx *c) {
-    free(c->group);
-    free(c->base_lab);
-    free(c->base_surv);
-    free(c->label);
-    free(c->seen);
-    free(c->lab);
-    free(c->surv);
-    free(c->x);
-    free(c->acc);
-    free(c->ll);
-    free(c->oof);
-    free(c->fold);
-    free(c->val);
-    free(c->fit_rows);
-    free(c->probs);
-    free(c->yv);
-    free(c->inner_train);
+    free(c->block);
     gsl_rng_free(c->rng);
 }
 
@@ -122,26 +127,20 @@ static int ctx_groups(cv_ctx *c) {
             local[g] = (int32_t)c->ngroups++;
         c->group[k] = g >= 0 && fam[g].kept ? local[g] : -1;
     }
-    size_t ng = c->ngroups ? c->ngroups : 1;
-    c->base_lab = calloc(ng, sizeof(int32_t));
-    c->base_surv = calloc(ng, sizeof(int32_t));
-    c->lab = calloc(ng, sizeof(int32_t));
-    c->surv = calloc(ng, sizeof(int32_t));
-    int ok = c->base_lab && c->base_surv && c->lab && c->surv;
-    for (size_t f = 0; ok && f < nfam; f++)
+    for (size_t f = 0; f < nfam; f++)
         if (local[f] >= 0) {
             c->base_lab[local[f]] = fam[f].labelled;
             c->base_surv[local[f]] = fam[f].survivors;
         }
     /* Sample members come off the base here, before any fold exists, so a fold's evidence is
      * built by adding its training labels, never by subtracting held-out ones. */
-    for (size_t k = 0; ok && k < c->n; k++)
+    for (size_t k = 0; k < c->n; k++)
         if (c->group[k] >= 0) {
             c->base_lab[c->group[k]]--;
             c->base_surv[c->group[k]] -= c->label[k] == 1;
         }
     free(local);
-    return ok ? 0 : -1;
+    return 0;
 }
 
 static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
@@ -151,22 +150,27 @@ static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
     c->rows = train_data_sample(d, &c->n);
     size_t n = c->n ? c->n : 1, cells = (size_t)o->ncandidates * (size_t)o->nl2;
     size_t inner = (size_t)o->inner_folds * (size_t)o->inner_repeats;
-    c->group = malloc(n * sizeof *c->group);
-    c->label = malloc(n);
-    c->seen = calloc(n, 1);
-    c->x = malloc(n * FEATURES_MAX_COLUMNS * sizeof *c->x);
-    c->acc = malloc(cells * inner * sizeof *c->acc);
-    c->ll = malloc(cells * inner * sizeof *c->ll);
-    c->oof = malloc(cells * n * sizeof *c->oof);
-    c->fold = malloc(n * sizeof *c->fold);
-    c->val = malloc(n * sizeof *c->val);
-    c->fit_rows = malloc(n * sizeof *c->fit_rows);
-    c->probs = malloc((size_t)o->nl2 * n * sizeof *c->probs);
-    c->yv = malloc(n * sizeof *c->yv);
-    c->inner_train = malloc(n);
+    /* A family has at least one sample row, so the per-family arrays take n entries at most. */
+    carving parts[] = {{(void **)&c->group, n * sizeof *c->group},
+                       {(void **)&c->base_lab, n * sizeof *c->base_lab},
+                       {(void **)&c->base_surv, n * sizeof *c->base_surv},
+                       {(void **)&c->label, n * sizeof *c->label},
+                       {(void **)&c->seen, n * sizeof *c->seen},
+                       {(void **)&c->lab, n * sizeof *c->lab},
+                       {(void **)&c->surv, n * sizeof *c->surv},
+                       {(void **)&c->x, n * FEATURES_MAX_COLUMNS * sizeof *c->x},
+                       {(void **)&c->acc, cells * inner * sizeof *c->acc},
+                       {(void **)&c->ll, cells * inner * sizeof *c->ll},
+                       {(void **)&c->oof, cells * n * sizeof *c->oof},
+                       {(void **)&c->fold, n * sizeof *c->fold},
+                       {(void **)&c->val, n * sizeof *c->val},
+                       {(void **)&c->fit_rows, n * sizeof *c->fit_rows},
+                       {(void **)&c->probs, (size_t)o->nl2 * n * sizeof *c->probs},
+                       {(void **)&c->yv, n * sizeof *c->yv},
+                       {(void **)&c->inner_train, n * sizeof *c->inner_train}};
+    c->block = carve(parts, sizeof parts / sizeof *parts);
     c->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!c->group || !c->label || !c->seen || !c->x || !c->acc || !c->ll || !c->oof || !c->fold ||
-        !c->val || !c->fit_rows || !c->probs || !c->yv || !c->inner_train || !c->rng)
+    if (!c->block || !c->rng)
         return -1;
     for (size_t k = 0; k < c->n; k++)
         c->label[k] = train_data_row(d, c->rows[k])->survived;
@@ -177,10 +181,8 @@ static int ctx_init(cv_ctx *c, const train_data *d, const nested_options *o) {
 
 /* The fold's family evidence: outside passengers plus the training part's labels. */
 static void fold_evidence(cv_ctx *c, const uint8_t *train) {
-    if (c->ngroups) {
-        memcpy(c->lab, c->base_lab, c->ngroups * sizeof *c->lab);
-        memcpy(c->surv, c->base_surv, c->ngroups * sizeof *c->surv);
-    }
+    memcpy(c->lab, c->base_lab, c->ngroups * sizeof *c->lab);
+    memcpy(c->surv, c->base_surv, c->ngroups * sizeof *c->surv);
     for (size_t k = 0; k < c->n; k++)
         if (train[k] && c->group[k] >= 0) {
             c->lab[c->group[k]]++;
@@ -195,8 +197,6 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
     if (train_data_learn(c->d, train_rows, ntrain, set, st, err, errlen) != 0)
         return -1;
     for (size_t k = 0; k < c->n; k++) {
-        feature_input in; /* holds no label, so no feature can see it */
-        train_data_input(c->d, c->rows[k], &in);
         group_evidence ev = {0, 0};
         if (c->group[k] >= 0) {
             ev.labelled = c->lab[c->group[k]];
@@ -206,7 +206,7 @@ static int fold_design(cv_ctx *c, const uint8_t *train, const feature_set *set, 
                 ev.survivors -= label_of(c, k) == 1;
             }
         }
-        features_row_with_evidence(st, &in, &ev, c->x + k * FEATURES_MAX_COLUMNS);
+        train_data_design(c->d, st, c->rows[k], &ev, c->x + k * FEATURES_MAX_COLUMNS);
     }
     return 0;
 }
@@ -442,32 +442,31 @@ typedef struct outer_buffers {
      * accuracy and log-loss, the chosen candidate and penalty (index), and the labels its
      * selection read */
     double *values;
+    void *block; /* every array above, carved out of one allocation */
 } outer_buffers;
 
 #define OUTER_VALUES 10
 
-/* The per-row arrays of b, each n elements of at most 8 bytes, to allocate and free alike. */
-#define OUTER_ROW_ARRAYS(b)                                                                        \
-    {                                                                                              \
-        (void **)&(b)->fold, (void **)&(b)->rows, (void **)&(b)->test, (void **)&(b)->scratch,     \
-            (void **)&(b)->prob, (void **)&(b)->y, (void **)&(b)->cal, (void **)&(b)->raw_oof,     \
-            (void **)&(b)->cal_oof, (void **)&(b)->ally, (void **)&(b)->train                      \
-    }
-_Static_assert(sizeof(size_t) <= 8 && sizeof(int) <= 8, "row arrays are allocated 8 bytes a row");
-
 static void outer_free(outer_buffers *b) {
-    void **arrays[] = OUTER_ROW_ARRAYS(b);
-    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
-        free(*arrays[i]);
-    free(b->values);
+    free(b->block);
 }
 
 static int outer_alloc(outer_buffers *b, size_t n, size_t runs) {
-    void **arrays[] = OUTER_ROW_ARRAYS(b);
-    int ok = (b->values = malloc(runs * OUTER_VALUES * sizeof *b->values)) != NULL;
-    for (size_t i = 0; i < sizeof arrays / sizeof *arrays; i++)
-        ok = (*arrays[i] = malloc((n ? n : 1) * 8)) != NULL && ok;
-    return ok ? 0 : -1;
+    n = n ? n : 1;
+    carving parts[] = {{(void **)&b->fold, n * sizeof *b->fold},
+                       {(void **)&b->rows, n * sizeof *b->rows},
+                       {(void **)&b->test, n * sizeof *b->test},
+                       {(void **)&b->scratch, n * sizeof *b->scratch},
+                       {(void **)&b->prob, n * sizeof *b->prob},
+                       {(void **)&b->y, n * sizeof *b->y},
+                       {(void **)&b->cal, n * sizeof *b->cal},
+                       {(void **)&b->raw_oof, n * sizeof *b->raw_oof},
+                       {(void **)&b->cal_oof, n * sizeof *b->cal_oof},
+                       {(void **)&b->ally, n * sizeof *b->ally},
+                       {(void **)&b->train, n * sizeof *b->train},
+                       {(void **)&b->values, runs * OUTER_VALUES * sizeof *b->values}};
+    b->block = carve(parts, sizeof parts / sizeof *parts);
+    return b->block ? 0 : -1;
 }
 
 /* The leak check: the selection just run must have read no label of the held-out rows. */

@@ -63,7 +63,9 @@ static double py(double v) {
     return SQ - MARGIN - v * INNER;
 }
 
-static void square_axes(FILE *b, const char *xlabel, const char *ylabel) {
+/* Opens a square plot's svg (label: its aria-label) and draws its axes and diagonal. */
+static void square_axes(FILE *b, const char *label, const char *xlabel, const char *ylabel) {
+    fprintf(b, "<svg viewBox='0 0 %g %g' width='100%%' role='img' aria-label='%s'>", SQ, SQ, label);
     fprintf(b, "<rect x='%g' y='%g' width='%g' height='%g' fill='#fbfcfd' stroke='#ccd'/>", MARGIN,
             MARGIN, INNER, INNER);
     for (int i = 0; i <= 4; i++) {
@@ -128,8 +130,7 @@ static int roc_plot(FILE *b, const double *oof, const double *y, size_t n, doubl
         pos += y[i] == 1.0;
     }
     qsort(pts, n, sizeof *pts, by_prob_desc);
-    fprintf(b, "<svg viewBox='0 0 %g %g' width='100%%' role='img' aria-label='ROC curve'>", SQ, SQ);
-    square_axes(b, "false positive rate", "true positive rate");
+    square_axes(b, "ROC curve", "false positive rate", "true positive rate");
     /* The polyline steps at each distinct threshold; ties move diagonally, as they should. */
     fprintf(b, "<path d='M%.1f %.1f", px(0), py(0));
     roc_steps(b, pts, n, pos, " L%.1f %.1f");
@@ -159,11 +160,7 @@ static void calibration_plot(FILE *b, const double *oof, const double *y, size_t
     }
     for (int k = 0; k < CALIBRATION_BINS; k++)
         most = count[k] > most ? count[k] : most;
-    fprintf(b,
-            "<svg viewBox='0 0 %g %g' width='100%%' role='img' "
-            "aria-label='Calibration curve'>",
-            SQ, SQ);
-    square_axes(b, "mean predicted probability", "observed survival rate");
+    square_axes(b, "Calibration curve", "mean predicted probability", "observed survival rate");
     /* Bars along the bottom: how many passengers fall in each bin. */
     for (int k = 0; k < CALIBRATION_BINS; k++) {
         double h = 0.18 * INNER * (double)count[k] / (double)most;
@@ -471,19 +468,17 @@ static void comparison_panel(FILE *b, const titanic_model *m, const titanic_mode
     if (!old)
         return;
     const cv_result *a = model_cv(m), *o = model_cv(old);
-    json_t *on = model_nested(old);
     char mine[256], theirs[256];
     feature_set_format(&model_features(m)->set, mine, sizeof mine);
     feature_set_format(&model_features(old)->set, theirs, sizeof theirs);
     fprintf(b,
             "<div class='panel' style='margin-top:18px'><h2>Compared with version %d (%s)</h2>"
             "<table><tr><th></th><th>this model</th><th>version %d</th></tr><tr><td>estimate"
-            "</td><td>nested CV (outer folds)</td><td>%s</td></tr>",
+            "</td><td>nested CV (outer folds)</td><td>nested CV (outer folds)</td></tr>",
             model_version(old),
             replaced ? "the active model, which this one replaced"
                      : "the active model, which this one did not replace: not activated",
-            model_version(old),
-            on ? "nested CV (outer folds)" : "plain CV (selection not nested: optimistic)");
+            model_version(old));
     const char *labels[4] = {"accuracy", "ROC AUC", "log-loss", "Brier"};
     for (int k = 0; k < 4; k++) {
         fprintf(b, "<tr><td>%s</td>", labels[k]);

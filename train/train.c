@@ -89,26 +89,7 @@ long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen)
     return db_end(conn, ok, err, errlen) == 0 ? total : -1;
 }
 
-/* ---- activation ---- */
-
-/* What models_store_publish stores for a new version: m's document, metrics and report, which
- * name the version. */
-typedef struct publication {
-    titanic_model *m;
-    const report_input *rep;
-} publication;
-
-static int fill_record(void *arg, int version, model_record *r) {
-    const publication *p = arg;
-    model_set_version(p->m, version);
-    json_t *metrics = model_metrics_json(p->m);
-    *r =
-        (model_record){(long)model_training_rows(p->m), model_training_sha256(p->m),
-                       metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL,
-                       model_to_json_text(p->m), report_html(p->rep)};
-    json_decref(metrics);
-    return r->metrics_json && r->document && r->report_html ? 0 : -1;
-}
+/* ---- output files ---- */
 
 /* text to path, with a newline at the end when it has none (--out, --report); frees text, which
  * is NULL when it could not be written for want of memory. */
@@ -192,39 +173,38 @@ static train_data *load_from_db(PGconn *conn, const train_options *opt, char sha
                                 char *err, size_t errlen) {
     long all = 0;
     train_data *d = NULL;
+    int copied = 0;
     if (db_exec(conn, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, err, errlen))
         return NULL;
     if (passengers_store_count_for_training(conn, opt->include_api_rows, &all, current, err,
                                             errlen) != 0)
-        goto rollback;
+        goto done;
     if (all > TRAIN_MAX_ROWS) {
         errorf(err, errlen, "%ld passengers; this trainer reads at most %ld", all, TRAIN_MAX_ROWS);
-        goto rollback;
+        goto done;
     }
     /* Families: about half the passengers are women or boys, each at most one family; the table
      * grows if the data has more. */
     d = train_data_new((size_t)all, (size_t)all / 2, (size_t)all + 1);
     if (!d) {
         errorf(err, errlen, "out of memory for %ld passengers", all);
-        goto rollback;
+        goto done;
     }
     /* With no row written through the API the ETL's view is the table itself: read the table
      * (its primary key gives the order; the view's union has to be sorted). Same snapshot. */
-    int copied =
+    copied =
         read_rows(conn, NULL, opt->include_api_rows || *current, opt, d, sha, err, errlen) == 0;
-    if (db_end(conn, copied, err, errlen) == 0)
+done:
+    if (db_end(conn, copied, err, errlen) == 0) /* rolls back (and fails) when not copied */
         return d;
-    train_data_free(d);
-    return NULL;
-rollback:
-    db_end(conn, 0, err, errlen);
     train_data_free(d);
     return NULL;
 }
 
 /* ---- estimate, choose, fit ---- */
 
-static void train_nested_options(const train_options *opt, nested_options *o) {
+/* The named and the form model's procedures for opt. */
+static void run_options(const train_options *opt, nested_options *o, nested_options *form) {
     nested_default_options(o);
     o->outer_folds = opt->folds;
     o->outer_repeats = opt->repeats;
@@ -239,6 +219,7 @@ static void train_nested_options(const train_options *opt, nested_options *o) {
         o->nl2 = 1;
     }
     o->leak_outer_fold = opt->leak_outer_fold;
+    nested_form_options(o, form);
 }
 
 /* o's candidate feature sets after buf[0..used), the first after label, the others after "|". */
@@ -291,16 +272,9 @@ static void run_state_free(run_state *s) {
     train_data_free(s->d);
     nested_result_free(&s->p.est);
     nested_result_free(&s->form.est);
-    free(s->y);
-    free(s->female);
+    free(s->y); /* and female */
     model_free(s->fresh);
     model_free(s->active);
-}
-
-/* The named and the form model's procedures for opt. */
-static void run_options(const train_options *opt, run_state *s) {
-    train_nested_options(opt, &s->p.o);
-    nested_form_options(&s->p.o, &s->form.o);
 }
 
 /* One procedure's nested estimate and final choice; logs both. */
@@ -331,12 +305,12 @@ static int estimate(run_state *s, char *err, size_t errlen) {
         return -1;
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
-    s->y = malloc((ns ? ns : 1) * sizeof *s->y);
-    s->female = malloc((ns ? ns : 1) * sizeof *s->female);
-    if (!s->y || !s->female) {
+    s->y = malloc((ns ? ns : 1) * 2 * sizeof *s->y); /* female: its second half */
+    if (!s->y) {
         errorf(err, errlen, "out of memory");
         return -1;
     }
+    s->female = s->y + ns;
     for (size_t k = 0; k < ns; k++) {
         s->y[k] = train_data_row(s->d, sample[k])->survived;
         s->female[k] = train_data_row(s->d, sample[k])->sex == SEX_FEMALE;
@@ -459,6 +433,20 @@ static int decide(const train_options *opt, run_state *s, train_outcome *out, ch
     return activate;
 }
 
+/* What models_store_publish stores for a new version: the fresh model's document, metrics and
+ * report, which name the version. */
+static int fill_record(void *arg, int version, model_record *r) {
+    const run_state *s = arg;
+    model_set_version(s->fresh, version);
+    json_t *metrics = model_metrics_json(s->fresh);
+    *r =
+        (model_record){(long)model_training_rows(s->fresh), model_training_sha256(s->fresh),
+                       metrics ? json_dumps(metrics, JSON_COMPACT | JSON_REAL_PRECISION(17)) : NULL,
+                       model_to_json_text(s->fresh), report_html(&s->rep)};
+    json_decref(metrics);
+    return r->metrics_json && r->document && r->report_html ? 0 : -1;
+}
+
 /* Stores (and maybe activates) the new model, or keeps the active one when nothing changed. */
 static int publish(PGconn *conn, const train_options *opt, run_state *s, train_outcome *out,
                    char *comparison, size_t len, char *err, size_t errlen) {
@@ -480,8 +468,7 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
         return -1;
     s->rep.comparison = comparison;
     s->rep.replaced = activate;
-    publication pub = {s->fresh, &s->rep};
-    if (models_store_publish(conn, expected, activate, opt->by, comparison, fill_record, &pub, err,
+    if (models_store_publish(conn, expected, activate, opt->by, comparison, fill_record, s, err,
                              errlen) < 0) {
         model_set_version(s->fresh, 0);
         return -1;
@@ -501,32 +488,26 @@ static int publish(PGconn *conn, const train_options *opt, run_state *s, train_o
 /* The fresh model's prediction for every passenger read, from the compact rows: the same
  * features_row and model_predict_row the API's model_predict runs, with the family evidence the
  * document's table gives (test_model_ops compares them); computed once per distinct input. */
-typedef struct fresh_scorer {
-    const train_data *d;
-    const titanic_model *m;
-} fresh_scorer;
-
 static void fresh_row(void *arg, size_t i, int32_t *id, double *probability, int *label) {
-    const fresh_scorer *f = arg;
+    const run_state *s = arg;
     group_evidence ev = {0, 0};
     double row[FEATURES_MAX_COLUMNS];
     /* As model_predict: a passenger without a known title is answered by the form model. */
-    const titanic_model *form = model_form(f->m);
-    const titanic_model *a = form && train_data_row(f->d, i)->title < 0 ? form : f->m;
-    if (a == f->m)
-        train_data_evidence(f->d, i, 1, &ev);
-    train_data_design(f->d, model_features(a), i, &ev, row);
-    *id = train_data_id(f->d, i);
+    const titanic_model *form = model_form(s->fresh);
+    const titanic_model *a = form && train_data_row(s->d, i)->title < 0 ? form : s->fresh;
+    if (a == s->fresh)
+        train_data_evidence(s->d, i, 1, &ev);
+    train_data_design(s->d, model_features(a), i, &ev, row);
+    *id = train_data_id(s->d, i);
     *probability = model_predict_row(a, row);
-    *label = *probability >= model_threshold(f->m);
+    *label = *probability >= model_threshold(s->fresh);
 }
 
 static long score_fresh(PGconn *conn, const run_state *s, char *err, size_t errlen) {
     if (db_begin(conn, err, errlen) != 0)
         return -1;
-    fresh_scorer f = {s->d, s->fresh};
     int ok = models_store_copy_predictions(conn, model_version(s->fresh), train_data_rows(s->d),
-                                           fresh_row, &f, err, errlen) == 0;
+                                           fresh_row, (void *)s, err, errlen) == 0;
     return db_end(conn, ok, err, errlen) == 0 ? (long)train_data_rows(s->d) : -1;
 }
 
@@ -569,7 +550,7 @@ int train_run(PGconn *conn, const train_options *opt, train_outcome *out, char *
     }
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    run_options(opt, &s);
+    run_options(opt, &s.p.o, &s.form.o);
     struct timespec start = clock_now();
     if (!(s.d = load_from_db(conn, opt, s.sha, &s.current, err, errlen)))
         goto done;
@@ -684,26 +665,18 @@ int train_activate(PGconn *conn, int version, const char *by, const char *reason
 
 /* ---- without a database ---- */
 
-static train_data *load_csvs(const char *paths, const train_options *opt, char sha[65], char *err,
-                             size_t errlen) {
-    train_data *d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS);
-    if (!d) {
-        errorf(err, errlen, "out of memory");
-        return NULL;
-    }
-    if (read_rows(NULL, paths, 0, opt, d, sha, err, errlen) == 0)
-        return d;
-    train_data_free(d);
-    return NULL;
-}
-
 int train_evaluate_csv(const char *path, const train_options *opt, char *err, size_t errlen) {
     run_state s = {0};
     int code = TRAIN_EXIT_ERROR;
-    run_options(opt, &s);
+    run_options(opt, &s.p.o, &s.form.o);
     snprintf(s.source, sizeof s.source, "files %s, read directly (titanic-train --evaluate-csv)",
              path);
-    if (!(s.d = load_csvs(path, opt, s.sha, err, errlen)) || estimate(&s, err, errlen) != 0 ||
+    if (!(s.d = train_data_new(0, 0, (size_t)TRAIN_MAX_ROWS))) {
+        errorf(err, errlen, "out of memory");
+        goto done;
+    }
+    if (read_rows(NULL, path, 0, opt, s.d, s.sha, err, errlen) != 0 ||
+        estimate(&s, err, errlen) != 0 ||
         /* --out: the chosen model fitted on every labelled row of the files */
         (opt->out_path &&
          (fit_final(opt, &s, err, errlen) != 0 ||

@@ -28,8 +28,6 @@ struct train_data {
     size_t max_rows;
     train_row *rows;
     size_t n, cap, labelled;
-    int32_t *ids; /* passenger ids, for the predictions the trainer writes */
-    size_t ids_cap;
     double *fares; /* the form model's log_fare reads them */
     size_t fare_cap;
     exact_age *ages;
@@ -38,11 +36,11 @@ struct train_data {
     size_t nfamilies, families_cap;
     char *keys; /* the families' keys, each ending in '\0', at their key_at (0: none yet) */
     size_t keys_used, keys_cap;
-    uint32_t *slots;    /* open addressing: family index + 1, 0 = empty */
-    size_t nslots;      /* a power of two, at least twice nfamilies */
-    sample_entry *heap; /* max-heap on hash while rows arrive */
-    size_t nheap, sample_max;
-    uint64_t sample_seed;
+    uint32_t *slots;          /* open addressing: family index + 1, 0 = empty */
+    size_t nslots;            /* a power of two, at least twice nfamilies */
+    sample_entry *candidates; /* while rows arrive: at most twice sample_max (add_sample) */
+    size_t ncandidates, sample_max;
+    uint64_t sample_seed, sample_bar; /* a hash above the bar is not in the sample */
     size_t *sample;
     size_t nsample;
 };
@@ -81,13 +79,12 @@ void train_data_free(train_data *d) {
     if (!d)
         return;
     free(d->rows);
-    free(d->ids);
     free(d->fares);
     free(d->ages);
     free(d->families);
     free(d->keys);
     free(d->slots);
-    free(d->heap);
+    free(d->candidates);
     free(d->sample);
     free(d);
 }
@@ -95,6 +92,7 @@ void train_data_free(train_data *d) {
 void train_data_set_sample(train_data *d, size_t max_rows, unsigned long seed) {
     d->sample_max = max_rows;
     d->sample_seed = splitmix64((uint64_t)seed ^ 0x73616d706c65ull); /* "sample" */
+    d->sample_bar = UINT64_MAX;
 }
 
 /* ---- families ---- */
@@ -146,36 +144,30 @@ static int woman_or_boy(const passenger *p, int title) {
     return title == TITLE_MASTER;
 }
 
+static int by_hash_then_row(const void *a, const void *b) {
+    const sample_entry *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Keeps the sample_max candidates that hash lowest; no hash above theirs can enter from now on. */
+static void keep_lowest(train_data *d) {
+    qsort(d->candidates, d->ncandidates, sizeof *d->candidates, by_hash_then_row);
+    d->ncandidates = d->sample_max;
+    d->sample_bar = d->candidates[d->sample_max - 1].hash;
+}
+
+/* Candidates gather in a buffer of twice sample_max; a full one keeps its lower half. */
 static int add_sample(train_data *d, int32_t id) {
-    if (d->sample_max == 0)
+    uint64_t hash = splitmix64((uint64_t)(uint32_t)id ^ d->sample_seed);
+    if (d->sample_max == 0 || hash > d->sample_bar)
         return 0;
-    sample_entry e = {splitmix64((uint64_t)(uint32_t)id ^ d->sample_seed), d->n};
-    if (d->nheap < d->sample_max) {
-        if (!d->heap && !(d->heap = malloc(d->sample_max * sizeof *d->heap)))
-            return -1;
-        size_t i = d->nheap++;
-        while (i > 0 && d->heap[(i - 1) / 2].hash < e.hash) {
-            d->heap[i] = d->heap[(i - 1) / 2];
-            i = (i - 1) / 2;
-        }
-        d->heap[i] = e;
-        return 0;
-    }
-    if (e.hash >= d->heap[0].hash)
-        return 0;
-    size_t i = 0; /* replace the largest and sift down */
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= d->nheap)
-            break;
-        if (c + 1 < d->nheap && d->heap[c + 1].hash > d->heap[c].hash)
-            c++;
-        if (d->heap[c].hash <= e.hash)
-            break;
-        d->heap[i] = d->heap[c];
-        i = c;
-    }
-    d->heap[i] = e;
+    if (!d->candidates && !(d->candidates = malloc(2 * d->sample_max * sizeof *d->candidates)))
+        return -1;
+    if (d->ncandidates == 2 * d->sample_max)
+        keep_lowest(d);
+    d->candidates[d->ncandidates++] = (sample_entry){hash, d->n};
     return 0;
 }
 
@@ -232,7 +224,6 @@ static int add_family(train_data *d, const passenger *p, train_row *r) {
 int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) {
     int labelled = p->survived == 0 || p->survived == 1;
     if (array_reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows, d->max_rows) != 0 ||
-        array_reserve((void **)&d->ids, &d->ids_cap, d->n + 1, sizeof *d->ids, d->max_rows) != 0 ||
         array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares, d->max_rows) !=
             0) {
         errorf(err, errlen, "more than %zu training passengers, or out of memory", d->max_rows);
@@ -249,7 +240,7 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     r->embarked = p->embarked;
     r->cabin_known = p->cabin[0] != '\0';
     d->fares[d->n] = p->fare;
-    d->ids[d->n] = p->id;
+    r->id = p->id;
     if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 ||
         (labelled && add_sample(d, p->id) != 0)) {
         errorf(err, errlen, "out of memory at passenger %zu", d->n + 1);
@@ -300,17 +291,19 @@ int train_data_finish(train_data *d, char *err, size_t errlen) {
     d->slots = NULL;
     if (keep_families(d) != 0)
         goto oom;
-    d->nsample = d->sample_max ? d->nheap : d->labelled;
+    if (d->ncandidates > d->sample_max)
+        keep_lowest(d);
+    d->nsample = d->sample_max ? d->ncandidates : d->labelled;
     if (!(d->sample = malloc((d->nsample ? d->nsample : 1) * sizeof *d->sample)))
         goto oom;
     for (size_t i = 0, k = 0; k < d->nsample; i++)
         if (d->sample_max)
-            d->sample[k++] = d->heap[i].row;
+            d->sample[k++] = d->candidates[i].row;
         else if (d->rows[i].survived >= 0)
             d->sample[k++] = i;
     qsort(d->sample, d->nsample, sizeof *d->sample, compare_size);
-    free(d->heap);
-    d->heap = NULL;
+    free(d->candidates);
+    d->candidates = NULL;
     return 0;
 oom:
     errorf(err, errlen, "out of memory after reading %zu training passengers", d->n);
@@ -326,7 +319,7 @@ size_t train_data_labelled(const train_data *d) {
 }
 
 int32_t train_data_id(const train_data *d, size_t i) {
-    return d->ids[i];
+    return d->rows[i].id;
 }
 
 const train_row *train_data_row(const train_data *d, size_t i) {
@@ -362,7 +355,7 @@ static double row_age(const train_data *d, size_t i) {
     return e ? e->age : NAN;
 }
 
-void train_data_input(const train_data *d, size_t i, feature_input *in) {
+static void train_data_input(const train_data *d, size_t i, feature_input *in) {
     const train_row *r = &d->rows[i];
     *in = (feature_input){
         .title = r->title,

@@ -26,6 +26,7 @@ typedef struct train_row {
     uint8_t cabin_known;
     int16_t pad;
     int32_t group; /* index into the family table (women and boys only), -1 for none */
+    int32_t id;    /* passenger id, for the predictions the trainer writes */
 } train_row;
 
 #define TRAIN_AGE_UNKNOWN 0xFFFFu
@@ -64,15 +65,13 @@ const train_family *train_data_families(const train_data *d, size_t *count);
  * once per family as its first labelled member arrives, so no row is read twice. */
 const char *train_data_family_key(const train_data *d, size_t f);
 
-/* Row i as the features read it (no ticket: the family evidence is given separately). */
-void train_data_input(const train_data *d, size_t i, feature_input *in);
-
 /* Evidence of row i's family (kept families only) from its labelled members: every one when self
  * is 1 (what the document's table gives a prediction), all but row i itself when self is 0 (a
  * training row; for an unlabelled row that is every one too). */
 void train_data_evidence(const train_data *d, size_t i, int self, group_evidence *ev);
 
-/* Row i's design with the evidence ev: features_row_with_evidence(st, input of row i, ev). */
+/* Row i's design with the evidence ev: features_row_with_evidence(st, input of row i, ev). The
+ * input holds no label (nor ticket: the family evidence is ev), so no feature can see it. */
 void train_data_design(const train_data *d, const feature_state *st, size_t i,
                        const group_evidence *ev, double *row);
 

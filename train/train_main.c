@@ -71,11 +71,6 @@ typedef struct {
  * take_value below. */
 static cli args;
 
-static int bad_value(const char *flag, const char *value, const char *expected) {
-    fprintf(stderr, "titanic-train: --%s: expected %s, got \"%.40s\"\n", flag, expected, value);
-    return -1;
-}
-
 /* The options that take a value, by their val in options[]: where the value goes (an integer, a
  * number or a text), its range (for a text: its length; max 0, any), and what its error says is
  * expected. */
@@ -149,7 +144,10 @@ static int take_value(int opt, const char *name, const char *value) {
             : valued[opt].max == 0 || (len >= valued[opt].min && len <= valued[opt].max);
     if (ok && valued[opt].text)
         *valued[opt].text = value;
-    return ok ? 0 : bad_value(name, value, valued[opt].expected);
+    if (!ok)
+        fprintf(stderr, "titanic-train: --%s: expected %s, got \"%.40s\"\n", name,
+                valued[opt].expected, value);
+    return ok ? 0 : -1;
 }
 
 /* GNU long options: "--folds 5" and "--folds=5" both work. */
