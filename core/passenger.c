@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void passenger_init(passenger *p) {
     memset(p, 0, sizeof *p);
@@ -28,15 +29,11 @@ int passenger_same(const passenger *a, const passenger *b) {
            strcmp(a->cabin, b->cabin) == 0;
 }
 
+/* Indexed by passenger_sex: the stored text, and what the parser reads. */
+static const char *const sex_names[] = {"male", "female", "other"};
+
 const char *passenger_sex_name(int sex) {
-    switch (sex) {
-    case SEX_MALE:
-        return "male";
-    case SEX_FEMALE:
-        return "female";
-    default:
-        return "other";
-    }
+    return sex == SEX_MALE || sex == SEX_FEMALE ? sex_names[sex] : sex_names[SEX_OTHER];
 }
 
 static int refuse(char *reason, size_t rlen, const char *expected, const char *text, size_t len) {
@@ -119,17 +116,11 @@ int passenger_parse_pclass(const char *text, size_t len, int8_t *out, char *reas
 
 int passenger_parse_sex(const char *text, size_t len, int allow_other, int8_t *out, char *reason,
                         size_t rlen) {
-    if (len == 4 && memcmp(text, "male", 4) == 0) {
-        *out = SEX_MALE;
-        return 0;
-    }
-    if (len == 6 && memcmp(text, "female", 6) == 0) {
-        *out = SEX_FEMALE;
-        return 0;
-    }
-    if (allow_other && len == 5 && memcmp(text, "other", 5) == 0) {
-        *out = SEX_OTHER;
-        return 0;
+    for (int sex = SEX_MALE; sex <= (allow_other ? SEX_OTHER : SEX_FEMALE); sex++) {
+        if (len == strlen(sex_names[sex]) && memcmp(text, sex_names[sex], len) == 0) {
+            *out = (int8_t)sex;
+            return 0;
+        }
     }
     return refuse(reason, rlen, allow_other ? "male, female or other" : "male or female", text,
                   len);
@@ -215,30 +206,19 @@ void passenger_uuid_for_id(int32_t id, char out[37]) {
 }
 
 int passenger_id_from_uuid(const char *text, int32_t *id) {
-    if (strlen(text) != 36)
+    /* The first 8 hex digits are the id; the whole UUID must then be exactly that id's. */
+    char head[9];
+    if (strlen(text) != 36 || strspn(text, "0123456789abcdefABCDEF") < 8)
         return -1;
-    uint32_t value = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = text[i];
-        int digit = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-        if (digit < 0)
-            return -1;
-        value = value << 4 | (uint32_t)digit;
-    }
-    if (value == 0 || value > (uint32_t)PASSENGER_ID_MAX)
+    memcpy(head, text, 8);
+    head[8] = '\0';
+    unsigned long value = strtoul(head, NULL, 16);
+    if (value == 0 || value > (unsigned long)PASSENGER_ID_MAX)
         return -1;
     char expected[37];
     passenger_uuid_for_id((int32_t)value, expected);
-    for (int i = 0; i < 36; i++) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (c != expected[i])
-            return -1;
-    }
+    if (strcasecmp(text, expected) != 0)
+        return -1;
     *id = (int32_t)value;
     return 0;
 }
