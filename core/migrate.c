@@ -68,13 +68,11 @@ static int verify_applied_checksums(const PGresult *applied, const struct migrat
             if (list[i].version != version)
                 continue;
             sha256_hex(list[i].sql, strlen(list[i].sql), hex);
-            if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0) {
-                snprintf(err, errlen,
-                         "migration %03d_%s differs from the one applied to this database; "
-                         "migrations must never be edited once released",
-                         version, list[i].name);
-                return -1;
-            }
+            if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0)
+                return errorf(err, errlen,
+                              "migration %03d_%s differs from the one applied to this database; "
+                              "migrations must never be edited once released",
+                              version, list[i].name);
         }
     }
     return 0;
@@ -188,12 +186,11 @@ int migrate_check(PGconn *conn, const struct migration *list, int count, char *e
         return -1;
     int missing = first_missing(applied, list, count);
     PQclear(applied);
-    if (missing >= 0) {
-        snprintf(err, errlen,
-                 "database schema is at version %d but lacks migration %03d_%s, which this build "
-                 "needs; run `titanic-etl --migrate` first",
-                 current, list[missing].version, list[missing].name);
-        return -1;
-    }
+    if (missing >= 0)
+        return errorf(
+            err, errlen,
+            "database schema is at version %d but lacks migration %03d_%s, which this build "
+            "needs; run `titanic-etl --migrate` first",
+            current, list[missing].version, list[missing].name);
     return 0;
 }

@@ -75,10 +75,8 @@ static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
 
 int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *const *out,
                               int *found, int *unavailable, char *err, size_t errlen) {
-    if (n < 0 || n > PASSENGER_BATCH_MAX) {
-        errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
-        return -1;
-    }
+    if (n < 0 || n > PASSENGER_BATCH_MAX)
+        return errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
     char array[PASSENGER_BATCH_MAX * 12 + 3];
     id_array_text(ids, n, array, sizeof array);
     const char *params[] = {array};
@@ -234,10 +232,8 @@ static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t l
     }
     if (!f->name)
         return 0;
-    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
-        return -1;
-    }
+    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0)
+        return errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
     snprintf(out + o, len - o, " AND name ILIKE $%d", bind(q, q->pattern));
     return 0;
 }
