@@ -97,8 +97,7 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
     if (db_end(conn, ok, err, errlen) != 0) {
         char reason[512];
         snprintf(reason, sizeof reason, "%s", err);
-        snprintf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
-        return -1;
+        return errorf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
     }
     log_info("migration applied", "{s:i, s:s}", "version", m->version, "name", m->name);
     return 0;
@@ -108,11 +107,10 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
 static int refuse_newer_schema(int current, int latest, char *err, size_t errlen) {
     if (current <= latest)
         return 0;
-    snprintf(err, errlen,
-             "database schema is at version %d, newer than this build knows (%d); "
-             "deploy a newer titanic build",
-             current, latest);
-    return -1;
+    return errorf(err, errlen,
+                  "database schema is at version %d, newer than this build knows (%d); "
+                  "deploy a newer titanic build",
+                  current, latest);
 }
 
 /* The lowest-numbered migration of list not among applied (NULL: no schema_migrations table, none
