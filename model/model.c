@@ -696,10 +696,6 @@ static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size
 
 const model_limits model_default_limits = {MODEL_DOCUMENT_MAX};
 
-titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
-    return model_from_json_limited(text, len, &model_default_limits, err, errlen);
-}
-
 titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
                                        char *err, size_t errlen) {
     size_t max = limits->max_bytes < MODEL_DOCUMENT_MAX ? limits->max_bytes : MODEL_DOCUMENT_MAX;
