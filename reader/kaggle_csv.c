@@ -52,10 +52,8 @@ long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg)
     size_t n;
     while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         rc = csv_reader_feed(reader, chunk, n, err, errlen);
-    if (rc == 0 && ferror(f)) {
-        snprintf(err, errlen, "cannot read %s", path);
-        rc = -1;
-    }
+    if (rc == 0 && ferror(f))
+        rc = errorf(err, errlen, "cannot read %s", path);
     if (rc == 0)
         rc = csv_reader_finish(reader, err, errlen);
     if (rc != 0 && s.problem[0])

@@ -127,10 +127,8 @@ int models_store_active_report(store_conn c, char **html, size_t *len, int *unav
     int rc = 0;
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         *len = (size_t)PQgetlength(res, 0, 0);
-        if (!(*html = strdup(PQgetvalue(res, 0, 0)))) { /* text holds no NUL byte */
-            errorf(err, errlen, "out of memory");
-            rc = -1;
-        }
+        if (!(*html = strdup(PQgetvalue(res, 0, 0)))) /* text holds no NUL byte */
+            rc = errorf(err, errlen, "out of memory");
     }
     PQclear(res);
     return rc;
