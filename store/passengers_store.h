@@ -138,11 +138,10 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
 /* ---- the trainer ---- */
 
 /* Streams every passenger the trainer learns from, by id, as one binary COPY (passengers_copy.c):
- * nothing is held but the row being parsed. As passengers_store_labelled: the ETL's data
- * (passengers_etl_view) unless all_rows, then every row as stored now; labelled or not. What the
- * model reads, not the whole record: the cabin is "X" when one is recorded, no uuid. Run it inside
- * a REPEATABLE READ transaction with passengers_store_count_for_training so the count and the rows
- * agree. Returns the count or -1. */
+ * nothing is held but the row being parsed. The ETL's data (passengers_etl_view) unless all_rows,
+ * then every row as stored now; labelled or not. What the model reads, not the whole record: the
+ * cabin is "X" when one is recorded, no uuid. Run it inside a REPEATABLE READ transaction with
+ * passengers_store_count_for_training so the count and the rows agree. Returns the count or -1. */
 long passengers_store_copy_training(PGconn *conn, int all_rows,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen);
