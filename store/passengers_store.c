@@ -464,11 +464,8 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
     memcpy(b->values, v, sizeof v);
 }
 
-/* Provenance (migrations 002 and 005): the API role writes passengers only through the
- * database's passengers_api_* functions, which record the writer's label in api_writer and,
- * before changing or deleting a row as an ETL run left it, save that version in
- * passengers_etl_saved, so the trainer's default data (passengers_etl_view) stays exactly what
- * the ETL loaded. Each returns the number of rows it wrote (1 or 0), or -1 here. */
+/* The database's passengers_api_* functions, the API role's only writes (provenance: see
+ * passengers_store.h), each return the number of rows they wrote (1 or 0); -1 here. */
 static int api_write(store_conn c, const store_statement *st, const char *const *params,
                      int *unavailable, char *err, size_t errlen) {
     long written;

@@ -123,8 +123,8 @@ int passengers_store_by_id_after(store_conn c, int32_t after, long limit, passen
                                  int *count, int *unavailable, char *err, size_t errlen);
 /* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
  * ETL left it first saves that version in passengers_etl_saved, in the same database function
- * (migration 005; the API role has no other write), so no API write changes what the trainer
- * learns from by default. */
+ * (migrations 002 and 005; the API role has no other write), so no API write changes what the
+ * trainer learns from by default (passengers_etl_view stays exactly what the ETL loaded). */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
                             char *err, size_t errlen) TITANIC_MUST_CHECK;
