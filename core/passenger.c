@@ -29,11 +29,15 @@ int passenger_same(const passenger *a, const passenger *b) {
            strcmp(a->cabin, b->cabin) == 0;
 }
 
-/* Indexed by passenger_sex: the stored text, and what the parser reads. */
-static const char *const sex_names[] = {"male", "female", "other"};
-
 const char *passenger_sex_name(int sex) {
-    return sex == SEX_MALE || sex == SEX_FEMALE ? sex_names[sex] : sex_names[SEX_OTHER];
+    switch (sex) {
+    case SEX_MALE:
+        return "male";
+    case SEX_FEMALE:
+        return "female";
+    default:
+        return "other";
+    }
 }
 
 static int refuse(char *reason, size_t rlen, const char *expected, const char *text, size_t len) {
@@ -116,11 +120,17 @@ int passenger_parse_pclass(const char *text, size_t len, int8_t *out, char *reas
 
 int passenger_parse_sex(const char *text, size_t len, int allow_other, int8_t *out, char *reason,
                         size_t rlen) {
-    for (int sex = SEX_MALE; sex <= (allow_other ? SEX_OTHER : SEX_FEMALE); sex++) {
-        if (len == strlen(sex_names[sex]) && memcmp(text, sex_names[sex], len) == 0) {
-            *out = (int8_t)sex;
-            return 0;
-        }
+    if (len == 4 && memcmp(text, "male", 4) == 0) {
+        *out = SEX_MALE;
+        return 0;
+    }
+    if (len == 6 && memcmp(text, "female", 6) == 0) {
+        *out = SEX_FEMALE;
+        return 0;
+    }
+    if (allow_other && len == 5 && memcmp(text, "other", 5) == 0) {
+        *out = SEX_OTHER;
+        return 0;
     }
     return refuse(reason, rlen, allow_other ? "male, female or other" : "male or female", text,
                   len);
