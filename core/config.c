@@ -46,11 +46,9 @@ int config_env_long(const char *name, long def, long min, long max, long *out, c
         *out = def;
         return 0;
     }
-    if (config_parse_long(text, min, max, out) != 0) {
-        snprintf(err, errlen, "%s: expected an integer from %ld to %ld, got \"%.40s\"", name, min,
-                 max, text);
-        return -1;
-    }
+    if (config_parse_long(text, min, max, out) != 0)
+        return errorf(err, errlen, "%s: expected an integer from %ld to %ld, got \"%.40s\"", name,
+                      min, max, text);
     return 0;
 }
 
@@ -105,10 +103,8 @@ int config_database_url(char **out, char *err, size_t errlen) {
     const char *file = getenv("DATABASE_URL_FILE");
     int has_url = url && *url;
     int has_file = file && *file;
-    if (has_url && has_file) {
-        snprintf(err, errlen, "DATABASE_URL and DATABASE_URL_FILE are both set; set only one");
-        return -1;
-    }
+    if (has_url && has_file)
+        return errorf(err, errlen, "DATABASE_URL and DATABASE_URL_FILE are both set; set only one");
     /* Trailing blanks and line ends, as editors and `kubectl create secret --from-file` leave. */
     if (has_file)
         return (*out = config_read_secret("DATABASE_URL_FILE", file, CONFIG_URL_FILE_MAX, " \t\r\n",
@@ -116,9 +112,7 @@ int config_database_url(char **out, char *err, size_t errlen) {
                    ? 0
                    : -1;
     *out = strdup(has_url ? url : "");
-    if (!*out) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!*out)
+        return errorf(err, errlen, "out of memory");
     return 0;
 }

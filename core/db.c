@@ -28,6 +28,13 @@ static void copy_masking_quotes(char *dst, size_t len, const char *src) {
     dst[used] = '\0';
 }
 
+/* Drops the line ends and blanks libpq leaves at the end of its messages. */
+static void trim_message_end(char *text) {
+    size_t n = strlen(text);
+    while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == ' '))
+        text[--n] = '\0';
+}
+
 void db_error_text(PGconn *conn, const PGresult *res, char *err, size_t errlen) {
     const char *msg = res ? PQresultErrorMessage(res) : NULL;
     if ((!msg || !*msg) && conn)
@@ -35,9 +42,7 @@ void db_error_text(PGconn *conn, const PGresult *res, char *err, size_t errlen) 
     if (!msg || !*msg)
         msg = "unknown database error";
     snprintf(err, errlen, "%s", msg);
-    size_t n = strlen(err);
-    while (n > 0 && (err[n - 1] == '\n' || err[n - 1] == ' '))
-        err[--n] = '\0';
+    trim_message_end(err);
 }
 
 void db_describe(const char *conninfo, char *out, size_t len) {
@@ -73,9 +78,7 @@ static void notice_to_log(void *arg, const char *message) {
     (void)arg;
     char text[512];
     snprintf(text, sizeof text, "%s", message);
-    size_t n = strlen(text);
-    while (n > 0 && text[n - 1] == '\n')
-        text[--n] = '\0';
+    trim_message_end(text);
     log_debug("postgresql notice", "{s:s}", "notice", text);
 }
 
@@ -91,10 +94,8 @@ PGconn *db_connect_timeout(const char *conninfo, const char *app, int timeout_se
         char masked[256];
         copy_masking_quotes(masked, sizeof masked, parse_error ? parse_error : "unparsable");
         PQfreemem(parse_error);
-        size_t n = strlen(masked);
-        while (n > 0 && masked[n - 1] == '\n')
-            masked[--n] = '\0';
-        snprintf(err, errlen, "invalid database connection string: %s", masked);
+        trim_message_end(masked);
+        errorf(err, errlen, "invalid database connection string: %s", masked);
         return NULL;
     }
     PQconninfoFree(options);

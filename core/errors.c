@@ -4,11 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-void errorf(char *err, size_t errlen, const char *fmt, ...) {
+int errorf(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || errlen == 0)
-        return;
+        return -1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
+    return -1;
 }

@@ -21,7 +21,8 @@
 #define TITANIC_MUST_CHECK
 #endif
 
-/* Formats into err (always NUL-terminated when errlen > 0). */
-void errorf(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
+/* Formats into err (always NUL-terminated when errlen > 0) and returns -1, so that a refusal is
+ * one statement: return errorf(err, errlen, ...). */
+int errorf(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
 
 #endif

@@ -35,22 +35,17 @@ int log_init(const char *component, char *err, size_t errlen) {
     logger.json = !isatty(STDERR_FILENO);
     int rc = 0;
     const char *format = getenv("LOG_FORMAT");
-    if (format && *format) {
-        if (strcasecmp(format, "json") == 0) {
-            logger.json = 1;
-        } else if (strcasecmp(format, "text") == 0) {
-            logger.json = 0;
-        } else if (strcasecmp(format, "auto") != 0) {
-            snprintf(err, errlen, "LOG_FORMAT: expected json, text or auto, got \"%.32s\"", format);
-            rc = -1;
-        }
+    if (format && *format && strcasecmp(format, "auto") != 0) {
+        if (strcasecmp(format, "json") == 0 || strcasecmp(format, "text") == 0)
+            logger.json = strcasecmp(format, "json") == 0;
+        else
+            rc = errorf(err, errlen, "LOG_FORMAT: expected json, text or auto, got \"%.32s\"",
+                        format);
     }
     const char *level = getenv("LOG_LEVEL");
-    if (level && *level && parse_level(level, &logger.min_level) != 0) {
-        snprintf(err, errlen, "LOG_LEVEL: expected debug, info, warn or error, got \"%.32s\"",
-                 level);
-        rc = -1;
-    }
+    if (level && *level && parse_level(level, &logger.min_level) != 0)
+        rc = errorf(err, errlen, "LOG_LEVEL: expected debug, info, warn or error, got \"%.32s\"",
+                    level);
     return rc;
 }
 

@@ -68,13 +68,11 @@ static int verify_applied_checksums(const PGresult *applied, const struct migrat
             if (list[i].version != version)
                 continue;
             sha256_hex(list[i].sql, strlen(list[i].sql), hex);
-            if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0) {
-                snprintf(err, errlen,
-                         "migration %03d_%s differs from the one applied to this database; "
-                         "migrations must never be edited once released",
-                         version, list[i].name);
-                return -1;
-            }
+            if (strcmp(hex, PQgetvalue(applied, row, 1)) != 0)
+                return errorf(err, errlen,
+                              "migration %03d_%s differs from the one applied to this database; "
+                              "migrations must never be edited once released",
+                              version, list[i].name);
         }
     }
     return 0;
@@ -99,8 +97,7 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
     if (db_end(conn, ok, err, errlen) != 0) {
         char reason[512];
         snprintf(reason, sizeof reason, "%s", err);
-        snprintf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
-        return -1;
+        return errorf(err, errlen, "migration %03d_%s failed: %s", m->version, m->name, reason);
     }
     log_info("migration applied", "{s:i, s:s}", "version", m->version, "name", m->name);
     return 0;
@@ -110,11 +107,10 @@ static int apply_one(PGconn *conn, const struct migration *m, char *err, size_t 
 static int refuse_newer_schema(int current, int latest, char *err, size_t errlen) {
     if (current <= latest)
         return 0;
-    snprintf(err, errlen,
-             "database schema is at version %d, newer than this build knows (%d); "
-             "deploy a newer titanic build",
-             current, latest);
-    return -1;
+    return errorf(err, errlen,
+                  "database schema is at version %d, newer than this build knows (%d); "
+                  "deploy a newer titanic build",
+                  current, latest);
 }
 
 /* The lowest-numbered migration of list not among applied (NULL: no schema_migrations table, none
@@ -188,12 +184,11 @@ int migrate_check(PGconn *conn, const struct migration *list, int count, char *e
         return -1;
     int missing = first_missing(applied, list, count);
     PQclear(applied);
-    if (missing >= 0) {
-        snprintf(err, errlen,
-                 "database schema is at version %d but lacks migration %03d_%s, which this build "
-                 "needs; run `titanic-etl --migrate` first",
-                 current, list[missing].version, list[missing].name);
-        return -1;
-    }
+    if (missing >= 0)
+        return errorf(
+            err, errlen,
+            "database schema is at version %d but lacks migration %03d_%s, which this build "
+            "needs; run `titanic-etl --migrate` first",
+            current, list[missing].version, list[missing].name);
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void passenger_init(passenger *p) {
     memset(p, 0, sizeof *p);
@@ -215,30 +216,19 @@ void passenger_uuid_for_id(int32_t id, char out[37]) {
 }
 
 int passenger_id_from_uuid(const char *text, int32_t *id) {
-    if (strlen(text) != 36)
+    /* The first 8 hex digits are the id; the whole UUID must then be exactly that id's. */
+    char head[9];
+    if (strlen(text) != 36 || strspn(text, "0123456789abcdefABCDEF") < 8)
         return -1;
-    uint32_t value = 0;
-    for (int i = 0; i < 8; i++) {
-        char c = text[i];
-        int digit = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-        if (digit < 0)
-            return -1;
-        value = value << 4 | (uint32_t)digit;
-    }
-    if (value == 0 || value > (uint32_t)PASSENGER_ID_MAX)
+    memcpy(head, text, 8);
+    head[8] = '\0';
+    unsigned long value = strtoul(head, NULL, 16);
+    if (value == 0 || value > (unsigned long)PASSENGER_ID_MAX)
         return -1;
     char expected[37];
     passenger_uuid_for_id((int32_t)value, expected);
-    for (int i = 0; i < 36; i++) {
-        char c = text[i];
-        if (c >= 'A' && c <= 'F')
-            c = (char)(c - 'A' + 'a');
-        if (c != expected[i])
-            return -1;
-    }
+    if (strcasecmp(text, expected) != 0)
+        return -1;
     *id = (int32_t)value;
     return 0;
 }

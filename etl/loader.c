@@ -6,6 +6,7 @@
 
 #include "clock.h"
 #include "db.h"
+#include "errors.h"
 #include "log.h"
 #include "sha256.h"
 
@@ -114,10 +115,8 @@ static int prehash_file(load_state *s, int fd, char *err, size_t errlen) {
     ssize_t n;
     while ((n = read(fd, s->chunk, READ_CHUNK)) > 0)
         sha256_update(&hash, s->chunk, (size_t)n);
-    if (n < 0 || lseek(fd, 0, SEEK_SET) != 0) {
-        snprintf(err, errlen, "reading input failed: %s", strerror(errno));
-        return -1;
-    }
+    if (n < 0 || lseek(fd, 0, SEEK_SET) != 0)
+        return errorf(err, errlen, "reading input failed: %s", strerror(errno));
     sha256_final_hex(&hash, s->result->sha256);
     s->prehashed = 1;
     return 0;
@@ -150,10 +149,8 @@ static int read_all(load_state *s, csv_reader *reader, int fd, sha256_ctx *hash,
         ssize_t n = read(fd, s->chunk, READ_CHUNK);
         if (n < 0 && errno == EINTR && !interrupted(s))
             continue;
-        if (n < 0) {
-            snprintf(err, errlen, "reading input failed: %s", strerror(errno));
-            return -1;
-        }
+        if (n < 0)
+            return errorf(err, errlen, "reading input failed: %s", strerror(errno));
         if (n == 0)
             break;
         s->bytes_read += n;

@@ -4,6 +4,7 @@
 #include "build_info.h"
 #include "config.h"
 #include "db.h"
+#include "errors.h"
 #include "generate.h"
 #include "loader.h"
 #include "log.h"
@@ -152,10 +153,8 @@ static int open_input(const char *file, off_t *size, char *err, size_t errlen) {
         return STDIN_FILENO;
     }
     int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        snprintf(err, errlen, "cannot open %s: %s", file, strerror(errno));
-        return -1;
-    }
+    if (fd < 0)
+        return errorf(err, errlen, "cannot open %s: %s", file, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "cannot read %s: not a regular file", file);

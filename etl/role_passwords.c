@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -14,11 +15,9 @@ const char *const role_passwords_roles[] = {"titanic_api", "titanic_etl", "titan
 static int set_one(PGconn *conn, const char *role, const char *password, char *err, size_t errlen) {
     /* The verifier, not the password, goes to the server: statement logs never hold it. */
     char *verifier = PQencryptPasswordConn(conn, password, role, "scram-sha-256");
-    if (!verifier) {
-        snprintf(err, errlen, "%s: cannot compute the SCRAM verifier: %s", role,
-                 PQerrorMessage(conn));
-        return -1;
-    }
+    if (!verifier)
+        return errorf(err, errlen, "%s: cannot compute the SCRAM verifier: %s", role,
+                      PQerrorMessage(conn));
     const char *params[] = {role, verifier};
     char why[512];
     int rc = db_exec(conn, "SELECT titanic_set_role_password($1, $2)", 2, params, why, sizeof why);

@@ -5,7 +5,6 @@
 #include "errors.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -380,23 +379,12 @@ json_t *model_summary(const titanic_model *m) {
 
 /* ---- reading the document ---- */
 
-/* errorf, then -1: a reader refuses in one statement. */
-static int refuse(char *err, size_t errlen, const char *fmt, ...) TITANIC_PRINTF(3, 4);
-static int refuse(char *err, size_t errlen, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    if (err && errlen) /* as errorf */
-        vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* A finite number at key in obj, or -1 with err naming where. */
 static int get_number(json_t *obj, const char *key, const char *where, double *out, char *err,
                       size_t errlen) {
     json_t *v = json_object_get(obj, key);
     if (!json_is_number(v) || !isfinite(json_number_value(v)))
-        return refuse(err, errlen, "model document: %s.%s must be a finite number", where, key);
+        return errorf(err, errlen, "model document: %s.%s must be a finite number", where, key);
     *out = json_number_value(v);
     return 0;
 }
@@ -411,7 +399,7 @@ static int title_from_name(const char *s) {
 static int read_groups(titanic_model *m, json_t *features, char *err, size_t errlen) {
     json_t *groups = json_object_get(features, "groups");
     if (!json_is_array(groups) || json_array_size(groups) > FEATURE_GROUP_COUNT)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.groups must be an array of at most %d groups",
                       FEATURE_GROUP_COUNT);
     char list[512] = "";
@@ -419,7 +407,7 @@ static int read_groups(titanic_model *m, json_t *features, char *err, size_t err
     for (size_t i = 0; i < json_array_size(groups); i++) {
         const char *name = json_string_value(json_object_get(json_array_get(groups, i), "name"));
         if (!name || strlen(name) > 32)
-            return refuse(err, errlen,
+            return errorf(err, errlen,
                           "model document: features.groups[%zu].name must be a short string", i);
         used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? "," : "", name);
     }
@@ -428,18 +416,18 @@ static int read_groups(titanic_model *m, json_t *features, char *err, size_t err
     if (used == 0)
         set.count = 0;
     else if (feature_set_parse(list, &set, why, sizeof why) != 0)
-        return refuse(err, errlen, "model document incompatible with this build: %s", why);
+        return errorf(err, errlen, "model document incompatible with this build: %s", why);
     m->st.set = set;
     m->ncols = features_columns(&set, m->names);
     json_t *columns = json_object_get(features, "columns");
     if (!json_is_array(columns) || json_array_size(columns) != m->ncols)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.columns must list the %zu columns of groups %s",
                       m->ncols, list);
     for (size_t j = 0; j < m->ncols; j++) {
         const char *c = json_string_value(json_array_get(columns, j));
         if (!c || strcmp(c, m->names[j]) != 0)
-            return refuse(err, errlen,
+            return errorf(err, errlen,
                           "model document incompatible: column %zu is \"%s\", this build "
                           "expects \"%s\"",
                           j, c ? c : "(not a string)", m->names[j]);
@@ -454,7 +442,7 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     json_t *tsex = json_object_get(imp, "title_for_sex");
     if (!json_is_object(imp) || !json_is_object(by_title) || !json_is_object(fares) ||
         !json_is_object(tsex))
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.imputation must hold age_by_title, "
                       "fare_by_pclass and title_for_sex objects");
     for (int t = 0; t < TITLE_COUNT; t++)
@@ -471,14 +459,14 @@ static int read_imputation(titanic_model *m, json_t *features, char *err, size_t
     int tm = title_from_name(json_string_value(json_object_get(tsex, "male")));
     int tf = title_from_name(json_string_value(json_object_get(tsex, "female")));
     if (tm < 0 || tf < 0)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.imputation.title_for_sex must name a title "
                       "(Mr, Mrs, Miss, Master, Rare) for male and female");
     m->st.title_for_sex[SEX_MALE] = tm;
     m->st.title_for_sex[SEX_FEMALE] = tf;
     const char *port = json_string_value(json_object_get(imp, "embarked_mode"));
     if (!port || strlen(port) != 1 || !strchr("CQS", port[0]))
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.imputation.embarked_mode must be C, Q or S");
     m->st.embarked_mode = port[0];
     return 0;
@@ -491,13 +479,13 @@ static int read_wc_entry(json_t *e, size_t i, wc_group_count *g, char *err, size
     if (!k || !*k || strlen(k) > FEATURES_FAMILY_KEY_MAX || !json_is_integer(nl) ||
         !json_is_integer(ns) || json_integer_value(nl) < 1 || json_integer_value(nl) > 2147483647 ||
         json_integer_value(ns) < 0 || json_integer_value(ns) > json_integer_value(nl))
-        return refuse(
+        return errorf(
             err, errlen,
             "model document: features.wc_groups[%zu] must be [family key, labelled >= 1, 0 <= "
             "survivors <= labelled]",
             i);
     if (!(g->key = strdup(k)))
-        return refuse(err, errlen, "out of memory");
+        return errorf(err, errlen, "out of memory");
     g->labelled = (int32_t)json_integer_value(nl);
     g->survivors = (int32_t)json_integer_value(ns);
     g->hash = features_key_hash(k, strlen(k));
@@ -510,18 +498,18 @@ static int read_wc_groups(titanic_model *m, json_t *features, char *err, size_t 
         return 0;
     size_t n = json_array_size(groups);
     if (!json_is_array(groups) || n > FEATURES_WC_GROUPS_MAX)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: features.wc_groups must be an array of at most %d",
                       FEATURES_WC_GROUPS_MAX);
     if (!(m->st.wc_groups = calloc(n ? n : 1, sizeof *m->st.wc_groups)))
-        return refuse(err, errlen, "out of memory");
+        return errorf(err, errlen, "out of memory");
     for (size_t i = 0; i < n; i++, m->st.wc_count++)
         if (read_wc_entry(json_array_get(groups, i), i, &m->st.wc_groups[i], err, errlen) != 0)
             return -1;
     qsort(m->st.wc_groups, n, sizeof *m->st.wc_groups, features_compare_wc);
     for (size_t i = 1; i < n; i++) {
         if (m->st.wc_groups[i - 1].hash == m->st.wc_groups[i].hash)
-            return refuse(err, errlen,
+            return errorf(err, errlen,
                           "model document: features.wc_groups has two entries for \"%s\"",
                           m->st.wc_groups[i].key);
     }
@@ -537,12 +525,12 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
         return 0;
     double t;
     if (!method || strcmp(method, "temperature") != 0)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: calibration.method must be \"none\" or \"temperature\"");
     if (get_number(cal, "temperature", "calibration", &t, err, errlen) != 0)
         return -1;
     if (!(t > 0.0 && t <= 100.0))
-        return refuse(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
+        return errorf(err, errlen, "model document: calibration.temperature must lie in (0, 100]");
     m->temperature = t;
     return 0;
 }
@@ -550,7 +538,7 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
 static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     json_t *coefs = json_object_get(doc, "coefficients");
     if (!json_is_array(coefs) || json_array_size(coefs) != m->ncols)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: coefficients must be an array of %zu entries, one per "
                       "column",
                       m->ncols);
@@ -560,12 +548,12 @@ static int read_coefficients(titanic_model *m, json_t *doc, char *err, size_t er
     m->fit.z = calloc(m->ncols, sizeof(double));
     m->fit.pvalue = calloc(m->ncols, sizeof(double));
     if (!m->fit.beta || !m->fit.se || !m->fit.z || !m->fit.pvalue)
-        return refuse(err, errlen, "out of memory");
+        return errorf(err, errlen, "out of memory");
     for (size_t j = 0; j < m->ncols; j++) {
         json_t *c = json_array_get(coefs, j);
         const char *name = json_string_value(json_object_get(c, "name"));
         if (!name || strcmp(name, m->names[j]) != 0)
-            return refuse(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
+            return errorf(err, errlen, "model document: coefficients[%zu] must be named \"%s\"", j,
                           m->names[j]);
         if (get_number(c, "estimate", name, &m->fit.beta[j], err, errlen) ||
             get_number(c, "std_error", name, &m->fit.se[j], err, errlen) ||
@@ -622,24 +610,24 @@ static void read_descriptive(titanic_model *m, json_t *doc) {
 static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) {
     const char *format = json_string_value(json_object_get(doc, "format"));
     if (!format || strcmp(format, MODEL_FORMAT) != 0)
-        return refuse(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
+        return errorf(err, errlen, "not a model document: format is \"%s\", expected \"%s\"",
                       format ? format : "(missing)", MODEL_FORMAT);
     json_t *fv = json_object_get(doc, "format_version");
     if (json_is_integer(fv) && json_integer_value(fv) < MODEL_FORMAT_VERSION_MIN)
-        return refuse(
+        return errorf(
             err, errlen,
             "model document format_version %lld is no longer read by this build (reads %d to "
             "%d): " MODEL_RETRAIN,
             (long long)json_integer_value(fv), MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
     if (!json_is_integer(fv) || json_integer_value(fv) > MODEL_FORMAT_VERSION)
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document format_version %lld is not supported by this build "
                       "(reads %d to %d)",
                       json_is_integer(fv) ? (long long)json_integer_value(fv) : -1LL,
                       MODEL_FORMAT_VERSION_MIN, MODEL_FORMAT_VERSION);
     json_t *v = json_object_get(doc, "version");
     if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 2147483647)
-        return refuse(err, errlen, "model document: version must be an integer >= 0");
+        return errorf(err, errlen, "model document: version must be an integer >= 0");
     m->version = (int)json_integer_value(v);
     const char *created = json_string_value(json_object_get(doc, "created"));
     snprintf(m->created, sizeof m->created, "%s", created ? created : "");
@@ -647,13 +635,13 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     if (get_number(doc, "threshold", "document", &threshold, err, errlen) != 0)
         return -1;
     if (!(threshold > 0.0 && threshold < 1.0))
-        return refuse(err, errlen, "model document: threshold must lie strictly between 0 and 1");
+        return errorf(err, errlen, "model document: threshold must lie strictly between 0 and 1");
     m->threshold = threshold;
     json_t *training = json_object_get(doc, "training");
     const char *sha = json_string_value(json_object_get(training, "sha256"));
     json_t *rows = json_object_get(training, "rows");
     if (!sha || strlen(sha) != 64 || !json_is_integer(rows) || json_integer_value(rows) < 0)
-        return refuse(err, errlen, "model document: training must hold rows and a 64-digit sha256");
+        return errorf(err, errlen, "model document: training must hold rows and a 64-digit sha256");
     snprintf(m->training_sha256, sizeof m->training_sha256, "%s", sha);
     m->training_rows = (size_t)json_integer_value(rows);
     return 0;
@@ -661,7 +649,7 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
 
 static int read_features(titanic_model *m, json_t *features, char *err, size_t errlen) {
     if (!json_is_object(features))
-        return refuse(err, errlen, "model document: features must be an object");
+        return errorf(err, errlen, "model document: features must be an object");
     if (read_groups(m, features, err, errlen) || read_imputation(m, features, err, errlen) ||
         read_wc_groups(m, features, err, errlen))
         return -1;
@@ -676,11 +664,11 @@ static int read_form(titanic_model *m, json_t *doc, int with_form, char *err, si
     if (!form)
         return 0;
     if (!with_form || !json_is_object(form))
-        return refuse(err, errlen,
+        return errorf(err, errlen,
                       "model document: form must be a model document (and only at the top)");
     char why[400];
     if (!(m->form = model_from_doc(form, 0, why, sizeof why)))
-        return refuse(err, errlen, "form model: %s", why);
+        return errorf(err, errlen, "form model: %s", why);
     return 0;
 }
 
@@ -707,10 +695,6 @@ static titanic_model *model_from_doc(json_t *doc, int with_form, char *err, size
 }
 
 const model_limits model_default_limits = {MODEL_DOCUMENT_MAX};
-
-titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen) {
-    return model_from_json_limited(text, len, &model_default_limits, err, errlen);
-}
 
 titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
                                        char *err, size_t errlen) {

@@ -28,17 +28,15 @@ typedef struct titanic_model titanic_model;
 
 /* ---- prediction side (used by titanic-api) ---- */
 
-/* Parses a model document. NULL with a message naming what is malformed or incompatible. */
-titanic_model *model_from_json(const char *text, size_t len, char *err, size_t errlen);
-
 /* What a reader accepts: a server caps it so that no stored document can make every replica run
  * out of memory at once (parsing costs about 20 times the document's size). */
 typedef struct {
     size_t max_bytes; /* document size */
 } model_limits;
-/* model_from_json's limits: MODEL_DOCUMENT_MAX bytes (the trainer reads back what it wrote). */
+/* MODEL_DOCUMENT_MAX bytes: what the trainer reads back of what it wrote. */
 extern const model_limits model_default_limits;
-/* model_from_json within limits; a document beyond them is refused with a message saying which. */
+/* Parses a model document within limits. NULL with a message naming what is malformed or
+ * incompatible, or which limit a document beyond them exceeds. */
 titanic_model *model_from_json_limited(const char *text, size_t len, const model_limits *limits,
                                        char *err, size_t errlen);
 void model_free(titanic_model *m);

@@ -2,6 +2,7 @@
  * See passenger_features.h. */
 #include "passenger_features.h"
 
+#include "errors.h"
 #include "logistic.h"
 
 #include <ctype.h>
@@ -121,27 +122,22 @@ int feature_set_parse(const char *text, feature_set *set, char *err, size_t errl
         for (int g = 0; g < FEATURE_GROUP_COUNT; g++)
             if (strlen(group_table[g].name) == len && strncmp(s, group_table[g].name, len) == 0)
                 found = g;
-        if (found < 0) {
-            snprintf(err, errlen,
-                     "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
-                     "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
-                     "cabin_known, wc_group, boy; or default, reference)",
-                     (int)(len > 40 ? 40 : len), s);
-            return -1;
-        }
-        if (feature_set_has(set, (feature_group)found)) {
-            snprintf(err, errlen, "feature group \"%s\" given twice", group_table[found].name);
-            return -1;
-        }
+        if (found < 0)
+            return errorf(
+                err, errlen,
+                "unknown feature group \"%.*s\" (known: sex, pclass, sex_pclass, "
+                "title, age, age_median, sibsp_parch, family_size, fare, log_fare, embarked, "
+                "cabin_known, wc_group, boy; or default, reference)",
+                (int)(len > 40 ? 40 : len), s);
+        if (feature_set_has(set, (feature_group)found))
+            return errorf(err, errlen, "feature group \"%s\" given twice", group_table[found].name);
         set->groups[set->count++] = (feature_group)found;
         s += len;
         if (*s == ',')
             s++;
     }
-    if (feature_set_has(set, FEATURE_AGE) && feature_set_has(set, FEATURE_AGE_MEDIAN)) {
-        snprintf(err, errlen, "feature groups age and age_median are alternatives; give one");
-        return -1;
-    }
+    if (feature_set_has(set, FEATURE_AGE) && feature_set_has(set, FEATURE_AGE_MEDIAN))
+        return errorf(err, errlen, "feature groups age and age_median are alternatives; give one");
     return 0;
 }
 

@@ -4,6 +4,7 @@
 #include "kaggle_csv.h"
 
 #include "csv_passenger.h"
+#include "errors.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -41,10 +42,8 @@ static int refuse_reject(long line, const char *field, const char *reason, const
 long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg), void *arg,
                      char *err, size_t errlen) {
     FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-        return -1;
-    }
+    if (!f)
+        return errorf(err, errlen, "cannot open %s: %s", path, strerror(errno));
     strict_read s = {row, arg, 0, ""};
     csv_callbacks callbacks = {accept_row, refuse_reject, &s};
     csv_reader *reader = csv_reader_new(&callbacks, CSV_DEFAULT_ID_BASE);
@@ -53,10 +52,8 @@ long kaggle_csv_read(const char *path, int (*row)(const passenger *p, void *arg)
     size_t n;
     while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         rc = csv_reader_feed(reader, chunk, n, err, errlen);
-    if (rc == 0 && ferror(f)) {
-        snprintf(err, errlen, "cannot read %s", path);
-        rc = -1;
-    }
+    if (rc == 0 && ferror(f))
+        rc = errorf(err, errlen, "cannot read %s", path);
     if (rc == 0)
         rc = csv_reader_finish(reader, err, errlen);
     if (rc != 0 && s.problem[0])

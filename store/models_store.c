@@ -145,10 +145,8 @@ int models_store_active_report(store_conn c, char **html, size_t *len, int *unav
     int rc = 0;
     if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
         *len = (size_t)PQgetlength(res, 0, 0);
-        if (!(*html = strdup(PQgetvalue(res, 0, 0)))) { /* text holds no NUL byte */
-            errorf(err, errlen, "out of memory");
-            rc = -1;
-        }
+        if (!(*html = strdup(PQgetvalue(res, 0, 0)))) /* text holds no NUL byte */
+            rc = errorf(err, errlen, "out of memory");
     }
     PQclear(res);
     return rc;
@@ -179,10 +177,8 @@ static int lock_next(store_conn c, int *next_version, int *active_version, char 
     if (run_command(c, &lock, NULL, err, errlen) != 0)
         return -1;
     PGresult *res = store_run(c, &next, NULL, NULL, why, sizeof why);
-    if (!res) {
-        errorf(err, errlen, "choosing the version: %s", why);
-        return -1;
-    }
+    if (!res)
+        return errorf(err, errlen, "choosing the version: %s", why);
     *next_version = atoi(PQgetvalue(res, 0, 0));
     *active_version = atoi(PQgetvalue(res, 0, 1));
     PQclear(res);
@@ -253,13 +249,11 @@ static int publish_locked(store_conn c, int expected_active, int activate_it, co
     int version, active_now;
     if (lock_next(c, &version, &active_now, err, errlen) != 0)
         return -1;
-    if (active_now != expected_active) {
-        errorf(err, errlen,
-               "another titanic-train changed the active model (now version %d, was %d) "
-               "while this one trained; run again",
-               active_now, expected_active);
-        return -1;
-    }
+    if (active_now != expected_active)
+        return errorf(err, errlen,
+                      "another titanic-train changed the active model (now version %d, was %d) "
+                      "while this one trained; run again",
+                      active_now, expected_active);
     model_record r = {0};
     int rc = fill(arg, version, &r);
     if (rc != 0)

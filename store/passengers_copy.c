@@ -1,6 +1,6 @@
 /* The trainer's reads of passengers: a binary COPY of all of them (no text to parse, no
- * result set held: one row at a time), the counts it sizes its arrays by, and a lookup by a list of
- * ids through the same COPY. Part of passengers_store.h: this table's SQL lives in the store. */
+ * result set held: one row at a time) and the counts it sizes its arrays by. Part of
+ * passengers_store.h: this table's SQL lives in the store. */
 #include "passengers_store.h"
 
 #include "errors.h"
@@ -168,10 +168,11 @@ static int parse_message(const char *buf, int n, int first, passenger *p, int *i
     return count == COPY_FIELDS ? parse_fields(&r, p) : -1;
 }
 
-/* Reads the COPY started by sql to its end, each tuple to each. */
-static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger *p, void *arg),
-                     void *arg, char *err, size_t errlen) {
-    PGresult *res = PQexec(conn, sql);
+/* Reads the COPY to its end, each tuple to each. */
+long passengers_store_copy_training(PGconn *conn, int all_rows,
+                                    int (*each)(const passenger *p, void *arg), void *arg,
+                                    char *err, size_t errlen) {
+    PGresult *res = PQexec(conn, COPY_SQL[all_rows != 0]);
     if (PQresultStatus(res) != PGRES_COPY_OUT) {
         errorf(err, errlen, "COPY of passengers failed: %s", PQerrorMessage(conn));
         PQclear(res);
@@ -205,12 +206,6 @@ static long copy_out(PGconn *conn, const char *sql, int (*each)(const passenger 
     while ((res = PQgetResult(conn)))
         PQclear(res);
     return ok && !stopped ? count : -1;
-}
-
-long passengers_store_copy_training(PGconn *conn, int all_rows,
-                                    int (*each)(const passenger *p, void *arg), void *arg,
-                                    char *err, size_t errlen) {
-    return copy_out(conn, COPY_SQL[all_rows != 0], each, arg, err, errlen);
 }
 
 int passengers_store_count_for_training(PGconn *conn, int all_rows, long *count, int *current,

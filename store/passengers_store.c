@@ -75,10 +75,8 @@ static void id_array_text(const int32_t *ids, int n, char *out, size_t size) {
 
 int passengers_store_get_many(store_conn c, const int32_t *ids, int n, passenger *const *out,
                               int *found, int *unavailable, char *err, size_t errlen) {
-    if (n < 0 || n > PASSENGER_BATCH_MAX) {
-        errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
-        return -1;
-    }
+    if (n < 0 || n > PASSENGER_BATCH_MAX)
+        return errorf(err, errlen, "%d ids in one lookup (at most %d)", n, PASSENGER_BATCH_MAX);
     char array[PASSENGER_BATCH_MAX * 12 + 3];
     id_array_text(ids, n, array, sizeof array);
     const char *params[] = {array};
@@ -234,10 +232,8 @@ static int filter_sql(list_sql *q, const passenger_query *f, char *out, size_t l
     }
     if (!f->name)
         return 0;
-    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0) {
-        errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
-        return -1;
-    }
+    if (like_pattern(f->name, q->pattern, sizeof q->pattern) != 0)
+        return errorf(err, errlen, "name filter longer than %d bytes", PASSENGER_NAME_MAX);
     snprintf(out + o, len - o, " AND name ILIKE $%d", bind(q, q->pattern));
     return 0;
 }
@@ -459,11 +455,8 @@ static void bind_person(person_params *b, const passenger *p, const char *writer
     memcpy(b->values, v, sizeof v);
 }
 
-/* Provenance (migrations 002 and 005): the API role writes passengers only through the
- * database's passengers_api_* functions, which record the writer's label in api_writer and,
- * before changing or deleting a row as an ETL run left it, save that version in
- * passengers_etl_saved, so the trainer's default data (passengers_etl_view) stays exactly what
- * the ETL loaded. Each returns the number of rows it wrote (1 or 0), or -1 here. */
+/* The database's passengers_api_* functions, the API role's only writes (provenance: see
+ * passengers_store.h), each return the number of rows they wrote (1 or 0); -1 here. */
 static int api_write(store_conn c, const store_statement *st, const char *const *params,
                      int *unavailable, char *err, size_t errlen) {
     long written;

@@ -120,8 +120,8 @@ int passengers_store_survival(store_conn c, const int *dimensions, int count,
 
 /* The writes record writer (the API key's label) in api_writer; a change or delete of a row as the
  * ETL left it first saves that version in passengers_etl_saved, in the same database function
- * (migration 005; the API role has no other write), so no API write changes what the trainer
- * learns from by default. */
+ * (migrations 002 and 005; the API role has no other write), so no API write changes what the
+ * trainer learns from by default (passengers_etl_view stays exactly what the ETL loaded). */
 /* Stores p under a new id from the API's id sequence (set in p->id). */
 int passengers_store_create(store_conn c, passenger *p, const char *writer, int *unavailable,
                             char *err, size_t errlen) TITANIC_MUST_CHECK;
@@ -135,11 +135,10 @@ int passengers_store_delete(store_conn c, int32_t id, const char *writer, int *u
 /* ---- the trainer ---- */
 
 /* Streams every passenger the trainer learns from, by id, as one binary COPY (passengers_copy.c):
- * nothing is held but the row being parsed. As passengers_store_labelled: the ETL's data
- * (passengers_etl_view) unless all_rows, then every row as stored now; labelled or not. What the
- * model reads, not the whole record: the cabin is "X" when one is recorded, no uuid. Run it inside
- * a REPEATABLE READ transaction with passengers_store_count_for_training so the count and the rows
- * agree. Returns the count or -1. */
+ * nothing is held but the row being parsed. The ETL's data (passengers_etl_view) unless all_rows,
+ * then every row as stored now; labelled or not. What the model reads, not the whole record: the
+ * cabin is "X" when one is recorded, no uuid. Run it inside a REPEATABLE READ transaction with
+ * passengers_store_count_for_training so the count and the rows agree. Returns the count or -1. */
 long passengers_store_copy_training(PGconn *conn, int all_rows,
                                     int (*each)(const passenger *p, void *arg), void *arg,
                                     char *err, size_t errlen);

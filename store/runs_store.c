@@ -35,10 +35,9 @@ int runs_store_same_file(PGconn *conn, const char *sha256, int32_t id_base, long
 int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *field,
                             const char *reason, const char *raw, size_t raw_len, char *err,
                             size_t errlen) {
-    if (!*spool && !(*spool = tmpfile())) {
-        errorf(err, errlen, "cannot create a temporary file for rejects: %s", strerror(errno));
-        return -1;
-    }
+    if (!*spool && !(*spool = tmpfile()))
+        return errorf(err, errlen, "cannot create a temporary file for rejects: %s",
+                      strerror(errno));
     /* A binary COPY tuple, as every COPY here is sent: no escaping, raw's bytes as they are. */
     size_t field_len = field ? strlen(field) : 0, reason_len = strlen(reason);
     char *row = malloc(2 + 2 * 12 + 3 * 4 + field_len + reason_len + raw_len), *at = row;
@@ -64,10 +63,8 @@ int runs_store_spool_reject(FILE **spool, long run_id, long line, const char *fi
 int runs_store_send_rejects(PGconn *conn, FILE *spool, char *err, size_t errlen) {
     if (!spool)
         return 0;
-    if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0) {
-        errorf(err, errlen, "reading the reject spool failed: %s", strerror(errno));
-        return -1;
-    }
+    if (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0)
+        return errorf(err, errlen, "reading the reject spool failed: %s", strerror(errno));
     store_copy copy;
     if (store_copy_begin(&copy, conn,
                          "COPY etl_rejects (run_id, line, field, reason, raw) FROM STDIN "

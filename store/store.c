@@ -71,10 +71,8 @@ void store_text_of_long(long v, char out[24]) {
 
 int store_copy_begin(store_copy *c, PGconn *conn, const char *sql, char *err, size_t errlen) {
     *c = (store_copy){.conn = conn, .buf = malloc(STORE_COPY_BUFFER)};
-    if (!c->buf) {
-        errorf(err, errlen, "out of memory for the COPY buffer");
-        return -1;
-    }
+    if (!c->buf)
+        return errorf(err, errlen, "out of memory for the COPY buffer");
     PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
     int ok = res && PQresultStatus(res) == PGRES_COPY_IN;
     if (!ok)

@@ -42,10 +42,11 @@ static void test_round_trip(titanic_model *m) {
     char *text = model_to_json_text(m);
     CHECK(text != NULL);
     char err[512] = "";
-    titanic_model *back = model_from_json(text, strlen(text), err, sizeof err);
+    titanic_model *back =
+        model_from_json_limited(text, strlen(text), &model_default_limits, err, sizeof err);
     CHECK(back != NULL);
     if (!back) {
-        fprintf(stderr, "model_from_json: %s\n", err);
+        fprintf(stderr, "model_from_json_limited: %s\n", err);
         free(text);
         return;
     }
@@ -121,7 +122,8 @@ static void expect_refused(const char *text, const char *needle) {
     CHECK(text != NULL);
     if (!text)
         return;
-    titanic_model *m = model_from_json(text, strlen(text), err, sizeof err);
+    titanic_model *m =
+        model_from_json_limited(text, strlen(text), &model_default_limits, err, sizeof err);
     CHECK(m == NULL);
     CHECK_CONTAINS(err, needle);
     model_free(m);
@@ -144,7 +146,8 @@ static void test_malformed(titanic_model *m) {
     /* Earlier builds wrote an empty ticket table into every format 2 and 3 document: still read. */
     t = replaced(text, "\"features\": {", "\"features\": {\"ticket_groups\": [], ");
     char err[512] = "";
-    titanic_model *old = t ? model_from_json(t, strlen(t), err, sizeof err) : NULL;
+    titanic_model *old =
+        t ? model_from_json_limited(t, strlen(t), &model_default_limits, err, sizeof err) : NULL;
     CHECK(old != NULL);
     model_free(old);
     free(t);

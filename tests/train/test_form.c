@@ -69,10 +69,10 @@ static titanic_model *train_generated(const char *dir) {
     size_t len = fread(text, 1, sizeof text - 1, f);
     fclose(f);
     unlink(doc);
-    titanic_model *m = model_from_json(text, len, err, sizeof err);
+    titanic_model *m = model_from_json_limited(text, len, &model_default_limits, err, sizeof err);
     CHECK(m != NULL);
     if (!m)
-        fprintf(stderr, "model_from_json: %s\n", err);
+        fprintf(stderr, "model_from_json_limited: %s\n", err);
     return m;
 }
 
@@ -123,7 +123,9 @@ static void test_says_what_it_uses(const titanic_model *m) {
 
 static void test_round_trip(const titanic_model *m) {
     char *text = model_to_json_text(m), err[512] = "";
-    titanic_model *back = text ? model_from_json(text, strlen(text), err, sizeof err) : NULL;
+    titanic_model *back =
+        text ? model_from_json_limited(text, strlen(text), &model_default_limits, err, sizeof err)
+             : NULL;
     CHECK(back != NULL);
     passenger boy = form(3, SEX_MALE, 4, 1, 1);
     if (back) {
