@@ -131,8 +131,7 @@ int lookup_batch_start(int count, long batch_wait_us, char *err, size_t errlen) 
     for (thread_count = 0; thread_count < count; thread_count++) {
         if (pthread_create(&threads[thread_count], NULL, lookup_thread, NULL) != 0) {
             lookup_batch_stop();
-            errorf(err, errlen, "cannot start lookup thread %d", thread_count + 1);
-            return -1;
+            return errorf(err, errlen, "cannot start lookup thread %d", thread_count + 1);
         }
     }
     return 0;

@@ -75,27 +75,22 @@ static int check_data(const logit_problem *prob, double *positives, double *tota
     for (size_t i = 0; i < prob->n; i++) {
         double y = prob->y[i], w = row_weight(prob, i);
         int bad = prob->weight ? !(y >= 0.0 && y <= 1.0) : (y != 0.0 && y != 1.0);
-        if (bad || !(w > 0.0) || !isfinite(w)) {
-            errorf(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1", i, y,
-                   w);
-            return -1;
-        }
+        if (bad || !(w > 0.0) || !isfinite(w))
+            return errorf(err, errlen, "label of row %zu is %g (weight %g); labels must be 0 or 1",
+                          i, y, w);
         pos += w * y;
         all += w;
         const double *row = prob->x + i * prob->p;
         for (size_t j = 0; j < prob->p; j++) {
-            if (!isfinite(row[j])) {
-                errorf(err, errlen, "column %s of row %zu is not a finite number",
-                       column_name(prob, j, buf, sizeof buf), i);
-                return -1;
-            }
+            if (!isfinite(row[j]))
+                return errorf(err, errlen, "column %s of row %zu is not a finite number",
+                              column_name(prob, j, buf, sizeof buf), i);
         }
     }
-    if (pos == 0.0 || pos == all) {
-        errorf(err, errlen, "only one class in the training data (all %.0f rows have label %d)",
-               all, pos == 0.0 ? 0 : 1);
-        return -1;
-    }
+    if (pos == 0.0 || pos == all)
+        return errorf(err, errlen,
+                      "only one class in the training data (all %.0f rows have label %d)", all,
+                      pos == 0.0 ? 0 : 1);
     *positives = pos;
     *total = all;
     return 0;
@@ -188,19 +183,16 @@ static int check_rank(const logit_problem *prob, gsl_matrix *G, char *err, size_
     size_t p = prob->p, rank = 0;
     char buf[32];
     for (size_t j = 0; j < p; j++) {
-        if (gsl_matrix_get(G, j, j) <= 0.0) {
-            errorf(err, errlen, "rank-deficient design: column %s is all zeros",
-                   column_name(prob, j, buf, sizeof buf));
-            return -1;
-        }
+        if (gsl_matrix_get(G, j, j) <= 0.0)
+            return errorf(err, errlen, "rank-deficient design: column %s is all zeros",
+                          column_name(prob, j, buf, sizeof buf));
     }
     gsl_permutation *order = gsl_permutation_alloc(p);
     gsl_vector *scale = gsl_vector_alloc(p);
     if (!order || !scale || gsl_linalg_pcholesky_decomp2(G, order, scale) != GSL_SUCCESS) {
         gsl_permutation_free(order);
         gsl_vector_free(scale);
-        errorf(err, errlen, "out of memory");
-        return -1;
+        return errorf(err, errlen, "out of memory");
     }
     while (rank < p && gsl_matrix_get(G, rank, rank) >= RANK_TOLERANCE)
         rank++;
@@ -305,11 +297,11 @@ static int check_separation(const logit_problem *prob, const gsl_vector *beta,
         }
     }
     char buf[32];
-    errorf(err, errlen,
-           "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
-           "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
-           pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
-    return -1;
+    return errorf(
+        err, errlen,
+        "perfect or quasi-complete separation: %zu of %zu rows are fitted with probability "
+        "0 or 1 and column %s grows without bound (use an L2 penalty or drop the column)",
+        pinned, prob->n, column_name(prob, worst, buf, sizeof buf));
 }
 
 static int allocate_result(logit_result *out, size_t n, size_t p) {
@@ -332,12 +324,10 @@ static int allocate_result(logit_result *out, size_t n, size_t p) {
 static int fill_statistics(const logit_problem *prob, gsl_matrix *H, logit_result *out, char *err,
                            size_t errlen) {
     size_t p = prob->p;
-    if (gsl_linalg_cholesky_decomp1(H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(H)) {
-        errorf(err, errlen,
-               "the information matrix is singular at the solution; the design is "
-               "(nearly) rank-deficient");
-        return -1;
-    }
+    if (gsl_linalg_cholesky_decomp1(H) != GSL_SUCCESS || gsl_linalg_cholesky_invert(H))
+        return errorf(err, errlen,
+                      "the information matrix is singular at the solution; the design is "
+                      "(nearly) rank-deficient");
     gsl_matrix_view cov = gsl_matrix_view_array(out->cov, p, p);
     gsl_matrix_memcpy(&cov.matrix, H);
     for (size_t j = 0; j < p; j++) {
@@ -416,15 +406,12 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     double dev = -2.0 * loglik_from_eta(prob, ws->eta, ws->w) + penalty(param, ws->beta);
     for (int it = 1; it <= param->max_iter; it++) {
         derivatives(prob, &ws->nz, param, ws->beta, ws->w, ws->resid, ws->grad, ws->H);
-        if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm)) {
-            errorf(err, errlen, "Newton step failed: the information matrix cannot be factored");
-            return -1;
-        }
+        if (newton_direction(ws->H, ws->grad, ws->dir, ws->work, ws->perm))
+            return errorf(err, errlen,
+                          "Newton step failed: the information matrix cannot be factored");
         double next = newton_step(prob, param, ws, dev);
-        if (isnan(next)) {
-            errorf(err, errlen, "no Newton step decreases the deviance at iteration %d", it);
-            return -1;
-        }
+        if (isnan(next))
+            return errorf(err, errlen, "no Newton step decreases the deviance at iteration %d", it);
         out->iterations = it;
         int converged = fabs(dev - next) / (fabs(next) + 0.1) < param->tol;
         dev = next;
@@ -434,8 +421,7 @@ static int iterate(const logit_problem *prob, const logit_parameter *param, work
     if (param->l2 == 0.0 &&
         check_separation(prob, ws->beta, ws->eta, param->intercept, err, errlen) != 0)
         return -1;
-    errorf(err, errlen, "did not converge in %d iterations", param->max_iter);
-    return -1;
+    return errorf(err, errlen, "did not converge in %d iterations", param->max_iter);
 }
 
 static void gsl_handler_off(void) {
@@ -450,18 +436,14 @@ int logit_train(const logit_problem *prob, const logit_parameter *param, logit_r
     pthread_once(&once, gsl_handler_off);
     memset(out, 0, sizeof *out);
     const char *bad = logit_check_parameter(prob, param);
-    if (bad) {
-        errorf(err, errlen, "%s", bad);
-        return -1;
-    }
+    if (bad)
+        return errorf(err, errlen, "%s", bad);
     double positives = 0.0, total = 0.0;
     if (check_data(prob, &positives, &total, err, errlen) != 0)
         return -1;
     workspace ws;
-    if (workspace_alloc(&ws, prob) != 0) {
-        errorf(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
-        return -1;
-    }
+    if (workspace_alloc(&ws, prob) != 0)
+        return errorf(err, errlen, "out of memory for %zu rows x %zu columns", prob->n, prob->p);
     int rc = -1;
     if (param->l2 == 0.0) {
         accumulate_hessian(prob, &ws.nz, prob->weight, ws.H);

@@ -71,8 +71,7 @@ static int build_patterns(const train_data *d, const size_t *rows, size_t n,
     train_patterns_shares(t);
     return 0;
 oom:
-    errorf(err, errlen, "out of memory building the design of %zu passengers", n);
-    return -1;
+    return errorf(err, errlen, "out of memory building the design of %zu passengers", n);
 }
 
 /* Accuracy, AUC, log-loss and Brier of the fit on the merged rows, each weighted by its

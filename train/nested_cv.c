@@ -473,13 +473,11 @@ static int outer_alloc(outer_buffers *b, size_t n, size_t runs) {
 static int check_no_leak(const cv_ctx *c, const outer_buffers *b, size_t ntest, int r, int k,
                          char *err, size_t errlen) {
     for (size_t j = 0; j < ntest; j++)
-        if (c->seen[b->test[j]]) {
-            errorf(err, errlen,
-                   "leak: the selection of outer fold %d (repeat %d) read the survival of a "
-                   "held-out passenger (sample row %zu); its estimate would not be honest",
-                   k + 1, r + 1, b->test[j]);
-            return -1;
-        }
+        if (c->seen[b->test[j]])
+            return errorf(err, errlen,
+                          "leak: the selection of outer fold %d (repeat %d) read the survival of a "
+                          "held-out passenger (sample row %zu); its estimate would not be honest",
+                          k + 1, r + 1, b->test[j]);
     return 0;
 }
 

@@ -59,10 +59,8 @@ typedef struct score_list {
 
 static int score_one(const passenger *p, void *arg) {
     score_list *l = arg;
-    if (array_reserve((void **)&l->rows, &l->cap, l->n + 1, sizeof *l->rows, TRAIN_MAX_ROWS) != 0) {
-        errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
-        return -1;
-    }
+    if (array_reserve((void **)&l->rows, &l->cap, l->n + 1, sizeof *l->rows, TRAIN_MAX_ROWS) != 0)
+        return errorf(l->err, l->errlen, "out of memory scoring passenger %zu", l->n + 1);
     l->rows[l->n++] = (struct scored_passenger){p->id, model_predict(l->model, p)};
     return 0;
 }
@@ -75,10 +73,9 @@ static void listed_row(void *arg, size_t i, int32_t *id, double *probability, in
 }
 
 long train_score(PGconn *conn, const titanic_model *m, char *err, size_t errlen) {
-    if (model_version(m) <= 0) {
-        errorf(err, errlen, "only a stored model can score (predictions reference models.version)");
-        return -1;
-    }
+    if (model_version(m) <= 0)
+        return errorf(err, errlen,
+                      "only a stored model can score (predictions reference models.version)");
     if (db_begin(conn, err, errlen) != 0)
         return -1;
     score_list l = {.model = m, .err = err, .errlen = errlen};
@@ -119,15 +116,11 @@ static int write_outputs(const train_options *opt, const report_input *rep, char
         return -1;
     if (opt->report_dir) {
         char path[4096];
-        if (mkdir(opt->report_dir, 0755) != 0 && errno != EEXIST) {
-            errorf(err, errlen, "cannot create report directory %s: %s", opt->report_dir,
-                   strerror(errno));
-            return -1;
-        }
-        if ((size_t)snprintf(path, sizeof path, "%s/index.html", opt->report_dir) >= sizeof path) {
-            errorf(err, errlen, "report directory path too long");
-            return -1;
-        }
+        if (mkdir(opt->report_dir, 0755) != 0 && errno != EEXIST)
+            return errorf(err, errlen, "cannot create report directory %s: %s", opt->report_dir,
+                          strerror(errno));
+        if ((size_t)snprintf(path, sizeof path, "%s/index.html", opt->report_dir) >= sizeof path)
+            return errorf(err, errlen, "report directory path too long");
         return write_text(path, report_html(rep), err, errlen);
     }
     return 0;
@@ -306,10 +299,8 @@ static int estimate(run_state *s, char *err, size_t errlen) {
     size_t ns;
     const size_t *sample = train_data_sample(s->d, &ns);
     s->y = malloc((ns ? ns : 1) * 2 * sizeof *s->y); /* female: its second half */
-    if (!s->y) {
-        errorf(err, errlen, "out of memory");
-        return -1;
-    }
+    if (!s->y)
+        return errorf(err, errlen, "out of memory");
     s->female = s->y + ns;
     for (size_t k = 0; k < ns; k++) {
         s->y[k] = train_data_row(s->d, sample[k])->survived;
@@ -394,13 +385,11 @@ static int active_log_loss(run_state *s, double *out, char *err, size_t errlen) 
     o.leak_outer_fold = 0;
     nested_result r;
     char why[512];
-    if (nested_cv_run(s->d, &o, &r, NULL, why, sizeof why) != 0) {
-        errorf(err, errlen,
-               "cross-validating the active model's configuration (version %d) on the "
-               "current data failed: %s; use --force to replace it",
-               model_version(s->active), why);
-        return -1;
-    }
+    if (nested_cv_run(s->d, &o, &r, NULL, why, sizeof why) != 0)
+        return errorf(err, errlen,
+                      "cross-validating the active model's configuration (version %d) on the "
+                      "current data failed: %s; use --force to replace it",
+                      model_version(s->active), why);
     *out = r.outer.log_loss.mean;
     nested_result_free(&r);
     return 0;
@@ -524,10 +513,8 @@ static int score_active(PGconn *conn, const run_state *s, train_outcome *out, ch
     } else {
         char why[512];
         titanic_model *current = models_store_load_active(store_on(conn), why, sizeof why);
-        if (!current) {
-            errorf(err, errlen, "scoring: %s", why);
-            return -1;
-        }
+        if (!current)
+            return errorf(err, errlen, "scoring: %s", why);
         version = model_version(current);
         out->scored = train_score(conn, current, err, errlen);
         model_free(current);

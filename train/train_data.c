@@ -226,8 +226,8 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     if (array_reserve((void **)&d->rows, &d->cap, d->n + 1, sizeof *d->rows, d->max_rows) != 0 ||
         array_reserve((void **)&d->fares, &d->fare_cap, d->n + 1, sizeof *d->fares, d->max_rows) !=
             0) {
-        errorf(err, errlen, "more than %zu training passengers, or out of memory", d->max_rows);
-        return -1;
+        return errorf(err, errlen, "more than %zu training passengers, or out of memory",
+                      d->max_rows);
     }
     train_row *r = &d->rows[d->n];
     memset(r, 0, sizeof *r);
@@ -243,8 +243,7 @@ int train_data_add(train_data *d, const passenger *p, char *err, size_t errlen) 
     r->id = p->id;
     if (set_age(d, r, p->age) != 0 || add_family(d, p, r) != 0 ||
         (labelled && add_sample(d, p->id) != 0)) {
-        errorf(err, errlen, "out of memory at passenger %zu", d->n + 1);
-        return -1;
+        return errorf(err, errlen, "out of memory at passenger %zu", d->n + 1);
     }
     d->n++;
     d->labelled += labelled;
@@ -306,8 +305,7 @@ int train_data_finish(train_data *d, char *err, size_t errlen) {
     d->candidates = NULL;
     return 0;
 oom:
-    errorf(err, errlen, "out of memory after reading %zu training passengers", d->n);
-    return -1;
+    return errorf(err, errlen, "out of memory after reading %zu training passengers", d->n);
 }
 
 size_t train_data_rows(const train_data *d) {
@@ -531,10 +529,8 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
     int need_age = feature_set_has(set, FEATURE_AGE) || feature_set_has(set, FEATURE_AGE_MEDIAN);
     int need_fare = feature_set_has(set, FEATURE_FARE) || feature_set_has(set, FEATURE_LOG_FARE);
     double *scratch = malloc((n ? n : 1) * sizeof *scratch);
-    if (!scratch) {
-        errorf(err, errlen, "out of memory learning imputation values of %zu rows", n);
-        return -1;
-    }
+    if (!scratch)
+        return errorf(err, errlen, "out of memory learning imputation values of %zu rows", n);
     learn_modes(d, rows, n, st);
     if (need_age) {
         st->age_median = median_where(d, rows, n, scratch, key_any_age, 0);
@@ -556,10 +552,8 @@ int train_data_learn(const train_data *d, const size_t *rows, size_t n, const fe
         if (isnan(st->fare_by_pclass[c]))
             st->fare_by_pclass[c] = nknown ? known / nknown : 0.0;
     free(scratch);
-    if ((need_age && isnan(st->age_median)) || (need_fare && nknown == 0)) {
-        errorf(err, errlen, "no training passenger has a known %s; it cannot be imputed",
-               need_age && isnan(st->age_median) ? "age" : "fare");
-        return -1;
-    }
+    if ((need_age && isnan(st->age_median)) || (need_fare && nknown == 0))
+        return errorf(err, errlen, "no training passenger has a known %s; it cannot be imputed",
+                      need_age && isnan(st->age_median) ? "age" : "fare");
     return 0;
 }
