@@ -677,15 +677,12 @@ int train_evaluate_csv(const char *path, const train_options *opt, char *err, si
         json_object_set_new(nested, "form",
                             nested_json(&s.form.o, &s.form.est, &s.form.choice, s.form.calibrated,
                                         ns, train_data_labelled(s.d), (size_t)opt->cv_max_rows));
-    char *text = nested ? json_dumps(nested, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) : NULL;
+    if (nested && json_dumpf(nested, stdout, JSON_INDENT(1) | JSON_REAL_PRECISION(6)) == 0 &&
+        putchar('\n') != EOF)
+        code = TRAIN_EXIT_OK;
+    else
+        errorf(err, errlen, "out of memory writing the estimate");
     json_decref(nested);
-    if (!text) {
-        errorf(err, errlen, "out of memory");
-        goto done;
-    }
-    printf("%s\n", text);
-    free(text);
-    code = TRAIN_EXIT_OK;
 done:
     run_state_free(&s);
     return code;
