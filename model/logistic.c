@@ -11,10 +11,6 @@ void logit_default_parameter(logit_parameter *param) {
     param->intercept = 0;
 }
 
-double logit_log1pexp(double eta) {
-    return eta > 0 ? eta + log1p(exp(-eta)) : log1p(exp(eta));
-}
-
 double logit_probability(double eta) {
     if (eta >= 0)
         return 1.0 / (1.0 + exp(-eta));

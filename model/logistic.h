@@ -39,7 +39,4 @@ double logit_linear(const double *beta, const double *x, size_t p);
 /* 1 / (1 + exp(-eta)), written so it neither overflows nor loses the small tail. */
 double logit_probability(double eta);
 
-/* log(1 + exp(eta)) without overflow: the building block of the log-likelihood. */
-double logit_log1pexp(double eta);
-
 #endif
