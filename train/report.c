@@ -31,29 +31,8 @@ static void html_escape(FILE *out, const char *text) {
 #define MARGIN 48.0
 #define INNER (SQ - 2 * MARGIN)
 
-static const char *const style =
-    "body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0;"
-    "background:#f5f6f8;color:#1d2330}"
-    "header{background:#14213d;color:#fff;padding:28px 40px}"
-    "header h1{margin:0 0 6px;font-size:26px;font-weight:600}"
-    "header p{margin:4px 0 0;opacity:.8;font-size:14px}"
-    "main{padding:24px 40px;max-width:1180px}"
-    ".caveat{font-size:12px;background:#fff3f0;border-left:3px solid #d95f02;padding:6px 10px}"
-    "td.flag{color:#a15c00;text-align:left}"
-    ".grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(380px,1fr));gap:18px}"
-    ".panel{background:#fff;border-radius:10px;padding:16px 20px;"
-    "box-shadow:0 1px 3px rgba(0,0,0,.08)}"
-    ".panel h2{font-size:16px;margin:0 0 4px}.panel p.note{font-size:12px;color:#667;margin:0 0 "
-    "8px}"
-    "table{border-collapse:collapse;width:100%;font-size:13px}"
-    "th,td{padding:6px 10px;text-align:right;border-bottom:1px solid #e6e8ec}"
-    "th:first-child,td:first-child{text-align:left}"
-    "th{font-weight:600;color:#445;background:#fafbfc}"
-    "td.sig{color:#1b7f3b;font-weight:600}"
-    ".decision{background:#fff8e1;border-left:4px solid #f4a300;padding:10px 16px;"
-    "border-radius:6px;margin-bottom:18px;font-size:14px}"
-    "dl{font-size:13px}dt{font-weight:600;margin-top:8px}dd{margin:2px 0 0 16px;color:#445}"
-    "svg text{font-family:inherit}";
+/* train/report.css, compiled in (cmake/EmbedFile.cmake). */
+extern const char report_style[];
 
 /* x in [0,1] -> canvas coordinate, y flipped. */
 static double px(double v) {
@@ -514,8 +493,8 @@ char *report_html(const report_input *in) {
             "<header><h1>Titanic survival model &middot; version %d</h1><p>Logistic "
             "regression on %zu passengers &middot; created %s &middot; training data "
             "sha256 %.12s&hellip; &middot; features: %s</p><p>Data: ",
-            model_version(m), style, model_version(m), model_training_rows(m), model_created(m),
-            model_training_sha256(m), groups);
+            model_version(m), report_style, model_version(m), model_training_rows(m),
+            model_created(m), model_training_sha256(m), groups);
     html_escape(b, in->source ? in->source : "not recorded");
     fprintf(b, "</p></header><main>");
     if (in->comparison) {
