@@ -523,7 +523,7 @@ static int read_calibration(titanic_model *m, json_t *doc, char *err, size_t err
     const char *method = json_string_value(json_object_get(cal, "method"));
     if (!cal || (method && strcmp(method, "none") == 0))
         return 0;
-    double t;
+    double t = NAN;
     if (!method || strcmp(method, "temperature") != 0)
         return errorf(err, errlen,
                       "model document: calibration.method must be \"none\" or \"temperature\"");
@@ -631,7 +631,7 @@ static int read_header(titanic_model *m, json_t *doc, char *err, size_t errlen) 
     m->version = (int)json_integer_value(v);
     const char *created = json_string_value(json_object_get(doc, "created"));
     snprintf(m->created, sizeof m->created, "%s", created ? created : "");
-    double threshold;
+    double threshold = NAN;
     if (get_number(doc, "threshold", "document", &threshold, err, errlen) != 0)
         return -1;
     if (!(threshold > 0.0 && threshold < 1.0))
