@@ -3,13 +3,13 @@
 
 #include "base64url.h"
 #include "config.h"
+#include "errors.h"
 #include "sha256.h"
 
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,16 +36,6 @@ typedef struct {
 /* Readers (every request) take the lock shared; a reload swaps the set under it exclusively. */
 static pthread_rwlock_t keys_lock = PTHREAD_RWLOCK_INITIALIZER;
 static key_set *current_keys;
-
-/* Writes why into err; returns -1. */
-static int refuse(char *err, size_t errlen, const char *format, ...) TITANIC_PRINTF(3, 4);
-static int refuse(char *err, size_t errlen, const char *format, ...) {
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(err, errlen, format, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* ---- parsing ---- */
 
@@ -85,18 +75,18 @@ static int parse_line(char *line, key_entry *e, char *why, size_t whylen) {
     char *save = NULL;
     for (char *tok = strtok_r(line, " \t\r", &save); tok; tok = strtok_r(NULL, " \t\r", &save)) {
         if (n == 3)
-            return refuse(why, whylen, "too many fields (expected ROLE SHA256HEX [LABEL])");
+            return errorf(why, whylen, "too many fields (expected ROLE SHA256HEX [LABEL])");
         fields[n++] = tok;
     }
     if (n < 2)
-        return refuse(why, whylen, "expected ROLE SHA256HEX [LABEL]");
+        return errorf(why, whylen, "expected ROLE SHA256HEX [LABEL]");
     if ((e->role = auth_role_parse(fields[0])) == AUTH_NONE)
-        return refuse(why, whylen, "unknown role \"%.20s\" (reader, writer or admin)", fields[0]);
+        return errorf(why, whylen, "unknown role \"%.20s\" (reader, writer or admin)", fields[0]);
     if (parse_digest(fields[1], e->digest) != 0)
-        return refuse(why, whylen,
+        return errorf(why, whylen,
                       "the digest must be 64 hex digits (SHA-256 of the key), not a key");
     if (n == 3 && !valid_label(fields[2]))
-        return refuse(why, whylen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+        return errorf(why, whylen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
                       AUTH_LABEL_MAX);
     if (n == 3)
         snprintf(e->label, sizeof e->label, "%s", fields[2]);
@@ -251,9 +241,9 @@ auth_need auth_requirement(const char *method, route_id route, int reads_need_ke
 int auth_new_key(const char *role, const char *label, char *key, size_t keylen, char *line,
                  size_t linelen, char *err, size_t errlen) {
     if (auth_role_parse(role) == AUTH_NONE)
-        return refuse(err, errlen, "role must be reader, writer or admin");
+        return errorf(err, errlen, "role must be reader, writer or admin");
     if (label && !valid_label(label))
-        return refuse(err, errlen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
+        return errorf(err, errlen, "label must be 1-%d characters of A-Z a-z 0-9 . _ - @ : / +",
                       AUTH_LABEL_MAX);
     unsigned char raw[KEY_RANDOM_BYTES];
     char encoded[BASE64URL_LEN(KEY_RANDOM_BYTES) + 1];

@@ -8,6 +8,7 @@
  * other error of this API. */
 #include "api_db.h"
 #include "config.h"
+#include "errors.h"
 #include "log.h"
 #include "model_holder.h"
 #include "models_store.h"
@@ -16,7 +17,6 @@
 #include "routes.h"
 
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,16 +115,6 @@ static enum MHD_Result model_metadata(http_request *r, json_t *versions, const t
 
 /* ---- inference: the request ---- */
 
-/* Writes why a request is refused into message; returns -1. */
-static int refuse(char *message, size_t len, const char *format, ...) TITANIC_PRINTF(3, 4);
-static int refuse(char *message, size_t len, const char *format, ...) {
-    va_list ap;
-    va_start(ap, format);
-    vsnprintf(message, len, format, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* Copies body with every bare NaN token outside strings turned into null: Python's json module
  * (and so most clients) writes a missing FP64 as NaN, which is not JSON. NULL when there is none
  * (the body is used as it is); the copy is at most a third longer than the body. */
@@ -195,11 +185,11 @@ static long shape_of(json_t *shape, const char *name, size_t *width, char *messa
     if (!json_is_array(shape) || dims < 1 || dims > 2 || !json_is_integer(n) ||
         (dims == 2 &&
          (!json_is_integer(f) || json_integer_value(f) < 1 || json_integer_value(f) > V2_INPUTS)))
-        return refuse(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d",
+        return errorf(message, len, "input '%s': shape must be [N], [N,1] or [N,F] with F <= %d",
                       name, V2_INPUTS);
     json_int_t rows = json_integer_value(n);
     if (rows < 1 || rows > http_config.max_batch)
-        return refuse(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
+        return errorf(message, len, "input '%s': shape [%lld]: expected 1 to %d rows", name,
                       (long long)rows, http_config.max_batch);
     *width = dims == 2 ? (size_t)json_integer_value(f) : 1;
     return (long)rows;
@@ -233,13 +223,13 @@ static int file_columns(json_t *input, const char *n, long rows, size_t width, s
                         column cols[V2_INPUTS], char *message, size_t len) {
     int f = input_index(n), nested = 0;
     if (!data_fits(json_object_get(input, "data"), rows, width, &nested))
-        return refuse(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n,
+        return errorf(message, len, "input '%s': data must hold %ld x %zu elements (its shape)", n,
                       rows, width);
     if (f >= 0 && width != 1)
-        return refuse(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n,
+        return errorf(message, len, "input '%s': shape [%ld, %zu]: one field is [N] or [N,1]", n,
                       rows, width);
     if (f < 0 && (width < 2 || count != 1))
-        return refuse(message, len,
+        return errorf(message, len,
                       width < 2
                           ? "unknown input '%.64s' (inputs: pclass, sex, age, sibsp, parch, fare, "
                             "embarked, name, ticket, cabin)"
@@ -248,7 +238,7 @@ static int file_columns(json_t *input, const char *n, long rows, size_t width, s
     for (size_t k = 0; k < width; k++) {
         int field = f >= 0 ? f : (int)k;
         if (cols[field].data)
-            return refuse(message, len, "input '%s' given twice", v2_inputs[field].name);
+            return errorf(message, len, "input '%s' given twice", v2_inputs[field].name);
         cols[field] = (column){json_object_get(input, "data"), width, k, nested};
     }
     return 0;
@@ -260,11 +250,11 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
     json_t *name = json_object_get(input, "name"), *datatype = json_object_get(input, "datatype");
     if (!json_is_object(input) || !json_is_string(name) || !json_is_string(datatype) ||
         !json_object_get(input, "shape") || !json_object_get(input, "data"))
-        return refuse(message, len, "each input needs name, shape, datatype and data");
+        return errorf(message, len, "each input needs name, shape, datatype and data");
     const char *n = json_string_value(name);
     int f = input_index(n);
     if (f >= 0 && !datatype_fits(v2_inputs[f].kind, json_string_value(datatype)))
-        return refuse(message, len, "input '%s': datatype %.16s, expected %s", n,
+        return errorf(message, len, "input '%s': datatype %.16s, expected %s", n,
                       json_string_value(datatype), v2_inputs[f].datatype);
     size_t width = 0;
     long rows = shape_of(json_object_get(input, "shape"), n, &width, message, len);
@@ -276,7 +266,7 @@ static long take_input(json_t *input, size_t count, column cols[V2_INPUTS], char
 /* Every input filed under its fields, all of one batch size, which is returned (-1 on error). */
 static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, size_t len) {
     if (!json_is_array(inputs) || json_array_size(inputs) == 0)
-        return refuse(message, len, "inputs: expected a non-empty array of input tensors");
+        return errorf(message, len, "inputs: expected a non-empty array of input tensors");
     long batch = 0;
     size_t i;
     json_t *input;
@@ -285,7 +275,7 @@ static long take_inputs(json_t *inputs, column cols[V2_INPUTS], char *message, s
         if (rows < 0)
             return -1;
         if (batch && rows != batch)
-            return refuse(message, len, "every input must have the same shape: [%ld] and [%ld]",
+            return errorf(message, len, "every input must have the same shape: [%ld] and [%ld]",
                           batch, rows);
         batch = rows;
     }
@@ -321,7 +311,7 @@ static int requested_outputs(json_t *outputs, int wanted[2], char *message, size
     if (!outputs)
         return 0;
     if (!json_is_array(outputs))
-        return refuse(message, len, "outputs: expected an array of {\"name\": ...}");
+        return errorf(message, len, "outputs: expected an array of {\"name\": ...}");
     size_t i;
     json_t *o;
     json_array_foreach(outputs, i, o) {
@@ -329,7 +319,7 @@ static int requested_outputs(json_t *outputs, int wanted[2], char *message, size
         const char *n = json_is_string(name) ? json_string_value(name) : "";
         int k = strcmp(n, "probability") == 0 ? 0 : strcmp(n, "survived") == 0 ? 1 : -1;
         if (k < 0)
-            return refuse(message, len, "unknown output '%.64s' (outputs: probability, survived)",
+            return errorf(message, len, "unknown output '%.64s' (outputs: probability, survived)",
                           n);
         wanted[k] = 1;
     }
@@ -338,20 +328,20 @@ static int requested_outputs(json_t *outputs, int wanted[2], char *message, size
 
 static int check_request_keys(json_t *body, char *message, size_t len) {
     if (!json_is_object(body))
-        return refuse(message, len, "expected an inference request object");
+        return errorf(message, len, "expected an inference request object");
     const char *key;
     json_t *v;
     json_object_foreach(body, key, v) {
         if (strcmp(key, "id") && strcmp(key, "parameters") && strcmp(key, "inputs") &&
             strcmp(key, "outputs"))
-            return refuse(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)",
+            return errorf(message, len, "unknown field '%.64s' (id, parameters, inputs, outputs)",
                           key);
     }
     json_t *id = json_object_get(body, "id"), *parameters = json_object_get(body, "parameters");
     if (id && !json_is_string(id))
-        return refuse(message, len, "id: expected a string");
+        return errorf(message, len, "id: expected a string");
     if (parameters && !json_is_object(parameters))
-        return refuse(message, len, "parameters: expected an object");
+        return errorf(message, len, "parameters: expected an object");
     return 0;
 }
 
