@@ -1,4 +1,4 @@
-/* Per-thread access-log buffers. See access_log.h. */
+/* Per-thread access-log buffers and the log thread. See access_log.h. */
 #include "access_log.h"
 
 #include <limits.h>
@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define BUFFER_BYTES PIPE_BUF /* one write of at most PIPE_BUF bytes is atomic on a pipe */
@@ -22,7 +23,9 @@ static line_buffer *buffers[MAX_BUFFERS];
 static int buffer_count;
 static _Thread_local line_buffer *mine;
 
+static pthread_t log_thread;
 static atomic_int buffering;
+static void (*also)(void); /* access_log_start's, run after each flush */
 
 static void write_all(const char *data, size_t len) {
     while (len > 0) {
@@ -74,7 +77,7 @@ void access_log_append(const char *line, size_t len) {
     pthread_mutex_unlock(&b->lock);
 }
 
-void access_log_flush(void) {
+static void flush_all(void) {
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < buffer_count; i++) {
         pthread_mutex_lock(&buffers[i]->lock);
@@ -84,13 +87,32 @@ void access_log_flush(void) {
     pthread_mutex_unlock(&registry_lock);
 }
 
-void access_log_start(void) {
+static void *log_thread_main(void *arg) {
+    (void)arg;
+    struct timespec interval = {0, ACCESS_LOG_FLUSH_INTERVAL_MS * 1000000L};
+    while (atomic_load(&buffering)) {
+        nanosleep(&interval, NULL);
+        flush_all();
+        if (also)
+            also();
+    }
+    return NULL;
+}
+
+int access_log_start(void (*each_flush)(void)) {
+    also = each_flush;
     atomic_store(&buffering, 1);
+    if (pthread_create(&log_thread, NULL, log_thread_main, NULL) != 0) {
+        atomic_store(&buffering, 0);
+        return -1;
+    }
+    return 0;
 }
 
 void access_log_stop(void) {
-    atomic_store(&buffering, 0);
-    access_log_flush();
+    if (atomic_exchange(&buffering, 0))
+        pthread_join(log_thread, NULL);
+    flush_all();
     pthread_mutex_lock(&registry_lock);
     for (int i = 0; i < buffer_count; i++) {
         pthread_mutex_destroy(&buffers[i]->lock);

@@ -280,8 +280,10 @@ int main(int argc, char **argv) {
         return EXIT_SCHEMA;
     }
     api_db_configure(c.conninfo);
-    access_log_start();
     monitor_start((int)c.monitor_log_seconds);
+    if (access_log_start(monitor_log_when_due) != 0)
+        log_warn("access log unbuffered and no drift summary lines: cannot start the log thread",
+                 NULL);
     if (conn_guard_start((unsigned)c.header_timeout_seconds, (unsigned)c.request_timeout_seconds) !=
         0) {
         log_error("cannot start", "{s:s}", "error", "connection guard thread");

@@ -12,7 +12,6 @@
 #include "log.h"
 #include "metrics.h"
 #include "model_holder.h"
-#include "server.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -377,9 +376,8 @@ static void log_summaries(void) {
     }
 }
 
-/* On the server's housekeeping tick (server_on_tick): the lines, every log_seconds. */
-static void log_when_due(void) {
-    if (clock_seconds_since(&next_log) < 0)
+void monitor_log_when_due(void) {
+    if (log_seconds <= 0 || clock_seconds_since(&next_log) < 0)
         return;
     log_summaries();
     next_log = clock_now();
@@ -392,5 +390,4 @@ void monitor_start(int seconds) {
     log_seconds = seconds;
     next_log = clock_now();
     next_log.tv_sec += seconds;
-    server_on_tick(log_when_due);
 }

@@ -24,8 +24,9 @@ void monitor_record(int version, const passenger *p, double probability, int pre
 /* Writes the prediction metrics in the Prometheus exposition format. */
 void monitor_render(FILE *out);
 
-/* Logs "prediction drift summary" every log_seconds (0: never), on the server's housekeeping
- * tick (server_on_tick; call before conn_guard_start). */
+/* Logs "prediction drift summary" every log_seconds (0: never) from then on, through
+ * monitor_log_when_due, which the log thread runs (access_log_start; call this first). */
 void monitor_start(int log_seconds);
+void monitor_log_when_due(void);
 
 #endif

@@ -65,7 +65,7 @@ typedef struct conn_state {
     atomic_int saw_nul, timed_out, in_body; /* in_body: the header is complete */
 } conn_state;
 
-#define SWEEP_INTERVAL_MS ACCESS_LOG_FLUSH_INTERVAL_MS /* it flushes the access log too */
+#define SWEEP_INTERVAL_MS 100
 #define GONE_EVERY 4 /* sweeps between looks for clients gone (a syscall per connection) */
 
 enum { PHASE_IDLE, PHASE_BUSY, PHASE_YIELDED };
@@ -80,7 +80,6 @@ static long long header_ms = 10000, request_ms = 30000;
 static atomic_long header_timeouts, request_timeouts, idle_yields, refused;
 static atomic_int sweeping; /* the sweeper runs */
 static pthread_t sweeper;
-static void (*tick_hook)(void); /* server_on_tick's, set before the sweeper */
 
 static long long now_ms(void) {
     static const struct timespec zero; /* CLOCK_MONOTONIC's origin */
@@ -274,15 +273,8 @@ static void *sweeper_main(void *arg) {
     for (unsigned n = 0; atomic_load(&sweeping); n++) {
         poll(NULL, 0, SWEEP_INTERVAL_MS);
         sweep_once(n % GONE_EVERY == 0);
-        access_log_flush(); /* the housekeeping thread of the HTTP layer: no thread of its own */
-        if (tick_hook)
-            tick_hook();
     }
     return NULL;
-}
-
-void server_on_tick(void (*fn)(void)) {
-    tick_hook = fn;
 }
 
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout) {

@@ -58,10 +58,6 @@ void server_render_metrics(FILE *out);
 int conn_guard_start(unsigned header_timeout, unsigned request_timeout);
 /* Stops the sweeper (after the daemons stopped). */
 void conn_guard_stop(void);
-/* Runs fn on the sweeper's thread, the HTTP layer's housekeeping, at each of its 100 ms ticks
- * (after the sweep and the access log's flush), from conn_guard_start to conn_guard_stop.
- * Register before conn_guard_start; one function (the monitor's drift summary), the last set. */
-void server_on_tick(void (*fn)(void));
 
 /* Stops accepting, waits up to grace_seconds for requests in flight, then stops. Returns the
  * number of requests still in flight when it gave up (0 for a clean drain). Parked requests are
