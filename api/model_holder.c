@@ -4,6 +4,7 @@
 
 #include "api_db.h"
 #include "db.h"
+#include "errors.h"
 #include "log.h"
 #include "migrate.h"
 #include "models_store.h"
@@ -83,7 +84,7 @@ static model_ref *model_ref_wrap(titanic_model *m, char *err, size_t errlen) {
     model_ref *ref = m ? calloc(1, sizeof *ref) : NULL;
     if (!ref) {
         if (m)
-            snprintf(err, errlen, "out of memory");
+            errorf(err, errlen, "out of memory");
         model_free(m);
         return NULL;
     }
